@@ -1,0 +1,1 @@
+//! `--since REF`: which migrations were added or modified since a git ref.

@@ -1,0 +1,23 @@
+//! migration-gate: stands between SQL migrations and production PostgreSQL.
+//!
+//! The analysis pipeline reads top to bottom:
+//! [`discover`] → [`sql`] (split with positions → parse, with a token fallback) → [`schema`] model →
+//! [`rules`] → [`findings`] → [`report`]. [`analysis`] drives it; [`suppress`] and [`config`] shape
+//! what is reported. The database side is separate: [`db`] (connection → history table → lock →
+//! apply). [`ci`] binds both into the GitHub Action; [`cli`] is the command line.
+
+pub mod analysis;
+pub mod ci;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod discover;
+pub mod error;
+pub mod findings;
+pub mod git;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod sql;
+pub mod suppress;

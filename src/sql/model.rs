@@ -1,0 +1,349 @@
+//! The normalized statement model the rules, the schema model and the deploy engine work on.
+//!
+//! `sqlparser`'s AST is large and changes between versions; the token fallback knows less. Both
+//! produce these [`Op`]s so the rules see one vocabulary. Identifiers are already folded the
+//! PostgreSQL way: unquoted names lower-cased, quoted names exact.
+
+use super::split::{Position, Span};
+
+/// A possibly schema-qualified name, folded (`"User"` → `User`, `Users` → `users`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectName {
+    /// `None` when written unqualified; the schema model resolves it (to `public`).
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl ObjectName {
+    pub fn new(schema: Option<&str>, name: &str) -> Self {
+        ObjectName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn unqualified(name: &str) -> Self {
+        ObjectName::new(None, name)
+    }
+}
+
+impl std::fmt::Display for ObjectName {
+    /// Quoted the way a person would write it back in SQL: `"User"`, `app."Order"`, `users`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(schema) = &self.schema {
+            write!(f, "{}.", quote_ident(schema))?;
+        }
+        f.write_str(&quote_ident(&self.name))
+    }
+}
+
+/// Quote an identifier only when PostgreSQL needs it to keep its spelling.
+pub fn quote_ident(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// A column type, canonicalized so rules can compare types.
+///
+/// `base` uses PostgreSQL's internal names for built-ins: `int2`, `int4`, `int8`, `float4`,
+/// `float8`, `numeric`, `bool`, `text`, `varchar`, `bpchar` (char(n)), `timestamp`,
+/// `timestamptz`, `date`, `time`, `timetz`, `interval`, `uuid`, `json`, `jsonb`, `bytea`, `inet`,
+/// `cidr`, `citext`, `serial4`/`serial8`/`serial2` for the SERIAL pseudo-types; any other
+/// (user) type keeps its folded name, e.g. `Role` for `"Role"`, `mood` for `Mood`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TypeName {
+    pub base: String,
+    /// Schema of a user type, when qualified.
+    pub schema: Option<String>,
+    /// Type modifiers: `varchar(255)` → `[255]`, `numeric(10,2)` → `[10, 2]`, `timestamp(3)` → `[3]`.
+    pub modifiers: Vec<u32>,
+    /// `text[]` and friends.
+    pub array: bool,
+    /// The type as written, for messages.
+    pub sql: String,
+}
+
+/// One column in CREATE TABLE or ALTER TABLE ... ADD COLUMN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub data_type: TypeName,
+    pub not_null: bool,
+    /// The DEFAULT expression as written (`CURRENT_TIMESTAMP`, `'draft'`, `gen_random_uuid()`).
+    pub default: Option<String>,
+    /// `GENERATED ALWAYS AS (...) STORED`.
+    pub generated_stored: bool,
+    /// `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY`.
+    pub identity: bool,
+    /// Inline constraints (`PRIMARY KEY`, `UNIQUE`, `REFERENCES`, `CHECK`), with `columns` = [name].
+    pub constraints: Vec<ConstraintSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
+    ForeignKey {
+        columns: Vec<String>,
+        references: ObjectName,
+        referenced_columns: Vec<String>,
+    },
+    /// The expression as written, e.g. `"email" IS NOT NULL`.
+    Check {
+        expression: String,
+    },
+    Exclude,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintSpec {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    /// `NOT VALID`: existing rows are not checked now.
+    pub not_valid: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    /// BEGIN / START TRANSACTION
+    Begin,
+    /// COMMIT / END
+    Commit,
+    /// ROLLBACK / ABORT
+    Rollback,
+}
+
+/// One thing a statement does. A statement may do several (a multi-action ALTER TABLE, DROP TABLE
+/// a, b, a DO block); each is its own `Op` so each gets its own finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    CreateSchema {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropSchema {
+        name: String,
+        cascade: bool,
+    },
+    DropDatabase {
+        name: String,
+    },
+    CreateTable {
+        table: ObjectName,
+        columns: Vec<ColumnSpec>,
+        constraints: Vec<ConstraintSpec>,
+        if_not_exists: bool,
+        /// CREATE TABLE ... AS SELECT / LIKE: columns unknown.
+        from_query: bool,
+    },
+    DropTable {
+        table: ObjectName,
+        if_exists: bool,
+        cascade: bool,
+    },
+    RenameTable {
+        table: ObjectName,
+        new_name: String,
+    },
+    SetTableSchema {
+        table: ObjectName,
+        new_schema: String,
+    },
+    Truncate {
+        table: ObjectName,
+    },
+    AddColumn {
+        table: ObjectName,
+        column: ColumnSpec,
+        if_not_exists: bool,
+    },
+    DropColumn {
+        table: ObjectName,
+        column: String,
+        if_exists: bool,
+    },
+    RenameColumn {
+        table: ObjectName,
+        column: String,
+        new_name: String,
+    },
+    AlterColumnType {
+        table: ObjectName,
+        column: String,
+        new_type: TypeName,
+        using: Option<String>,
+    },
+    SetNotNull {
+        table: ObjectName,
+        column: String,
+    },
+    DropNotNull {
+        table: ObjectName,
+        column: String,
+    },
+    SetDefault {
+        table: ObjectName,
+        column: String,
+        default: String,
+    },
+    DropDefault {
+        table: ObjectName,
+        column: String,
+    },
+    AddConstraint {
+        table: ObjectName,
+        constraint: ConstraintSpec,
+    },
+    ValidateConstraint {
+        table: ObjectName,
+        name: String,
+    },
+    DropConstraint {
+        table: ObjectName,
+        name: String,
+    },
+    RenameConstraint {
+        table: ObjectName,
+        name: String,
+        new_name: String,
+    },
+    CreateIndex {
+        name: Option<String>,
+        table: ObjectName,
+        columns: Vec<String>,
+        unique: bool,
+        concurrently: bool,
+        if_not_exists: bool,
+    },
+    /// One per index named in DROP INDEX.
+    DropIndex {
+        name: ObjectName,
+        concurrently: bool,
+        if_exists: bool,
+    },
+    RenameIndex {
+        name: ObjectName,
+        new_name: String,
+    },
+    /// REINDEX [ (options) ] { INDEX | TABLE | SCHEMA | DATABASE } [ CONCURRENTLY ] name
+    Reindex {
+        concurrently: bool,
+    },
+    CreateEnum {
+        name: ObjectName,
+        values: Vec<String>,
+    },
+    AddEnumValue {
+        type_name: ObjectName,
+        value: String,
+        if_not_exists: bool,
+    },
+    RenameEnumValue {
+        type_name: ObjectName,
+        value: String,
+        new_value: String,
+    },
+    RenameType {
+        type_name: ObjectName,
+        new_name: String,
+    },
+    DropType {
+        type_name: ObjectName,
+        if_exists: bool,
+    },
+    Update {
+        table: ObjectName,
+        has_where: bool,
+    },
+    Delete {
+        table: ObjectName,
+        has_where: bool,
+    },
+    Insert {
+        table: ObjectName,
+    },
+    Transaction(TransactionControl),
+    /// VACUUM, ALTER SYSTEM, CREATE/DROP DATABASE, CREATE/DROP TABLESPACE: cannot run inside a
+    /// transaction block.
+    NonTransactional {
+        kind: String,
+    },
+    /// Understood and harmless to the rules (COMMENT, CREATE EXTENSION, CREATE/DROP VIEW,
+    /// CREATE FUNCTION, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).
+    /// `kind` is the leading keywords in upper case, e.g. `CREATE EXTENSION`.
+    Other {
+        kind: String,
+    },
+}
+
+impl Op {
+    /// True when PostgreSQL refuses to run this inside a transaction block, so the deploy engine
+    /// must run it alone in autocommit.
+    pub fn requires_autocommit(&self) -> bool {
+        matches!(
+            self,
+            Op::CreateIndex {
+                concurrently: true,
+                ..
+            } | Op::DropIndex {
+                concurrently: true,
+                ..
+            } | Op::Reindex { concurrently: true }
+                | Op::NonTransactional { .. }
+        )
+    }
+}
+
+/// How well a statement was understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Understanding {
+    /// `sqlparser` parsed it (for a DO block: the block and its whole body).
+    Parsed,
+    /// `sqlparser` did not, the token classifier recognised its kind and target.
+    Classified,
+    /// Not understood. `ops` may still hold destructive operations found in its tokens.
+    Unparsed,
+}
+
+/// A statement of a migration file, understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Exact source text (the span below), without the terminating `;`.
+    pub text: String,
+    pub span: Span,
+    pub start: Position,
+    pub end: Position,
+    pub ops: Vec<Op>,
+    pub understanding: Understanding,
+}
+
+impl Statement {
+    /// The deploy engine runs such a statement alone, outside any transaction.
+    pub fn requires_autocommit(&self) -> bool {
+        self.ops.iter().any(Op::requires_autocommit)
+    }
+
+    pub fn transaction_control(&self) -> Option<TransactionControl> {
+        self.ops.iter().find_map(|op| match op {
+            Op::Transaction(control) => Some(*control),
+            _ => None,
+        })
+    }
+}
