@@ -24,6 +24,10 @@ pub struct Config {
     /// Severity overrides by rule id (ids validated against the catalogue at load time).
     pub rules: BTreeMap<String, RuleSetting>,
     pub migrations_dir: Option<PathBuf>,
+    /// `start_after = "<migration name>"`: that migration and every one before it are the
+    /// existing history when `check` is given no MIGRATION and no `--since` (strong_migrations'
+    /// `start_after`, for teams adopting the gate on an existing history).
+    pub start_after: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +36,7 @@ impl Default for Config {
             pg_version: DEFAULT_PG_VERSION,
             rules: BTreeMap::new(),
             migrations_dir: None,
+            start_after: None,
         }
     }
 }

@@ -1,0 +1,10 @@
+//! `add-unique-blocking`: ADD UNIQUE / PRIMARY KEY builds an index under ACCESS EXCLUSIVE (use USING INDEX).
+//! (To be written: see the rule table in issue 2.)
+
+use super::{RuleContext, Violation};
+use crate::sql::Op;
+
+pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
+    let _ = (op, ctx);
+    None
+}

@@ -1,0 +1,10 @@
+//! `create-index-blocking`: CREATE INDEX without CONCURRENTLY blocks writes for the whole build.
+//! (To be written: see the rule table in issue 2.)
+
+use super::{RuleContext, Violation};
+use crate::sql::Op;
+
+pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
+    let _ = (op, ctx);
+    None
+}

@@ -1,0 +1,10 @@
+//! `unbatched-data-change`: UPDATE / DELETE over an existing table in one transaction: long row locks, bloat.
+//! (To be written: see the rule table in issue 2.)
+
+use super::{RuleContext, Violation};
+use crate::sql::Op;
+
+pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
+    let _ = (op, ctx);
+    None
+}
