@@ -164,22 +164,22 @@ fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>) {
     state.previous_was_begin = word.eq_ignore_ascii_case(b"begin");
 }
 
-fn is_word_start(b: u8) -> bool {
+pub(super) fn is_word_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
-fn is_word_byte(b: u8) -> bool {
+pub(super) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
-fn skip_word(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_word(bytes: &[u8], mut i: usize) -> usize {
     while i < bytes.len() && is_word_byte(bytes[i]) {
         i += 1;
     }
     i
 }
 
-fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
+pub(super) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
     match bytes[i..].iter().position(|&b| b == b'\n') {
         Some(newline) => i + newline + 1,
         None => bytes.len(),
@@ -187,7 +187,7 @@ fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
 }
 
 /// PostgreSQL block comments nest: `/* a /* b */ still comment */`.
-fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
     let mut depth = 0u32;
     while i < bytes.len() {
         if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
@@ -208,7 +208,7 @@ fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
 
 /// Skip a `'...'` string or `"..."` identifier starting at the opening quote; a doubled quote is
 /// an escaped quote, and with `backslash_escapes` (E'...') so is `\'`. Unterminated: to the end.
-fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> usize {
+pub(super) fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> usize {
     let mut i = open + 1;
     while i < bytes.len() {
         let b = bytes[i];
@@ -228,7 +228,7 @@ fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) ->
 }
 
 /// If a dollar-quote opening tag (`$$`, `$body$`) starts at `i`, the offset just past it.
-fn dollar_tag_end(bytes: &[u8], i: usize) -> Option<usize> {
+pub(super) fn dollar_tag_end(bytes: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     if let Some(&first) = bytes.get(j) {
         if first.is_ascii_digit() {
@@ -244,7 +244,7 @@ fn dollar_tag_end(bytes: &[u8], i: usize) -> Option<usize> {
     (j < bytes.len()).then_some(j + 1)
 }
 
-fn skip_dollar_quoted(bytes: &[u8], open: usize, tag_end: usize) -> usize {
+pub(super) fn skip_dollar_quoted(bytes: &[u8], open: usize, tag_end: usize) -> usize {
     let tag = &bytes[open..tag_end];
     let body = &bytes[tag_end..];
     match body.windows(tag.len()).position(|window| window == tag) {
