@@ -963,12 +963,12 @@ fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
     while i < tokens.len() {
         let mut c = Cursor::new(&tokens[i..]);
         if c.eat_all(&["drop", "table"]) {
-            c.eat_all(&["if", "exists"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
             let names = or_unknown(c.object_names());
             let cascade = c.eat("cascade");
             ops.extend(names.into_iter().map(|table| Op::DropTable {
                 table,
-                if_exists: false,
+                if_exists,
                 cascade,
             }));
         } else if c.peek_word("drop") && c.tokens.get(1).is_some_and(|t| t.is_word("schema")) {
@@ -1307,4 +1307,321 @@ fn depth0_word(tokens: &[Token<'_>], keyword: &str) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::analyze_source;
+    use crate::sql::parse::understand_text;
+
+    fn name(name: &str) -> ObjectName {
+        ObjectName::unqualified(name)
+    }
+
+    fn classified(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand_text(sql);
+        assert_eq!(understanding, Understanding::Classified, "{sql}: {ops:?}");
+        ops
+    }
+
+    fn unparsed(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand_text(sql);
+        assert_eq!(understanding, Understanding::Unparsed, "{sql}: {ops:?}");
+        ops
+    }
+
+    #[test]
+    fn drop_index_concurrently_if_exists() {
+        assert_eq!(
+            classified("DROP INDEX CONCURRENTLY IF EXISTS \"Post_title_idx\", app.other"),
+            vec![
+                Op::DropIndex {
+                    name: name("Post_title_idx"),
+                    concurrently: true,
+                    if_exists: true
+                },
+                Op::DropIndex {
+                    name: ObjectName::new(Some("app"), "other"),
+                    concurrently: true,
+                    if_exists: true
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn create_index_concurrently_if_not_exists() {
+        let ops = understand_text(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"i\" ON ONLY \"T\" USING btree (\"a\", lower(b)) WHERE x",
+        )
+        .0;
+        assert_eq!(
+            ops,
+            vec![Op::CreateIndex {
+                name: Some("i".into()),
+                table: name("T"),
+                columns: vec!["a".into(), "lower(b)".into()],
+                unique: true,
+                concurrently: true,
+                if_not_exists: true
+            }]
+        );
+        let sql = "CREATE INDEX CONCURRENTLY ON t (a, (b + 1))";
+        let tokens = tokenize(sql);
+        let token_level = create_index(sql, &mut Cursor::new(&tokens));
+        let Some(
+            [Op::CreateIndex {
+                name: None,
+                columns,
+                concurrently: true,
+                ..
+            }],
+        ) = token_level.as_deref()
+        else {
+            panic!("token-level CREATE INDEX not understood: {token_level:?}");
+        };
+        assert_eq!(columns, &vec!["a".to_string(), "(b + 1)".to_string()]);
+    }
+
+    #[test]
+    fn harmless_statements_sqlparser_misses() {
+        assert_eq!(
+            understand_text("ALTER SEQUENCE \"User_id_seq\" RESTART WITH 100").0,
+            vec![Op::Other {
+                kind: "ALTER SEQUENCE".into()
+            }]
+        );
+        assert_eq!(
+            classified("CREATE PUBLICATION p FOR ALL TABLES"),
+            vec![Op::Other {
+                kind: "CREATE PUBLICATION".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_values_at_token_level() {
+        let mut tokens =
+            tokenize("ALTER TYPE app.\"Role\" ADD VALUE IF NOT EXISTS 'GUEST' AFTER 'USER'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::AddEnumValue {
+                type_name: ObjectName::new(Some("app"), "Role"),
+                value: "GUEST".into(),
+                if_not_exists: true
+            }])
+        );
+        tokens = tokenize("ALTER TYPE mood RENAME VALUE 'it''s' TO E'it\\'s'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::RenameEnumValue {
+                type_name: name("mood"),
+                value: "it's".into(),
+                new_value: "it's".into()
+            }])
+        );
+    }
+
+    #[test]
+    fn reindex_and_vacuum_are_recognised() {
+        assert_eq!(
+            classified("REINDEX INDEX CONCURRENTLY \"i\""),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX (CONCURRENTLY, VERBOSE) TABLE t"),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX TABLE t"),
+            vec![Op::Reindex {
+                concurrently: false
+            }]
+        );
+        let (ops, _) = understand_text("VACUUM (ANALYZE) users");
+        assert_eq!(
+            ops,
+            vec![Op::NonTransactional {
+                kind: "VACUUM".into()
+            }]
+        );
+        let (ops, _) = understand_text("ALTER SYSTEM SET work_mem = '64MB'");
+        assert!(ops.iter().all(Op::requires_autocommit) && !ops.is_empty());
+    }
+
+    #[test]
+    fn alter_table_actions_sqlparser_misses() {
+        assert_eq!(
+            classified("ALTER TABLE \"User\" SET SCHEMA archive"),
+            vec![Op::SetTableSchema {
+                table: name("User"),
+                new_schema: "archive".into()
+            }]
+        );
+        assert_eq!(
+            classified("ALTER TABLE a DETACH PARTITION b CONCURRENTLY"),
+            vec![Op::NonTransactional {
+                kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_statements_still_report_destruction() {
+        assert_eq!(
+            unparsed("FROBNICATE NOW; DROP TABLE IF EXISTS \"Audit\" CASCADE"),
+            vec![Op::DropTable {
+                table: name("Audit"),
+                if_exists: true,
+                cascade: true
+            }]
+        );
+        let ops = unparsed("WITH weird AS (x) ALTER TABLE \"User\" DROP COLUMN \"legacy\", ALTER COLUMN \"n\" SET DATA TYPE bigint USING n::bigint");
+        assert_eq!(
+            ops,
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "legacy".into(),
+                    if_exists: false
+                },
+                Op::AlterColumnType {
+                    table: name("User"),
+                    column: "n".into(),
+                    new_type: TypeName::parse("bigint"),
+                    using: Some("n::bigint".into())
+                },
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS TRUNCATE TABLE ONLY a, b"),
+            vec![
+                Op::Truncate { table: name("a") },
+                Op::Truncate { table: name("b") }
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS DROP SCHEMA legacy CASCADE"),
+            vec![Op::DropSchema {
+                name: "legacy".into(),
+                cascade: true
+            }]
+        );
+        assert_eq!(
+            unparsed("OOPS ALTER TABLE t RENAME COLUMN a TO b"),
+            vec![Op::RenameColumn {
+                table: name("t"),
+                column: "a".into(),
+                new_name: "b".into()
+            }]
+        );
+        assert_eq!(unparsed("FROBNICATE 'DROP TABLE x'"), vec![]);
+    }
+
+    #[test]
+    fn do_block_that_drops_a_column_yields_drop_column() {
+        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
+        let statements = analyze_source(source);
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0].understanding, Understanding::Parsed);
+        assert_eq!(statements[0].start.line, 2);
+        assert_eq!(
+            statements[0].ops,
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "legacy".into(),
+                    if_exists: false
+                },
+                Op::Other {
+                    kind: "PERFORM".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn do_block_language_forms_and_execute_literals() {
+        let (ops, understanding) = understand_text(
+            "DO LANGUAGE plpgsql $body$ BEGIN CREATE TYPE \"Mood\" AS ENUM ('a'); EXECUTE 'ALTER TABLE \"Post\" RENAME COLUMN \"a\" TO \"b\"'; EXCEPTION WHEN duplicate_object THEN null; END $body$",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(
+            ops,
+            vec![
+                Op::CreateEnum {
+                    name: name("Mood"),
+                    values: vec!["a".into()]
+                },
+                Op::RenameColumn {
+                    table: name("Post"),
+                    column: "a".into(),
+                    new_name: "b".into()
+                }
+            ]
+        );
+        let (ops, understanding) = understand_text(
+            "DO 'BEGIN FOR r IN SELECT 1 LOOP DELETE FROM t; END LOOP; END' LANGUAGE plpgsql",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(
+            ops,
+            vec![Op::Delete {
+                table: name("t"),
+                has_where: false
+            }]
+        );
+    }
+
+    #[test]
+    fn dynamic_sql_in_do_block_is_unparsed_but_not_silent() {
+        let (ops, understanding) =
+            understand_text("DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident(t); END $$");
+        assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropTable {
+                table: name("?"),
+                if_exists: false,
+                cascade: false
+            }]
+        );
+        let (ops, understanding) = understand_text("DO $$ import os $$ LANGUAGE plpython3u");
+        assert_eq!((ops, understanding), (vec![], Understanding::Unparsed));
+    }
+
+    #[test]
+    fn leading_keywords_name_the_statement_kind() {
+        for (sql, kind) in [
+            (
+                "create or replace function f() returns int",
+                "CREATE FUNCTION",
+            ),
+            ("CREATE UNIQUE INDEX i ON t (a)", "CREATE INDEX"),
+            (
+                "create materialized view v as select 1",
+                "CREATE MATERIALIZED VIEW",
+            ),
+            ("COMMENT ON TABLE t IS 'x'", "COMMENT ON"),
+            ("GRANT SELECT ON t TO r", "GRANT"),
+            ("CREATE USER bob", "CREATE USER"),
+            (
+                "CREATE USER MAPPING FOR bob SERVER s",
+                "CREATE USER MAPPING",
+            ),
+            (
+                "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r",
+                "ALTER DEFAULT PRIVILEGES",
+            ),
+            (
+                "CREATE TEXT SEARCH CONFIGURATION c (COPY = english)",
+                "CREATE TEXT SEARCH CONFIGURATION",
+            ),
+        ] {
+            assert_eq!(leading_keywords(sql), kind, "{sql}");
+        }
+    }
 }
