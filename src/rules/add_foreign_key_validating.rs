@@ -73,15 +73,15 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     Some(Violation { message, help })
 }
 
-/// The statement adds exactly this constraint, so `NOT VALID` can simply be appended to it.
+/// The statement is an ALTER TABLE adding exactly this constraint (not, say, a DO block around
+/// it), so `NOT VALID` can simply be appended to it.
 fn is_whole_statement(ctx: &RuleContext) -> bool {
+    let text = ctx.statement.text.trim_start().to_ascii_uppercase();
     ctx.statement.ops.len() == 1
         && matches!(ctx.statement.ops[0], Op::AddConstraint { .. })
-        && !ctx
-            .statement
-            .text
-            .to_ascii_uppercase()
-            .contains("NOT VALID")
+        && text.starts_with("ALTER")
+        && !text.contains("NOT VALID")
+        && !text.contains("--")
 }
 
 /// The constraint's own name, or the one PostgreSQL gives it (`table_col_fkey`).
