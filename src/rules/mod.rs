@@ -7,6 +7,7 @@ pub mod add_column_required;
 pub mod add_column_rewrite;
 pub mod add_foreign_key_validating;
 pub mod add_unique_blocking;
+pub mod advice;
 pub mod allow_without_reason;
 pub mod alter_column_type;
 pub mod concurrently_in_transaction;
