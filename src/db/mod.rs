@@ -1,7 +1,9 @@
 //! The database side: connection → history table → advisory lock → apply; the commands in
 //! [`crate::commands`] are built on these.
 
+pub mod backup;
 pub mod connect;
+pub mod tls;
 pub mod url;
 
 use std::time::Duration;
