@@ -33,6 +33,9 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
     let dir = &set.dir;
     ensure_repository(dir)?;
     ensure_commit(dir, reference)?;
+    // Judge what this branch did since it forked from REF: an edit made on REF after the fork
+    // is not this branch's edit. (When REF is an ancestor, the fork point is REF itself.)
+    let fork_point = fork_point(dir, reference)?;
 
     let diff = git(
         dir,
@@ -42,7 +45,7 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
             "--no-renames",
             "--relative",
             "-z",
-            reference,
+            &fork_point,
             "--",
             ".",
         ],
@@ -82,12 +85,10 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
         }
     }
 
-    // Everything on disk that was not added since the ref was already there at the ref.
-    let newest_at_ref = set
-        .migrations
-        .iter()
-        .map(|m| m.name.as_str())
-        .filter(|name| !added.contains(*name))
+    // The newest migration at REF itself (it may have gained migrations since the fork, which
+    // production then applies before this branch's).
+    let newest_at_ref = names_at(dir, set.layout, reference)?
+        .into_iter()
         .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
 
     let mut changes = Changes::default();
@@ -98,16 +99,50 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
             changes.modified.push(name.clone());
         } else if added.contains(name) {
             changes.pending.push(name.clone());
-            if let Some(newest) = newest_at_ref.filter(|newest| name.as_bytes() < newest.as_bytes())
+            if let Some(newest) = newest_at_ref
+                .as_ref()
+                .filter(|newest| name.as_bytes() < newest.as_bytes())
             {
                 changes.out_of_order.push(OutOfOrder {
                     name: name.clone(),
-                    newest_at_ref: newest.to_string(),
+                    newest_at_ref: newest.clone(),
                 });
             }
         }
     }
     Ok(changes)
+}
+
+/// The merge base of REF and HEAD; REF itself when there is none (unrelated or unborn history).
+fn fork_point(dir: &Path, reference: &str) -> Result<String> {
+    let output = run(dir, &["merge-base", reference, "HEAD"])?;
+    let base = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    Ok(if output.status.success() && !base.is_empty() {
+        base
+    } else {
+        reference.to_string()
+    })
+}
+
+/// Migration names in the migrations directory as committed at REF (none if it did not exist).
+fn names_at(dir: &Path, layout: Layout, reference: &str) -> Result<Vec<String>> {
+    // Run in the directory, `git ls-tree REF` lists that directory's entries at REF.
+    let listing = git(dir, &["ls-tree", "-z", reference])?;
+    let names = listing
+        .split('\0')
+        .filter_map(|entry| {
+            let (meta, name) = entry.split_once('\t')?;
+            let kind = meta.split(' ').nth(1)?;
+            match layout {
+                Layout::Prisma => (kind == "tree").then(|| name.to_string()),
+                Layout::PlainSql => {
+                    let stem = name.strip_suffix(".sql")?;
+                    (kind == "blob" && !stem.ends_with(".down")).then(|| stem.to_string())
+                }
+            }
+        })
+        .collect();
+    Ok(names)
 }
 
 /// The migration a changed path (relative to the migrations directory) belongs to, if it is a
@@ -277,6 +312,33 @@ mod tests {
             [OutOfOrder {
                 name: "20240201_late_branch".into(),
                 newest_at_ref: "20240401_stable".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn judged_from_the_fork_point_with_the_newest_migration_at_the_ref() {
+        let repo = Repo::new();
+        repo.migration("20240101_init", "CREATE TABLE a (id int);");
+        repo.commit("base");
+        repo.git(&["checkout", "-q", "-b", "feature"]);
+        repo.migration("20240520_feature", "CREATE TABLE f (id int);");
+        repo.commit("feature work");
+        // Meanwhile main ships a newer migration and (badly) edits an old one.
+        repo.git(&["checkout", "-q", "main"]);
+        repo.migration("20240601_main", "CREATE TABLE m (id int);");
+        repo.migration("20240101_init", "CREATE TABLE a (id bigint);");
+        repo.commit("main work");
+        repo.git(&["checkout", "-q", "feature"]);
+
+        let changes = changes_since(&repo.set(), "main").unwrap();
+        assert_eq!(changes.pending, ["20240520_feature"]);
+        assert_eq!(changes.modified, Vec::<String>::new());
+        assert_eq!(
+            changes.out_of_order,
+            [OutOfOrder {
+                name: "20240520_feature".into(),
+                newest_at_ref: "20240601_main".into()
             }]
         );
     }
