@@ -16,6 +16,11 @@ use crate::report::{self, RenderOptions};
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(version) = args.pg_version {
+        if !(9..=99).contains(&version) {
+            return Err(AppError::usage(format!(
+                "--pg-version {version} is not a PostgreSQL major version; use e.g. --pg-version 15"
+            )));
+        }
         config.pg_version = version;
     }
     let dir = migrations_dir(args.dir.as_deref(), &config);
