@@ -1,7 +1,11 @@
 //! The database side: connection → history table → advisory lock → apply; the commands in
 //! [`crate::commands`] are built on these.
 
+pub mod apply;
 pub mod connect;
+pub mod history;
+pub mod lock;
+pub mod session;
 pub mod url;
 
 use std::time::Duration;
