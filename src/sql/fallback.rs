@@ -452,6 +452,23 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
                 if_not_exists,
             }])
         }
+        "CREATE TABLE" => {
+            // LIKE, PARTITION OF, OF type, ...: a new table whose columns we do not know.
+            c.eat("create");
+            while ["temp", "temporary", "unlogged", "global", "local"]
+                .iter()
+                .any(|k| c.eat(k))
+            {}
+            c.eat("table");
+            let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+            Some(vec![Op::CreateTable {
+                table: c.object_name()?,
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                if_not_exists,
+                from_query: true,
+            }])
+        }
         "DROP TYPE" => {
             c.eat_all(&["drop", "type"]);
             let if_exists = c.eat_all(&["if", "exists"]);
@@ -1612,6 +1629,20 @@ mod tests {
             classified("ALTER TABLE a DETACH PARTITION b CONCURRENTLY"),
             vec![Op::NonTransactional {
                 kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn create_table_sqlparser_misses_is_a_new_table_with_unknown_columns() {
+        assert_eq!(
+            classified("CREATE TABLE IF NOT EXISTS app.\"Copy\" (LIKE \"User\" INCLUDING ALL)"),
+            vec![Op::CreateTable {
+                table: ObjectName::new(Some("app"), "Copy"),
+                columns: vec![],
+                constraints: vec![],
+                if_not_exists: true,
+                from_query: true
             }]
         );
     }

@@ -171,6 +171,16 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 if_not_exists: *if_not_exists,
             }]
         }
+        S::Query(query) => {
+            let data_changes = query_data_changes(query, text);
+            if data_changes.is_empty() {
+                vec![Op::Other {
+                    kind: fallback::leading_keywords(text),
+                }]
+            } else {
+                data_changes
+            }
+        }
         S::CreateDatabase { .. } | S::Vacuum(_) => vec![Op::NonTransactional {
             kind: fallback::leading_keywords(text),
         }],
@@ -179,6 +189,33 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
         }],
     };
     Some(ops)
+}
+
+/// Data changes hidden in a query: `WITH ... UPDATE`, `WITH d AS (DELETE ... RETURNING *) SELECT`.
+fn query_data_changes(query: &ast::Query, text: &str) -> Vec<Op> {
+    let mut ops = Vec::new();
+    if let Some(with) = &query.with {
+        for cte in &with.cte_tables {
+            ops.extend(query_data_changes(&cte.query, text));
+        }
+    }
+    ops.extend(set_expr_data_changes(&query.body, text));
+    ops
+}
+
+fn set_expr_data_changes(body: &ast::SetExpr, text: &str) -> Vec<Op> {
+    match body {
+        ast::SetExpr::Insert(statement)
+        | ast::SetExpr::Update(statement)
+        | ast::SetExpr::Delete(statement) => map_statement(statement, text).unwrap_or_default(),
+        ast::SetExpr::Query(query) => query_data_changes(query, text),
+        ast::SetExpr::SetOperation { left, right, .. } => {
+            let mut ops = set_expr_data_changes(left, text);
+            ops.extend(set_expr_data_changes(right, text));
+            ops
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn create_table(create: &ast::CreateTable, text: &str) -> Op {
@@ -855,6 +892,27 @@ mod tests {
                 Op::Truncate { table: name("a") },
                 Op::Truncate { table: name("b") }
             ]
+        );
+    }
+
+    #[test]
+    fn data_changes_inside_queries_are_found() {
+        assert_eq!(
+            ops("WITH s AS (SELECT 1) UPDATE \"User\" SET a = 1"),
+            vec![Op::Update {
+                table: name("User"),
+                has_where: false
+            }]
+        );
+        assert_eq!(
+            ops("WITH gone AS (DELETE FROM \"Log\" WHERE at < now() RETURNING *) SELECT count(*) FROM gone"),
+            vec![Op::Delete { table: name("Log"), has_where: true }]
+        );
+        assert_eq!(
+            ops("SELECT setval('s', 1)"),
+            vec![Op::Other {
+                kind: "SELECT".into()
+            }]
         );
     }
 
