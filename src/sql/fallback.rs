@@ -1295,11 +1295,15 @@ fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Unders
     }
     let mut language = None;
     if c.eat("language") {
-        language = c.ident();
+        language = c
+            .ident()
+            .or_else(|| c.string().map(|l| l.to_ascii_lowercase()));
     }
     let body = c.string();
     if c.eat("language") {
-        language = c.ident();
+        language = c
+            .ident()
+            .or_else(|| c.string().map(|l| l.to_ascii_lowercase()));
     }
     let plpgsql = language.as_deref().is_none_or(|l| l == "plpgsql");
     let Some(body) = body.filter(|_| plpgsql && c.at_end() && depth < MAX_NESTING) else {
@@ -1366,7 +1370,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                 text = rest_after(0);
                 continue;
             }
-            if ["if", "elsif", "elseif", "when"]
+            if ["if", "elsif", "elseif", "when", "case"]
                 .iter()
                 .any(|k| first.is_word(k))
             {
@@ -1417,8 +1421,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         }
         if first.is_word("execute") {
             let literal = tokens.get(1).and_then(Token::string_value);
+            // `EXECUTE 'sql' [INTO ...] [USING ...]` runs exactly that literal.
+            let only_literal = tokens
+                .get(2)
+                .is_none_or(|t| t.is_word("using") || t.is_word("into"));
             match literal {
-                Some(sql) if tokens.len() == 2 => {
+                Some(sql) if only_literal => {
                     let (inner_ops, inner_understood) = analyse_sql(&sql, depth);
                     ops.extend(inner_ops);
                     understood &= inner_understood;
@@ -1429,7 +1437,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     understood = false;
                     let literals: Vec<String> =
                         tokens.iter().filter_map(Token::string_value).collect();
-                    let joined = literals.join(" ");
+                    // format('... %I ...', name): the placeholders stand for unknown names.
+                    let joined = literals
+                        .join(" ")
+                        .replace("%I", "\"?\"")
+                        .replace("%s", "\"?\"")
+                        .replace("%L", "'?'");
                     ops.extend(scan_destructive(&joined, &tokenize(&joined)));
                 }
             }
@@ -1767,6 +1780,23 @@ mod tests {
                 cascade: false
             }]
         );
+        let (ops, understanding) = understand_text(
+            "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', t, c); END $$ LANGUAGE 'plpgsql'",
+        );
+        assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropColumn {
+                table: name("?"),
+                column: "?".into(),
+                if_exists: false
+            }]
+        );
+        let (ops, understanding) = understand_text(
+            "DO $$ BEGIN CASE 1 WHEN 1 THEN EXECUTE 'TRUNCATE \"Log\"' USING 1; END CASE; END $$",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(ops, vec![Op::Truncate { table: name("Log") }]);
         let (ops, understanding) = understand_text("DO $$ import os $$ LANGUAGE plpython3u");
         assert_eq!((ops, understanding), (vec![], Understanding::Unparsed));
     }
