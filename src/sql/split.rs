@@ -74,7 +74,7 @@ impl Splitter<'_> {
     fn run(&mut self) {
         let bytes = self.bytes;
         let mut state = StatementState::default();
-        let mut i = 0;
+        let mut i = bom_len(bytes);
         while i < bytes.len() {
             let b = bytes[i];
             match b {
@@ -162,6 +162,16 @@ fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>) {
         }
     }
     state.previous_was_begin = word.eq_ignore_ascii_case(b"begin");
+}
+
+const BYTE_ORDER_MARK: &[u8] = "\u{feff}".as_bytes();
+
+fn bom_len(bytes: &[u8]) -> usize {
+    if bytes.starts_with(BYTE_ORDER_MARK) {
+        BYTE_ORDER_MARK.len()
+    } else {
+        0
+    }
 }
 
 pub(super) fn is_word_start(b: u8) -> bool {
@@ -266,7 +276,8 @@ impl<'a> PositionCursor<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         PositionCursor {
             bytes,
-            offset: 0,
+            // Editors do not show a byte-order mark: columns count from after it.
+            offset: bom_len(bytes),
             line: 1,
             column: 1,
         }
@@ -421,6 +432,21 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_is_not_part_of_the_first_statement() {
+        let source = "\u{feff}CREATE TABLE a (b int);";
+        let statements = split(source);
+        assert_eq!(statements[0].text(source), "CREATE TABLE a (b int)");
+        assert_eq!(statements[0].start, Position { line: 1, column: 1 });
+        assert_eq!(
+            statements[0].end,
+            Position {
+                line: 1,
+                column: 22
+            }
+        );
+    }
+
+    #[test]
     fn unterminated_constructs_run_to_the_end() {
         assert_eq!(texts("SELECT 'abc; def"), vec!["SELECT 'abc; def"]);
         assert_eq!(texts("SELECT $$ x; y"), vec!["SELECT $$ x; y"]);
@@ -514,7 +540,8 @@ mod properties {
     fn naive_position(source: &str, offset: usize) -> Position {
         let before = &source[..offset];
         let line = before.matches('\n').count() as u32 + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
+        let line_start = before.rfind('\n').map_or(bom, |i| i + 1);
         let column = source[line_start..offset].chars().count() as u32 + 1;
         Position { line, column }
     }
