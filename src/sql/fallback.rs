@@ -1004,13 +1004,17 @@ fn column_definition_texts(text: &str, element: &[Token<'_>]) -> Option<WrittenT
     let type_end = depth0_position(rest, |t| COLUMN_OPTION_WORDS.iter().any(|k| t.is_word(k)))
         .unwrap_or(rest.len());
     let type_sql = (type_end > 0).then(|| text_of(text, &rest[..type_end]).to_string());
-    let default = depth0_position(rest, |t| t.is_word("default")).map(|at| {
+    let default = depth0_position(rest, |t| t.is_word("default")).and_then(|at| {
         let expression = &rest[at + 1..];
-        let end = depth0_position(expression, |t| {
-            COLUMN_OPTION_WORDS.iter().any(|k| t.is_word(k))
-        })
-        .unwrap_or(expression.len());
-        text_of(text, &expression[..end]).to_string()
+        // The first token is always the expression's own (`DEFAULT NULL`).
+        let end = expression.get(1..).map_or(0, |after_first| {
+            1 + depth0_position(after_first, |t| {
+                COLUMN_OPTION_WORDS.iter().any(|k| t.is_word(k))
+            })
+            .unwrap_or(after_first.len())
+        });
+        let written = text_of(text, &expression[..end]);
+        (!written.is_empty()).then(|| written.to_string())
     });
     Some(WrittenTexts {
         column: Some(name),
@@ -1114,7 +1118,8 @@ fn action_texts(text: &str, action: &[Token<'_>]) -> WrittenTexts {
         texts.type_sql = Some(text_of(text, type_tokens).to_string());
         texts.using = using_at.map(|at| text_of(text, &rest[at + 1..]).to_string());
     } else if c.eat_all(&["set", "default"]) {
-        texts.default = Some(text_of(text, &action[c.at..]).to_string());
+        let written = text_of(text, &action[c.at..]);
+        texts.default = (!written.is_empty()).then(|| written.to_string());
     }
     texts
 }

@@ -1014,6 +1014,12 @@ mod tests {
             (Some("'a'::text"), "text", true)
         );
         assert_eq!(default, "now() at time zone 'utc'");
+        let [Op::AddColumn { column, .. }] =
+            &ops("ALTER TABLE t ADD COLUMN s TEXT DEFAULT NULL NOT NULL")[..]
+        else {
+            panic!()
+        };
+        assert_eq!(column.default.as_deref(), Some("NULL"));
         let [Op::CreateTable { columns, .. }] = &ops("CREATE TABLE x (a numeric(10, 2) DEFAULT -1.5 NOT NULL, b varchar(3) COLLATE \"C\" DEFAULT ('x' || 'y'), CONSTRAINT p PRIMARY KEY (a))")[..] else {
             panic!()
         };
