@@ -629,7 +629,9 @@ fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
         .peek()
         .map(|t| t.text.to_ascii_uppercase())
         .unwrap_or_default();
-    c.at += 1;
+    if !c.at_end() {
+        c.at += 1;
+    }
     let concurrently = concurrently_option || c.eat("concurrently");
     let mut ops = vec![Op::Reindex { concurrently }];
     // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
