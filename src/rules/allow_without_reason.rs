@@ -17,8 +17,8 @@ pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
         column: allow.column,
         end_line: allow.line,
         message: format!(
-            "this `migration-gate: allow {rules}` has no reason, so it is ignored and the \
-             findings it names are still reported"
+            "This `migration-gate: allow {rules}` has no reason, so it is ignored and the \
+             findings it names are still reported."
         ),
         help: format!(
             "Say why it is safe, for the reviewers: `-- migration-gate: allow {rules} reason: \
