@@ -502,6 +502,69 @@ ALTER TABLE "Post" RENAME CONSTRAINT "Post_authorId_fkey" TO "Post_author_fkey";
         assert_safe(r#"COMMENT ON COLUMN "User"."email" IS 'login address';"#);
     }
 
+    #[test]
+    fn safe_set_not_null_backed_by_a_validated_check() {
+        let report = check(&[
+            (
+                "20240201000000_check",
+                r#"ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ((("name")) is not null) NOT VALID;"#,
+            ),
+            (
+                "20240202000000_enforce",
+                r#"ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";
+ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
+ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";"#,
+            ),
+        ]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    }
+
+    #[test]
+    fn prisma_enum_recreate_leaves_the_enum_existing_with_its_new_values() {
+        let recreate = r#"-- AlterEnum
+BEGIN;
+CREATE TYPE "Role_new" AS ENUM ('USER', 'OWNER');
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;
+"#;
+        let history = migration("20240101000000_init", HISTORY);
+        let pending = migration("20240201000000_enum", recreate);
+        let files = understand_all(&[&history, &pending]);
+        let mut schema = Schema::new();
+        replay(&mut schema, &files[0].statements, Origin::Existing);
+        replay(&mut schema, &files[1].statements, Origin::Pending);
+        let role = schema
+            .enum_type(&crate::sql::ObjectName::unqualified("Role"))
+            .expect("Role");
+        assert_eq!(role.values, vec!["USER", "OWNER"]);
+        assert!(!role.is_new);
+        // Adding a value to the recreated (existing) enum and using it in the next migration
+        // fails in production.
+        let report = check(&[
+            ("20240201000000_enum", recreate),
+            (
+                "20240202000000_admin",
+                "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nUPDATE \"User\" SET \"role\" = 'ADMIN' WHERE \"id\" = 1;",
+            ),
+        ]);
+        let mine: Vec<(&str, u32)> = rules_of(&report)
+            .into_iter()
+            .filter(|(rule, _)| *rule != "alter-column-type")
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                ("enum-value-used-in-transaction", 1),
+                ("unbatched-data-change", 2)
+            ]
+        );
+    }
+
     // Findings, their positions and the pipeline around them.
 
     #[test]
