@@ -26,6 +26,8 @@ pub struct AnalysisInput<'a> {
 
 /// Statements longer than this many lines are shown as an excerpt in findings.
 const EXCERPT_LINES: usize = 8;
+/// Longer lines are cut in the excerpt.
+const EXCERPT_LINE_CHARS: usize = 200;
 
 pub fn analyze(input: AnalysisInput<'_>) -> Report {
     let all: Vec<&Migration> = input
@@ -275,11 +277,19 @@ fn configured(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
         .collect()
 }
 
-/// The statement as shown in a finding: long ones cut to their first lines.
+/// The statement as shown in a finding: long ones cut to their first lines, long lines (a
+/// one-line bulk INSERT) to their start.
 pub fn excerpt(text: &str) -> String {
     let text = text.trim();
     let mut lines = text.lines();
-    let head: Vec<&str> = lines.by_ref().take(EXCERPT_LINES).collect();
+    let head: Vec<String> = lines
+        .by_ref()
+        .take(EXCERPT_LINES)
+        .map(|line| match line.char_indices().nth(EXCERPT_LINE_CHARS) {
+            Some((cut, _)) => format!("{} ...", &line[..cut]),
+            None => line.to_string(),
+        })
+        .collect();
     let rest = lines.count();
     let mut shown = head.join("\n");
     if rest > 0 {
@@ -847,6 +857,10 @@ COMMIT;
         assert_eq!(shown.lines().count(), EXCERPT_LINES + 1);
         assert!(shown.ends_with("... (12 more lines)"), "{shown}");
         assert_eq!(excerpt("DROP TABLE a"), "DROP TABLE a");
+        let wide = format!("INSERT INTO t VALUES {}", "('é', 1), ".repeat(100));
+        let shown = excerpt(&wide);
+        assert_eq!(shown.chars().count(), EXCERPT_LINE_CHARS + 4);
+        assert!(shown.ends_with(" ..."));
     }
 
     #[test]
@@ -871,5 +885,73 @@ COMMIT;
             extra_findings: Vec::new(),
         });
         assert_eq!(rules_of(&report), vec![("drop-table", 1)]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Pieces of real migrations, suppression comments and junk, glued at random and cut
+        /// anywhere: the analysis must never panic and must point inside the file.
+        const FRAGMENTS: &[&str] = &[
+            "-- migration-gate: allow drop-table,drop-column reason: planned\n",
+            "-- migration-gate: allow drop-column\n",
+            "-- migration-gate: allow-file truncate-table reason: reset\n",
+            "-- AlterTable\n",
+            "BEGIN;\n",
+            "COMMIT;\n",
+            "ALTER TABLE \"User\" DROP COLUMN \"name\";\n",
+            "DROP TABLE \"Post\";\n",
+            "TRUNCATE \"Post\";\n",
+            "ALTER TYPE \"Role\" ADD VALUE 'OWNER';\n",
+            "UPDATE \"User\" SET \"role\" = 'OWNER';\n",
+            "CREATE INDEX CONCURRENTLY \"i\" ON \"User\"(\"name\");\n",
+            "CREATE TYPE \"Role_new\" AS ENUM ('A');\n",
+            "ALTER TYPE \"Role\" RENAME TO \"Role_old\";\n",
+            "ALTER TYPE \"Role_new\" RENAME TO \"Role\";\n",
+            "DO $$ BEGIN DELETE FROM \"User\"; END $$;\n",
+            "CREATE TABLE \"T\" (\"id\" INT, CHECK (\"id\" IS NOT NULL));\n",
+            "ALTER TABLE \"T\" RENAME TO \"User\";\n",
+            "FROB 'unterminated\n",
+            "/* nested /* comment */\n",
+            "$tag$ body\n",
+            "\"quoted ident;\n",
+            ";;\n",
+            "\n",
+        ];
+
+        fn sql() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12),
+                any::<prop::sample::Index>(),
+            )
+                .prop_map(|(parts, cut)| {
+                    let text = parts.concat();
+                    let mut at = cut.index(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    text[..at].to_string()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn never_panics_and_points_inside_the_file(a in sql(), b in sql()) {
+                let report = check(&[("20240201000000_a", &a), ("20240202000000_b", &b)]);
+                for finding in &report.findings {
+                    let source = if finding.migration.ends_with("_a") { &a } else { &b };
+                    let lines = source.lines().count().max(1) as u32;
+                    prop_assert!(finding.line >= 1 && finding.line <= lines, "{finding:?}");
+                    prop_assert!(finding.end_line >= finding.line, "{finding:?}");
+                }
+                for allowed in &report.allowed {
+                    prop_assert!(allowed.allow_line < allowed.line, "{allowed:?}");
+                }
+                prop_assert_eq!(report.summary.files, 2);
+            }
+        }
     }
 }
