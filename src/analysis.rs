@@ -201,15 +201,22 @@ fn check_migration(
             schema.apply(op, Origin::Pending);
         }
     }
-    for allow in file.suppressions.all().filter(|a| a.reason.is_none()) {
-        if let Some(severity) = severity(config, "allow-without-reason") {
-            let mut finding = rules::allow_without_reason::finding(
-                allow,
-                &migration.display_path,
-                &migration.name,
-            );
-            finding.severity = severity;
-            emit.report.findings.push(finding);
+    if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
+        let (file_path, name) = (&migration.display_path, &migration.name);
+        for allow in file.suppressions.all() {
+            let mut findings = Vec::new();
+            if allow.reason.is_none() {
+                findings.push(rules::allow_without_reason::finding(allow, file_path, name));
+            }
+            for rule in allow.rules.iter().filter(|r| rules::find(r).is_none()) {
+                findings.push(rules::allow_without_reason::unknown_rule_finding(
+                    allow, rule, file_path, name,
+                ));
+            }
+            for mut finding in findings {
+                finding.severity = severity;
+                emit.report.findings.push(finding);
+            }
         }
     }
     emit.report.migrations.push(MigrationReport {
@@ -745,6 +752,21 @@ COMMIT;
             rules_of(&report),
             vec![("drop-column", 2), ("truncate-table", 3)]
         );
+    }
+
+    #[test]
+    fn an_allow_naming_an_unknown_rule_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-colum reason: typo\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 2)]
+        );
+        assert!(report.findings[0]
+            .message
+            .contains("Did you mean `drop-column`?"));
     }
 
     #[test]
