@@ -100,7 +100,7 @@ pub fn quote_ident(name: &str) -> String {
 fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> AppError {
     let detail = match err.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => err.to_string(),
+        None => chain_text(err),
     };
     AppError::usage(url.redact(&format!("{what} on {}: {detail}", url.display())))
 }
@@ -116,6 +116,7 @@ fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
 /// A connection failure, phrased for a person.
 pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) -> AppError {
     let target = url.display();
+    let text = chain_text(err);
     let message = if let Some(db) = err.as_db_error() {
         let code = db.code();
         if *code == SqlState::INVALID_PASSWORD {
@@ -159,12 +160,12 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         }
     } else if let Some(tls_error) = find_cause::<rustls::Error>(err) {
         tls::describe_failure(url, tls_error)
-    } else if err.to_string().contains("server does not support TLS") {
+    } else if text.contains("server does not support TLS") {
         format!(
             "the server at {target} does not support TLS, but sslmode={} requires it: enable SSL on the server, or use sslmode=prefer or sslmode=disable",
             url.ssl_mode()
         )
-    } else if err.to_string().contains("password missing") {
+    } else if text.contains("password missing") {
         format!(
             "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it as postgresql://USER:PASSWORD@HOST/DB",
             url.user()
@@ -172,7 +173,7 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
     } else if let Some(io) = find_cause::<std::io::Error>(err) {
         describe_io_error(url, io)
     } else {
-        format!("cannot connect to {target}: {err}")
+        format!("cannot connect to {target}: {text}")
     };
     AppError::usage(url.redact(&message))
 }
@@ -197,6 +198,20 @@ fn describe_io_error(url: &DatabaseUrl, io: &std::io::Error) -> String {
         ),
         _ => format!("cannot connect to {}: {text}", url.display()),
     }
+}
+
+/// `err` and its causes on one line (tokio-postgres' own message leaves the cause out).
+fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        let part = e.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&part)) {
+            parts.push(part);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The first error of type `E` in `err`'s cause chain, looking inside `io::Error` wrappers too.

@@ -2,3 +2,5 @@
 //! HTTP servers that behave like GitHub and Vercel.
 
 mod support;
+
+mod db_connect;
