@@ -167,7 +167,7 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         )
     } else if text.contains("password missing") {
         format!(
-            "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it as postgresql://USER:PASSWORD@HOST/DB",
+            "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it after the user name (USER:PASSWORD@HOST)",
             url.user()
         )
     } else if let Some(io) = find_cause::<std::io::Error>(err) {

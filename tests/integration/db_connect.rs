@@ -197,6 +197,174 @@ fn server_that_never_answers_times_out() {
     assert!(message.contains("connect_timeout"), "{message}");
 }
 
+/// A private PostgreSQL cluster with scram-sha-256 password authentication (the shared test
+/// server trusts local connections, so it cannot show a wrong password). Stopped on drop.
+struct PasswordServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    bindir: PathBuf,
+    as_postgres_user: bool,
+}
+
+const CLUSTER_PASSWORD: &str = "p@ss:w/rd%";
+const CLUSTER_PASSWORD_ENCODED: &str = "p%40ss%3Aw%2Frd%25";
+
+impl PasswordServer {
+    fn start() -> PasswordServer {
+        let bindir = postgres_bindir();
+        // initdb refuses to run as root; the packaged `postgres` user runs the cluster then.
+        let as_postgres_user = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let dir = tempfile::tempdir().unwrap();
+        let pwfile = dir.path().join("pw");
+        std::fs::write(&pwfile, CLUSTER_PASSWORD).unwrap();
+        let server = PasswordServer {
+            port: free_port(),
+            dir,
+            bindir,
+            as_postgres_user,
+        };
+        if as_postgres_user {
+            for path in [server.dir.path(), pwfile.as_path()] {
+                let status = std::process::Command::new("chown")
+                    .arg("postgres")
+                    .arg(path)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "chown postgres {}", path.display());
+            }
+        }
+        let data = server.dir.path().join("data");
+        server.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--auth=scram-sha-256".as_ref(),
+                format!("--pwfile={}", pwfile.display()).as_ref(),
+                "-N".as_ref(),
+            ],
+        );
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            server.port,
+            server.dir.path().display()
+        );
+        let log = server.dir.path().join("log");
+        server.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "start".as_ref(),
+            ],
+        );
+        server
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) {
+        let program = self.bindir.join(program);
+        let mut command = if self.as_postgres_user {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            std::process::Command::new(&program)
+        };
+        let output = command.args(args).output().expect("run PostgreSQL tool");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn url(&self, userinfo: &str) -> String {
+        format!(
+            "postgresql://{userinfo}@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+impl Drop for PasswordServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let mut command = if self.as_postgres_user {
+            let mut command = std::process::Command::new("runuser");
+            command
+                .args(["-u", "postgres", "--"])
+                .arg(self.bindir.join("pg_ctl"));
+            command
+        } else {
+            std::process::Command::new(self.bindir.join("pg_ctl"))
+        };
+        let _ = command
+            .arg("-D")
+            .arg(data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// Where `initdb` and `pg_ctl` live: `pg_config --bindir`, else the Debian layout.
+fn postgres_bindir() -> PathBuf {
+    let from_pg_config = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .filter(|dir| dir.join("initdb").exists());
+    let from_debian = || {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|dir| dir.join("initdb").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    };
+    from_pg_config.or_else(from_debian).expect(
+        "this test needs the PostgreSQL server binaries (initdb, pg_ctl); see README 'Tests'",
+    )
+}
+
+#[test]
+fn password_authentication_decodes_the_password_and_names_the_user_on_failure() {
+    let server = PasswordServer::start();
+
+    let got = connect_and_query(
+        &server.url(&format!("postgres:{CLUSTER_PASSWORD_ENCODED}")),
+        "SELECT current_user::text",
+    )
+    .expect("the percent-encoded password authenticates");
+    assert_eq!(got, "postgres");
+
+    let wrong = connect_error(&server.url(&format!("postgres:{PASSWORD}")));
+    assert!(
+        wrong.contains("authentication failed for user \"postgres\""),
+        "{wrong}"
+    );
+    assert!(
+        wrong.contains("check the user name and password"),
+        "{wrong}"
+    );
+
+    let missing = connect_error(&server.url("postgres"));
+    assert!(missing.contains("the database URL has none"), "{missing}");
+}
+
 // --- TLS ---------------------------------------------------------------------------------------
 
 /// How the proxy answers PostgreSQL's SSLRequest.
