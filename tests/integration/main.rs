@@ -1,6 +1,7 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod cli_check;
 mod support;
 
 mod db_connect;
