@@ -190,6 +190,8 @@ impl DatabaseUrl {
                 })?;
                 self.connect_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
             }
+            // Prisma's way to reach a Unix socket: `?host=/var/run/postgresql`.
+            "host" if value.starts_with('/') => self.host = value,
             "application_name" => self.application_name = Some(value),
             "options" => self.options = Some(value),
             // Pool sizes, statement cache, sslaccept, ...: Prisma's engine settings that do not
@@ -228,6 +230,18 @@ impl DatabaseUrl {
             self.host_display(),
             self.port,
             self.database
+        )
+    }
+
+    /// Where we are, worded as Prisma's CLI words it:
+    /// `PostgreSQL database "shop", schema "public" at "db.example.com:5432"`.
+    pub fn datasource_line(&self) -> String {
+        format!(
+            "PostgreSQL database \"{}\", schema \"{}\" at \"{}:{}\"",
+            self.database,
+            self.schema,
+            self.host_display(),
+            self.port
         )
     }
 
@@ -450,6 +464,23 @@ mod tests {
         assert_eq!(u.port(), 6000);
         assert_eq!(u.display(), "u@[::1]:6000/db");
         assert_eq!(url("postgres://u@[2001:db8::5]/db").port(), 5432);
+    }
+
+    #[test]
+    fn datasource_line_reads_like_prisma() {
+        assert_eq!(
+            url("postgresql://u:pw@db.example.com/shop?schema=billing").datasource_line(),
+            "PostgreSQL database \"shop\", schema \"billing\" at \"db.example.com:5432\""
+        );
+    }
+
+    #[test]
+    fn host_param_points_at_a_unix_socket_directory() {
+        let u = url("postgresql://app@localhost/shop?host=%2Fvar%2Frun%2Fpostgresql");
+        assert_eq!(u.host(), "/var/run/postgresql");
+        assert_eq!(u.display(), "app@/var/run/postgresql:5432/shop");
+        // A host name in `host=` is not a socket: the URL's host stays.
+        assert_eq!(url("postgresql://app@db/shop?host=other").host(), "db");
     }
 
     #[test]

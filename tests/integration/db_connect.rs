@@ -657,3 +657,62 @@ fn pg_dump_failure_is_one_line_without_the_password() {
         "no partial dump left behind"
     );
 }
+
+// --- the CLI -----------------------------------------------------------------------------------
+
+#[test]
+fn cli_connection_error_is_one_line_without_secrets() {
+    let project = crate::support::Project::new();
+    let port = free_port();
+    let url = format!("postgresql://app:{PASSWORD}@127.0.0.1:{port}/shop");
+    let output = project.run(&["status", "--database-url", &url]);
+    let stderr = crate::support::stderr(&output);
+    let stdout = crate::support::stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    for output in [&stdout, &stderr] {
+        assert!(!output.contains(PASSWORD), "{output}");
+        assert!(!output.contains(&url), "{output}");
+    }
+}
+
+#[test]
+fn cli_malformed_url_from_the_environment_names_the_variable_not_the_url() {
+    let project = crate::support::Project::new();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .args(["status"])
+        .env_remove("DIRECT_URL")
+        .env_remove("DATABASE_URL_UNPOOLED")
+        .env_remove("POSTGRES_URL_NON_POOLING")
+        .env_remove("POSTGRES_URL")
+        .env(
+            "DATABASE_URL",
+            format!("postgresql://app:{PASSWORD}@db.example.com:54x2/shop"),
+        )
+        .output()
+        .unwrap();
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(stderr.contains("malformed"), "{stderr}");
+    assert!(stderr.contains("port"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(!stderr.contains("db.example.com"), "{stderr}");
+}
+
+#[test]
+fn cli_refuses_a_pooled_url_for_deploy_naming_the_direct_variables() {
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let url = format!("postgresql://app:{PASSWORD}@db.example.com:6432/shop");
+    let output = project.run(&["deploy", "--database-url", &url]);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for needle in ["DIRECT_URL", "--allow-pooled", "advisory locks"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
