@@ -20,6 +20,39 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
 
 /// Connect without touching `?schema=`.
 pub async fn open(url: &DatabaseUrl) -> Result<Client> {
+    // tokio-postgres' own timeout covers the TCP connect only; a server that accepts and then
+    // says nothing (a stuck proxy) must time out too.
+    match url.connect_timeout() {
+        Some(limit) => tokio::time::timeout(limit, negotiate(url))
+            .await
+            .map_err(|_| timed_out(url, limit))?,
+        None => negotiate(url).await,
+    }
+}
+
+async fn negotiate(url: &DatabaseUrl) -> Result<Client> {
+    let (ssl_mode, tls) = tls::connector(url)?;
+    match open_with(url, ssl_mode, tls.clone()).await {
+        // libpq's `prefer`: if the TLS attempt fails, try again without TLS.
+        Err(err) if ssl_mode == tokio_postgres::config::SslMode::Prefer && is_tls_failure(&err) => {
+            open_with(url, tokio_postgres::config::SslMode::Disable, tls)
+                .await
+                .map_err(|e| describe_connect_error(url, &e))
+        }
+        other => other.map_err(|e| describe_connect_error(url, &e)),
+    }
+}
+
+fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
+    find_cause::<rustls::Error>(err).is_some()
+        || chain_text(err).starts_with("error performing TLS handshake")
+}
+
+async fn open_with(
+    url: &DatabaseUrl,
+    ssl_mode: tokio_postgres::config::SslMode,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+) -> std::result::Result<Client, tokio_postgres::Error> {
     let mut config = tokio_postgres::Config::new();
     config
         .user(url.user())
@@ -36,19 +69,8 @@ pub async fn open(url: &DatabaseUrl) -> Result<Client> {
     if let Some(timeout) = url.connect_timeout() {
         config.connect_timeout(timeout);
     }
-    let (ssl_mode, tls) = tls::connector(url)?;
     config.ssl_mode(ssl_mode);
-
-    let connecting = config.connect(tls);
-    // tokio-postgres' own timeout covers the TCP connect only; a server that accepts and then
-    // says nothing (a stuck proxy) must time out too.
-    let connected = match url.connect_timeout() {
-        Some(limit) => tokio::time::timeout(limit, connecting)
-            .await
-            .map_err(|_| timed_out(url, limit))?,
-        None => connecting.await,
-    };
-    let (client, connection) = connected.map_err(|e| describe_connect_error(url, &e))?;
+    let (client, connection) = config.connect(tls).await?;
     tokio::spawn(connection);
     Ok(client)
 }

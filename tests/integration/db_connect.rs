@@ -375,6 +375,8 @@ enum ProxyKind {
     TlsOnly,
     /// 'N' and plain TCP (a server without SSL).
     NoTls,
+    /// 'S' and then a hang-up instead of a TLS handshake; plain startup messages are served.
+    BrokenTls,
 }
 
 /// A PostgreSQL front end on 127.0.0.1 that pipes to the test server.
@@ -405,6 +407,10 @@ impl Proxy {
 
     fn without_tls() -> Proxy {
         Proxy::start(ProxyKind::NoTls, None)
+    }
+
+    fn broken_tls() -> Proxy {
+        Proxy::start(ProxyKind::BrokenTls, None)
     }
 
     fn start(kind: ProxyKind, acceptor: Option<TlsAcceptor>) -> Proxy {
@@ -467,7 +473,10 @@ async fn serve(mut client: TcpStream, kind: ProxyKind, tls: Option<TlsAcceptor>,
             }
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
         }
-        (ProxyKind::NoTls, false) => {
+        (ProxyKind::BrokenTls, true) => {
+            let _ = client.write_all(b"S").await;
+        }
+        (ProxyKind::NoTls | ProxyKind::BrokenTls, false) => {
             if server.write_all(&head).await.is_ok() {
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
             }
@@ -715,4 +724,16 @@ fn cli_refuses_a_pooled_url_for_deploy_naming_the_direct_variables() {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
     assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+#[test]
+fn prefer_retries_without_tls_when_the_handshake_fails_and_require_does_not() {
+    let db = TestDb::new();
+    let proxy = Proxy::broken_tls();
+    let got = connect_and_query(&proxy.url(&db, "127.0.0.1", ""), "SELECT 'fell back'")
+        .expect("prefer falls back to plain");
+    assert_eq!(got, "fell back");
+
+    let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=require"));
+    assert!(message.contains("closed the connection"), "{message}");
 }
