@@ -3,3 +3,5 @@
 
 mod cli_check;
 mod support;
+
+mod db_connect;
