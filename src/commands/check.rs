@@ -25,6 +25,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         config.pg_version = version;
     }
     let dir = migrations_dir(args.dir.as_deref(), &config);
+    if args.dir.is_none() && config.migrations_dir.is_none() && !dir.exists() {
+        return Err(AppError::usage(
+            "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
+        ));
+    }
     let set = discover::discover(&dir)?;
     let selection = select_pending(&set, args, &config)?;
 

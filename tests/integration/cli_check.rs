@@ -158,7 +158,10 @@ fn missing_dir_names_it_and_suggests_dir() {
     let dir = tempfile::tempdir().unwrap();
     // No prisma/migrations and no migrations: the default is `migrations`.
     let output = run_in(dir.path(), &["check"]);
-    assert_usage_error(&output, &["migrations", "does not exist", "--dir"]);
+    assert_usage_error(
+        &output,
+        &["neither prisma/migrations nor migrations exists", "--dir"],
+    );
     let output = run_in(dir.path(), &["check", "--dir", "db/missing"]);
     assert_usage_error(&output, &["db/missing", "does not exist", "--dir"]);
 }
