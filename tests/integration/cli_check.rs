@@ -389,6 +389,14 @@ fn since_checks_added_and_edited_migrations() {
 }
 
 #[test]
+fn migration_arguments_and_since_together_are_a_usage_error() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    let output = project.run(&["check", "20240101000000_init", "--since", "main"]);
+    assert_usage_error(&output, &["either MIGRATION arguments or --since"]);
+}
+
+#[test]
 fn since_outside_a_git_repository_is_a_clear_error() {
     let project = Project::new();
     project.migration("20240101000000_init", SAFE_INIT);
