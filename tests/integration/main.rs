@@ -1,5 +1,9 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod db_concurrency;
 mod db_deploy;
+mod db_history;
+mod db_rollback;
+mod db_status;
 mod support;
