@@ -218,8 +218,13 @@ pub struct CiArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub safety: SafetyArgs,
-    /// Vercel deploy hook URL (never printed) [env: VERCEL_DEPLOY_HOOK_URL].
-    #[arg(long, value_name = "URL")]
+    /// Vercel deploy hook URL (never printed).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VERCEL_DEPLOY_HOOK_URL",
+        hide_env_values = true
+    )]
     pub vercel_hook_url: Option<String>,
     /// When the PR check fails the job.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
@@ -233,6 +238,74 @@ pub struct CiArgs {
     /// Apply destructive migrations (the approved half of manual-review).
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Boxed: the runner settings would make `Command` lopsided in size.
+    #[command(flatten)]
+    pub github: Box<GitHubArgs>,
+}
+
+/// The runner environment; each value has a flag so `ci` runs the same outside Actions.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GitHubArgs {
+    /// Event that triggered the run (pull_request, push, workflow_dispatch).
+    #[arg(long, env = "GITHUB_EVENT_NAME", default_value = "")]
+    pub event_name: String,
+    /// The event payload (JSON).
+    #[arg(long, value_name = "FILE", env = "GITHUB_EVENT_PATH")]
+    pub event_path: Option<PathBuf>,
+    /// owner/repo.
+    #[arg(long, value_name = "OWNER/REPO", env = "GITHUB_REPOSITORY")]
+    pub repository: Option<String>,
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub api_url: String,
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GITHUB_SERVER_URL",
+        default_value = "https://github.com"
+    )]
+    pub server_url: String,
+    #[arg(long, value_name = "ID", env = "GITHUB_RUN_ID")]
+    pub run_id: Option<String>,
+    /// Commit the check run is attached to (default: the PR head, else GITHUB_SHA).
+    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    pub sha: Option<String>,
+    /// Repository checkout (default: the working directory).
+    #[arg(long, value_name = "DIR", env = "GITHUB_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+    /// File the job summary (markdown) is appended to [default: stdout].
+    #[arg(long, value_name = "FILE", env = "GITHUB_STEP_SUMMARY")]
+    pub step_summary: Option<PathBuf>,
+    /// File step outputs are appended to [default: stdout].
+    #[arg(long, value_name = "FILE", env = "GITHUB_OUTPUT")]
+    pub output: Option<PathBuf>,
+    /// Token for the GitHub API (never printed). Without it: annotations and summary only.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true
+    )]
+    pub github_token: Option<String>,
+    /// Pull request number (default: from the event).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// Base commit of the pull request (default: from the event).
+    #[arg(long, value_name = "SHA")]
+    pub base_sha: Option<String>,
+    /// Head commit of the pull request (default: from the event).
+    #[arg(long, value_name = "SHA")]
+    pub head_sha: Option<String>,
+    /// Do not create or update the PR comment.
+    #[arg(long)]
+    pub no_comment: bool,
+    /// Delay before the first deploy-hook retry, in milliseconds (doubles per retry).
+    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    pub hook_retry_delay_ms: u64,
 }
 
 pub fn main() -> ExitCode {

@@ -1,2 +1,508 @@
 //! `migration-gate ci`: the GitHub Action's brain. Reads the runner environment and does the
-//! right thing for the event (pull_request, push, workflow_dispatch).
+//! right thing for the event: a pull request is checked (annotations, job summary, one sticky
+//! comment, optionally a check run); a push to the default branch or `workflow_dispatch`
+//! deploys and fires the Vercel hook, reviews, or rolls back.
+
+pub mod annotations;
+pub mod event;
+pub mod github;
+pub mod pending;
+pub mod runner;
+pub mod summary;
+pub mod vercel;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::analysis::{analyze, AnalysisInput};
+use crate::cli::{BackupPolicy, CiArgs, CiMode, DeployArgs, FailOn, OutputFormat, RollbackArgs};
+use crate::commands;
+use crate::config::Config;
+use crate::db::url::DatabaseUrl;
+use crate::db::DeployOutcome;
+use crate::discover::{default_dir, discover, Migration};
+use crate::error::{exit, AppError, Result};
+use crate::findings::{Report, Severity};
+use crate::report::{self, RenderOptions};
+
+use annotations::CheckAnnotation;
+use event::Event;
+use github::{CheckRun, CommentAction, GitHub};
+use runner::RunnerFiles;
+use summary::HookReport;
+use vercel::RetryPolicy;
+
+/// The check run's name, as it appears in the PR's checks list.
+pub const CHECK_RUN_NAME: &str = "migration-gate";
+
+pub fn run(args: &CiArgs) -> Result<u8> {
+    let gh = &args.github;
+    mask_secrets(args);
+    let event = Event::load(&gh.event_name, gh.event_path.as_deref())?;
+    let mode = match args.mode {
+        Some(mode) => mode,
+        None => match event.mode()? {
+            Some(mode) => mode,
+            None => {
+                println!(
+                    "migration-gate: push to {} is not the default branch: nothing to deploy",
+                    event.git_ref.as_deref().unwrap_or("a branch")
+                );
+                return Ok(exit::OK);
+            }
+        },
+    };
+    let files = RunnerFiles {
+        output: gh.output.clone(),
+        step_summary: gh.step_summary.clone(),
+    };
+    match mode {
+        CiMode::Check => check(args, &event, &files),
+        CiMode::Deploy => {
+            let outcome = commands::deploy::execute(&deploy_args(args, false))?;
+            finish_deploy(
+                &outcome,
+                args.vercel_hook_url.as_deref(),
+                &hook_policy(args),
+                &files,
+            )
+        }
+        CiMode::ManualReview => {
+            let outcome = commands::deploy::execute(&deploy_args(args, true))?;
+            let database = DatabaseUrl::resolve(args.database.database_url.as_deref())
+                .map(|u| u.display())
+                .unwrap_or_else(|_| "the database".to_string());
+            finish_review(&outcome, &database, &files)
+        }
+        CiMode::Rollback => {
+            let target = args
+                .target
+                .clone()
+                .or_else(|| event.dispatch_target.clone())
+                .ok_or_else(|| {
+                    AppError::usage(
+                        "rollback needs a target: pass --target NAME (the dispatch input `target`): the last migration to keep",
+                    )
+                })?;
+            let outcome = commands::rollback::execute(&RollbackArgs {
+                migrations: args.migrations.clone(),
+                database: args.database.clone(),
+                safety: args.safety.clone(),
+                to: Some(target.clone()),
+                steps: None,
+                dry_run: false,
+            })?;
+            let hook = match &outcome.failure {
+                Some(_) => HookReport::Withheld,
+                None => fire_hook(args.vercel_hook_url.as_deref(), &hook_policy(args)),
+            };
+            files.add_summary(&summary::rollback(&target, &outcome, &hook))?;
+            files.set_outputs(&[
+                ("rolled-back-count", outcome.rolled_back.len().to_string()),
+                ("deploy-hook-job-id", hook_job_id(&hook)),
+            ])?;
+            Ok(if outcome.failure.is_some() {
+                exit::FAILED
+            } else {
+                exit::OK
+            })
+        }
+    }
+}
+
+/// `::add-mask::` the database password, the hook URL and the token before anything is printed.
+fn mask_secrets(args: &CiArgs) {
+    let password = DatabaseUrl::resolve(args.database.database_url.as_deref())
+        .ok()
+        .and_then(|url| url.password());
+    let secrets = [
+        password.as_deref(),
+        args.vercel_hook_url.as_deref(),
+        args.github.github_token.as_deref(),
+    ];
+    for line in runner::mask_commands(secrets.into_iter().flatten()) {
+        println!("{line}");
+    }
+}
+
+fn deploy_args(args: &CiArgs, dry_run: bool) -> DeployArgs {
+    DeployArgs {
+        migrations: args.migrations.clone(),
+        database: args.database.clone(),
+        safety: args.safety.clone(),
+        allow_destructive: args.allow_destructive,
+        backup_dir: None,
+        backup: BackupPolicy::Destructive,
+        dry_run,
+    }
+}
+
+fn hook_policy(args: &CiArgs) -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(args.github.hook_retry_delay_ms),
+        ..RetryPolicy::default()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// POST the deploy hook when one is configured.
+pub fn fire_hook(url: Option<&str>, policy: &RetryPolicy) -> HookReport {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        return HookReport::NotConfigured;
+    };
+    let result = match runtime() {
+        Ok(rt) => rt.block_on(vercel::trigger(url.trim(), policy)),
+        Err(e) => Err(e.message),
+    };
+    match result {
+        Ok(job) => {
+            println!("Vercel deploy hook: job {} ({})", job.id, job.state);
+            HookReport::Fired(job)
+        }
+        Err(reason) => {
+            println!("::error::Vercel deploy hook failed: {reason}");
+            HookReport::Failed(reason)
+        }
+    }
+}
+
+fn hook_job_id(hook: &HookReport) -> String {
+    match hook {
+        HookReport::Fired(job) => job.id.clone(),
+        _ => String::new(),
+    }
+}
+
+/// After `deploy`: the hook (only on success), outputs, summary, exit code.
+pub fn finish_deploy(
+    outcome: &DeployOutcome,
+    hook_url: Option<&str>,
+    policy: &RetryPolicy,
+    files: &RunnerFiles,
+) -> Result<u8> {
+    let hook = if outcome.failure.is_some() || outcome.needs_review {
+        HookReport::Withheld
+    } else {
+        fire_hook(hook_url, policy)
+    };
+    files.set_outputs(&[
+        ("applied-count", outcome.applied.len().to_string()),
+        ("pending-count", outcome.pending.len().to_string()),
+        ("needs-review", outcome.needs_review.to_string()),
+        ("deploy-hook-job-id", hook_job_id(&hook)),
+    ])?;
+    files.add_summary(&summary::deploy(outcome, &hook))?;
+    if outcome.needs_review {
+        println!(
+            "::error::migration-gate: the pending migrations need a manual review; nothing was applied. Run the dispatch workflow with type=manual-review."
+        );
+        return Ok(exit::NEEDS_REVIEW);
+    }
+    Ok(match (&outcome.failure, &hook) {
+        (Some(_), _) | (None, HookReport::Failed(_)) => exit::FAILED,
+        _ => exit::OK,
+    })
+}
+
+/// After the dry-run deploy of manual-review: the review report, outputs; nothing changed.
+pub fn finish_review(outcome: &DeployOutcome, database: &str, files: &RunnerFiles) -> Result<u8> {
+    let needs_review = outcome.report.has_errors();
+    files.set_outputs(&[
+        ("applied-count", "0".to_string()),
+        ("pending-count", outcome.pending.len().to_string()),
+        ("needs-review", needs_review.to_string()),
+        ("deploy-hook-job-id", String::new()),
+    ])?;
+    files.add_summary(&summary::review(
+        database,
+        &outcome.pending,
+        &outcome.report,
+    ))?;
+    Ok(exit::OK)
+}
+
+/// The pull request being checked, from flags or the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrTarget {
+    pub number: Option<u64>,
+    pub base_sha: Option<String>,
+    pub head_sha: Option<String>,
+    pub from_fork: bool,
+}
+
+fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
+    let gh = &args.github;
+    let from_event = event.pull_request.as_ref();
+    PrTarget {
+        number: gh.pr.or(from_event.map(|pr| pr.number)),
+        base_sha: gh
+            .base_sha
+            .clone()
+            .or_else(|| from_event.map(|pr| pr.base_sha.clone())),
+        head_sha: gh
+            .head_sha
+            .clone()
+            .or_else(|| from_event.map(|pr| pr.head_sha.clone())),
+        from_fork: from_event.is_some_and(|pr| pr.from_fork),
+    }
+}
+
+fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
+    let gh = &args.github;
+    let config = Config::load(args.migrations.config.as_deref())?;
+    let dir = args
+        .migrations
+        .dir
+        .clone()
+        .or_else(|| config.migrations_dir.clone())
+        .unwrap_or_else(default_dir);
+    let set = discover(&dir)?;
+    let pr = pr_target(args, event);
+    let rt = runtime()?;
+    let client = github_client(args)?;
+    let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
+    let existing: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| !pending.iter().any(|p| p.name == m.name))
+        .collect();
+    println!(
+        "migration-gate: checking {} pending migration(s) of {}",
+        pending.len(),
+        dir.display()
+    );
+    let report = analyze(AnalysisInput {
+        existing: &existing,
+        pending: &pending,
+        config: &config,
+        extra_findings: Vec::new(),
+    });
+    let run_url = run_url(args);
+    let markdown = report::render(
+        &report,
+        OutputFormat::Markdown,
+        &RenderOptions {
+            color: false,
+            run_url: run_url.clone(),
+        },
+    );
+    let publish = Publish {
+        pr: &pr,
+        comment: !gh.no_comment,
+        check_run: args.check_run,
+        fail_on: args.fail_on,
+        run_url: run_url.as_deref(),
+        head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
+    };
+    let published = rt.block_on(publish_check(
+        &publish,
+        &report,
+        &markdown,
+        client.as_ref(),
+        files,
+    ))?;
+    Ok(published.exit_code)
+}
+
+fn github_client(args: &CiArgs) -> Result<Option<GitHub>> {
+    let gh = &args.github;
+    let (Some(token), Some(repository)) = (
+        gh.github_token.as_deref().filter(|t| !t.is_empty()),
+        gh.repository.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    GitHub::new(&gh.api_url, token, repository)
+        .map(Some)
+        .map_err(|e| {
+            AppError::usage(format!(
+                "cannot set up the GitHub client ({e}): check GITHUB_API_URL"
+            ))
+        })
+}
+
+fn run_url(args: &CiArgs) -> Option<String> {
+    let gh = &args.github;
+    Some(format!(
+        "{}/{}/actions/runs/{}",
+        gh.server_url.trim_end_matches('/'),
+        gh.repository.as_deref()?,
+        gh.run_id.as_deref()?
+    ))
+}
+
+fn pending_migrations<'a>(
+    rt: &tokio::runtime::Runtime,
+    client: Option<&GitHub>,
+    pr: &PrTarget,
+    dir: &std::path::Path,
+    migrations: &'a [Migration],
+) -> Result<Vec<&'a Migration>> {
+    if let (Some(base), Some(head)) = (&pr.base_sha, &pr.head_sha) {
+        if let Some((root, changed)) = pending::changed_by_git(dir, base, head) {
+            return Ok(pending::select(migrations, &root, &changed));
+        }
+        if let (Some(client), Some(number)) = (client, pr.number) {
+            println!("migration-gate: {base}...{head} is not in the checkout (shallow clone): asking GitHub for the PR's files");
+            let files = rt
+                .block_on(client.pull_request_files(number))
+                .map_err(|e| {
+                    AppError::usage(format!("cannot list the files of PR #{number}: {e}"))
+                })?;
+            let changed: Vec<String> = files
+                .into_iter()
+                .filter(|f| {
+                    matches!(
+                        f.status.as_str(),
+                        "added" | "modified" | "renamed" | "copied" | "changed"
+                    )
+                })
+                .map(|f| f.filename)
+                .collect();
+            let root = repo_root(dir);
+            return Ok(pending::select(migrations, &root, &changed));
+        }
+        return Err(AppError::usage(format!(
+            "cannot tell which migrations PR changed: {base}...{head} is not in the checkout and there is no GITHUB_TOKEN; use actions/checkout with fetch-depth: 0 or pass the token"
+        )));
+    }
+    Err(AppError::usage(
+        "no pull request to check: run on a pull_request event or pass --base-sha and --head-sha",
+    ))
+}
+
+/// The checkout's root: the git top level, else the working directory.
+fn repo_root(dir: &std::path::Path) -> PathBuf {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+}
+
+/// How a PR check is published.
+pub struct Publish<'a> {
+    pub pr: &'a PrTarget,
+    pub comment: bool,
+    pub check_run: bool,
+    pub fail_on: FailOn,
+    pub run_url: Option<&'a str>,
+    pub head_sha: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub comment: Option<CommentAction>,
+    pub check_run_id: Option<u64>,
+    pub exit_code: u8,
+}
+
+/// Annotations in the log, the job summary, the sticky comment, the check run; and the exit
+/// code per `--fail-on`. A token that may not comment or create checks (fork PRs) is a warning:
+/// the annotations and the summary still carry the result.
+pub async fn publish_check(
+    publish: &Publish<'_>,
+    report: &Report,
+    report_markdown: &str,
+    client: Option<&GitHub>,
+    files: &RunnerFiles,
+) -> Result<Published> {
+    for finding in &report.findings {
+        println!("{}", annotations::workflow_command(finding));
+    }
+    let body = summary::pr_comment(report, report_markdown, publish.run_url);
+    files.add_summary(&format!(
+        "## migration-gate\n\n{}\n\n{}",
+        summary::verdict(report),
+        report_markdown.trim_end()
+    ))?;
+    let failed = match publish.fail_on {
+        FailOn::Error => report.has_errors(),
+        FailOn::Warning => !report.findings.is_empty(),
+        FailOn::Never => false,
+    };
+    let mut published = Published {
+        comment: None,
+        check_run_id: None,
+        exit_code: if failed { exit::FAILED } else { exit::OK },
+    };
+    let Some(client) = client else {
+        if publish.comment || publish.check_run {
+            println!("::notice::migration-gate: no GitHub token: no PR comment or check run (annotations and the job summary carry the result)");
+        }
+        return Ok(published);
+    };
+    if publish.comment {
+        match publish.pr.number {
+            None => println!("::warning::migration-gate: no pull request number: no PR comment"),
+            Some(number) => match client.upsert_comment(number, &body).await {
+                Ok(action) => {
+                    match action {
+                        CommentAction::Created(id) => println!("migration-gate: created PR comment {id}"),
+                        CommentAction::Updated(id) => println!("migration-gate: updated PR comment {id}"),
+                    }
+                    published.comment = Some(action);
+                }
+                Err(e) if e.is_permission_denied() => println!(
+                    "::warning::migration-gate: cannot comment on PR #{number} ({e}){}; the annotations and the job summary still carry the result",
+                    if publish.pr.from_fork { ": pull requests from forks get a read-only token" } else { ": give the job `permissions: pull-requests: write`" }
+                ),
+                Err(e) => return Err(AppError::usage(format!("cannot comment on PR #{number}: {e}"))),
+            },
+        }
+    }
+    if publish.check_run {
+        let Some(head_sha) = publish.head_sha.as_deref() else {
+            println!("::warning::migration-gate: no head commit: no check run");
+            return Ok(published);
+        };
+        let check_annotations: Vec<CheckAnnotation> = report
+            .findings
+            .iter()
+            .map(CheckAnnotation::from_finding)
+            .collect();
+        let conclusion = if failed {
+            "failure"
+        } else if report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Warning || f.severity == Severity::Error)
+        {
+            "neutral"
+        } else {
+            "success"
+        };
+        let verdict = summary::verdict(report);
+        let check_summary = if body.chars().count() <= summary::GITHUB_BODY_LIMIT {
+            body.replace(github::COMMENT_MARKER, "")
+        } else {
+            verdict.clone()
+        };
+        let run = CheckRun {
+            name: CHECK_RUN_NAME,
+            head_sha,
+            conclusion,
+            title: &verdict,
+            summary: &check_summary,
+            annotations: &check_annotations,
+        };
+        match client.publish_check_run(&run).await {
+            Ok(id) => published.check_run_id = Some(id),
+            Err(e) if e.is_permission_denied() => println!(
+                "::warning::migration-gate: cannot create a check run ({e}); give the job `permissions: checks: write` (not possible on fork PRs)"
+            ),
+            Err(e) => return Err(AppError::usage(format!("cannot create the check run: {e}"))),
+        }
+    }
+    Ok(published)
+}

@@ -1,7 +1,7 @@
 use crate::cli::CiArgs;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 
+/// The GitHub Action entry point; the work lives in [`crate::ci`].
 pub fn run(args: &CiArgs) -> Result<u8> {
-    let _ = args;
-    Err(AppError::usage("`ci` is not implemented yet"))
+    crate::ci::run(args)
 }

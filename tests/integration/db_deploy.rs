@@ -463,3 +463,49 @@ fn pooled_urls_are_refused_without_showing_the_password() {
     assert!(err.contains("--allow-pooled"), "{err}");
     assert!(!err.contains("s3cr3t-pw"), "{err}");
 }
+
+#[test]
+fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE account (id int, legacy text);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_drop", "ALTER TABLE account DROP COLUMN legacy;\n");
+    let backups = project.path().join("backups");
+    let backups = backups.to_str().unwrap();
+
+    let failing = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", "/nonexistent/pg_dump")
+        .args(["deploy", "--allow-destructive", "--backup-dir", backups])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert_eq!(failing.status.code(), Some(2), "{}", stderr(&failing));
+    assert!(stderr(&failing).contains("pg_dump"), "{}", stderr(&failing));
+    assert_eq!(
+        db.query("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '2_drop'")[0][0],
+        "0",
+        "nothing is applied without the backup"
+    );
+
+    let output = deploy(
+        &project,
+        &db,
+        &["--allow-destructive", "--backup-dir", backups],
+    );
+    assert_success(&output);
+    let dumps: Vec<_> = std::fs::read_dir(backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dump"))
+        .collect();
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    // The dump holds the column that the deploy then dropped.
+    let listing = std::process::Command::new("pg_restore")
+        .args(["--schema-only", "-f", "-"])
+        .arg(&dumps[0])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("legacy text"));
+}

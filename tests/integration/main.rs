@@ -1,6 +1,7 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod cli_check;
 mod db_concurrency;
 mod db_deploy;
 mod db_history;

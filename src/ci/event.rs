@@ -1,0 +1,169 @@
+//! The runner's event: which mode to run, and the pull request / dispatch details it carries.
+//! Only the fields the gate needs are read from the payload (`GITHUB_EVENT_PATH`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::cli::CiMode;
+use crate::error::{AppError, Result};
+
+/// The pull request a `pull_request` event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    pub base_sha: String,
+    pub head_sha: String,
+    /// Head repository differs from the base repository: the token is read-only.
+    pub from_fork: bool,
+}
+
+/// What the event payload says, reduced to what the gate uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    pub name: String,
+    pub pull_request: Option<PullRequest>,
+    /// `refs/heads/main` on push.
+    pub git_ref: Option<String>,
+    pub default_branch: Option<String>,
+    /// `workflow_dispatch` inputs `type` and `target`.
+    pub dispatch_type: Option<String>,
+    pub dispatch_target: Option<String>,
+}
+
+impl Event {
+    pub fn load(name: &str, path: Option<&Path>) -> Result<Event> {
+        let payload = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| AppError::io(path, &e))?;
+                serde_json::from_str(&text).map_err(|e| {
+                    AppError::usage(format!(
+                        "{} is not a GitHub event payload (invalid JSON: {e})",
+                        path.display()
+                    ))
+                })?
+            }
+            None => Value::Null,
+        };
+        Ok(Event::from_payload(name, &payload))
+    }
+
+    pub fn from_payload(name: &str, payload: &Value) -> Event {
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        let pull_request = payload.get("pull_request").and_then(|pr| {
+            let base_repo = pr.pointer("/base/repo/full_name").and_then(Value::as_str);
+            let head_repo = pr.pointer("/head/repo/full_name").and_then(Value::as_str);
+            Some(PullRequest {
+                number: pr.get("number")?.as_u64()?,
+                base_sha: text(pr.pointer("/base/sha")?)?,
+                head_sha: text(pr.pointer("/head/sha")?)?,
+                // A deleted fork has no head repo: still a fork.
+                from_fork: base_repo.is_some() && head_repo != base_repo,
+            })
+        });
+        let input = |key: &str| {
+            payload
+                .pointer(&format!("/inputs/{key}"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        Event {
+            name: name.to_string(),
+            pull_request,
+            git_ref: payload.get("ref").and_then(text),
+            default_branch: payload.pointer("/repository/default_branch").and_then(text),
+            dispatch_type: input("type"),
+            dispatch_target: input("target"),
+        }
+    }
+
+    /// A push to a branch other than the default one deploys nothing.
+    pub fn is_push_to_default_branch(&self) -> bool {
+        match (&self.git_ref, &self.default_branch) {
+            (Some(git_ref), Some(default)) => git_ref == &format!("refs/heads/{default}"),
+            // Without the payload, trust the workflow's own branch filter.
+            _ => true,
+        }
+    }
+
+    /// The mode the event asks for; `None` when the event deploys nothing (a push to another
+    /// branch).
+    pub fn mode(&self) -> Result<Option<CiMode>> {
+        match self.name.as_str() {
+            "pull_request" | "pull_request_target" => Ok(Some(CiMode::Check)),
+            "push" if self.is_push_to_default_branch() => Ok(Some(CiMode::Deploy)),
+            "push" => Ok(None),
+            "workflow_dispatch" => match self.dispatch_type.as_deref().unwrap_or("auto") {
+                "auto" => Ok(Some(CiMode::Deploy)),
+                "manual-review" => Ok(Some(CiMode::ManualReview)),
+                "rollback" => Ok(Some(CiMode::Rollback)),
+                other => Err(AppError::usage(format!(
+                    "workflow_dispatch input type={other:?} is not one of auto, manual-review, rollback"
+                ))),
+            },
+            "" => Err(AppError::usage(
+                "no GitHub event: pass --mode (check, deploy, manual-review, rollback) or run inside GitHub Actions",
+            )),
+            other => Err(AppError::usage(format!(
+                "event {other:?} has no default mode: pass --mode (check, deploy, manual-review, rollback)"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pull_request_from_a_fork_is_recognised() {
+        let payload = json!({"pull_request": {
+            "number": 7,
+            "base": {"sha": "aaa", "repo": {"full_name": "acme/shop"}},
+            "head": {"sha": "bbb", "repo": {"full_name": "someone/shop"}}
+        }});
+        let event = Event::from_payload("pull_request", &payload);
+        let pr = event.pull_request.clone().unwrap();
+        assert_eq!(
+            (pr.number, pr.base_sha.as_str(), pr.head_sha.as_str()),
+            (7, "aaa", "bbb")
+        );
+        assert!(pr.from_fork);
+        assert_eq!(event.mode().unwrap(), Some(CiMode::Check));
+    }
+
+    #[test]
+    fn push_to_another_branch_deploys_nothing() {
+        let payload =
+            json!({"ref": "refs/heads/feature", "repository": {"default_branch": "main"}});
+        assert_eq!(Event::from_payload("push", &payload).mode().unwrap(), None);
+        let payload = json!({"ref": "refs/heads/main", "repository": {"default_branch": "main"}});
+        assert_eq!(
+            Event::from_payload("push", &payload).mode().unwrap(),
+            Some(CiMode::Deploy)
+        );
+    }
+
+    #[test]
+    fn dispatch_type_selects_the_mode() {
+        let event = |t: &str| {
+            Event::from_payload(
+                "workflow_dispatch",
+                &json!({"inputs": {"type": t, "target": "20240101_init"}}),
+            )
+        };
+        assert_eq!(event("auto").mode().unwrap(), Some(CiMode::Deploy));
+        assert_eq!(
+            event("manual-review").mode().unwrap(),
+            Some(CiMode::ManualReview)
+        );
+        assert_eq!(event("rollback").mode().unwrap(), Some(CiMode::Rollback));
+        assert_eq!(
+            event("rollback").dispatch_target.as_deref(),
+            Some("20240101_init")
+        );
+        assert!(event("yolo").mode().is_err());
+    }
+}

@@ -1,0 +1,379 @@
+//! The markdown the gate writes for people: the sticky PR comment, the deploy / rollback job
+//! summary, and the manual-review report.
+
+use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
+use crate::findings::{Report, Severity};
+
+use super::github::COMMENT_MARKER;
+use super::vercel::HookJob;
+
+/// GitHub refuses comment (and check-run summary) bodies longer than this, in characters.
+pub const GITHUB_BODY_LIMIT: usize = 65_536;
+
+/// The sticky comment: marker, a one-line verdict, then the report's markdown. Over GitHub's
+/// limit it becomes the verdict plus a per-rule tally and a link to the run's full summary.
+pub fn pr_comment(report: &Report, report_markdown: &str, run_url: Option<&str>) -> String {
+    let head = format!(
+        "{COMMENT_MARKER}\n## migration-gate\n\n{}\n",
+        verdict(report)
+    );
+    let full = format!("{head}\n{}\n", report_markdown.trim_end());
+    if full.chars().count() <= GITHUB_BODY_LIMIT {
+        return full;
+    }
+    let mut short = head;
+    short.push_str(&format!(
+        "\nThe full report is longer than GitHub's {GITHUB_BODY_LIMIT}-character limit for comments. "
+    ));
+    match run_url {
+        Some(url) => short.push_str(&format!(
+            "Read it in the [job summary of this run]({url}).\n"
+        )),
+        None => short.push_str("Read it in the job summary of this run.\n"),
+    }
+    let mut tally = std::collections::BTreeMap::<(&str, &str), usize>::new();
+    for finding in &report.findings {
+        *tally
+            .entry((finding.rule, finding.severity.as_str()))
+            .or_default() += 1;
+    }
+    if !tally.is_empty() {
+        short.push_str("\n| Rule | Severity | Findings |\n|---|---|---|\n");
+        for ((rule, severity), count) in tally {
+            short.push_str(&format!("| `{rule}` | {severity} | {count} |\n"));
+        }
+    }
+    short
+}
+
+/// One line a reviewer reads first.
+pub fn verdict(report: &Report) -> String {
+    let errors = count(report, Severity::Error);
+    let warnings = count(report, Severity::Warning);
+    let checked = report.migrations.len().max(report.summary.files);
+    if errors == 0 && warnings == 0 {
+        format!(
+            "✅ No dangerous statement in the migrations of this pull request ({checked} checked)."
+        )
+    } else if errors == 0 {
+        format!("⚠️ {warnings} warning(s), no error in {checked} migration(s).")
+    } else {
+        format!("❌ {errors} error(s) and {warnings} warning(s) in {checked} migration(s).")
+    }
+}
+
+fn count(report: &Report, severity: Severity) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .count()
+}
+
+/// Make text safe inside a markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+fn applied_table(title: &str, applied: &[AppliedMigration]) -> String {
+    if applied.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n{title}\n\n| Migration | Duration |\n|---|---:|\n");
+    for migration in applied {
+        out.push_str(&format!(
+            "| `{}` | {} |\n",
+            cell(&migration.name),
+            format_duration(migration.duration)
+        ));
+    }
+    out
+}
+
+fn format_duration(duration: std::time::Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+/// What happened to the Vercel deploy hook, for the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookReport {
+    Fired(HookJob),
+    Failed(String),
+    NotConfigured,
+    /// Not fired because the deploy failed or needs review.
+    Withheld,
+}
+
+fn hook_line(hook: &HookReport) -> String {
+    match hook {
+        HookReport::Fired(job) => format!(
+            "Vercel deploy hook: job `{}` ({}).",
+            cell(&job.id),
+            if job.state.is_empty() {
+                "accepted"
+            } else {
+                &job.state
+            }
+        ),
+        HookReport::Failed(reason) => format!("Vercel deploy hook failed: {}", cell(reason)),
+        HookReport::NotConfigured => {
+            "No Vercel deploy hook configured (`vercel-hook-url` / `VERCEL_DEPLOY_HOOK_URL`)."
+                .into()
+        }
+        HookReport::Withheld => "The Vercel deploy hook was **not** called.".into(),
+    }
+}
+
+pub const MANUAL_REVIEW_HOWTO: &str = "To review: run the deploy workflow by hand with `type=manual-review` \
+(Actions → the dispatch workflow → Run workflow); it writes the review report (each pending migration, \
+its findings and its SQL) to the job summary and changes nothing. Once the approving environment's \
+reviewers accept, the approved job deploys with `--allow-destructive` and fires the deploy hook. \
+Locally: `migration-gate deploy --dry-run`.";
+
+pub fn deploy(outcome: &DeployOutcome, hook: &HookReport) -> String {
+    let mut out = String::new();
+    if let Some(failure) = &outcome.failure {
+        out.push_str("## migration-gate: deploy failed ❌\n\n");
+        out.push_str(&format!("{}\n", cell(failure)));
+        out.push_str(&applied_table(
+            "Applied before the failure:",
+            &outcome.applied,
+        ));
+        out.push_str(&format!(
+            "\n{}\n\nFix the failed migration, then mark it rolled back (`migration-gate resolve --rolled-back <name>`) and deploy again. {MANUAL_REVIEW_HOWTO}\n",
+            hook_line(hook)
+        ));
+    } else if outcome.needs_review {
+        out.push_str("## migration-gate: deploy needs review ⏸️\n\n");
+        out.push_str(&format!(
+            "{} pending migration(s) contain error-level findings that are not allowed: nothing was applied.\n\n",
+            outcome.pending.len()
+        ));
+        for finding in outcome
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+        {
+            out.push_str(&format!(
+                "- `{}` `{}:{}`: {}\n",
+                finding.rule,
+                cell(&finding.file),
+                finding.line,
+                cell(&finding.message)
+            ));
+        }
+        out.push_str(&format!("\n{}\n\n{MANUAL_REVIEW_HOWTO}\n", hook_line(hook)));
+    } else if outcome.applied.is_empty() {
+        out.push_str(
+            "## migration-gate: deploy ✅\n\nNo pending migration: the database is up to date.\n",
+        );
+        out.push_str(&format!("\n{}\n", hook_line(hook)));
+    } else {
+        out.push_str("## migration-gate: deploy ✅\n");
+        out.push_str(&applied_table(
+            &format!("Applied {} migration(s):", outcome.applied.len()),
+            &outcome.applied,
+        ));
+        out.push_str(&format!("\n{}\n", hook_line(hook)));
+    }
+    out
+}
+
+pub fn rollback(target: &str, outcome: &RollbackOutcome, hook: &HookReport) -> String {
+    let mut out = match &outcome.failure {
+        Some(failure) => format!(
+            "## migration-gate: rollback failed ❌\n\n{}\n",
+            cell(failure)
+        ),
+        None => format!("## migration-gate: rolled back to `{}` ✅\n", cell(target)),
+    };
+    out.push_str(&applied_table(
+        "Rolled back (newest first):",
+        &outcome.rolled_back,
+    ));
+    out.push_str(&format!("\n{}\n", hook_line(hook)));
+    out
+}
+
+/// The manual-review report: every pending migration with its findings, the allowed ones, and
+/// its SQL, so the approver sees exactly what will run.
+pub fn review(database: &str, pending: &[String], report: &Report) -> String {
+    let mut out = format!(
+        "## migration-gate: manual review\n\n{} migration(s) pending on `{}`. Nothing was changed.\n",
+        pending.len(),
+        cell(database)
+    );
+    if pending.is_empty() {
+        out.push_str("\nThe database is up to date: there is nothing to review.\n");
+        return out;
+    }
+    out.push_str(&format!("\n{}\n", verdict(report)));
+    for name in pending {
+        out.push_str(&format!("\n### `{}`\n\n", cell(name)));
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| &f.migration == name)
+            .collect();
+        if findings.is_empty() {
+            out.push_str("No finding.\n");
+        } else {
+            out.push_str(
+                "| Severity | Rule | Line | What happens | Instead |\n|---|---|---:|---|---|\n",
+            );
+            for f in findings {
+                out.push_str(&format!(
+                    "| {} | `{}` | {} | {} | {} |\n",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.line,
+                    cell(&f.message),
+                    cell(&f.help)
+                ));
+            }
+        }
+        let allowed: Vec<_> = report
+            .allowed
+            .iter()
+            .filter(|a| &a.migration == name)
+            .collect();
+        if !allowed.is_empty() {
+            out.push_str("\nAllowed (suppressed with a reason):\n\n");
+            for a in allowed {
+                out.push_str(&format!(
+                    "- `{}` line {} (allowed on line {}): {}\n",
+                    a.rule,
+                    a.line,
+                    a.allow_line,
+                    cell(&a.reason)
+                ));
+            }
+        }
+        if let Some(migration) = report.migrations.iter().find(|m| &m.name == name) {
+            let fence = if migration.sql.contains("```") {
+                "````"
+            } else {
+                "```"
+            };
+            out.push_str(&format!(
+                "\n<details><summary>SQL of <code>{}</code></summary>\n\n{fence}sql\n{}\n{fence}\n\n</details>\n",
+                cell(&migration.file),
+                migration.sql.trim_end()
+            ));
+        }
+    }
+    out.push_str(
+        "\nTo apply: approve the deployment; the approved job runs `migration-gate deploy --allow-destructive` and fires the deploy hook.\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ci::annotations::tests::finding;
+    use crate::findings::{AllowedFinding, MigrationReport};
+    use std::time::Duration;
+
+    #[test]
+    fn clean_pr_comment_says_so() {
+        let body = pr_comment(&Report::default(), "", None);
+        assert!(body.starts_with(COMMENT_MARKER));
+        assert!(body.contains("No dangerous statement"));
+    }
+
+    #[test]
+    fn oversized_comment_falls_back_to_a_linked_summary() {
+        let report = Report {
+            findings: vec![finding("m.sql", Severity::Error, "x"); 3],
+            ..Default::default()
+        };
+        let huge = "x".repeat(GITHUB_BODY_LIMIT);
+        let body = pr_comment(
+            &report,
+            &huge,
+            Some("https://github.com/acme/shop/actions/runs/42"),
+        );
+        assert!(body.chars().count() <= GITHUB_BODY_LIMIT);
+        assert!(body.contains("(https://github.com/acme/shop/actions/runs/42)"));
+        assert!(body.contains("| `drop-column` | error | 3 |"));
+        assert!(body.starts_with(COMMENT_MARKER));
+    }
+
+    #[test]
+    fn deploy_summary_lists_applied_migrations_and_hook_job() {
+        let outcome = DeployOutcome {
+            pending: vec!["a".into(), "b".into()],
+            applied: vec![
+                AppliedMigration {
+                    name: "20240101_a".into(),
+                    duration: Duration::from_millis(120),
+                },
+                AppliedMigration {
+                    name: "20240102_b".into(),
+                    duration: Duration::from_millis(2500),
+                },
+            ],
+            ..Default::default()
+        };
+        let job = HookJob {
+            id: "QmXyz".into(),
+            state: "PENDING".into(),
+            attempts: 1,
+        };
+        let text = deploy(&outcome, &HookReport::Fired(job));
+        assert!(text.contains("| `20240101_a` | 120 ms |"), "{text}");
+        assert!(text.contains("| `20240102_b` | 2.5 s |"), "{text}");
+        assert!(text.contains("job `QmXyz` (PENDING)"), "{text}");
+    }
+
+    #[test]
+    fn needs_review_summary_explains_the_manual_review() {
+        let mut outcome = DeployOutcome {
+            pending: vec!["a".into()],
+            needs_review: true,
+            ..Default::default()
+        };
+        outcome.report.findings = vec![finding("m.sql", Severity::Error, "drops data")];
+        let text = deploy(&outcome, &HookReport::Withheld);
+        assert!(text.contains("needs review"));
+        assert!(text.contains("type=manual-review"));
+        assert!(text.contains("**not** called"));
+        assert!(text.contains("drops data"));
+    }
+
+    #[test]
+    fn review_report_shows_findings_allowed_and_sql() {
+        let mut report = Report {
+            findings: vec![finding("m.sql", Severity::Error, "drops data")],
+            ..Default::default()
+        };
+        report.allowed = vec![AllowedFinding {
+            rule: "set-not-null",
+            file: "m.sql".into(),
+            line: 5,
+            allow_line: 4,
+            reason: "table has 10 rows".into(),
+            migration: "20240101_init".into(),
+            message: String::new(),
+        }];
+        report.migrations = vec![MigrationReport {
+            name: "20240101_init".into(),
+            file: "prisma/migrations/20240101_init/migration.sql".into(),
+            statements: 2,
+            sql: "ALTER TABLE users DROP COLUMN email;".into(),
+        }];
+        let text = review("postgres@db:5432/app", &["20240101_init".into()], &report);
+        assert!(text.contains("### `20240101_init`"));
+        assert!(text.contains("| error | `drop-column` | 3 | drops data |"));
+        assert!(text.contains("table has 10 rows"));
+        assert!(text.contains("```sql\nALTER TABLE users DROP COLUMN email;\n```"));
+        assert!(text.contains("Nothing was changed"));
+    }
+}
