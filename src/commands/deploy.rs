@@ -29,6 +29,7 @@ pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let safety = Safety::from_args(&args.safety);
     block_on(async {
         let client = database.connect().await?;
+        println!("{}\n", database.datasource_line());
         println!("{}", project.found_line());
         if args.dry_run {
             return dry_run(&client, &database, &project, args).await;

@@ -69,6 +69,18 @@ impl Database {
         })
     }
 
+    /// Prisma's datasource line: `Datasource "db": PostgreSQL database "app", schema "public" at
+    /// "host:5432"` (no user, no password).
+    pub fn datasource_line(&self) -> String {
+        format!(
+            "Datasource \"db\": PostgreSQL database \"{}\", schema \"{}\" at \"{}:{}\"",
+            self.url.database(),
+            self.url.schema(),
+            self.url.host_display(),
+            self.url.port()
+        )
+    }
+
     pub async fn connect(&self) -> Result<Client> {
         super::connect::connect(&self.url).await
     }
