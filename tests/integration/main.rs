@@ -2,6 +2,11 @@
 //! HTTP servers that behave like GitHub and Vercel.
 
 mod cli_check;
+mod db_concurrency;
+mod db_deploy;
+mod db_history;
+mod db_rollback;
+mod db_status;
 mod support;
 
 mod db_connect;
