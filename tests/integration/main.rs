@@ -1,4 +1,8 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod ci_event;
+mod ci_fake;
+mod ci_github;
+mod ci_vercel;
 mod support;
