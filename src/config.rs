@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::discover::{display_path, read_utf8};
+use crate::error::{AppError, Result};
 use crate::findings::Severity;
 use crate::rules::RuleInfo;
 
@@ -55,7 +56,222 @@ impl Config {
     /// `path` if given (must exist), else `migration-gate.toml` in the working directory if
     /// present, else the defaults.
     pub fn load(path: Option<&Path>) -> Result<Config> {
-        let _ = path;
-        todo!("config::load")
+        match path {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(AppError::usage(format!(
+                        "config file {} does not exist; check the --config path",
+                        display_path(path)
+                    )));
+                }
+                Config::from_file(path)
+            }
+            None => {
+                let default = Path::new(FILE_NAME);
+                if default.is_file() {
+                    Config::from_file(default)
+                } else {
+                    Ok(Config::default())
+                }
+            }
+        }
+    }
+
+    fn from_file(path: &Path) -> Result<Config> {
+        let text = read_utf8(path)?;
+        let mut config = Config::parse(&text, &display_path(path))?;
+        // A relative `migrations_dir` means: next to the config file.
+        if let (Some(dir), Some(base)) = (&config.migrations_dir, path.parent()) {
+            if dir.is_relative() && !base.as_os_str().is_empty() {
+                config.migrations_dir = Some(base.join(dir));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parse the TOML text of a config file; `shown` names the file in errors.
+    pub fn parse(text: &str, shown: &str) -> Result<Config> {
+        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+            let line = err
+                .span()
+                .map(|span| format!(" at line {}", line_of(text, span.start)))
+                .unwrap_or_default();
+            AppError::usage(format!(
+                "{shown}: invalid TOML{line}: {}",
+                err.message().trim()
+            ))
+        })?;
+        let mut config = Config::default();
+        for (key, value) in &table {
+            match key.as_str() {
+                "pg_version" => config.pg_version = pg_version(value, shown)?,
+                "migrations_dir" => {
+                    config.migrations_dir = Some(PathBuf::from(string(value, shown, key)?))
+                }
+                "start_after" => config.start_after = Some(string(value, shown, key)?.to_string()),
+                "rules" => config.rules = rule_settings(value, shown)?,
+                _ => {
+                    return Err(AppError::usage(format!(
+                        "{shown}: unknown key `{key}`; valid keys: {}",
+                        KEYS.join(", ")
+                    )))
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+const KEYS: &[&str] = &["pg_version", "migrations_dir", "start_after", "[rules]"];
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn string<'v>(value: &'v toml::Value, shown: &str, key: &str) -> Result<&'v str> {
+    value.as_str().ok_or_else(|| {
+        AppError::usage(format!(
+            "{shown}: `{key}` must be a string, e.g. {key} = \"...\""
+        ))
+    })
+}
+
+fn pg_version(value: &toml::Value, shown: &str) -> Result<u32> {
+    match value.as_integer() {
+        Some(version @ 9..=99) => Ok(version as u32),
+        _ => Err(AppError::usage(format!(
+            "{shown}: `pg_version` must be a PostgreSQL major version number, e.g. pg_version = {DEFAULT_PG_VERSION}"
+        ))),
+    }
+}
+
+fn rule_settings(value: &toml::Value, shown: &str) -> Result<BTreeMap<String, RuleSetting>> {
+    let table = value.as_table().ok_or_else(|| {
+        AppError::usage(format!(
+            "{shown}: `rules` must be a table: [rules] then lines like drop-column = \"warning\""
+        ))
+    })?;
+    let mut settings = BTreeMap::new();
+    for (id, setting) in table {
+        if crate::rules::find(id).is_none() {
+            let ids: Vec<&str> = crate::rules::CATALOGUE.iter().map(|r| r.id).collect();
+            return Err(AppError::usage(format!(
+                "{shown}: unknown rule id `{id}` in [rules]; valid ids: {}",
+                ids.join(", ")
+            )));
+        }
+        let setting = match setting.as_str() {
+            Some("error") => RuleSetting::Error,
+            Some("warning") => RuleSetting::Warning,
+            Some("off") => RuleSetting::Off,
+            _ => {
+                return Err(AppError::usage(format!(
+                    "{shown}: [rules] {id} = {setting} is not a severity; use \"error\", \"warning\" or \"off\""
+                )))
+            }
+        };
+        settings.insert(id.clone(), setting);
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_file_parses() {
+        let config = Config::parse(
+            "pg_version = 13\nmigrations_dir = \"db/migrations\"\nstart_after = \"20240101_init\"\n\n[rules]\ndrop-column = \"warning\"\nrename-table = \"off\"\nunbatched-data-change = \"error\"\n",
+            "migration-gate.toml",
+        )
+        .unwrap();
+        assert_eq!(config.pg_version, 13);
+        assert_eq!(config.migrations_dir, Some(PathBuf::from("db/migrations")));
+        assert_eq!(config.start_after.as_deref(), Some("20240101_init"));
+        let drop_column = crate::rules::find("drop-column").unwrap();
+        let rename_table = crate::rules::find("rename-table").unwrap();
+        let unbatched = crate::rules::find("unbatched-data-change").unwrap();
+        let drop_table = crate::rules::find("drop-table").unwrap();
+        assert_eq!(config.severity_of(drop_column), Some(Severity::Warning));
+        assert_eq!(config.severity_of(rename_table), None);
+        assert_eq!(config.severity_of(unbatched), Some(Severity::Error));
+        assert_eq!(config.severity_of(drop_table), Some(Severity::Error));
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(Config::parse("", "x.toml").unwrap(), Config::default());
+        assert_eq!(Config::default().pg_version, 15);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_the_valid_ones() {
+        let err = Config::parse("pg_verison = 14\n", "migration-gate.toml").unwrap_err();
+        assert_eq!(
+            err.message,
+            "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, [rules]"
+        );
+    }
+
+    #[test]
+    fn unknown_rule_id_is_named_with_the_valid_ones() {
+        let err = Config::parse("[rules]\ndrop-colum = \"off\"\n", "cfg.toml").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("cfg.toml: unknown rule id `drop-colum` in [rules]; valid ids: drop-table, drop-column,"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        let bad_severity =
+            Config::parse("[rules]\ndrop-column = \"fatal\"\n", "c.toml").unwrap_err();
+        assert!(
+            bad_severity.message.contains("drop-column"),
+            "{}",
+            bad_severity.message
+        );
+        let bad_version = Config::parse("pg_version = \"15\"\n", "c.toml").unwrap_err();
+        assert!(
+            bad_version.message.contains("pg_version"),
+            "{}",
+            bad_version.message
+        );
+        let bad_toml = Config::parse("\n[rules\n", "c.toml").unwrap_err();
+        assert!(
+            bad_toml
+                .message
+                .starts_with("c.toml: invalid TOML at line 2"),
+            "{}",
+            bad_toml.message
+        );
+        assert!(!bad_toml.message.contains('\n'), "{}", bad_toml.message);
+    }
+
+    #[test]
+    fn load_missing_explicit_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/no/such/migration-gate.toml"))).unwrap_err();
+        assert!(
+            err.message.contains("/no/such/migration-gate.toml"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("--config"), "{}", err.message);
+    }
+
+    #[test]
+    fn load_resolves_migrations_dir_next_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gate.toml");
+        std::fs::write(&path, "migrations_dir = \"db\"\n").unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(config.migrations_dir, Some(dir.path().join("db")));
     }
 }

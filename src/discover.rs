@@ -1,9 +1,10 @@
 //! Find the migrations of a project: Prisma's `<dir>/<folder>/migration.sql` layout, or a plain
 //! folder of `*.sql` files for teams not on Prisma.
 
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
 
-use crate::error::Result;
+use crate::error::{AppError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -52,7 +53,357 @@ pub fn default_dir() -> PathBuf {
     }
 }
 
+pub const LOCK_FILE: &str = "migration_lock.toml";
+const MIGRATION_FILE: &str = "migration.sql";
+const DOWN_FILE: &str = "down.sql";
+
+/// Read every migration under `dir`, in apply order.
 pub fn discover(dir: &Path) -> Result<MigrationSet> {
-    let _ = dir;
-    todo!("discover")
+    let shown_dir = display_path(dir);
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(AppError::usage(format!(
+                "migrations directory {shown_dir} is not a directory; pass the folder that holds your migrations with --dir"
+            )))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AppError::usage(format!(
+                "migrations directory {shown_dir} does not exist; pass the folder that holds your migrations with --dir"
+            )))
+        }
+        Err(err) => return Err(AppError::io(dir, &err)),
+    }
+
+    let entries = list_dir(dir)?;
+    let lock_file = dir.join(LOCK_FILE);
+    let has_lock = lock_file.is_file();
+    if has_lock {
+        check_lock_provider(&lock_file)?;
+    }
+    let folders: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.is_dir && !e.name.starts_with('.'))
+        .collect();
+    let sql_files: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| !e.is_dir && e.name.ends_with(".sql"))
+        .collect();
+    let prisma_folders = folders
+        .iter()
+        .any(|f| f.path.join(MIGRATION_FILE).is_file());
+
+    let layout = if has_lock || prisma_folders || sql_files.is_empty() {
+        Layout::Prisma
+    } else {
+        Layout::PlainSql
+    };
+    let mut migrations = match layout {
+        Layout::Prisma => folders
+            .into_iter()
+            .map(prisma_migration)
+            .collect::<Result<Vec<_>>>()?,
+        Layout::PlainSql => plain_migrations(&sql_files)?,
+    };
+    // Prisma (before 6.6) and every plain-SQL tool apply in byte order of the names.
+    migrations.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    Ok(MigrationSet {
+        dir: dir.to_path_buf(),
+        layout,
+        migrations,
+    })
+}
+
+struct Entry {
+    name: String,
+    path: PathBuf,
+    is_dir: bool,
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<Entry>> {
+    let read = fs::read_dir(dir).map_err(|err| AppError::io(dir, &err))?;
+    let mut entries = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(|err| AppError::io(dir, &err))?;
+        let path = entry.path();
+        let name = entry.file_name().into_string().map_err(|_| {
+            AppError::usage(format!(
+                "{}: the name is not valid UTF-8; rename it",
+                display_path(&path)
+            ))
+        })?;
+        // Follow symlinks: a symlinked migration folder is still a migration.
+        let is_dir = fs::metadata(&path)
+            .map(|m| m.is_dir())
+            .map_err(|err| AppError::io(&path, &err))?;
+        entries.push(Entry { name, path, is_dir });
+    }
+    Ok(entries)
+}
+
+/// Prisma writes `provider = "postgresql"`; any other provider's SQL is not ours to judge.
+fn check_lock_provider(lock_file: &Path) -> Result<()> {
+    let text = read_utf8(lock_file)?;
+    let shown = display_path(lock_file);
+    let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+        AppError::usage(format!(
+            "{shown} is not valid TOML ({}); Prisma writes it as provider = \"postgresql\"",
+            err.message()
+        ))
+    })?;
+    match table.get("provider") {
+        Some(toml::Value::String(provider)) if provider == "postgresql" => Ok(()),
+        Some(toml::Value::String(provider)) => Err(AppError::usage(format!(
+            "{shown} says provider = \"{provider}\"; migration-gate checks PostgreSQL migrations only (provider = \"postgresql\")"
+        ))),
+        Some(_) | None => Err(AppError::usage(format!(
+            "{shown} has no provider = \"...\" line; migration-gate expects provider = \"postgresql\""
+        ))),
+    }
+}
+
+fn prisma_migration(folder: &Entry) -> Result<Migration> {
+    let path = folder.path.join(MIGRATION_FILE);
+    if !path.is_file() {
+        return Err(AppError::usage(format!(
+            "migration folder {} has no {MIGRATION_FILE}; add it, or move the folder out of the migrations directory",
+            display_path(&folder.path)
+        )));
+    }
+    let down = folder.path.join(DOWN_FILE);
+    Ok(Migration {
+        name: folder.name.clone(),
+        source: read_utf8(&path)?,
+        display_path: display_path(&path),
+        path,
+        down_path: down.is_file().then_some(down),
+    })
+}
+
+/// `<name>.sql` files; `<name>.down.sql` (golang-migrate, dbmate style) is the down script of
+/// `<name>.sql` or `<name>.up.sql`, not a migration of its own.
+fn plain_migrations(files: &[&Entry]) -> Result<Vec<Migration>> {
+    let down_scripts: Vec<&&Entry> = files
+        .iter()
+        .filter(|f| f.name.ends_with(".down.sql"))
+        .collect();
+    let mut migrations = Vec::new();
+    for file in files.iter().filter(|f| !f.name.ends_with(".down.sql")) {
+        let name = file.name.trim_end_matches(".sql").to_string();
+        let base = name.strip_suffix(".up").unwrap_or(&name);
+        let down_name = format!("{base}.down.sql");
+        let down_path = down_scripts
+            .iter()
+            .find(|d| d.name == down_name)
+            .map(|d| d.path.clone());
+        migrations.push(Migration {
+            source: read_utf8(&file.path)?,
+            display_path: display_path(&file.path),
+            path: file.path.clone(),
+            name,
+            down_path,
+        });
+    }
+    Ok(migrations)
+}
+
+/// Read a file that must be UTF-8 text; the error names the file and the first bad byte.
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = fs::read(path).map_err(|err| AppError::io(path, &err))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        AppError::usage(format!(
+            "{} is not valid UTF-8 (line {line}, byte offset {offset}); save it as UTF-8",
+            display_path(path)
+        ))
+    })
+}
+
+/// `path` as reports show it: relative to the working directory when it lies below it, else
+/// as given (absolute paths stay absolute).
+pub fn display_path(path: &Path) -> String {
+    let shown = if path.is_absolute() {
+        below_working_dir(path).unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect()
+    };
+    let text = shown.to_string_lossy().into_owned();
+    if text.is_empty() {
+        ".".to_string()
+    } else {
+        text
+    }
+}
+
+fn below_working_dir(path: &Path) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    if let Ok(relative) = path.strip_prefix(&cwd) {
+        return Some(relative.to_path_buf());
+    }
+    // The same place spelled through a symlink (/tmp → /private/tmp, a symlinked home).
+    let real_cwd = cwd.canonicalize().ok()?;
+    let real_path = path.canonicalize().ok()?;
+    real_path
+        .strip_prefix(&real_cwd)
+        .ok()
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, relative: &str, contents: &[u8]) {
+        let path = root.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    fn prisma_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            LOCK_FILE,
+            b"# Please do not edit this file manually\nprovider = \"postgresql\"\n",
+        );
+        dir
+    }
+
+    fn names(set: &MigrationSet) -> Vec<&str> {
+        set.migrations.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    #[test]
+    fn prisma_folders_in_byte_order_with_down_sql() {
+        let dir = prisma_dir();
+        write(dir.path(), "20240102000000_b/migration.sql", b"SELECT 2;");
+        write(dir.path(), "20240101000000_a/migration.sql", b"SELECT 1;");
+        write(dir.path(), "20240101000000_a/down.sql", b"SELECT 0;");
+        // Upper case sorts before lower case in byte order.
+        write(dir.path(), "20240101000000_Z/migration.sql", b"SELECT 3;");
+        let set = discover(dir.path()).unwrap();
+        assert_eq!(set.layout, Layout::Prisma);
+        assert_eq!(
+            names(&set),
+            ["20240101000000_Z", "20240101000000_a", "20240102000000_b"]
+        );
+        let first_a = &set.migrations[1];
+        assert_eq!(first_a.source, "SELECT 1;");
+        assert_eq!(
+            first_a.down_path.as_deref(),
+            Some(dir.path().join("20240101000000_a/down.sql").as_path())
+        );
+        assert_eq!(set.migrations[2].down_path, None);
+        assert_eq!(
+            set.find("20240102000000_b").unwrap().path,
+            dir.path().join("20240102000000_b/migration.sql")
+        );
+    }
+
+    #[test]
+    fn folder_names_with_spaces_work() {
+        let dir = prisma_dir();
+        write(dir.path(), "20240101 add users/migration.sql", b"SELECT 1;");
+        let set = discover(dir.path()).unwrap();
+        assert_eq!(names(&set), ["20240101 add users"]);
+    }
+
+    #[test]
+    fn folder_without_migration_sql_is_named() {
+        let dir = prisma_dir();
+        write(dir.path(), "20240101_ok/migration.sql", b"SELECT 1;");
+        fs::create_dir_all(dir.path().join("20240102_empty")).unwrap();
+        let err = discover(dir.path()).unwrap_err();
+        assert!(
+            err.message.contains("20240102_empty") && err.message.contains("has no migration.sql"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.exit_code, crate::error::exit::USAGE);
+    }
+
+    #[test]
+    fn wrong_provider_names_file_and_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), LOCK_FILE, b"provider = \"mysql\"\n");
+        write(dir.path(), "1_init/migration.sql", b"SELECT 1;");
+        let err = discover(dir.path()).unwrap_err();
+        assert!(err.message.contains(LOCK_FILE), "{}", err.message);
+        assert!(
+            err.message.contains("provider = \"mysql\""),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn missing_dir_suggests_dir_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        let err = discover(&missing).unwrap_err();
+        assert!(err.message.contains("nope"), "{}", err.message);
+        assert!(err.message.contains("--dir"), "{}", err.message);
+        assert!(!err.message.contains('\n'));
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_file() {
+        let dir = prisma_dir();
+        write(
+            dir.path(),
+            "1_init/migration.sql",
+            b"SELECT 1;\nSELECT '\xff';",
+        );
+        let err = discover(dir.path()).unwrap_err();
+        assert!(
+            err.message.contains("1_init/migration.sql") && err.message.contains("UTF-8"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("line 2"), "{}", err.message);
+    }
+
+    #[test]
+    fn plain_sql_files_sorted_by_name_with_down_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "002_users.sql", b"SELECT 2;");
+        write(dir.path(), "001_init.up.sql", b"SELECT 1;");
+        write(dir.path(), "001_init.down.sql", b"SELECT 0;");
+        write(dir.path(), "README.md", b"notes");
+        let set = discover(dir.path()).unwrap();
+        assert_eq!(set.layout, Layout::PlainSql);
+        assert_eq!(names(&set), ["001_init.up", "002_users"]);
+        assert_eq!(
+            set.migrations[0].down_path.as_deref(),
+            Some(dir.path().join("001_init.down.sql").as_path())
+        );
+    }
+
+    #[test]
+    fn empty_dir_has_no_migrations() {
+        let dir = prisma_dir();
+        let set = discover(dir.path()).unwrap();
+        assert!(set.migrations.is_empty());
+    }
+
+    #[test]
+    fn display_path_is_relative_below_working_dir() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            display_path(&cwd.join("migrations/1_a/migration.sql")),
+            "migrations/1_a/migration.sql"
+        );
+        assert_eq!(
+            display_path(Path::new("./migrations/x.sql")),
+            "migrations/x.sql"
+        );
+        assert_eq!(
+            display_path(Path::new("/elsewhere/x.sql")),
+            "/elsewhere/x.sql"
+        );
+    }
 }

@@ -4,7 +4,9 @@
 //! empty, so locking and rewrite rules do not fire on it. Objects the history does not know are
 //! treated as existing (conservative). Names resolve the PostgreSQL way: unqualified → `public`.
 
-use crate::sql::{ConstraintSpec, ObjectName, Op, TypeName};
+use std::collections::HashMap;
+
+use crate::sql::{ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, TypeName};
 
 /// Whether an operation comes from the applied history or from the pending set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,18 +51,327 @@ pub struct EnumType {
     pub is_new: bool,
 }
 
+/// Objects of one kind, by schema then name: lookups borrow the caller's strings (no allocation
+/// on the hot path of a 5,000-migration replay).
+type ByName<T> = HashMap<String, HashMap<String, T>>;
+
+fn get<'a, T>(map: &'a ByName<T>, name: &ObjectName) -> Option<&'a T> {
+    map.get(schema_of(name))?.get(&name.name)
+}
+
+fn get_mut<'a, T>(map: &'a mut ByName<T>, name: &ObjectName) -> Option<&'a mut T> {
+    map.get_mut(schema_of(name))?.get_mut(&name.name)
+}
+
+fn remove<T>(map: &mut ByName<T>, name: &ObjectName) -> Option<T> {
+    map.get_mut(schema_of(name))?.remove(&name.name)
+}
+
+fn insert<T>(map: &mut ByName<T>, name: &ObjectName, value: T) {
+    map.entry(schema_of(name).to_string())
+        .or_default()
+        .insert(name.name.clone(), value);
+}
+
+fn schema_of(name: &ObjectName) -> &str {
+    name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)
+}
+
+const DEFAULT_SCHEMA: &str = "public";
+
+/// PostgreSQL truncates generated identifiers to NAMEDATALEN - 1 bytes.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
 #[derive(Debug, Clone, Default)]
-pub struct Schema {}
+pub struct Schema {
+    /// Schema name → created in the pending set.
+    schemas: HashMap<String, bool>,
+    tables: ByName<Table>,
+    indexes: ByName<Index>,
+    enums: ByName<EnumType>,
+    /// Enum names that a type held before it was renamed away or dropped, with whether that
+    /// type was new: Prisma's enum recreate renames `E_new` onto the old `E`, which must stay
+    /// an existing type.
+    vacated_enum_names: HashMap<(String, String), bool>,
+    /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
+    enums_of_current_migration: Vec<ObjectName>,
+}
 
 impl Schema {
     pub fn new() -> Self {
         Schema::default()
     }
 
+    /// Marks the start of a new migration file: PostgreSQL lets a transaction use the values of
+    /// an enum created in that same transaction, so the enum rules need to know which enums the
+    /// current file created.
+    pub fn begin_migration(&mut self) {
+        self.enums_of_current_migration.clear();
+    }
+
+    /// The enum was created by the migration being applied now (same transaction).
+    pub fn enum_created_in_current_migration(&self, name: &ObjectName) -> bool {
+        let resolved = self.resolve(name);
+        self.enums_of_current_migration.contains(&resolved)
+    }
+
+    /// True only for schemas created in the pending set; unknown schemas count as existing.
+    pub fn is_new_schema(&self, name: &str) -> bool {
+        self.schemas.get(name).copied().unwrap_or(false)
+    }
+
     /// Fold one operation into the model.
     pub fn apply(&mut self, op: &Op, origin: Origin) {
-        let _ = (op, origin);
-        todo!("schema::apply")
+        let is_new = origin == Origin::Pending;
+        match op {
+            Op::CreateSchema { name, .. } => {
+                self.schemas.entry(name.clone()).or_insert(is_new);
+            }
+            Op::DropSchema { name, .. } => self.drop_schema(name),
+            Op::CreateTable {
+                table,
+                columns,
+                constraints,
+                if_not_exists,
+                ..
+            } => {
+                let name = self.resolve(table);
+                if *if_not_exists && get(&self.tables, &name).is_some() {
+                    return;
+                }
+                self.create_table(name, columns, constraints, is_new);
+            }
+            Op::DropTable { table, .. } => self.drop_table(table),
+            Op::RenameTable { table, new_name } => {
+                let to = ObjectName::new(Some(schema_of(&self.resolve(table))), new_name);
+                self.move_table(table, to);
+            }
+            Op::SetTableSchema { table, new_schema } => {
+                let to = ObjectName::new(Some(new_schema), &table.name);
+                self.move_table(table, to);
+            }
+            Op::AddColumn { table, column, .. } => {
+                let Some(t) = get_mut(&mut self.tables, table) else {
+                    return;
+                };
+                // IF NOT EXISTS, or PostgreSQL would have failed: keep the first definition.
+                if t.columns.iter().any(|c| c.name == column.name) {
+                    return;
+                }
+                let column_is_new = is_new || t.is_new;
+                let table_name = t.name.clone();
+                t.columns.push(column_of(column, column_is_new));
+                let inline = inline_constraints(&table_name.name, column);
+                for constraint in inline {
+                    self.add_constraint(&table_name, constraint, is_new);
+                }
+            }
+            Op::DropColumn { table, column, .. } => {
+                if let Some(t) = get_mut(&mut self.tables, table) {
+                    t.columns.retain(|c| &c.name != column);
+                    t.constraints
+                        .retain(|c| !constraint_columns(&c.kind).contains(column));
+                }
+            }
+            Op::RenameColumn {
+                table,
+                column,
+                new_name,
+            } => {
+                if let Some(t) = get_mut(&mut self.tables, table) {
+                    for c in t.columns.iter_mut().filter(|c| &c.name == column) {
+                        c.name = new_name.clone();
+                    }
+                    for constraint in &mut t.constraints {
+                        rename_in_constraint(&mut constraint.kind, column, new_name);
+                    }
+                }
+            }
+            Op::AlterColumnType {
+                table,
+                column,
+                new_type,
+                ..
+            } => {
+                if let Some(c) = self.column_mut(table, column) {
+                    c.data_type = new_type.clone();
+                }
+            }
+            Op::SetNotNull { table, column } => {
+                if let Some(c) = self.column_mut(table, column) {
+                    c.not_null = true;
+                }
+            }
+            Op::DropNotNull { table, column } => {
+                if let Some(c) = self.column_mut(table, column) {
+                    c.not_null = false;
+                }
+            }
+            Op::SetDefault {
+                table,
+                column,
+                default,
+            } => {
+                if let Some(c) = self.column_mut(table, column) {
+                    c.default = Some(default.clone());
+                }
+            }
+            Op::DropDefault { table, column } => {
+                if let Some(c) = self.column_mut(table, column) {
+                    c.default = None;
+                }
+            }
+            Op::AddConstraint { table, constraint } => {
+                let name = self.resolve(table);
+                self.add_constraint(&name, constraint.clone(), is_new);
+            }
+            Op::ValidateConstraint { table, name } => {
+                if let Some(t) = get_mut(&mut self.tables, table) {
+                    for c in t
+                        .constraints
+                        .iter_mut()
+                        .filter(|c| c.name.as_ref() == Some(name))
+                    {
+                        c.not_valid = false;
+                    }
+                }
+            }
+            Op::DropConstraint { table, name } => {
+                let resolved = self.resolve(table);
+                if let Some(t) = get_mut(&mut self.tables, table) {
+                    t.constraints.retain(|c| c.name.as_ref() != Some(name));
+                }
+                // PRIMARY KEY and UNIQUE constraints own an index of the same name.
+                let index = ObjectName::new(Some(schema_of(&resolved)), name);
+                if get(&self.indexes, &index).is_some_and(|i| i.table == resolved) {
+                    remove(&mut self.indexes, &index);
+                }
+            }
+            Op::RenameConstraint {
+                table,
+                name,
+                new_name,
+            } => {
+                if let Some(t) = get_mut(&mut self.tables, table) {
+                    for c in t
+                        .constraints
+                        .iter_mut()
+                        .filter(|c| c.name.as_ref() == Some(name))
+                    {
+                        c.name = Some(new_name.clone());
+                    }
+                }
+            }
+            Op::CreateIndex {
+                name,
+                table,
+                columns,
+                unique,
+                if_not_exists,
+                ..
+            } => {
+                let table = self.resolve(table);
+                let index_name = match name {
+                    Some(name) => name.clone(),
+                    None => generated_name(&table.name, columns, "idx"),
+                };
+                let index = ObjectName::new(Some(schema_of(&table)), &index_name);
+                if *if_not_exists && get(&self.indexes, &index).is_some() {
+                    return;
+                }
+                let index_is_new = is_new || self.is_new_table(&table);
+                insert(
+                    &mut self.indexes,
+                    &index.clone(),
+                    Index {
+                        name: index,
+                        table,
+                        unique: *unique,
+                        is_new: index_is_new,
+                    },
+                );
+            }
+            Op::DropIndex { name, .. } => {
+                remove(&mut self.indexes, name);
+            }
+            Op::RenameIndex { name, new_name } => {
+                let resolved = self.resolve(name);
+                if let Some(mut index) = remove(&mut self.indexes, &resolved) {
+                    let to = ObjectName::new(Some(schema_of(&resolved)), new_name);
+                    // Renaming a constraint's index renames the constraint too.
+                    let (table, old) = (index.table.clone(), resolved.name.clone());
+                    if let Some(t) = get_mut(&mut self.tables, &table) {
+                        for c in t
+                            .constraints
+                            .iter_mut()
+                            .filter(|c| c.name.as_ref() == Some(&old))
+                        {
+                            c.name = Some(new_name.clone());
+                        }
+                    }
+                    index.name = to.clone();
+                    insert(&mut self.indexes, &to, index);
+                }
+            }
+            Op::CreateEnum { name, values } => {
+                let name = self.resolve(name);
+                let key = (schema_of(&name).to_string(), name.name.clone());
+                self.vacated_enum_names.remove(&key);
+                if is_new {
+                    self.enums_of_current_migration.push(name.clone());
+                }
+                insert(
+                    &mut self.enums,
+                    &name.clone(),
+                    EnumType {
+                        name,
+                        values: values.clone(),
+                        is_new,
+                    },
+                );
+            }
+            Op::AddEnumValue {
+                type_name, value, ..
+            } => {
+                if let Some(e) = get_mut(&mut self.enums, type_name) {
+                    if !e.values.contains(value) {
+                        e.values.push(value.clone());
+                    }
+                }
+            }
+            Op::RenameEnumValue {
+                type_name,
+                value,
+                new_value,
+            } => {
+                if let Some(e) = get_mut(&mut self.enums, type_name) {
+                    for v in e.values.iter_mut().filter(|v| *v == value) {
+                        *v = new_value.clone();
+                    }
+                }
+            }
+            Op::RenameType {
+                type_name,
+                new_name,
+            } => self.rename_enum(type_name, new_name),
+            Op::DropType { type_name, .. } => {
+                let resolved = self.resolve(type_name);
+                if let Some(e) = remove(&mut self.enums, &resolved) {
+                    self.vacated_enum_names
+                        .entry((schema_of(&resolved).to_string(), resolved.name))
+                        .or_insert(e.is_new);
+                }
+            }
+            Op::Reindex { .. }
+            | Op::DropDatabase { .. }
+            | Op::Truncate { .. }
+            | Op::Update { .. }
+            | Op::Delete { .. }
+            | Op::Insert { .. }
+            | Op::Transaction(_)
+            | Op::NonTransactional { .. }
+            | Op::Other { .. } => {}
+        }
     }
 
     /// `name` with its schema filled in (`public` when unqualified).
@@ -72,8 +383,7 @@ impl Schema {
     }
 
     pub fn table(&self, name: &ObjectName) -> Option<&Table> {
-        let _ = name;
-        todo!("schema::table")
+        get(&self.tables, name)
     }
 
     /// True only for tables created in the pending set; unknown tables count as existing.
@@ -86,19 +396,800 @@ impl Schema {
     }
 
     pub fn index(&self, name: &ObjectName) -> Option<&Index> {
-        let _ = name;
-        todo!("schema::index")
+        get(&self.indexes, name)
     }
 
     pub fn enum_type(&self, name: &ObjectName) -> Option<&EnumType> {
-        let _ = name;
-        todo!("schema::enum_type")
+        get(&self.enums, name)
     }
 
     /// A validated `CHECK (column IS NOT NULL)` exists on the table (lets SET NOT NULL skip the
     /// full scan on PostgreSQL ≥ 12).
     pub fn has_validated_not_null_check(&self, table: &ObjectName, column: &str) -> bool {
-        let _ = (table, column);
-        todo!("schema::has_validated_not_null_check")
+        self.table(table).is_some_and(|t| {
+            t.constraints.iter().any(|c| {
+                !c.not_valid
+                    && matches!(&c.kind, ConstraintKind::Check { expression }
+                        if is_not_null_check_of(expression, column))
+            })
+        })
+    }
+
+    fn column_mut(&mut self, table: &ObjectName, column: &str) -> Option<&mut Column> {
+        get_mut(&mut self.tables, table)?
+            .columns
+            .iter_mut()
+            .find(|c| c.name == column)
+    }
+
+    fn create_table(
+        &mut self,
+        name: ObjectName,
+        columns: &[ColumnSpec],
+        constraints: &[ConstraintSpec],
+        is_new: bool,
+    ) {
+        let table = Table {
+            name: name.clone(),
+            columns: columns.iter().map(|c| column_of(c, is_new)).collect(),
+            constraints: Vec::new(),
+            is_new,
+        };
+        insert(&mut self.tables, &name, table);
+        let inline = columns
+            .iter()
+            .flat_map(|c| inline_constraints(&name.name, c));
+        let all: Vec<ConstraintSpec> = inline.chain(constraints.iter().cloned()).collect();
+        for constraint in all {
+            self.add_constraint(&name, constraint, is_new);
+        }
+    }
+
+    /// Records a constraint, named the way PostgreSQL names it when the SQL did not, and the
+    /// index that PRIMARY KEY and UNIQUE constraints build.
+    fn add_constraint(&mut self, table: &ObjectName, mut constraint: ConstraintSpec, is_new: bool) {
+        let Some(t) = get_mut(&mut self.tables, table) else {
+            return;
+        };
+        let name = constraint
+            .name
+            .clone()
+            .unwrap_or_else(|| default_constraint_name(&t.name.name, &constraint.kind));
+        constraint.name = Some(name.clone());
+        let index_is_new = is_new || t.is_new;
+        let table_name = t.name.clone();
+        let using_index = match &constraint.kind {
+            ConstraintKind::PrimaryKey { using_index, .. }
+            | ConstraintKind::Unique { using_index, .. } => Some(using_index.clone()),
+            _ => None,
+        };
+        t.constraints.push(constraint);
+        let Some(using_index) = using_index else {
+            return;
+        };
+        let index = ObjectName::new(Some(schema_of(&table_name)), &name);
+        match using_index {
+            // `USING INDEX i` renames the index to the constraint's name.
+            Some(existing) => {
+                let from = ObjectName::new(Some(schema_of(&table_name)), &existing);
+                if let Some(mut i) = remove(&mut self.indexes, &from) {
+                    i.name = index.clone();
+                    insert(&mut self.indexes, &index, i);
+                }
+            }
+            None => insert(
+                &mut self.indexes,
+                &index.clone(),
+                Index {
+                    name: index,
+                    table: table_name,
+                    unique: true,
+                    is_new: index_is_new,
+                },
+            ),
+        }
+    }
+
+    fn drop_table(&mut self, table: &ObjectName) {
+        let resolved = self.resolve(table);
+        if remove(&mut self.tables, &resolved).is_some() {
+            if let Some(indexes) = self.indexes.get_mut(schema_of(&resolved)) {
+                indexes.retain(|_, i| i.table != resolved);
+            }
+        }
+    }
+
+    fn move_table(&mut self, from: &ObjectName, to: ObjectName) {
+        let from = self.resolve(from);
+        let Some(mut table) = remove(&mut self.tables, &from) else {
+            return;
+        };
+        table.name = to.clone();
+        insert(&mut self.tables, &to, table);
+        // Indexes follow their table (into its new schema, for SET SCHEMA).
+        let moved: Vec<String> = self
+            .indexes
+            .get(schema_of(&from))
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, i)| i.table == from)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for key in moved {
+            let old = ObjectName::new(Some(schema_of(&from)), &key);
+            if let Some(mut index) = remove(&mut self.indexes, &old) {
+                let new_name = ObjectName::new(Some(schema_of(&to)), &key);
+                index.table = to.clone();
+                index.name = new_name.clone();
+                insert(&mut self.indexes, &new_name, index);
+            }
+        }
+    }
+
+    fn drop_schema(&mut self, name: &str) {
+        self.schemas.remove(name);
+        self.tables.remove(name);
+        self.indexes.remove(name);
+        self.enums.remove(name);
+    }
+
+    fn rename_enum(&mut self, type_name: &ObjectName, new_name: &str) {
+        let from = self.resolve(type_name);
+        let Some(mut e) = remove(&mut self.enums, &from) else {
+            return;
+        };
+        let schema = schema_of(&from).to_string();
+        let to = ObjectName::new(Some(&schema), new_name);
+        self.vacated_enum_names
+            .entry((schema.clone(), from.name.clone()))
+            .or_insert(e.is_new);
+        // Taking over the name of an existing enum (Prisma's recreate): the type in production
+        // is the old one with new values, not a new, unused type.
+        if let Some(was_new) = self
+            .vacated_enum_names
+            .remove(&(schema.clone(), new_name.to_string()))
+        {
+            e.is_new = e.is_new && was_new;
+        }
+        e.name = to.clone();
+        if let Some(current) = self
+            .enums_of_current_migration
+            .iter_mut()
+            .find(|n| **n == from)
+        {
+            *current = to.clone();
+        }
+        insert(&mut self.enums, &to, e);
+        // Columns of the renamed type keep pointing at it.
+        for tables in self.tables.values_mut() {
+            for table in tables.values_mut() {
+                for column in &mut table.columns {
+                    let ty = &mut column.data_type;
+                    if ty.base == from.name
+                        && ty.schema.as_deref().unwrap_or(DEFAULT_SCHEMA) == schema
+                    {
+                        ty.base = new_name.to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn column_of(spec: &ColumnSpec, is_new: bool) -> Column {
+    let primary_key = spec
+        .constraints
+        .iter()
+        .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }));
+    Column {
+        name: spec.name.clone(),
+        data_type: spec.data_type.clone(),
+        not_null: spec.not_null || primary_key,
+        default: spec.default.clone(),
+        is_new,
+    }
+}
+
+/// A column's inline constraints as table constraints (their `columns` name the column).
+fn inline_constraints(table: &str, column: &ColumnSpec) -> Vec<ConstraintSpec> {
+    column
+        .constraints
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            if c.name.is_none() {
+                if let ConstraintKind::Check { .. } = c.kind {
+                    // PostgreSQL names a column CHECK after its column.
+                    c.name = Some(generated_name(
+                        table,
+                        std::slice::from_ref(&column.name),
+                        "check",
+                    ));
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+fn constraint_columns(kind: &ConstraintKind) -> &[String] {
+    match kind {
+        ConstraintKind::PrimaryKey { columns, .. }
+        | ConstraintKind::Unique { columns, .. }
+        | ConstraintKind::ForeignKey { columns, .. } => columns,
+        ConstraintKind::Check { .. } | ConstraintKind::Exclude => &[],
+    }
+}
+
+fn rename_in_constraint(kind: &mut ConstraintKind, column: &str, new_name: &str) {
+    let columns = match kind {
+        ConstraintKind::PrimaryKey { columns, .. }
+        | ConstraintKind::Unique { columns, .. }
+        | ConstraintKind::ForeignKey { columns, .. } => columns,
+        ConstraintKind::Check { .. } | ConstraintKind::Exclude => return,
+    };
+    for c in columns.iter_mut().filter(|c| *c == column) {
+        *c = new_name.to_string();
+    }
+}
+
+/// The name PostgreSQL gives an unnamed constraint: `users_pkey`, `users_email_key`,
+/// `orders_user_id_fkey`, `users_check`.
+fn default_constraint_name(table: &str, kind: &ConstraintKind) -> String {
+    match kind {
+        ConstraintKind::PrimaryKey { .. } => generated_name(table, &[], "pkey"),
+        ConstraintKind::Unique { columns, .. } => generated_name(table, columns, "key"),
+        ConstraintKind::ForeignKey { columns, .. } => generated_name(table, columns, "fkey"),
+        ConstraintKind::Check { .. } => generated_name(table, &[], "check"),
+        ConstraintKind::Exclude => generated_name(table, &[], "excl"),
+    }
+}
+
+fn generated_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let mut name = table.to_string();
+    for column in columns {
+        name.push('_');
+        name.push_str(column);
+    }
+    name.push('_');
+    name.push_str(suffix);
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut cut = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
+    name
+}
+
+/// `expression` is `column IS NOT NULL`, in any quoting, case, spacing or parenthesisation:
+/// `"email" IS NOT NULL`, `((email)) is not null`, `("Email" IS NOT NULL)`.
+fn is_not_null_check_of(expression: &str, column: &str) -> bool {
+    let expression = strip_parens(expression);
+    let upper = expression.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let tail = ["IS", "NOT", "NULL"];
+    if words.len() < 4 || words[words.len() - 3..] != tail {
+        return false;
+    }
+    // Byte position of the trailing `IS`: ASCII upper-casing keeps byte offsets.
+    let Some(is_at) = upper.rfind("IS") else {
+        return false;
+    };
+    let operand = strip_parens(expression[..is_at].trim_end());
+    identifier(operand).as_deref() == Some(column)
+}
+
+/// Removes balanced outer parentheses and surrounding whitespace.
+fn strip_parens(mut text: &str) -> &str {
+    loop {
+        text = text.trim();
+        let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+            return text;
+        };
+        if !balanced(inner) {
+            return text;
+        }
+        text = inner;
+    }
+}
+
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// A single (possibly quoted) identifier, folded the PostgreSQL way.
+fn identifier(text: &str) -> Option<String> {
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if inner.is_empty() || inner.replace("\"\"", "").contains('"') {
+            return None;
+        }
+        return Some(inner.replace("\"\"", "\""));
+    }
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    plain.then(|| text.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(n: &str) -> ObjectName {
+        match n.split_once('.') {
+            Some((s, n)) => ObjectName::new(Some(s), n),
+            None => ObjectName::unqualified(n),
+        }
+    }
+
+    fn ty(base: &str) -> TypeName {
+        TypeName {
+            base: base.to_string(),
+            schema: None,
+            modifiers: vec![],
+            array: false,
+            sql: base.to_string(),
+        }
+    }
+
+    fn col(n: &str, base: &str, not_null: bool) -> ColumnSpec {
+        ColumnSpec {
+            name: n.to_string(),
+            data_type: ty(base),
+            not_null,
+            default: None,
+            generated_stored: false,
+            identity: false,
+            constraints: vec![],
+        }
+    }
+
+    fn create_table(t: &str, columns: Vec<ColumnSpec>) -> Op {
+        Op::CreateTable {
+            table: name(t),
+            columns,
+            constraints: vec![ConstraintSpec {
+                name: Some(format!("{t}_pkey")),
+                kind: ConstraintKind::PrimaryKey {
+                    columns: vec!["id".into()],
+                    using_index: None,
+                },
+                not_valid: false,
+            }],
+            if_not_exists: false,
+            from_query: false,
+        }
+    }
+
+    fn check(table: &str, constraint: &str, expression: &str, not_valid: bool) -> Op {
+        Op::AddConstraint {
+            table: name(table),
+            constraint: ConstraintSpec {
+                name: Some(constraint.to_string()),
+                kind: ConstraintKind::Check {
+                    expression: expression.to_string(),
+                },
+                not_valid,
+            },
+        }
+    }
+
+    fn users() -> Schema {
+        let mut s = Schema::new();
+        s.apply(
+            &create_table(
+                "User",
+                vec![col("id", "int4", true), col("email", "text", false)],
+            ),
+            Origin::Existing,
+        );
+        s
+    }
+
+    #[test]
+    fn existing_and_pending_tables_and_columns() {
+        let mut s = users();
+        s.apply(
+            &create_table("Post", vec![col("id", "int4", true)]),
+            Origin::Pending,
+        );
+        s.apply(
+            &Op::AddColumn {
+                table: name("User"),
+                column: col("name", "text", false),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_table(&name("User")));
+        assert!(!s.is_new_table(&name("public.User")));
+        assert!(s.is_new_table(&name("Post")));
+        assert!(
+            !s.is_new_table(&name("Unknown")),
+            "unknown counts as existing"
+        );
+        assert!(!s.column(&name("User"), "email").unwrap().is_new);
+        assert!(s.column(&name("User"), "name").unwrap().is_new);
+        assert!(
+            s.column(&name("user"), "email").is_none(),
+            "names are case-exact"
+        );
+        // The primary key index exists, named after its constraint.
+        assert!(s
+            .index(&name("User_pkey"))
+            .is_some_and(|i| i.unique && !i.is_new));
+    }
+
+    #[test]
+    fn column_changes_are_replayed() {
+        let mut s = users();
+        let t = name("User");
+        s.apply(
+            &Op::SetNotNull {
+                table: t.clone(),
+                column: "email".into(),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::SetDefault {
+                table: t.clone(),
+                column: "email".into(),
+                default: "''".into(),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::AlterColumnType {
+                table: t.clone(),
+                column: "email".into(),
+                new_type: ty("varchar"),
+                using: None,
+            },
+            Origin::Existing,
+        );
+        let c = s.column(&t, "email").unwrap();
+        assert!(c.not_null);
+        assert_eq!(c.default.as_deref(), Some("''"));
+        assert_eq!(c.data_type.base, "varchar");
+        s.apply(
+            &Op::RenameColumn {
+                table: t.clone(),
+                column: "email".into(),
+                new_name: "mail".into(),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::DropNotNull {
+                table: t.clone(),
+                column: "mail".into(),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::DropDefault {
+                table: t.clone(),
+                column: "mail".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.column(&t, "email").is_none());
+        let c = s.column(&t, "mail").unwrap();
+        assert!(!c.not_null && c.default.is_none());
+        s.apply(
+            &Op::DropColumn {
+                table: t.clone(),
+                column: "mail".into(),
+                if_exists: false,
+            },
+            Origin::Existing,
+        );
+        assert!(s.column(&t, "mail").is_none());
+    }
+
+    #[test]
+    fn not_valid_check_counts_only_once_validated() {
+        let mut s = users();
+        let t = name("User");
+        s.apply(
+            &check("User", "email_nn", "\"email\" IS NOT NULL", true),
+            Origin::Existing,
+        );
+        assert!(!s.has_validated_not_null_check(&t, "email"));
+        s.apply(
+            &Op::ValidateConstraint {
+                table: t.clone(),
+                name: "email_nn".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.has_validated_not_null_check(&t, "email"));
+        assert!(!s.has_validated_not_null_check(&t, "id"));
+        s.apply(
+            &Op::DropConstraint {
+                table: t.clone(),
+                name: "email_nn".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(!s.has_validated_not_null_check(&t, "email"));
+    }
+
+    #[test]
+    fn not_null_check_in_any_quoting_and_parenthesisation() {
+        for expression in [
+            "email IS NOT NULL",
+            "(\"email\" IS NOT NULL)",
+            "((email)) is   not\nnull",
+            "(EMAIL) IS NOT NULL",
+        ] {
+            assert!(is_not_null_check_of(expression, "email"), "{expression}");
+        }
+        for expression in [
+            "\"Email\" IS NOT NULL",
+            "email IS NULL",
+            "email <> '' AND name IS NOT NULL",
+            "(email) IS NOT NULL OR (id) IS NOT NULL",
+            "email IS NOT NULL)",
+        ] {
+            assert!(!is_not_null_check_of(expression, "email"), "{expression}");
+        }
+        assert!(is_not_null_check_of("\"Email\" IS NOT NULL", "Email"));
+    }
+
+    #[test]
+    fn indexes_follow_renames_and_drops() {
+        let mut s = users();
+        let index = |n: &str| Op::CreateIndex {
+            name: Some(n.to_string()),
+            table: name("User"),
+            columns: vec!["email".into()],
+            unique: true,
+            concurrently: false,
+            if_not_exists: false,
+        };
+        s.apply(&index("User_email_key"), Origin::Existing);
+        s.apply(&index("pending_idx"), Origin::Pending);
+        assert!(s.index(&name("pending_idx")).unwrap().is_new);
+        s.apply(
+            &Op::RenameIndex {
+                name: name("User_email_key"),
+                new_name: "user_email".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.index(&name("User_email_key")).is_none());
+        assert!(s
+            .index(&name("user_email"))
+            .is_some_and(|i| i.table == name("public.User")));
+        s.apply(
+            &Op::RenameTable {
+                table: name("User"),
+                new_name: "Account".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.table(&name("User")).is_none());
+        assert!(s.column(&name("Account"), "email").is_some());
+        assert_eq!(
+            s.index(&name("user_email")).unwrap().table,
+            name("public.Account")
+        );
+        s.apply(
+            &Op::SetTableSchema {
+                table: name("Account"),
+                new_schema: "app".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.table(&name("app.Account")).is_some());
+        assert!(s.index(&name("app.user_email")).is_some());
+        s.apply(
+            &Op::DropTable {
+                table: name("app.Account"),
+                if_exists: false,
+                cascade: false,
+            },
+            Origin::Existing,
+        );
+        assert!(s.table(&name("app.Account")).is_none());
+        assert!(
+            s.index(&name("app.user_email")).is_none(),
+            "DROP TABLE drops its indexes"
+        );
+    }
+
+    #[test]
+    fn unnamed_index_and_constraints_get_postgres_names() {
+        let mut s = users();
+        s.apply(
+            &Op::CreateIndex {
+                name: None,
+                table: name("User"),
+                columns: vec!["email".into()],
+                unique: false,
+                concurrently: true,
+                if_not_exists: false,
+            },
+            Origin::Existing,
+        );
+        assert!(s.index(&name("User_email_idx")).is_some());
+        s.apply(
+            &Op::AddConstraint {
+                table: name("User"),
+                constraint: ConstraintSpec {
+                    name: None,
+                    kind: ConstraintKind::Unique {
+                        columns: vec!["email".into()],
+                        using_index: None,
+                    },
+                    not_valid: false,
+                },
+            },
+            Origin::Existing,
+        );
+        assert!(s.index(&name("User_email_key")).is_some_and(|i| i.unique));
+    }
+
+    #[test]
+    fn schemas_drop_with_their_objects() {
+        let mut s = Schema::new();
+        s.apply(
+            &Op::CreateSchema {
+                name: "app".into(),
+                if_not_exists: false,
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateSchema {
+                name: "tmp".into(),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &create_table("app.t", vec![col("id", "int4", true)]),
+            Origin::Existing,
+        );
+        assert!(!s.is_new_schema("app"));
+        assert!(s.is_new_schema("tmp"));
+        assert!(!s.is_new_schema("unknown"));
+        s.apply(
+            &Op::DropSchema {
+                name: "app".into(),
+                cascade: true,
+            },
+            Origin::Existing,
+        );
+        assert!(s.table(&name("app.t")).is_none());
+    }
+
+    fn prisma_enum_recreate(s: &mut Schema, values: &[&str]) {
+        let ops = [
+            Op::CreateEnum {
+                name: name("Role_new"),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            },
+            Op::AlterColumnType {
+                table: name("User"),
+                column: "role".into(),
+                new_type: ty("Role_new"),
+                using: Some("(\"role\"::text::\"Role_new\")".into()),
+            },
+            Op::RenameType {
+                type_name: name("Role"),
+                new_name: "Role_old".into(),
+            },
+            Op::RenameType {
+                type_name: name("Role_new"),
+                new_name: "Role".into(),
+            },
+            Op::DropType {
+                type_name: name("Role_old"),
+                if_exists: false,
+            },
+        ];
+        for op in &ops {
+            s.apply(op, Origin::Pending);
+        }
+    }
+
+    #[test]
+    fn prisma_enum_recreate_keeps_the_enum_existing_with_new_values() {
+        let mut s = Schema::new();
+        s.apply(
+            &Op::CreateEnum {
+                name: name("Role"),
+                values: vec!["USER".into(), "ADMIN".into()],
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &create_table(
+                "User",
+                vec![col("id", "int4", true), col("role", "Role", true)],
+            ),
+            Origin::Existing,
+        );
+        s.begin_migration();
+        prisma_enum_recreate(&mut s, &["USER", "ADMIN", "OWNER"]);
+        let role = s.enum_type(&name("Role")).expect("Role is still there");
+        assert_eq!(role.values, vec!["USER", "ADMIN", "OWNER"]);
+        assert!(!role.is_new);
+        assert!(s.enum_type(&name("Role_new")).is_none());
+        assert!(s.enum_type(&name("Role_old")).is_none());
+        assert_eq!(
+            s.column(&name("User"), "role").unwrap().data_type.base,
+            "Role"
+        );
+    }
+
+    #[test]
+    fn enum_values_and_pending_enums() {
+        let mut s = Schema::new();
+        s.begin_migration();
+        s.apply(
+            &Op::CreateEnum {
+                name: name("Mood"),
+                values: vec!["ok".into()],
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &Op::AddEnumValue {
+                type_name: name("Mood"),
+                value: "sad".into(),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &Op::RenameEnumValue {
+                type_name: name("Mood"),
+                value: "ok".into(),
+                new_value: "fine".into(),
+            },
+            Origin::Pending,
+        );
+        let mood = s.enum_type(&name("public.Mood")).unwrap();
+        assert!(mood.is_new);
+        assert_eq!(mood.values, vec!["fine", "sad"]);
+        assert!(s.enum_created_in_current_migration(&name("Mood")));
+        s.begin_migration();
+        assert!(!s.enum_created_in_current_migration(&name("Mood")));
+    }
+
+    #[test]
+    fn if_not_exists_keeps_the_first_definition() {
+        let mut s = users();
+        let mut again = create_table("User", vec![col("id", "int4", true)]);
+        if let Op::CreateTable { if_not_exists, .. } = &mut again {
+            *if_not_exists = true;
+        }
+        s.apply(&again, Origin::Pending);
+        assert!(!s.is_new_table(&name("User")));
+        assert!(s.column(&name("User"), "email").is_some());
     }
 }

@@ -43,6 +43,249 @@ impl Suppressions {
 
 /// Find the allow comments of one file.
 pub fn parse(source: &str, statements: &[Statement]) -> Suppressions {
-    let _ = (source, statements);
-    todo!("suppress::parse")
+    let first_statement = statements.first().map_or(source.len(), |s| s.span.start);
+    let file = comment_lines(source, 0, first_statement)
+        .filter_map(|(line, column, text)| parse_comment(text, line, column))
+        .filter(|(scope, _)| *scope == Scope::File)
+        .map(|(_, allow)| allow)
+        .collect();
+
+    let mut gap_start = 0;
+    let by_statement = statements
+        .iter()
+        .map(|statement| {
+            let allows = directly_above(source, gap_start, statement)
+                .into_iter()
+                .filter_map(|(line, column, text)| parse_comment(text, line, column))
+                .filter(|(scope, _)| *scope == Scope::Statement)
+                .map(|(_, allow)| allow)
+                .collect();
+            gap_start = statement.span.end;
+            allows
+        })
+        .collect();
+    Suppressions { file, by_statement }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Scope {
+    File,
+    Statement,
+}
+
+/// `(line, column, text after "--")` of every `--` comment that stands alone on a line within
+/// `source[from..to]`.
+fn comment_lines(source: &str, from: usize, to: usize) -> impl Iterator<Item = (u32, u32, &str)> {
+    let region = source.get(from..to).unwrap_or("");
+    let first_line = line_of(source, from);
+    let starts_mid_line = from > 0 && !source[..from].ends_with('\n');
+    region
+        .split('\n')
+        .enumerate()
+        .filter(move |(i, _)| !(*i == 0 && starts_mid_line))
+        .filter_map(move |(i, line)| {
+            let trimmed = line.trim_start();
+            let text = trimmed.strip_prefix("--")?;
+            let indent = line[..line.len() - trimmed.len()].chars().count();
+            Some((first_line + i as u32, indent as u32 + 1, text))
+        })
+}
+
+/// The run of comment-only lines directly above `statement` (no blank line in between), after
+/// the previous statement ended at `gap_start`.
+fn directly_above<'a>(
+    source: &'a str,
+    gap_start: usize,
+    statement: &Statement,
+) -> Vec<(u32, u32, &'a str)> {
+    let gap_end = statement.span.start.min(source.len());
+    let gap_start = gap_start.min(gap_end);
+    // The statement's own line (up to its first token) is not a line above it.
+    let above_end = source[..gap_end].rfind('\n').map_or(0, |i| i + 1);
+    if above_end <= gap_start {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = source[gap_start..above_end - 1].split('\n').collect();
+    let starts_mid_line = gap_start > 0 && !source[..gap_start].ends_with('\n');
+    let first_line = line_of(source, gap_start);
+    let mut run = Vec::new();
+    for (i, line) in lines.iter().enumerate().rev() {
+        if i == 0 && starts_mid_line {
+            break;
+        }
+        let trimmed = line.trim_start();
+        let Some(text) = trimmed.strip_prefix("--") else {
+            break;
+        };
+        let indent = line[..line.len() - trimmed.len()].chars().count();
+        run.push((first_line + i as u32, indent as u32 + 1, text));
+    }
+    run.reverse();
+    run
+}
+
+fn line_of(source: &str, offset: usize) -> u32 {
+    let offset = offset.min(source.len());
+    source.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32
+        + 1
+}
+
+/// ` migration-gate: allow[-file] r1,r2 reason: text` (the text after `--`).
+fn parse_comment(text: &str, line: u32, column: u32) -> Option<(Scope, Allow)> {
+    let rest = text.trim().strip_prefix("migration-gate")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let (scope, rest) = if let Some(rest) = rest.strip_prefix("allow-file") {
+        (Scope::File, rest)
+    } else {
+        (Scope::Statement, rest.strip_prefix("allow")?)
+    };
+    // `allowance` is not `allow`: the keyword must end there.
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let (rules, reason) = match rest.find("reason:") {
+        Some(at) => (&rest[..at], Some(rest[at + "reason:".len()..].trim())),
+        None => (rest, None),
+    };
+    let rules = rules
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect();
+    let reason = reason.filter(|r| !r.is_empty()).map(str::to_string);
+    Some((
+        scope,
+        Allow {
+            rules,
+            reason,
+            line,
+            column,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{Position, Span, Understanding};
+
+    /// Statements at the given `(source)` substrings, positioned the way the splitter would.
+    fn statements(source: &str, texts: &[&str]) -> Vec<Statement> {
+        let mut from = 0;
+        texts
+            .iter()
+            .map(|text| {
+                let start = from + source[from..].find(text).expect("statement in source");
+                let end = start + text.len();
+                from = end;
+                let line = line_of(source, start);
+                Statement {
+                    text: text.to_string(),
+                    span: Span { start, end },
+                    start: Position { line, column: 1 },
+                    end: Position {
+                        line: line_of(source, end),
+                        column: 1,
+                    },
+                    ops: vec![],
+                    understanding: Understanding::Parsed,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn allow_directly_above_a_statement_covers_it() {
+        let source = "CREATE TABLE a (id int);\n\
+                      -- migration-gate: allow drop-column,rename-column reason: column unused since v2\n\
+                      -- AlterTable\n\
+                      ALTER TABLE a DROP COLUMN b;\n";
+        let stmts = statements(
+            source,
+            &["CREATE TABLE a (id int)", "ALTER TABLE a DROP COLUMN b"],
+        );
+        let s = parse(source, &stmts);
+        assert!(s.by_statement[0].is_empty());
+        assert_eq!(
+            s.by_statement[1],
+            vec![Allow {
+                rules: vec!["drop-column".into(), "rename-column".into()],
+                reason: Some("column unused since v2".into()),
+                line: 2,
+                column: 1,
+            }]
+        );
+        assert_eq!(s.covering(1, "drop-column").map(|a| a.line), Some(2));
+        assert!(s.covering(1, "drop-table").is_none());
+        assert!(s.covering(0, "drop-column").is_none());
+    }
+
+    #[test]
+    fn a_blank_line_or_code_breaks_the_run() {
+        let source = "-- migration-gate: allow drop-table reason: old\n\
+                      \n\
+                      DROP TABLE a;\n\
+                      SELECT 1; -- migration-gate: allow drop-table reason: trailing\n\
+                      DROP TABLE b;\n";
+        let stmts = statements(source, &["DROP TABLE a", "SELECT 1", "DROP TABLE b"]);
+        let s = parse(source, &stmts);
+        assert!(s.by_statement.iter().all(Vec::is_empty), "{s:?}");
+    }
+
+    #[test]
+    fn allow_without_reason_is_kept_but_covers_nothing() {
+        let source = "  -- migration-gate: allow drop-table\nDROP TABLE a;\n\
+                      -- migration-gate: allow drop-table reason:   \nDROP TABLE b;";
+        let stmts = statements(source, &["DROP TABLE a", "DROP TABLE b"]);
+        let s = parse(source, &stmts);
+        assert_eq!(s.by_statement[0][0].reason, None);
+        assert_eq!(s.by_statement[0][0].column, 3);
+        assert_eq!(s.by_statement[1][0].reason, None);
+        assert!(s.covering(0, "drop-table").is_none());
+        assert_eq!(s.all().filter(|a| a.reason.is_none()).count(), 2);
+    }
+
+    #[test]
+    fn allow_file_before_the_first_statement_covers_every_statement() {
+        let source =
+            "-- migration-gate: allow-file drop-table, truncate-table reason: staging reset\n\
+                      -- DropTable\n\
+                      DROP TABLE a;\n\
+                      -- migration-gate: allow-file drop-column reason: too late, ignored\n\
+                      TRUNCATE b;\n";
+        let stmts = statements(source, &["DROP TABLE a", "TRUNCATE b"]);
+        let s = parse(source, &stmts);
+        assert_eq!(s.file.len(), 1);
+        assert_eq!(s.file[0].rules, vec!["drop-table", "truncate-table"]);
+        assert_eq!(s.covering(1, "truncate-table").map(|a| a.line), Some(1));
+        assert!(s.covering(1, "drop-column").is_none());
+        // The file-level allow is not also a statement allow.
+        assert!(s.by_statement[0].is_empty());
+    }
+
+    #[test]
+    fn other_comments_and_lookalikes_are_not_allows() {
+        let source = "-- migration-gate: allowance drop-table reason: x\n\
+                      -- migration gate: allow drop-table reason: x\n\
+                      -- just a note\n\
+                      DROP TABLE a;";
+        let stmts = statements(source, &["DROP TABLE a"]);
+        assert!(parse(source, &stmts).by_statement[0].is_empty());
+    }
+
+    #[test]
+    fn file_without_statements_and_odd_input_do_not_panic() {
+        let s = parse("-- migration-gate: allow-file drop-table reason: x", &[]);
+        assert_eq!(s.file.len(), 1);
+        let bogus = statements("x", &["x"]);
+        let mut far = bogus[0].clone();
+        far.span = Span {
+            start: 99,
+            end: 120,
+        };
+        let _ = parse("ab\ncd", &[far]);
+    }
 }

@@ -112,15 +112,12 @@ pub fn run(args: &CiArgs) -> Result<u8> {
 
 /// `::add-mask::` the database password, the hook URL and the token before anything is printed.
 fn mask_secrets(args: &CiArgs) {
-    let password = DatabaseUrl::resolve(args.database.database_url.as_deref())
-        .ok()
-        .and_then(|url| url.password());
-    let secrets = [
-        password.as_deref(),
-        args.vercel_hook_url.as_deref(),
-        args.github.github_token.as_deref(),
-    ];
-    for line in runner::mask_commands(secrets.into_iter().flatten()) {
+    let mut secrets = DatabaseUrl::resolve(args.database.database_url.as_deref())
+        .map(|url| url.secrets())
+        .unwrap_or_default();
+    secrets.extend(args.vercel_hook_url.clone());
+    secrets.extend(args.github.github_token.clone());
+    for line in runner::mask_commands(secrets.iter().map(String::as_str)) {
         println!("{line}");
     }
 }
@@ -284,14 +281,6 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         extra_findings: Vec::new(),
     });
     let run_url = run_url(args);
-    let markdown = report::render(
-        &report,
-        OutputFormat::Markdown,
-        &RenderOptions {
-            color: false,
-            run_url: run_url.clone(),
-        },
-    );
     let publish = Publish {
         pr: &pr,
         comment: !gh.no_comment,
@@ -300,13 +289,7 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         run_url: run_url.as_deref(),
         head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
     };
-    let published = rt.block_on(publish_check(
-        &publish,
-        &report,
-        &markdown,
-        client.as_ref(),
-        files,
-    ))?;
+    let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
     Ok(published.exit_code)
 }
 
@@ -413,18 +396,20 @@ pub struct Published {
 pub async fn publish_check(
     publish: &Publish<'_>,
     report: &Report,
-    report_markdown: &str,
     client: Option<&GitHub>,
     files: &RunnerFiles,
 ) -> Result<Published> {
     for finding in &report.findings {
         println!("{}", annotations::workflow_command(finding));
     }
-    let body = summary::pr_comment(report, report_markdown, publish.run_url);
-    files.add_summary(&format!(
-        "## migration-gate\n\n{}\n\n{}",
-        summary::verdict(report),
-        report_markdown.trim_end()
+    let body = summary::pr_comment(report, publish.run_url);
+    files.add_summary(&report::render(
+        report,
+        OutputFormat::Markdown,
+        &RenderOptions {
+            color: false,
+            run_url: publish.run_url.map(str::to_string),
+        },
     ))?;
     let failed = match publish.fail_on {
         FailOn::Error => report.has_errors(),

@@ -1,7 +1,397 @@
+//! `migration-gate check`: config → migrations dir → discover → which migrations are pending →
+//! analysis → report → exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use crate::analysis::{self, AnalysisInput};
 use crate::cli::CheckArgs;
-use crate::error::{AppError, Result};
+use crate::config::{Config, FILE_NAME};
+use crate::discover::{self, display_path, Migration, MigrationSet};
+use crate::error::{exit, AppError, Result};
+use crate::findings::Finding;
+use crate::git;
+use crate::report::{self, RenderOptions};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
-    let _ = args;
-    Err(AppError::usage("`check` is not implemented yet"))
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(version) = args.pg_version {
+        if !(9..=99).contains(&version) {
+            return Err(AppError::usage(format!(
+                "--pg-version {version} is not a PostgreSQL major version; use e.g. --pg-version 15"
+            )));
+        }
+        config.pg_version = version;
+    }
+    let dir = migrations_dir(args.dir.as_deref(), &config);
+    let set = discover::discover(&dir)?;
+    let selection = select_pending(&set, args, &config)?;
+
+    let pending: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| selection.pending.contains(&m.name))
+        .collect();
+    let existing: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| !selection.pending.contains(&m.name))
+        .collect();
+    let report = analysis::analyze(AnalysisInput {
+        existing: &existing,
+        pending: &pending,
+        config: &config,
+        extra_findings: selection.findings,
+    });
+
+    let options = RenderOptions {
+        color: std::io::stdout().is_terminal() && no_color_unset(),
+        run_url: None,
+    };
+    let rendered = report::render(&report, args.format, &options);
+    write_stdout(&rendered)?;
+    Ok(if report.has_errors() {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+/// `--dir`, else the config's `migrations_dir`, else `prisma/migrations` or `migrations`.
+pub fn migrations_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| config.migrations_dir.clone())
+        .unwrap_or_else(discover::default_dir)
+}
+
+/// The migrations to judge (by name) and the findings the selection itself raises.
+struct Selection {
+    pending: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Result<Selection> {
+    if !args.migrations.is_empty() {
+        if args.since.is_some() {
+            return Err(AppError::usage(
+                "give either MIGRATION arguments or --since, not both",
+            ));
+        }
+        let pending = args
+            .migrations
+            .iter()
+            .map(|arg| resolve_argument(set, arg).map(|m| m.name.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Selection {
+            pending,
+            findings: Vec::new(),
+        });
+    }
+    if let Some(reference) = &args.since {
+        let changes = git::changes_since(set, reference)?;
+        let findings = since_findings(set, &changes, reference, config);
+        return Ok(Selection {
+            pending: changes.pending,
+            findings,
+        });
+    }
+    let pending = match &config.start_after {
+        Some(start_after) => {
+            let Some(index) = set.migrations.iter().position(|m| &m.name == start_after) else {
+                return Err(AppError::usage(format!(
+                    "{FILE_NAME}: start_after = \"{start_after}\" is not a migration in {}{}",
+                    display_path(&set.dir),
+                    suggestions(set, start_after)
+                )));
+            };
+            set.migrations[index + 1..]
+                .iter()
+                .map(|m| m.name.clone())
+                .collect()
+        }
+        None => set.migrations.iter().map(|m| m.name.clone()).collect(),
+    };
+    Ok(Selection {
+        pending,
+        findings: Vec::new(),
+    })
+}
+
+/// A MIGRATION argument: a migration name, its folder, or its SQL file.
+fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migration> {
+    if let Some(migration) = set.find(arg) {
+        return Ok(migration);
+    }
+    let given = Path::new(arg);
+    if let Ok(real) = given.canonicalize() {
+        let found = set.migrations.iter().find(|m| {
+            let file = m.path.canonicalize().ok();
+            let folder = m.path.parent().and_then(|p| p.canonicalize().ok());
+            file.as_deref() == Some(real.as_path())
+                || (set.layout == discover::Layout::Prisma
+                    && folder.as_deref() == Some(real.as_path()))
+        });
+        if let Some(migration) = found {
+            return Ok(migration);
+        }
+    }
+    // A trailing slash or a name typed with its folder prefix, e.g. `migrations/2024_x/`.
+    let last = given
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.trim_end_matches(".sql"));
+    if let Some(migration) = last.and_then(|name| set.find(name)) {
+        if !given.exists() || given.is_dir() {
+            return Ok(migration);
+        }
+    }
+    Err(AppError::usage(format!(
+        "unknown migration `{arg}` in {}{}",
+        display_path(&set.dir),
+        suggestions(set, arg)
+    )))
+}
+
+/// "; did you mean: a, b" with the closest migration names, or the newest names when none is
+/// close.
+fn suggestions(set: &MigrationSet, wanted: &str) -> String {
+    let wanted_name = Path::new(wanted)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(wanted);
+    let mut scored: Vec<(usize, &str)> = set
+        .migrations
+        .iter()
+        .map(|m| (distance(wanted_name, &m.name), m.name.as_str()))
+        .collect();
+    scored.sort();
+    let limit = wanted_name.chars().count() / 3 + 2;
+    let close: Vec<&str> = scored
+        .iter()
+        .filter(|(d, name)| *d <= limit || name.contains(wanted_name))
+        .take(3)
+        .map(|(_, name)| *name)
+        .collect();
+    if !close.is_empty() {
+        return format!("; did you mean: {}", close.join(", "));
+    }
+    let newest: Vec<&str> = set
+        .migrations
+        .iter()
+        .rev()
+        .take(3)
+        .map(|m| m.name.as_str())
+        .collect();
+    if newest.is_empty() {
+        "; the directory has no migrations".to_string()
+    } else {
+        format!("; the newest are: {}", newest.join(", "))
+    }
+}
+
+/// Levenshtein distance over chars.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// `edited-migration` and `out-of-order-migration` for a `--since` selection, at the severity
+/// the config gives them (none when turned off).
+fn since_findings(
+    set: &MigrationSet,
+    changes: &git::Changes,
+    reference: &str,
+    config: &Config,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for name in &changes.modified {
+        if let Some(migration) = set.find(name) {
+            findings.extend(whole_file_finding(
+                config,
+                "edited-migration",
+                migration,
+                format!(
+                    "migration `{name}` existed at {reference} and was modified: databases that already applied it never get the change, and `prisma migrate deploy` / `migration-gate status` report a checksum mismatch"
+                ),
+                format!(
+                    "Revert the edit of {} (git checkout {reference} -- \"{}\") and put the change into a new migration",
+                    migration.display_path, migration.display_path
+                ),
+            ));
+        }
+    }
+    for late in &changes.out_of_order {
+        if let Some(migration) = set.find(&late.name) {
+            findings.extend(whole_file_finding(
+                config,
+                "out-of-order-migration",
+                migration,
+                format!(
+                    "new migration `{}` sorts before `{}`, which already existed at {reference}: databases that applied `{}` run this one after it, in a different order than a fresh database",
+                    late.name, late.newest_at_ref, late.newest_at_ref
+                ),
+                format!(
+                    "Rename the folder so it sorts after `{}` (a newer timestamp prefix), and check it does not depend on running before it",
+                    late.newest_at_ref
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+fn whole_file_finding(
+    config: &Config,
+    rule_id: &'static str,
+    migration: &Migration,
+    message: String,
+    help: String,
+) -> Option<Finding> {
+    let severity = config.severity_of(crate::rules::find(rule_id)?)?;
+    let first_line = migration
+        .source
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    Some(Finding {
+        rule: rule_id,
+        severity,
+        file: migration.display_path.clone(),
+        line: 1,
+        column: 1,
+        end_line: migration.source.lines().count().max(1) as u32,
+        message,
+        help,
+        statement: first_line,
+        migration: migration.name.clone(),
+    })
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Print the report; a closed pipe (`| head`) is not an error worth a message.
+fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(AppError::usage(format!("cannot write the report: {err}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(names: &[&str]) -> MigrationSet {
+        MigrationSet {
+            dir: PathBuf::from("prisma/migrations"),
+            layout: discover::Layout::Prisma,
+            migrations: names
+                .iter()
+                .map(|name| Migration {
+                    name: name.to_string(),
+                    path: PathBuf::from(format!("prisma/migrations/{name}/migration.sql")),
+                    display_path: format!("prisma/migrations/{name}/migration.sql"),
+                    source: "SELECT 1;\n".into(),
+                    down_path: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn distance_counts_edits() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn unknown_migration_lists_close_names() {
+        let set = set(&["20240101_init", "20240201_add_users", "20240301_add_teams"]);
+        let err = resolve_argument(&set, "20240201_add_user").unwrap_err();
+        assert!(
+            err.message.starts_with(
+                "unknown migration `20240201_add_user` in prisma/migrations; did you mean: 20240201_add_users"
+            ),
+            "{}",
+            err.message
+        );
+        let far = resolve_argument(&set, "zzz").unwrap_err();
+        assert!(
+            far.message
+                .ends_with("the newest are: 20240301_add_teams, 20240201_add_users, 20240101_init"),
+            "{}",
+            far.message
+        );
+    }
+
+    #[test]
+    fn argument_by_name_or_prefixed_folder() {
+        let set = set(&["20240101_init", "20240201 with space"]);
+        assert_eq!(
+            resolve_argument(&set, "20240101_init").unwrap().name,
+            "20240101_init"
+        );
+        assert_eq!(
+            resolve_argument(&set, "prisma/migrations/20240201 with space/")
+                .unwrap()
+                .name,
+            "20240201 with space"
+        );
+    }
+
+    #[test]
+    fn since_findings_respect_config() {
+        let set = set(&["20240101_init", "20240102_new"]);
+        let changes = git::Changes {
+            pending: vec!["20240101_init".into(), "20240102_new".into()],
+            modified: vec!["20240101_init".into()],
+            out_of_order: vec![git::OutOfOrder {
+                name: "20240102_new".into(),
+                newest_at_ref: "20240103_x".into(),
+            }],
+        };
+        let findings = since_findings(&set, &changes, "main", &Config::default());
+        let rules: Vec<(&str, &str)> = findings
+            .iter()
+            .map(|f| (f.rule, f.severity.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("edited-migration", "error"),
+                ("out-of-order-migration", "warning")
+            ]
+        );
+        assert_eq!(
+            findings[0].file,
+            "prisma/migrations/20240101_init/migration.sql"
+        );
+        let mut quiet = Config::default();
+        quiet
+            .rules
+            .insert("edited-migration".into(), crate::config::RuleSetting::Off);
+        assert_eq!(since_findings(&set, &changes, "main", &quiet).len(), 1);
+    }
 }

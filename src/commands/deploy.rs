@@ -1,14 +1,327 @@
-use crate::cli::DeployArgs;
-use crate::db::DeployOutcome;
-use crate::error::{AppError, Result};
+//! `deploy`: lock → refusal states → pending set → gate (analysis) → backup → apply, one
+//! migration at a time, each recorded in `_prisma_migrations` as Prisma records it.
+
+use std::io::Write;
+use std::time::Duration;
+
+use tokio_postgres::Client;
+
+use crate::analysis::{self, AnalysisInput};
+use crate::cli::{BackupPolicy, DeployArgs};
+use crate::db::apply::{self, Record, Safety, Script};
+use crate::db::history::{self, HistoryRow};
+use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::{lock, AppliedMigration, DeployOutcome};
+use crate::discover::Migration;
+use crate::error::{exit, AppError, Result};
+use crate::findings::Report;
 
 /// Apply the pending migrations (progress printed to stdout, Prisma-style). The CI layer calls
 /// this directly.
 pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
-    let _ = args;
-    Err(AppError::usage("`deploy` is not implemented yet"))
+    let project = Project::load(&args.migrations)?;
+    let access = if args.dry_run {
+        Access::Read
+    } else {
+        Access::Write("deploy")
+    };
+    let database = Database::resolve(&args.database, access)?;
+    let safety = Safety::from_args(&args.safety);
+    block_on(async {
+        let client = database.connect().await?;
+        println!("{}", project.found_line());
+        if args.dry_run {
+            return dry_run(&client, &database, &project, args).await;
+        }
+        let work = deploy(&client, &database, &project, args, &safety);
+        lock::with_lock(&client, database.lock_timeout, work).await
+    })
 }
 
 pub fn run(args: &DeployArgs) -> Result<u8> {
-    execute(args).map(|_| 0)
+    let outcome = execute(args)?;
+    Ok(if outcome.needs_review {
+        exit::NEEDS_REVIEW
+    } else if outcome.failure.is_some() {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+/// The local migrations split by the database's history.
+pub(crate) struct Split<'a> {
+    pub applied: Vec<&'a Migration>,
+    pub pending: Vec<&'a Migration>,
+}
+
+pub(crate) fn split<'a>(project: &'a Project, rows: &[HistoryRow]) -> Split<'a> {
+    let (applied, pending) = project.set.migrations.iter().partition(|m| {
+        rows.iter()
+            .any(|row| row.migration_name == m.name && row.is_applied())
+    });
+    Split { applied, pending }
+}
+
+/// The refusal states shared by `deploy`: no history on a non-empty schema, a failed migration.
+async fn refuse_unsafe_states(
+    client: &Client,
+    database: &Database,
+    rows: &[HistoryRow],
+) -> Result<()> {
+    if !database.history.exists(client).await? && !database.history.schema_is_empty(client).await? {
+        return Err(AppError::failed(format!(
+            "the database schema `{}` is not empty but has no migration history \
+             (_prisma_migrations): baseline it first by recording the migrations it already \
+             contains with `migration-gate resolve --applied <NAME>` for each of them, then deploy",
+            database.url.schema()
+        )));
+    }
+    if let Some(failed) = rows.iter().find(|row| row.is_failed()) {
+        let name = &failed.migration_name;
+        return Err(AppError::failed(format!(
+            "found a failed migration in the database, new migrations will not be applied: \
+             `{name}` started at {} failed. Fix the database, then run `migration-gate resolve \
+             --rolled-back {name}` to re-apply it, or `migration-gate resolve --applied {name}` \
+             if you completed it by hand",
+            failed.started_at
+        )));
+    }
+    Ok(())
+}
+
+fn analyze(project: &Project, split: &Split<'_>) -> Report {
+    analysis::analyze(AnalysisInput {
+        existing: &split.applied,
+        pending: &split.pending,
+        config: &project.config,
+        extra_findings: Vec::new(),
+    })
+}
+
+/// Error-level findings, one block each, as a reviewer reads them.
+pub(crate) fn print_findings(report: &Report) {
+    for finding in &report.findings {
+        eprintln!(
+            "{}[{}] {}:{}:{}: {}",
+            finding.severity.as_str(),
+            finding.rule,
+            finding.file,
+            finding.line,
+            finding.column,
+            finding.message
+        );
+        if !finding.help.is_empty() {
+            eprintln!("  help: {}", finding.help);
+        }
+    }
+    for allowed in &report.allowed {
+        eprintln!(
+            "allowed[{}] {}:{}: {} (allowed at line {}: {})",
+            allowed.rule,
+            allowed.file,
+            allowed.line,
+            allowed.message,
+            allowed.allow_line,
+            allowed.reason
+        );
+    }
+}
+
+async fn deploy(
+    client: &Client,
+    database: &Database,
+    project: &Project,
+    args: &DeployArgs,
+    safety: &Safety,
+) -> Result<DeployOutcome> {
+    let rows = database.rows(client).await?;
+    refuse_unsafe_states(client, database, &rows).await?;
+    warn_edited(project, &rows);
+    let split = split(project, &rows);
+    let mut outcome = DeployOutcome {
+        pending: split.pending.iter().map(|m| m.name.clone()).collect(),
+        ..DeployOutcome::default()
+    };
+    if split.pending.is_empty() {
+        println!("\nNo pending migrations to apply.");
+        return Ok(outcome);
+    }
+    outcome.report = analyze(project, &split);
+    let destructive = outcome.report.has_errors();
+    if destructive && !args.allow_destructive {
+        print_findings(&outcome.report);
+        eprintln!(
+            "error: {} error-level finding(s) in the pending migrations need review; nothing was \
+             applied. After a human review, re-run with --allow-destructive",
+            count_errors(&outcome.report)
+        );
+        outcome.needs_review = true;
+        return Ok(outcome);
+    }
+    if destructive {
+        print_findings(&outcome.report);
+        println!("Applying despite error-level findings (--allow-destructive).");
+    }
+    if let Some(dir) = &args.backup_dir {
+        if destructive || args.backup == BackupPolicy::Always {
+            backup(database, dir).await?;
+        }
+    }
+
+    database.history.ensure(client).await?;
+    safety.apply_to_session(client).await?;
+    println!();
+    for migration in &split.pending {
+        print!("Applying migration `{}`", migration.name);
+        let _ = std::io::stdout().flush();
+        let checksum = history::checksum(&migration.source);
+        let script = Script {
+            migration: &migration.name,
+            file: &migration.display_path,
+            source: &migration.source,
+        };
+        let result = apply::run_script(
+            client,
+            &database.history,
+            script,
+            Record::Apply {
+                checksum: &checksum,
+            },
+            safety,
+        )
+        .await?;
+        match result {
+            Ok(duration) => {
+                println!(" ({})", format_duration(duration));
+                outcome.applied.push(AppliedMigration {
+                    name: migration.name.clone(),
+                    duration,
+                });
+            }
+            Err(failure) => {
+                println!(" (failed)");
+                eprintln!("error: {}", failure.report);
+                let skipped = outcome.pending.len() - outcome.applied.len() - 1;
+                if skipped > 0 {
+                    eprintln!("{skipped} later migration(s) were not attempted.");
+                }
+                eprintln!(
+                    "The migration is recorded as failed. Fix the database, then run \
+                     `migration-gate resolve --rolled-back {name}` (to re-apply a fixed version) \
+                     or `migration-gate resolve --applied {name}` (if you completed it by hand).",
+                    name = migration.name
+                );
+                outcome.failure = Some(failure.report);
+                return Ok(outcome);
+            }
+        }
+    }
+    print_applied_tree(project, &outcome.applied);
+    println!("\nAll migrations have been successfully applied.");
+    Ok(outcome)
+}
+
+async fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
+    let _ = (database, dir);
+    Err(AppError::usage(
+        "--backup-dir: pg_dump backups are not available in this build; deploy without \
+         --backup-dir after taking a backup by hand",
+    ))
+}
+
+fn count_errors(report: &Report) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::findings::Severity::Error)
+        .count()
+}
+
+fn warn_edited(project: &Project, rows: &[HistoryRow]) {
+    for migration in &project.set.migrations {
+        let edited = rows.iter().any(|row| {
+            row.migration_name == migration.name
+                && row.is_applied()
+                && !history::checksum_matches(&migration.source, &row.checksum)
+        });
+        if edited {
+            eprintln!(
+                "warning: the migration `{}` was modified after it was applied",
+                migration.name
+            );
+        }
+    }
+}
+
+fn print_applied_tree(project: &Project, applied: &[AppliedMigration]) {
+    println!("\nThe following migration(s) have been applied:\n");
+    let root = project
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| project.dir.display().to_string());
+    println!("{root}/");
+    for migration in applied {
+        let file = project
+            .set
+            .find(&migration.name)
+            .and_then(|m| m.path.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "migration.sql".to_string());
+        println!("  └─ {}/", migration.name);
+        println!("    └─ {file}");
+    }
+}
+
+pub(crate) fn format_duration(duration: Duration) -> String {
+    let ms = duration.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+async fn dry_run(
+    client: &Client,
+    database: &Database,
+    project: &Project,
+    args: &DeployArgs,
+) -> Result<DeployOutcome> {
+    let rows = database.rows(client).await?;
+    refuse_unsafe_states(client, database, &rows).await?;
+    warn_edited(project, &rows);
+    let split = split(project, &rows);
+    let mut outcome = DeployOutcome {
+        pending: split.pending.iter().map(|m| m.name.clone()).collect(),
+        ..DeployOutcome::default()
+    };
+    if split.pending.is_empty() {
+        println!("\nNo pending migrations to apply.");
+        return Ok(outcome);
+    }
+    outcome.report = analyze(project, &split);
+    println!("\nDry run: nothing will be written. Plan:");
+    for migration in &split.pending {
+        println!("\n{} ({})", migration.name, migration.display_path);
+        let statements = crate::sql::analyze_source(&migration.source);
+        for line in apply::plan(&statements).describe() {
+            println!("  - {line}");
+        }
+    }
+    println!();
+    print_findings(&outcome.report);
+    if outcome.report.has_errors() {
+        if args.allow_destructive {
+            println!("Error-level findings present; --allow-destructive would apply them.");
+        } else {
+            println!(
+                "Error-level findings present: deploy would stop for review (exit 3) unless \
+                 --allow-destructive is given."
+            );
+            outcome.needs_review = true;
+        }
+    }
+    Ok(outcome)
 }

@@ -1,7 +1,67 @@
+//! `resolve --applied NAME` (baselining, or a failed migration completed by hand) and
+//! `resolve --rolled-back NAME` (a failed migration to fix and re-apply), with Prisma's
+//! preconditions, under the advisory lock.
+
 use crate::cli::ResolveArgs;
+use crate::db::history;
+use crate::db::lock;
+use crate::db::session::{block_on, Access, Database, Project};
 use crate::error::{AppError, Result};
 
 pub fn run(args: &ResolveArgs) -> Result<u8> {
-    let _ = args;
-    Err(AppError::usage("`resolve` is not implemented yet"))
+    let project = Project::load(&args.migrations)?;
+    let database = Database::resolve(&args.database, Access::Write("resolve"))?;
+    block_on(async {
+        let client = database.connect().await?;
+        let work = async {
+            let rows = database.rows(&client).await?;
+            if let Some(name) = &args.applied {
+                let migration = project.set.find(name).ok_or_else(|| {
+                    AppError::usage(format!(
+                        "the migration `{name}` could not be found in {}: pass the whole folder \
+                         name of an existing migration",
+                        project.dir.display()
+                    ))
+                })?;
+                if rows
+                    .iter()
+                    .any(|row| row.migration_name == *name && row.is_applied())
+                {
+                    return Err(AppError::usage(format!(
+                        "the migration `{name}` is already recorded as applied in the database"
+                    )));
+                }
+                database.history.ensure(&client).await?;
+                let checksum = history::checksum(&migration.source);
+                database
+                    .history
+                    .mark_applied(&client, name, &checksum)
+                    .await?;
+                println!("Migration `{name}` marked as applied.");
+            } else if let Some(name) = &args.rolled_back {
+                let mine: Vec<_> = rows.iter().filter(|r| r.migration_name == *name).collect();
+                if mine.is_empty() {
+                    return Err(AppError::usage(format!(
+                        "the migration `{name}` cannot be rolled back because it was never \
+                         applied to the database: check the whole migration name with \
+                         `migration-gate status`"
+                    )));
+                }
+                if !mine.iter().any(|r| r.is_failed()) {
+                    return Err(AppError::usage(format!(
+                        "the migration `{name}` cannot be marked rolled back because it is not \
+                         in a failed state: to undo an applied migration use `migration-gate \
+                         rollback`"
+                    )));
+                }
+                database
+                    .history
+                    .mark_failed_rolled_back(&client, name)
+                    .await?;
+                println!("Migration `{name}` marked as rolled back.");
+            }
+            Ok(0)
+        };
+        lock::with_lock(&client, database.lock_timeout, work).await
+    })
 }

@@ -1,13 +1,187 @@
+//! `rollback --to NAME | --steps N`: run the `down.sql` of each applied migration after the
+//! target, newest first, each in a transaction with its history row marked `rolled_back_at`.
+//! Nothing is touched when a `down.sql` is missing.
+
+use std::io::Write;
+
+use tokio_postgres::Client;
+
+use super::deploy::{format_duration, print_findings, split};
+use crate::analysis::{self, AnalysisInput};
 use crate::cli::RollbackArgs;
-use crate::db::RollbackOutcome;
-use crate::error::{AppError, Result};
+use crate::db::apply::{self, Record, Safety, Script};
+use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::{lock, AppliedMigration, RollbackOutcome};
+use crate::discover::Migration;
+use crate::error::{exit, AppError, Result};
 
 /// Run the down scripts (progress printed to stdout). The CI layer calls this directly.
 pub fn execute(args: &RollbackArgs) -> Result<RollbackOutcome> {
-    let _ = args;
-    Err(AppError::usage("`rollback` is not implemented yet"))
+    let project = Project::load(&args.migrations)?;
+    let access = if args.dry_run {
+        Access::Read
+    } else {
+        Access::Write("rollback")
+    };
+    let database = Database::resolve(&args.database, access)?;
+    let safety = Safety::from_args(&args.safety);
+    block_on(async {
+        let client = database.connect().await?;
+        if args.dry_run {
+            return rollback(&client, &database, &project, args, &safety).await;
+        }
+        let work = rollback(&client, &database, &project, args, &safety);
+        lock::with_lock(&client, database.lock_timeout, work).await
+    })
 }
 
 pub fn run(args: &RollbackArgs) -> Result<u8> {
-    execute(args).map(|_| 0)
+    let outcome = execute(args)?;
+    Ok(if outcome.failure.is_some() {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+/// The applied migrations to undo, newest first.
+fn targets<'a>(applied: &[&'a Migration], args: &RollbackArgs) -> Result<Vec<&'a Migration>> {
+    let keep = if let Some(name) = &args.to {
+        let index = applied
+            .iter()
+            .position(|m| m.name == *name)
+            .ok_or_else(|| {
+                AppError::usage(format!(
+                    "--to `{name}` is not an applied migration of this database: pick one that \
+                 `migration-gate status` shows as applied"
+                ))
+            })?;
+        index + 1
+    } else {
+        let steps = args.steps.unwrap_or(0);
+        if steps == 0 {
+            return Err(AppError::usage("--steps must be at least 1"));
+        }
+        if steps > applied.len() {
+            return Err(AppError::usage(format!(
+                "--steps {steps}: only {} migration(s) are applied",
+                applied.len()
+            )));
+        }
+        applied.len() - steps
+    };
+    Ok(applied[keep..].iter().rev().copied().collect())
+}
+
+/// A migration's down script, shaped as a migration for the analysis and the engine.
+fn down_script(migration: &Migration) -> Result<Migration> {
+    let path = migration
+        .down_path
+        .clone()
+        .ok_or_else(|| AppError::usage(format!("`{}` has no down.sql", migration.name)))?;
+    let source = std::fs::read_to_string(&path).map_err(|e| AppError::io(&path, &e))?;
+    let display_path = match migration.display_path.rsplit_once('/') {
+        Some((folder, _)) => format!("{folder}/down.sql"),
+        None => path.display().to_string(),
+    };
+    Ok(Migration {
+        name: migration.name.clone(),
+        path,
+        display_path,
+        source,
+        down_path: None,
+    })
+}
+
+async fn rollback(
+    client: &Client,
+    database: &Database,
+    project: &Project,
+    args: &RollbackArgs,
+    safety: &Safety,
+) -> Result<RollbackOutcome> {
+    let rows = database.rows(client).await?;
+    let split = split(project, &rows);
+    let targets = targets(&split.applied, args)?;
+    let mut outcome = RollbackOutcome::default();
+    if targets.is_empty() {
+        println!("Nothing to roll back: no applied migration after the target.");
+        return Ok(outcome);
+    }
+    let missing: Vec<&str> = targets
+        .iter()
+        .filter(|m| m.down_path.is_none())
+        .map(|m| m.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::usage(format!(
+            "nothing was rolled back: no down.sql next to migration.sql for {}; write the down \
+             script(s) first",
+            missing.join(", ")
+        )));
+    }
+    let downs = targets
+        .iter()
+        .map(|m| down_script(m))
+        .collect::<Result<Vec<_>>>()?;
+
+    let down_refs: Vec<&Migration> = downs.iter().collect();
+    let report = analysis::analyze(AnalysisInput {
+        existing: &split.applied,
+        pending: &down_refs,
+        config: &project.config,
+        extra_findings: Vec::new(),
+    });
+    println!("Rolling back {} migration(s), newest first:", downs.len());
+    for down in &downs {
+        println!("  {} ({})", down.name, down.display_path);
+        if args.dry_run {
+            let statements = crate::sql::analyze_source(&down.source);
+            for line in apply::plan(&statements).describe() {
+                println!("    - {line}");
+            }
+        }
+    }
+    print_findings(&report);
+    if args.dry_run {
+        println!("Dry run: nothing was changed.");
+        return Ok(outcome);
+    }
+
+    safety.apply_to_session(client).await?;
+    for down in &downs {
+        print!("Rolling back migration `{}`", down.name);
+        let _ = std::io::stdout().flush();
+        let script = Script {
+            migration: &down.name,
+            file: &down.display_path,
+            source: &down.source,
+        };
+        let result =
+            apply::run_script(client, &database.history, script, Record::RollBack, safety).await?;
+        match result {
+            Ok(duration) => {
+                println!(" ({})", format_duration(duration));
+                outcome.rolled_back.push(AppliedMigration {
+                    name: down.name.clone(),
+                    duration,
+                });
+            }
+            Err(failure) => {
+                println!(" (failed)");
+                eprintln!("error: {}", failure.report);
+                eprintln!(
+                    "`{}` stays applied; the migrations rolled back before it stay rolled back.",
+                    down.name
+                );
+                outcome.failure = Some(failure.report);
+                return Ok(outcome);
+            }
+        }
+    }
+    println!(
+        "\n{} migration(s) rolled back; they show as pending again.",
+        outcome.rolled_back.len()
+    );
+    Ok(outcome)
 }

@@ -1,7 +1,325 @@
-use crate::cli::StatusArgs;
-use crate::error::{AppError, Result};
+//! `status`: every migration's state, local folder against `_prisma_migrations`, with timestamps.
+//! Exit codes: 0 up to date, 4 pending, 5 failed / edited / missing locally.
+
+use serde::Serialize;
+
+use crate::cli::{StatusArgs, StatusFormat};
+use crate::db::history::{self, HistoryRow};
+use crate::db::session::{block_on, Access, Database, Project};
+use crate::error::{exit, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Applied,
+    Pending,
+    /// Started, never finished, not resolved.
+    Failed,
+    /// Applied, but the local file's checksum differs.
+    Edited,
+    /// In the database, not in the migrations folder.
+    MissingLocally,
+    /// Rolled back (by `rollback` or `resolve --rolled-back`): pending again.
+    RolledBack,
+}
+
+impl State {
+    fn label(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Failed => "failed",
+            State::Edited => "edited",
+            State::MissingLocally => "missing locally",
+            State::RolledBack => "rolled back",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationStatus {
+    pub name: String,
+    pub state: State,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+    /// The failure recorded for a failed migration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub migrations_dir: String,
+    pub up_to_date: bool,
+    pub exit_code: u8,
+    pub migrations: Vec<MigrationStatus>,
+}
+
+/// The state of each local migration, then the rows no local migration matches.
+pub fn classify(local: &[(String, String)], rows: &[HistoryRow]) -> Vec<MigrationStatus> {
+    let mut result = Vec::new();
+    for (name, source) in local {
+        let mine: Vec<&HistoryRow> = rows.iter().filter(|r| &r.migration_name == name).collect();
+        let applied = mine.iter().rev().find(|r| r.is_applied());
+        let failed = mine.iter().rev().find(|r| r.is_failed());
+        let (state, row) = if let Some(row) = applied {
+            if history::checksum_matches(source, &row.checksum) {
+                (State::Applied, Some(*row))
+            } else {
+                (State::Edited, Some(*row))
+            }
+        } else if let Some(row) = failed {
+            (State::Failed, Some(*row))
+        } else if let Some(row) = mine.last() {
+            (State::RolledBack, Some(*row))
+        } else {
+            (State::Pending, None)
+        };
+        result.push(status_of(name, state, row));
+    }
+    let mut missing: Vec<&str> = Vec::new();
+    for row in rows {
+        let known = local.iter().any(|(name, _)| *name == row.migration_name);
+        if !known
+            && (row.is_applied() || row.is_failed())
+            && !missing.contains(&&*row.migration_name)
+        {
+            missing.push(&row.migration_name);
+            result.push(status_of(
+                &row.migration_name,
+                State::MissingLocally,
+                Some(row),
+            ));
+        }
+    }
+    result
+}
+
+fn status_of(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationStatus {
+    MigrationStatus {
+        name: name.to_string(),
+        state,
+        started_at: row.map(|r| r.started_at.clone()),
+        finished_at: row.and_then(|r| r.finished_at.clone()),
+        rolled_back_at: row.and_then(|r| r.rolled_back_at.clone()),
+        logs: row
+            .filter(|_| state == State::Failed)
+            .and_then(|r| r.logs.clone()),
+    }
+}
+
+pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
+    let drift = migrations.iter().any(|m| {
+        matches!(
+            m.state,
+            State::Failed | State::Edited | State::MissingLocally
+        )
+    });
+    let pending = migrations
+        .iter()
+        .any(|m| matches!(m.state, State::Pending | State::RolledBack));
+    if drift {
+        exit::DRIFT
+    } else if pending {
+        exit::PENDING
+    } else {
+        exit::OK
+    }
+}
 
 pub fn run(args: &StatusArgs) -> Result<u8> {
-    let _ = args;
-    Err(AppError::usage("`status` is not implemented yet"))
+    let project = Project::load(&args.migrations)?;
+    let database = Database::resolve(&args.database, Access::Read)?;
+    let rows = block_on(async {
+        let client = database.connect().await?;
+        database.rows(&client).await
+    })?;
+    let local: Vec<(String, String)> = project
+        .set
+        .migrations
+        .iter()
+        .map(|m| (m.name.clone(), m.source.clone()))
+        .collect();
+    let migrations = classify(&local, &rows);
+    let code = exit_code(&migrations);
+    let report = StatusReport {
+        migrations_dir: project.dir.display().to_string(),
+        up_to_date: code == exit::OK,
+        exit_code: code,
+        migrations,
+    };
+    match args.format {
+        StatusFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("status serializes")
+        ),
+        StatusFormat::Human => print_human(&project, &report),
+    }
+    Ok(code)
+}
+
+fn print_human(project: &Project, report: &StatusReport) {
+    println!("{}\n", project.found_line());
+    let width = report
+        .migrations
+        .iter()
+        .map(|m| m.name.len())
+        .max()
+        .unwrap_or(0);
+    for m in &report.migrations {
+        let when = match m.state {
+            State::Applied | State::Edited => m
+                .finished_at
+                .as_deref()
+                .map(|t| format!("applied {t}"))
+                .unwrap_or_default(),
+            State::Failed => m
+                .started_at
+                .as_deref()
+                .map(|t| format!("started {t}, never finished"))
+                .unwrap_or_default(),
+            State::RolledBack => m
+                .rolled_back_at
+                .as_deref()
+                .map(|t| format!("rolled back {t}"))
+                .unwrap_or_default(),
+            State::MissingLocally => m
+                .finished_at
+                .as_deref()
+                .or(m.started_at.as_deref())
+                .map(|t| format!("recorded {t}"))
+                .unwrap_or_default(),
+            State::Pending => String::new(),
+        };
+        println!(
+            "  {:<15} {:<width$}  {when}",
+            m.state.label(),
+            m.name,
+            width = width
+        );
+    }
+    println!();
+    let named = |states: &[State]| -> Vec<&str> {
+        report
+            .migrations
+            .iter()
+            .filter(|m| states.contains(&m.state))
+            .map(|m| m.name.as_str())
+            .collect()
+    };
+    let failed = named(&[State::Failed]);
+    if !failed.is_empty() {
+        println!(
+            "Following migration(s) have failed:\n{}\n",
+            failed.join("\n")
+        );
+        println!(
+            "Fix the database, then `migration-gate resolve --rolled-back NAME` (to re-apply a \
+             fixed version) or `migration-gate resolve --applied NAME` (completed by hand).\n"
+        );
+    }
+    for name in named(&[State::Edited]) {
+        println!("The migration `{name}` was modified after it was applied.");
+    }
+    let missing = named(&[State::MissingLocally]);
+    if !missing.is_empty() {
+        println!(
+            "The migrations from the database are not found locally in {}:\n{}\n",
+            report.migrations_dir,
+            missing.join("\n")
+        );
+    }
+    let pending = named(&[State::Pending, State::RolledBack]);
+    if !pending.is_empty() {
+        println!(
+            "Following migration(s) have not yet been applied:\n{}\n\nTo apply them run \
+             migration-gate deploy.",
+            pending.join("\n")
+        );
+    }
+    if report.up_to_date {
+        println!("Database schema is up to date!");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, source: &str, finished: bool, rolled_back: bool) -> HistoryRow {
+        HistoryRow {
+            id: name.to_string(),
+            checksum: history::checksum(source),
+            migration_name: name.to_string(),
+            started_at: "2026-01-01T00:00:00.000000Z".to_string(),
+            finished_at: finished.then(|| "2026-01-01T00:00:01.000000Z".to_string()),
+            rolled_back_at: rolled_back.then(|| "2026-01-01T00:00:02.000000Z".to_string()),
+            logs: None,
+            applied_steps_count: i32::from(finished),
+        }
+    }
+
+    fn local(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_state_is_told_apart() {
+        let local = local(&[
+            ("1_applied", "a"),
+            ("2_edited", "b-now"),
+            ("3_failed", "c"),
+            ("4_rolled_back", "d"),
+            ("5_pending", "e"),
+        ]);
+        let rows = vec![
+            row("1_applied", "a", true, false),
+            row("2_edited", "b-then", true, false),
+            row("3_failed", "c", false, false),
+            row("4_rolled_back", "d", true, true),
+            row("0_gone", "x", true, false),
+        ];
+        let states: Vec<(String, State)> = classify(&local, &rows)
+            .into_iter()
+            .map(|m| (m.name, m.state))
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                ("1_applied".to_string(), State::Applied),
+                ("2_edited".to_string(), State::Edited),
+                ("3_failed".to_string(), State::Failed),
+                ("4_rolled_back".to_string(), State::RolledBack),
+                ("5_pending".to_string(), State::Pending),
+                ("0_gone".to_string(), State::MissingLocally),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reapplied_migration_counts_as_applied() {
+        let local = local(&[("1", "a")]);
+        let rows = vec![row("1", "a", false, true), row("1", "a", true, false)];
+        assert_eq!(classify(&local, &rows)[0].state, State::Applied);
+    }
+
+    #[test]
+    fn exit_codes_put_drift_before_pending() {
+        let status = |state| status_of("x", state, None);
+        assert_eq!(exit_code(&[status(State::Applied)]), exit::OK);
+        assert_eq!(
+            exit_code(&[status(State::Applied), status(State::Pending)]),
+            exit::PENDING
+        );
+        assert_eq!(
+            exit_code(&[status(State::RolledBack), status(State::Edited)]),
+            exit::DRIFT
+        );
+        assert_eq!(exit_code(&[status(State::Failed)]), exit::DRIFT);
+        assert_eq!(exit_code(&[status(State::MissingLocally)]), exit::DRIFT);
+    }
 }

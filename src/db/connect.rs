@@ -1,13 +1,241 @@
-//! Open the migration connection: TLS per `sslmode`, `search_path` per `?schema=` (created if
-//! missing, as Prisma does). (Placeholder until TLS lands: plain TCP.)
+//! Open the migration connection: TLS per `sslmode`, a connect timeout, and `search_path` per
+//! `?schema=` (created if missing, as Prisma does). Failures are phrased for a person and never
+//! carry the password or the URL.
 
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use super::tls;
 use super::url::DatabaseUrl;
 use crate::error::{AppError, Result};
 
-pub async fn connect(url: &DatabaseUrl) -> Result<tokio_postgres::Client> {
-    let (client, connection) = tokio_postgres::connect(url.raw(), tokio_postgres::NoTls)
-        .await
-        .map_err(|e| AppError::usage(format!("cannot connect to {}: {e}", url.display())))?;
+pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
+    let client = open(url).await?;
+    use_schema(&client, url).await?;
+    Ok(client)
+}
+
+/// Connect without touching `?schema=`.
+pub async fn open(url: &DatabaseUrl) -> Result<Client> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .user(url.user())
+        .dbname(url.database())
+        .host(url.host())
+        .port(url.port())
+        .application_name(url.application_name().unwrap_or("migration-gate"));
+    if let Some(password) = url.password() {
+        config.password(password);
+    }
+    if let Some(options) = url.options() {
+        config.options(options);
+    }
+    if let Some(timeout) = url.connect_timeout() {
+        config.connect_timeout(timeout);
+    }
+    let (ssl_mode, tls) = tls::connector(url)?;
+    config.ssl_mode(ssl_mode);
+
+    let connecting = config.connect(tls);
+    // tokio-postgres' own timeout covers the TCP connect only; a server that accepts and then
+    // says nothing (a stuck proxy) must time out too.
+    let connected = match url.connect_timeout() {
+        Some(limit) => tokio::time::timeout(limit, connecting)
+            .await
+            .map_err(|_| timed_out(url, limit))?,
+        None => connecting.await,
+    };
+    let (client, connection) = connected.map_err(|e| describe_connect_error(url, &e))?;
     tokio::spawn(connection);
     Ok(client)
+}
+
+/// `CREATE SCHEMA IF NOT EXISTS` + `SET search_path`, as Prisma does for `?schema=`.
+pub async fn use_schema(client: &Client, url: &DatabaseUrl) -> Result<()> {
+    let schema = url.schema();
+    let quoted = quote_ident(schema);
+    // Checking first lets a user without CREATE on the database use an existing schema.
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .map_err(|e| query_failed(url, "cannot look up the schema", &e))?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))
+            .await
+            .map_err(|e| {
+                query_failed(
+                    url,
+                    &format!("cannot create schema \"{schema}\" (from ?schema=)"),
+                    &e,
+                )
+            })?;
+    }
+    client
+        .batch_execute(&format!("SET search_path TO {quoted}"))
+        .await
+        .map_err(|e| query_failed(url, "cannot set search_path", &e))?;
+    Ok(())
+}
+
+/// The server's major version (`15` for 15.4, `9` for 9.6), for the rules' `pg_version`.
+pub async fn server_version(client: &Client) -> Result<u32> {
+    let row = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(|e| AppError::usage(format!("cannot read the server version: {e}")))?;
+    let number: i32 = row.get(0);
+    Ok(u32::try_from(number / 10_000).unwrap_or(0))
+}
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> AppError {
+    let detail = match err.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => err.to_string(),
+    };
+    AppError::usage(url.redact(&format!("{what} on {}: {detail}", url.display())))
+}
+
+fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
+    AppError::usage(format!(
+        "timed out after {}s connecting to {}: check that the host and port are reachable from here, or raise connect_timeout in the URL",
+        limit.as_secs(),
+        url.display()
+    ))
+}
+
+/// A connection failure, phrased for a person.
+pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) -> AppError {
+    let target = url.display();
+    let message = if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::INVALID_PASSWORD {
+            format!(
+                "authentication failed for user \"{}\" on {target}: check the user name and password in the database URL",
+                url.user()
+            )
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            format!(
+                "database \"{}\" does not exist on {}:{}: create it or fix the database name in the URL",
+                url.database(),
+                url.host_display(),
+                url.port()
+            )
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            let hint = if db.message().contains("no encryption") {
+                "; the server only accepts TLS connections: use sslmode=require (or verify-full)"
+            } else {
+                ""
+            };
+            format!(
+                "the server refused user \"{}\" on {target}: {}{hint}",
+                url.user(),
+                db.message()
+            )
+        } else if *code == SqlState::TOO_MANY_CONNECTIONS {
+            format!(
+                "the server at {target} has too many connections: {}",
+                db.message()
+            )
+        } else if *code == SqlState::CANNOT_CONNECT_NOW {
+            format!(
+                "the server at {target} is not accepting connections yet (starting up or shutting down): retry shortly"
+            )
+        } else {
+            format!(
+                "cannot connect to {target}: {} (SQLSTATE {})",
+                db.message(),
+                code.code()
+            )
+        }
+    } else if let Some(tls_error) = find_cause::<rustls::Error>(err) {
+        tls::describe_failure(url, tls_error)
+    } else if err.to_string().contains("server does not support TLS") {
+        format!(
+            "the server at {target} does not support TLS, but sslmode={} requires it: enable SSL on the server, or use sslmode=prefer or sslmode=disable",
+            url.ssl_mode()
+        )
+    } else if err.to_string().contains("password missing") {
+        format!(
+            "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it as postgresql://USER:PASSWORD@HOST/DB",
+            url.user()
+        )
+    } else if let Some(io) = find_cause::<std::io::Error>(err) {
+        describe_io_error(url, io)
+    } else {
+        format!("cannot connect to {target}: {err}")
+    };
+    AppError::usage(url.redact(&message))
+}
+
+fn describe_io_error(url: &DatabaseUrl, io: &std::io::Error) -> String {
+    let host = url.host_display();
+    let port = url.port();
+    let text = io.to_string();
+    match io.kind() {
+        std::io::ErrorKind::ConnectionRefused => format!(
+            "cannot reach the database server at {host}:{port} (connection refused): check that PostgreSQL is running there and the host and port in the URL are right"
+        ),
+        std::io::ErrorKind::TimedOut => format!(
+            "timed out connecting to {host}:{port}: check that the host and port are reachable from here, or raise connect_timeout in the URL"
+        ),
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => format!(
+            "the server at {host}:{port} closed the connection during startup (for user \"{}\"): check that it is PostgreSQL and whether it requires TLS (sslmode)",
+            url.user()
+        ),
+        _ if text.contains("lookup address") || text.contains("resolve") => format!(
+            "cannot resolve host {host}: check the host name in the database URL"
+        ),
+        _ => format!("cannot connect to {}: {text}", url.display()),
+    }
+}
+
+/// The first error of type `E` in `err`'s cause chain, looking inside `io::Error` wrappers too.
+fn find_cause<'a, E: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a E> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        // `io::Error::source` skips the error it wraps; look at it directly.
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if let Some(found) = find_cause::<E>(inner) {
+                    return Some(found);
+                }
+            }
+        }
+        current = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("billing"), "\"billing\"");
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+    }
+
+    #[test]
+    fn finds_rustls_error_inside_io_error() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert!(find_cause::<rustls::Error>(&io).is_some());
+        assert!(find_cause::<std::fmt::Error>(&io).is_none());
+    }
 }

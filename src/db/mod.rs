@@ -1,7 +1,13 @@
 //! The database side: connection → history table → advisory lock → apply; the commands in
 //! [`crate::commands`] are built on these.
 
+pub mod apply;
+pub mod backup;
 pub mod connect;
+pub mod history;
+pub mod lock;
+pub mod session;
+pub mod tls;
 pub mod url;
 
 use std::time::Duration;

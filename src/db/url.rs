@@ -2,6 +2,12 @@
 //! first), its TLS mode, its `?schema=`, and whether it points at a transaction pooler. The
 //! password and the full URL are never shown: [`DatabaseUrl::display`] gives `user@host:port/db`.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+
+use super::tls::SslMode;
 use crate::error::{AppError, Result};
 
 /// Environment variables read, in this order, when `--database-url` is not given. Migrations need
@@ -14,10 +20,51 @@ pub const ENV_ORDER: &[&str] = &[
     "POSTGRES_URL",
 ];
 
+/// The variables that hold a direct (unpooled) URL, named when a pooled URL is refused.
+pub const DIRECT_URL_VARS: &[&str] = &[
+    "DIRECT_URL",
+    "DATABASE_URL_UNPOOLED",
+    "POSTGRES_URL_NON_POOLING",
+];
+
+pub const DEFAULT_PORT: u16 = 5432;
+pub const DEFAULT_SCHEMA: &str = "public";
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// PgBouncer's conventional port.
+const PGBOUNCER_PORT: u16 = 6432;
+/// Supabase's transaction-mode pooler (Supavisor).
+const SUPABASE_POOLER_PORT: u16 = 6543;
+
+/// Where `sslrootcert` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootCert {
+    /// `sslrootcert=system`: the operating system's trust store.
+    System,
+    /// A PEM file of CA certificates.
+    File(PathBuf),
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
     raw: String,
+    user: String,
+    password: Option<String>,
+    /// Without brackets for IPv6 (`::1`).
+    host: String,
+    port: u16,
+    database: String,
+    ssl_mode: SslMode,
+    root_cert: Option<RootCert>,
+    schema: String,
+    pgbouncer: bool,
+    /// `None`: wait forever (`connect_timeout=0`).
+    connect_timeout: Option<Duration>,
+    application_name: Option<String>,
+    options: Option<String>,
+    /// Query parameters we do not act on (Prisma's pool settings etc.), kept as given.
+    other_params: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -26,11 +73,130 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// A malformed URL. The message never repeats the URL: it may hold the password.
+fn malformed(what: &str) -> AppError {
+    AppError::usage(format!(
+        "the database URL is malformed: {what} (expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE?schema=SCHEMA)"
+    ))
+}
+
+fn decode(part: &str, what: &str) -> Result<String> {
+    percent_decode_str(part)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| malformed(&format!("the {what} is not valid percent-encoded UTF-8")))
+}
+
+/// Query values are form-encoded (`+` is a space), as the `url` crate Prisma uses reads them.
+fn decode_query(part: &str, what: &str) -> Result<String> {
+    decode(&part.replace('+', " "), what)
+}
+
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<DatabaseUrl> {
-        Ok(DatabaseUrl {
+        let raw_trimmed = raw.trim();
+        let rest = ["postgresql://", "postgres://"]
+            .iter()
+            .find_map(|scheme| {
+                let head = raw_trimmed.get(..scheme.len())?;
+                head.eq_ignore_ascii_case(scheme)
+                    .then(|| &raw_trimmed[scheme.len()..])
+            })
+            .ok_or_else(|| malformed("it must start with postgresql:// or postgres://"))?;
+        let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+        let (before_query, query) = match rest.split_once('?') {
+            Some((before, query)) => (before, Some(query)),
+            None => (rest, None),
+        };
+        let (authority, path) = match before_query.split_once('/') {
+            Some((authority, path)) => (authority, path),
+            None => (before_query, ""),
+        };
+        // The password may contain an unencoded '@'; the host never does.
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => (Some(userinfo), hostport),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            Some(info) => match info.split_once(':') {
+                Some((user, password)) => (
+                    decode(user, "user name")?,
+                    Some(decode(password, "password")?),
+                ),
+                None => (decode(info, "user name")?, None),
+            },
+            None => (String::new(), None),
+        };
+        let (host, port) = parse_host_port(hostport)?;
+        let database = decode(path.trim_end_matches('/'), "database name")?;
+        if database.contains('/') {
+            return Err(malformed("the database name contains '/'"));
+        }
+
+        let mut url = DatabaseUrl {
             raw: raw.to_string(),
-        })
+            // libpq would use the OS user; Prisma's engine, like most hosted URLs, says it.
+            user: if user.is_empty() {
+                "postgres".to_string()
+            } else {
+                user
+            },
+            password: password.filter(|p| !p.is_empty()),
+            host,
+            port,
+            database: if database.is_empty() {
+                "postgres".to_string()
+            } else {
+                database
+            },
+            ssl_mode: SslMode::Prefer,
+            root_cert: None,
+            schema: DEFAULT_SCHEMA.to_string(),
+            pgbouncer: false,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            application_name: None,
+            options: None,
+            other_params: Vec::new(),
+        };
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode_query(key, "query parameter name")?;
+            let value = decode_query(value, &format!("value of `{key}`"))?;
+            url.apply_param(key, value)?;
+        }
+        Ok(url)
+    }
+
+    fn apply_param(&mut self, key: String, value: String) -> Result<()> {
+        match key.as_str() {
+            "sslmode" => self.ssl_mode = SslMode::parse(&value)?,
+            "sslrootcert" => {
+                self.root_cert = Some(if value == "system" {
+                    RootCert::System
+                } else {
+                    RootCert::File(PathBuf::from(value))
+                })
+            }
+            "schema" => {
+                if value.is_empty() {
+                    return Err(malformed("`schema=` is empty"));
+                }
+                self.schema = value;
+            }
+            "pgbouncer" => self.pgbouncer = value.eq_ignore_ascii_case("true") || value == "1",
+            "connect_timeout" => {
+                let seconds: u64 = value.trim().parse().map_err(|_| {
+                    malformed("`connect_timeout` must be a whole number of seconds")
+                })?;
+                self.connect_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
+            }
+            "application_name" => self.application_name = Some(value),
+            "options" => self.options = Some(value),
+            // Pool sizes, statement cache, sslaccept, ...: Prisma's engine settings that do not
+            // change how the migration connection is opened.
+            _ => self.other_params.push((key, value)),
+        }
+        Ok(())
     }
 
     /// `--database-url` if given, else the first set variable of [`ENV_ORDER`].
@@ -41,7 +207,10 @@ impl DatabaseUrl {
         for var in ENV_ORDER {
             if let Ok(raw) = std::env::var(var) {
                 if !raw.is_empty() {
-                    return DatabaseUrl::parse(&raw);
+                    return DatabaseUrl::parse(&raw).map_err(|e| AppError {
+                        message: format!("{var}: {}", e.message),
+                        exit_code: e.exit_code,
+                    });
                 }
             }
         }
@@ -53,25 +222,345 @@ impl DatabaseUrl {
 
     /// `user@host:port/db`, safe to print.
     pub fn display(&self) -> String {
-        "database".to_string()
+        format!(
+            "{}@{}:{}/{}",
+            self.user,
+            self.host_display(),
+            self.port,
+            self.database
+        )
+    }
+
+    /// The host as written in a URL (`[::1]` for IPv6).
+    pub fn host_display(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
     }
 
     /// The schema of `?schema=` (history table and unqualified names), default `public`.
     pub fn schema(&self) -> &str {
-        "public"
+        &self.schema
     }
 
-    /// Pointing at a transaction-mode pooler (pgbouncer=true, port 6432, a `-pooler` host).
+    /// Pointing at a transaction-mode pooler: `pgbouncer=true`, PgBouncer's port 6432, Supabase's
+    /// pooler port 6543, or a `-pooler` host (Neon, Vercel Postgres).
     pub fn is_pooled(&self) -> bool {
-        false
+        self.pooled_reason().is_some()
+    }
+
+    fn pooled_reason(&self) -> Option<String> {
+        if self.pgbouncer {
+            Some("pgbouncer=true".to_string())
+        } else if self.port == PGBOUNCER_PORT || self.port == SUPABASE_POOLER_PORT {
+            Some(format!("port {}", self.port))
+        } else if self.host.to_ascii_lowercase().contains("-pooler") {
+            Some(format!("host {}", self.host))
+        } else {
+            None
+        }
+    }
+
+    /// Refuse a writing command (`deploy`, `resolve`, `rollback`) on a pooled URL unless
+    /// `--allow-pooled` was given.
+    pub fn refuse_if_pooled(&self, command: &str, allow_pooled: bool) -> Result<()> {
+        match self.pooled_reason() {
+            Some(reason) if !allow_pooled => Err(AppError::usage(format!(
+                "refusing to run `{command}` through a connection pooler ({} looks pooled: {reason}): \
+                 advisory locks and multi-statement transactions break behind a transaction-mode pooler; \
+                 set {} to the direct database URL, or pass --allow-pooled if the pooler runs in session mode",
+                self.display(),
+                DIRECT_URL_VARS.join(" / "),
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The password, for `::add-mask::`.
     pub fn password(&self) -> Option<String> {
-        None
+        self.password.clone()
+    }
+
+    /// Everything that must be masked in logs: the password (decoded and as written) and the URL.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        if let Some(password) = &self.password {
+            secrets.push(password.clone());
+            if let Some(encoded) = self.encoded_password() {
+                if &encoded != password {
+                    secrets.push(encoded);
+                }
+            }
+        }
+        secrets.push(self.raw().trim().to_string());
+        secrets.retain(|s| !s.is_empty());
+        secrets
+    }
+
+    fn encoded_password(&self) -> Option<String> {
+        let rest = self.raw.split_once("://")?.1;
+        let authority = rest.split(['/', '?']).next()?;
+        let userinfo = authority.rsplit_once('@')?.0;
+        Some(userinfo.split_once(':')?.1.to_string())
+    }
+
+    /// Replace every secret in `text` with `***` (for messages from servers and tools).
+    pub fn redact(&self, text: &str) -> String {
+        let mut secrets = self.secrets();
+        // Longest first: the URL contains the password.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets
+            .iter()
+            .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn ssl_mode(&self) -> SslMode {
+        self.ssl_mode
+    }
+
+    pub fn root_cert(&self) -> Option<&RootCert> {
+        self.root_cert.as_ref()
+    }
+
+    /// `None` when `connect_timeout=0` (wait forever).
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.connect_timeout
+    }
+
+    pub fn application_name(&self) -> Option<&str> {
+        self.application_name.as_deref()
+    }
+
+    pub fn options(&self) -> Option<&str> {
+        self.options.as_deref()
+    }
+
+    /// Query parameters we keep but do not act on.
+    pub fn other_params(&self) -> &[(String, String)] {
+        &self.other_params
     }
 
     pub(crate) fn raw(&self) -> &str {
         &self.raw
+    }
+}
+
+/// `host`, `host:port`, `[v6]`, `[v6]:port`.
+fn parse_host_port(hostport: &str) -> Result<(String, u16)> {
+    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| malformed("an IPv6 host is missing its closing ']'"))?;
+        let port = match after {
+            "" => None,
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or_else(|| malformed("unexpected text after the IPv6 host"))?,
+            ),
+        };
+        (host.to_string(), port)
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((host, port)) => (decode(host, "host")?, Some(port)),
+            None => (decode(hostport, "host")?, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(malformed("the host is missing"));
+    }
+    if host.contains(',') {
+        return Err(malformed(
+            "several hosts are not supported; give the primary's host",
+        ));
+    }
+    let port = match port {
+        None | Some("") => DEFAULT_PORT,
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| malformed("the port is not a number between 1 and 65535"))?,
+    };
+    Ok((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(raw: &str) -> DatabaseUrl {
+        DatabaseUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"))
+    }
+
+    #[test]
+    fn parses_all_parts_with_percent_decoded_password() {
+        let u = url("postgresql://app%40prod:p%40ss%3Aw0rd%2F@db.example.com:5433/shop?schema=billing&sslmode=require&application_name=gate&connect_timeout=3&options=-c%20lock_timeout%3D1s");
+        assert_eq!(u.user(), "app@prod");
+        assert_eq!(u.password().as_deref(), Some("p@ss:w0rd/"));
+        assert_eq!(u.host(), "db.example.com");
+        assert_eq!(u.port(), 5433);
+        assert_eq!(u.database(), "shop");
+        assert_eq!(u.schema(), "billing");
+        assert_eq!(u.ssl_mode(), SslMode::Require);
+        assert_eq!(u.application_name(), Some("gate"));
+        assert_eq!(u.connect_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(u.options(), Some("-c lock_timeout=1s"));
+        assert_eq!(u.display(), "app@prod@db.example.com:5433/shop");
+    }
+
+    #[test]
+    fn defaults_follow_prisma_and_libpq() {
+        let u = url("postgres://alice@localhost/app");
+        assert_eq!(u.port(), 5432);
+        assert_eq!(u.schema(), "public");
+        assert_eq!(u.ssl_mode(), SslMode::Prefer);
+        assert_eq!(u.password(), None);
+        assert_eq!(u.connect_timeout(), Some(Duration::from_secs(10)));
+        assert_eq!(u.root_cert(), None);
+        assert_eq!(url("postgres://u@h").database(), "postgres");
+        assert_eq!(
+            url("postgres://u@h:5432/db?connect_timeout=0").connect_timeout(),
+            None
+        );
+    }
+
+    #[test]
+    fn ipv6_hosts_keep_their_brackets_in_display_only() {
+        let u = url("postgres://u:pw@[::1]:6000/db");
+        assert_eq!(u.host(), "::1");
+        assert_eq!(u.port(), 6000);
+        assert_eq!(u.display(), "u@[::1]:6000/db");
+        assert_eq!(url("postgres://u@[2001:db8::5]/db").port(), 5432);
+    }
+
+    #[test]
+    fn unencoded_at_in_password_still_finds_the_host() {
+        let u = url("postgres://u:a@b@db.internal:5432/x");
+        assert_eq!(u.password().as_deref(), Some("a@b"));
+        assert_eq!(u.host(), "db.internal");
+    }
+
+    #[test]
+    fn sslrootcert_system_and_file() {
+        assert_eq!(
+            url("postgres://u@h/d?sslmode=verify-full&sslrootcert=system").root_cert(),
+            Some(&RootCert::System)
+        );
+        let u = url("postgres://u@h/d?sslmode=verify-ca&sslrootcert=%2Fetc%2Fca.pem");
+        assert_eq!(u.root_cert(), Some(&RootCert::File("/etc/ca.pem".into())));
+        assert_eq!(u.ssl_mode(), SslMode::VerifyCa);
+    }
+
+    #[test]
+    fn unknown_params_are_kept_and_ignored() {
+        let u = url("postgres://u@h/d?connection_limit=5&pool_timeout=2&schema=s");
+        assert_eq!(
+            u.other_params(),
+            &[
+                ("connection_limit".to_string(), "5".to_string()),
+                ("pool_timeout".to_string(), "2".to_string())
+            ]
+        );
+        assert_eq!(u.schema(), "s");
+    }
+
+    #[test]
+    fn malformed_urls_are_one_line_and_never_echo_the_url() {
+        for raw in [
+            "mysql://root:hunter2@db/x",
+            "postgres://root:hunter2@db:notaport/x",
+            "postgres://root:hunter2@db:70000/x",
+            "postgres://root:hunter2@/x",
+            "postgres://root:hunter2@[::1/x",
+            "postgres://root:hunter2@db/x?sslmode=sometimes",
+            "postgres://root:hunter2@db/x?connect_timeout=soon",
+            "postgres://root:hunter2%ff@db/x",
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+            assert!(!err.message.contains('\n'), "{}", err.message);
+            assert!(err.message.contains("malformed"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn pooled_detection() {
+        let pooled = [
+            "postgres://u:p@db.example.com/app?pgbouncer=true",
+            "postgres://u:p@db.example.com:6432/app",
+            "postgres://u:p@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require",
+            "postgres://u:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+        ];
+        for raw in pooled {
+            assert!(url(raw).is_pooled(), "{raw}");
+        }
+        let direct = [
+            "postgres://u:p@db.example.com/app",
+            "postgres://u:p@db.example.com/app?pgbouncer=false",
+            "postgres://u:p@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb",
+            "postgres://u:p@db.abcdefgh.supabase.co:5432/postgres",
+        ];
+        for raw in direct {
+            assert!(!url(raw).is_pooled(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn refusal_names_direct_variables_and_override() {
+        let u = url("postgres://app:s3cret@db.example.com:6432/app");
+        let err = u.refuse_if_pooled("deploy", false).unwrap_err();
+        for needle in [
+            "`deploy`",
+            "DIRECT_URL",
+            "DATABASE_URL_UNPOOLED",
+            "POSTGRES_URL_NON_POOLING",
+            "--allow-pooled",
+            "advisory locks",
+            "app@db.example.com:6432/app",
+        ] {
+            assert!(err.message.contains(needle), "{needle}: {}", err.message);
+        }
+        assert!(!err.message.contains("s3cret"));
+        assert!(u.refuse_if_pooled("deploy", true).is_ok());
+        assert!(url("postgres://u@h/d")
+            .refuse_if_pooled("deploy", false)
+            .is_ok());
+    }
+
+    #[test]
+    fn secrets_cover_decoded_and_encoded_password_and_url() {
+        let raw = "postgres://u:p%40ss@h/d";
+        let u = url(raw);
+        assert_eq!(u.secrets(), vec!["p@ss", "p%40ss", raw]);
+        assert_eq!(
+            u.redact("failed for postgres://u:p%40ss@h/d with p@ss"),
+            "failed for *** with ***"
+        );
+        assert_eq!(url("postgres://u@h/d").secrets(), vec!["postgres://u@h/d"]);
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let u = url("postgres://u:topsecret@h/d");
+        assert!(!format!("{u:?}").contains("topsecret"));
     }
 }

@@ -1,10 +1,106 @@
 //! `add-check-validating`: ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE.
-//! (To be written: see the rule table in issue 2.)
+//!
+//! `NOT VALID` adds the CHECK instantly (new rows are checked); a later `VALIDATE CONSTRAINT` checks
+//! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
+use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ConstraintKind, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let (table, constraint, inline_column) = match op {
+        Op::AddConstraint { table, constraint } => (table, constraint, None),
+        Op::AddColumn { table, column, .. } => {
+            let inline = column
+                .constraints
+                .iter()
+                .find(|c| matches!(c.kind, ConstraintKind::Check { .. }))?;
+            (table, inline, Some(column.name.as_str()))
+        }
+        _ => return None,
+    };
+    let ConstraintKind::Check { expression } = &constraint.kind else {
+        return None;
+    };
+    if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let message = format!(
+        "Adding CHECK ({expression}) on {table} checks every existing row under an ACCESS \
+         EXCLUSIVE lock: the running app can neither read nor write {table} {FOR_THE_TABLE_SIZE}."
+    );
+    let name = match (&constraint.name, inline_column) {
+        (Some(name), _) => ident(name),
+        (None, Some(column)) => advice::derived_name(table, &[column.to_string()], "check"),
+        (None, None) => advice::derived_name(table, &[], "check"),
+    };
+    let add_column_first = inline_column
+        .map(|col| {
+            format!(
+                "Add the column {} without the CHECK first, then:\n",
+                ident(col)
+            )
+        })
+        .unwrap_or_default();
+    let help = format!(
+        "{add_column_first}Add it NOT VALID (instant; new and updated rows are checked from now on):\n\
+         ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expression}) NOT VALID;\n\
+         -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
+         ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+    );
+    Some(Violation { message, help })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations};
+    use super::*;
+
+    const HISTORY: &str = r#"CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER NOT NULL);"#;
+
+    #[test]
+    fn validating_check_on_existing_table_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0);"#,
+            check,
+        );
+        assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
+        assert!(v.message.contains("\"total\" >= 0"), "{}", v.message);
+        assert!(
+            v.help.contains(r#"ALTER TABLE "Order" ADD CONSTRAINT total_positive CHECK ("total" >= 0) NOT VALID;"#),
+            "{}",
+            v.help
+        );
+        assert!(v
+            .help
+            .contains(r#"ALTER TABLE "Order" VALIDATE CONSTRAINT total_positive;"#));
+    }
+
+    #[test]
+    fn unnamed_check_gets_a_name_to_validate() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD CHECK ("total" < 1000000);"#,
+            check,
+        );
+        assert!(
+            v.help.contains(r#"VALIDATE CONSTRAINT "Order_check";"#),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn not_valid_is_fine() {
+        let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;"#;
+        assert!(violations(HISTORY, pending, check).is_empty());
+    }
+
+    #[test]
+    fn check_on_new_table_is_fine() {
+        let pending = r#"CREATE TABLE "Refund" ("id" TEXT NOT NULL, "amount" INTEGER NOT NULL);
+            ALTER TABLE "Refund" ADD CONSTRAINT "amount_positive" CHECK ("amount" > 0);"#;
+        assert!(violations(HISTORY, pending, check).is_empty());
+    }
 }

@@ -1,10 +1,149 @@
 //! `add-column-required`: ADD COLUMN NOT NULL without DEFAULT: fails on a table with rows.
-//! (To be written: see the rule table in issue 2.)
+//!
+//! PostgreSQL fills the new column of every existing row with NULL, so NOT NULL without a DEFAULT
+//! fails with 23502 as soon as the table has one row: the deploy that passed on an empty dev
+//! database breaks in production. Identity, generated and SERIAL columns fill themselves.
 
+use super::advice::{self, ident};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ColumnSpec, ConstraintKind, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::AddColumn { table, column, .. } = op else {
+        return None;
+    };
+    if !is_required_without_value(column) || !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let col = ident(&column.name);
+    let data_type = &column.data_type.sql;
+    let message = format!(
+        "Added the required column {col} to {table} without a default value: PostgreSQL fills \
+         existing rows with NULL, so on a table that has rows the migration fails with 23502 \
+         (column {col} of relation {table} contains null values) and the deploy stops."
+    );
+    let constant_default = if ctx.pg_version >= 11 {
+        "a constant default is stored once in the catalog: no rewrite".to_string()
+    } else {
+        format!(
+            "note: on PostgreSQL {} any default rewrites the table under ACCESS EXCLUSIVE",
+            ctx.pg_version
+        )
+    };
+    let backfill = advice::batched_update(
+        ctx,
+        table,
+        &format!("{col} = <value>"),
+        &format!("{col} IS NULL"),
+    );
+    let help = format!(
+        "Either give it a default ({constant_default}):\n\
+         ALTER TABLE {table} ADD COLUMN {col} {data_type} NOT NULL DEFAULT <value>;\n\
+         or add it nullable, backfill, then enforce NOT NULL without a long lock:\n\
+         ALTER TABLE {table} ADD COLUMN {col} {data_type};\n\
+         -- outside the migration, repeat until it updates 0 rows:\n\
+         {backfill}\n\
+         {not_null}",
+        not_null = advice::set_not_null_safely(table, &column.name, ctx.pg_version),
+    );
+    Some(Violation { message, help })
+}
+
+/// NOT NULL (or PRIMARY KEY) and nothing that would give existing rows a value.
+fn is_required_without_value(column: &ColumnSpec) -> bool {
+    let primary_key = column
+        .constraints
+        .iter()
+        .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }));
+    let fills_itself = column.default.is_some()
+        || column.identity
+        || column.generated_stored
+        || column.data_type.base.starts_with("serial");
+    (column.not_null || primary_key) && !fills_itself
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use super::*;
+
+    const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL,
+        CONSTRAINT "User_pkey" PRIMARY KEY ("id"));"#;
+
+    #[test]
+    fn required_column_without_default_fails_on_rows() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT NOT NULL;"#,
+            check,
+        );
+        assert!(
+            v.message
+                .contains("Added the required column \"tenantId\" to \"User\""),
+            "{}",
+            v.message
+        );
+        assert!(v.message.contains("23502"));
+        assert!(
+            v.help
+                .contains("ALTER TABLE \"User\" ADD COLUMN \"tenantId\" TEXT;"),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains("NOT NULL DEFAULT <value>"));
+        assert!(v.help.contains(
+            "ADD CONSTRAINT \"User_tenantId_not_null\" CHECK (\"tenantId\" IS NOT NULL) NOT VALID;"
+        ));
+        assert!(v.help.contains(
+            "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"tenantId\" IS NULL LIMIT 1000)"
+        ));
+    }
+
+    #[test]
+    fn defaults_nullable_identity_and_serial_are_fine() {
+        for add in [
+            r#"ALTER TABLE "User" ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free';"#,
+            r#"ALTER TABLE "User" ADD COLUMN "nickname" TEXT;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "seq" INTEGER GENERATED ALWAYS AS IDENTITY;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "n" SERIAL NOT NULL;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
+        ] {
+            assert!(violations(HISTORY, add, check).is_empty(), "{add}");
+        }
+    }
+
+    #[test]
+    fn new_table_is_exempt() {
+        let pending = r#"CREATE TABLE "Team" ("id" TEXT NOT NULL);
+            ALTER TABLE "Team" ADD COLUMN "name" TEXT NOT NULL;"#;
+        assert!(violations("", pending, check).is_empty());
+    }
+
+    #[test]
+    fn unknown_table_counts_as_existing() {
+        assert_eq!(
+            violations(
+                "",
+                "ALTER TABLE accounts ADD COLUMN owner_id bigint NOT NULL;",
+                check
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn before_postgres_11_the_default_advice_warns_about_the_rewrite() {
+        let v = violations_on(
+            10,
+            HISTORY,
+            r#"ALTER TABLE "User" ADD COLUMN "x" INT NOT NULL;"#,
+            check,
+        );
+        assert!(
+            v[0].help.contains("on PostgreSQL 10 any default rewrites"),
+            "{}",
+            v[0].help
+        );
+    }
 }

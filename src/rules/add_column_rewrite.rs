@@ -1,10 +1,256 @@
-//! `add-column-rewrite`: ADD COLUMN with a volatile default, SERIAL, identity or GENERATED STORED: rewrites the table.
-//! (To be written: see the rule table in issue 2.)
+//! `add-column-rewrite`: ADD COLUMN with a volatile default, SERIAL, identity or GENERATED STORED:
+//! rewrites the table.
+//!
+//! From PostgreSQL 11 a non-volatile default (a constant, `now()`, `CURRENT_TIMESTAMP`) is stored
+//! once in the catalog and ADD COLUMN is instant. A value that differs per row (a volatile
+//! function, a sequence, an identity, a stored generated expression) has to be written into every
+//! existing row: a full rewrite under ACCESS EXCLUSIVE. Before 11 every non-null default rewrites.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ColumnSpec, Op};
+
+/// Fast (catalog-only) defaults arrived in PostgreSQL 11.
+const FAST_DEFAULT_SINCE: u32 = 11;
+
+/// Built-in volatile functions seen in column defaults (pgcrypto / uuid-ossp included).
+const VOLATILE_FUNCTIONS: &[&str] = &[
+    "gen_random_uuid",
+    "gen_random_bytes",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "random",
+    "random_normal",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "txid_current",
+    "pg_current_xact_id",
+    "setseed",
+];
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::AddColumn { table, column, .. } = op else {
+        return None;
+    };
+    let cause = rewrite_cause(column, ctx.pg_version)?;
+    if !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let col = ident(&column.name);
+    let message = format!(
+        "ADD COLUMN {col} on {table}: {cause}, so PostgreSQL rewrites every row of {table} and \
+         rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
+         read nor write {table} {FOR_THE_TABLE_SIZE}."
+    );
+    Some(Violation {
+        message,
+        help: help(ctx, table, column),
+    })
+}
+
+/// Why existing rows must each get their own value written, if they must.
+fn rewrite_cause(column: &ColumnSpec, pg_version: u32) -> Option<String> {
+    let base = column.data_type.base.as_str();
+    if base.starts_with("serial") {
+        return Some(format!(
+            "{} takes a new sequence value for each existing row",
+            column.data_type.sql
+        ));
+    }
+    if column.identity {
+        return Some("an identity column takes a new sequence value for each existing row".into());
+    }
+    if column.generated_stored {
+        return Some(
+            "GENERATED ... STORED computes and stores the value for each existing row".into(),
+        );
+    }
+    let default = column.default.as_deref().filter(|d| !is_null(d))?;
+    if pg_version < FAST_DEFAULT_SINCE {
+        return Some(format!(
+            "on PostgreSQL {pg_version} any non-null DEFAULT ({default}) is written into each existing row \
+             (fast defaults start with PostgreSQL 11)"
+        ));
+    }
+    volatile_function(default).map(|function| {
+        format!("the default {default} calls the volatile {function}(), evaluated once per existing row")
+    })
+}
+
+fn is_null(default: &str) -> bool {
+    let lower = default.trim().to_ascii_lowercase();
+    lower == "null" || lower.starts_with("null::") || lower.starts_with("(null)")
+}
+
+/// The first volatile function the default expression calls (string literals skipped).
+fn volatile_function(default: &str) -> Option<&'static str> {
+    static STRING_LITERAL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("valid regex"));
+    static CALL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)(?:^|[^A-Za-z0-9_$"])"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\("#)
+            .expect("valid regex")
+    });
+    let code = STRING_LITERAL.replace_all(default, "''");
+    CALL.captures_iter(&code).find_map(|call| {
+        let name = call[1].to_ascii_lowercase();
+        VOLATILE_FUNCTIONS.iter().copied().find(|f| *f == name)
+    })
+}
+
+fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) -> String {
+    let col = ident(&column.name);
+    let base = column.data_type.base.as_str();
+    let plain_type = match base {
+        "serial2" => "smallint".to_string(),
+        "serial4" => "integer".to_string(),
+        "serial8" => "bigint".to_string(),
+        _ => column.data_type.sql.clone(),
+    };
+    let value = match (&column.default, base) {
+        (Some(default), _) => default.clone(),
+        (None, b) if b.starts_with("serial") => format!(
+            "nextval('{}')",
+            advice::derived_name(table, std::slice::from_ref(&column.name), "seq")
+                .replace('\'', "''")
+        ),
+        _ => "<value>".to_string(),
+    };
+    let backfill = advice::batched_update(
+        ctx,
+        table,
+        &format!("{col} = {value}"),
+        &format!("{col} IS NULL"),
+    );
+    let old_version = if ctx.pg_version < FAST_DEFAULT_SINCE {
+        format!(
+            " (on PostgreSQL {} even a constant default rewrites: add the column without it)",
+            ctx.pg_version
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Add the column without the per-row value, then fill it in batches{old_version}:\n\
+         ALTER TABLE {table} ADD COLUMN {col} {plain_type};\n\
+         ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {value};  -- new rows only, instant\n\
+         -- outside the migration, repeat until it updates 0 rows:\n\
+         {backfill}\n\
+         -- then, if it must be NOT NULL:\n\
+         {not_null}",
+        not_null = advice::set_not_null_safely(table, &column.name, ctx.pg_version),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use super::*;
+
+    const HISTORY: &str = r#"CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER,
+        CONSTRAINT "Order_pkey" PRIMARY KEY ("id"));"#;
+
+    fn flagged_on(pg_version: u32, add: &str) -> bool {
+        !violations_on(pg_version, HISTORY, add, check).is_empty()
+    }
+
+    #[test]
+    fn volatile_defaults_rewrite() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();"#,
+            check,
+        );
+        assert!(
+            v.message.contains("volatile gen_random_uuid()"),
+            "{}",
+            v.message
+        );
+        assert!(v.message.contains("ACCESS EXCLUSIVE"));
+        assert!(
+            v.help
+                .contains("ALTER TABLE \"Order\" ADD COLUMN \"publicId\" UUID;"),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains("SET DEFAULT gen_random_uuid();"));
+        assert!(v.help.contains(
+            "UPDATE \"Order\" SET \"publicId\" = gen_random_uuid() WHERE \"id\" IN (SELECT \"id\" FROM \"Order\" WHERE \"publicId\" IS NULL LIMIT 1000);"
+        ));
+        for default in [
+            "uuid_generate_v4()",
+            "random()",
+            "clock_timestamp()",
+            "public.uuid_generate_v4()",
+            "(random() * 10)::int",
+        ] {
+            let add = format!(r#"ALTER TABLE "Order" ADD COLUMN "x" TEXT DEFAULT {default};"#);
+            assert!(flagged_on(15, &add), "{default}");
+        }
+    }
+
+    #[test]
+    fn serial_identity_and_generated_stored_rewrite() {
+        assert!(flagged_on(
+            15,
+            r#"ALTER TABLE "Order" ADD COLUMN "number" SERIAL;"#
+        ));
+        assert!(flagged_on(
+            15,
+            r#"ALTER TABLE "Order" ADD COLUMN "number" BIGSERIAL NOT NULL;"#
+        ));
+        assert!(flagged_on(
+            15,
+            r#"ALTER TABLE "Order" ADD COLUMN "n" BIGINT GENERATED BY DEFAULT AS IDENTITY;"#
+        ));
+        assert!(flagged_on(
+            15,
+            r#"ALTER TABLE "Order" ADD COLUMN "double" INTEGER GENERATED ALWAYS AS ("total" * 2) STORED;"#
+        ));
+    }
+
+    #[test]
+    fn constant_and_now_defaults_are_fast_from_11() {
+        for add in [
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT NOT NULL DEFAULT 'random()';"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "at" TIMESTAMPTZ DEFAULT now();"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT '{}'::jsonb;"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "n" VARCHAR(10) DEFAULT 'x'::character varying(10);"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "note" TEXT;"#,
+        ] {
+            assert!(!flagged_on(15, add), "{add}");
+            assert!(!flagged_on(11, add), "{add}");
+        }
+    }
+
+    #[test]
+    fn before_11_any_non_null_default_rewrites() {
+        assert!(flagged_on(
+            10,
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT NOT NULL DEFAULT 'new';"#
+        ));
+        assert!(!flagged_on(
+            10,
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT DEFAULT NULL;"#
+        ));
+        assert!(!flagged_on(
+            10,
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT;"#
+        ));
+    }
+
+    #[test]
+    fn new_table_is_exempt() {
+        let pending = r#"CREATE TABLE "Invoice" ("id" TEXT NOT NULL);
+            ALTER TABLE "Invoice" ADD COLUMN "publicId" UUID DEFAULT gen_random_uuid();"#;
+        assert!(violations("", pending, check).is_empty());
+    }
 }

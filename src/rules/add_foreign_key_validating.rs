@@ -1,10 +1,148 @@
-//! `add-foreign-key-validating`: ADD FOREIGN KEY without NOT VALID scans the table while blocking writes on both tables.
-//! (To be written: see the rule table in issue 2.)
+//! `add-foreign-key-validating`: ADD FOREIGN KEY without NOT VALID scans the table while blocking
+//! writes on both tables.
+//!
+//! Adding a validated foreign key takes SHARE ROW EXCLUSIVE on the constrained and the referenced
+//! table and checks every existing row. `NOT VALID` adds it instantly (new rows are checked), and
+//! a later `VALIDATE CONSTRAINT` checks the old rows under SHARE UPDATE EXCLUSIVE (writes go on).
+//! A new table with a foreign key to an existing one is what Prisma writes for every new model: the
+//! new table is empty, nothing to scan.
 
+use super::advice::{self, column_list, ident, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let (table, constraint, inline_column) = match op {
+        Op::AddConstraint { table, constraint } => (table, constraint, None),
+        Op::AddColumn { table, column, .. } => {
+            let inline = column
+                .constraints
+                .iter()
+                .find(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))?;
+            (table, inline, Some(column.name.as_str()))
+        }
+        _ => return None,
+    };
+    let ConstraintKind::ForeignKey {
+        columns,
+        references,
+        referenced_columns,
+    } = &constraint.kind
+    else {
+        return None;
+    };
+    if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let message = format!(
+        "Adding the foreign key on {table} ({cols}) → {references} validates every existing row \
+         of {table} while holding SHARE ROW EXCLUSIVE locks on {table} and {references}: the \
+         running app cannot insert, update or delete in either table {FOR_THE_TABLE_SIZE}.",
+        cols = column_list(columns),
+    );
+    let name = constraint_name(table, constraint, columns);
+    let add_not_valid = match inline_column {
+        None if is_whole_statement(ctx) => {
+            format!("{} NOT VALID;", ctx.statement.text.trim_end())
+        }
+        _ => format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({cols}) REFERENCES {references}{refs} NOT VALID;",
+            cols = column_list(columns),
+            refs = if referenced_columns.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", column_list(referenced_columns))
+            },
+        ),
+    };
+    let add_column_first = inline_column
+        .map(|col| {
+            format!(
+                "Add the column without REFERENCES first, then the constraint:\n\
+                 (ALTER TABLE {table} ADD COLUMN {} ... without the REFERENCES clause;)\n",
+                ident(col)
+            )
+        })
+        .unwrap_or_default();
+    let help = format!(
+        "{add_column_first}Add it NOT VALID (instant; new and updated rows are checked from now on):\n\
+         {add_not_valid}\n\
+         -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
+         ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+    );
+    Some(Violation { message, help })
+}
+
+/// The statement is an ALTER TABLE adding exactly this constraint (not, say, a DO block around
+/// it), so `NOT VALID` can simply be appended to it.
+fn is_whole_statement(ctx: &RuleContext) -> bool {
+    let text = ctx.statement.text.trim_start().to_ascii_uppercase();
+    ctx.statement.ops.len() == 1
+        && matches!(ctx.statement.ops[0], Op::AddConstraint { .. })
+        && text.starts_with("ALTER")
+        && !text.contains("NOT VALID")
+        && !text.contains("--")
+}
+
+/// The constraint's own name, or the one PostgreSQL gives it (`table_col_fkey`).
+fn constraint_name(table: &ObjectName, constraint: &ConstraintSpec, columns: &[String]) -> String {
+    match &constraint.name {
+        Some(name) => ident(name),
+        None => advice::derived_name(table, columns, "fkey"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations};
+    use super::*;
+
+    const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+        CREATE TABLE "Post" ("id" TEXT NOT NULL, "authorId" TEXT);"#;
+    const PRISMA_FK: &str = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;"#;
+
+    #[test]
+    fn validating_foreign_key_on_existing_table_is_flagged() {
+        let v = only_violation(HISTORY, PRISMA_FK, check);
+        assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);
+        assert!(v.message.contains("\"Post\" and \"User\""), "{}", v.message);
+        assert!(
+            v.help.contains(
+                r#"REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;"#
+            ),
+            "{}",
+            v.help
+        );
+        assert!(v
+            .help
+            .contains(r#"ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#));
+    }
+
+    #[test]
+    fn not_valid_then_validate_is_fine() {
+        let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;"#;
+        assert!(violations(HISTORY, pending, check).is_empty());
+    }
+
+    #[test]
+    fn new_table_with_foreign_key_to_existing_table_is_fine() {
+        let pending = r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "userId" TEXT NOT NULL);
+            ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#;
+        assert!(violations(HISTORY, pending, check).is_empty());
+    }
+
+    #[test]
+    fn unnamed_constraint_gets_postgres_default_name() {
+        let v = only_violation(
+            "",
+            "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);",
+            check,
+        );
+        assert!(
+            v.help
+                .contains("VALIDATE CONSTRAINT orders_customer_id_fkey;"),
+            "{}",
+            v.help
+        );
+    }
 }

@@ -1,10 +1,442 @@
 //! `alter-column-type`: ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE.
-//! (To be written: see the rule table in issue 2.)
+//!
+//! PostgreSQL skips the rewrite only when the old values are valid, byte for byte, in the new type
+//! (binary-coercible and no narrower): varchar widening, varchar ↔ text, numeric widening with the
+//! same scale, cidr → inet, more fractional-second precision. Everything else, and any USING
+//! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
 
+use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ObjectName, Op, TypeName};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::AlterColumnType {
+        table,
+        column,
+        new_type,
+        using,
+    } = op
+    else {
+        return None;
+    };
+    if !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    let why = match (using, current) {
+        (Some(expression), _) if is_enum_recreate(expression) => format!(
+            "Prisma's enum change converts every value with `USING {expression}`, so"
+        ),
+        (Some(expression), _) => format!("the USING clause ({expression}) converts every value, so"),
+        (None, Some(old)) => match change_kind(old, new_type) {
+            Change::InPlace => return None,
+            Change::Rewrite => format!(
+                "{} values are not stored the same way as {}, so",
+                old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent => format!(
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); otherwise",
+                old.sql, new_type.sql
+            ),
+        },
+        (None, None) => {
+            "the current type of the column is not known from the history (treated as a rewrite):"
+                .to_string()
+        }
+    };
+    let col = ident(column);
+    let message = format!(
+        "ALTER COLUMN {col} TYPE {new} on {table}: {why} PostgreSQL rewrites every row of {table} \
+         and rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
+         read nor write {table} {FOR_THE_TABLE_SIZE}.",
+        new = new_type.sql,
+    );
+    let help = match enum_values_to_add(ctx, table, column, new_type) {
+        Some(values) if !values.is_empty() => add_enum_values_help(ctx, table, column, &values),
+        _ => expand_contract_help(ctx, table, column, new_type, using.as_deref()),
+    };
+    Some(Violation { message, help })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Catalog-only: no rewrite, no scan, indexes kept.
+    InPlace,
+    Rewrite,
+    /// timestamp → timestamptz: free only when the session TimeZone is UTC.
+    TimeZoneDependent,
+}
+
+/// Types whose only modifier is a maximum length (a wider one accepts every old value as is).
+const LENGTH_LIMITED: &[&str] = &["varchar", "varbit"];
+/// Types whose only modifier is fractional-second precision (none = 6, the maximum).
+const PRECISION_LIMITED: &[&str] = &["timestamp", "timestamptz", "time", "timetz", "interval"];
+const MAX_SECONDS_PRECISION: u32 = 6;
+
+fn change_kind(old: &TypeName, new: &TypeName) -> Change {
+    if old.array != new.array {
+        return Change::Rewrite;
+    }
+    let same_type = old.base == new.base && old.schema == new.schema;
+    if old.array {
+        // Array element coercions go through array_coerce: only the identical type is free.
+        return if same_type && old.modifiers == new.modifiers {
+            Change::InPlace
+        } else {
+            Change::Rewrite
+        };
+    }
+    let in_place = match (old.base.as_str(), new.base.as_str()) {
+        (a, b) if same_type && a == b => {
+            if old.modifiers == new.modifiers {
+                true
+            } else if LENGTH_LIMITED.contains(&a) {
+                widens(&old.modifiers, &new.modifiers, None)
+            } else if PRECISION_LIMITED.contains(&a) {
+                widens(&old.modifiers, &new.modifiers, Some(MAX_SECONDS_PRECISION))
+            } else if a == "numeric" {
+                numeric_widens(&old.modifiers, &new.modifiers)
+            } else {
+                // char(n) pads to its length, bit(n) is exact: any change rewrites.
+                false
+            }
+        }
+        ("varchar", "text") => true,
+        ("text", "varchar") => new.modifiers.is_empty(),
+        ("cidr", "inet") => true,
+        ("timestamp", "timestamptz") => return Change::TimeZoneDependent,
+        _ => false,
+    };
+    if in_place {
+        Change::InPlace
+    } else {
+        Change::Rewrite
+    }
+}
+
+/// A single limit that only grows: no limit is the widest; `unlimited` is what "no modifier"
+/// means when it is not "unbounded" (precision 6 for timestamps).
+fn widens(old: &[u32], new: &[u32], unlimited: Option<u32>) -> bool {
+    let limit = |m: &[u32]| m.first().copied().or(unlimited);
+    match (limit(old), limit(new)) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(o), Some(n)) => n >= o,
+    }
+}
+
+/// numeric(p, s) → numeric(p2 ≥ p, s) or unbounded numeric keeps every value as stored.
+fn numeric_widens(old: &[u32], new: &[u32]) -> bool {
+    if new.is_empty() {
+        return true;
+    }
+    if old.is_empty() {
+        return false;
+    }
+    let scale = |m: &[u32]| m.get(1).copied().unwrap_or(0);
+    scale(old) == scale(new) && new[0] >= old[0]
+}
+
+/// Prisma changes an enum by creating `"E_new"` and converting the column through text.
+fn is_enum_recreate(using: &str) -> bool {
+    using
+        .to_ascii_lowercase()
+        .replace(' ', "")
+        .contains("::text::")
+}
+
+/// When the column moves from enum E to an enum that only adds values to E, the values can be
+/// added to E in place (`ALTER TYPE ... ADD VALUE`, no rewrite). `None` when that does not apply.
+fn enum_values_to_add(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    new_type: &TypeName,
+) -> Option<Vec<String>> {
+    let old_type = &ctx.schema.column(table, column)?.data_type;
+    let old_enum = ctx
+        .schema
+        .enum_type(&type_object_name(old_type))
+        .filter(|_| !old_type.array)?;
+    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
+    if old_enum.name == new_enum.name
+        || !old_enum.values.iter().all(|v| new_enum.values.contains(v))
+    {
+        return None;
+    }
+    Some(
+        new_enum
+            .values
+            .iter()
+            .filter(|v| !old_enum.values.contains(v))
+            .cloned()
+            .collect(),
+    )
+}
+
+fn type_object_name(data_type: &TypeName) -> ObjectName {
+    ObjectName::new(data_type.schema.as_deref(), &data_type.base)
+}
+
+fn add_enum_values_help(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    values: &[String],
+) -> String {
+    let old_type = ctx
+        .schema
+        .column(table, column)
+        .map(|c| type_object_name(&c.data_type))
+        .unwrap_or_else(|| ObjectName::unqualified(column));
+    let adds = values
+        .iter()
+        .map(|v| {
+            format!(
+                "ALTER TYPE {old_type} ADD VALUE '{}';",
+                v.replace('\'', "''")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "The new enum only adds values: add them to the existing type instead (no rewrite, no \
+         table lock), in a migration of their own, and use them only in a later one (55P04):\n{adds}"
+    )
+}
+
+fn expand_contract_help(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    new_type: &TypeName,
+    using: Option<&str>,
+) -> String {
+    let col = ident(column);
+    let new_col = ident(&format!("{column}_new"));
+    let conversion = using
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{col}::{}", new_type.sql));
+    let backfill = advice::batched_update(
+        ctx,
+        table,
+        &format!("{new_col} = {conversion}"),
+        &format!("{new_col} IS NULL AND {col} IS NOT NULL"),
+    );
+    format!(
+        "Expand and contract instead of converting in place:\n\
+         1. ALTER TABLE {table} ADD COLUMN {new_col} {new};\n\
+         2. Make the app write both columns (or add a trigger), then backfill outside the \
+         migration in batches, repeating until it updates 0 rows:\n   {backfill}\n\
+         3. Switch the app to read {new_col} (Prisma: `@map(\"{column}_new\")` on the field).\n\
+         4. In a later migration, once nothing uses {col}: ALTER TABLE {table} DROP COLUMN {col};",
+        new = new_type.sql,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations};
+    use super::*;
+
+    const USERS: &str = r#"CREATE TABLE "User" (
+        "id" SERIAL NOT NULL,
+        "age" INTEGER,
+        "name" VARCHAR(100),
+        "bio" TEXT,
+        "price" DECIMAL(10,2),
+        "code" CHAR(4),
+        "net" CIDR,
+        "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        "tags" VARCHAR(10)[],
+        CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+    );"#;
+
+    fn flagged(alter: &str) -> bool {
+        !violations(USERS, alter, check).is_empty()
+    }
+
+    #[test]
+    fn int_to_bigint_rewrites_with_expand_contract_help() {
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "age" SET DATA TYPE BIGINT;"#,
+            check,
+        );
+        assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
+        assert!(v.message.contains("rewrites every row of \"User\""));
+        assert!(v
+            .help
+            .contains("ALTER TABLE \"User\" ADD COLUMN \"age_new\" BIGINT;"));
+        assert!(
+            v.help.contains(
+                "UPDATE \"User\" SET \"age_new\" = \"age\"::BIGINT WHERE \"id\" IN (SELECT \"id\" FROM \"User\""
+            ),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN \"age\";"));
+    }
+
+    #[test]
+    fn widening_varchar_or_to_text_is_in_place() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(200);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE varchar;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE TEXT;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" TYPE character varying;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE VARCHAR(100);"#
+        ));
+    }
+
+    #[test]
+    fn narrowing_or_limiting_varchar_rewrites() {
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(50);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" SET DATA TYPE VARCHAR(50);"#
+        ));
+    }
+
+    #[test]
+    fn numeric_widening_with_same_scale_is_in_place() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(12,2);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE NUMERIC;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(12,3);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(8,2);"#
+        ));
+    }
+
+    #[test]
+    fn timestamp_precision_increase_is_in_place_and_timezone_change_is_not() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP(6);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP(0);"#
+        ));
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            check,
+        );
+        assert!(v.message.contains("TimeZone is UTC"), "{}", v.message);
+    }
+
+    #[test]
+    fn cidr_to_inet_is_in_place_but_char_length_change_rewrites() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "net" TYPE INET;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "code" TYPE CHAR(8);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "tags" TYPE VARCHAR(20)[];"#
+        ));
+    }
+
+    #[test]
+    fn any_using_clause_rewrites() {
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" TYPE TEXT USING trim("bio");"#,
+            check,
+        );
+        assert!(v.message.contains("USING clause"), "{}", v.message);
+        assert!(
+            v.help.contains("SET \"bio_new\" = trim(\"bio\")"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn prisma_enum_recreate_counts_and_suggests_add_value_when_only_adding() {
+        let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+            CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL DEFAULT 'USER',
+                CONSTRAINT "Member_pkey" PRIMARY KEY ("id"));"#;
+        let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN', 'OWNER');
+            ALTER TABLE "Member" ALTER COLUMN "role" DROP DEFAULT;
+            ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+            ALTER TYPE "Role" RENAME TO "Role_old";
+            ALTER TYPE "Role_new" RENAME TO "Role";
+            DROP TYPE "Role_old";"#;
+        let v = only_violation(history, pending, check);
+        assert!(v.message.contains("Prisma's enum change"), "{}", v.message);
+        assert!(
+            v.help.contains("ALTER TYPE \"Role\" ADD VALUE 'OWNER';"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn prisma_enum_recreate_removing_a_value_gets_expand_contract() {
+        let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');
+            CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL);"#;
+        let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
+            ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");"#;
+        let v = only_violation(history, pending, check);
+        assert!(
+            v.help.contains("ADD COLUMN \"role_new\" \"Role_new\""),
+            "{}",
+            v.help
+        );
+        // No primary key in the history: the batch walks ctid.
+        assert!(
+            v.help
+                .contains("WHERE ctid IN (SELECT ctid FROM \"Member\""),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn unknown_table_is_treated_as_existing() {
+        let v = only_violation(
+            "",
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
+            check,
+        );
+        assert!(
+            v.message.contains("not known from the history"),
+            "{}",
+            v.message
+        );
+        assert!(v
+            .help
+            .contains("ALTER TABLE orders ADD COLUMN total_new bigint;"));
+    }
+
+    #[test]
+    fn table_created_in_the_pending_set_is_exempt() {
+        let pending = r#"CREATE TABLE "Invoice" ("id" INTEGER NOT NULL, "total" INTEGER);
+            ALTER TABLE "Invoice" ALTER COLUMN "total" SET DATA TYPE BIGINT;"#;
+        assert!(violations("", pending, check).is_empty());
+    }
+
+    #[test]
+    fn other_operations_are_ignored() {
+        assert!(violations(USERS, r#"ALTER TABLE "User" DROP COLUMN "age";"#, check).is_empty());
+    }
 }

@@ -1,10 +1,76 @@
-//! `drop-column`: ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running app still reads it.
-//! (To be written: see the rule table in issue 2.)
+//! `drop-column`: ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running
+//! app still reads it (Prisma's client names every column in its queries).
 
 use super::{RuleContext, Violation};
+use crate::sql::model::quote_ident;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::DropColumn { table, column, .. } = op else {
+        return None;
+    };
+    if ctx.schema.is_new_table(table) || ctx.schema.column(table, column).is_some_and(|c| c.is_new)
+    {
+        return None;
+    }
+    let column = quote_ident(column);
+    Some(Violation {
+        message: format!(
+            "drops column {column} of {table} and its data (ACCESS EXCLUSIVE lock, briefly); the \
+             running app still selects and inserts {column} and fails with `column does not \
+             exist` until every instance runs the new code"
+        ),
+        help: format!(
+            "Release 1: deploy app code that no longer uses the column (Prisma: remove the field \
+             from the model, or mark it `@ignore` while the column still exists). Release 2: a \
+             later migration with `ALTER TABLE {table} DROP COLUMN {column};`."
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{column, name, run, schema, statement};
+    use crate::schema::Origin;
+
+    fn drop(table: &str, col: &str) -> crate::sql::Statement {
+        statement(
+            &format!("ALTER TABLE {table} DROP COLUMN {col}"),
+            vec![Op::DropColumn {
+                table: name(table),
+                column: col.to_string(),
+                if_exists: false,
+            }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_column_with_the_two_release_sequence() {
+        let v = run(check, &schema(), &drop("User", "email")).expect("finding");
+        assert!(v.message.contains("column does not exist"), "{}", v.message);
+        assert!(v.help.contains("@ignore"));
+        assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN email;"));
+    }
+
+    #[test]
+    fn flags_unknown_columns_and_tables_as_existing() {
+        assert!(run(check, &schema(), &drop("User", "legacy")).is_some());
+        assert!(run(check, &schema(), &drop("Unknown", "x")).is_some());
+    }
+
+    #[test]
+    fn ignores_new_tables_and_columns_added_in_the_pending_set() {
+        assert_eq!(run(check, &schema(), &drop("Draft", "email")), None);
+        let mut s = schema();
+        s.apply(
+            &Op::AddColumn {
+                table: name("User"),
+                column: column("nickname", "text"),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert_eq!(run(check, &s, &drop("User", "nickname")), None);
+    }
 }

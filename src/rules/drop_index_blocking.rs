@@ -1,10 +1,94 @@
 //! `drop-index-blocking`: DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table.
-//! (To be written: see the rule table in issue 2.)
+//!
+//! The drop itself is quick, but it must wait for every running query on the table, and while it
+//! waits every new query on the table queues behind it: a long report stalls the whole app.
 
+use super::advice::{self, CONCURRENTLY_OUTSIDE_TRANSACTION};
 use super::{RuleContext, Violation};
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::DropIndex {
+        name,
+        concurrently: false,
+        if_exists,
+    } = op
+    else {
+        return None;
+    };
+    let index = ctx.schema.index(name);
+    if index.is_some_and(|i| i.is_new || !advice::has_rows_in_production(ctx, &i.table)) {
+        return None;
+    }
+    let table = index
+        .map(|i| advice::as_written(&i.table).to_string())
+        .unwrap_or_else(|| "its table".to_string());
+    let message = format!(
+        "DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: it waits for every running \
+         query on {table}, and meanwhile every new read and write of {table} queues behind it, so \
+         one slow query stalls the running app."
+    );
+    let if_exists = if *if_exists { "IF EXISTS " } else { "" };
+    let help = format!(
+        "Drop it without blocking reads and writes:\nDROP INDEX CONCURRENTLY {if_exists}{name};\n\
+         {CONCURRENTLY_OUTSIDE_TRANSACTION}"
+    );
+    Some(Violation { message, help })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::advice::test_support::{only_violation, violations};
+    use super::*;
+
+    const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT);
+        CREATE INDEX "User_name_idx" ON "User"("name");"#;
+
+    #[test]
+    fn dropping_an_existing_index_blocks_the_table() {
+        let v = only_violation(HISTORY, r#"DROP INDEX "User_name_idx";"#, check);
+        assert!(
+            v.message.contains("ACCESS EXCLUSIVE lock on \"User\""),
+            "{}",
+            v.message
+        );
+        assert!(
+            v.help
+                .contains(r#"DROP INDEX CONCURRENTLY "User_name_idx";"#),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn unknown_index_counts_as_existing() {
+        let v = only_violation("", "DROP INDEX IF EXISTS app.orders_total_idx;", check);
+        assert!(
+            v.help
+                .contains("DROP INDEX CONCURRENTLY IF EXISTS app.orders_total_idx;"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn concurrently_is_fine() {
+        assert!(violations(
+            HISTORY,
+            r#"DROP INDEX CONCURRENTLY "User_name_idx";"#,
+            check
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn index_created_in_the_pending_set_is_fine() {
+        let pending = r#"CREATE INDEX CONCURRENTLY "User_id_idx" ON "User"("id");
+            DROP INDEX "User_id_idx";"#;
+        assert!(violations(HISTORY, pending, check).is_empty());
+        let new_table = r#"CREATE TABLE "Tag" ("id" TEXT);
+            CREATE INDEX "Tag_id_idx" ON "Tag"("id");
+            DROP INDEX "Tag_id_idx";"#;
+        assert!(violations(HISTORY, new_table, check).is_empty());
+    }
 }

@@ -1,10 +1,91 @@
 //! `drop-schema`: DROP SCHEMA / DROP DATABASE: everything in it is lost.
-//! (To be written: see the rule table in issue 2.)
 
 use super::{RuleContext, Violation};
+use crate::sql::model::quote_ident;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    match op {
+        Op::DropSchema { name, cascade } => {
+            if ctx.schema.is_new_schema(name) {
+                return None;
+            }
+            let name = quote_ident(name);
+            let what = if *cascade {
+                "and, with CASCADE, every table, view, type and function in it"
+            } else {
+                "(and fails if anything is still in it)"
+            };
+            Some(Violation {
+                message: format!(
+                    "drops schema {name} {what}; the data is gone and the running app fails on \
+                     every object it used there"
+                ),
+                help: format!(
+                    "Move what must survive out first (`ALTER TABLE {name}.t SET SCHEMA public;`), \
+                     deploy app code that no longer uses {name}, and drop it in a later release \
+                     after a backup (`pg_dump --schema={name}`)."
+                ),
+            })
+        }
+        Op::DropDatabase { name } => {
+            let name = quote_ident(name);
+            Some(Violation {
+                message: format!(
+                    "drops database {name} with all its data; a migration must never do this \
+                     (it also fails inside a transaction block)"
+                ),
+                help: "Remove it from the migration; retire a database by hand, after a backup \
+                       (`pg_dump`), outside the deploy."
+                    .to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{run, schema, statement};
+    use crate::schema::Origin;
+
+    fn drop(name: &str) -> crate::sql::Statement {
+        statement(
+            &format!("DROP SCHEMA {name} CASCADE"),
+            vec![Op::DropSchema {
+                name: name.to_string(),
+                cascade: true,
+            }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_or_unknown_schema() {
+        let v = run(check, &schema(), &drop("reporting")).expect("finding");
+        assert!(v.message.contains("CASCADE"), "{}", v.message);
+        assert!(v.help.contains("pg_dump --schema=reporting"));
+    }
+
+    #[test]
+    fn flags_drop_database() {
+        let s = statement(
+            "DROP DATABASE app",
+            vec![Op::DropDatabase { name: "app".into() }],
+        );
+        assert!(run(check, &schema(), &s).is_some());
+    }
+
+    #[test]
+    fn ignores_a_schema_created_in_the_pending_set() {
+        let mut s = schema();
+        s.apply(
+            &Op::CreateSchema {
+                name: "scratch".into(),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert_eq!(run(check, &s, &drop("scratch")), None);
+    }
 }

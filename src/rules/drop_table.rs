@@ -1,10 +1,78 @@
 //! `drop-table`: DROP TABLE on an existing table: the data is gone and the running app fails.
-//! (To be written: see the rule table in issue 2.)
 
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::DropTable { table, .. } = op else {
+        return None;
+    };
+    if ctx.schema.is_new_table(table) {
+        return None;
+    }
+    let archive = ObjectName {
+        schema: table.schema.clone(),
+        name: format!("{}_archive", table.name),
+    };
+    Some(Violation {
+        message: format!(
+            "drops table {table} and every row in it under an ACCESS EXCLUSIVE lock; the data is \
+             gone without a backup, and the running app still queries {table} and fails with \
+             `relation does not exist` until every instance runs the new code"
+        ),
+        help: format!(
+            "Stop using the table first: deploy app code that no longer reads or writes {table} \
+             (Prisma: remove the model from schema.prisma). Drop it in a later release, keeping \
+             a copy if the data may be needed: `CREATE TABLE {archive} AS TABLE {table};` then \
+             `DROP TABLE {table};`."
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{name, run, schema, statement};
+
+    fn drop(table: &str) -> crate::sql::Statement {
+        statement(
+            &format!("DROP TABLE {table}"),
+            vec![Op::DropTable {
+                table: name(table),
+                if_exists: false,
+                cascade: false,
+            }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_table_with_data_loss_and_the_safe_sequence() {
+        let v = run(check, &schema(), &drop("User")).expect("finding");
+        assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
+        assert!(v.message.contains("\"User\""));
+        assert!(v
+            .help
+            .contains("CREATE TABLE \"User_archive\" AS TABLE \"User\";"));
+    }
+
+    #[test]
+    fn flags_an_unknown_table_as_existing() {
+        assert!(run(check, &schema(), &drop("legacy.audit")).is_some());
+    }
+
+    #[test]
+    fn ignores_a_table_created_in_the_pending_set() {
+        assert_eq!(run(check, &schema(), &drop("Draft")), None);
+    }
+
+    #[test]
+    fn ignores_other_operations() {
+        let s = statement(
+            "TRUNCATE \"User\"",
+            vec![Op::Truncate {
+                table: name("User"),
+            }],
+        );
+        assert_eq!(run(check, &schema(), &s), None);
+    }
 }

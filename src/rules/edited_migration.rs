@@ -1,2 +1,61 @@
 //! `edited-migration`: a migration already merged (and maybe applied) was modified.
-//! (To be written: see the rule table in issue 2.)
+//! Raised by `check --since REF` (the git side finds the modified files and calls [`finding`]).
+//! Databases that applied the old text keep it; Prisma sees a checksum mismatch.
+
+use crate::discover::Migration;
+use crate::findings::{Finding, Severity};
+
+pub const ID: &str = "edited-migration";
+
+/// The finding for `migration`, which exists at `since` and was modified after it.
+pub fn finding(migration: &Migration, since: &str) -> Finding {
+    let lines = migration.source.lines().count().max(1) as u32;
+    Finding {
+        rule: ID,
+        severity: Severity::Error,
+        file: migration.display_path.clone(),
+        line: 1,
+        column: 1,
+        end_line: lines,
+        message: format!(
+            "migration {} already existed at {since} and was modified: databases that applied it \
+             keep the old version, so environments drift apart, and `prisma migrate deploy` \
+             reports that it was modified after it was applied (checksum mismatch)",
+            migration.name
+        ),
+        help: format!(
+            "Restore the file as it is at {since} (`git checkout {since} -- {}`) and put the \
+             change in a new migration (`prisma migrate dev --create-only`).",
+            migration.display_path
+        ),
+        statement: crate::analysis::excerpt(&migration.source),
+        migration: migration.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn spans_the_file_and_says_how_to_restore_it() {
+        let m = Migration {
+            name: "20240101000000_init".into(),
+            path: PathBuf::from("/p/migrations/20240101000000_init/migration.sql"),
+            display_path: "migrations/20240101000000_init/migration.sql".into(),
+            source: "-- CreateTable\nCREATE TABLE a (id int);\n".into(),
+            down_path: None,
+        };
+        let f = finding(&m, "origin/main");
+        assert_eq!(
+            (f.rule, f.severity, f.line, f.end_line),
+            (ID, Severity::Error, 1, 2)
+        );
+        assert!(f.message.contains("checksum mismatch"));
+        assert!(f
+            .help
+            .contains("git checkout origin/main -- migrations/20240101000000_init/migration.sql"));
+        assert_eq!(f.migration, "20240101000000_init");
+    }
+}

@@ -1,10 +1,219 @@
 //! `enum-value-used-in-transaction`: a new enum value used in the same migration fails (55P04).
-//! (To be written: see the rule table in issue 2.)
+//! A migration file runs as one transaction, and PostgreSQL refuses to use an enum value added in
+//! the still-open transaction (`unsafe use of new value`), unless the enum itself was created in
+//! that transaction. Before PostgreSQL 12, ADD VALUE cannot run in a transaction block at all.
 
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{Op, Statement};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::AddEnumValue {
+        type_name, value, ..
+    } = op
+    else {
+        return None;
+    };
+    let add = format!("ALTER TYPE {type_name} ADD VALUE {};", literal(value));
+    let help = format!(
+        "Put `{add}` alone in its own migration, before the migration that uses {} (Prisma: \
+         `prisma migrate dev --create-only`, then move the statement into its own, earlier \
+         migration folder), so it is committed before anything uses it.",
+        literal(value)
+    );
+    if ctx.pg_version < 12 && ctx.in_transaction_block {
+        return Some(Violation {
+            message: format!(
+                "PostgreSQL {} cannot run ALTER TYPE ... ADD VALUE inside a transaction block: \
+                 the migration fails (25001) and everything since BEGIN is rolled back",
+                ctx.pg_version
+            ),
+            help,
+        });
+    }
+    if ctx.schema.enum_created_in_current_migration(type_name) {
+        return None;
+    }
+    let user = ctx
+        .later_in_file
+        .iter()
+        .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
+    Some(Violation {
+        message: format!(
+            "the value {} added to {type_name} is used at line {} of the same migration, before \
+             it is committed: PostgreSQL rejects it with 55P04 (`unsafe use of new value \"{value}\" \
+             of enum type {}`) and the whole migration fails",
+            literal(value),
+            user.start.line,
+            type_name.name
+        ),
+        help,
+    })
+}
+
+/// Statements that only name enum values (another ADD VALUE, CREATE TYPE ... AS ENUM) do not use
+/// the new value.
+fn redefines_values(statement: &Statement) -> bool {
+    !statement.ops.is_empty()
+        && statement.ops.iter().all(|op| {
+            matches!(
+                op,
+                Op::AddEnumValue { .. } | Op::CreateEnum { .. } | Op::RenameEnumValue { .. }
+            )
+        })
+}
+
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// `text` has the string literal `'value'` (outside identifiers and comments; dollar-quoted bodies
+/// are SQL too, so they are searched).
+fn has_string_literal(text: &str, value: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'\'' => {
+                let mut content = String::new();
+                let mut start = i + 1;
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => break,
+                        Some(b'\'') if bytes.get(i + 1) == Some(&b'\'') => {
+                            content.push_str(text.get(start..=i).unwrap_or(""));
+                            i += 2;
+                            start = i;
+                        }
+                        Some(b'\'') => {
+                            content.push_str(text.get(start..i).unwrap_or(""));
+                            i += 1;
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                if content == value {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{ctx, name, schema, statement};
+    use crate::schema::{Origin, Schema};
+
+    fn add(type_name: &str, value: &str) -> Statement {
+        statement(
+            &format!("ALTER TYPE \"{type_name}\" ADD VALUE '{value}'"),
+            vec![Op::AddEnumValue {
+                type_name: name(type_name),
+                value: value.to_string(),
+                if_not_exists: false,
+            }],
+        )
+    }
+
+    fn later(text: &str, line: u32) -> Statement {
+        let mut s = statement(text, vec![]);
+        s.start.line = line;
+        s
+    }
+
+    fn verdict(schema: &Schema, add: &Statement, later: &[Statement]) -> Option<Violation> {
+        let mut c = ctx(schema, add);
+        c.later_in_file = later;
+        check(&add.ops[0], &c)
+    }
+
+    #[test]
+    fn flags_the_new_value_used_later_in_the_file() {
+        let use_it = [later(
+            "UPDATE \"User\" SET \"role\" = 'ADMIN' WHERE id = 1",
+            7,
+        )];
+        let v = verdict(&schema(), &add("Role", "ADMIN"), &use_it).expect("finding");
+        assert!(v.message.contains("line 7"), "{}", v.message);
+        assert!(v.message.contains("55P04"));
+        assert!(v
+            .help
+            .contains("`ALTER TYPE \"Role\" ADD VALUE 'ADMIN';` alone in its own migration"));
+    }
+
+    #[test]
+    fn finds_the_value_in_defaults_and_do_blocks_but_not_in_identifiers_or_comments() {
+        let s = schema();
+        let a = add("Role", "ADMIN");
+        for text in [
+            "ALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'ADMIN'",
+            "DO $$ BEGIN UPDATE \"User\" SET role = 'ADMIN'; END $$",
+        ] {
+            assert!(verdict(&s, &a, &[later(text, 3)]).is_some(), "{text}");
+        }
+        for text in [
+            "CREATE INDEX \"ADMIN\" ON \"User\" (id)",
+            "SELECT 1 -- 'ADMIN'",
+            "UPDATE \"User\" SET role = 'ADMINS'",
+            "UPDATE \"User\" SET role = 'it''s ADMIN'",
+        ] {
+            assert_eq!(verdict(&s, &a, &[later(text, 3)]), None, "{text}");
+        }
+        assert!(has_string_literal("SELECT 'it''s'", "it's"));
+    }
+
+    #[test]
+    fn adding_alone_is_safe() {
+        assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[]), None);
+        let another = add("Role", "OWNER");
+        assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[another]), None);
+    }
+
+    #[test]
+    fn an_enum_created_in_the_same_migration_may_use_its_values() {
+        let mut s = schema();
+        s.begin_migration();
+        s.apply(
+            &Op::CreateEnum {
+                name: name("Status"),
+                values: vec!["open".into()],
+            },
+            Origin::Pending,
+        );
+        let use_it = [later("INSERT INTO t VALUES ('closed')", 4)];
+        assert_eq!(verdict(&s, &add("Status", "closed"), &use_it), None);
+        // The same enum, created by an earlier pending migration: a different transaction.
+        s.begin_migration();
+        assert!(verdict(&s, &add("Status", "closed"), &use_it).is_some());
+    }
+
+    #[test]
+    fn before_postgres_12_add_value_fails_in_a_transaction_block() {
+        let schema = schema();
+        let a = add("Role", "ADMIN");
+        let mut c = ctx(&schema, &a);
+        c.pg_version = 11;
+        c.in_transaction_block = true;
+        assert!(check(&a.ops[0], &c)
+            .unwrap()
+            .message
+            .contains("PostgreSQL 11"));
+    }
 }

@@ -7,6 +7,7 @@ pub mod add_column_required;
 pub mod add_column_rewrite;
 pub mod add_foreign_key_validating;
 pub mod add_unique_blocking;
+pub mod advice;
 pub mod allow_without_reason;
 pub mod alter_column_type;
 pub mod concurrently_in_transaction;
@@ -201,4 +202,115 @@ pub static CATALOGUE: &[RuleInfo] = &[
 
 pub fn find(id: &str) -> Option<&'static RuleInfo> {
     CATALOGUE.iter().find(|rule| rule.id == id)
+}
+
+/// The column batched backfills and deletes page through: the table's (first) primary-key
+/// column when the history declares one, else `id` (Prisma's default), quoted for SQL.
+pub fn key_column(schema: &Schema, table: &crate::sql::ObjectName) -> String {
+    let primary_key = schema.table(table).and_then(|t| {
+        t.constraints.iter().find_map(|c| match &c.kind {
+            crate::sql::ConstraintKind::PrimaryKey { columns, .. } => columns.first().cloned(),
+            _ => None,
+        })
+    });
+    crate::sql::model::quote_ident(primary_key.as_deref().unwrap_or("id"))
+}
+
+/// Builders for the rules' unit tests: a schema with an existing and a new table, a statement,
+/// and the context a rule sees.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::RuleContext;
+    use crate::schema::{Origin, Schema};
+    use crate::sql::{
+        ColumnSpec, ObjectName, Op, Position, Span, Statement, TypeName, Understanding,
+    };
+
+    pub fn name(n: &str) -> ObjectName {
+        match n.split_once('.') {
+            Some((schema, n)) => ObjectName::new(Some(schema), n),
+            None => ObjectName::unqualified(n),
+        }
+    }
+
+    pub fn column(n: &str, base: &str) -> ColumnSpec {
+        ColumnSpec {
+            name: n.to_string(),
+            data_type: TypeName {
+                base: base.to_string(),
+                schema: None,
+                modifiers: vec![],
+                array: false,
+                sql: base.to_string(),
+            },
+            not_null: false,
+            default: None,
+            generated_stored: false,
+            identity: false,
+            constraints: vec![],
+        }
+    }
+
+    fn create_table(table: &str) -> Op {
+        Op::CreateTable {
+            table: name(table),
+            columns: vec![column("id", "int4"), column("email", "text")],
+            constraints: vec![],
+            if_not_exists: false,
+            from_query: false,
+        }
+    }
+
+    /// `User` exists (history), `Draft` is created by the pending set.
+    pub fn schema() -> Schema {
+        let mut s = Schema::new();
+        s.apply(&create_table("User"), Origin::Existing);
+        s.apply(
+            &Op::CreateEnum {
+                name: name("Role"),
+                values: vec!["USER".into()],
+            },
+            Origin::Existing,
+        );
+        s.begin_migration();
+        s.apply(&create_table("Draft"), Origin::Pending);
+        s
+    }
+
+    pub fn statement(text: &str, ops: Vec<Op>) -> Statement {
+        let lines = text.lines().count().max(1) as u32;
+        Statement {
+            text: text.to_string(),
+            span: Span {
+                start: 0,
+                end: text.len(),
+            },
+            start: Position { line: 1, column: 1 },
+            end: Position {
+                line: lines,
+                column: 1,
+            },
+            ops,
+            understanding: Understanding::Parsed,
+        }
+    }
+
+    pub fn ctx<'a>(schema: &'a Schema, statement: &'a Statement) -> RuleContext<'a> {
+        RuleContext {
+            schema,
+            pg_version: crate::config::DEFAULT_PG_VERSION,
+            statement,
+            later_in_file: &[],
+            in_transaction_block: false,
+        }
+    }
+
+    /// Runs `check` on the statement's only op.
+    pub fn run(
+        check: super::CheckFn,
+        schema: &Schema,
+        statement: &Statement,
+    ) -> Option<super::Violation> {
+        check(&statement.ops[0], &ctx(schema, statement))
+    }
 }

@@ -1,10 +1,91 @@
 //! `rename-column`: RENAME COLUMN: the running app still queries the old name.
-//! (To be written: see the rule table in issue 2.)
 
-use super::{RuleContext, Violation};
+use super::{key_column, RuleContext, Violation};
+use crate::sql::model::quote_ident;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::RenameColumn {
+        table,
+        column,
+        new_name,
+    } = op
+    else {
+        return None;
+    };
+    let known = ctx.schema.column(table, column);
+    if ctx.schema.is_new_table(table) || known.is_some_and(|c| c.is_new) {
+        return None;
+    }
+    let data_type = known.map_or("<type>", |c| c.data_type.sql.as_str());
+    let (old, new) = (quote_ident(column), quote_ident(new_name));
+    let id = key_column(ctx.schema, table);
+    Some(Violation {
+        message: format!(
+            "renames column {old} of {table} to {new}; the running app still selects and writes \
+             {old} and fails with `column does not exist` until every instance runs the new code"
+        ),
+        help: format!(
+            "Rename in steps, each its own release: add the new column `ALTER TABLE {table} ADD \
+             COLUMN {new} {data_type};`, make the app write both, backfill in batches outside the \
+             migration `UPDATE {table} SET {new} = {old} WHERE {id} IN (SELECT {id} FROM {table} \
+             WHERE {new} IS NULL AND {old} IS NOT NULL LIMIT 1000);` until 0 rows, switch reads \
+             to {new}, then `ALTER TABLE {table} DROP COLUMN {old};`. With Prisma you can instead \
+             rename only the field and keep the column: `@map(\"{}\")`.",
+            column
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{column, name, run, schema, statement};
+    use crate::schema::Origin;
+
+    fn rename(table: &str, from: &str, to: &str) -> crate::sql::Statement {
+        statement(
+            &format!("ALTER TABLE {table} RENAME COLUMN {from} TO {to}"),
+            vec![Op::RenameColumn {
+                table: name(table),
+                column: from.to_string(),
+                new_name: to.to_string(),
+            }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_column_with_the_expand_contract_steps() {
+        let v = run(check, &schema(), &rename("User", "email", "mail")).expect("finding");
+        assert!(v.message.contains("column does not exist"));
+        assert!(
+            v.help
+                .contains("ALTER TABLE \"User\" ADD COLUMN mail text;"),
+            "{}",
+            v.help
+        );
+        assert!(v
+            .help
+            .contains("UPDATE \"User\" SET mail = email WHERE id IN"));
+        assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN email;"));
+        assert!(v.help.contains("@map(\"email\")"));
+    }
+
+    #[test]
+    fn ignores_new_tables_and_new_columns() {
+        assert_eq!(
+            run(check, &schema(), &rename("Draft", "email", "mail")),
+            None
+        );
+        let mut s = schema();
+        s.apply(
+            &Op::AddColumn {
+                table: name("User"),
+                column: column("nick", "text"),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert_eq!(run(check, &s, &rename("User", "nick", "nickname")), None);
+    }
 }

@@ -1,10 +1,70 @@
 //! `rename-table`: ALTER TABLE ... RENAME TO: the running app still queries the old name.
-//! (To be written: see the rule table in issue 2.)
 
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::model::quote_ident;
+use crate::sql::{ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::RenameTable { table, new_name } = op else {
+        return None;
+    };
+    if ctx.schema.is_new_table(table) {
+        return None;
+    }
+    let renamed = ObjectName {
+        schema: table.schema.clone(),
+        name: new_name.clone(),
+    };
+    let bare_new = quote_ident(new_name);
+    let bare_old = quote_ident(&table.name);
+    Some(Violation {
+        message: format!(
+            "renames {table} to {renamed} (ACCESS EXCLUSIVE lock, briefly); the running app still \
+             queries {table} and fails with `relation does not exist` until every instance runs \
+             the new code"
+        ),
+        help: format!(
+            "Keep the old name working across the deploy: in the same migration leave a view \
+             behind, `ALTER TABLE {table} RENAME TO {bare_new}; CREATE VIEW {table} AS SELECT * \
+             FROM {renamed};` (a simple view is updatable), deploy the app on the new name, then \
+             `DROP VIEW {table};` in a later release. With Prisma you can also keep the table and \
+             rename only the model: `@@map(\"{}\")`.",
+            bare_old.trim_matches('"')
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{name, run, schema, statement};
+
+    fn rename(table: &str, to: &str) -> crate::sql::Statement {
+        statement(
+            &format!("ALTER TABLE {table} RENAME TO {to}"),
+            vec![Op::RenameTable {
+                table: name(table),
+                new_name: to.to_string(),
+            }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_table_with_the_view_bridge() {
+        let v = run(check, &schema(), &rename("User", "Account")).expect("finding");
+        assert!(
+            v.message.contains("relation does not exist"),
+            "{}",
+            v.message
+        );
+        assert!(v.help.contains(
+            "ALTER TABLE \"User\" RENAME TO \"Account\"; CREATE VIEW \"User\" AS SELECT * FROM \"Account\";"
+        ), "{}", v.help);
+        assert!(v.help.contains("@@map(\"User\")"));
+    }
+
+    #[test]
+    fn ignores_a_new_table() {
+        assert_eq!(run(check, &schema(), &rename("Draft", "Draft2")), None);
+    }
 }

@@ -1,10 +1,54 @@
 //! `truncate-table`: TRUNCATE: deletes every row under an ACCESS EXCLUSIVE lock.
-//! (To be written: see the rule table in issue 2.)
 
-use super::{RuleContext, Violation};
+use super::{key_column, RuleContext, Violation};
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let _ = (op, ctx);
-    None
+    let Op::Truncate { table } = op else {
+        return None;
+    };
+    if ctx.schema.is_new_table(table) {
+        return None;
+    }
+    let id = key_column(ctx.schema, table);
+    Some(Violation {
+        message: format!(
+            "deletes every row of {table} under an ACCESS EXCLUSIVE lock (reads and writes wait); \
+             the data is gone for good once the migration commits"
+        ),
+        help: format!(
+            "If the rows must go, delete them outside the migration in batches, each its own \
+             transaction: `DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} LIMIT \
+             1000);` repeated until it deletes 0 rows. If the table is obsolete, stop using it \
+             and drop it in a later release."
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{name, run, schema, statement};
+
+    fn truncate(table: &str) -> crate::sql::Statement {
+        statement(
+            &format!("TRUNCATE {table}"),
+            vec![Op::Truncate { table: name(table) }],
+        )
+    }
+
+    #[test]
+    fn flags_an_existing_table_with_a_batched_delete() {
+        let v = run(check, &schema(), &truncate("User")).expect("finding");
+        assert!(v.message.contains("ACCESS EXCLUSIVE"));
+        assert!(v
+            .help
+            .contains("DELETE FROM \"User\" WHERE id IN (SELECT id FROM \"User\" LIMIT 1000);"));
+        assert!(run(check, &schema(), &truncate("unknown")).is_some());
+    }
+
+    #[test]
+    fn ignores_a_new_table() {
+        assert_eq!(run(check, &schema(), &truncate("Draft")), None);
+    }
 }

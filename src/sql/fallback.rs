@@ -2,3 +2,1309 @@
 //! `DROP INDEX CONCURRENTLY IF EXISTS`, `ALTER SEQUENCE`, `CREATE PUBLICATION`, ...). It recognises
 //! the statement kind and its target; when it cannot, it still scans the tokens for destructive
 //! sequences so nothing dangerous passes silently.
+//!
+//! `DO` blocks are analysed here too: the PL/pgSQL frame is stripped and the SQL inside is
+//! understood statement by statement, so a `DO` block that drops a column yields `DropColumn`.
+//!
+//! The tokens come from the splitter's own lexical rules rather than sqlparser's tokenizer: they
+//! keep byte offsets (needed to cut a `DO` body or an `IF ... THEN` prefix) and never fail on
+//! unterminated input.
+
+use super::model::{ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding};
+use super::split::{
+    dollar_tag_end, is_word_start, skip_block_comment, skip_dollar_quoted, skip_line_comment,
+    skip_quoted, skip_word, split,
+};
+
+/// Nested `DO` / `EXECUTE '...'` deeper than this is not followed (it only guards the stack).
+const MAX_NESTING: u32 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Unquoted identifier or keyword.
+    Word,
+    /// `"quoted identifier"`.
+    QuotedIdent,
+    /// `'...'`, `E'...'`, `$tag$...$tag$`.
+    String,
+    /// Anything else: punctuation, operators, numbers, parameters.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    kind: Kind,
+    /// The token as written.
+    text: &'a str,
+    start: usize,
+    end: usize,
+}
+
+impl Token<'_> {
+    fn is_word(&self, keyword: &str) -> bool {
+        self.kind == Kind::Word && self.text.eq_ignore_ascii_case(keyword)
+    }
+
+    fn is_punct(&self, punct: &str) -> bool {
+        self.kind == Kind::Other && self.text == punct
+    }
+
+    /// An identifier folded the PostgreSQL way.
+    fn ident(&self) -> Option<String> {
+        match self.kind {
+            Kind::Word => Some(self.text.to_ascii_lowercase()),
+            Kind::QuotedIdent => Some(unquote(self.text, '"')),
+            _ => None,
+        }
+    }
+
+    /// The value of a string literal.
+    fn string_value(&self) -> Option<String> {
+        if self.kind != Kind::String {
+            return None;
+        }
+        let text = self.text;
+        if let Some(after_dollar) = text.strip_prefix('$') {
+            let tag_len = after_dollar.find('$').map_or(text.len(), |i| i + 2);
+            let inner = text.get(tag_len..text.len().saturating_sub(tag_len));
+            return Some(inner.unwrap_or("").to_string());
+        }
+        let quote = text.find('\'')?;
+        let escapes = text[..quote].eq_ignore_ascii_case("e");
+        let value = unquote(&text[quote..], '\'');
+        Some(if escapes {
+            value.replace("\\'", "'").replace("\\\\", "\\")
+        } else {
+            value
+        })
+    }
+}
+
+/// Strip the surrounding quotes and undouble the inner ones; tolerates a missing closing quote.
+fn unquote(text: &str, quote: char) -> String {
+    let inner = text.strip_prefix(quote).unwrap_or(text);
+    let inner = inner.strip_suffix(quote).unwrap_or(inner);
+    let doubled = [quote, quote].iter().collect::<String>();
+    inner.replace(&doubled, &quote.to_string())
+}
+
+/// Tokens of `text`, comments and whitespace dropped.
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() || b == b'\x0b' {
+            i += 1;
+            continue;
+        }
+        if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
+            i = skip_line_comment(bytes, i);
+            continue;
+        }
+        if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i = skip_block_comment(bytes, i);
+            continue;
+        }
+        let start = i;
+        let kind;
+        match b {
+            b'\'' => {
+                kind = Kind::String;
+                i = skip_quoted(bytes, i, b'\'', false);
+            }
+            b'"' => {
+                kind = Kind::QuotedIdent;
+                i = skip_quoted(bytes, i, b'"', false);
+            }
+            b'$' => match dollar_tag_end(bytes, i) {
+                Some(tag_end) => {
+                    kind = Kind::String;
+                    i = skip_dollar_quoted(bytes, i, tag_end);
+                }
+                None => {
+                    kind = Kind::Other;
+                    i = skip_word(bytes, i + 1);
+                }
+            },
+            _ if is_word_start(b) => {
+                let end = skip_word(bytes, i);
+                if bytes.get(end) == Some(&b'\'') {
+                    kind = Kind::String;
+                    let escapes = end - i == 1 && (b == b'e' || b == b'E');
+                    i = skip_quoted(bytes, end, b'\'', escapes);
+                } else {
+                    kind = Kind::Word;
+                    i = end;
+                }
+            }
+            b'0'..=b'9' => {
+                kind = Kind::Other;
+                i = skip_word(bytes, i);
+                // A decimal point and fraction belong to the number.
+                if bytes.get(i) == Some(&b'.') {
+                    i = skip_word(bytes, i + 1);
+                }
+            }
+            b':' if bytes.get(i + 1) == Some(&b':') || bytes.get(i + 1) == Some(&b'=') => {
+                kind = Kind::Other;
+                i += 2;
+            }
+            b'<' | b'>' if bytes.get(i + 1) == Some(&b) => {
+                kind = Kind::Other;
+                i += 2;
+            }
+            _ => {
+                kind = Kind::Other;
+                i += 1;
+            }
+        }
+        let end = i.min(bytes.len());
+        i = end;
+        // Every branch above stops at an ASCII byte or the end, so this slice is on boundaries.
+        if let Some(token_text) = text.get(start..end) {
+            tokens.push(Token {
+                kind,
+                text: token_text,
+                start,
+                end,
+            });
+        }
+    }
+    tokens
+}
+
+/// A cursor over a statement's tokens for the small grammar pieces the classifier knows.
+struct Cursor<'t, 'a> {
+    tokens: &'t [Token<'a>],
+    at: usize,
+}
+
+impl<'t, 'a> Cursor<'t, 'a> {
+    fn new(tokens: &'t [Token<'a>]) -> Self {
+        Cursor { tokens, at: 0 }
+    }
+
+    fn peek(&self) -> Option<&Token<'a>> {
+        self.tokens.get(self.at)
+    }
+
+    fn peek_word(&self, keyword: &str) -> bool {
+        self.peek().is_some_and(|t| t.is_word(keyword))
+    }
+
+    fn eat(&mut self, keyword: &str) -> bool {
+        let found = self.peek_word(keyword);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    /// Eat the whole keyword sequence, or nothing.
+    fn eat_all(&mut self, keywords: &[&str]) -> bool {
+        let matches = keywords.iter().enumerate().all(|(i, keyword)| {
+            self.tokens
+                .get(self.at + i)
+                .is_some_and(|t| t.is_word(keyword))
+        });
+        if matches {
+            self.at += keywords.len();
+        }
+        matches
+    }
+
+    fn eat_punct(&mut self, punct: &str) -> bool {
+        let found = self.peek().is_some_and(|t| t.is_punct(punct));
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    fn ident(&mut self) -> Option<String> {
+        let ident = self.peek()?.ident()?;
+        self.at += 1;
+        Some(ident)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let value = self.peek()?.string_value()?;
+        self.at += 1;
+        Some(value)
+    }
+
+    /// `name` or `schema.name`.
+    fn object_name(&mut self) -> Option<ObjectName> {
+        let first = self.ident()?;
+        let mut parts = vec![first];
+        while self.peek().is_some_and(|t| t.is_punct(".")) {
+            self.at += 1;
+            parts.push(self.ident()?);
+        }
+        let name = parts.pop()?;
+        Some(ObjectName {
+            schema: parts.pop(),
+            name,
+        })
+    }
+
+    /// Comma-separated object names.
+    fn object_names(&mut self) -> Vec<ObjectName> {
+        let mut names = Vec::new();
+        while let Some(name) = self.object_name() {
+            names.push(name);
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        names
+    }
+
+    fn at_end(&self) -> bool {
+        self.at >= self.tokens.len()
+    }
+
+    /// The rest of the tokens, up to the next depth-0 `,` (not consumed).
+    fn until_comma(&mut self) -> &'t [Token<'a>] {
+        let start = self.at;
+        let mut depth = 0i32;
+        while let Some(token) = self.peek() {
+            if token.is_punct("(") || token.is_punct("[") {
+                depth += 1;
+            } else if token.is_punct(")") || token.is_punct("]") {
+                depth -= 1;
+            } else if depth <= 0 && token.is_punct(",") {
+                break;
+            }
+            self.at += 1;
+        }
+        &self.tokens[start..self.at]
+    }
+}
+
+/// Source text covered by a run of tokens.
+fn text_of<'a>(text: &'a str, tokens: &[Token<'_>]) -> &'a str {
+    match (tokens.first(), tokens.last()) {
+        (Some(first), Some(last)) => text.get(first.start..last.end).unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// Classify a statement sqlparser could not (or not faithfully) map.
+pub(crate) fn classify(text: &str) -> (Vec<Op>, Understanding) {
+    let tokens = tokenize(text);
+    if let Some(ops) = classify_tokens(text, &tokens) {
+        return (ops, Understanding::Classified);
+    }
+    (scan_destructive(text, &tokens), Understanding::Unparsed)
+}
+
+fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
+    let mut c = Cursor::new(tokens);
+    let first = c.peek()?;
+    if first.kind != Kind::Word {
+        return None;
+    }
+    let kind = leading_keywords_of(tokens);
+    let other = || Some(vec![Op::Other { kind: kind.clone() }]);
+    let non_transactional = || Some(vec![Op::NonTransactional { kind: kind.clone() }]);
+    match kind.as_str() {
+        "DROP INDEX" => drop_index(&mut c),
+        "CREATE INDEX" => create_index(text, &mut c),
+        "ALTER TYPE" => alter_type(&mut c).or_else(other),
+        "ALTER TABLE" => {
+            let ops = alter_table(text, &mut c);
+            ops.complete.then_some(ops.ops)
+        }
+        "ALTER INDEX" => alter_index(&mut c).or_else(other),
+        "REINDEX" => Some(reindex(&mut c)),
+        "DROP TABLE" => {
+            c.eat_all(&["drop", "table"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
+            let names = c.object_names();
+            let cascade = c.eat("cascade");
+            c.eat("restrict");
+            (c.at_end() && !names.is_empty()).then(|| {
+                names
+                    .into_iter()
+                    .map(|table| Op::DropTable {
+                        table,
+                        if_exists,
+                        cascade,
+                    })
+                    .collect()
+            })
+        }
+        "DROP SCHEMA" => {
+            let ops = drop_schemas(&mut c);
+            (!ops.is_empty() && c.at_end()).then_some(ops)
+        }
+        "DROP DATABASE" => {
+            c.eat_all(&["drop", "database"]);
+            c.eat_all(&["if", "exists"]);
+            Some(vec![Op::DropDatabase { name: c.ident()? }])
+        }
+        "TRUNCATE" => {
+            let ops = truncate(&mut c);
+            (!ops.is_empty()).then_some(ops)
+        }
+        "BEGIN" | "START TRANSACTION" => Some(vec![Op::Transaction(TransactionControl::Begin)]),
+        "COMMIT" | "END" => Some(vec![Op::Transaction(TransactionControl::Commit)]),
+        "ROLLBACK" | "ABORT" if !tokens.iter().any(|t| t.is_word("to")) => {
+            Some(vec![Op::Transaction(TransactionControl::Rollback)])
+        }
+        "VACUUM"
+        | "ALTER SYSTEM"
+        | "CREATE DATABASE"
+        | "CREATE TABLESPACE"
+        | "DROP TABLESPACE"
+        | "CREATE SUBSCRIPTION"
+        | "DROP SUBSCRIPTION" => non_transactional(),
+        "ALTER SEQUENCE"
+        | "CREATE SEQUENCE"
+        | "DROP SEQUENCE"
+        | "CREATE PUBLICATION"
+        | "ALTER PUBLICATION"
+        | "DROP PUBLICATION"
+        | "ALTER SUBSCRIPTION"
+        | "COMMENT ON"
+        | "GRANT"
+        | "REVOKE"
+        | "SET"
+        | "RESET"
+        | "SELECT"
+        | "ANALYZE"
+        | "CREATE EXTENSION"
+        | "ALTER EXTENSION"
+        | "DROP EXTENSION"
+        | "CREATE FUNCTION"
+        | "ALTER FUNCTION"
+        | "DROP FUNCTION"
+        | "CREATE PROCEDURE"
+        | "ALTER PROCEDURE"
+        | "DROP PROCEDURE"
+        | "CREATE TRIGGER"
+        | "ALTER TRIGGER"
+        | "DROP TRIGGER"
+        | "CREATE VIEW"
+        | "ALTER VIEW"
+        | "DROP VIEW"
+        | "CREATE MATERIALIZED VIEW"
+        | "ALTER MATERIALIZED VIEW"
+        | "DROP MATERIALIZED VIEW"
+        | "REFRESH MATERIALIZED VIEW"
+        | "CREATE POLICY"
+        | "ALTER POLICY"
+        | "DROP POLICY"
+        | "CREATE ROLE"
+        | "ALTER ROLE"
+        | "DROP ROLE"
+        | "CREATE USER"
+        | "ALTER USER"
+        | "DROP USER"
+        | "ALTER DEFAULT PRIVILEGES"
+        | "CREATE DOMAIN"
+        | "ALTER DOMAIN"
+        | "DROP DOMAIN"
+        | "CREATE AGGREGATE"
+        | "DROP AGGREGATE"
+        | "CREATE CAST"
+        | "DROP CAST"
+        | "CREATE COLLATION"
+        | "DROP COLLATION"
+        | "CREATE STATISTICS"
+        | "ALTER STATISTICS"
+        | "DROP STATISTICS"
+        | "CREATE RULE"
+        | "DROP RULE"
+        | "CREATE EVENT TRIGGER"
+        | "DROP EVENT TRIGGER"
+        | "CREATE SERVER"
+        | "CREATE FOREIGN TABLE"
+        | "CREATE USER MAPPING"
+        | "IMPORT FOREIGN"
+        | "CREATE TEXT SEARCH"
+        | "SECURITY LABEL"
+        | "NOTIFY"
+        | "LISTEN"
+        | "SAVEPOINT"
+        | "RELEASE"
+        | "CHECKPOINT"
+        | "DISCARD"
+        | "LOCK"
+        | "CALL"
+        | "ALTER SCHEMA"
+        | "ALTER DATABASE"
+        | "CREATE OPERATOR"
+        | "CREATE LANGUAGE"
+        | "ALTER LARGE OBJECT"
+        | "CREATE ACCESS METHOD"
+        | "CLUSTER"
+        | "ROLLBACK"
+        | "ABORT" => other(),
+        "CREATE SCHEMA" => {
+            c.eat_all(&["create", "schema"]);
+            let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+            Some(vec![Op::CreateSchema {
+                name: c.ident()?,
+                if_not_exists,
+            }])
+        }
+        "DROP TYPE" => {
+            c.eat_all(&["drop", "type"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
+            let names = c.object_names();
+            (!names.is_empty()).then(|| {
+                names
+                    .into_iter()
+                    .map(|type_name| Op::DropType {
+                        type_name,
+                        if_exists,
+                    })
+                    .collect()
+            })
+        }
+        _ => None,
+    }
+}
+
+fn drop_index(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["drop", "index"]);
+    let concurrently = c.eat("concurrently");
+    let if_exists = c.eat_all(&["if", "exists"]);
+    let names = c.object_names();
+    c.eat("cascade");
+    c.eat("restrict");
+    if names.is_empty() || !c.at_end() {
+        return None;
+    }
+    Some(
+        names
+            .into_iter()
+            .map(|name| Op::DropIndex {
+                name,
+                concurrently,
+                if_exists,
+            })
+            .collect(),
+    )
+}
+
+fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat("create");
+    let unique = c.eat("unique");
+    c.eat("index");
+    let concurrently = c.eat("concurrently");
+    let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+    let name = if c.peek_word("on") {
+        None
+    } else {
+        Some(c.ident()?)
+    };
+    if !c.eat("on") {
+        return None;
+    }
+    c.eat("only");
+    let table = c.object_name()?;
+    if c.eat("using") {
+        c.ident()?;
+    }
+    if !c.eat_punct("(") {
+        return None;
+    }
+    let mut columns = Vec::new();
+    loop {
+        let element = c.until_comma();
+        let element = trim_closing_paren(element);
+        columns.push(match element {
+            [single] => single.ident().unwrap_or_else(|| single.text.to_string()),
+            _ => text_of(text, element).to_string(),
+        });
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    Some(vec![Op::CreateIndex {
+        name,
+        table,
+        columns,
+        unique,
+        concurrently,
+        if_not_exists,
+    }])
+}
+
+/// The last element of a column list runs up to the list's `)` and whatever follows it.
+fn trim_closing_paren<'t, 'a>(element: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    let mut depth = 0i32;
+    for (i, token) in element.iter().enumerate() {
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            if depth == 0 {
+                return &element[..i];
+            }
+            depth -= 1;
+        }
+    }
+    element
+}
+
+fn alter_type(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "type"]);
+    let type_name = c.object_name()?;
+    if c.eat_all(&["add", "value"]) {
+        let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+        let value = c.string()?;
+        return Some(vec![Op::AddEnumValue {
+            type_name,
+            value,
+            if_not_exists,
+        }]);
+    }
+    if c.eat_all(&["rename", "value"]) {
+        let value = c.string()?;
+        c.eat("to").then_some(())?;
+        let new_value = c.string()?;
+        return Some(vec![Op::RenameEnumValue {
+            type_name,
+            value,
+            new_value,
+        }]);
+    }
+    if c.eat_all(&["rename", "to"]) {
+        let new_name = c.ident()?;
+        return Some(vec![Op::RenameType {
+            type_name,
+            new_name,
+        }]);
+    }
+    None
+}
+
+fn alter_index(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "index"]);
+    c.eat_all(&["if", "exists"]);
+    let name = c.object_name()?;
+    if c.eat_all(&["rename", "to"]) {
+        let new_name = c.ident()?;
+        return c.at_end().then(|| vec![Op::RenameIndex { name, new_name }]);
+    }
+    None
+}
+
+fn reindex(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat("reindex");
+    if c.eat_punct("(") {
+        // REINDEX (CONCURRENTLY, VERBOSE) TABLE x is the PG 14+ spelling.
+        let options = c.until_comma_or_paren_end();
+        if options.iter().any(|t| t.is_word("concurrently")) {
+            return with_scope(c, true);
+        }
+    }
+    with_scope(c, false)
+}
+
+fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
+    let scope = c
+        .peek()
+        .map(|t| t.text.to_ascii_uppercase())
+        .unwrap_or_default();
+    c.at += 1;
+    let concurrently = concurrently_option || c.eat("concurrently");
+    let mut ops = vec![Op::Reindex { concurrently }];
+    // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
+    if !concurrently && matches!(scope.as_str(), "SCHEMA" | "DATABASE" | "SYSTEM") {
+        ops.push(Op::NonTransactional {
+            kind: format!("REINDEX {scope}"),
+        });
+    }
+    ops
+}
+
+impl<'t, 'a> Cursor<'t, 'a> {
+    /// Skip to just past the `)` closing the group whose `(` was just eaten; return its inside.
+    fn until_comma_or_paren_end(&mut self) -> &'t [Token<'a>] {
+        let start = self.at;
+        let mut depth = 0i32;
+        while let Some(token) = self.peek() {
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                if depth == 0 {
+                    let inside = &self.tokens[start..self.at];
+                    self.at += 1;
+                    return inside;
+                }
+                depth -= 1;
+            }
+            self.at += 1;
+        }
+        &self.tokens[start..]
+    }
+}
+
+fn drop_schemas(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat_all(&["drop", "schema"]);
+    c.eat_all(&["if", "exists"]);
+    let mut names = Vec::new();
+    while let Some(name) = c.ident() {
+        names.push(name);
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    let cascade = c.eat("cascade");
+    c.eat("restrict");
+    names
+        .into_iter()
+        .map(|name| Op::DropSchema { name, cascade })
+        .collect()
+}
+
+fn truncate(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat("truncate");
+    c.eat("table");
+    let mut ops = Vec::new();
+    loop {
+        c.eat("only");
+        let Some(table) = c.object_name() else { break };
+        c.eat_punct("*");
+        ops.push(Op::Truncate { table });
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    ops
+}
+
+/// What the token-level ALTER TABLE reader found.
+struct AlterTableOps {
+    ops: Vec<Op>,
+    /// Every action was understood.
+    complete: bool,
+}
+
+/// `ALTER TABLE [IF EXISTS] [ONLY] name action [, action ...]`, at token level.
+fn alter_table(text: &str, c: &mut Cursor<'_, '_>) -> AlterTableOps {
+    let mut result = AlterTableOps {
+        ops: Vec::new(),
+        complete: false,
+    };
+    c.eat_all(&["alter", "table"]);
+    c.eat_all(&["if", "exists"]);
+    c.eat("only");
+    let Some(table) = c.object_name() else {
+        return result;
+    };
+    c.eat_punct("*");
+    let mut complete = true;
+    loop {
+        let action = c.until_comma();
+        match alter_table_action(text, &table, action) {
+            Some(op) => result.ops.push(op),
+            None => complete = false,
+        }
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    result.complete = complete;
+    result
+}
+
+fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> Option<Op> {
+    let mut c = Cursor::new(action);
+    let table = table.clone();
+    let op = if c.eat("drop") {
+        if c.eat("constraint") {
+            c.eat_all(&["if", "exists"]);
+            Op::DropConstraint {
+                table,
+                name: c.ident()?,
+            }
+        } else {
+            c.eat("column");
+            let if_exists = c.eat_all(&["if", "exists"]);
+            Op::DropColumn {
+                table,
+                column: c.ident()?,
+                if_exists,
+            }
+        }
+    } else if c.eat("rename") {
+        if c.eat("to") {
+            Op::RenameTable {
+                table,
+                new_name: c.ident()?,
+            }
+        } else if c.eat("constraint") {
+            let name = c.ident()?;
+            c.eat("to").then_some(())?;
+            Op::RenameConstraint {
+                table,
+                name,
+                new_name: c.ident()?,
+            }
+        } else {
+            c.eat("column");
+            let column = c.ident()?;
+            c.eat("to").then_some(())?;
+            Op::RenameColumn {
+                table,
+                column,
+                new_name: c.ident()?,
+            }
+        }
+    } else if c.eat_all(&["set", "schema"]) {
+        Op::SetTableSchema {
+            table,
+            new_schema: c.ident()?,
+        }
+    } else if c.eat_all(&["validate", "constraint"]) {
+        Op::ValidateConstraint {
+            table,
+            name: c.ident()?,
+        }
+    } else if c.eat("alter") {
+        c.eat("column");
+        let column = c.ident()?;
+        if c.eat_all(&["set", "data", "type"]) || c.eat("type") {
+            let rest = &action[c.at..];
+            let using_at = rest.iter().position(|t| t.is_word("using"));
+            let type_tokens = &rest[..using_at.unwrap_or(rest.len())];
+            let type_tokens = strip_collate(type_tokens);
+            if type_tokens.is_empty() {
+                return None;
+            }
+            let using = using_at.map(|at| text_of(text, &rest[at + 1..]).to_string());
+            return Some(Op::AlterColumnType {
+                table,
+                column,
+                new_type: TypeName::parse(text_of(text, type_tokens)),
+                using,
+            });
+        }
+        if is_harmless_column_action(&action[c.at..]) {
+            return Some(alter_table_other());
+        }
+        if c.eat_all(&["set", "not", "null"]) {
+            Op::SetNotNull { table, column }
+        } else if c.eat_all(&["drop", "not", "null"]) {
+            Op::DropNotNull { table, column }
+        } else if c.eat_all(&["drop", "default"]) {
+            Op::DropDefault { table, column }
+        } else if c.eat_all(&["set", "default"]) {
+            return Some(Op::SetDefault {
+                table,
+                column,
+                default: text_of(text, &action[c.at..]).to_string(),
+            });
+        } else {
+            return None;
+        }
+    } else if c.eat("add") {
+        return add_column_by_tokens(text, table, &mut c);
+    } else if c.eat_all(&["detach", "partition"]) {
+        let concurrently = action.iter().any(|t| t.is_word("concurrently"));
+        return Some(if concurrently {
+            Op::NonTransactional {
+                kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".to_string(),
+            }
+        } else {
+            alter_table_other()
+        });
+    } else if is_harmless_table_action(action) {
+        return Some(alter_table_other());
+    } else {
+        return None;
+    };
+    c.at_end().then_some(op)
+}
+
+fn alter_table_other() -> Op {
+    Op::Other {
+        kind: "ALTER TABLE".to_string(),
+    }
+}
+
+/// Table-level actions no rule looks at (they take brief locks or only touch the catalog).
+fn is_harmless_table_action(action: &[Token<'_>]) -> bool {
+    const STARTS: &[&[&str]] = &[
+        &["enable"],
+        &["disable"],
+        &["force", "row"],
+        &["no", "force"],
+        &["owner", "to"],
+        &["cluster", "on"],
+        &["set", "without"],
+        &["set", "("],
+        &["reset", "("],
+        &["replica", "identity"],
+        &["inherit"],
+        &["no", "inherit"],
+        &["of"],
+        &["not", "of"],
+        &["attach", "partition"],
+        &["set", "logged"],
+        &["set", "unlogged"],
+        &["set", "tablespace"],
+        &["set", "access"],
+    ];
+    starts_with_words(action, STARTS)
+}
+
+/// Column-level actions no rule looks at.
+fn is_harmless_column_action(rest: &[Token<'_>]) -> bool {
+    const STARTS: &[&[&str]] = &[
+        &["set", "statistics"],
+        &["set", "storage"],
+        &["set", "compression"],
+        &["set", "("],
+        &["reset", "("],
+        &["add", "generated"],
+        &["set", "generated"],
+        &["restart"],
+        &["drop", "identity"],
+        &["drop", "expression"],
+    ];
+    starts_with_words(rest, STARTS)
+}
+
+/// `tokens` begins with one of the word sequences (`(` matches the punctuation).
+fn starts_with_words(tokens: &[Token<'_>], starts: &[&[&str]]) -> bool {
+    starts.iter().any(|words| {
+        words.iter().enumerate().all(|(i, word)| {
+            tokens.get(i).is_some_and(|t| {
+                if *word == "(" {
+                    t.is_punct("(")
+                } else {
+                    t.is_word(word)
+                }
+            })
+        })
+    })
+}
+
+fn strip_collate<'t, 'a>(tokens: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    match tokens.iter().position(|t| t.is_word("collate")) {
+        Some(at) => &tokens[..at],
+        None => tokens,
+    }
+}
+
+/// `ADD [COLUMN] [IF NOT EXISTS] name type [NOT NULL] [DEFAULT expr]` when that is all there is;
+/// anything more elaborate is left to sqlparser.
+fn add_column_by_tokens(text: &str, table: ObjectName, c: &mut Cursor<'_, '_>) -> Option<Op> {
+    if c.peek_word("constraint")
+        || c.peek_word("primary")
+        || c.peek_word("unique")
+        || c.peek_word("foreign")
+        || c.peek_word("check")
+    {
+        return None;
+    }
+    c.eat("column");
+    let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+    let name = c.ident()?;
+    let rest = &c.tokens[c.at..];
+    let type_end = rest
+        .iter()
+        .position(|t| {
+            ["not", "null", "default", "collate", "constraint", "primary"]
+                .iter()
+                .any(|k| t.is_word(k))
+        })
+        .unwrap_or(rest.len());
+    if type_end == 0 {
+        return None;
+    }
+    let data_type = TypeName::parse(text_of(text, &rest[..type_end]));
+    let mut c = Cursor::new(&rest[type_end..]);
+    let mut not_null = false;
+    let mut default = None;
+    loop {
+        if c.eat_all(&["not", "null"]) {
+            not_null = true;
+        } else if c.eat("null") {
+            not_null = false;
+        } else if c.eat("default") {
+            let start = c.at;
+            while !c.at_end() && !c.peek_word("not") && !c.peek_word("null") {
+                c.at += 1;
+            }
+            default = Some(text_of(text, &c.tokens[start..c.at]).to_string());
+        } else {
+            break;
+        }
+    }
+    c.at_end().then(|| Op::AddColumn {
+        table,
+        column: ColumnSpec {
+            name,
+            data_type,
+            not_null,
+            default,
+            generated_stored: false,
+            identity: false,
+            constraints: Vec::new(),
+        },
+        if_not_exists,
+    })
+}
+
+/// For a statement nobody understood: the destructive operations its tokens spell out, so the
+/// matching rules still fire (targets best effort).
+fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut c = Cursor::new(&tokens[i..]);
+        if c.eat_all(&["drop", "table"]) {
+            c.eat_all(&["if", "exists"]);
+            let names = or_unknown(c.object_names());
+            let cascade = c.eat("cascade");
+            ops.extend(names.into_iter().map(|table| Op::DropTable {
+                table,
+                if_exists: false,
+                cascade,
+            }));
+        } else if c.peek_word("drop") && c.tokens.get(1).is_some_and(|t| t.is_word("schema")) {
+            ops.extend(drop_schemas(&mut c));
+        } else if c.eat_all(&["drop", "database"]) {
+            c.eat_all(&["if", "exists"]);
+            if let Some(name) = c.ident() {
+                ops.push(Op::DropDatabase { name });
+            }
+        } else if c.eat_all(&["drop", "index"]) {
+            let concurrently = c.eat("concurrently");
+            let if_exists = c.eat_all(&["if", "exists"]);
+            ops.extend(c.object_names().into_iter().map(|name| Op::DropIndex {
+                name,
+                concurrently,
+                if_exists,
+            }));
+        } else if c.peek_word("truncate") {
+            let found = truncate(&mut c);
+            if found.is_empty() {
+                ops.push(Op::Truncate {
+                    table: unknown_target(),
+                });
+            }
+            ops.extend(found);
+        } else if c.peek_word("alter") && c.tokens.get(1).is_some_and(|t| t.is_word("table")) {
+            // Only the actions that destroy or break something: the rest needs a real parse.
+            let found = alter_table(text, &mut c);
+            ops.extend(found.ops.into_iter().filter(|op| {
+                matches!(
+                    op,
+                    Op::DropColumn { .. }
+                        | Op::AlterColumnType { .. }
+                        | Op::RenameColumn { .. }
+                        | Op::RenameTable { .. }
+                        | Op::SetTableSchema { .. }
+                        | Op::SetNotNull { .. }
+                )
+            }));
+        }
+        i += c.at.max(1);
+    }
+    ops
+}
+
+/// Target of a destructive operation whose name is only known at run time (dynamic SQL).
+fn unknown_target() -> ObjectName {
+    ObjectName::unqualified("?")
+}
+
+fn or_unknown(names: Vec<ObjectName>) -> Vec<ObjectName> {
+    if names.is_empty() {
+        vec![unknown_target()]
+    } else {
+        names
+    }
+}
+
+/// The statement's leading keywords in upper case: `CREATE EXTENSION`, `GRANT`, `COMMENT ON`,
+/// `CREATE FUNCTION` for `CREATE OR REPLACE FUNCTION`, `CREATE INDEX` for `CREATE UNIQUE INDEX`.
+pub(crate) fn leading_keywords(text: &str) -> String {
+    leading_keywords_of(&tokenize(text))
+}
+
+fn leading_keywords_of(tokens: &[Token<'_>]) -> String {
+    let words: Vec<String> = tokens
+        .iter()
+        .take(8)
+        .take_while(|t| t.kind == Kind::Word)
+        .map(|t| t.text.to_ascii_uppercase())
+        .collect();
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    let mut kind = vec![first.as_str()];
+    let rest = &words[1..];
+    let mut take_object_kind = |skippable: &[&str], compound: &[&str]| {
+        let mut rest = rest
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| skippable.contains(w));
+        if let Some(object) = rest.next() {
+            kind.push(object);
+            if compound.contains(&object) {
+                if let Some(second) = rest.next() {
+                    kind.push(second);
+                    if second == "SEARCH" {
+                        if let Some(third) = rest.next() {
+                            kind.push(third);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let compound = [
+        "MATERIALIZED",
+        "FOREIGN",
+        "EVENT",
+        "USER",
+        "ACCESS",
+        "TEXT",
+        "DEFAULT",
+        "LARGE",
+    ];
+    match first.as_str() {
+        "CREATE" => take_object_kind(
+            &[
+                "OR",
+                "REPLACE",
+                "UNIQUE",
+                "TEMP",
+                "TEMPORARY",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "TRUSTED",
+                "PROCEDURAL",
+                "CONSTRAINT",
+                "RECURSIVE",
+            ],
+            &compound,
+        ),
+        "ALTER" | "DROP" => take_object_kind(&[], &compound),
+        "COMMENT" | "SECURITY" | "IMPORT" => take_object_kind(&[], &[]),
+        "START" => take_object_kind(&[], &[]),
+        "REFRESH" => take_object_kind(&[], &["MATERIALIZED"]),
+        _ => {}
+    }
+    // USER MAPPING is compound but CREATE USER alone is a role.
+    if kind.len() == 3 && kind[1] == "USER" && kind[2] != "MAPPING" {
+        kind.truncate(2);
+    }
+    kind.join(" ")
+}
+
+pub(crate) fn has_word(text: &str, word: &str) -> bool {
+    tokenize(text).iter().any(|t| t.is_word(word))
+}
+
+/// A `DO` block: the ops of the SQL in its body. `None` when `text` is not a `DO` statement.
+pub(crate) fn understand_do_block(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    understand_do_block_nested(text, 0)
+}
+
+fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    let starts_with_do = text.get(..2).is_some_and(|w| w.eq_ignore_ascii_case("do"))
+        && !text
+            .as_bytes()
+            .get(2)
+            .is_some_and(|&b| super::split::is_word_byte(b));
+    if !starts_with_do {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    if !c.eat("do") {
+        return None;
+    }
+    let mut language = None;
+    if c.eat("language") {
+        language = c.ident();
+    }
+    let body = c.string();
+    if c.eat("language") {
+        language = c.ident();
+    }
+    let plpgsql = language.as_deref().is_none_or(|l| l == "plpgsql");
+    let Some(body) = body.filter(|_| plpgsql && c.at_end() && depth < MAX_NESTING) else {
+        return Some((Vec::new(), Understanding::Unparsed));
+    };
+    let (ops, understood) = analyse_plpgsql(&body, depth + 1);
+    let understanding = if understood {
+        Understanding::Parsed
+    } else {
+        Understanding::Unparsed
+    };
+    Some((ops, understanding))
+}
+
+/// Understand the SQL inside a PL/pgSQL block. Returns the ops and whether every statement of
+/// the body was understood.
+fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
+    let mut ops = Vec::new();
+    let mut understood = true;
+    let mut in_declare = false;
+    for raw in split(body) {
+        let mut text = raw.text(body);
+        // Peel the block frame off the front of the statement until SQL remains.
+        loop {
+            let tokens = tokenize(text);
+            let Some(first) = tokens.first() else {
+                text = "";
+                break;
+            };
+            let rest_after = |index: usize| -> &str {
+                tokens
+                    .get(index + 1)
+                    .and_then(|t| text.get(t.start..))
+                    .unwrap_or("")
+            };
+            if in_declare {
+                match tokens.iter().position(|t| t.is_word("begin")) {
+                    Some(at) => {
+                        in_declare = false;
+                        text = rest_after(at);
+                        continue;
+                    }
+                    None => {
+                        text = "";
+                        break;
+                    }
+                }
+            }
+            if first.is_word("declare") {
+                in_declare = true;
+                text = rest_after(0);
+                continue;
+            }
+            if first.is_punct("<<") {
+                let close = tokens.iter().position(|t| t.is_punct(">>"));
+                text = close.map_or("", rest_after);
+                continue;
+            }
+            if first.is_word("begin") || first.is_word("else") || first.is_word("loop") {
+                text = rest_after(0);
+                continue;
+            }
+            if first.is_word("exception") {
+                text = rest_after(0);
+                continue;
+            }
+            if ["if", "elsif", "elseif", "when"]
+                .iter()
+                .any(|k| first.is_word(k))
+            {
+                let then = depth0_word(&tokens, "then");
+                text = then.map_or("", rest_after);
+                if then.is_none() {
+                    understood = false;
+                }
+                continue;
+            }
+            if ["for", "while", "foreach"].iter().any(|k| first.is_word(k)) {
+                let body_start = depth0_word(&tokens, "loop");
+                text = body_start.map_or("", rest_after);
+                if body_start.is_none() {
+                    understood = false;
+                }
+                continue;
+            }
+            if first.is_word("end") {
+                // END, END IF, END LOOP, END CASE [label]: the statement is only the frame.
+                text = "";
+            }
+            break;
+        }
+        let tokens = tokenize(text);
+        let Some(first) = tokens.first() else {
+            continue;
+        };
+        let is_assignment = tokens
+            .get(1)
+            .is_some_and(|t| t.is_punct(":=") || t.is_punct("="))
+            && first.kind != Kind::String;
+        if is_assignment
+            || [
+                "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
+                "fetch", "move",
+            ]
+            .iter()
+            .any(|k| first.is_word(k))
+        {
+            continue;
+        }
+        if first.is_word("perform") {
+            ops.push(Op::Other {
+                kind: "PERFORM".to_string(),
+            });
+            continue;
+        }
+        if first.is_word("execute") {
+            let literal = tokens.get(1).and_then(Token::string_value);
+            match literal {
+                Some(sql) if tokens.len() == 2 => {
+                    let (inner_ops, inner_understood) = analyse_sql(&sql, depth);
+                    ops.extend(inner_ops);
+                    understood &= inner_understood;
+                }
+                _ => {
+                    // Dynamic SQL: what it runs is only known at run time. Scan its literal
+                    // parts anyway so `EXECUTE 'DROP TABLE ' || t` is not silent.
+                    understood = false;
+                    let literals: Vec<String> =
+                        tokens.iter().filter_map(Token::string_value).collect();
+                    let joined = literals.join(" ");
+                    ops.extend(scan_destructive(&joined, &tokenize(&joined)));
+                }
+            }
+            continue;
+        }
+        let (inner_ops, inner_understood) = analyse_sql(text, depth);
+        ops.extend(inner_ops);
+        understood &= inner_understood;
+    }
+    (ops, understood)
+}
+
+/// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
+fn analyse_sql(sql: &str, depth: u32) -> (Vec<Op>, bool) {
+    let mut ops = Vec::new();
+    let mut understood = true;
+    for raw in split(sql) {
+        let text = raw.text(sql);
+        let (inner_ops, understanding) = match understand_do_block_nested(text, depth) {
+            Some(result) => result,
+            None => super::parse::understand_text(text),
+        };
+        ops.extend(inner_ops);
+        understood &= understanding != Understanding::Unparsed;
+    }
+    (ops, understood)
+}
+
+/// Index of the first `keyword` outside parentheses.
+fn depth0_word(tokens: &[Token<'_>], keyword: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, token) in tokens.iter().enumerate() {
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth -= 1;
+        } else if depth <= 0 && token.is_word(keyword) {
+            return Some(i);
+        }
+    }
+    None
+}

@@ -347,3 +347,177 @@ impl Statement {
         })
     }
 }
+
+impl TypeName {
+    /// Canonicalize a type as written in SQL (`INTEGER`, `character varying(255)`,
+    /// `TIMESTAMP(3) WITH TIME ZONE`, `"Role"[]`, `app."Mood"`) into PostgreSQL's internal names.
+    pub fn parse(sql: &str) -> TypeName {
+        let written = sql.trim();
+        let mut rest = written;
+        let mut array = false;
+        loop {
+            let trimmed = rest.trim_end();
+            if let Some(stripped) = strip_array_suffix(trimmed) {
+                rest = stripped;
+                array = true;
+            } else {
+                rest = trimmed;
+                break;
+            }
+        }
+        let (words, modifiers) = words_and_modifiers(rest);
+        let mut parts: Vec<(String, bool)> = words;
+        // A qualified name arrives as `schema` `.` `name` words.
+        let dotted = parts.iter().any(|(word, quoted)| !quoted && word == ".");
+        let (schema, base) = if dotted {
+            let names: Vec<&(String, bool)> =
+                parts.iter().filter(|(w, q)| *q || w != ".").collect();
+            let name = names
+                .last()
+                .map(|(w, q)| fold_word(w, *q))
+                .unwrap_or_default();
+            let schema = (names.len() >= 2).then(|| {
+                let (w, q) = names[names.len() - 2];
+                fold_word(w, *q)
+            });
+            match schema.as_deref() {
+                Some("pg_catalog") => (None, builtin_name(&name).unwrap_or(name)),
+                _ => (schema, name),
+            }
+        } else if parts.len() == 1 && parts[0].1 {
+            (None, parts.remove(0).0)
+        } else {
+            let phrase = parts
+                .iter()
+                .map(|(w, _)| w.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let base = builtin_name(&phrase).unwrap_or(phrase);
+            (None, base)
+        };
+        let base = match (base.as_str(), modifiers.first()) {
+            // float(p): p ≤ 24 is real, above is double precision; the precision is not kept.
+            ("float", Some(&precision)) if precision <= 24 => "float4".to_string(),
+            ("float", _) => "float8".to_string(),
+            _ => base,
+        };
+        let modifiers = if base == "float4" || base == "float8" {
+            Vec::new()
+        } else {
+            modifiers
+        };
+        TypeName {
+            base,
+            schema,
+            modifiers,
+            array,
+            sql: written.to_string(),
+        }
+    }
+}
+
+fn strip_array_suffix(text: &str) -> Option<&str> {
+    if let Some(before) = text.strip_suffix(']') {
+        let open = before.rfind('[')?;
+        return Some(&before[..open]);
+    }
+    let lower_tail = text.get(text.len().saturating_sub(6)..)?;
+    if lower_tail.eq_ignore_ascii_case(" array") {
+        return Some(&text[..text.len() - 6]);
+    }
+    None
+}
+
+/// Split a type into words (quoted ones exact, marked) and collect the numbers of its `(...)`.
+fn words_and_modifiers(text: &str) -> (Vec<(String, bool)>, Vec<u32>) {
+    let mut words = Vec::new();
+    let mut modifiers = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let mut word = String::new();
+                while let Some((_, c)) = chars.next() {
+                    if c == '"' {
+                        if chars.peek().is_some_and(|&(_, n)| n == '"') {
+                            chars.next();
+                            word.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        word.push(c);
+                    }
+                }
+                words.push((word, true));
+            }
+            '(' => {
+                let mut inner = String::new();
+                for (_, c) in chars.by_ref() {
+                    if c == ')' {
+                        break;
+                    }
+                    inner.push(c);
+                }
+                modifiers.extend(
+                    inner
+                        .split(',')
+                        .filter_map(|n| n.trim().parse::<u32>().ok()),
+                );
+            }
+            '.' => words.push((".".to_string(), false)),
+            c if c.is_whitespace() => {}
+            _ => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, n)) = chars.peek() {
+                    if n.is_whitespace() || matches!(n, '"' | '(' | '.' | ')') {
+                        break;
+                    }
+                    end = j + n.len_utf8();
+                    chars.next();
+                }
+                words.push((text[i..end].to_string(), false));
+            }
+        }
+    }
+    (words, modifiers)
+}
+
+fn fold_word(word: &str, quoted: bool) -> String {
+    if quoted {
+        word.to_string()
+    } else {
+        word.to_ascii_lowercase()
+    }
+}
+
+/// PostgreSQL's internal name for a built-in type spelled `phrase` (lower case, single spaces).
+fn builtin_name(phrase: &str) -> Option<String> {
+    let name = match phrase {
+        "integer" | "int" | "int4" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" => "int2",
+        "character varying" | "varchar" | "char varying" => "varchar",
+        "character" | "char" | "bpchar" => "bpchar",
+        "text" => "text",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "timestamptz" | "timestamp with time zone" => "timestamptz",
+        "time" | "time without time zone" => "time",
+        "timetz" | "time with time zone" => "timetz",
+        "double precision" | "float8" => "float8",
+        "real" | "float4" => "float4",
+        "float" => "float",
+        "decimal" | "numeric" | "dec" => "numeric",
+        "boolean" | "bool" => "bool",
+        "serial" | "serial4" => "serial4",
+        "bigserial" | "serial8" => "serial8",
+        "smallserial" | "serial2" => "serial2",
+        "bit varying" | "varbit" => "varbit",
+        "date" | "interval" | "uuid" | "json" | "jsonb" | "bytea" | "inet" | "cidr" | "citext"
+        | "macaddr" | "money" | "xml" | "bit" | "tsvector" | "tsquery" | "oid" | "point"
+        | "int4range" | "int8range" | "numrange" | "tsrange" | "tstzrange" | "daterange" => phrase,
+        _ if phrase.starts_with("interval ") => "interval",
+        _ => return None,
+    };
+    Some(name.to_string())
+}

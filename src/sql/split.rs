@@ -37,6 +37,394 @@ impl RawStatement {
 
 /// Split a whole file. Empty statements (`;;`) and comment-only tails produce nothing.
 pub fn split(source: &str) -> Vec<RawStatement> {
-    let _ = source;
-    todo!("sql::split")
+    let mut splitter = Splitter {
+        bytes: source.as_bytes(),
+        cursor: PositionCursor::new(source.as_bytes()),
+        statements: Vec::new(),
+    };
+    splitter.run();
+    splitter.statements
+}
+
+/// One pass over the bytes. Every delimiter PostgreSQL knows is ASCII, so walking bytes and only
+/// cutting at ASCII bytes keeps every span on a char boundary.
+struct Splitter<'a> {
+    bytes: &'a [u8],
+    cursor: PositionCursor<'a>,
+    statements: Vec<RawStatement>,
+}
+
+/// Tracks where the current statement stands, for `CREATE FUNCTION ... BEGIN ATOMIC ... END`
+/// bodies whose inner `;` do not end the statement.
+#[derive(Default)]
+struct StatementState {
+    /// Byte offset of the first token, once seen.
+    start: Option<usize>,
+    /// Byte offset just after the last token seen.
+    last_token_end: usize,
+    /// The statement's first word is CREATE (only those can hold a BEGIN ATOMIC body).
+    starts_with_create: bool,
+    /// The previous token was the word BEGIN.
+    previous_was_begin: bool,
+    /// Nesting of BEGIN ATOMIC / CASE ... END inside an atomic body; 0 outside one.
+    atomic_depth: u32,
+}
+
+impl Splitter<'_> {
+    fn run(&mut self) {
+        let bytes = self.bytes;
+        let mut state = StatementState::default();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'\x0b' => {
+                    i += 1;
+                    continue;
+                }
+                b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                    i = skip_line_comment(bytes, i);
+                    continue;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i = skip_block_comment(bytes, i);
+                    continue;
+                }
+                b';' if state.atomic_depth == 0 => {
+                    self.finish(&state);
+                    state = StatementState::default();
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let token_start = i;
+            let mut word = None;
+            i = match b {
+                b'\'' => skip_quoted(bytes, i, b'\'', false),
+                b'"' => skip_quoted(bytes, i, b'"', false),
+                b'$' => match dollar_tag_end(bytes, i) {
+                    Some(tag_end) => skip_dollar_quoted(bytes, i, tag_end),
+                    None => skip_word(bytes, i + 1),
+                },
+                _ if is_word_start(b) => {
+                    let end = skip_word(bytes, i);
+                    let escape = end - i == 1 && (b == b'e' || b == b'E');
+                    if bytes.get(end) == Some(&b'\'') {
+                        // E'...' takes backslash escapes; U&'..', B'..', X'..', N'..' do not.
+                        skip_quoted(bytes, end, b'\'', escape)
+                    } else {
+                        word = Some(&bytes[i..end]);
+                        end
+                    }
+                }
+                _ => i + 1,
+            };
+            let i_end = i.min(bytes.len());
+            i = i_end;
+            if state.start.is_none() {
+                state.start = Some(token_start);
+                state.starts_with_create = word.is_some_and(|w| w.eq_ignore_ascii_case(b"create"));
+            }
+            state.last_token_end = i_end;
+            track_atomic_body(&mut state, word);
+        }
+        self.finish(&state);
+    }
+
+    fn finish(&mut self, state: &StatementState) {
+        let Some(start) = state.start else { return };
+        let end = state.last_token_end;
+        let start_position = self.cursor.position_at(start);
+        let end_position = self.cursor.position_of_last_char_before(end);
+        self.statements.push(RawStatement {
+            span: Span { start, end },
+            start: start_position,
+            end: end_position,
+        });
+    }
+}
+
+fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>) {
+    let Some(word) = word else {
+        state.previous_was_begin = false;
+        return;
+    };
+    if state.starts_with_create {
+        if state.previous_was_begin && word.eq_ignore_ascii_case(b"atomic") {
+            state.atomic_depth += 1;
+        } else if state.atomic_depth > 0 {
+            if word.eq_ignore_ascii_case(b"case") {
+                state.atomic_depth += 1;
+            } else if word.eq_ignore_ascii_case(b"end") {
+                state.atomic_depth -= 1;
+            }
+        }
+    }
+    state.previous_was_begin = word.eq_ignore_ascii_case(b"begin");
+}
+
+pub(super) fn is_word_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+pub(super) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+pub(super) fn skip_word(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_word_byte(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+pub(super) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
+    match bytes[i..].iter().position(|&b| b == b'\n') {
+        Some(newline) => i + newline + 1,
+        None => bytes.len(),
+    }
+}
+
+/// PostgreSQL block comments nest: `/* a /* b */ still comment */`.
+pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+    let mut depth = 0u32;
+    while i < bytes.len() {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len()
+}
+
+/// Skip a `'...'` string or `"..."` identifier starting at the opening quote; a doubled quote is
+/// an escaped quote, and with `backslash_escapes` (E'...') so is `\'`. Unterminated: to the end.
+pub(super) fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> usize {
+    let mut i = open + 1;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if backslash_escapes && b == b'\\' {
+            i += 2;
+        } else if b == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+            } else {
+                return i + 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len()
+}
+
+/// If a dollar-quote opening tag (`$$`, `$body$`) starts at `i`, the offset just past it.
+pub(super) fn dollar_tag_end(bytes: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    if let Some(&first) = bytes.get(j) {
+        if first.is_ascii_digit() {
+            return None; // $1: a positional parameter
+        }
+    }
+    while j < bytes.len() && bytes[j] != b'$' {
+        if !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] >= 0x80) {
+            return None;
+        }
+        j += 1;
+    }
+    (j < bytes.len()).then_some(j + 1)
+}
+
+pub(super) fn skip_dollar_quoted(bytes: &[u8], open: usize, tag_end: usize) -> usize {
+    let tag = &bytes[open..tag_end];
+    let body = &bytes[tag_end..];
+    match body.windows(tag.len()).position(|window| window == tag) {
+        Some(close) => tag_end + close + tag.len(),
+        None => bytes.len(),
+    }
+}
+
+/// Computes positions for increasing byte offsets in one forward pass over the file.
+struct PositionCursor<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u32,
+    /// Column (in characters, 1-based) of the byte at `offset`.
+    column: u32,
+}
+
+impl<'a> PositionCursor<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        PositionCursor {
+            bytes,
+            offset: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    /// Position of the character starting at byte `target` (offsets must not decrease).
+    fn position_at(&mut self, target: usize) -> Position {
+        let target = target.min(self.bytes.len());
+        while self.offset < target {
+            let b = self.bytes[self.offset];
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 1;
+            } else if (b & 0xC0) != 0x80 {
+                // A UTF-8 continuation byte belongs to the character already counted.
+                self.column += 1;
+            }
+            self.offset += 1;
+        }
+        Position {
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// Position of the last character that ends at byte `end` (exclusive).
+    fn position_of_last_char_before(&mut self, end: usize) -> Position {
+        let mut last = end.saturating_sub(1);
+        while last > 0 && (self.bytes[last] & 0xC0) == 0x80 {
+            last -= 1;
+        }
+        self.position_at(last.max(self.offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(source: &str) -> Vec<&str> {
+        split(source).iter().map(|s| s.text(source)).collect()
+    }
+
+    #[test]
+    fn splits_prisma_migration_with_positions() {
+        let source = "-- CreateTable\nCREATE TABLE \"User\" (\n    \"id\" TEXT NOT NULL\n);\n\n-- CreateIndex\nCREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");\n";
+        let statements = split(source);
+        assert_eq!(statements.len(), 2);
+        assert_eq!(
+            statements[0].text(source),
+            "CREATE TABLE \"User\" (\n    \"id\" TEXT NOT NULL\n)"
+        );
+        assert_eq!(statements[0].start, Position { line: 2, column: 1 });
+        assert_eq!(statements[0].end, Position { line: 4, column: 1 });
+        assert_eq!(statements[1].start, Position { line: 7, column: 1 });
+        assert_eq!(
+            statements[1].end,
+            Position {
+                line: 7,
+                column: 55
+            }
+        );
+    }
+
+    #[test]
+    fn empty_statements_and_comment_tails_produce_nothing() {
+        assert_eq!(
+            texts(";; ; -- only a comment\n/* and another */"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            texts("SELECT 1;;SELECT 2; -- tail"),
+            vec!["SELECT 1", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn semicolons_in_comments_do_not_split() {
+        assert_eq!(
+            texts("SELECT 1 -- a; b\n + 1; /* x; /* nested; */ still; */ SELECT 2"),
+            vec!["SELECT 1 -- a; b\n + 1", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn semicolons_in_strings_and_identifiers_do_not_split() {
+        assert_eq!(
+            texts("SELECT 'a;''b'; SELECT \"x;\"\"y\"; SELECT E'it\\'s; here'; SELECT 'c\\'; SELECT 3"),
+            vec![
+                "SELECT 'a;''b'",
+                "SELECT \"x;\"\"y\"",
+                "SELECT E'it\\'s; here'",
+                "SELECT 'c\\'",
+                "SELECT 3"
+            ]
+        );
+    }
+
+    #[test]
+    fn dollar_quotes_hold_semicolons() {
+        let source = "DO $$ BEGIN ALTER TABLE a DROP COLUMN b; END $$; CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $$ still; $body$ LANGUAGE sql; SELECT $1, a$b";
+        assert_eq!(
+            texts(source),
+            vec![
+                "DO $$ BEGIN ALTER TABLE a DROP COLUMN b; END $$",
+                "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $$ still; $body$ LANGUAGE sql",
+                "SELECT $1, a$b"
+            ]
+        );
+    }
+
+    #[test]
+    fn begin_and_commit_are_their_own_statements() {
+        assert_eq!(
+            texts("BEGIN;\nCREATE TYPE \"Role_new\" AS ENUM ('A');\nCOMMIT;"),
+            vec!["BEGIN", "CREATE TYPE \"Role_new\" AS ENUM ('A')", "COMMIT"]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_body_is_one_statement() {
+        let source = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END; SELECT 2";
+        assert_eq!(
+            texts(source),
+            vec![
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END",
+                "SELECT 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let source = "/* é */ SELECT 'ü';\n  SELECT 'ß'";
+        let statements = split(source);
+        assert_eq!(statements[0].start, Position { line: 1, column: 9 });
+        assert_eq!(
+            statements[0].end,
+            Position {
+                line: 1,
+                column: 18
+            }
+        );
+        assert_eq!(statements[1].start, Position { line: 2, column: 3 });
+        assert_eq!(
+            statements[1].end,
+            Position {
+                line: 2,
+                column: 12
+            }
+        );
+    }
+
+    #[test]
+    fn unterminated_constructs_run_to_the_end() {
+        assert_eq!(texts("SELECT 'abc; def"), vec!["SELECT 'abc; def"]);
+        assert_eq!(texts("SELECT $$ x; y"), vec!["SELECT $$ x; y"]);
+        assert_eq!(texts("SELECT 1 /* open; comment"), vec!["SELECT 1"]);
+        assert_eq!(texts("SELECT \"open; ident"), vec!["SELECT \"open; ident"]);
+    }
 }

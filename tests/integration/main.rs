@@ -5,4 +5,5 @@ mod ci_event;
 mod ci_fake;
 mod ci_github;
 mod ci_vercel;
+mod cli_check;
 mod support;

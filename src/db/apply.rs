@@ -1,0 +1,709 @@
+//! Run one migration script against the database: split into segments (consecutive transactional
+//! statements → ONE transaction; statements PostgreSQL refuses inside a transaction → alone, in
+//! autocommit, in file order), retry lock timeouts, clean up INVALID indexes, and record the
+//! outcome in the history table. A file with its own BEGIN/COMMIT runs as written.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::error::{DbError, ErrorPosition};
+use tokio_postgres::Client;
+
+use super::history::{db_error, literal, History};
+use crate::error::{AppError, Result};
+use crate::sql::{Op, Position, Statement};
+
+/// SQLSTATE lock_not_available: `lock_timeout` expired.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// Production-safety settings for the session that runs migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Safety {
+    /// PostgreSQL interval text, e.g. `5s`; `0` disables.
+    pub lock_timeout: String,
+    pub statement_timeout: Option<String>,
+    /// Retries of a segment that hit the lock timeout.
+    pub lock_retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub retry_backoff: Duration,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            lock_timeout: "5s".to_string(),
+            statement_timeout: None,
+            lock_retries: 3,
+            retry_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+impl Safety {
+    pub fn from_args(args: &crate::cli::SafetyArgs) -> Safety {
+        Safety {
+            lock_timeout: args.lock_timeout.clone(),
+            statement_timeout: args.statement_timeout.clone(),
+            lock_retries: args.lock_retries,
+            ..Safety::default()
+        }
+    }
+
+    /// `SET lock_timeout` / `statement_timeout` on the migration session.
+    pub async fn apply_to_session(&self, client: &Client) -> Result<()> {
+        let mut sql = format!("SET lock_timeout = {}", literal(&self.lock_timeout));
+        if let Some(timeout) = &self.statement_timeout {
+            sql.push_str(&format!("; SET statement_timeout = {}", literal(timeout)));
+        }
+        client.batch_execute(&sql).await.map_err(|e| {
+            AppError::usage(format!(
+                "invalid --lock-timeout or --statement-timeout: {} (use PostgreSQL interval \
+                 syntax such as 5s, 500ms, 1min)",
+                e.as_db_error().map(|d| d.message()).unwrap_or("rejected")
+            ))
+        })
+    }
+}
+
+/// How a file's statements are run.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plan<'a> {
+    Segmented(Vec<Segment<'a>>),
+    /// The file has its own BEGIN/COMMIT: every statement runs as written, in autocommit mode.
+    AsWritten(Vec<&'a Statement>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// Consecutive statements that run in one transaction.
+    Transaction(Vec<&'a Statement>),
+    /// A statement PostgreSQL refuses inside a transaction block.
+    Autocommit(&'a Statement),
+}
+
+pub fn plan(statements: &[Statement]) -> Plan<'_> {
+    if statements.iter().any(|s| s.transaction_control().is_some()) {
+        return Plan::AsWritten(statements.iter().collect());
+    }
+    let mut segments = Vec::new();
+    let mut current: Vec<&Statement> = Vec::new();
+    for statement in statements {
+        if statement.requires_autocommit() {
+            if !current.is_empty() {
+                segments.push(Segment::Transaction(std::mem::take(&mut current)));
+            }
+            segments.push(Segment::Autocommit(statement));
+        } else {
+            current.push(statement);
+        }
+    }
+    if !current.is_empty() {
+        segments.push(Segment::Transaction(current));
+    }
+    Plan::Segmented(segments)
+}
+
+impl Plan<'_> {
+    /// One line per segment, for `--dry-run`.
+    pub fn describe(&self) -> Vec<String> {
+        fn lines(statements: &[&Statement]) -> String {
+            match (statements.first(), statements.last()) {
+                (Some(first), Some(last)) => {
+                    format!("lines {}-{}", first.start.line, last.end.line)
+                }
+                _ => "no statements".to_string(),
+            }
+        }
+        match self {
+            Plan::AsWritten(statements) => vec![format!(
+                "as written (the file controls its own transactions): {} statement(s), {}",
+                statements.len(),
+                lines(statements)
+            )],
+            Plan::Segmented(segments) if segments.is_empty() => {
+                vec!["transaction: no statements (history row only)".to_string()]
+            }
+            Plan::Segmented(segments) => segments
+                .iter()
+                .map(|segment| match segment {
+                    Segment::Transaction(statements) => format!(
+                        "transaction: {} statement(s), {}",
+                        statements.len(),
+                        lines(statements)
+                    ),
+                    Segment::Autocommit(statement) => format!(
+                        "autocommit (cannot run in a transaction): line {}: {}",
+                        statement.start.line,
+                        first_line(&statement.text)
+                    ),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 80 {
+        format!("{}...", line.chars().take(77).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// A script to run: a migration's `migration.sql` or its `down.sql`.
+#[derive(Debug, Clone, Copy)]
+pub struct Script<'a> {
+    pub migration: &'a str,
+    /// The file as reports show it.
+    pub file: &'a str,
+    pub source: &'a str,
+}
+
+/// What to write to the history table around the script.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    /// Deploy: insert a started row, mark it finished (Prisma's rows).
+    Apply { checksum: &'a str },
+    /// Rollback: set `rolled_back_at` on the applied row in the same transaction.
+    RollBack,
+}
+
+/// A failed script: what to show on stderr and what goes into the history row's `logs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `file:line:col`, SQLSTATE, message, detail, hint.
+    pub report: String,
+    /// Prisma-style logs for `_prisma_migrations.logs`.
+    pub logs: String,
+}
+
+/// Run `script` and record it; `Err(Failure)` leaves later migrations to the caller to skip.
+pub async fn run_script(
+    client: &Client,
+    history: &History,
+    script: Script<'_>,
+    record: Record<'_>,
+    safety: &Safety,
+) -> Result<std::result::Result<Duration, Failure>> {
+    let started = Instant::now();
+    let statements = crate::sql::analyze_source(script.source);
+    let plan = plan(&statements);
+    let runner = Runner {
+        client,
+        script,
+        safety,
+    };
+    let single_transaction = match &plan {
+        Plan::Segmented(segments) => segments
+            .iter()
+            .all(|segment| matches!(segment, Segment::Transaction(_))),
+        Plan::AsWritten(_) => false,
+    };
+
+    if single_transaction {
+        // Fast and atomic: the history row commits with the script, or neither does.
+        let statements: &[&Statement] = match &plan {
+            Plan::Segmented(segments) => match segments.first() {
+                Some(Segment::Transaction(statements)) => statements,
+                _ => &[],
+            },
+            Plan::AsWritten(_) => &[],
+        };
+        let (begin, end, id) = match record {
+            Record::Apply { checksum } => {
+                let (id, insert) = history.insert_started_sql(script.migration, checksum);
+                let finish = history.finished_sql(&id);
+                (format!("BEGIN; {insert}"), format!("{finish}; COMMIT"), id)
+            }
+            Record::RollBack => (
+                "BEGIN".to_string(),
+                format!("{}; COMMIT", history.rolled_back_sql(script.migration)),
+                String::new(),
+            ),
+        };
+        let outcome = runner.transaction(statements, &begin, &end).await?;
+        return match outcome {
+            Ok(()) => Ok(Ok(started.elapsed())),
+            Err(failure) => {
+                if let Record::Apply { checksum } = record {
+                    let _ = id;
+                    record_failed_row(client, history, script.migration, checksum, &failure)
+                        .await?;
+                }
+                Ok(Err(failure))
+            }
+        };
+    }
+
+    // Some statements must commit on their own: the started row goes first, as Prisma does,
+    // so a failure (or a killed process) leaves a visible trace.
+    let id = match record {
+        Record::Apply { checksum } => {
+            let (id, insert) = history.insert_started_sql(script.migration, checksum);
+            client
+                .batch_execute(&insert)
+                .await
+                .map_err(|e| db_error("cannot write the migration history", &e))?;
+            Some(id)
+        }
+        Record::RollBack => None,
+    };
+    let outcome = match &plan {
+        Plan::Segmented(segments) => {
+            let mut outcome = Ok(());
+            for (index, segment) in segments.iter().enumerate() {
+                let result = match segment {
+                    Segment::Transaction(statements) => {
+                        runner.transaction(statements, "BEGIN", "COMMIT").await?
+                    }
+                    Segment::Autocommit(statement) => runner.autocommit(statement).await?,
+                };
+                if let Err(mut failure) = result {
+                    if index > 0 {
+                        failure.report.push_str(&format!(
+                            "\n  note: the {index} earlier segment(s) of this migration were \
+                             committed and are not undone"
+                        ));
+                    }
+                    outcome = Err(failure);
+                    break;
+                }
+            }
+            outcome
+        }
+        Plan::AsWritten(statements) => runner.as_written(statements).await?,
+    };
+    match (outcome, id) {
+        (Ok(()), Some(id)) => {
+            client
+                .batch_execute(&history.finished_sql(&id))
+                .await
+                .map_err(|e| db_error("cannot write the migration history", &e))?;
+            Ok(Ok(started.elapsed()))
+        }
+        (Ok(()), None) => {
+            client
+                .batch_execute(&history.rolled_back_sql(script.migration))
+                .await
+                .map_err(|e| db_error("cannot write the migration history", &e))?;
+            Ok(Ok(started.elapsed()))
+        }
+        (Err(failure), Some(id)) => {
+            history.record_failure(client, &id, &failure.logs).await?;
+            Ok(Err(failure))
+        }
+        (Err(failure), None) => Ok(Err(failure)),
+    }
+}
+
+/// The failed row Prisma leaves: started, not finished, with the logs.
+async fn record_failed_row(
+    client: &Client,
+    history: &History,
+    migration: &str,
+    checksum: &str,
+    failure: &Failure,
+) -> Result<()> {
+    let (id, insert) = history.insert_started_sql(migration, checksum);
+    client
+        .batch_execute(&insert)
+        .await
+        .map_err(|e| db_error("cannot write the migration history", &e))?;
+    history.record_failure(client, &id, &failure.logs).await
+}
+
+struct Runner<'a> {
+    client: &'a Client,
+    script: Script<'a>,
+    safety: &'a Safety,
+}
+
+/// A statement that failed, before it becomes a [`Failure`].
+struct StatementError {
+    statement_index: usize,
+    error: tokio_postgres::Error,
+}
+
+impl Runner<'_> {
+    /// `begin`, the statements, `end` in one transaction; retried on a lock timeout.
+    async fn transaction(
+        &self,
+        statements: &[&Statement],
+        begin: &str,
+        end: &str,
+    ) -> Result<std::result::Result<(), Failure>> {
+        let mut attempt = 0;
+        loop {
+            let error = match self.try_transaction(statements, begin, end).await {
+                Ok(()) => return Ok(Ok(())),
+                Err(error) => error,
+            };
+            // Leave no half transaction behind; harmless when the server already ended it.
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            let statement = statements.get(error.statement_index).copied();
+            if is_lock_timeout(&error.error) && attempt < self.safety.lock_retries {
+                attempt += 1;
+                self.announce_retry(statement, attempt).await;
+                continue;
+            }
+            return Ok(Err(self.failure(statement, &error.error)));
+        }
+    }
+
+    async fn try_transaction(
+        &self,
+        statements: &[&Statement],
+        begin: &str,
+        end: &str,
+    ) -> std::result::Result<(), StatementError> {
+        let outside = |error| StatementError {
+            statement_index: usize::MAX,
+            error,
+        };
+        self.client.batch_execute(begin).await.map_err(outside)?;
+        for (statement_index, statement) in statements.iter().enumerate() {
+            self.client
+                .batch_execute(&statement.text)
+                .await
+                .map_err(|error| StatementError {
+                    statement_index,
+                    error,
+                })?;
+        }
+        self.client.batch_execute(end).await.map_err(outside)
+    }
+
+    /// One statement alone, outside any transaction; retried on a lock timeout after dropping
+    /// the INVALID index a failed CONCURRENTLY build leaves behind.
+    async fn autocommit(&self, statement: &Statement) -> Result<std::result::Result<(), Failure>> {
+        let mut attempt = 0;
+        loop {
+            let before = self.invalid_indexes(statement).await;
+            let error = match self.client.batch_execute(&statement.text).await {
+                Ok(()) => return Ok(Ok(())),
+                Err(error) => error,
+            };
+            self.drop_new_invalid_indexes(statement, &before).await;
+            if is_lock_timeout(&error) && attempt < self.safety.lock_retries {
+                attempt += 1;
+                self.announce_retry(Some(statement), attempt).await;
+                continue;
+            }
+            return Ok(Err(self.failure(Some(statement), &error)));
+        }
+    }
+
+    /// Each statement as written; an open transaction is rolled back after a failure.
+    async fn as_written(
+        &self,
+        statements: &[&Statement],
+    ) -> Result<std::result::Result<(), Failure>> {
+        for statement in statements {
+            let before = self.invalid_indexes(statement).await;
+            if let Err(error) = self.client.batch_execute(&statement.text).await {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                self.drop_new_invalid_indexes(statement, &before).await;
+                return Ok(Err(self.failure(Some(statement), &error)));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    async fn announce_retry(&self, statement: Option<&Statement>, attempt: u32) {
+        let wait = self.safety.retry_backoff * 2u32.saturating_pow(attempt - 1);
+        let at = statement
+            .map(|s| {
+                format!(
+                    " at {}:{}:{}",
+                    self.script.file, s.start.line, s.start.column
+                )
+            })
+            .unwrap_or_default();
+        println!(
+            "Lock timeout (55P03){at} in `{}`: rolled back; retry {attempt} of {} in {} ms",
+            self.script.migration,
+            self.safety.lock_retries,
+            wait.as_millis()
+        );
+        tokio::time::sleep(wait).await;
+    }
+
+    /// The tables a CONCURRENTLY index build works on: its INVALID indexes before the build.
+    async fn invalid_indexes(&self, statement: &Statement) -> Vec<u32> {
+        let Some(table) = concurrent_index_table(statement) else {
+            return Vec::new();
+        };
+        self.client
+            .query(
+                "SELECT i.indexrelid FROM pg_catalog.pg_index i \
+                 WHERE i.indrelid = to_regclass($1) AND NOT i.indisvalid",
+                &[&table],
+            )
+            .await
+            .map(|rows| rows.iter().map(|row| row.get::<_, u32>(0)).collect())
+            .unwrap_or_default()
+    }
+
+    async fn drop_new_invalid_indexes(&self, statement: &Statement, before: &[u32]) {
+        let Some(table) = concurrent_index_table(statement) else {
+            return;
+        };
+        let Ok(rows) = self
+            .client
+            .query(
+                "SELECT i.indexrelid, format('%I.%I', n.nspname, c.relname) \
+                 FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE i.indrelid = to_regclass($1) AND NOT i.indisvalid",
+                &[&table],
+            )
+            .await
+        else {
+            return;
+        };
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let name: String = row.get(1);
+            if before.contains(&oid) {
+                continue;
+            }
+            let dropped = self
+                .client
+                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+                .await;
+            match dropped {
+                Ok(()) => println!(
+                    "Dropped the INVALID index {name} left by the failed CONCURRENTLY build in `{}`",
+                    self.script.migration
+                ),
+                Err(e) => println!(
+                    "Could not drop the INVALID index {name} left by the failed build ({}): drop \
+                     it by hand with DROP INDEX CONCURRENTLY {name}",
+                    e.as_db_error().map(|d| d.message()).unwrap_or("error")
+                ),
+            }
+        }
+    }
+
+    fn failure(&self, statement: Option<&Statement>, error: &tokio_postgres::Error) -> Failure {
+        failure_for(self.script, statement, error)
+    }
+}
+
+fn is_lock_timeout(error: &tokio_postgres::Error) -> bool {
+    error
+        .as_db_error()
+        .is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
+}
+
+/// The table of a `CREATE INDEX CONCURRENTLY`, as text `to_regclass` understands.
+fn concurrent_index_table(statement: &Statement) -> Option<String> {
+    statement.ops.iter().find_map(|op| match op {
+        Op::CreateIndex {
+            table,
+            concurrently: true,
+            ..
+        } => Some(table.to_string()),
+        _ => None,
+    })
+}
+
+/// Where in the file the error is: the statement's start, moved by the server's error position
+/// (a 1-based character offset into the statement text) when it gives one.
+pub fn error_position(statement: &Statement, db: &DbError) -> Position {
+    match db.position() {
+        Some(ErrorPosition::Original(offset)) => offset_position(statement, *offset),
+        _ => statement.start,
+    }
+}
+
+fn offset_position(statement: &Statement, offset: u32) -> Position {
+    let mut position = statement.start;
+    for c in statement
+        .text
+        .chars()
+        .take(offset.saturating_sub(1) as usize)
+    {
+        if c == '\n' {
+            position.line += 1;
+            position.column = 1;
+        } else {
+            position.column += 1;
+        }
+    }
+    position
+}
+
+fn failure_for(
+    script: Script<'_>,
+    statement: Option<&Statement>,
+    error: &tokio_postgres::Error,
+) -> Failure {
+    let Some(db) = error.as_db_error() else {
+        let location = statement
+            .map(|s| format!("{}:{}:{}", script.file, s.start.line, s.start.column))
+            .unwrap_or_else(|| script.file.to_string());
+        let message = format!("{error}");
+        return Failure {
+            report: format!(
+                "Migration `{}` failed at {location}\n  {message}",
+                script.migration
+            ),
+            logs: format!("Database error:\n{message}\n"),
+        };
+    };
+    let position = statement.map(|s| error_position(s, db));
+    let location = match position {
+        Some(p) => format!("{}:{}:{}", script.file, p.line, p.column),
+        None => script.file.to_string(),
+    };
+    let mut report = format!(
+        "Migration `{}` failed at {location}\n  SQLSTATE {}: {}",
+        script.migration,
+        db.code().code(),
+        db.message()
+    );
+    let mut server = format!("ERROR: {}", db.message());
+    if let Some(detail) = db.detail() {
+        report.push_str(&format!("\n  DETAIL: {detail}"));
+        server.push_str(&format!("\nDETAIL: {detail}"));
+    }
+    if let Some(hint) = db.hint() {
+        report.push_str(&format!("\n  HINT: {hint}"));
+        server.push_str(&format!("\nHINT: {hint}"));
+    }
+    if let Some(statement) = statement {
+        report.push_str(&format!("\n  statement: {}", first_line(&statement.text)));
+    }
+    let mut logs = format!(
+        "Migration name: {}\n\nDatabase error code: {}\n\nDatabase error:\n{server}\n",
+        script.migration,
+        db.code().code()
+    );
+    if let Some(p) = position {
+        logs.push_str(&format!(
+            "\nPosition:\n{}",
+            source_context(script.source, p.line)
+        ));
+    }
+    Failure { report, logs }
+}
+
+/// The lines around `line`, numbered as Prisma shows them in its logs.
+fn source_context(source: &str, line: u32) -> String {
+    let first = line.saturating_sub(5).max(1);
+    source
+        .lines()
+        .enumerate()
+        .map(|(i, text)| (i as u32 + 1, text))
+        .filter(|(n, _)| *n >= first && *n <= line)
+        .map(|(n, text)| format!("[{n:>3}] {text}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::{Span, TransactionControl, Understanding};
+
+    fn statement(text: &str, line: u32, ops: Vec<Op>) -> Statement {
+        Statement {
+            text: text.to_string(),
+            span: Span::default(),
+            start: Position { line, column: 1 },
+            end: Position { line, column: 1 },
+            ops,
+            understanding: Understanding::Parsed,
+        }
+    }
+
+    fn create_index(concurrently: bool) -> Op {
+        Op::CreateIndex {
+            name: Some("i".to_string()),
+            table: crate::sql::ObjectName::unqualified("t"),
+            columns: vec!["a".to_string()],
+            unique: false,
+            concurrently,
+            if_not_exists: false,
+        }
+    }
+
+    #[test]
+    fn consecutive_transactional_statements_share_one_segment() {
+        let statements = vec![
+            statement("CREATE TABLE t (a int)", 1, vec![]),
+            statement("CREATE INDEX i ON t (a)", 2, vec![create_index(false)]),
+        ];
+        match plan(&statements) {
+            Plan::Segmented(segments) => {
+                assert_eq!(segments.len(), 1);
+                assert!(matches!(&segments[0], Segment::Transaction(s) if s.len() == 2));
+            }
+            other => panic!("expected segments, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn concurrently_runs_alone_between_transactions_in_file_order() {
+        let statements = vec![
+            statement("CREATE TABLE t (a int)", 1, vec![]),
+            statement(
+                "CREATE INDEX CONCURRENTLY i ON t (a)",
+                2,
+                vec![create_index(true)],
+            ),
+            statement("ALTER TABLE t ADD b int", 3, vec![]),
+            statement("INSERT INTO t VALUES (1)", 4, vec![]),
+        ];
+        let Plan::Segmented(segments) = plan(&statements) else {
+            panic!("expected segments");
+        };
+        let shape: Vec<(char, u32)> = segments
+            .iter()
+            .map(|s| match s {
+                Segment::Transaction(st) => ('T', st[0].start.line),
+                Segment::Autocommit(st) => ('A', st.start.line),
+            })
+            .collect();
+        assert_eq!(shape, vec![('T', 1), ('A', 2), ('T', 3)]);
+    }
+
+    #[test]
+    fn a_file_with_its_own_begin_runs_as_written() {
+        let statements = vec![
+            statement("BEGIN", 1, vec![Op::Transaction(TransactionControl::Begin)]),
+            statement("CREATE TABLE t (a int)", 2, vec![]),
+            statement(
+                "COMMIT",
+                3,
+                vec![Op::Transaction(TransactionControl::Commit)],
+            ),
+        ];
+        assert!(matches!(plan(&statements), Plan::AsWritten(s) if s.len() == 3));
+    }
+
+    #[test]
+    fn error_offsets_move_to_the_right_line_and_column() {
+        let mut st = statement("ALTER TABLE t\n  ADD COLUMN x nosuchtype", 7, vec![]);
+        st.start.column = 3;
+        // Offset 1 is the statement's first character.
+        assert_eq!(offset_position(&st, 1), Position { line: 7, column: 3 });
+        assert_eq!(offset_position(&st, 7), Position { line: 7, column: 9 });
+        // "nosuchtype" starts at character 29 (1-based) of the text: line 8, column 16.
+        let offset = st.text.find("nosuchtype").unwrap() as u32 + 1;
+        assert_eq!(
+            offset_position(&st, offset),
+            Position {
+                line: 8,
+                column: 16
+            }
+        );
+    }
+
+    #[test]
+    fn context_shows_numbered_lines_up_to_the_error() {
+        let source = "a\nb\nc\n";
+        assert_eq!(source_context(source, 2), "[  1] a\n[  2] b\n");
+    }
+}

@@ -1,0 +1,178 @@
+//! A `pg_dump -Fc` of the database before a risky deploy. The password goes through `PGPASSWORD`
+//! (never the command line, where `ps` would show it); the TLS settings go through libpq's own
+//! variables so the dump connects the way the deploy does.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::url::{DatabaseUrl, RootCert};
+use crate::error::{AppError, Result};
+
+/// Environment variables that could point `pg_dump` somewhere other than `url`.
+const INHERITED_LIBPQ_VARS: &[&str] = &[
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGHOSTADDR",
+    "PGOPTIONS",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGTARGETSESSIONATTRS",
+];
+
+/// The `pg_dump` program: `MIGRATION_GATE_PG_DUMP` if set (a version matching the server), else
+/// `pg_dump` from `PATH`.
+fn pg_dump_program() -> String {
+    std::env::var("MIGRATION_GATE_PG_DUMP")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "pg_dump".to_string())
+}
+
+/// Dump the whole database into `dir` (created if missing) as
+/// `<database>-<UTC timestamp>.dump`, custom format (`pg_restore` reads it). Returns the file.
+pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        AppError::usage(format!(
+            "cannot create backup directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let file = dir.join(format!(
+        "{}-{}.dump",
+        file_safe(url.database()),
+        utc_timestamp(SystemTime::now())
+    ));
+
+    let program = pg_dump_program();
+    let mut command = Command::new(&program);
+    command
+        .arg("--format=custom")
+        .arg("--no-password")
+        .arg("--file")
+        .arg(&file);
+    for var in INHERITED_LIBPQ_VARS {
+        command.env_remove(var);
+    }
+    // Every connection setting through the environment: a database name given as an argument
+    // would be read as a connection string if it looked like one.
+    command
+        .env("PGHOST", url.host())
+        .env("PGPORT", url.port().to_string())
+        .env("PGUSER", url.user())
+        .env("PGDATABASE", url.database())
+        .env("PGSSLMODE", url.ssl_mode().as_str())
+        .env("PGAPPNAME", "migration-gate backup");
+    match url.password() {
+        Some(password) => command.env("PGPASSWORD", password),
+        None => command.env_remove("PGPASSWORD"),
+    };
+    match url.root_cert() {
+        Some(RootCert::File(path)) => command.env("PGSSLROOTCERT", path),
+        Some(RootCert::System) => command.env("PGSSLROOTCERT", "system"),
+        None => command.env_remove("PGSSLROOTCERT"),
+    };
+    if let Some(timeout) = url.connect_timeout() {
+        command.env("PGCONNECT_TIMEOUT", timeout.as_secs().max(2).to_string());
+    }
+
+    let output = command.output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AppError::usage(format!(
+            "cannot back up {}: `{program}` was not found; install the PostgreSQL client tools (e.g. apt-get install postgresql-client) matching the server's version, or set MIGRATION_GATE_PG_DUMP",
+            url.display()
+        )),
+        _ => AppError::usage(format!("cannot run `{program}` to back up {}: {e}", url.display())),
+    })?;
+    if !output.status.success() {
+        let _ = std::fs::remove_file(&file);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(AppError::usage(url.redact(&format!(
+            "backup of {} failed ({}, {}): {}; nothing was applied",
+            url.display(),
+            program,
+            output.status,
+            stderr_tail(&stderr)
+        ))));
+    }
+    Ok(file)
+}
+
+/// The last few meaningful lines of `pg_dump`'s stderr, on one line.
+fn stderr_tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(3)..];
+    if tail.is_empty() {
+        "no error output".to_string()
+    } else {
+        tail.join(" | ")
+    }
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `20261130T162500Z`.
+fn utc_timestamp(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_utc_and_sortable() {
+        assert_eq!(utc_timestamp(UNIX_EPOCH), "19700101T000000Z");
+        let at = UNIX_EPOCH + Duration::from_secs(1_709_210_096); // 2024-02-29 12:34:56 UTC
+        assert_eq!(utc_timestamp(at), "20240229T123456Z");
+    }
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(file_safe("shop-prod_1"), "shop-prod_1");
+        assert_eq!(file_safe("../etc/x y"), "___etc_x_y");
+    }
+
+    #[test]
+    fn stderr_tail_keeps_the_last_lines_on_one_line() {
+        let tail = stderr_tail("a\n\nb\nc\nd\n");
+        assert_eq!(tail, "b | c | d");
+        assert_eq!(stderr_tail(""), "no error output");
+    }
+}

@@ -1,0 +1,385 @@
+//! TLS for the migration connection, with `sslmode` meaning what libpq means by it:
+//!
+//! | sslmode       | TLS                         | certificate check                          |
+//! |---------------|-----------------------------|--------------------------------------------|
+//! | `disable`     | never                       | –                                          |
+//! | `prefer`      | if the server offers it     | none                                       |
+//! | `require`     | always                      | none; the chain if `sslrootcert` is given  |
+//! | `verify-ca`   | always                      | chain (sslrootcert, else the system roots) |
+//! | `verify-full` | always                      | chain and host name                        |
+//!
+//! `prefer` is the default, as in libpq. `sslrootcert=system` means the system trust store.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::url::{DatabaseUrl, RootCert};
+use crate::error::{AppError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(value: &str) -> Result<SslMode> {
+        Ok(match value.trim().to_ascii_lowercase().as_str() {
+            "disable" => SslMode::Disable,
+            // libpq's `allow` tries plain first; for us the difference does not matter.
+            "allow" | "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => {
+                return Err(AppError::usage(
+                    "the database URL is malformed: `sslmode` must be one of disable, prefer, require, verify-ca, verify-full",
+                ))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the server certificate is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    None,
+    /// Chain to a trusted root, any host name (verify-ca).
+    Chain,
+    /// Chain and host name (verify-full).
+    Full,
+}
+
+/// What the connection does with TLS: tokio-postgres' negotiation mode and the check applied.
+pub fn plan(url: &DatabaseUrl) -> (tokio_postgres::config::SslMode, Verification) {
+    use tokio_postgres::config::SslMode as Negotiate;
+    match url.ssl_mode() {
+        SslMode::Disable => (Negotiate::Disable, Verification::None),
+        SslMode::Prefer => (Negotiate::Prefer, Verification::None),
+        // libpq: "if a root CA file exists, require behaves like verify-ca".
+        SslMode::Require if url.root_cert().is_some() => (Negotiate::Require, Verification::Chain),
+        SslMode::Require => (Negotiate::Require, Verification::None),
+        SslMode::VerifyCa => (Negotiate::Require, Verification::Chain),
+        SslMode::VerifyFull => (Negotiate::Require, Verification::Full),
+    }
+}
+
+/// The negotiation mode and the rustls connector for `url`.
+pub fn connector(
+    url: &DatabaseUrl,
+) -> Result<(tokio_postgres::config::SslMode, MakeRustlsConnect)> {
+    let (negotiate, verification) = plan(url);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| AppError::usage(format!("cannot set up TLS: {e}")))?;
+    let verifier: Arc<dyn ServerCertVerifier> = match verification {
+        Verification::None => Arc::new(AcceptAnyCertificate(provider)),
+        Verification::Chain | Verification::Full => {
+            let roots = Arc::new(root_store(url)?);
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| AppError::usage(format!("cannot set up TLS verification: {e}")))?;
+            if verification == Verification::Full {
+                webpki
+            } else {
+                Arc::new(ChainOnly(webpki))
+            }
+        }
+    };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok((negotiate, MakeRustlsConnect::new(config)))
+}
+
+fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    match url.root_cert() {
+        Some(RootCert::File(path)) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                AppError::usage(format!(
+                    "sslrootcert {} cannot be read ({}): point sslrootcert at the PEM file of the server's CA",
+                    path.display(),
+                    match e.kind() {
+                        std::io::ErrorKind::NotFound => "no such file".to_string(),
+                        _ => e.to_string(),
+                    }
+                ))
+            })?;
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| {
+                    AppError::usage(format!(
+                        "sslrootcert {} is not a valid PEM certificate file: {e}",
+                        path.display()
+                    ))
+                })?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(AppError::usage(format!(
+                    "sslrootcert {} holds no usable CA certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
+                    path.display()
+                )));
+            }
+        }
+        Some(RootCert::System) | None => {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+            if roots.is_empty() {
+                return Err(AppError::usage(format!(
+                    "sslmode={} needs trusted CA certificates but the system has none: set sslrootcert=/path/to/ca.pem in the database URL",
+                    url.ssl_mode()
+                )));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Why a TLS handshake failed, phrased for a person and naming the `sslmode` to change.
+pub fn describe_failure(url: &DatabaseUrl, err: &rustls::Error) -> String {
+    let mode = url.ssl_mode();
+    let target = url.display();
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                format!(
+                    "the server's TLS certificate is not valid for host {} (sslmode={mode}) connecting to {target}: use a host name the certificate names, or sslmode=verify-ca to skip the host name check",
+                    url.host()
+                )
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => format!(
+                "the server's TLS certificate has expired (sslmode={mode}) connecting to {target}: renew it on the server, or use sslmode=require to skip verification"
+            ),
+            _ => format!(
+                "the server's TLS certificate is not trusted (sslmode={mode}) connecting to {target}: {}; point sslrootcert at the CA that issued it, or use sslmode=require to skip verification",
+                describe_certificate_error(cert)
+            ),
+        },
+        other => format!(
+            "TLS handshake with {target} failed (sslmode={mode}): {other}; check the server's TLS setup or change sslmode"
+        ),
+    }
+}
+
+fn describe_certificate_error(err: &CertificateError) -> String {
+    match err {
+        CertificateError::UnknownIssuer => {
+            "it is not signed by a trusted CA (sslrootcert or the system roots)".to_string()
+        }
+        CertificateError::BadSignature => "its signature does not verify".to_string(),
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "it is not valid yet".to_string()
+        }
+        CertificateError::Revoked => "it has been revoked".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `prefer` / `require`: encrypt, but accept any certificate (libpq does the same). The handshake
+/// signatures are still checked, so the session key belongs to whoever holds the certificate.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the full WebPKI check, except that a host name mismatch is accepted. WebPKI checks
+/// the chain before the name, so a name error means the chain was trusted.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::config::SslMode as Negotiate;
+
+    fn plan_of(raw: &str) -> (Negotiate, Verification) {
+        plan(&DatabaseUrl::parse(raw).unwrap())
+    }
+
+    #[test]
+    fn sslmode_means_what_libpq_means() {
+        let base = "postgres://u@h/d";
+        assert_eq!(plan_of(base), (Negotiate::Prefer, Verification::None));
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=disable")),
+            (Negotiate::Disable, Verification::None)
+        );
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=require")),
+            (Negotiate::Require, Verification::None)
+        );
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=require&sslrootcert=/ca.pem")),
+            (Negotiate::Require, Verification::Chain)
+        );
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=verify-ca")),
+            (Negotiate::Require, Verification::Chain)
+        );
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=verify-full&sslrootcert=system")),
+            (Negotiate::Require, Verification::Full)
+        );
+    }
+
+    #[test]
+    fn unknown_sslmode_lists_the_valid_ones() {
+        let err = SslMode::parse("always").unwrap_err();
+        assert!(err.message.contains("verify-full"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_root_file_is_named() {
+        let url = DatabaseUrl::parse(
+            "postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        )
+        .unwrap();
+        let err = connector(&url).err().expect("missing file must fail");
+        assert!(
+            err.message.contains("/nonexistent/ca.pem"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("no such file"), "{}", err.message);
+    }
+
+    #[test]
+    fn failures_name_the_sslmode_to_change() {
+        let url =
+            DatabaseUrl::parse("postgres://u:pw@db.example.com/d?sslmode=verify-full").unwrap();
+        let mismatch = describe_failure(
+            &url,
+            &rustls::Error::InvalidCertificate(CertificateError::NotValidForName),
+        );
+        assert!(
+            mismatch.contains("not valid for host db.example.com"),
+            "{mismatch}"
+        );
+        assert!(mismatch.contains("sslmode=verify-ca"), "{mismatch}");
+        let untrusted = describe_failure(
+            &url,
+            &rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        assert!(untrusted.contains("not trusted"), "{untrusted}");
+        assert!(untrusted.contains("sslmode=require"), "{untrusted}");
+    }
+}

@@ -1,0 +1,361 @@
+//! `--format markdown`: the job summary and the PR comment. A verdict heading, then per migration
+//! a table of findings and the findings its suppression comments allowed, then the summary.
+
+use std::fmt::Write;
+
+use super::{plural, summary_line};
+use crate::findings::{AllowedFinding, Finding, Report, Severity};
+
+pub fn render(report: &Report) -> String {
+    let mut out = heading(report);
+    out.push('\n');
+    let groups = group_by_migration(report);
+    let mut clean = Vec::new();
+    for group in &groups {
+        if group.findings.is_empty() && group.allowed.is_empty() {
+            clean.push(group.name.as_str());
+            continue;
+        }
+        write_migration(&mut out, group);
+    }
+    if !clean.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} without findings</summary>\n",
+            plural(clean.len(), "migration", "migrations")
+        );
+        let names: Vec<String> = clean.iter().map(|name| code(name)).collect();
+        let _ = writeln!(out, "{}\n\n</details>\n", names.join(", "));
+    }
+    let _ = writeln!(out, "**Summary:** {}", summary_line(&report.summary));
+    out
+}
+
+/// The full markdown when it fits in `limit_chars` characters (a GitHub comment holds 65,536),
+/// otherwise a short version: the verdict, counts per rule and per migration, and a link to the
+/// run whose job summary has the full report.
+pub fn markdown_within(report: &Report, limit_chars: usize, run_url: Option<&str>) -> String {
+    let full = render(report);
+    let full_chars = full.chars().count();
+    if full_chars <= limit_chars {
+        return full;
+    }
+    let with_migrations = short(report, full_chars, limit_chars, run_url, true);
+    if with_migrations.chars().count() <= limit_chars {
+        return with_migrations;
+    }
+    let without_migrations = short(report, full_chars, limit_chars, run_url, false);
+    if without_migrations.chars().count() <= limit_chars {
+        return without_migrations;
+    }
+    truncate_chars(&without_migrations, limit_chars)
+}
+
+fn heading(report: &Report) -> String {
+    let summary = &report.summary;
+    let migrations = plural(
+        report.migrations.len().max(summary.files),
+        "migration",
+        "migrations",
+    );
+    if summary.errors > 0 || report.has_errors() {
+        let errors = summary.errors.max(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+        );
+        format!(
+            "### ❌ migration-gate: {} {} these migrations\n",
+            plural(errors, "error", "errors"),
+            if errors == 1 { "blocks" } else { "block" }
+        )
+    } else if !report.findings.is_empty() {
+        format!(
+            "### ⚠️ migration-gate: no errors, {} to review\n",
+            plural(report.findings.len(), "warning", "warnings")
+        )
+    } else {
+        format!("### ✅ migration-gate: no dangerous statements in {migrations}\n")
+    }
+}
+
+struct MigrationGroup<'a> {
+    name: String,
+    file: String,
+    findings: Vec<&'a Finding>,
+    allowed: Vec<&'a AllowedFinding>,
+}
+
+/// Migrations in the report's order (migration order), then any finding whose migration the
+/// report does not list, keyed by its migration name or, without one, its file.
+fn group_by_migration(report: &Report) -> Vec<MigrationGroup<'_>> {
+    let mut groups: Vec<MigrationGroup> = report
+        .migrations
+        .iter()
+        .map(|migration| MigrationGroup {
+            name: migration.name.clone(),
+            file: migration.file.clone(),
+            findings: Vec::new(),
+            allowed: Vec::new(),
+        })
+        .collect();
+    let index_of = |groups: &mut Vec<MigrationGroup>, migration: &str, file: &str| {
+        let found = groups.iter().position(|group| {
+            if migration.is_empty() {
+                group.file == file
+            } else {
+                group.name == migration
+            }
+        });
+        found.unwrap_or_else(|| {
+            groups.push(MigrationGroup {
+                name: if migration.is_empty() {
+                    file
+                } else {
+                    migration
+                }
+                .to_string(),
+                file: file.to_string(),
+                findings: Vec::new(),
+                allowed: Vec::new(),
+            });
+            groups.len() - 1
+        })
+    };
+    for finding in &report.findings {
+        let index = index_of(&mut groups, &finding.migration, &finding.file);
+        groups[index].findings.push(finding);
+    }
+    for allowed in &report.allowed {
+        let index = index_of(&mut groups, &allowed.migration, &allowed.file);
+        groups[index].allowed.push(allowed);
+    }
+    groups
+}
+
+fn write_migration(out: &mut String, group: &MigrationGroup) {
+    if group.name == group.file {
+        let _ = writeln!(out, "#### {}\n", code(&group.name));
+    } else {
+        let _ = writeln!(out, "#### {} ({})\n", code(&group.name), code(&group.file));
+    }
+    if !group.findings.is_empty() {
+        out.push_str("| Severity | Rule | Location | What happens | Safe alternative |\n");
+        out.push_str("| --- | --- | --- | --- | --- |\n");
+        for finding in &group.findings {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                severity_cell(finding.severity),
+                code(finding.rule),
+                code(&format!("{}:{}", finding.file, finding.line)),
+                cell(&finding.message),
+                cell(&finding.help),
+            );
+        }
+        out.push('\n');
+    }
+    if !group.allowed.is_empty() {
+        let _ = writeln!(
+            out,
+            "Allowed by suppression comments ({}):\n",
+            group.allowed.len()
+        );
+        out.push_str("| Rule | Location | Reason |\n");
+        out.push_str("| --- | --- | --- |\n");
+        for allowed in &group.allowed {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                code(allowed.rule),
+                code(&format!("{}:{}", allowed.file, allowed.line)),
+                cell(&allowed.reason),
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn short(
+    report: &Report,
+    full_chars: usize,
+    limit_chars: usize,
+    run_url: Option<&str>,
+    with_migrations: bool,
+) -> String {
+    let mut out = heading(report);
+    out.push('\n');
+    let where_to_look = match run_url {
+        Some(url) => format!("see the [job summary of the run]({url}) for every finding"),
+        None => "run `migration-gate check --format markdown` for every finding".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "The full report ({full_chars} characters) is longer than a comment can hold \
+         ({limit_chars}); {where_to_look}.\n"
+    );
+
+    let mut per_rule: Vec<(&str, usize, usize, usize)> = Vec::new();
+    let mut count = |rule: &'static str, column: usize| {
+        let row = match per_rule.iter().position(|row| row.0 == rule) {
+            Some(index) => index,
+            None => {
+                per_rule.push((rule, 0, 0, 0));
+                per_rule.len() - 1
+            }
+        };
+        match column {
+            0 => per_rule[row].1 += 1,
+            1 => per_rule[row].2 += 1,
+            _ => per_rule[row].3 += 1,
+        }
+    };
+    for finding in &report.findings {
+        count(
+            finding.rule,
+            if finding.severity == Severity::Error {
+                0
+            } else {
+                1
+            },
+        );
+    }
+    for allowed in &report.allowed {
+        count(allowed.rule, 2);
+    }
+    if !per_rule.is_empty() {
+        out.push_str("| Rule | Errors | Warnings | Allowed |\n| --- | --- | --- | --- |\n");
+        for (rule, errors, warnings, allowed) in &per_rule {
+            let _ = writeln!(
+                out,
+                "| {} | {errors} | {warnings} | {allowed} |",
+                code(rule)
+            );
+        }
+        out.push('\n');
+    }
+
+    if with_migrations {
+        let groups = group_by_migration(report);
+        let flagged: Vec<&MigrationGroup> = groups
+            .iter()
+            .filter(|group| !group.findings.is_empty() || !group.allowed.is_empty())
+            .collect();
+        if !flagged.is_empty() {
+            out.push_str(
+                "| Migration | Errors | Warnings | Allowed |\n| --- | --- | --- | --- |\n",
+            );
+            for group in flagged {
+                let errors = group
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .count();
+                let _ = writeln!(
+                    out,
+                    "| {} | {errors} | {} | {} |",
+                    code(&group.name),
+                    group.findings.len() - errors,
+                    group.allowed.len()
+                );
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(out, "**Summary:** {}", summary_line(&report.summary));
+    out
+}
+
+fn truncate_chars(text: &str, limit_chars: usize) -> String {
+    const MARK: &str = "\n…\n";
+    let keep = limit_chars.saturating_sub(MARK.chars().count());
+    match text.char_indices().nth(keep) {
+        Some((index, _)) if limit_chars > MARK.chars().count() => {
+            format!("{}{MARK}", &text[..index])
+        }
+        Some(_) => text.chars().take(limit_chars).collect(),
+        None => text.to_string(),
+    }
+}
+
+fn severity_cell(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "❌ error",
+        Severity::Warning => "⚠️ warning",
+    }
+}
+
+/// A table cell: `|` escaped, line breaks as `<br>`, HTML special characters as entities outside
+/// code spans (inside them the text is shown literally anyway).
+fn cell(text: &str) -> String {
+    let text = text.trim().replace("\r\n", "\n").replace('\r', "\n");
+    let balanced_code = text.matches('`').count() % 2 == 0;
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' if balanced_code => {
+                in_code = !in_code;
+                out.push('`');
+            }
+            '`' => out.push_str("\\`"),
+            '|' => out.push_str("\\|"),
+            '\n' if in_code => out.push(' '),
+            '\n' => out.push_str("<br>"),
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            '&' if !in_code => out.push_str("&amp;"),
+            c if c.is_control() && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span that survives any content: a fence longer than any backtick run inside, pipes
+/// escaped (GitHub tables split on them even in code), line breaks as spaces.
+fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|");
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest_run == 0 {
+        format!("`{text}`")
+    } else {
+        let fence = "`".repeat(longest_run + 1);
+        format!("{fence} {text} {fence}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_pipes_line_breaks_and_html() {
+        assert_eq!(
+            cell("a | b\r\nc <d> & `x | y`"),
+            "a \\| b<br>c &lt;d&gt; &amp; `x \\| y`"
+        );
+        assert_eq!(cell("odd ` tick"), "odd \\` tick");
+    }
+
+    #[test]
+    fn code_spans_hold_backticks_and_pipes() {
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("line\nbreak"), "`line break`");
+    }
+
+    #[test]
+    fn truncation_respects_the_limit_in_characters() {
+        let text = "é".repeat(100);
+        let cut = truncate_chars(&text, 10);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with("…\n"));
+    }
+}
