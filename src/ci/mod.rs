@@ -262,6 +262,8 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let set = discover(&dir)?;
     let pr = pr_target(args, event);
     let rt = runtime()?;
+    // Octocrab's client spawns its worker on the current runtime.
+    let _runtime = rt.enter();
     let client = github_client(args)?;
     let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
     let existing: Vec<&Migration> = set

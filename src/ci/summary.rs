@@ -27,9 +27,7 @@ pub fn verdict(report: &Report) -> String {
     let warnings = count(report, Severity::Warning);
     let checked = report.migrations.len().max(report.summary.files);
     if errors == 0 && warnings == 0 {
-        format!(
-            "✅ No dangerous statement in the migrations of this pull request ({checked} checked)."
-        )
+        format!("✅ No dangerous statement in the {checked} migration(s) checked.")
     } else if errors == 0 {
         format!("⚠️ {warnings} warning(s), no error in {checked} migration(s).")
     } else {

@@ -3,6 +3,7 @@
 
 mod ci_event;
 mod ci_fake;
+mod ci_flows;
 mod ci_github;
 mod ci_vercel;
 mod cli_check;
