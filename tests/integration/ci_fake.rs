@@ -31,7 +31,7 @@ impl Recorded {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 impl Reply {
@@ -42,7 +42,7 @@ impl Reply {
                 "content-type".into(),
                 "application/json; charset=utf-8".into(),
             )],
-            body: body.to_string(),
+            body: body.to_string().into_bytes(),
         }
     }
 }

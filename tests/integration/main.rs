@@ -1,6 +1,7 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod ci_action;
 mod ci_event;
 mod ci_fake;
 mod ci_flows;
