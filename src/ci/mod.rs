@@ -401,18 +401,13 @@ pub async fn publish_check(
     client: Option<&GitHub>,
     files: &RunnerFiles,
 ) -> Result<Published> {
-    for finding in &report.findings {
-        println!("{}", annotations::workflow_command(finding));
-    }
+    let options = RenderOptions {
+        color: false,
+        run_url: publish.run_url.map(str::to_string),
+    };
+    print!("{}", report::render(report, OutputFormat::Github, &options));
     let body = summary::pr_comment(report, publish.run_url);
-    files.add_summary(&report::render(
-        report,
-        OutputFormat::Markdown,
-        &RenderOptions {
-            color: false,
-            run_url: publish.run_url.map(str::to_string),
-        },
-    ))?;
+    files.add_summary(&report::render(report, OutputFormat::Markdown, &options))?;
     let failed = match publish.fail_on {
         FailOn::Error => report.has_errors(),
         FailOn::Warning => !report.findings.is_empty(),
