@@ -59,7 +59,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     match mode {
         CiMode::Check => check(args, &event, &files),
         CiMode::Deploy => {
-            let outcome = commands::deploy::execute(&deploy_args(args, false))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, false))
+                .map_err(|e| stopped(&files, "deploy", e))?;
             finish_deploy(
                 &outcome,
                 args.vercel_hook_url.as_deref(),
@@ -68,7 +69,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             )
         }
         CiMode::ManualReview => {
-            let outcome = commands::deploy::execute(&deploy_args(args, true))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, true))
+                .map_err(|e| stopped(&files, "manual review", e))?;
             let database = DatabaseUrl::resolve(args.database.database_url.as_deref())
                 .map(|u| u.display())
                 .unwrap_or_else(|_| "the database".to_string());
@@ -91,7 +93,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
                 to: Some(target.clone()),
                 steps: None,
                 dry_run: false,
-            })?;
+            })
+            .map_err(|e| stopped(&files, "rollback", e))?;
             let hook = match &outcome.failure {
                 Some(_) => HookReport::Withheld,
                 None => fire_hook(args.vercel_hook_url.as_deref(), &hook_policy(args)),
@@ -108,6 +111,20 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             })
         }
     }
+}
+
+/// A command that stopped before doing anything (no database, refused state): the job
+/// summary says so too, and the hook is never fired.
+fn stopped(files: &RunnerFiles, what: &str, err: AppError) -> AppError {
+    let _ = files.add_summary(&format!(
+        "## migration-gate: {what} stopped ❌\n\n{}\n\nNothing was changed; the Vercel deploy hook was **not** called.\n",
+        err.message
+    ));
+    let _ = files.set_outputs(&[
+        ("applied-count", "0".to_string()),
+        ("deploy-hook-job-id", String::new()),
+    ]);
+    err
 }
 
 /// `::add-mask::` the database password, the hook URL and the token before anything is printed.

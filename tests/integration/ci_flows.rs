@@ -364,3 +364,68 @@ fn shallow_checkout_asks_github_for_the_pr_files() {
         .iter()
         .any(|r| r.path.starts_with("/repos/acme/shop/pulls/42/files")));
 }
+
+#[test]
+fn fork_pr_cannot_comment_but_annotates_and_summarises() {
+    let project = project();
+    project.migration(
+        "20261128091200_drop_email",
+        "-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"email\";\n",
+    );
+    let github = FakeGitHub::start(GitHubState {
+        read_only: true,
+        files: vec![(
+            "prisma/migrations/20261128091200_drop_email/migration.sql".into(),
+            "added".into(),
+        )],
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let mut cmd = ci_command(
+        project.path(),
+        "pull_request",
+        Some("pull_request_fork.json"),
+    );
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_readonly")
+        .arg("--check-run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("::warning::migration-gate: cannot comment on PR #42"),
+        "{text}"
+    );
+    assert!(text.contains("forks get a read-only token"), "{text}");
+    assert!(
+        text.contains("::error file=prisma/migrations/20261128091200_drop_email/migration.sql"),
+        "{text}"
+    );
+    assert!(runner.summary().contains("drop-column"));
+    assert!(github.state.lock().unwrap().comments.is_empty());
+}
+
+#[test]
+fn deploy_without_a_database_says_so_in_the_summary() {
+    let project = project();
+    let runner = Runner::new();
+    let vercel = vercel();
+    let mut cmd = ci_command(project.path(), "push", Some("push.json"));
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("VERCEL_DEPLOY_HOOK_URL", hook(&vercel))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(stderr(&out).contains("no database URL"), "{}", show(&out));
+    assert!(
+        runner.summary().contains("deploy stopped"),
+        "{}",
+        runner.summary()
+    );
+    assert!(runner.outputs().contains("applied-count=0\n"));
+    assert!(vercel.requests().is_empty());
+}
