@@ -344,7 +344,12 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         "DROP DATABASE" => {
             c.eat_all(&["drop", "database"]);
             c.eat_all(&["if", "exists"]);
-            Some(vec![Op::DropDatabase { name: c.ident()? }])
+            Some(vec![
+                Op::DropDatabase { name: c.ident()? },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".to_string(),
+                },
+            ])
         }
         "TRUNCATE" => {
             let ops = truncate(&mut c);

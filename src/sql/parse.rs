@@ -562,7 +562,13 @@ fn drop_objects(
             kind: fallback::leading_keywords(text),
         },
     });
-    let ops: Vec<Op> = ops.collect();
+    let mut ops: Vec<Op> = ops.collect();
+    if object_type == T::Database {
+        // DROP DATABASE refuses to run inside a transaction block.
+        ops.push(Op::NonTransactional {
+            kind: "DROP DATABASE".to_string(),
+        });
+    }
     // DROP INDEX CONCURRENTLY is not in sqlparser's grammar: if it ever parses, it must not
     // lose the keyword.
     if object_type == T::Index && fallback::has_word(text, "concurrently") {
@@ -953,7 +959,12 @@ mod tests {
         );
         assert_eq!(
             ops("DROP DATABASE d"),
-            vec![Op::DropDatabase { name: "d".into() }]
+            vec![
+                Op::DropDatabase { name: "d".into() },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".into()
+                }
+            ]
         );
     }
 
