@@ -448,7 +448,56 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE ACCESS METHOD"
         | "CLUSTER"
         | "ROLLBACK"
-        | "ABORT" => other(),
+        | "ABORT"
+        | "DROP OWNED"
+        | "REASSIGN OWNED"
+        | "ALTER TABLESPACE"
+        | "ALTER OPERATOR"
+        | "DROP OPERATOR"
+        | "ALTER COLLATION"
+        | "ALTER SERVER"
+        | "DROP SERVER"
+        | "ALTER FOREIGN TABLE"
+        | "DROP FOREIGN TABLE"
+        | "DROP USER MAPPING"
+        | "ALTER USER MAPPING"
+        | "ALTER TEXT SEARCH"
+        | "DROP TEXT SEARCH"
+        | "DROP LANGUAGE"
+        | "ALTER LANGUAGE"
+        | "DROP ACCESS METHOD"
+        | "ALTER EVENT TRIGGER"
+        | "CREATE GROUP"
+        | "ALTER GROUP"
+        | "DROP GROUP"
+        | "ALTER AGGREGATE"
+        | "COPY"
+        | "SHOW"
+        | "EXPLAIN"
+        | "PREPARE"
+        | "DEALLOCATE"
+        | "VALUES"
+        | "CREATE CONVERSION"
+        | "DROP CONVERSION"
+        | "CREATE TRANSFORM"
+        | "DROP TRANSFORM"
+        | "ALTER RULE" => other(),
+        "CREATE TYPE" => {
+            c.eat_all(&["create", "type"]);
+            let name = c.object_name()?;
+            if !c.eat_all(&["as", "enum"]) {
+                return other();
+            }
+            c.eat_punct("(").then_some(())?;
+            let mut values = Vec::new();
+            while let Some(value) = c.string() {
+                values.push(value);
+                if !c.eat_punct(",") {
+                    break;
+                }
+            }
+            (c.eat_punct(")") && c.at_end()).then_some(vec![Op::CreateEnum { name, values }])
+        }
         "CREATE SCHEMA" => {
             c.eat_all(&["create", "schema"]);
             let if_not_exists = c.eat_all(&["if", "not", "exists"]);
@@ -1668,6 +1717,24 @@ mod tests {
                 constraints: vec![],
                 if_not_exists: true,
                 from_query: true
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_created_at_token_level() {
+        let tokens = tokenize("CREATE TYPE app.\"Mood\" AS ENUM ('sad', 'it''s ok')");
+        assert_eq!(
+            classify_tokens("", &tokens),
+            Some(vec![Op::CreateEnum {
+                name: ObjectName::new(Some("app"), "Mood"),
+                values: vec!["sad".into(), "it's ok".into()]
+            }])
+        );
+        assert_eq!(
+            classified("DROP OWNED BY legacy_role"),
+            vec![Op::Other {
+                kind: "DROP OWNED".into()
             }]
         );
     }
