@@ -1460,10 +1460,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         let Some(first) = tokens.first() else {
             continue;
         };
-        let is_assignment = tokens
-            .get(1)
-            .is_some_and(|t| t.is_punct(":=") || t.is_punct("="))
-            && first.kind != Kind::String;
+        let is_assignment = is_plpgsql_assignment(&tokens);
         if is_assignment
             || [
                 "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
@@ -1514,6 +1511,31 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         understood &= inner_understood;
     }
     (ops, understood)
+}
+
+/// `n := n + 1`, `rec.field := 0`, `arr[1] = 2`: a PL/pgSQL assignment, not SQL.
+fn is_plpgsql_assignment(tokens: &[Token<'_>]) -> bool {
+    let Some(operator) = tokens
+        .iter()
+        .position(|t| t.is_punct(":=") || t.is_punct("="))
+    else {
+        return false;
+    };
+    let target = &tokens[..operator];
+    let is_name = |t: &Token<'_>| matches!(t.kind, Kind::Word | Kind::QuotedIdent);
+    // A variable reference never has two names in a row; `UPDATE t SET a = 1` does.
+    let two_names_in_a_row = target
+        .windows(2)
+        .any(|pair| is_name(&pair[0]) && is_name(&pair[1]));
+    operator > 0
+        && !two_names_in_a_row
+        && target.iter().all(|t| {
+            matches!(t.kind, Kind::Word | Kind::QuotedIdent)
+                || t.is_punct(".")
+                || t.is_punct("[")
+                || t.is_punct("]")
+                || t.text.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
@@ -1793,7 +1815,7 @@ mod tests {
 
     #[test]
     fn do_block_that_drops_a_column_yields_drop_column() {
-        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
+        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  r.total := 2;\n  UPDATE \"User\" SET \"n\" = 1 WHERE id = 'x';\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
         let statements = analyze_source(source);
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0].understanding, Understanding::Parsed);
@@ -1808,6 +1830,10 @@ mod tests {
                 },
                 Op::Other {
                     kind: "PERFORM".into()
+                },
+                Op::Update {
+                    table: name("User"),
+                    has_where: true
                 }
             ]
         );
