@@ -1080,6 +1080,12 @@ mod tests {
             ("UUID", "uuid", vec![]),
             ("Mood", "mood", vec![]),
             ("\"Role\"", "Role", vec![]),
+            ("TIME(3) WITH TIME ZONE", "timetz", vec![3]),
+            ("timestamp(3) without time zone", "timestamp", vec![3]),
+            ("pg_catalog.int8", "int8", vec![]),
+            ("float(10)", "float4", vec![]),
+            ("FLOAT", "float8", vec![]),
+            ("interval day to second", "interval", vec![]),
         ];
         for (sql, base, modifiers) in cases {
             let parsed = TypeName::parse(sql);
@@ -1090,8 +1096,14 @@ mod tests {
             );
             assert!(!parsed.array);
         }
-        let array = TypeName::parse("TEXT[]");
-        assert_eq!((array.base.as_str(), array.array), ("text", true));
+        for written in ["TEXT[]", "text[][]", "TEXT ARRAY", "text[3]"] {
+            let array = TypeName::parse(written);
+            assert_eq!(
+                (array.base.as_str(), array.array),
+                ("text", true),
+                "{written}"
+            );
+        }
         let qualified = TypeName::parse("app.\"Role\"[]");
         assert_eq!(
             (
