@@ -259,6 +259,16 @@ impl Schema {
                         c.name = Some(new_name.clone());
                     }
                 }
+                // A PRIMARY KEY or UNIQUE constraint's index is renamed with it.
+                let resolved = self.resolve(table);
+                let index = ObjectName::new(Some(schema_of(&resolved)), name);
+                if get(&self.indexes, &index).is_some_and(|i| i.table == resolved) {
+                    if let Some(mut i) = remove(&mut self.indexes, &index) {
+                        let to = ObjectName::new(Some(schema_of(&resolved)), new_name);
+                        i.name = to.clone();
+                        insert(&mut self.indexes, &to, i);
+                    }
+                }
             }
             Op::CreateIndex {
                 name,
@@ -1062,6 +1072,16 @@ mod tests {
             Origin::Existing,
         );
         assert!(s.index(&name("User_email_key")).is_some_and(|i| i.unique));
+        s.apply(
+            &Op::RenameConstraint {
+                table: name("User"),
+                name: "User_email_key".into(),
+                new_name: "User_mail_key".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.index(&name("User_email_key")).is_none());
+        assert!(s.index(&name("User_mail_key")).is_some());
     }
 
     #[test]
