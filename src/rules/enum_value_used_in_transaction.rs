@@ -4,7 +4,7 @@
 //! that transaction. Before PostgreSQL 12, ADD VALUE cannot run in a transaction block at all.
 
 use super::{RuleContext, Violation};
-use crate::sql::{Op, Statement};
+use crate::sql::{Op, Statement, TransactionControl};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::AddEnumValue {
@@ -33,9 +33,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if ctx.schema.enum_created_in_current_migration(type_name) {
         return None;
     }
+    // A COMMIT (or ROLLBACK) written in the file ends the transaction that added the value.
     let user = ctx
         .later_in_file
         .iter()
+        .take_while(|s| {
+            s.transaction_control()
+                .is_none_or(|c| c == TransactionControl::Begin)
+        })
         .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
     Some(Violation {
         message: format!(
@@ -184,6 +189,17 @@ mod tests {
         assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[]), None);
         let another = add("Role", "OWNER");
         assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[another]), None);
+    }
+
+    #[test]
+    fn a_commit_before_the_use_makes_it_safe() {
+        let commit = statement("COMMIT", vec![Op::Transaction(TransactionControl::Commit)]);
+        let use_it = later("UPDATE \"User\" SET \"role\" = 'ADMIN'", 5);
+        let s = schema();
+        let a = add("Role", "ADMIN");
+        assert_eq!(verdict(&s, &a, &[commit, use_it.clone()]), None);
+        let begin = statement("BEGIN", vec![Op::Transaction(TransactionControl::Begin)]);
+        assert!(verdict(&s, &a, &[begin, use_it]).is_some());
     }
 
     #[test]
