@@ -142,7 +142,6 @@ fn whole_file(source: &str) -> Statement {
 }
 
 fn replay(schema: &mut Schema, statements: &[Statement], origin: Origin) {
-    schema.begin_migration();
     for statement in statements {
         for op in &statement.ops {
             schema.apply(op, origin);
@@ -158,7 +157,6 @@ fn check_migration(
     config: &Config,
     report: &mut Report,
 ) {
-    schema.begin_migration();
     let mut emit = Emitter {
         migration,
         config,

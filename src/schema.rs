@@ -93,26 +93,11 @@ pub struct Schema {
     /// type was new: Prisma's enum recreate renames `E_new` onto the old `E`, which must stay
     /// an existing type.
     vacated_enum_names: HashMap<(String, String), bool>,
-    /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
-    enums_of_current_migration: Vec<ObjectName>,
 }
 
 impl Schema {
     pub fn new() -> Self {
         Schema::default()
-    }
-
-    /// Marks the start of a new migration file: PostgreSQL lets a transaction use the values of
-    /// an enum created in that same transaction, so the enum rules need to know which enums the
-    /// current file created.
-    pub fn begin_migration(&mut self) {
-        self.enums_of_current_migration.clear();
-    }
-
-    /// The enum was created by the migration being applied now (same transaction).
-    pub fn enum_created_in_current_migration(&self, name: &ObjectName) -> bool {
-        let resolved = self.resolve(name);
-        self.enums_of_current_migration.contains(&resolved)
     }
 
     /// True only for schemas created in the pending set; unknown schemas count as existing.
@@ -325,9 +310,6 @@ impl Schema {
                 let name = self.resolve(name);
                 let key = (schema_of(&name).to_string(), name.name.clone());
                 self.vacated_enum_names.remove(&key);
-                if is_new {
-                    self.enums_of_current_migration.push(name.clone());
-                }
                 insert(
                     &mut self.enums,
                     &name.clone(),
@@ -576,13 +558,6 @@ impl Schema {
             e.is_new = e.is_new && was_new;
         }
         e.name = to.clone();
-        if let Some(current) = self
-            .enums_of_current_migration
-            .iter_mut()
-            .find(|n| **n == from)
-        {
-            *current = to.clone();
-        }
         insert(&mut self.enums, &to, e);
         // Columns of the renamed type keep pointing at it.
         for tables in self.tables.values_mut() {
@@ -1165,7 +1140,6 @@ mod tests {
             ),
             Origin::Existing,
         );
-        s.begin_migration();
         prisma_enum_recreate(&mut s, &["USER", "ADMIN", "OWNER"]);
         let role = s.enum_type(&name("Role")).expect("Role is still there");
         assert_eq!(role.values, vec!["USER", "ADMIN", "OWNER"]);
@@ -1181,7 +1155,6 @@ mod tests {
     #[test]
     fn enum_values_and_pending_enums() {
         let mut s = Schema::new();
-        s.begin_migration();
         s.apply(
             &Op::CreateEnum {
                 name: name("Mood"),
@@ -1208,9 +1181,6 @@ mod tests {
         let mood = s.enum_type(&name("public.Mood")).unwrap();
         assert!(mood.is_new);
         assert_eq!(mood.values, vec!["fine", "sad"]);
-        assert!(s.enum_created_in_current_migration(&name("Mood")));
-        s.begin_migration();
-        assert!(!s.enum_created_in_current_migration(&name("Mood")));
     }
 
     #[test]
