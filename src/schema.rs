@@ -101,8 +101,10 @@ impl Schema {
     }
 
     /// True only for schemas created in the pending set; unknown schemas count as existing.
+    /// `public` always exists (Prisma's first migration may still say `CREATE SCHEMA IF NOT EXISTS
+    /// "public"`).
     pub fn is_new_schema(&self, name: &str) -> bool {
-        self.schemas.get(name).copied().unwrap_or(false)
+        name != DEFAULT_SCHEMA && self.schemas.get(name).copied().unwrap_or(false)
     }
 
     /// Fold one operation into the model.
@@ -1083,6 +1085,14 @@ mod tests {
         assert!(!s.is_new_schema("app"));
         assert!(s.is_new_schema("tmp"));
         assert!(!s.is_new_schema("unknown"));
+        s.apply(
+            &Op::CreateSchema {
+                name: "public".into(),
+                if_not_exists: true,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_schema("public"));
         s.apply(
             &Op::DropSchema {
                 name: "app".into(),
