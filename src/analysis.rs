@@ -848,6 +848,18 @@ COMMIT;
     }
 
     #[test]
+    fn destructive_tokens_in_an_unparsed_statement_still_go_through_their_rules() {
+        let report = check(&[(
+            "20240201000000_odd",
+            "ALTER TABLE \"User\" FROBNICATE WIDGETS, DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-column", 1), ("unparsed-statement", 1)]
+        );
+    }
+
+    #[test]
     fn a_drop_column_inside_a_do_block_is_reported() {
         let report = check(&[(
             "20240201000000_do",
