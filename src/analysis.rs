@@ -216,6 +216,11 @@ fn check_migration(
                 emit.report.findings.push(finding);
             }
         }
+        for allow in &file.suppressions.detached {
+            let mut finding = rules::allow_without_reason::detached_finding(allow, file_path, name);
+            finding.severity = severity;
+            emit.report.findings.push(finding);
+        }
     }
     emit.report.migrations.push(MigrationReport {
         name: migration.name.clone(),
@@ -765,6 +770,21 @@ COMMIT;
         assert!(report.findings[0]
             .message
             .contains("Did you mean `drop-column`?"));
+    }
+
+    #[test]
+    fn an_allow_separated_from_its_statement_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-column reason: unused\n\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 3)]
+        );
+        assert!(report.findings[0]
+            .message
+            .contains("not on the comment lines directly above"));
     }
 
     #[test]
