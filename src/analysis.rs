@@ -142,6 +142,7 @@ fn whole_file(source: &str) -> Statement {
 }
 
 fn replay(schema: &mut Schema, statements: &[Statement], origin: Origin) {
+    schema.begin_migration();
     for statement in statements {
         for op in &statement.ops {
             schema.apply(op, origin);
@@ -157,6 +158,7 @@ fn check_migration(
     config: &Config,
     report: &mut Report,
 ) {
+    schema.begin_migration();
     let mut emit = Emitter {
         migration,
         config,

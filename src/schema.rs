@@ -93,11 +93,26 @@ pub struct Schema {
     /// type was new: Prisma's enum recreate renames `E_new` onto the old `E`, which must stay
     /// an existing type.
     vacated_enum_names: HashMap<(String, String), bool>,
+    /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
+    enums_of_current_migration: Vec<ObjectName>,
 }
 
 impl Schema {
     pub fn new() -> Self {
         Schema::default()
+    }
+
+    /// Marks the start of a new migration file, so the model knows which objects the current
+    /// file (one transaction) created.
+    pub fn begin_migration(&mut self) {
+        self.enums_of_current_migration.clear();
+    }
+
+    /// The enum was created by the migration being applied now (same transaction). Note that
+    /// PostgreSQL still refuses a value added by ALTER TYPE ... ADD VALUE in that transaction.
+    pub fn enum_created_in_current_migration(&self, name: &ObjectName) -> bool {
+        let resolved = self.resolve(name);
+        self.enums_of_current_migration.contains(&resolved)
     }
 
     /// True only for schemas created in the pending set; unknown schemas count as existing.
@@ -312,6 +327,9 @@ impl Schema {
                 let name = self.resolve(name);
                 let key = (schema_of(&name).to_string(), name.name.clone());
                 self.vacated_enum_names.remove(&key);
+                if is_new {
+                    self.enums_of_current_migration.push(name.clone());
+                }
                 insert(
                     &mut self.enums,
                     &name.clone(),
@@ -560,6 +578,13 @@ impl Schema {
             e.is_new = e.is_new && was_new;
         }
         e.name = to.clone();
+        if let Some(current) = self
+            .enums_of_current_migration
+            .iter_mut()
+            .find(|n| **n == from)
+        {
+            *current = to.clone();
+        }
         insert(&mut self.enums, &to, e);
         // Columns of the renamed type keep pointing at it.
         for tables in self.tables.values_mut() {
@@ -1191,6 +1216,9 @@ mod tests {
         let mood = s.enum_type(&name("public.Mood")).unwrap();
         assert!(mood.is_new);
         assert_eq!(mood.values, vec!["fine", "sad"]);
+        assert!(s.enum_created_in_current_migration(&name("Mood")));
+        s.begin_migration();
+        assert!(!s.enum_created_in_current_migration(&name("Mood")));
     }
 
     #[test]
