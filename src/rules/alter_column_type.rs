@@ -24,19 +24,26 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     }
     let current = ctx.schema.column(table, column).map(|c| &c.data_type);
     let why = match (using, current) {
-        (Some(expression), _) if is_enum_recreate(expression) => format!(
-            "Prisma's enum change converts every value with `USING {expression}`, so"
-        ),
-        (Some(expression), _) => format!("the USING clause ({expression}) converts every value, so"),
+        (Some(expression), _) if is_enum_recreate(expression) => {
+            format!("Prisma's enum change converts every value with `USING {expression}`, so")
+        }
+        (Some(expression), _) => {
+            format!("the USING clause ({expression}) converts every value, so")
+        }
         (None, Some(old)) => match change_kind(old, new_type) {
             Change::InPlace => return None,
             Change::Rewrite => format!(
                 "{} values are not stored the same way as {}, so",
                 old.sql, new_type.sql
             ),
-            Change::TimeZoneDependent => format!(
-                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); otherwise",
+            Change::TimeZoneDependent if ctx.pg_version >= 12 => format!(
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12) and the \
+                 precision does not shrink; otherwise",
                 old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent => format!(
+                "on PostgreSQL {} {} → {} always converts every value, so",
+                ctx.pg_version, old.sql, new_type.sql
             ),
         },
         (None, None) => {
@@ -264,7 +271,7 @@ fn expand_contract_help(
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use super::super::advice::test_support::{only_violation, violations, violations_on};
     use super::*;
 
     const USERS: &str = r#"CREATE TABLE "User" (
@@ -368,6 +375,22 @@ mod tests {
             check,
         );
         assert!(v.message.contains("TimeZone is UTC"), "{}", v.message);
+    }
+
+    #[test]
+    fn timezone_change_before_12_always_rewrites() {
+        let v = violations_on(
+            11,
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            check,
+        );
+        assert!(
+            v[0].message
+                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ(3) always converts"),
+            "{}",
+            v[0].message
+        );
     }
 
     #[test]
