@@ -485,7 +485,8 @@ mod tests {
         // Not quoted in the statement, not quoted in the advice.
         assert!(
             v.help
-                .contains("ALTER TABLE orders ADD COLUMN total_new BIGINT;"),
+                .to_lowercase()
+                .contains("alter table orders add column total_new bigint;"),
             "{}",
             v.help
         );
