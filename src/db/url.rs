@@ -57,6 +57,9 @@ pub struct DatabaseUrl {
     database: String,
     ssl_mode: SslMode,
     root_cert: Option<RootCert>,
+    /// `sslcert` / `sslkey`: a client certificate and its key (PEM), for servers that ask for one.
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
     schema: String,
     pgbouncer: bool,
     /// `None`: wait forever (`connect_timeout=0`).
@@ -143,6 +146,8 @@ impl DatabaseUrl {
             },
             ssl_mode: SslMode::Prefer,
             root_cert: None,
+            client_cert: None,
+            client_key: None,
             schema: DEFAULT_SCHEMA.to_string(),
             pgbouncer: false,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
@@ -168,6 +173,16 @@ impl DatabaseUrl {
                 } else {
                     RootCert::File(PathBuf::from(value))
                 })
+            }
+            "sslcert" => self.client_cert = Some(PathBuf::from(value)),
+            "sslkey" => self.client_key = Some(PathBuf::from(value)),
+            "sslidentity" => {
+                return Err(AppError::usage(
+                    "sslidentity (a PKCS#12 client identity) is not supported: convert it to PEM \
+                     (openssl pkcs12 -in identity.p12 -clcerts -nokeys -out client.crt; \
+                     openssl pkcs12 -in identity.p12 -nocerts -nodes -out client.key) and use \
+                     sslcert=client.crt&sslkey=client.key",
+                ))
             }
             "schema" => {
                 if value.is_empty() {
@@ -347,6 +362,11 @@ impl DatabaseUrl {
 
     pub fn root_cert(&self) -> Option<&RootCert> {
         self.root_cert.as_ref()
+    }
+
+    /// `sslcert` and `sslkey`, the client certificate and key files.
+    pub fn client_identity(&self) -> (Option<&std::path::Path>, Option<&std::path::Path>) {
+        (self.client_cert.as_deref(), self.client_key.as_deref())
     }
 
     /// `None` when `connect_timeout=0` (wait forever).
@@ -539,6 +559,20 @@ mod tests {
         let u = url("postgres://u@h/d?sslmode=verify-ca&sslrootcert=%2Fetc%2Fca.pem");
         assert_eq!(u.root_cert(), Some(&RootCert::File("/etc/ca.pem".into())));
         assert_eq!(u.ssl_mode(), SslMode::VerifyCa);
+    }
+
+    #[test]
+    fn client_certificate_params() {
+        let u = url("postgres://u@h/d?sslcert=%2Fk%2Fc.crt&sslkey=%2Fk%2Fc.key");
+        assert_eq!(
+            u.client_identity(),
+            (
+                Some(std::path::Path::new("/k/c.crt")),
+                Some(std::path::Path::new("/k/c.key"))
+            )
+        );
+        let err = DatabaseUrl::parse("postgres://u:pw@h/d?sslidentity=id.p12").unwrap_err();
+        assert!(err.message.contains("sslcert="), "{}", err.message);
     }
 
     #[test]

@@ -386,19 +386,40 @@ struct Proxy {
 
 impl Proxy {
     fn tls(cert: &str, key: &str) -> Proxy {
+        Proxy::tls_with(cert, key, false)
+    }
+
+    /// Like [`Proxy::tls`], and the client must show a certificate signed by the test CA.
+    fn tls_requiring_client_cert() -> Proxy {
+        Proxy::tls_with("server.pem", "server.key", true)
+    }
+
+    fn tls_with(cert: &str, key: &str, require_client_cert: bool) -> Proxy {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture(cert))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_file_iter(fixture("ca.pem")).unwrap() {
+                roots.add(ca.unwrap()).unwrap();
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = builder.with_single_cert(certs, key).unwrap();
         Proxy::start(
             ProxyKind::TlsOnly,
             Some(TlsAcceptor::from(Arc::new(config))),
@@ -736,4 +757,23 @@ fn prefer_retries_without_tls_when_the_handshake_fails_and_require_does_not() {
 
     let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=require"));
     assert!(message.contains("closed the connection"), "{message}");
+}
+
+#[test]
+fn client_certificate_from_sslcert_and_sslkey_is_presented() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls_requiring_client_cert();
+    let verify = format!("?sslmode=verify-full&sslrootcert={}", fixture("ca.pem"));
+    let with_cert = format!(
+        "{verify}&sslcert={}&sslkey={}",
+        fixture("client.pem"),
+        fixture("client.key")
+    );
+    let got = connect_and_query(&proxy.url(&db, "localhost", &with_cert), "SELECT 'mutual'")
+        .expect("client certificate accepted");
+    assert_eq!(got, "mutual");
+
+    let message = connect_error(&proxy.url(&db, "localhost", &verify));
+    assert!(message.contains("client certificate"), "{message}");
+    assert!(message.contains("sslcert="), "{message}");
 }
