@@ -59,7 +59,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     match mode {
         CiMode::Check => check(args, &event, &files),
         CiMode::Deploy => {
-            let outcome = commands::deploy::execute(&deploy_args(args, false))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, false))
+                .map_err(|e| stopped(&files, "deploy", e))?;
             finish_deploy(
                 &outcome,
                 args.vercel_hook_url.as_deref(),
@@ -68,7 +69,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             )
         }
         CiMode::ManualReview => {
-            let outcome = commands::deploy::execute(&deploy_args(args, true))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, true))
+                .map_err(|e| stopped(&files, "manual review", e))?;
             let database = DatabaseUrl::resolve(args.database.database_url.as_deref())
                 .map(|u| u.display())
                 .unwrap_or_else(|_| "the database".to_string());
@@ -91,7 +93,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
                 to: Some(target.clone()),
                 steps: None,
                 dry_run: false,
-            })?;
+            })
+            .map_err(|e| stopped(&files, "rollback", e))?;
             let hook = match &outcome.failure {
                 Some(_) => HookReport::Withheld,
                 None => fire_hook(args.vercel_hook_url.as_deref(), &hook_policy(args)),
@@ -110,17 +113,28 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     }
 }
 
+/// A command that stopped before doing anything (no database, refused state): the job
+/// summary says so too, and the hook is never fired.
+fn stopped(files: &RunnerFiles, what: &str, err: AppError) -> AppError {
+    let _ = files.add_summary(&format!(
+        "## migration-gate: {what} stopped ❌\n\n{}\n\nNothing was changed; the Vercel deploy hook was **not** called.\n",
+        err.message
+    ));
+    let _ = files.set_outputs(&[
+        ("applied-count", "0".to_string()),
+        ("deploy-hook-job-id", String::new()),
+    ]);
+    err
+}
+
 /// `::add-mask::` the database password, the hook URL and the token before anything is printed.
 fn mask_secrets(args: &CiArgs) {
-    let password = DatabaseUrl::resolve(args.database.database_url.as_deref())
-        .ok()
-        .and_then(|url| url.password());
-    let secrets = [
-        password.as_deref(),
-        args.vercel_hook_url.as_deref(),
-        args.github.github_token.as_deref(),
-    ];
-    for line in runner::mask_commands(secrets.into_iter().flatten()) {
+    let mut secrets = DatabaseUrl::resolve(args.database.database_url.as_deref())
+        .map(|url| url.secrets())
+        .unwrap_or_default();
+    secrets.extend(args.vercel_hook_url.clone());
+    secrets.extend(args.github.github_token.clone());
+    for line in runner::mask_commands(secrets.iter().map(String::as_str)) {
         println!("{line}");
     }
 }
@@ -265,6 +279,8 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let set = discover(&dir)?;
     let pr = pr_target(args, event);
     let rt = runtime()?;
+    // Octocrab's client spawns its worker on the current runtime.
+    let _runtime = rt.enter();
     let client = github_client(args)?;
     let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
     let existing: Vec<&Migration> = set
@@ -284,14 +300,6 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         extra_findings: Vec::new(),
     });
     let run_url = run_url(args);
-    let markdown = report::render(
-        &report,
-        OutputFormat::Markdown,
-        &RenderOptions {
-            color: false,
-            run_url: run_url.clone(),
-        },
-    );
     let publish = Publish {
         pr: &pr,
         comment: !gh.no_comment,
@@ -300,13 +308,7 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         run_url: run_url.as_deref(),
         head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
     };
-    let published = rt.block_on(publish_check(
-        &publish,
-        &report,
-        &markdown,
-        client.as_ref(),
-        files,
-    ))?;
+    let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
     Ok(published.exit_code)
 }
 
@@ -413,19 +415,16 @@ pub struct Published {
 pub async fn publish_check(
     publish: &Publish<'_>,
     report: &Report,
-    report_markdown: &str,
     client: Option<&GitHub>,
     files: &RunnerFiles,
 ) -> Result<Published> {
-    for finding in &report.findings {
-        println!("{}", annotations::workflow_command(finding));
-    }
-    let body = summary::pr_comment(report, report_markdown, publish.run_url);
-    files.add_summary(&format!(
-        "## migration-gate\n\n{}\n\n{}",
-        summary::verdict(report),
-        report_markdown.trim_end()
-    ))?;
+    let options = RenderOptions {
+        color: false,
+        run_url: publish.run_url.map(str::to_string),
+    };
+    print!("{}", report::render(report, OutputFormat::Github, &options));
+    let body = summary::pr_comment(report, publish.run_url);
+    files.add_summary(&report::render(report, OutputFormat::Markdown, &options))?;
     let failed = match publish.fail_on {
         FailOn::Error => report.has_errors(),
         FailOn::Warning => !report.findings.is_empty(),
