@@ -14,7 +14,6 @@ const INHERITED_LIBPQ_VARS: &[&str] = &[
     "PGSERVICE",
     "PGSERVICEFILE",
     "PGHOSTADDR",
-    "PGOPTIONS",
     "PGTARGETSESSIONATTRS",
 ];
 
@@ -79,6 +78,11 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         Some(path) => command.env("PGSSLKEY", path),
         None => command.env_remove("PGSSLKEY"),
     };
+    match url.options() {
+        Some(options) => command.env("PGOPTIONS", options),
+        None => command.env_remove("PGOPTIONS"),
+    };
+    command.env("PGCHANNELBINDING", url.channel_binding().as_str());
     if let Some(timeout) = url.connect_timeout() {
         command.env("PGCONNECT_TIMEOUT", timeout.as_secs().max(2).to_string());
     }

@@ -45,6 +45,26 @@ pub enum RootCert {
     File(PathBuf),
 }
 
+/// `channel_binding`: whether SCRAM authentication must be bound to the TLS session (Neon's URLs
+/// say `require`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBinding {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+}
+
+impl ChannelBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
@@ -60,6 +80,7 @@ pub struct DatabaseUrl {
     /// `sslcert` / `sslkey`: a client certificate and its key (PEM), for servers that ask for one.
     client_cert: Option<PathBuf>,
     client_key: Option<PathBuf>,
+    channel_binding: ChannelBinding,
     schema: String,
     pgbouncer: bool,
     /// `None`: wait forever (`connect_timeout=0`).
@@ -148,6 +169,7 @@ impl DatabaseUrl {
             root_cert: None,
             client_cert: None,
             client_key: None,
+            channel_binding: ChannelBinding::Prefer,
             schema: DEFAULT_SCHEMA.to_string(),
             pgbouncer: false,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
@@ -173,6 +195,18 @@ impl DatabaseUrl {
                 } else {
                     RootCert::File(PathBuf::from(value))
                 })
+            }
+            "channel_binding" => {
+                self.channel_binding = match value.to_ascii_lowercase().as_str() {
+                    "disable" => ChannelBinding::Disable,
+                    "prefer" => ChannelBinding::Prefer,
+                    "require" => ChannelBinding::Require,
+                    _ => {
+                        return Err(malformed(
+                            "`channel_binding` must be one of disable, prefer, require",
+                        ))
+                    }
+                }
             }
             "sslcert" => self.client_cert = Some(PathBuf::from(value)),
             "sslkey" => self.client_key = Some(PathBuf::from(value)),
@@ -369,6 +403,10 @@ impl DatabaseUrl {
         (self.client_cert.as_deref(), self.client_key.as_deref())
     }
 
+    pub fn channel_binding(&self) -> ChannelBinding {
+        self.channel_binding
+    }
+
     /// `None` when `connect_timeout=0` (wait forever).
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
@@ -480,6 +518,11 @@ mod tests {
         assert_eq!(u.application_name(), Some("gate"));
         assert_eq!(u.connect_timeout(), Some(Duration::from_secs(3)));
         assert_eq!(u.options(), Some("-c lock_timeout=1s"));
+        assert_eq!(u.channel_binding(), ChannelBinding::Prefer);
+        assert_eq!(
+            url("postgres://u@h/d?sslmode=require&channel_binding=require").channel_binding(),
+            ChannelBinding::Require
+        );
         assert_eq!(u.display(), "app@prod@db.example.com:5433/shop");
     }
 
@@ -598,6 +641,7 @@ mod tests {
             "postgres://root:hunter2@[::1/x",
             "postgres://root:hunter2@db/x?sslmode=sometimes",
             "postgres://root:hunter2@db/x?connect_timeout=soon",
+            "postgres://root:hunter2@db/x?channel_binding=maybe",
             "postgres://root:hunter2%ff@db/x",
             "postgres://root:hunter2/x@db/x",
             "postgres://root:hun/ter2@db",

@@ -363,6 +363,14 @@ fn password_authentication_decodes_the_password_and_names_the_user_on_failure() 
 
     let missing = connect_error(&server.url("postgres"));
     assert!(missing.contains("the database URL has none"), "{missing}");
+
+    // The cluster runs without TLS, so SCRAM cannot be bound to a TLS session.
+    let unbound = connect_error(&format!(
+        "{}&channel_binding=require",
+        server.url(&format!("postgres:{CLUSTER_PASSWORD_ENCODED}"))
+    ));
+    assert!(unbound.contains("channel_binding=require"), "{unbound}");
+    assert!(unbound.contains("sslmode=require"), "{unbound}");
 }
 
 // --- TLS ---------------------------------------------------------------------------------------
