@@ -27,13 +27,27 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// The test database's URL with a password (the server trusts local connections, so any password
-/// works) and our own host/port/query.
+/// The password the test server takes: the one in `TEST_DATABASE_URL`, else [`PASSWORD`] (the
+/// local server trusts local connections, so any password works and tests can look for it).
+fn server_password() -> String {
+    DatabaseUrl::parse(&server_url())
+        .ok()
+        .and_then(|url| url.password())
+        .unwrap_or_else(|| PASSWORD.to_string())
+}
+
+fn encoded_password() -> String {
+    percent_encoding::utf8_percent_encode(&server_password(), percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+}
+
+/// The test database's URL with the password and our own host/port/query.
 fn url_for(db: &TestDb, host: &str, port: u16, query: &str) -> String {
     let server = DatabaseUrl::parse(&db.url).expect("test URL");
     format!(
-        "postgresql://{}:{PASSWORD}@{host}:{port}/{}{query}",
+        "postgresql://{}:{}@{host}:{port}/{}{query}",
         server.user(),
+        encoded_password(),
         db.name
     )
 }
@@ -55,11 +69,13 @@ fn connect_and_query(raw: &str, sql: &str) -> Result<String, AppError> {
 
 fn connect_error(raw: &str) -> String {
     let err = connect_and_query(raw, "SELECT 'connected'").expect_err("connection must fail");
-    assert!(
-        !err.message.contains(PASSWORD),
-        "password shown: {}",
-        err.message
-    );
+    for password in [PASSWORD.to_string(), server_password()] {
+        assert!(
+            !err.message.contains(&password),
+            "password shown: {}",
+            err.message
+        );
+    }
     assert!(
         !err.message.contains("postgresql://"),
         "URL shown: {}",
@@ -151,8 +167,9 @@ fn unknown_database_is_named() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let message = connect_error(&format!(
-        "postgresql://{}:{PASSWORD}@{}:{}/no_such_db_here",
+        "postgresql://{}:{}@{}:{}/no_such_db_here",
         server.user(),
+        encoded_password(),
         server.host_display(),
         server.port()
     ));
@@ -166,12 +183,15 @@ fn unknown_database_is_named() {
 fn role_that_may_not_log_in_is_named() {
     let db = TestDb::new();
     let role = format!("{}_nologin", db.name);
+    // With a password, so a server that authenticates gets as far as the NOLOGIN check.
     db.execute(&format!(
-        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN"
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN PASSWORD '{}'",
+        server_password().replace('\'', "''")
     ));
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let message = connect_error(&format!(
-        "postgresql://{role}:{PASSWORD}@{}:{}/{}",
+        "postgresql://{role}:{}@{}:{}/{}",
+        encoded_password(),
         server.host_display(),
         server.port(),
         db.name
@@ -673,8 +693,9 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let url = DatabaseUrl::parse(&format!(
-        "postgresql://{}:{PASSWORD}@{}:{}/no_such_db_for_dump?sslmode=disable",
+        "postgresql://{}:{}@{}:{}/no_such_db_for_dump?sslmode=disable",
         server.user(),
+        encoded_password(),
         server.host_display(),
         server.port()
     ))
@@ -687,7 +708,7 @@ fn pg_dump_failure_is_one_line_without_the_password() {
         "{}",
         err.message
     );
-    assert!(!err.message.contains(PASSWORD), "{}", err.message);
+    assert!(!err.message.contains(&server_password()), "{}", err.message);
     assert!(!err.message.contains('\n'), "{}", err.message);
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
