@@ -282,7 +282,8 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     // Octocrab's client spawns its worker on the current runtime.
     let _runtime = rt.enter();
     let client = github_client(args)?;
-    let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
+    let workspace = gh.workspace.as_deref();
+    let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, workspace, &set.migrations)?;
     let existing: Vec<&Migration> = set
         .migrations
         .iter()
@@ -309,6 +310,11 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
     };
     let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
+    // The same outputs as a deploy, so a workflow can branch on the check too.
+    files.set_outputs(&[
+        ("pending-count", pending.len().to_string()),
+        ("needs-review", report.has_errors().to_string()),
+    ])?;
     Ok(published.exit_code)
 }
 
@@ -344,6 +350,7 @@ fn pending_migrations<'a>(
     client: Option<&GitHub>,
     pr: &PrTarget,
     dir: &std::path::Path,
+    workspace: Option<&std::path::Path>,
     migrations: &'a [Migration],
 ) -> Result<Vec<&'a Migration>> {
     if let (Some(base), Some(head)) = (&pr.base_sha, &pr.head_sha) {
@@ -367,7 +374,7 @@ fn pending_migrations<'a>(
                 })
                 .map(|f| f.filename)
                 .collect();
-            let root = repo_root(dir);
+            let root = repo_root(dir, workspace);
             return Ok(pending::select(migrations, &root, &changed));
         }
         return Err(AppError::usage(format!(
@@ -379,8 +386,9 @@ fn pending_migrations<'a>(
     ))
 }
 
-/// The checkout's root: the git top level, else the working directory.
-fn repo_root(dir: &std::path::Path) -> PathBuf {
+/// The checkout's root (PR file names are relative to it): the git top level, else
+/// GITHUB_WORKSPACE, else the working directory.
+fn repo_root(dir: &std::path::Path, workspace: Option<&std::path::Path>) -> PathBuf {
     std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -389,6 +397,7 @@ fn repo_root(dir: &std::path::Path) -> PathBuf {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .or_else(|| workspace.map(std::path::Path::to_path_buf))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
 }
 

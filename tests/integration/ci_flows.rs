@@ -323,6 +323,7 @@ fn pull_request_check_annotates_comments_and_fails_on_errors() {
     assert_eq!(comments.len(), 1);
     assert!(comments[0].1.contains("drop-column"), "{}", comments[0].1);
     assert!(runner.summary().contains("drop-column"));
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
 }
 
 #[test]
