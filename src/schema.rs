@@ -151,9 +151,7 @@ impl Schema {
                 self.move_table(table, to);
             }
             Op::AddColumn { table, column, .. } => {
-                let Some(t) = get_mut(&mut self.tables, table) else {
-                    return;
-                };
+                let t = self.table_or_placeholder(table);
                 // IF NOT EXISTS, or PostgreSQL would have failed: keep the first definition.
                 if t.columns.iter().any(|c| c.name == column.name) {
                     return;
@@ -415,6 +413,22 @@ impl Schema {
         })
     }
 
+    /// The table, or, when the history does not know it, an existing table with no known columns:
+    /// what the pending set adds to it (columns, constraints) must still be remembered.
+    fn table_or_placeholder(&mut self, table: &ObjectName) -> &mut Table {
+        let resolved = self.resolve(table);
+        self.tables
+            .entry(schema_of(&resolved).to_string())
+            .or_default()
+            .entry(resolved.name.clone())
+            .or_insert_with(|| Table {
+                name: resolved,
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                is_new: false,
+            })
+    }
+
     fn column_mut(&mut self, table: &ObjectName, column: &str) -> Option<&mut Column> {
         get_mut(&mut self.tables, table)?
             .columns
@@ -448,9 +462,7 @@ impl Schema {
     /// Records a constraint, named the way PostgreSQL names it when the SQL did not, and the
     /// index that PRIMARY KEY and UNIQUE constraints build.
     fn add_constraint(&mut self, table: &ObjectName, mut constraint: ConstraintSpec, is_new: bool) {
-        let Some(t) = get_mut(&mut self.tables, table) else {
-            return;
-        };
+        let t = self.table_or_placeholder(table);
         let name = constraint
             .name
             .clone()
@@ -1179,6 +1191,28 @@ mod tests {
         assert!(s.enum_created_in_current_migration(&name("Mood")));
         s.begin_migration();
         assert!(!s.enum_created_in_current_migration(&name("Mood")));
+    }
+
+    #[test]
+    fn changes_to_a_table_the_history_does_not_know_are_remembered() {
+        let mut s = Schema::new();
+        let t = name("legacy");
+        s.apply(
+            &Op::AddColumn {
+                table: t.clone(),
+                column: col("note", "text", false),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &check("legacy", "note_nn", "note IS NOT NULL", false),
+            Origin::Pending,
+        );
+        assert!(!s.is_new_table(&t), "an unknown table is existing");
+        assert!(s.column(&t, "note").is_some_and(|c| c.is_new));
+        assert!(s.column(&t, "other").is_none());
+        assert!(s.has_validated_not_null_check(&t, "note"));
     }
 
     #[test]

@@ -107,7 +107,8 @@ fn directly_above<'a>(
     }
     let lines: Vec<&str> = source[gap_start..above_end - 1].split('\n').collect();
     let starts_mid_line = gap_start > 0 && !source[..gap_start].ends_with('\n');
-    let first_line = line_of(source, gap_start);
+    // Counted back from the statement's own line: no rescan of the file per statement.
+    let statement_line = statement.start.line;
     let mut run = Vec::new();
     for (i, line) in lines.iter().enumerate().rev() {
         if i == 0 && starts_mid_line {
@@ -118,7 +119,12 @@ fn directly_above<'a>(
             break;
         };
         let indent = line[..line.len() - trimmed.len()].chars().count();
-        run.push((first_line + i as u32, indent as u32 + 1, text));
+        let above = (lines.len() - i) as u32;
+        run.push((
+            statement_line.saturating_sub(above),
+            indent as u32 + 1,
+            text,
+        ));
     }
     run.reverse();
     run

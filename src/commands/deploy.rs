@@ -29,6 +29,7 @@ pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let safety = Safety::from_args(&args.safety);
     block_on(async {
         let client = database.connect().await?;
+        println!("{}\n", database.datasource_line());
         println!("{}", project.found_line());
         if args.dry_run {
             return dry_run(&client, &database, &project, args).await;
@@ -165,7 +166,7 @@ async fn deploy(
     }
     if let Some(dir) = &args.backup_dir {
         if destructive || args.backup == BackupPolicy::Always {
-            backup(database, dir).await?;
+            backup(database, dir)?;
         }
     }
 
@@ -222,12 +223,15 @@ async fn deploy(
     Ok(outcome)
 }
 
-async fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
-    let _ = (database, dir);
-    Err(AppError::usage(
-        "--backup-dir: pg_dump backups are not available in this build; deploy without \
-         --backup-dir after taking a backup by hand",
-    ))
+/// `pg_dump -Fc` into `dir`; the deploy stops when it fails.
+fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
+    println!(
+        "Backing up the database before applying (pg_dump -Fc into {})",
+        dir.display()
+    );
+    let file = crate::db::backup::pg_dump(&database.url, dir)?;
+    println!("Backup written to {}", file.display());
+    Ok(())
 }
 
 fn count_errors(report: &Report) -> usize {

@@ -154,7 +154,10 @@ pub fn run(args: &StatusArgs) -> Result<u8> {
             "{}",
             serde_json::to_string_pretty(&report).expect("status serializes")
         ),
-        StatusFormat::Human => print_human(&project, &report),
+        StatusFormat::Human => {
+            println!("{}\n", database.datasource_line());
+            print_human(&project, &report)
+        }
     }
     Ok(code)
 }
@@ -192,12 +195,13 @@ fn print_human(project: &Project, report: &StatusReport) {
                 .unwrap_or_default(),
             State::Pending => String::new(),
         };
-        println!(
+        let line = format!(
             "  {:<15} {:<width$}  {when}",
             m.state.label(),
             m.name,
             width = width
         );
+        println!("{}", line.trim_end());
     }
     println!();
     let named = |states: &[State]| -> Vec<&str> {

@@ -59,7 +59,7 @@ impl Database {
     pub fn resolve(args: &DatabaseArgs, access: Access) -> Result<Database> {
         let url = DatabaseUrl::resolve(args.database_url.as_deref())?;
         if let Access::Write(command) = access {
-            refuse_if_pooled(&url, command, args.allow_pooled)?;
+            url.refuse_if_pooled(command, args.allow_pooled)?;
         }
         let history = History::new(url.schema());
         Ok(Database {
@@ -69,6 +69,18 @@ impl Database {
         })
     }
 
+    /// Prisma's datasource line: `Datasource "db": PostgreSQL database "app", schema "public" at
+    /// "host:5432"` (no user, no password).
+    pub fn datasource_line(&self) -> String {
+        format!(
+            "Datasource \"db\": PostgreSQL database \"{}\", schema \"{}\" at \"{}:{}\"",
+            self.url.database(),
+            self.url.schema(),
+            self.url.host_display(),
+            self.url.port()
+        )
+    }
+
     pub async fn connect(&self) -> Result<Client> {
         super::connect::connect(&self.url).await
     }
@@ -76,19 +88,6 @@ impl Database {
     pub async fn rows(&self, client: &Client) -> Result<Vec<HistoryRow>> {
         self.history.rows(client).await
     }
-}
-
-fn refuse_if_pooled(url: &DatabaseUrl, command: &str, allow_pooled: bool) -> Result<()> {
-    if allow_pooled || !url.is_pooled() {
-        return Ok(());
-    }
-    Err(AppError::usage(format!(
-        "`{command}` refuses the pooled URL {}: advisory locks and multi-statement transactions \
-         break behind a transaction-mode pooler; use the direct URL (DIRECT_URL, \
-         DATABASE_URL_UNPOOLED or POSTGRES_URL_NON_POOLING, or --database-url), or pass \
-         --allow-pooled",
-        url.display()
-    )))
 }
 
 /// Drive `work` to completion on a single-threaded runtime (one connection, no parallelism).

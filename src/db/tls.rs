@@ -181,16 +181,27 @@ pub fn describe_failure(url: &DatabaseUrl, err: &rustls::Error) -> String {
                 )
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => format!(
-                "the server's TLS certificate has expired (sslmode={mode}) connecting to {target}: renew it on the server, or use sslmode=require to skip verification"
+                "the server's TLS certificate has expired (sslmode={mode}) connecting to {target}: renew it on the server, or {}",
+                skip_verification_hint(mode)
             ),
             _ => format!(
-                "the server's TLS certificate is not trusted (sslmode={mode}) connecting to {target}: {}; point sslrootcert at the CA that issued it, or use sslmode=require to skip verification",
-                describe_certificate_error(cert)
+                "the server's TLS certificate is not trusted (sslmode={mode}) connecting to {target}: {}; point sslrootcert at the CA that issued it, or {}",
+                describe_certificate_error(cert),
+                skip_verification_hint(mode)
             ),
         },
         other => format!(
             "TLS handshake with {target} failed (sslmode={mode}): {other}; check the server's TLS setup or change sslmode"
         ),
+    }
+}
+
+fn skip_verification_hint(mode: SslMode) -> &'static str {
+    if mode == SslMode::Require {
+        // libpq verifies the chain under `require` too when a root file is given.
+        "drop sslrootcert from the URL to skip verification"
+    } else {
+        "use sslmode=require to skip verification"
     }
 }
 

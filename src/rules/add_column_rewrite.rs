@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ColumnSpec, Op};
 
@@ -44,11 +44,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
-    let col = ident(&column.name);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(&column.name);
+    let table_sql = sql.table(table);
     let message = format!(
-        "ADD COLUMN {col} on {table}: {cause}, so PostgreSQL rewrites every row of {table} and \
+        "ADD COLUMN {col} on {table_sql}: {cause}, so PostgreSQL rewrites every row of {table_sql} and \
          rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
-         read nor write {table} {FOR_THE_TABLE_SIZE}."
+         read nor write {table_sql} {FOR_THE_TABLE_SIZE}."
     );
     Some(Violation {
         message,
@@ -106,7 +108,9 @@ fn volatile_function(default: &str) -> Option<&'static str> {
 }
 
 fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) -> String {
-    let col = ident(&column.name);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(&column.name);
+    let table_sql = sql.table(table);
     let base = column.data_type.base.as_str();
     let plain_type = match base {
         "serial2" => "smallint".to_string(),
@@ -139,13 +143,13 @@ fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) 
     };
     format!(
         "Add the column without the per-row value, then fill it in batches{old_version}:\n\
-         ALTER TABLE {table} ADD COLUMN {col} {plain_type};\n\
-         ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {value};  -- new rows only, instant\n\
+         ALTER TABLE {table_sql} ADD COLUMN {col} {plain_type};\n\
+         ALTER TABLE {table_sql} ALTER COLUMN {col} SET DEFAULT {value};  -- new rows only, instant\n\
          -- outside the migration, repeat until it updates 0 rows:\n\
          {backfill}\n\
          -- then, if it must be NOT NULL:\n\
          {not_null}",
-        not_null = advice::set_not_null_safely(table, &column.name, ctx.pg_version),
+        not_null = advice::set_not_null_safely(ctx, table, &column.name),
     )
 }
 

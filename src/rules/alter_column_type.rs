@@ -5,7 +5,7 @@
 //! same scale, cidr → inet, more fractional-second precision. Everything else, and any USING
 //! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
 
-use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ObjectName, Op, TypeName};
 
@@ -44,11 +44,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
                 .to_string()
         }
     };
-    let col = ident(column);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let table_sql = sql.table(table);
+    let table_sql = &table_sql;
     let message = format!(
-        "ALTER COLUMN {col} TYPE {new} on {table}: {why} PostgreSQL rewrites every row of {table} \
+        "ALTER COLUMN {col} TYPE {new} on {table_sql}: {why} PostgreSQL rewrites every row of {table_sql} \
          and rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
-         read nor write {table} {FOR_THE_TABLE_SIZE}.",
+         read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
         new = new_type.sql,
     );
     let help = match enum_values_to_add(ctx, table, column, new_type) {
@@ -188,7 +191,8 @@ fn add_enum_values_help(
         .schema
         .column(table, column)
         .map(|c| type_object_name(&c.data_type))
-        .unwrap_or_else(|| ObjectName::unqualified(column));
+        .map(|name| Sql::of(ctx).table(&name))
+        .unwrap_or_else(|| column.to_string());
     let adds = values
         .iter()
         .map(|v| {
@@ -212,8 +216,10 @@ fn expand_contract_help(
     new_type: &TypeName,
     using: Option<&str>,
 ) -> String {
-    let col = ident(column);
-    let new_col = ident(&format!("{column}_new"));
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let new_col = sql.derived_ident(column, &format!("{column}_new"));
+    let table_sql = sql.table(table);
     let conversion = using
         .map(str::to_string)
         .unwrap_or_else(|| format!("{col}::{}", new_type.sql));
@@ -225,11 +231,11 @@ fn expand_contract_help(
     );
     format!(
         "Expand and contract instead of converting in place:\n\
-         1. ALTER TABLE {table} ADD COLUMN {new_col} {new};\n\
+         1. ALTER TABLE {table_sql} ADD COLUMN {new_col} {new};\n\
          2. Make the app write both columns (or add a trigger), then backfill outside the \
          migration in batches, repeating until it updates 0 rows:\n   {backfill}\n\
          3. Switch the app to read {new_col} (Prisma: `@map(\"{column}_new\")` on the field).\n\
-         4. In a later migration, once nothing uses {col}: ALTER TABLE {table} DROP COLUMN {col};",
+         4. In a later migration, once nothing uses {col}: ALTER TABLE {table_sql} DROP COLUMN {col};",
         new = new_type.sql,
     )
 }
@@ -364,7 +370,9 @@ mod tests {
         );
         assert!(v.message.contains("USING clause"), "{}", v.message);
         assert!(
-            v.help.contains("SET \"bio_new\" = trim(\"bio\")"),
+            v.help
+                .to_lowercase()
+                .contains("set \"bio_new\" = trim(\"bio\")"),
             "{}",
             v.help
         );
@@ -423,9 +431,13 @@ mod tests {
             "{}",
             v.message
         );
-        assert!(v
-            .help
-            .contains("ALTER TABLE orders ADD COLUMN total_new bigint;"));
+        // Not quoted in the statement, not quoted in the advice.
+        assert!(
+            v.help
+                .contains("ALTER TABLE orders ADD COLUMN total_new BIGINT;"),
+            "{}",
+            v.help
+        );
     }
 
     #[test]

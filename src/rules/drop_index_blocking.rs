@@ -3,7 +3,7 @@
 //! The drop itself is quick, but it must wait for every running query on the table, and while it
 //! waits every new query on the table queues behind it: a long report stalls the whole app.
 
-use super::advice::{self, CONCURRENTLY_OUTSIDE_TRANSACTION};
+use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION};
 use super::{RuleContext, Violation};
 use crate::sql::Op;
 
@@ -20,8 +20,10 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if index.is_some_and(|i| i.is_new || !advice::has_rows_in_production(ctx, &i.table)) {
         return None;
     }
+    let sql = Sql::of(ctx);
+    let name = sql.table(name);
     let table = index
-        .map(|i| advice::as_written(&i.table).to_string())
+        .map(|i| sql.table(&i.table))
         .unwrap_or_else(|| "its table".to_string());
     let message = format!(
         "DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: it waits for every running \

@@ -15,16 +15,16 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     let add = format!("ALTER TYPE {type_name} ADD VALUE {};", literal(value));
     let help = format!(
-        "Put `{add}` alone in its own migration, before the migration that uses {} (Prisma: \
-         `prisma migrate dev --create-only`, then move the statement into its own, earlier \
-         migration folder), so it is committed before anything uses it.",
+        "Commit the new value before anything uses it: put\n{add}\nalone in its own migration, \
+         before the migration that uses {} (Prisma: `prisma migrate dev --create-only`, then \
+         move the statement into its own, earlier migration folder).",
         literal(value)
     );
     if ctx.pg_version < 12 && ctx.in_transaction_block {
         return Some(Violation {
             message: format!(
                 "PostgreSQL {} cannot run ALTER TYPE ... ADD VALUE inside a transaction block: \
-                 the migration fails (25001) and everything since BEGIN is rolled back",
+                 the migration fails (25001) and everything since BEGIN is rolled back.",
                 ctx.pg_version
             ),
             help,
@@ -39,9 +39,9 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
     Some(Violation {
         message: format!(
-            "the value {} added to {type_name} is used at line {} of the same migration, before \
+            "The value {} added to {type_name} is used at line {} of the same migration, before \
              it is committed: PostgreSQL rejects it with 55P04 (`unsafe use of new value \"{value}\" \
-             of enum type {}`) and the whole migration fails",
+             of enum type {}`) and the whole migration fails.",
             literal(value),
             user.start.line,
             type_name.name
@@ -155,7 +155,7 @@ mod tests {
         assert!(v.message.contains("55P04"));
         assert!(v
             .help
-            .contains("`ALTER TYPE \"Role\" ADD VALUE 'ADMIN';` alone in its own migration"));
+            .contains("\nALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nalone in its own migration"));
     }
 
     #[test]

@@ -8,4 +8,11 @@ mod ci_flows;
 mod ci_github;
 mod ci_vercel;
 mod cli_check;
+mod db_concurrency;
+mod db_deploy;
+mod db_history;
+mod db_rollback;
+mod db_status;
 mod support;
+
+mod db_connect;

@@ -1,0 +1,72 @@
+//! Deploys racing each other: the advisory lock lets exactly one apply each migration.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::db_deploy::{assert_success, exists, hold_session};
+use crate::support::{bin, stderr, Project, TestDb};
+
+#[test]
+fn five_concurrent_deploys_apply_each_migration_exactly_once() {
+    let db = TestDb::new();
+    let project = Project::new();
+    for i in 1..=8 {
+        project.migration(
+            &format!("{i:02}_table"),
+            &format!("CREATE TABLE t{i} (id int);\nINSERT INTO t{i} VALUES ({i});\n"),
+        );
+    }
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            bin()
+                .current_dir(project.path())
+                .args(["deploy", "--database-url", &db.url])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_success(&child.wait_with_output().unwrap());
+    }
+    let counts =
+        db.query("SELECT migration_name, count(*) FROM _prisma_migrations GROUP BY 1 ORDER BY 1");
+    assert_eq!(counts.len(), 8);
+    assert!(counts.iter().all(|row| row[1] == "1"), "{counts:?}");
+    for i in 1..=8 {
+        assert!(exists(&db, &format!("t{i}")));
+        assert_eq!(db.query(&format!("SELECT count(*) FROM t{i}"))[0][0], "1");
+    }
+}
+
+#[test]
+fn a_held_advisory_lock_times_out_with_a_clear_error() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE a (id int);\n");
+    // Another deploy (ours or Prisma's) holds the migration lock.
+    let holder = hold_session(
+        &db.url,
+        "SET application_name = 'prisma-migrate'; SELECT pg_advisory_lock(72707369)",
+        Duration::from_secs(3),
+    );
+    let output = project.run(&[
+        "deploy",
+        "--database-url",
+        &db.url,
+        "--advisory-lock-timeout",
+        "1",
+    ]);
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("advisory lock (72707369)"), "{err}");
+    assert!(err.contains("prisma-migrate"), "{err}");
+    assert!(err.contains("--advisory-lock-timeout"), "{err}");
+    assert!(!exists(&db, "a"));
+
+    // Once released, deploy goes through.
+    assert_success(&project.run(&["deploy", "--database-url", &db.url]));
+    assert!(exists(&db, "a"));
+}

@@ -1,0 +1,511 @@
+//! `deploy` against real PostgreSQL: applying, atomicity, CONCURRENTLY, lock-timeout retries,
+//! refusal states, the review gate, and a deploy killed mid-statement.
+
+use std::process::Output;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::support::{stderr, stdout, Project, TestDb};
+
+/// Run a database command of the binary against `db`.
+pub fn run_db(project: &Project, db: &TestDb, args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--database-url", &db.url]);
+    project.run(&all)
+}
+
+pub fn deploy(project: &Project, db: &TestDb, extra: &[&str]) -> Output {
+    let mut args = vec!["deploy"];
+    args.extend(extra);
+    run_db(project, db, &args)
+}
+
+pub fn status_json(project: &Project, db: &TestDb) -> (u8, serde_json::Value) {
+    let output = run_db(project, db, &["status", "--format", "json"]);
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status --format json is not JSON ({e}): {}{}",
+            stdout(&output),
+            stderr(&output)
+        )
+    });
+    (output.status.code().unwrap() as u8, json)
+}
+
+/// Each migration's state from `status --format json`.
+pub fn states(project: &Project, db: &TestDb) -> Vec<(String, String)> {
+    let (_, json) = status_json(project, db);
+    json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_string(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn exists(db: &TestDb, relation: &str) -> bool {
+    db.query(&format!("SELECT to_regclass('{relation}') IS NOT NULL"))[0][0] == "t"
+}
+
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// Hold a session on `url` in a background thread: run `sql` (e.g. BEGIN + LOCK), keep the
+/// session open for `hold`, then roll back. Returns once `sql` has run.
+pub fn hold_session(url: &str, sql: &str, hold: Duration) -> JoinHandle<()> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let url = url.to_string();
+    let sql = sql.to_string();
+    let handle = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await.unwrap();
+            ready_tx.send(()).unwrap();
+            tokio::time::sleep(hold).await;
+            let _ = client.batch_execute("ROLLBACK").await;
+        });
+    });
+    ready_rx.recv().expect("lock holder started");
+    handle
+}
+
+const INIT: &str = "-- CreateTable\nCREATE TABLE \"User\" (\n    \"id\" SERIAL NOT NULL,\n    \"email\" TEXT NOT NULL,\n    CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\")\n);\n";
+
+#[test]
+fn fresh_deploy_applies_everything_and_a_redeploy_applies_nothing() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    project.migration(
+        "20240102000000_posts",
+        "CREATE TABLE \"Post\" (\"id\" SERIAL PRIMARY KEY, \"title\" TEXT NOT NULL);\n",
+    );
+
+    let first = deploy(&project, &db, &[]);
+    assert_success(&first);
+    let out = stdout(&first);
+    assert!(
+        out.contains("2 migrations found in prisma/migrations"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Applying migration `20240101000000_init`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Applying migration `20240102000000_posts`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("All migrations have been successfully applied."),
+        "{out}"
+    );
+    assert!(exists(&db, "\"User\"") && exists(&db, "\"Post\""));
+
+    let again = deploy(&project, &db, &[]);
+    assert_success(&again);
+    assert!(stdout(&again).contains("No pending migrations to apply."));
+    let rows = db.query("SELECT migration_name FROM _prisma_migrations ORDER BY started_at");
+    assert_eq!(
+        rows,
+        vec![
+            vec!["20240101000000_init".to_string()],
+            vec!["20240102000000_posts".to_string()]
+        ]
+    );
+}
+
+#[test]
+fn a_failure_in_the_middle_of_a_file_leaves_nothing_of_it() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_ok", "CREATE TABLE kept (id int);\n");
+    project.migration(
+        "2_broken",
+        "CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\nALTER TABLE half\n  ADD COLUMN x nosuchtype;\nCREATE TABLE after_error (id int);\n",
+    );
+    project.migration("3_later", "CREATE TABLE later (id int);\n");
+
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    // The error position points at the unknown type on line 4.
+    assert!(
+        err.contains("prisma/migrations/2_broken/migration.sql:4:16"),
+        "{err}"
+    );
+    assert!(err.contains("SQLSTATE 42704"), "{err}");
+    assert!(err.contains("type \"nosuchtype\" does not exist"), "{err}");
+    assert!(err.contains("resolve --rolled-back 2_broken"), "{err}");
+
+    assert!(exists(&db, "kept"));
+    assert!(
+        !exists(&db, "half"),
+        "a failed migration must leave nothing"
+    );
+    assert!(!exists(&db, "later"), "later migrations are not attempted");
+    let rows = db.query(
+        "SELECT migration_name, finished_at IS NULL, logs FROM _prisma_migrations ORDER BY started_at",
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][0], "2_broken");
+    assert_eq!(rows[1][1], "t");
+    assert!(
+        rows[1][2].contains("Database error code: 42704"),
+        "{}",
+        rows[1][2]
+    );
+    assert!(rows[1][2].contains("nosuchtype"), "{}", rows[1][2]);
+}
+
+#[test]
+fn a_failed_migration_in_the_history_blocks_the_next_deploy() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_broken", "CREATE TABLE t (id nosuchtype);\n");
+    assert_eq!(deploy(&project, &db, &[]).status.code(), Some(1));
+
+    project.migration("1_broken", "CREATE TABLE t (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_ne!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert!(err.contains("`1_broken` started at"), "{err}");
+    assert!(err.contains("resolve --rolled-back 1_broken"), "{err}");
+    assert!(err.contains("resolve --applied 1_broken"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one-line error: {err}");
+    assert!(!exists(&db, "t"));
+}
+
+#[test]
+fn concurrently_statements_run_alone_between_transactional_segments() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_mixed",
+        "CREATE TABLE item (id int, sku text);\nINSERT INTO item VALUES (1, 'a'), (2, 'b');\nCREATE INDEX CONCURRENTLY item_sku_idx ON item (sku);\nALTER TABLE item ADD COLUMN price int;\nCREATE UNIQUE INDEX CONCURRENTLY item_id_key ON item (id);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_success(&output);
+    let indexes = db.query(
+        "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'item'::regclass ORDER BY 1",
+    );
+    assert_eq!(
+        indexes,
+        vec![
+            vec!["item_id_key".to_string(), "t".to_string()],
+            vec!["item_sku_idx".to_string(), "t".to_string()]
+        ]
+    );
+    assert_eq!(
+        db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'item' AND column_name = 'price'")[0][0],
+        "1"
+    );
+    let (code, _) = status_json(&project, &db);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_failed_concurrent_index_build_leaves_no_invalid_index() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_table",
+        "CREATE TABLE dup (v int);\nINSERT INTO dup VALUES (1), (1);\n",
+    );
+    project.migration(
+        "2_unique",
+        "CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("SQLSTATE 23505"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("Dropped the INVALID index public.dup_v_key"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!exists(&db, "dup_v_key"));
+    assert_eq!(
+        states(&project, &db),
+        vec![
+            ("1_table".to_string(), "applied".to_string()),
+            ("2_unique".to_string(), "failed".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_lock_timeout_is_retried_until_the_lock_is_released() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
+
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_millis(1500),
+    );
+    let started = Instant::now();
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "300ms", "--lock-retries", "5"],
+    );
+    holder.join().unwrap();
+    assert_success(&output);
+    let out = stdout(&output);
+    assert!(out.contains("Lock timeout (55P03)"), "{out}");
+    assert!(out.contains("retry 1 of 5"), "{out}");
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    assert_eq!(
+        db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'balance'")[0][0],
+        "1"
+    );
+}
+
+#[test]
+fn lock_timeouts_beyond_the_retries_fail_cleanly() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(4),
+    );
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "200ms", "--lock-retries", "1"],
+    );
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("retry 1 of 1"));
+    assert!(
+        stderr(&output).contains("SQLSTATE 55P03"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_non_empty_database_without_history_is_refused_with_baselining_advice() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE legacy (id int)");
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE legacy (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_ne!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert!(err.contains("not empty"), "{err}");
+    assert!(err.contains("resolve --applied"), "{err}");
+    assert!(!exists(&db, "_prisma_migrations"));
+}
+
+#[test]
+fn a_file_with_its_own_transaction_runs_as_written() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_own_tx",
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "a") && exists(&db, "a_id_idx"));
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_mixed",
+        "CREATE TABLE item (id int);\nCREATE INDEX CONCURRENTLY item_id_idx ON item (id);\n",
+    );
+    let output = deploy(&project, &db, &["--dry-run"]);
+    assert_success(&output);
+    let out = stdout(&output);
+    assert!(out.contains("1_mixed"), "{out}");
+    assert!(
+        out.contains("transaction: 1 statement(s), lines 1-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("autocommit (cannot run in a transaction): line 2"),
+        "{out}"
+    );
+    assert!(!exists(&db, "item"));
+    assert!(!exists(&db, "_prisma_migrations"));
+}
+
+#[test]
+fn error_findings_need_review_until_allow_destructive() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE account (id int, legacy text);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_drop", "ALTER TABLE account DROP COLUMN legacy;\n");
+
+    let gated = deploy(&project, &db, &[]);
+    assert_eq!(gated.status.code(), Some(3), "{}", stderr(&gated));
+    let err = stderr(&gated);
+    assert!(err.contains("drop-column"), "{err}");
+    assert!(
+        err.contains("prisma/migrations/2_drop/migration.sql:1"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-destructive"), "{err}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '2_drop'")[0][0],
+        "0"
+    );
+
+    let approved = deploy(&project, &db, &["--allow-destructive"]);
+    assert_success(&approved);
+    assert_eq!(
+        db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'account' AND column_name = 'legacy'")[0][0],
+        "0"
+    );
+}
+
+#[test]
+fn a_deploy_killed_mid_statement_leaves_nothing_applied() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_slow",
+        "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
+    );
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sleeping = db.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'",
+        );
+        if sleeping[0][0] != "0" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slow statement never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let (code, json) = status_json(&project, &db);
+    let state = json["migrations"][0]["state"].as_str().unwrap().to_string();
+    assert!(
+        state == "pending" || state == "failed",
+        "state after kill -9: {state}"
+    );
+    assert_ne!(code, 0);
+    assert!(
+        !exists(&db, "sleepy"),
+        "the killed migration left its table"
+    );
+}
+
+#[test]
+fn pooled_urls_are_refused_without_showing_the_password() {
+    let project = Project::new();
+    project.migration("1_init", INIT);
+    let output = project.run(&[
+        "deploy",
+        "--database-url",
+        "postgres://app:s3cr3t-pw@ep-cool-pooler.eu-central-1.aws.neon.tech:5432/app?pgbouncer=true",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("DIRECT_URL"), "{err}");
+    assert!(err.contains("--allow-pooled"), "{err}");
+    assert!(!err.contains("s3cr3t-pw"), "{err}");
+}
+
+#[test]
+fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE account (id int, legacy text);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_drop", "ALTER TABLE account DROP COLUMN legacy;\n");
+    let backups = project.path().join("backups");
+    let backups = backups.to_str().unwrap();
+
+    let failing = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", "/nonexistent/pg_dump")
+        .args(["deploy", "--allow-destructive", "--backup-dir", backups])
+        .args(["--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert_eq!(failing.status.code(), Some(2), "{}", stderr(&failing));
+    assert!(stderr(&failing).contains("pg_dump"), "{}", stderr(&failing));
+    assert_eq!(
+        db.query("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '2_drop'")[0][0],
+        "0",
+        "nothing is applied without the backup"
+    );
+
+    let output = deploy(
+        &project,
+        &db,
+        &["--allow-destructive", "--backup-dir", backups],
+    );
+    assert_success(&output);
+    let dumps: Vec<_> = std::fs::read_dir(backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dump"))
+        .collect();
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    // The dump holds the column that the deploy then dropped.
+    let listing = std::process::Command::new("pg_restore")
+        .args(["--schema-only", "-f", "-"])
+        .arg(&dumps[0])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("legacy text"));
+}

@@ -1,0 +1,181 @@
+//! `rollback`: down scripts newest first, each in a transaction, history marked rolled back;
+//! refused before touching anything when a down.sql is missing.
+
+use crate::db_deploy::{assert_success, deploy, exists, run_db, states};
+use crate::support::{repo_root, stderr, stdout, Project, TestDb};
+
+fn pair(name: &str, state: &str) -> (String, String) {
+    (name.to_string(), state.to_string())
+}
+
+fn three_with_downs() -> Project {
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    project.write("prisma/migrations/2_b/down.sql", "DROP TABLE b;\n");
+    project.migration(
+        "3_c",
+        "CREATE TABLE c (id int);\nCREATE INDEX c_id_idx ON c (id);\n",
+    );
+    project.write(
+        "prisma/migrations/3_c/down.sql",
+        "DROP INDEX c_id_idx;\nDROP TABLE c;\n",
+    );
+    project
+}
+
+#[test]
+fn rollback_to_runs_down_scripts_newest_first_and_redeploy_reapplies() {
+    let db = TestDb::new();
+    let project = three_with_downs();
+    assert_success(&deploy(&project, &db, &[]));
+
+    let output = run_db(&project, &db, &["rollback", "--to", "1_a"]);
+    assert_success(&output);
+    let out = stdout(&output);
+    let c = out.find("Rolling back migration `3_c`").expect(&out);
+    let b = out.find("Rolling back migration `2_b`").expect(&out);
+    assert!(c < b, "newest first: {out}");
+    // The down scripts' findings are shown (dropping a table is destructive).
+    assert!(
+        stderr(&output).contains("drop-table"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(exists(&db, "a") && !exists(&db, "b") && !exists(&db, "c"));
+    assert_eq!(
+        states(&project, &db),
+        vec![
+            pair("1_a", "applied"),
+            pair("2_b", "rolled_back"),
+            pair("3_c", "rolled_back")
+        ]
+    );
+    assert_eq!(run_db(&project, &db, &["status"]).status.code(), Some(4));
+
+    assert_success(&deploy(&project, &db, &["--allow-destructive"]));
+    assert!(exists(&db, "b") && exists(&db, "c"));
+    assert_eq!(run_db(&project, &db, &["status"]).status.code(), Some(0));
+}
+
+#[test]
+fn rollback_steps_and_dry_run() {
+    let db = TestDb::new();
+    let project = three_with_downs();
+    assert_success(&deploy(&project, &db, &[]));
+
+    let dry = run_db(&project, &db, &["rollback", "--steps", "2", "--dry-run"]);
+    assert_success(&dry);
+    assert!(
+        stdout(&dry).contains("3_c (prisma/migrations/3_c/down.sql)"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(stdout(&dry).contains("Dry run: nothing was changed."));
+    assert!(exists(&db, "c") && exists(&db, "b"));
+
+    assert_success(&run_db(&project, &db, &["rollback", "--steps", "1"]));
+    assert!(!exists(&db, "c") && exists(&db, "b"));
+}
+
+#[test]
+fn a_missing_down_script_refuses_before_touching_anything() {
+    let db = TestDb::new();
+    let project = three_with_downs();
+    assert_success(&deploy(&project, &db, &[]));
+    // 1_a has no down.sql: rolling back everything must not run 3_c's or 2_b's either.
+    let output = run_db(&project, &db, &["rollback", "--steps", "3"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no down.sql"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("1_a"));
+    assert!(exists(&db, "b") && exists(&db, "c"));
+    assert_eq!(run_db(&project, &db, &["status"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_failing_down_script_stops_and_keeps_the_migration_applied() {
+    let db = TestDb::new();
+    let project = three_with_downs();
+    assert_success(&deploy(&project, &db, &[]));
+    project.write(
+        "prisma/migrations/2_b/down.sql",
+        "DROP TABLE nosuch_table;\n",
+    );
+    let output = run_db(&project, &db, &["rollback", "--to", "1_a"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("prisma/migrations/2_b/down.sql:1:1"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        states(&project, &db),
+        vec![
+            pair("1_a", "applied"),
+            pair("2_b", "applied"),
+            pair("3_c", "rolled_back")
+        ]
+    );
+}
+
+#[test]
+fn the_bundled_migrations_deploy_and_roll_back_their_newest_three() {
+    let db = TestDb::new();
+    let dir = repo_root().join("migrations");
+    let dir = dir.to_str().unwrap();
+    let project = Project::new();
+    let deployed = project.run(&[
+        "deploy",
+        "--dir",
+        dir,
+        "--allow-destructive",
+        "--database-url",
+        &db.url,
+    ]);
+    assert_success(&deployed);
+    let output = project.run(&[
+        "rollback",
+        "--steps",
+        "3",
+        "--dir",
+        dir,
+        "--database-url",
+        &db.url,
+    ]);
+    assert_success(&output);
+    assert_eq!(
+        stdout(&output).matches("Rolling back migration `").count(),
+        3
+    );
+    let status = project.run(&[
+        "status",
+        "--format",
+        "json",
+        "--dir",
+        dir,
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(status.status.code(), Some(4));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let rolled_back = json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["state"] == "rolled_back")
+        .count();
+    assert_eq!(rolled_back, 3);
+    // And forward again: the down scripts really reversed the schema.
+    assert_success(&project.run(&[
+        "deploy",
+        "--dir",
+        dir,
+        "--allow-destructive",
+        "--database-url",
+        &db.url,
+    ]));
+}
