@@ -137,6 +137,11 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 has_where: delete.selection.is_some(),
             }]
         }
+        // MERGE changes the matched rows like an UPDATE (or DELETE) with a condition.
+        S::Merge(merge) => vec![Op::Update {
+            table: table_factor_name(&merge.table)?,
+            has_where: true,
+        }],
         S::Insert(insert) => match &insert.table {
             ast::TableObject::TableName(name) => vec![Op::Insert {
                 table: object_name(name),
@@ -919,6 +924,10 @@ mod tests {
             vec![Op::Other {
                 kind: "SELECT".into()
             }]
+        );
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING staging s ON u.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"),
+            vec![Op::Update { table: name("User"), has_where: true }]
         );
     }
 
