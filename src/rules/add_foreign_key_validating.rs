@@ -7,7 +7,7 @@
 //! A new table with a foreign key to an existing one is what Prisma writes for every new model: the
 //! new table is empty, nothing to scan.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE, VALIDATE_IN_SAME_MIGRATION};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
@@ -31,14 +31,24 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     else {
         return None;
     };
-    if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
+    if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
+    let validated_now = constraint.not_valid
+        && advice::validated_in_same_migration(ctx, table, constraint.name.as_deref());
+    if constraint.not_valid && !validated_now {
+        return None;
+    }
+    let same_migration = if validated_now {
+        VALIDATE_IN_SAME_MIGRATION
+    } else {
+        ""
+    };
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
     let references_sql = sql.table(references);
     let message = format!(
-        "Adding the foreign key on {table_sql} ({cols}) → {references_sql} validates every existing row \
+        "{same_migration}Adding the foreign key on {table_sql} ({cols}) → {references_sql} validates every existing row \
          of {table_sql} while holding SHARE ROW EXCLUSIVE locks on {table_sql} and {references_sql}: the \
          running app cannot insert, update or delete in either table {FOR_THE_TABLE_SIZE}.",
         cols = sql.column_list(columns),
@@ -130,6 +140,19 @@ mod tests {
     fn not_valid_then_validate_is_fine() {
         let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;"#;
         assert!(violations(HISTORY, pending, check).is_empty());
+    }
+
+    #[test]
+    fn not_valid_validated_in_the_same_migration_is_flagged() {
+        let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+            ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#;
+        let v = only_violation(HISTORY, pending, check);
+        assert!(
+            v.message.starts_with("NOT VALID buys nothing here"),
+            "{}",
+            v.message
+        );
+        assert!(v.help.contains("in a later migration"), "{}", v.help);
     }
 
     #[test]
