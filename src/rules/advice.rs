@@ -19,6 +19,16 @@ pub fn has_rows_in_production(ctx: &RuleContext, table: &ObjectName) -> bool {
     !ctx.schema.is_new_table(table)
 }
 
+/// `ADD COLUMN IF NOT EXISTS` of a column the table already has does nothing.
+pub fn is_noop_add_column(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    if_not_exists: bool,
+) -> bool {
+    if_not_exists && ctx.schema.column(table, column).is_some()
+}
+
 /// A resolved name as the user would write it: `public` is left out.
 pub fn as_written(name: &ObjectName) -> ObjectName {
     match name.schema.as_deref() {
