@@ -20,7 +20,7 @@ use crate::commands;
 use crate::config::Config;
 use crate::db::url::DatabaseUrl;
 use crate::db::DeployOutcome;
-use crate::discover::{default_dir, discover, Migration};
+use crate::discover::{default_dir, discover, Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
 use crate::report::{self, RenderOptions};
@@ -282,7 +282,9 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     // Octocrab's client spawns its worker on the current runtime.
     let _runtime = rt.enter();
     let client = github_client(args)?;
-    let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
+    let workspace = gh.workspace.as_deref();
+    let selection = pending_migrations(&rt, client.as_ref(), &pr, &set, workspace)?;
+    let pending = selection.pending;
     let existing: Vec<&Migration> = set
         .migrations
         .iter()
@@ -297,7 +299,7 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         existing: &existing,
         pending: &pending,
         config: &config,
-        extra_findings: Vec::new(),
+        extra_findings: selection.findings,
     });
     let run_url = run_url(args);
     let publish = Publish {
@@ -309,6 +311,11 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
     };
     let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
+    // The same outputs as a deploy, so a workflow can branch on the check too.
+    files.set_outputs(&[
+        ("pending-count", pending.len().to_string()),
+        ("needs-review", report.has_errors().to_string()),
+    ])?;
     Ok(published.exit_code)
 }
 
@@ -343,44 +350,44 @@ fn pending_migrations<'a>(
     rt: &tokio::runtime::Runtime,
     client: Option<&GitHub>,
     pr: &PrTarget,
-    dir: &std::path::Path,
-    migrations: &'a [Migration],
-) -> Result<Vec<&'a Migration>> {
-    if let (Some(base), Some(head)) = (&pr.base_sha, &pr.head_sha) {
-        if let Some((root, changed)) = pending::changed_by_git(dir, base, head) {
-            return Ok(pending::select(migrations, &root, &changed));
-        }
-        if let (Some(client), Some(number)) = (client, pr.number) {
-            println!("migration-gate: {base}...{head} is not in the checkout (shallow clone): asking GitHub for the PR's files");
-            let files = rt
-                .block_on(client.pull_request_files(number))
-                .map_err(|e| {
-                    AppError::usage(format!("cannot list the files of PR #{number}: {e}"))
-                })?;
-            let changed: Vec<String> = files
-                .into_iter()
-                .filter(|f| {
-                    matches!(
-                        f.status.as_str(),
-                        "added" | "modified" | "renamed" | "copied" | "changed"
-                    )
-                })
-                .map(|f| f.filename)
-                .collect();
-            let root = repo_root(dir);
-            return Ok(pending::select(migrations, &root, &changed));
-        }
+    set: &'a MigrationSet,
+    workspace: Option<&std::path::Path>,
+) -> Result<pending::Selection<'a>> {
+    let Some(base) = &pr.base_sha else {
+        return Err(AppError::usage(
+            "no pull request to check: run on a pull_request event or pass --base-sha (and --pr)",
+        ));
+    };
+    let git_error = match pending::from_git(set, base) {
+        Ok(selection) => return Ok(selection),
+        Err(e) => e,
+    };
+    let (Some(client), Some(number)) = (client, pr.number) else {
         return Err(AppError::usage(format!(
-            "cannot tell which migrations PR changed: {base}...{head} is not in the checkout and there is no GITHUB_TOKEN; use actions/checkout with fetch-depth: 0 or pass the token"
+            "cannot tell which migrations the PR changed ({}); use actions/checkout with fetch-depth: 0, or pass the token and the PR number",
+            git_error.message
         )));
-    }
-    Err(AppError::usage(
-        "no pull request to check: run on a pull_request event or pass --base-sha and --head-sha",
-    ))
+    };
+    println!(
+        "migration-gate: the base commit is not in the checkout (shallow clone): asking GitHub for the files of PR #{number}"
+    );
+    let files = rt
+        .block_on(client.pull_request_files(number))
+        .map_err(|e| AppError::usage(format!("cannot list the files of PR #{number}: {e}")))?;
+    let files: Vec<pending::PrFile> = files
+        .into_iter()
+        .map(|f| pending::PrFile {
+            path: f.filename,
+            status: f.status,
+        })
+        .collect();
+    let root = repo_root(&set.dir, workspace);
+    Ok(pending::from_files(set, &root, &files, base))
 }
 
-/// The checkout's root: the git top level, else the working directory.
-fn repo_root(dir: &std::path::Path) -> PathBuf {
+/// The checkout's root (PR file names are relative to it): the git top level, else
+/// GITHUB_WORKSPACE, else the working directory.
+fn repo_root(dir: &std::path::Path, workspace: Option<&std::path::Path>) -> PathBuf {
     std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -389,6 +396,7 @@ fn repo_root(dir: &std::path::Path) -> PathBuf {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .or_else(|| workspace.map(std::path::Path::to_path_buf))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
 }
 

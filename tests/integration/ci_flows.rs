@@ -323,6 +323,7 @@ fn pull_request_check_annotates_comments_and_fails_on_errors() {
     assert_eq!(comments.len(), 1);
     assert!(comments[0].1.contains("drop-column"), "{}", comments[0].1);
     assert!(runner.summary().contains("drop-column"));
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
 }
 
 #[test]
@@ -428,4 +429,35 @@ fn deploy_without_a_database_says_so_in_the_summary() {
     );
     assert!(runner.outputs().contains("applied-count=0\n"));
     assert!(vercel.requests().is_empty());
+}
+
+#[test]
+fn pull_request_that_edits_a_merged_migration_is_flagged() {
+    let project = project();
+    let root = project.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+    project.migration(
+        ADD_ORDERS,
+        "-- CreateTable\nCREATE TABLE \"orders\" (\n    \"id\" BIGSERIAL NOT NULL,\n    CONSTRAINT \"orders_pkey\" PRIMARY KEY (\"id\")\n);\n",
+    );
+    git(root, &["commit", "-q", "-am", "edit orders"]);
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(root, "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd.env("GITHUB_EVENT_PATH", &event).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "::error file=prisma/migrations/{ADD_ORDERS}/migration.sql,line=1"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("edited-migration"), "{text}");
+    assert!(text.contains("no GitHub token"), "{text}");
 }
