@@ -26,6 +26,8 @@ pub struct AnalysisInput<'a> {
 
 /// Statements longer than this many lines are shown as an excerpt in findings.
 const EXCERPT_LINES: usize = 8;
+/// Longer lines are cut in the excerpt.
+const EXCERPT_LINE_CHARS: usize = 200;
 
 pub fn analyze(input: AnalysisInput<'_>) -> Report {
     let all: Vec<&Migration> = input
@@ -110,11 +112,32 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
 
 fn understand(migration: &Migration) -> UnderstoodFile {
     let source = migration.source.as_str();
-    let statements = catch_unwind(|| sql::analyze_source(source)).unwrap_or_default();
+    let statements =
+        catch_unwind(|| sql::analyze_source(source)).unwrap_or_else(|_| vec![whole_file(source)]);
     let suppressions = suppress::parse(source, &statements);
     UnderstoodFile {
         statements,
         suppressions,
+    }
+}
+
+/// The file as one statement nobody understood: when the SQL front end fails on a file, the file
+/// is still reported (as `unparsed-statement`), never silently skipped.
+fn whole_file(source: &str) -> Statement {
+    let last_line = source.lines().count().max(1) as u32;
+    Statement {
+        text: source.to_string(),
+        span: sql::Span {
+            start: 0,
+            end: source.len(),
+        },
+        start: sql::Position { line: 1, column: 1 },
+        end: sql::Position {
+            line: last_line,
+            column: 1,
+        },
+        ops: Vec::new(),
+        understanding: Understanding::Unparsed,
     }
 }
 
@@ -178,13 +201,25 @@ fn check_migration(
             schema.apply(op, Origin::Pending);
         }
     }
-    for allow in file.suppressions.all().filter(|a| a.reason.is_none()) {
-        if let Some(severity) = severity(config, "allow-without-reason") {
-            let mut finding = rules::allow_without_reason::finding(
-                allow,
-                &migration.display_path,
-                &migration.name,
-            );
+    if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
+        let (file_path, name) = (&migration.display_path, &migration.name);
+        for allow in file.suppressions.all() {
+            let mut findings = Vec::new();
+            if allow.reason.is_none() {
+                findings.push(rules::allow_without_reason::finding(allow, file_path, name));
+            }
+            for rule in allow.rules.iter().filter(|r| rules::find(r).is_none()) {
+                findings.push(rules::allow_without_reason::unknown_rule_finding(
+                    allow, rule, file_path, name,
+                ));
+            }
+            for mut finding in findings {
+                finding.severity = severity;
+                emit.report.findings.push(finding);
+            }
+        }
+        for allow in &file.suppressions.detached {
+            let mut finding = rules::allow_without_reason::detached_finding(allow, file_path, name);
             finding.severity = severity;
             emit.report.findings.push(finding);
         }
@@ -254,11 +289,19 @@ fn configured(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
         .collect()
 }
 
-/// The statement as shown in a finding: long ones cut to their first lines.
+/// The statement as shown in a finding: long ones cut to their first lines, long lines (a
+/// one-line bulk INSERT) to their start.
 pub fn excerpt(text: &str) -> String {
     let text = text.trim();
     let mut lines = text.lines();
-    let head: Vec<&str> = lines.by_ref().take(EXCERPT_LINES).collect();
+    let head: Vec<String> = lines
+        .by_ref()
+        .take(EXCERPT_LINES)
+        .map(|line| match line.char_indices().nth(EXCERPT_LINE_CHARS) {
+            Some((cut, _)) => format!("{} ...", &line[..cut]),
+            None => line.to_string(),
+        })
+        .collect();
     let rest = lines.count();
     let mut shown = head.join("\n");
     if rest > 0 {
@@ -285,5 +328,684 @@ fn summarize(report: &Report, pending: &[UnderstoodFile]) -> Summary {
             .iter()
             .filter(|f| f.severity == Severity::Warning)
             .count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RuleSetting;
+    use std::path::PathBuf;
+
+    fn migration(name: &str, sql: &str) -> Migration {
+        Migration {
+            name: name.to_string(),
+            path: PathBuf::from(format!("/project/migrations/{name}/migration.sql")),
+            display_path: format!("migrations/{name}/migration.sql"),
+            source: sql.to_string(),
+            down_path: None,
+        }
+    }
+
+    /// What Prisma generated for the app so far: `User` and `Post`, a `Role` enum.
+    const HISTORY: &str = r#"-- CreateEnum
+CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+
+-- CreateTable
+CREATE TABLE "User" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+    "name" TEXT,
+    "role" "Role" NOT NULL DEFAULT 'USER',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Post" (
+    "id" SERIAL NOT NULL,
+    "title" TEXT NOT NULL,
+    "authorId" INTEGER NOT NULL,
+
+    CONSTRAINT "Post_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+
+-- AddForeignKey
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+"#;
+
+    fn check_with(config: &Config, pending: &[(&str, &str)]) -> Report {
+        let history = migration("20240101000000_init", HISTORY);
+        let pending: Vec<Migration> = pending.iter().map(|(n, s)| migration(n, s)).collect();
+        let pending_refs: Vec<&Migration> = pending.iter().collect();
+        analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &pending_refs,
+            config,
+            extra_findings: Vec::new(),
+        })
+    }
+
+    fn check(pending: &[(&str, &str)]) -> Report {
+        check_with(&Config::default(), pending)
+    }
+
+    fn rules_of(report: &Report) -> Vec<(&'static str, u32)> {
+        report.findings.iter().map(|f| (f.rule, f.line)).collect()
+    }
+
+    fn assert_safe(sql: &str) {
+        let report = check(&[("20240201000000_change", sql)]);
+        assert!(
+            report.findings.is_empty(),
+            "expected no finding for:\n{sql}\ngot: {:#?}",
+            report.findings
+        );
+    }
+
+    // The issue's "safe examples that must produce no error", one test each.
+
+    #[test]
+    fn safe_new_table_with_indexes_and_foreign_keys_to_existing_tables() {
+        assert_safe(
+            r#"-- CreateEnum
+CREATE TYPE "CommentStatus" AS ENUM ('VISIBLE', 'HIDDEN');
+
+-- CreateTable
+CREATE TABLE "Comment" (
+    "id" TEXT NOT NULL,
+    "body" TEXT NOT NULL,
+    "status" "CommentStatus" NOT NULL DEFAULT 'VISIBLE',
+    "postId" INTEGER NOT NULL,
+    "authorId" INTEGER NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Comment_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Comment_postId_idx" ON "Comment"("postId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Comment_postId_authorId_key" ON "Comment"("postId", "authorId");
+
+-- AddForeignKey
+ALTER TABLE "Comment" ADD CONSTRAINT "Comment_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "Comment" ADD CONSTRAINT "Comment_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+"#,
+        );
+    }
+
+    #[test]
+    fn safe_add_column_nullable_or_with_constant_or_current_timestamp_default() {
+        assert_safe(
+            r#"-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT,
+ADD COLUMN "active" BOOLEAN NOT NULL DEFAULT true,
+ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free';
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;
+"#,
+        );
+    }
+
+    #[test]
+    fn safe_create_index_concurrently() {
+        assert_safe(r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");"#);
+    }
+
+    #[test]
+    fn safe_drop_index_concurrently() {
+        assert_safe(r#"DROP INDEX CONCURRENTLY IF EXISTS "User_email_key";"#);
+    }
+
+    #[test]
+    fn safe_not_valid_then_validate_in_a_later_migration() {
+        let report = check(&[
+            (
+                "20240201000000_fk",
+                r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_editor_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+ALTER TABLE "User" ADD CONSTRAINT "User_name_check" CHECK ("name" IS NOT NULL) NOT VALID;"#,
+            ),
+            (
+                "20240202000000_validate",
+                r#"ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_editor_fkey";
+ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_check";"#,
+            ),
+        ]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    }
+
+    #[test]
+    fn safe_alter_type_add_value_alone() {
+        assert_safe(r#"ALTER TYPE "Role" ADD VALUE 'OWNER';"#);
+    }
+
+    #[test]
+    fn safe_drop_not_null() {
+        assert_safe(r#"ALTER TABLE "User" ALTER COLUMN "email" DROP NOT NULL;"#);
+    }
+
+    #[test]
+    fn safe_set_and_drop_default() {
+        assert_safe(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DEFAULT 'anonymous';
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;"#,
+        );
+    }
+
+    #[test]
+    fn safe_rename_index_and_constraint() {
+        assert_safe(
+            r#"ALTER INDEX "User_email_key" RENAME TO "User_email_unique";
+ALTER TABLE "Post" RENAME CONSTRAINT "Post_authorId_fkey" TO "Post_author_fkey";"#,
+        );
+    }
+
+    #[test]
+    fn safe_drop_view() {
+        assert_safe(r#"DROP VIEW IF EXISTS "ActiveUsers";"#);
+    }
+
+    #[test]
+    fn safe_create_extension() {
+        assert_safe(r#"CREATE EXTENSION IF NOT EXISTS "pg_trgm";"#);
+    }
+
+    #[test]
+    fn safe_comment() {
+        assert_safe(r#"COMMENT ON COLUMN "User"."email" IS 'login address';"#);
+    }
+
+    #[test]
+    fn safe_set_not_null_backed_by_a_validated_check() {
+        let report = check(&[
+            (
+                "20240201000000_check",
+                r#"ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ((("name")) is not null) NOT VALID;"#,
+            ),
+            (
+                "20240202000000_enforce",
+                r#"ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_not_null";
+ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
+ALTER TABLE "User" DROP CONSTRAINT "User_name_not_null";"#,
+            ),
+        ]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    }
+
+    #[test]
+    fn prisma_enum_recreate_leaves_the_enum_existing_with_its_new_values() {
+        let recreate = r#"-- AlterEnum
+BEGIN;
+CREATE TYPE "Role_new" AS ENUM ('USER', 'OWNER');
+ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "Role_old";
+ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;
+"#;
+        let history = migration("20240101000000_init", HISTORY);
+        let pending = migration("20240201000000_enum", recreate);
+        let files = understand_all(&[&history, &pending]);
+        let mut schema = Schema::new();
+        replay(&mut schema, &files[0].statements, Origin::Existing);
+        replay(&mut schema, &files[1].statements, Origin::Pending);
+        let role = schema
+            .enum_type(&crate::sql::ObjectName::unqualified("Role"))
+            .expect("Role");
+        assert_eq!(role.values, vec!["USER", "OWNER"]);
+        assert!(!role.is_new);
+        // Adding a value to the recreated (existing) enum and using it in the next migration
+        // fails in production.
+        let report = check(&[
+            ("20240201000000_enum", recreate),
+            (
+                "20240202000000_admin",
+                "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nUPDATE \"User\" SET \"role\" = 'ADMIN' WHERE \"id\" = 1;",
+            ),
+        ]);
+        let mine: Vec<(&str, u32)> = rules_of(&report)
+            .into_iter()
+            .filter(|(rule, _)| *rule != "alter-column-type")
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                ("enum-value-used-in-transaction", 1),
+                ("unbatched-data-change", 2)
+            ]
+        );
+    }
+
+    // Findings, their positions and the pipeline around them.
+
+    #[test]
+    fn finding_carries_position_statement_and_advice() {
+        let sql = "-- AlterTable\nALTER TABLE \"User\" DROP COLUMN \"name\";\n";
+        let report = check(&[("20240201000000_drop", sql)]);
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        let f = &report.findings[0];
+        assert_eq!(f.rule, "drop-column");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.file, "migrations/20240201000000_drop/migration.sql");
+        assert_eq!(f.migration, "20240201000000_drop");
+        assert_eq!((f.line, f.column, f.end_line), (2, 1, 2));
+        assert_eq!(f.statement, "ALTER TABLE \"User\" DROP COLUMN \"name\"");
+        assert!(f.help.contains("ALTER TABLE \"User\" DROP COLUMN name;"));
+        assert!(report.has_errors());
+        assert_eq!(
+            report.summary,
+            Summary {
+                files: 1,
+                statements: 1,
+                unparsed: 0,
+                errors: 1,
+                warnings: 0
+            }
+        );
+        assert_eq!(report.migrations.len(), 1);
+        assert_eq!(report.migrations[0].statements, 1);
+        assert_eq!(report.migrations[0].sql, sql);
+    }
+
+    #[test]
+    fn objects_created_in_the_pending_set_are_new_in_later_migrations_too() {
+        let report = check(&[
+            (
+                "20240201000000_add",
+                "CREATE TABLE \"Tag\" (\"id\" SERIAL NOT NULL, \"label\" TEXT);\n\
+                 ALTER TABLE \"User\" ADD COLUMN \"nick\" TEXT;",
+            ),
+            (
+                "20240202000000_drop",
+                "ALTER TABLE \"Tag\" DROP COLUMN \"label\";\n\
+                 ALTER TABLE \"User\" DROP COLUMN \"nick\";\n\
+                 UPDATE \"Tag\" SET \"label\" = 'x';\n\
+                 DROP TABLE \"Tag\";",
+            ),
+        ]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    }
+
+    #[test]
+    fn findings_are_sorted_by_migration_order_then_line() {
+        let report = check(&[
+            (
+                "20240301000000_b",
+                "TRUNCATE \"Post\";\nALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"fullName\";",
+            ),
+            ("20240201000000_a", "\n\nDROP TABLE \"Post\";"),
+        ]);
+        let order: Vec<(&str, &str, u32)> = report
+            .findings
+            .iter()
+            .map(|f| (f.migration.as_str(), f.rule, f.line))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("20240301000000_b", "truncate-table", 1),
+                ("20240301000000_b", "rename-column", 2),
+                ("20240201000000_a", "drop-table", 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn several_drops_in_one_statement_are_each_reported() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "ALTER TABLE \"User\" DROP COLUMN \"name\", DROP COLUMN \"email\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-column", 1), ("drop-column", 1)]
+        );
+    }
+
+    #[test]
+    fn concurrently_inside_begin_commit_is_reported() {
+        let report = check(&[(
+            "20240201000000_idx",
+            "BEGIN;\nCREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\nCOMMIT;\n\
+             CREATE INDEX CONCURRENTLY \"User_name_idx\" ON \"User\"(\"name\");",
+        )]);
+        assert_eq!(rules_of(&report), vec![("concurrently-in-transaction", 2)]);
+    }
+
+    #[test]
+    fn enum_value_used_in_the_same_file_is_reported() {
+        let report = check(&[(
+            "20240201000000_owner",
+            "ALTER TYPE \"Role\" ADD VALUE 'OWNER';\n\
+             ALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'OWNER';",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("enum-value-used-in-transaction", 1)]
+        );
+        assert!(report.findings[0].message.contains("line 2"));
+    }
+
+    #[test]
+    fn data_changes_on_existing_tables_warn_without_blocking() {
+        let report = check(&[(
+            "20240201000000_backfill",
+            "UPDATE \"User\" SET \"name\" = 'x' WHERE \"name\" IS NULL;\nDELETE FROM \"Post\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("unbatched-data-change", 1), ("unbatched-data-change", 2)]
+        );
+        assert!(!report.has_errors());
+        assert_eq!(report.summary.warnings, 2);
+    }
+
+    // Suppressions.
+
+    #[test]
+    fn an_allow_with_reason_moves_the_finding_to_the_allowed_list() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-column reason: name unused since v2.3\n\
+             -- AlterTable\n\
+             ALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+        assert_eq!(report.allowed.len(), 1);
+        let a = &report.allowed[0];
+        assert_eq!(
+            (a.rule, a.line, a.allow_line, a.reason.as_str()),
+            ("drop-column", 3, 1, "name unused since v2.3")
+        );
+        assert_eq!(a.file, "migrations/20240201000000_drop/migration.sql");
+        assert!(!report.has_errors());
+    }
+
+    #[test]
+    fn an_allow_without_reason_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-column\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 2)]
+        );
+        assert!(report.allowed.is_empty());
+    }
+
+    #[test]
+    fn an_allow_covers_only_its_rules_and_its_statement() {
+        let report = check(&[(
+            "20240201000000_mixed",
+            "-- migration-gate: allow rename-column reason: app uses @map\n\
+             ALTER TABLE \"User\" DROP COLUMN \"name\";\n\
+             TRUNCATE \"Post\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-column", 2), ("truncate-table", 3)]
+        );
+    }
+
+    #[test]
+    fn an_allow_naming_an_unknown_rule_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-colum reason: typo\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 2)]
+        );
+        assert!(report.findings[0]
+            .message
+            .contains("Did you mean `drop-column`?"));
+    }
+
+    #[test]
+    fn an_allow_separated_from_its_statement_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-column reason: unused\n\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 3)]
+        );
+        assert!(report.findings[0]
+            .message
+            .contains("not on the comment lines directly above"));
+    }
+
+    #[test]
+    fn allow_file_covers_the_whole_file() {
+        let report = check(&[(
+            "20240201000000_reset",
+            "-- migration-gate: allow-file truncate-table,drop-table reason: demo data reset\n\
+             TRUNCATE \"Post\";\nDROP TABLE \"Post\";",
+        )]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+        assert_eq!(report.allowed.len(), 2);
+        assert!(report.allowed.iter().all(|a| a.allow_line == 1));
+    }
+
+    // Config.
+
+    #[test]
+    fn config_overrides_severity_and_turns_rules_off() {
+        let mut config = Config::default();
+        config
+            .rules
+            .insert("drop-column".to_string(), RuleSetting::Warning);
+        config
+            .rules
+            .insert("truncate-table".to_string(), RuleSetting::Off);
+        config
+            .rules
+            .insert("edited-migration".to_string(), RuleSetting::Off);
+        let history = migration("20240101000000_init", HISTORY);
+        let pending = migration(
+            "20240201000000_x",
+            "ALTER TABLE \"User\" DROP COLUMN \"name\";\nTRUNCATE \"Post\";",
+        );
+        let edited = crate::rules::edited_migration::finding(&history, "origin/main");
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &config,
+            extra_findings: vec![edited],
+        });
+        assert_eq!(rules_of(&report), vec![("drop-column", 1)]);
+        assert_eq!(report.findings[0].severity, Severity::Warning);
+        assert!(!report.has_errors());
+    }
+
+    #[test]
+    fn extra_findings_are_kept_and_sorted_in() {
+        let history = migration("20240101000000_init", HISTORY);
+        let pending = migration("20240201000000_x", "\nDROP TABLE \"Post\";");
+        let out_of_order = crate::rules::out_of_order_migration::finding(
+            &pending,
+            "20240301000000_newer",
+            "origin/main",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: vec![out_of_order],
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("out-of-order-migration", 1), ("drop-table", 2)]
+        );
+        assert_eq!(report.summary.errors, 1);
+        assert_eq!(report.summary.warnings, 1);
+    }
+
+    // Unparsed statements.
+
+    #[test]
+    fn an_unparsed_statement_is_a_warning_and_counted() {
+        let report = check(&[(
+            "20240201000000_odd",
+            "CREATE TABLE \"A\" (\"id\" INT);\nFROB THE WIDGETS;",
+        )]);
+        assert_eq!(rules_of(&report), vec![("unparsed-statement", 2)]);
+        assert_eq!(report.findings[0].severity, Severity::Warning);
+        assert_eq!(report.summary.unparsed, 1);
+        assert_eq!(report.summary.statements, 2);
+    }
+
+    #[test]
+    fn destructive_tokens_in_an_unparsed_statement_still_go_through_their_rules() {
+        let report = check(&[(
+            "20240201000000_odd",
+            "ALTER TABLE \"User\" FROBNICATE WIDGETS, DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-column", 1), ("unparsed-statement", 1)]
+        );
+    }
+
+    #[test]
+    fn a_drop_column_inside_a_do_block_is_reported() {
+        let report = check(&[(
+            "20240201000000_do",
+            "DO $$\nBEGIN\n  ALTER TABLE \"User\" DROP COLUMN \"name\";\nEND\n$$;",
+        )]);
+        assert!(
+            report.findings.iter().any(|f| f.rule == "drop-column"),
+            "{:#?}",
+            report.findings
+        );
+    }
+
+    #[test]
+    fn an_unparsed_statement_can_be_allowed() {
+        let report = check(&[(
+            "20240201000000_odd",
+            "-- migration-gate: allow unparsed-statement reason: reviewed by DBA\nFROB THE WIDGETS;",
+        )]);
+        assert!(report.findings.is_empty(), "{:#?}", report.findings);
+        assert_eq!(report.allowed[0].rule, "unparsed-statement");
+    }
+
+    #[test]
+    fn long_statements_are_cut_to_an_excerpt() {
+        let long: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let shown = excerpt(&long);
+        assert_eq!(shown.lines().count(), EXCERPT_LINES + 1);
+        assert!(shown.ends_with("... (12 more lines)"), "{shown}");
+        assert_eq!(excerpt("DROP TABLE a"), "DROP TABLE a");
+        let wide = format!("INSERT INTO t VALUES {}", "('é', 1), ".repeat(100));
+        let shown = excerpt(&wide);
+        assert_eq!(shown.chars().count(), EXCERPT_LINE_CHARS + 4);
+        assert!(shown.ends_with(" ..."));
+    }
+
+    #[test]
+    fn a_large_history_is_understood_in_order_across_threads() {
+        let history: Vec<Migration> = (0..64)
+            .map(|i| {
+                migration(
+                    &format!("2024010100{i:04}_t{i}"),
+                    &format!("CREATE TABLE \"T{i}\" (\"id\" INT);"),
+                )
+            })
+            .collect();
+        let history_refs: Vec<&Migration> = history.iter().collect();
+        let pending = migration(
+            "20250101000000_drop",
+            "DROP TABLE \"T63\";\nCREATE TABLE \"X\" (\"id\" INT);\nDROP TABLE \"X\";",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &history_refs,
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(rules_of(&report), vec![("drop-table", 1)]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Pieces of real migrations, suppression comments and junk, glued at random and cut
+        /// anywhere: the analysis must never panic and must point inside the file.
+        const FRAGMENTS: &[&str] = &[
+            "-- migration-gate: allow drop-table,drop-column reason: planned\n",
+            "-- migration-gate: allow drop-column\n",
+            "-- migration-gate: allow-file truncate-table reason: reset\n",
+            "-- AlterTable\n",
+            "BEGIN;\n",
+            "COMMIT;\n",
+            "ALTER TABLE \"User\" DROP COLUMN \"name\";\n",
+            "DROP TABLE \"Post\";\n",
+            "TRUNCATE \"Post\";\n",
+            "ALTER TYPE \"Role\" ADD VALUE 'OWNER';\n",
+            "UPDATE \"User\" SET \"role\" = 'OWNER';\n",
+            "CREATE INDEX CONCURRENTLY \"i\" ON \"User\"(\"name\");\n",
+            "CREATE TYPE \"Role_new\" AS ENUM ('A');\n",
+            "ALTER TYPE \"Role\" RENAME TO \"Role_old\";\n",
+            "ALTER TYPE \"Role_new\" RENAME TO \"Role\";\n",
+            "DO $$ BEGIN DELETE FROM \"User\"; END $$;\n",
+            "CREATE TABLE \"T\" (\"id\" INT, CHECK (\"id\" IS NOT NULL));\n",
+            "ALTER TABLE \"T\" RENAME TO \"User\";\n",
+            "FROB 'unterminated\n",
+            "/* nested /* comment */\n",
+            "$tag$ body\n",
+            "\"quoted ident;\n",
+            ";;\n",
+            "\n",
+        ];
+
+        fn sql() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12),
+                any::<prop::sample::Index>(),
+            )
+                .prop_map(|(parts, cut)| {
+                    let text = parts.concat();
+                    let mut at = cut.index(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    text[..at].to_string()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn never_panics_and_points_inside_the_file(a in sql(), b in sql()) {
+                let report = check(&[("20240201000000_a", &a), ("20240202000000_b", &b)]);
+                for finding in &report.findings {
+                    let source = if finding.migration.ends_with("_a") { &a } else { &b };
+                    let lines = source.lines().count().max(1) as u32;
+                    prop_assert!(finding.line >= 1 && finding.line <= lines, "{finding:?}");
+                    prop_assert!(finding.end_line >= finding.line, "{finding:?}");
+                }
+                for allowed in &report.allowed {
+                    prop_assert!(allowed.allow_line < allowed.line, "{allowed:?}");
+                }
+                prop_assert_eq!(report.summary.files, 2);
+            }
+        }
     }
 }

@@ -344,6 +344,28 @@ mod tests {
     }
 
     #[test]
+    fn plain_sql_folder() {
+        let repo = Repo::new();
+        repo.write("db/001_init.sql", "CREATE TABLE a (id int);");
+        repo.write("db/003_users.sql", "CREATE TABLE u (id int);");
+        repo.commit("base");
+        repo.write("db/001_init.sql", "CREATE TABLE a (id bigint);");
+        repo.write("db/002_late.sql", "SELECT 1;");
+        repo.write("db/002_late.down.sql", "SELECT 0;");
+        let set = discover(&repo.dir.path().join("db")).unwrap();
+        let changes = changes_since(&set, "HEAD").unwrap();
+        assert_eq!(changes.pending, ["001_init", "002_late"]);
+        assert_eq!(changes.modified, ["001_init"]);
+        assert_eq!(
+            changes.out_of_order,
+            [OutOfOrder {
+                name: "002_late".into(),
+                newest_at_ref: "003_users".into()
+            }]
+        );
+    }
+
+    #[test]
     fn nothing_changed_means_nothing_pending() {
         let repo = Repo::new();
         repo.migration("20240101_init", "CREATE TABLE a (id int);");

@@ -20,7 +20,7 @@ use crate::commands;
 use crate::config::Config;
 use crate::db::url::DatabaseUrl;
 use crate::db::DeployOutcome;
-use crate::discover::{default_dir, discover, Migration};
+use crate::discover::{default_dir, discover, Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
 use crate::report::{self, RenderOptions};
@@ -59,7 +59,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     match mode {
         CiMode::Check => check(args, &event, &files),
         CiMode::Deploy => {
-            let outcome = commands::deploy::execute(&deploy_args(args, false))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, false))
+                .map_err(|e| stopped(&files, "deploy", e))?;
             finish_deploy(
                 &outcome,
                 args.vercel_hook_url.as_deref(),
@@ -68,7 +69,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             )
         }
         CiMode::ManualReview => {
-            let outcome = commands::deploy::execute(&deploy_args(args, true))?;
+            let outcome = commands::deploy::execute(&deploy_args(args, true))
+                .map_err(|e| stopped(&files, "manual review", e))?;
             let database = DatabaseUrl::resolve(args.database.database_url.as_deref())
                 .map(|u| u.display())
                 .unwrap_or_else(|_| "the database".to_string());
@@ -91,7 +93,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
                 to: Some(target.clone()),
                 steps: None,
                 dry_run: false,
-            })?;
+            })
+            .map_err(|e| stopped(&files, "rollback", e))?;
             let hook = match &outcome.failure {
                 Some(_) => HookReport::Withheld,
                 None => fire_hook(args.vercel_hook_url.as_deref(), &hook_policy(args)),
@@ -110,17 +113,28 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     }
 }
 
+/// A command that stopped before doing anything (no database, refused state): the job
+/// summary says so too, and the hook is never fired.
+fn stopped(files: &RunnerFiles, what: &str, err: AppError) -> AppError {
+    let _ = files.add_summary(&format!(
+        "## migration-gate: {what} stopped ❌\n\n{}\n\nNothing was changed; the Vercel deploy hook was **not** called.\n",
+        err.message
+    ));
+    let _ = files.set_outputs(&[
+        ("applied-count", "0".to_string()),
+        ("deploy-hook-job-id", String::new()),
+    ]);
+    err
+}
+
 /// `::add-mask::` the database password, the hook URL and the token before anything is printed.
 fn mask_secrets(args: &CiArgs) {
-    let password = DatabaseUrl::resolve(args.database.database_url.as_deref())
-        .ok()
-        .and_then(|url| url.password());
-    let secrets = [
-        password.as_deref(),
-        args.vercel_hook_url.as_deref(),
-        args.github.github_token.as_deref(),
-    ];
-    for line in runner::mask_commands(secrets.into_iter().flatten()) {
+    let mut secrets = DatabaseUrl::resolve(args.database.database_url.as_deref())
+        .map(|url| url.secrets())
+        .unwrap_or_default();
+    secrets.extend(args.vercel_hook_url.clone());
+    secrets.extend(args.github.github_token.clone());
+    for line in runner::mask_commands(secrets.iter().map(String::as_str)) {
         println!("{line}");
     }
 }
@@ -265,8 +279,12 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let set = discover(&dir)?;
     let pr = pr_target(args, event);
     let rt = runtime()?;
+    // Octocrab's client spawns its worker on the current runtime.
+    let _runtime = rt.enter();
     let client = github_client(args)?;
-    let pending = pending_migrations(&rt, client.as_ref(), &pr, &dir, &set.migrations)?;
+    let workspace = gh.workspace.as_deref();
+    let selection = pending_migrations(&rt, client.as_ref(), &pr, &set, workspace)?;
+    let pending = selection.pending;
     let existing: Vec<&Migration> = set
         .migrations
         .iter()
@@ -281,17 +299,9 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         existing: &existing,
         pending: &pending,
         config: &config,
-        extra_findings: Vec::new(),
+        extra_findings: selection.findings,
     });
     let run_url = run_url(args);
-    let markdown = report::render(
-        &report,
-        OutputFormat::Markdown,
-        &RenderOptions {
-            color: false,
-            run_url: run_url.clone(),
-        },
-    );
     let publish = Publish {
         pr: &pr,
         comment: !gh.no_comment,
@@ -300,13 +310,12 @@ fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         run_url: run_url.as_deref(),
         head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
     };
-    let published = rt.block_on(publish_check(
-        &publish,
-        &report,
-        &markdown,
-        client.as_ref(),
-        files,
-    ))?;
+    let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
+    // The same outputs as a deploy, so a workflow can branch on the check too.
+    files.set_outputs(&[
+        ("pending-count", pending.len().to_string()),
+        ("needs-review", report.has_errors().to_string()),
+    ])?;
     Ok(published.exit_code)
 }
 
@@ -341,44 +350,44 @@ fn pending_migrations<'a>(
     rt: &tokio::runtime::Runtime,
     client: Option<&GitHub>,
     pr: &PrTarget,
-    dir: &std::path::Path,
-    migrations: &'a [Migration],
-) -> Result<Vec<&'a Migration>> {
-    if let (Some(base), Some(head)) = (&pr.base_sha, &pr.head_sha) {
-        if let Some((root, changed)) = pending::changed_by_git(dir, base, head) {
-            return Ok(pending::select(migrations, &root, &changed));
-        }
-        if let (Some(client), Some(number)) = (client, pr.number) {
-            println!("migration-gate: {base}...{head} is not in the checkout (shallow clone): asking GitHub for the PR's files");
-            let files = rt
-                .block_on(client.pull_request_files(number))
-                .map_err(|e| {
-                    AppError::usage(format!("cannot list the files of PR #{number}: {e}"))
-                })?;
-            let changed: Vec<String> = files
-                .into_iter()
-                .filter(|f| {
-                    matches!(
-                        f.status.as_str(),
-                        "added" | "modified" | "renamed" | "copied" | "changed"
-                    )
-                })
-                .map(|f| f.filename)
-                .collect();
-            let root = repo_root(dir);
-            return Ok(pending::select(migrations, &root, &changed));
-        }
+    set: &'a MigrationSet,
+    workspace: Option<&std::path::Path>,
+) -> Result<pending::Selection<'a>> {
+    let Some(base) = &pr.base_sha else {
+        return Err(AppError::usage(
+            "no pull request to check: run on a pull_request event or pass --base-sha (and --pr)",
+        ));
+    };
+    let git_error = match pending::from_git(set, base) {
+        Ok(selection) => return Ok(selection),
+        Err(e) => e,
+    };
+    let (Some(client), Some(number)) = (client, pr.number) else {
         return Err(AppError::usage(format!(
-            "cannot tell which migrations PR changed: {base}...{head} is not in the checkout and there is no GITHUB_TOKEN; use actions/checkout with fetch-depth: 0 or pass the token"
+            "cannot tell which migrations the PR changed ({}); use actions/checkout with fetch-depth: 0, or pass the token and the PR number",
+            git_error.message
         )));
-    }
-    Err(AppError::usage(
-        "no pull request to check: run on a pull_request event or pass --base-sha and --head-sha",
-    ))
+    };
+    println!(
+        "migration-gate: the base commit is not in the checkout (shallow clone): asking GitHub for the files of PR #{number}"
+    );
+    let files = rt
+        .block_on(client.pull_request_files(number))
+        .map_err(|e| AppError::usage(format!("cannot list the files of PR #{number}: {e}")))?;
+    let files: Vec<pending::PrFile> = files
+        .into_iter()
+        .map(|f| pending::PrFile {
+            path: f.filename,
+            status: f.status,
+        })
+        .collect();
+    let root = repo_root(&set.dir, workspace);
+    Ok(pending::from_files(set, &root, &files, base))
 }
 
-/// The checkout's root: the git top level, else the working directory.
-fn repo_root(dir: &std::path::Path) -> PathBuf {
+/// The checkout's root (PR file names are relative to it): the git top level, else
+/// GITHUB_WORKSPACE, else the working directory.
+fn repo_root(dir: &std::path::Path, workspace: Option<&std::path::Path>) -> PathBuf {
     std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -387,6 +396,7 @@ fn repo_root(dir: &std::path::Path) -> PathBuf {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .or_else(|| workspace.map(std::path::Path::to_path_buf))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
 }
 
@@ -413,19 +423,16 @@ pub struct Published {
 pub async fn publish_check(
     publish: &Publish<'_>,
     report: &Report,
-    report_markdown: &str,
     client: Option<&GitHub>,
     files: &RunnerFiles,
 ) -> Result<Published> {
-    for finding in &report.findings {
-        println!("{}", annotations::workflow_command(finding));
-    }
-    let body = summary::pr_comment(report, report_markdown, publish.run_url);
-    files.add_summary(&format!(
-        "## migration-gate\n\n{}\n\n{}",
-        summary::verdict(report),
-        report_markdown.trim_end()
-    ))?;
+    let options = RenderOptions {
+        color: false,
+        run_url: publish.run_url.map(str::to_string),
+    };
+    print!("{}", report::render(report, OutputFormat::Github, &options));
+    let body = summary::pr_comment(report, publish.run_url);
+    files.add_summary(&report::render(report, OutputFormat::Markdown, &options))?;
     let failed = match publish.fail_on {
         FailOn::Error => report.has_errors(),
         FailOn::Warning => !report.findings.is_empty(),

@@ -1,54 +1,103 @@
-//! Which migrations a pull request adds or modifies: from git when the checkout has both
-//! commits, else from the PR files API (shallow checkouts, the default of actions/checkout).
+//! Which migrations a pull request adds or modifies, and the findings that selection raises
+//! (`edited-migration`, `out-of-order-migration`): from git when the checkout has the base
+//! commit (as `check --since BASE` does), else from the PR files API (shallow checkouts, the
+//! default of actions/checkout).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::discover::Migration;
+use crate::discover::{Migration, MigrationSet};
+use crate::error::Result;
+use crate::findings::Finding;
+use crate::git;
+use crate::rules::{edited_migration, out_of_order_migration};
 
-/// Files added, modified or renamed between `base` and `head` (relative to the repository root,
-/// which is returned too); `None` when git cannot tell (no repository, commits not fetched).
-pub fn changed_by_git(dir: &Path, base: &str, head: &str) -> Option<(PathBuf, Vec<String>)> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    let root = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
-    // Three dots: what the PR changes since it left the base branch, not what the base gained.
-    let range = format!("{base}...{head}");
-    let names = git(&[
-        "diff",
-        "--name-only",
-        "--no-renames",
-        "--diff-filter=AM",
-        "-z",
-        &range,
-    ])?;
-    let files = names
-        .split('\0')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    Some((root, files))
+#[derive(Debug, Default)]
+pub struct Selection<'a> {
+    pub pending: Vec<&'a Migration>,
+    pub findings: Vec<Finding>,
 }
 
-/// The migrations whose SQL file is one of `changed` (paths relative to `root`).
-pub fn select<'a>(
-    migrations: &'a [Migration],
-    root: &Path,
-    changed: &[String],
-) -> Vec<&'a Migration> {
-    let changed: Vec<PathBuf> = changed.iter().map(|f| canonical(&root.join(f))).collect();
-    migrations
+/// From git: what the branch changed since it forked from `base`.
+pub fn from_git<'a>(set: &'a MigrationSet, base: &str) -> Result<Selection<'a>> {
+    let changes = git::changes_since(set, base)?;
+    let edited = changes
+        .modified
         .iter()
-        .filter(|m| changed.contains(&canonical(&m.path)))
-        .collect()
+        .filter_map(|name| set.find(name))
+        .map(|m| edited_migration::finding(m, base));
+    let late = changes.out_of_order.iter().filter_map(|late| {
+        let migration = set.find(&late.name)?;
+        Some(out_of_order_migration::finding(
+            migration,
+            &late.newest_at_ref,
+            base,
+        ))
+    });
+    Ok(Selection {
+        pending: set
+            .migrations
+            .iter()
+            .filter(|m| changes.pending.contains(&m.name))
+            .collect(),
+        findings: edited.chain(late).collect(),
+    })
+}
+
+/// A file of the pull request as the files API lists it, relative to the repository root.
+pub struct PrFile {
+    pub path: String,
+    /// added, modified, renamed, copied, changed, removed, unchanged.
+    pub status: String,
+}
+
+/// From the PR files API. A modified migration is an edit of merged history; an added one that
+/// sorts before the newest migration already there is out of order.
+pub fn from_files<'a>(
+    set: &'a MigrationSet,
+    root: &Path,
+    files: &[PrFile],
+    base: &str,
+) -> Selection<'a> {
+    let status_of = |migration: &Migration| {
+        let path = canonical(&migration.path);
+        files
+            .iter()
+            .find(|f| canonical(&root.join(&f.path)) == path)
+            .map(|f| f.status.as_str())
+    };
+    let mut selection = Selection::default();
+    let mut added = Vec::new();
+    for migration in &set.migrations {
+        match status_of(migration) {
+            Some("modified" | "changed") => {
+                selection.pending.push(migration);
+                selection
+                    .findings
+                    .push(edited_migration::finding(migration, base));
+            }
+            Some("added" | "renamed" | "copied") => {
+                selection.pending.push(migration);
+                added.push(migration);
+            }
+            _ => {}
+        }
+    }
+    let newest_existing = set
+        .migrations
+        .iter()
+        .filter(|m| !selection.pending.iter().any(|p| p.name == m.name))
+        .map(|m| m.name.as_str())
+        .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    if let Some(newest) = newest_existing {
+        for migration in added {
+            if migration.name.as_bytes() < newest.as_bytes() {
+                selection
+                    .findings
+                    .push(out_of_order_migration::finding(migration, newest, base));
+            }
+        }
+    }
+    selection
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -58,82 +107,59 @@ fn canonical(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::Layout;
 
-    fn migration(path: PathBuf, name: &str) -> Migration {
-        Migration {
-            name: name.to_string(),
-            display_path: path.display().to_string(),
-            path,
-            source: String::new(),
-            down_path: None,
+    fn set(root: &Path, names: &[&str]) -> MigrationSet {
+        MigrationSet {
+            dir: root.join("prisma/migrations"),
+            layout: Layout::Prisma,
+            migrations: names
+                .iter()
+                .map(|name| {
+                    let path = root.join(format!("prisma/migrations/{name}/migration.sql"));
+                    Migration {
+                        name: name.to_string(),
+                        display_path: format!("prisma/migrations/{name}/migration.sql"),
+                        path,
+                        source: "SELECT 1;".into(),
+                        down_path: None,
+                    }
+                })
+                .collect(),
         }
     }
 
     #[test]
-    fn git_diff_finds_added_and_modified_migrations() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let git = |args: &[&str]| {
-            let ok = Command::new("git")
-                .arg("-C")
-                .arg(root)
-                .args([
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@e",
-                    "-c",
-                    "commit.gpgsign=false",
-                ])
-                .args(args)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "git {args:?}");
+    fn files_api_selection_flags_edits_and_late_additions() {
+        let root = Path::new("/checkout");
+        let set = set(root, &["1_a", "2_b", "3_c", "4_d"]);
+        let file = |name: &str, status: &str| PrFile {
+            path: format!("prisma/migrations/{name}/migration.sql"),
+            status: status.into(),
         };
-        let write = |rel: &str, text: &str| {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        };
-        git(&["init", "-q", "-b", "main"]);
-        write(
-            "prisma/migrations/1_a/migration.sql",
-            "CREATE TABLE a (id int);",
-        );
-        write(
-            "prisma/migrations/2_b/migration.sql",
-            "CREATE TABLE b (id int);",
-        );
-        git(&["add", "."]);
-        git(&["commit", "-q", "-m", "base"]);
-        let base = String::from_utf8(
-            Command::new("git")
-                .arg("-C")
-                .arg(root)
-                .args(["rev-parse", "HEAD"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
-        write(
-            "prisma/migrations/2_b/migration.sql",
-            "CREATE TABLE b (id bigint);",
-        );
-        write("prisma/migrations/3_c/migration.sql", "DROP TABLE a;");
-        git(&["add", "."]);
-        git(&["commit", "-q", "-m", "head"]);
-        let (top, files) = changed_by_git(root, base.trim(), "HEAD").unwrap();
-        let migrations: Vec<Migration> = ["1_a", "2_b", "3_c"]
+        let files = [
+            file("1_a", "modified"),
+            file("2_b", "added"),
+            file("4_d", "added"),
+            PrFile {
+                path: "README.md".into(),
+                status: "modified".into(),
+            },
+        ];
+        let selection = from_files(&set, root, &files, "abc123");
+        let names: Vec<&str> = selection.pending.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["1_a", "2_b", "4_d"]);
+        let findings: Vec<(&str, &str)> = selection
+            .findings
             .iter()
-            .map(|n| migration(root.join(format!("prisma/migrations/{n}/migration.sql")), n))
+            .map(|f| (f.rule, f.migration.as_str()))
             .collect();
-        let names: Vec<&str> = select(&migrations, &top, &files)
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        assert_eq!(names, ["2_b", "3_c"]);
-        assert!(changed_by_git(root, "0000000000000000000000000000000000000000", "HEAD").is_none());
+        assert_eq!(
+            findings,
+            [
+                ("edited-migration", "1_a"),
+                ("out-of-order-migration", "2_b")
+            ]
+        );
     }
 }

@@ -69,8 +69,16 @@ pub fn mask_commands<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Vec<Stri
         .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| format!("::add-mask::{}", super::annotations::escape_data(s)))
+        .map(|s| format!("::add-mask::{}", escape_command_data(s)))
         .collect()
+}
+
+/// The runner unescapes a command's data (`%25`, `%0D`, `%0A`), so a secret holding those
+/// characters is masked as written.
+fn escape_command_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 #[cfg(test)]
@@ -104,8 +112,11 @@ mod tests {
     #[test]
     fn masks_skip_empty_secrets() {
         assert_eq!(
-            mask_commands(["s3cret", "", "  "]),
-            vec!["::add-mask::s3cret".to_string()]
+            mask_commands(["s3cret", "", "  ", "50%off"]),
+            vec![
+                "::add-mask::s3cret".to_string(),
+                "::add-mask::50%25off".to_string()
+            ]
         );
     }
 }

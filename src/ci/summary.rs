@@ -10,40 +10,15 @@ use super::vercel::HookJob;
 /// GitHub refuses comment (and check-run summary) bodies longer than this, in characters.
 pub const GITHUB_BODY_LIMIT: usize = 65_536;
 
-/// The sticky comment: marker, a one-line verdict, then the report's markdown. Over GitHub's
-/// limit it becomes the verdict plus a per-rule tally and a link to the run's full summary.
-pub fn pr_comment(report: &Report, report_markdown: &str, run_url: Option<&str>) -> String {
-    let head = format!(
-        "{COMMENT_MARKER}\n## migration-gate\n\n{}\n",
-        verdict(report)
-    );
-    let full = format!("{head}\n{}\n", report_markdown.trim_end());
-    if full.chars().count() <= GITHUB_BODY_LIMIT {
-        return full;
-    }
-    let mut short = head;
-    short.push_str(&format!(
-        "\nThe full report is longer than GitHub's {GITHUB_BODY_LIMIT}-character limit for comments. "
-    ));
-    match run_url {
-        Some(url) => short.push_str(&format!(
-            "Read it in the [job summary of this run]({url}).\n"
-        )),
-        None => short.push_str("Read it in the job summary of this run.\n"),
-    }
-    let mut tally = std::collections::BTreeMap::<(&str, &str), usize>::new();
-    for finding in &report.findings {
-        *tally
-            .entry((finding.rule, finding.severity.as_str()))
-            .or_default() += 1;
-    }
-    if !tally.is_empty() {
-        short.push_str("\n| Rule | Severity | Findings |\n|---|---|---|\n");
-        for ((rule, severity), count) in tally {
-            short.push_str(&format!("| `{rule}` | {severity} | {count} |\n"));
-        }
-    }
-    short
+/// The sticky comment: the hidden marker, then the report's markdown; over GitHub's limit, the
+/// report's short form (verdict, counts per rule, link to the run's job summary).
+pub fn pr_comment(report: &Report, run_url: Option<&str>) -> String {
+    let head = format!("{COMMENT_MARKER}\n");
+    let budget = GITHUB_BODY_LIMIT - head.chars().count();
+    format!(
+        "{head}{}",
+        crate::report::markdown_within(report, budget, run_url)
+    )
 }
 
 /// One line a reviewer reads first.
@@ -52,9 +27,7 @@ pub fn verdict(report: &Report) -> String {
     let warnings = count(report, Severity::Warning);
     let checked = report.migrations.len().max(report.summary.files);
     if errors == 0 && warnings == 0 {
-        format!(
-            "✅ No dangerous statement in the migrations of this pull request ({checked} checked)."
-        )
+        format!("✅ No dangerous statement in the {checked} migration(s) checked.")
     } else if errors == 0 {
         format!("⚠️ {warnings} warning(s), no error in {checked} migration(s).")
     } else {
@@ -283,26 +256,23 @@ mod tests {
 
     #[test]
     fn clean_pr_comment_says_so() {
-        let body = pr_comment(&Report::default(), "", None);
+        let body = pr_comment(&Report::default(), None);
         assert!(body.starts_with(COMMENT_MARKER));
-        assert!(body.contains("No dangerous statement"));
+        assert!(body.contains("no dangerous statements"), "{body}");
     }
 
     #[test]
     fn oversized_comment_falls_back_to_a_linked_summary() {
+        let mut big = finding("m.sql", Severity::Error, &"lock ".repeat(100));
+        big.help = "x".repeat(400);
         let report = Report {
-            findings: vec![finding("m.sql", Severity::Error, "x"); 3],
+            findings: vec![big; 300],
             ..Default::default()
         };
-        let huge = "x".repeat(GITHUB_BODY_LIMIT);
-        let body = pr_comment(
-            &report,
-            &huge,
-            Some("https://github.com/acme/shop/actions/runs/42"),
-        );
+        let run = "https://github.com/acme/shop/actions/runs/42";
+        let body = pr_comment(&report, Some(run));
         assert!(body.chars().count() <= GITHUB_BODY_LIMIT);
-        assert!(body.contains("(https://github.com/acme/shop/actions/runs/42)"));
-        assert!(body.contains("| `drop-column` | error | 3 |"));
+        assert!(body.contains(run), "{body}");
         assert!(body.starts_with(COMMENT_MARKER));
     }
 

@@ -12,6 +12,7 @@ use crate::error::{exit, AppError, Result};
 use crate::findings::Finding;
 use crate::git;
 use crate::report::{self, RenderOptions};
+use crate::rules::{edited_migration, out_of_order_migration};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
@@ -24,6 +25,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         config.pg_version = version;
     }
     let dir = migrations_dir(args.dir.as_deref(), &config);
+    if args.dir.is_none() && config.migrations_dir.is_none() && !dir.exists() {
+        return Err(AppError::usage(
+            "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
+        ));
+    }
     let set = discover::discover(&dir)?;
     let selection = select_pending(&set, args, &config)?;
 
@@ -89,7 +95,7 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
     }
     if let Some(reference) = &args.since {
         let changes = git::changes_since(set, reference)?;
-        let findings = since_findings(set, &changes, reference, config);
+        let findings = since_findings(set, &changes, reference);
         return Ok(Selection {
             pending: changes.pending,
             findings,
@@ -207,78 +213,23 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `edited-migration` and `out-of-order-migration` for a `--since` selection, at the severity
-/// the config gives them (none when turned off).
-fn since_findings(
-    set: &MigrationSet,
-    changes: &git::Changes,
-    reference: &str,
-    config: &Config,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for name in &changes.modified {
-        if let Some(migration) = set.find(name) {
-            findings.extend(whole_file_finding(
-                config,
-                "edited-migration",
-                migration,
-                format!(
-                    "migration `{name}` existed at {reference} and was modified: databases that already applied it never get the change, and `prisma migrate deploy` / `migration-gate status` report a checksum mismatch"
-                ),
-                format!(
-                    "Revert the edit of {} (git checkout {reference} -- \"{}\") and put the change into a new migration",
-                    migration.display_path, migration.display_path
-                ),
-            ));
-        }
-    }
-    for late in &changes.out_of_order {
-        if let Some(migration) = set.find(&late.name) {
-            findings.extend(whole_file_finding(
-                config,
-                "out-of-order-migration",
-                migration,
-                format!(
-                    "new migration `{}` sorts before `{}`, which already existed at {reference}: databases that applied `{}` run this one after it, in a different order than a fresh database",
-                    late.name, late.newest_at_ref, late.newest_at_ref
-                ),
-                format!(
-                    "Rename the folder so it sorts after `{}` (a newer timestamp prefix), and check it does not depend on running before it",
-                    late.newest_at_ref
-                ),
-            ));
-        }
-    }
-    findings
-}
-
-fn whole_file_finding(
-    config: &Config,
-    rule_id: &'static str,
-    migration: &Migration,
-    message: String,
-    help: String,
-) -> Option<Finding> {
-    let severity = config.severity_of(crate::rules::find(rule_id)?)?;
-    let first_line = migration
-        .source
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    Some(Finding {
-        rule: rule_id,
-        severity,
-        file: migration.display_path.clone(),
-        line: 1,
-        column: 1,
-        end_line: migration.source.lines().count().max(1) as u32,
-        message,
-        help,
-        statement: first_line,
-        migration: migration.name.clone(),
-    })
+/// `edited-migration` and `out-of-order-migration` for a `--since` selection (the analysis
+/// applies the config's severities to them).
+fn since_findings(set: &MigrationSet, changes: &git::Changes, reference: &str) -> Vec<Finding> {
+    let edited = changes
+        .modified
+        .iter()
+        .filter_map(|name| set.find(name))
+        .map(|migration| edited_migration::finding(migration, reference));
+    let late = changes.out_of_order.iter().filter_map(|late| {
+        let migration = set.find(&late.name)?;
+        Some(out_of_order_migration::finding(
+            migration,
+            &late.newest_at_ref,
+            reference,
+        ))
+    });
+    edited.chain(late).collect()
 }
 
 fn no_color_unset() -> bool {
@@ -362,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn since_findings_respect_config() {
+    fn since_findings_name_the_edited_and_the_late_migration() {
         let set = set(&["20240101_init", "20240102_new"]);
         let changes = git::Changes {
             pending: vec!["20240101_init".into(), "20240102_new".into()],
@@ -372,26 +323,21 @@ mod tests {
                 newest_at_ref: "20240103_x".into(),
             }],
         };
-        let findings = since_findings(&set, &changes, "main", &Config::default());
-        let rules: Vec<(&str, &str)> = findings
-            .iter()
-            .map(|f| (f.rule, f.severity.as_str()))
-            .collect();
+        let findings = since_findings(&set, &changes, "main");
+        let got: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule, f.file.as_str())).collect();
         assert_eq!(
-            rules,
+            got,
             [
-                ("edited-migration", "error"),
-                ("out-of-order-migration", "warning")
+                (
+                    "edited-migration",
+                    "prisma/migrations/20240101_init/migration.sql"
+                ),
+                (
+                    "out-of-order-migration",
+                    "prisma/migrations/20240102_new/migration.sql"
+                )
             ]
         );
-        assert_eq!(
-            findings[0].file,
-            "prisma/migrations/20240101_init/migration.sql"
-        );
-        let mut quiet = Config::default();
-        quiet
-            .rules
-            .insert("edited-migration".into(), crate::config::RuleSetting::Off);
-        assert_eq!(since_findings(&set, &changes, "main", &quiet).len(), 1);
+        assert!(findings[1].message.contains("20240103_x"));
     }
 }

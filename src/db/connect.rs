@@ -9,7 +9,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::tls;
-use super::url::DatabaseUrl;
+use super::url::{ChannelBinding, DatabaseUrl};
 use crate::error::{AppError, Result};
 
 pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
@@ -20,6 +20,39 @@ pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
 
 /// Connect without touching `?schema=`.
 pub async fn open(url: &DatabaseUrl) -> Result<Client> {
+    // tokio-postgres' own timeout covers the TCP connect only; a server that accepts and then
+    // says nothing (a stuck proxy) must time out too.
+    match url.connect_timeout() {
+        Some(limit) => tokio::time::timeout(limit, negotiate(url))
+            .await
+            .map_err(|_| timed_out(url, limit))?,
+        None => negotiate(url).await,
+    }
+}
+
+async fn negotiate(url: &DatabaseUrl) -> Result<Client> {
+    let (ssl_mode, tls) = tls::connector(url)?;
+    match open_with(url, ssl_mode, tls.clone()).await {
+        // libpq's `prefer`: if the TLS attempt fails, try again without TLS.
+        Err(err) if ssl_mode == tokio_postgres::config::SslMode::Prefer && is_tls_failure(&err) => {
+            open_with(url, tokio_postgres::config::SslMode::Disable, tls)
+                .await
+                .map_err(|e| describe_connect_error(url, &e))
+        }
+        other => other.map_err(|e| describe_connect_error(url, &e)),
+    }
+}
+
+fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
+    find_cause::<rustls::Error>(err).is_some()
+        || chain_text(err).starts_with("error performing TLS handshake")
+}
+
+async fn open_with(
+    url: &DatabaseUrl,
+    ssl_mode: tokio_postgres::config::SslMode,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+) -> std::result::Result<Client, tokio_postgres::Error> {
     let mut config = tokio_postgres::Config::new();
     config
         .user(url.user())
@@ -36,19 +69,13 @@ pub async fn open(url: &DatabaseUrl) -> Result<Client> {
     if let Some(timeout) = url.connect_timeout() {
         config.connect_timeout(timeout);
     }
-    let (ssl_mode, tls) = tls::connector(url)?;
     config.ssl_mode(ssl_mode);
-
-    let connecting = config.connect(tls);
-    // tokio-postgres' own timeout covers the TCP connect only; a server that accepts and then
-    // says nothing (a stuck proxy) must time out too.
-    let connected = match url.connect_timeout() {
-        Some(limit) => tokio::time::timeout(limit, connecting)
-            .await
-            .map_err(|_| timed_out(url, limit))?,
-        None => connecting.await,
-    };
-    let (client, connection) = connected.map_err(|e| describe_connect_error(url, &e))?;
+    config.channel_binding(match url.channel_binding() {
+        ChannelBinding::Disable => tokio_postgres::config::ChannelBinding::Disable,
+        ChannelBinding::Prefer => tokio_postgres::config::ChannelBinding::Prefer,
+        ChannelBinding::Require => tokio_postgres::config::ChannelBinding::Require,
+    });
+    let (client, connection) = config.connect(tls).await?;
     tokio::spawn(connection);
     Ok(client)
 }
@@ -100,7 +127,7 @@ pub fn quote_ident(name: &str) -> String {
 fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> AppError {
     let detail = match err.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => err.to_string(),
+        None => chain_text(err),
     };
     AppError::usage(url.redact(&format!("{what} on {}: {detail}", url.display())))
 }
@@ -116,6 +143,7 @@ fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
 /// A connection failure, phrased for a person.
 pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) -> AppError {
     let target = url.display();
+    let text = chain_text(err);
     let message = if let Some(db) = err.as_db_error() {
         let code = db.code();
         if *code == SqlState::INVALID_PASSWORD {
@@ -159,20 +187,24 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         }
     } else if let Some(tls_error) = find_cause::<rustls::Error>(err) {
         tls::describe_failure(url, tls_error)
-    } else if err.to_string().contains("server does not support TLS") {
+    } else if text.contains("server does not support TLS") {
         format!(
             "the server at {target} does not support TLS, but sslmode={} requires it: enable SSL on the server, or use sslmode=prefer or sslmode=disable",
             url.ssl_mode()
         )
-    } else if err.to_string().contains("password missing") {
+    } else if text.contains("did not use channel binding") {
         format!(
-            "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it as postgresql://USER:PASSWORD@HOST/DB",
+            "the server at {target} did not bind authentication to TLS, but channel_binding=require asks for it: connect over TLS (sslmode=require or stricter) to a server that supports SCRAM-SHA-256-PLUS, or drop channel_binding from the URL"
+        )
+    } else if text.contains("password missing") {
+        format!(
+            "the server asks for a password for user \"{}\" on {target}, but the database URL has none: add it after the user name (USER:PASSWORD@HOST)",
             url.user()
         )
     } else if let Some(io) = find_cause::<std::io::Error>(err) {
         describe_io_error(url, io)
     } else {
-        format!("cannot connect to {target}: {err}")
+        format!("cannot connect to {target}: {text}")
     };
     AppError::usage(url.redact(&message))
 }
@@ -197,6 +229,20 @@ fn describe_io_error(url: &DatabaseUrl, io: &std::io::Error) -> String {
         ),
         _ => format!("cannot connect to {}: {text}", url.display()),
     }
+}
+
+/// `err` and its causes on one line (tokio-postgres' own message leaves the cause out).
+fn chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        let part = e.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&part)) {
+            parts.push(part);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The first error of type `E` in `err`'s cause chain, looking inside `io::Error` wrappers too.

@@ -45,6 +45,26 @@ pub enum RootCert {
     File(PathBuf),
 }
 
+/// `channel_binding`: whether SCRAM authentication must be bound to the TLS session (Neon's URLs
+/// say `require`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBinding {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+}
+
+impl ChannelBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
@@ -57,6 +77,10 @@ pub struct DatabaseUrl {
     database: String,
     ssl_mode: SslMode,
     root_cert: Option<RootCert>,
+    /// `sslcert` / `sslkey`: a client certificate and its key (PEM), for servers that ask for one.
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    channel_binding: ChannelBinding,
     schema: String,
     pgbouncer: bool,
     /// `None`: wait forever (`connect_timeout=0`).
@@ -103,6 +127,7 @@ impl DatabaseUrl {
                     .then(|| &raw_trimmed[scheme.len()..])
             })
             .ok_or_else(|| malformed("it must start with postgresql:// or postgres://"))?;
+        let full = rest;
         let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
         let (before_query, query) = match rest.split_once('?') {
             Some((before, query)) => (before, Some(query)),
@@ -112,26 +137,17 @@ impl DatabaseUrl {
             Some((authority, path)) => (authority, path),
             None => (before_query, ""),
         };
-        // The password may contain an unencoded '@'; the host never does.
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => (Some(userinfo), hostport),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            Some(info) => match info.split_once(':') {
-                Some((user, password)) => (
-                    decode(user, "user name")?,
-                    Some(decode(password, "password")?),
-                ),
-                None => (decode(info, "user name")?, None),
-            },
-            None => (String::new(), None),
-        };
-        let (host, port) = parse_host_port(hostport)?;
-        let database = decode(path.trim_end_matches('/'), "database name")?;
-        if database.contains('/') {
-            return Err(malformed("the database name contains '/'"));
+        // An '@' after the authority means a '/', '?' or '#' in the user name or password cut it
+        // short: say how to fix that rather than report the misparsed host or port.
+        let tail = &full[authority.len()..];
+        let tail_before_values = tail.split('=').next().unwrap_or(tail);
+        if !authority.contains('@') && tail_before_values.contains('@') {
+            return Err(malformed(
+                "a character in the user name or password is not percent-encoded \
+                 (write / as %2F, ? as %3F, # as %23, @ as %40)",
+            ));
         }
+        let (user, password, host, port, database) = parse_authority_and_path(authority, path)?;
 
         let mut url = DatabaseUrl {
             raw: raw.to_string(),
@@ -151,6 +167,9 @@ impl DatabaseUrl {
             },
             ssl_mode: SslMode::Prefer,
             root_cert: None,
+            client_cert: None,
+            client_key: None,
+            channel_binding: ChannelBinding::Prefer,
             schema: DEFAULT_SCHEMA.to_string(),
             pgbouncer: false,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
@@ -177,6 +196,28 @@ impl DatabaseUrl {
                     RootCert::File(PathBuf::from(value))
                 })
             }
+            "channel_binding" => {
+                self.channel_binding = match value.to_ascii_lowercase().as_str() {
+                    "disable" => ChannelBinding::Disable,
+                    "prefer" => ChannelBinding::Prefer,
+                    "require" => ChannelBinding::Require,
+                    _ => {
+                        return Err(malformed(
+                            "`channel_binding` must be one of disable, prefer, require",
+                        ))
+                    }
+                }
+            }
+            "sslcert" => self.client_cert = Some(PathBuf::from(value)),
+            "sslkey" => self.client_key = Some(PathBuf::from(value)),
+            "sslidentity" => {
+                return Err(AppError::usage(
+                    "sslidentity (a PKCS#12 client identity) is not supported: convert it to PEM \
+                     (openssl pkcs12 -in identity.p12 -clcerts -nokeys -out client.crt; \
+                     openssl pkcs12 -in identity.p12 -nocerts -nodes -out client.key) and use \
+                     sslcert=client.crt&sslkey=client.key",
+                ))
+            }
             "schema" => {
                 if value.is_empty() {
                     return Err(malformed("`schema=` is empty"));
@@ -190,6 +231,8 @@ impl DatabaseUrl {
                 })?;
                 self.connect_timeout = (seconds > 0).then(|| Duration::from_secs(seconds));
             }
+            // Prisma's way to reach a Unix socket: `?host=/var/run/postgresql`.
+            "host" if value.starts_with('/') => self.host = value,
             "application_name" => self.application_name = Some(value),
             "options" => self.options = Some(value),
             // Pool sizes, statement cache, sslaccept, ...: Prisma's engine settings that do not
@@ -228,6 +271,18 @@ impl DatabaseUrl {
             self.host_display(),
             self.port,
             self.database
+        )
+    }
+
+    /// Where we are, worded as Prisma's CLI words it:
+    /// `PostgreSQL database "shop", schema "public" at "db.example.com:5432"`.
+    pub fn datasource_line(&self) -> String {
+        format!(
+            "PostgreSQL database \"{}\", schema \"{}\" at \"{}:{}\"",
+            self.database,
+            self.schema,
+            self.host_display(),
+            self.port
         )
     }
 
@@ -309,6 +364,9 @@ impl DatabaseUrl {
     /// Replace every secret in `text` with `***` (for messages from servers and tools).
     pub fn redact(&self, text: &str) -> String {
         let mut secrets = self.secrets();
+        // Masking a two-letter password would garble every message; servers and pg_dump never
+        // echo passwords anyway, this is the second line of defence.
+        secrets.retain(|s| s.chars().count() >= 4);
         // Longest first: the URL contains the password.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets
@@ -340,6 +398,15 @@ impl DatabaseUrl {
         self.root_cert.as_ref()
     }
 
+    /// `sslcert` and `sslkey`, the client certificate and key files.
+    pub fn client_identity(&self) -> (Option<&std::path::Path>, Option<&std::path::Path>) {
+        (self.client_cert.as_deref(), self.client_key.as_deref())
+    }
+
+    pub fn channel_binding(&self) -> ChannelBinding {
+        self.channel_binding
+    }
+
     /// `None` when `connect_timeout=0` (wait forever).
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
@@ -361,6 +428,33 @@ impl DatabaseUrl {
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
+}
+
+type UrlParts = (String, Option<String>, String, u16, String);
+
+/// `user:password@host:port` and `/database`, decoded.
+fn parse_authority_and_path(authority: &str, path: &str) -> Result<UrlParts> {
+    // The password may contain an unencoded '@'; the host never does.
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((userinfo, hostport)) => (Some(userinfo), hostport),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        Some(info) => match info.split_once(':') {
+            Some((user, password)) => (
+                decode(user, "user name")?,
+                Some(decode(password, "password")?),
+            ),
+            None => (decode(info, "user name")?, None),
+        },
+        None => (String::new(), None),
+    };
+    let (host, port) = parse_host_port(hostport)?;
+    let database = decode(path.trim_end_matches('/'), "database name")?;
+    if database.contains('/') {
+        return Err(malformed("the database name contains '/'"));
+    }
+    Ok((user, password, host, port, database))
 }
 
 /// `host`, `host:port`, `[v6]`, `[v6]:port`.
@@ -424,6 +518,11 @@ mod tests {
         assert_eq!(u.application_name(), Some("gate"));
         assert_eq!(u.connect_timeout(), Some(Duration::from_secs(3)));
         assert_eq!(u.options(), Some("-c lock_timeout=1s"));
+        assert_eq!(u.channel_binding(), ChannelBinding::Prefer);
+        assert_eq!(
+            url("postgres://u@h/d?sslmode=require&channel_binding=require").channel_binding(),
+            ChannelBinding::Require
+        );
         assert_eq!(u.display(), "app@prod@db.example.com:5433/shop");
     }
 
@@ -453,6 +552,41 @@ mod tests {
     }
 
     #[test]
+    fn unencoded_special_characters_in_the_password_get_a_hint() {
+        for raw in [
+            "postgres://root:hunter2/x@db/x",
+            "postgres://root:hunter2#x@db/x",
+            "postgres://root:5432/hunter2@db/x",
+        ] {
+            let err = DatabaseUrl::parse(raw).unwrap_err();
+            assert!(err.message.contains("%2F"), "{raw}: {}", err.message);
+        }
+        // An '@' in a query value is fine.
+        assert_eq!(
+            url("postgres://u@h/d?application_name=a@b").application_name(),
+            Some("a@b")
+        );
+        assert_eq!(url("postgres://h/d?options=x@y").options(), Some("x@y"));
+    }
+
+    #[test]
+    fn datasource_line_reads_like_prisma() {
+        assert_eq!(
+            url("postgresql://u:pw@db.example.com/shop?schema=billing").datasource_line(),
+            "PostgreSQL database \"shop\", schema \"billing\" at \"db.example.com:5432\""
+        );
+    }
+
+    #[test]
+    fn host_param_points_at_a_unix_socket_directory() {
+        let u = url("postgresql://app@localhost/shop?host=%2Fvar%2Frun%2Fpostgresql");
+        assert_eq!(u.host(), "/var/run/postgresql");
+        assert_eq!(u.display(), "app@/var/run/postgresql:5432/shop");
+        // A host name in `host=` is not a socket: the URL's host stays.
+        assert_eq!(url("postgresql://app@db/shop?host=other").host(), "db");
+    }
+
+    #[test]
     fn unencoded_at_in_password_still_finds_the_host() {
         let u = url("postgres://u:a@b@db.internal:5432/x");
         assert_eq!(u.password().as_deref(), Some("a@b"));
@@ -468,6 +602,20 @@ mod tests {
         let u = url("postgres://u@h/d?sslmode=verify-ca&sslrootcert=%2Fetc%2Fca.pem");
         assert_eq!(u.root_cert(), Some(&RootCert::File("/etc/ca.pem".into())));
         assert_eq!(u.ssl_mode(), SslMode::VerifyCa);
+    }
+
+    #[test]
+    fn client_certificate_params() {
+        let u = url("postgres://u@h/d?sslcert=%2Fk%2Fc.crt&sslkey=%2Fk%2Fc.key");
+        assert_eq!(
+            u.client_identity(),
+            (
+                Some(std::path::Path::new("/k/c.crt")),
+                Some(std::path::Path::new("/k/c.key"))
+            )
+        );
+        let err = DatabaseUrl::parse("postgres://u:pw@h/d?sslidentity=id.p12").unwrap_err();
+        assert!(err.message.contains("sslcert="), "{}", err.message);
     }
 
     #[test]
@@ -493,7 +641,13 @@ mod tests {
             "postgres://root:hunter2@[::1/x",
             "postgres://root:hunter2@db/x?sslmode=sometimes",
             "postgres://root:hunter2@db/x?connect_timeout=soon",
+            "postgres://root:hunter2@db/x?channel_binding=maybe",
             "postgres://root:hunter2%ff@db/x",
+            "postgres://root:hunter2/x@db/x",
+            "postgres://root:hun/ter2@db",
+            "postgres://root:hunter2?x@db/x",
+            "postgres://root:hunter2#x@db/x",
+            "postgres://root:5432/hunter2@db/x",
         ] {
             let err = DatabaseUrl::parse(raw).expect_err(raw);
             assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);

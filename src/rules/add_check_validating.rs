@@ -3,7 +3,7 @@
 //! `NOT VALID` adds the CHECK instantly (new rows are checked); a later `VALIDATE CONSTRAINT` checks
 //! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
-use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, Op};
 
@@ -25,28 +25,30 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
         return None;
     }
+    let sql = Sql::of(ctx);
+    let table_sql = sql.table(table);
     let message = format!(
-        "Adding CHECK ({expression}) on {table} checks every existing row under an ACCESS \
-         EXCLUSIVE lock: the running app can neither read nor write {table} {FOR_THE_TABLE_SIZE}."
+        "Adding CHECK ({expression}) on {table_sql} checks every existing row under an ACCESS \
+         EXCLUSIVE lock: the running app can neither read nor write {table_sql} {FOR_THE_TABLE_SIZE}."
     );
     let name = match (&constraint.name, inline_column) {
-        (Some(name), _) => ident(name),
-        (None, Some(column)) => advice::derived_name(table, &[column.to_string()], "check"),
-        (None, None) => advice::derived_name(table, &[], "check"),
+        (Some(name), _) => sql.ident(name),
+        (None, Some(column)) => sql.derived_name(table, &[column.to_string()], "check"),
+        (None, None) => sql.derived_name(table, &[], "check"),
     };
     let add_column_first = inline_column
         .map(|col| {
             format!(
                 "Add the column {} without the CHECK first, then:\n",
-                ident(col)
+                sql.ident(col)
             )
         })
         .unwrap_or_default();
     let help = format!(
         "{add_column_first}Add it NOT VALID (instant; new and updated rows are checked from now on):\n\
-         ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expression}) NOT VALID;\n\
+         ALTER TABLE {table_sql} ADD CONSTRAINT {name} CHECK ({expression}) NOT VALID;\n\
          -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
-         ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+         ALTER TABLE {table_sql} VALIDATE CONSTRAINT {name};"
     );
     Some(Violation { message, help })
 }
@@ -68,13 +70,13 @@ mod tests {
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("\"total\" >= 0"), "{}", v.message);
         assert!(
-            v.help.contains(r#"ALTER TABLE "Order" ADD CONSTRAINT total_positive CHECK ("total" >= 0) NOT VALID;"#),
+            v.help.contains(r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;"#),
             "{}",
             v.help
         );
         assert!(v
             .help
-            .contains(r#"ALTER TABLE "Order" VALIDATE CONSTRAINT total_positive;"#));
+            .contains(r#"ALTER TABLE "Order" VALIDATE CONSTRAINT "total_positive";"#));
     }
 
     #[test]
@@ -89,6 +91,24 @@ mod tests {
             "{}",
             v.help
         );
+    }
+
+    #[test]
+    fn inline_check_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD COLUMN "discount" INTEGER CHECK ("discount" >= 0);"#,
+            check,
+        );
+        assert!(
+            v.help
+                .contains(r#"Add the column "discount" without the CHECK first"#),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Order" ADD CONSTRAINT "Order_discount_check" CHECK ("discount" >= 0) NOT VALID;"#
+        ), "{}", v.help);
     }
 
     #[test]

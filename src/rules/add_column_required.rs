@@ -4,7 +4,7 @@
 //! fails with 23502 as soon as the table has one row: the deploy that passed on an empty dev
 //! database breaks in production. Identity, generated and SERIAL columns fill themselves.
 
-use super::advice::{self, ident};
+use super::advice::{self, Sql};
 use super::{RuleContext, Violation};
 use crate::sql::{ColumnSpec, ConstraintKind, Op};
 
@@ -15,12 +15,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if !is_required_without_value(column) || !advice::has_rows_in_production(ctx, table) {
         return None;
     }
-    let col = ident(&column.name);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(&column.name);
     let data_type = &column.data_type.sql;
+    let table_sql = sql.table(table);
     let message = format!(
-        "Added the required column {col} to {table} without a default value: PostgreSQL fills \
+        "Added the required column {col} to {table_sql} without a default value: PostgreSQL fills \
          existing rows with NULL, so on a table that has rows the migration fails with 23502 \
-         (column {col} of relation {table} contains null values) and the deploy stops."
+         (column {col} of relation {table_sql} contains null values) and the deploy stops."
     );
     let constant_default = if ctx.pg_version >= 11 {
         "a constant default is stored once in the catalog: no rewrite".to_string()
@@ -38,13 +40,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     );
     let help = format!(
         "Either give it a default ({constant_default}):\n\
-         ALTER TABLE {table} ADD COLUMN {col} {data_type} NOT NULL DEFAULT <value>;\n\
+         ALTER TABLE {table_sql} ADD COLUMN {col} {data_type} NOT NULL DEFAULT <value>;\n\
          or add it nullable, backfill, then enforce NOT NULL without a long lock:\n\
-         ALTER TABLE {table} ADD COLUMN {col} {data_type};\n\
+         ALTER TABLE {table_sql} ADD COLUMN {col} {data_type};\n\
          -- outside the migration, repeat until it updates 0 rows:\n\
          {backfill}\n\
          {not_null}",
-        not_null = advice::set_not_null_safely(table, &column.name, ctx.pg_version),
+        not_null = advice::set_not_null_safely(ctx, table, &column.name),
     );
     Some(Violation { message, help })
 }

@@ -7,7 +7,7 @@
 //! A new table with a foreign key to an existing one is what Prisma writes for every new model: the
 //! new table is empty, nothing to scan.
 
-use super::advice::{self, column_list, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
@@ -34,24 +34,27 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
         return None;
     }
+    let sql = Sql::of(ctx);
+    let table_sql = sql.table(table);
+    let references_sql = sql.table(references);
     let message = format!(
-        "Adding the foreign key on {table} ({cols}) → {references} validates every existing row \
-         of {table} while holding SHARE ROW EXCLUSIVE locks on {table} and {references}: the \
+        "Adding the foreign key on {table_sql} ({cols}) → {references_sql} validates every existing row \
+         of {table_sql} while holding SHARE ROW EXCLUSIVE locks on {table_sql} and {references_sql}: the \
          running app cannot insert, update or delete in either table {FOR_THE_TABLE_SIZE}.",
-        cols = column_list(columns),
+        cols = sql.column_list(columns),
     );
-    let name = constraint_name(table, constraint, columns);
+    let name = constraint_name(&sql, table, constraint, columns);
     let add_not_valid = match inline_column {
         None if is_whole_statement(ctx) => {
             format!("{} NOT VALID;", ctx.statement.text.trim_end())
         }
         _ => format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({cols}) REFERENCES {references}{refs} NOT VALID;",
-            cols = column_list(columns),
+            "ALTER TABLE {table_sql} ADD CONSTRAINT {name} FOREIGN KEY ({cols}) REFERENCES {references_sql}{refs} NOT VALID;",
+            cols = sql.column_list(columns),
             refs = if referenced_columns.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", column_list(referenced_columns))
+                format!(" ({})", sql.column_list(referenced_columns))
             },
         ),
     };
@@ -59,8 +62,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         .map(|col| {
             format!(
                 "Add the column without REFERENCES first, then the constraint:\n\
-                 (ALTER TABLE {table} ADD COLUMN {} ... without the REFERENCES clause;)\n",
-                ident(col)
+                 (ALTER TABLE {table_sql} ADD COLUMN {} ... without the REFERENCES clause;)\n",
+                sql.ident(col)
             )
         })
         .unwrap_or_default();
@@ -68,7 +71,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         "{add_column_first}Add it NOT VALID (instant; new and updated rows are checked from now on):\n\
          {add_not_valid}\n\
          -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
-         ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+         ALTER TABLE {table_sql} VALIDATE CONSTRAINT {name};"
     );
     Some(Violation { message, help })
 }
@@ -85,10 +88,15 @@ fn is_whole_statement(ctx: &RuleContext) -> bool {
 }
 
 /// The constraint's own name, or the one PostgreSQL gives it (`table_col_fkey`).
-fn constraint_name(table: &ObjectName, constraint: &ConstraintSpec, columns: &[String]) -> String {
+fn constraint_name(
+    sql: &Sql,
+    table: &ObjectName,
+    constraint: &ConstraintSpec,
+    columns: &[String],
+) -> String {
     match &constraint.name {
-        Some(name) => ident(name),
-        None => advice::derived_name(table, columns, "fkey"),
+        Some(name) => sql.ident(name),
+        None => sql.derived_name(table, columns, "fkey"),
     }
 }
 
@@ -129,6 +137,30 @@ mod tests {
         let pending = r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "userId" TEXT NOT NULL);
             ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#;
         assert!(violations(HISTORY, pending, check).is_empty());
+    }
+
+    #[test]
+    fn inline_references_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT REFERENCES "User"("id");"#,
+            check,
+        );
+        assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);
+        assert!(v.help.contains("without REFERENCES first"), "{}", v.help);
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_editorId_fkey" FOREIGN KEY ("editorId") REFERENCES "User" ("id") NOT VALID;"#
+        ), "{}", v.help);
+    }
+
+    #[test]
+    fn inside_a_do_block_the_advice_is_rebuilt_not_appended() {
+        let pending = format!("DO $$ BEGIN {PRISMA_FK} END $$;");
+        let v = only_violation(HISTORY, &pending, check);
+        assert!(!v.help.contains("END $$ NOT VALID"), "{}", v.help);
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") NOT VALID;"#
+        ), "{}", v.help);
     }
 
     #[test]

@@ -4,9 +4,7 @@
 //! The constraint builds its index while holding ACCESS EXCLUSIVE on the table. Building the
 //! unique index CONCURRENTLY first and attaching it with `USING INDEX` makes the lock a moment.
 
-use super::advice::{
-    self, column_list, ident, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE,
-};
+use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, Op};
 
@@ -27,15 +25,17 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         ConstraintKind::Unique { columns, .. } => ("UNIQUE", columns, "key"),
         _ => return None,
     };
+    let sql = Sql::of(ctx);
+    let table_sql = sql.table(table);
     let message = format!(
-        "Adding {kind} ({cols}) on {table} builds its unique index under an ACCESS EXCLUSIVE \
-         lock: the running app can neither read nor write {table} {FOR_THE_TABLE_SIZE}.",
-        cols = column_list(columns),
+        "Adding {kind} ({cols}) on {table_sql} builds its unique index under an ACCESS EXCLUSIVE \
+         lock: the running app can neither read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
+        cols = sql.column_list(columns),
     );
     let name = match &constraint.name {
-        Some(name) => ident(name),
-        None if suffix == "pkey" => advice::derived_name(table, &[], suffix),
-        None => advice::derived_name(table, columns, suffix),
+        Some(name) => sql.ident(name),
+        None if suffix == "pkey" => sql.derived_name(table, &[], suffix),
+        None => sql.derived_name(table, columns, suffix),
     };
     let primary_key_note = if suffix == "pkey" {
         "\nThe columns must already be NOT NULL, or PRIMARY KEY USING INDEX sets it with a full \
@@ -45,10 +45,10 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     let help = format!(
         "Build the unique index without blocking, then attach it (a brief lock, no build):\n\
-         CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({cols});\n\
-         ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name};\n\
+         CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table_sql} ({cols});\n\
+         ALTER TABLE {table_sql} ADD CONSTRAINT {name} {kind} USING INDEX {name};\n\
          {CONCURRENTLY_OUTSIDE_TRANSACTION}{primary_key_note}",
-        cols = column_list(columns),
+        cols = sql.column_list(columns),
     );
     Some(Violation { message, help })
 }
@@ -107,6 +107,25 @@ mod tests {
             v.help
         );
         assert!(v.help.contains("NOT NULL"));
+    }
+
+    #[test]
+    fn inline_unique_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;"#,
+            check,
+        );
+        assert!(
+            v.help.contains(
+                r#"CREATE UNIQUE INDEX CONCURRENTLY "User_handle_key" ON "User" ("handle");"#
+            ),
+            "{}",
+            v.help
+        );
+        let new_table = r#"CREATE TABLE "Org" ("id" TEXT NOT NULL);
+            ALTER TABLE "Org" ADD COLUMN "slug" TEXT UNIQUE;"#;
+        assert!(violations(HISTORY, new_table, check).is_empty());
     }
 
     #[test]

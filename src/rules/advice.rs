@@ -27,22 +27,73 @@ pub fn as_written(name: &ObjectName) -> ObjectName {
     }
 }
 
-/// `"email"` / `email`, ready to paste into SQL.
-pub fn ident(name: &str) -> String {
-    quote_ident(name)
+/// Writes names into suggested SQL the way the statement wrote them: a name the statement
+/// double-quoted stays quoted (Prisma quotes everything: `"email"`, `"age_new"`), any other is
+/// quoted only when PostgreSQL needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sql<'a> {
+    statement: &'a str,
 }
 
-/// A comma-separated, quoted column list: `"tenantId", "email"`.
-pub fn column_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl<'a> Sql<'a> {
+    pub fn of(ctx: &RuleContext<'a>) -> Self {
+        Sql {
+            statement: &ctx.statement.text,
+        }
+    }
+
+    fn quoted(name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn was_quoted(&self, name: &str) -> bool {
+        self.statement.contains(&Self::quoted(name))
+    }
+
+    /// `"email"` / `email`, ready to paste into SQL.
+    pub fn ident(&self, name: &str) -> String {
+        if self.was_quoted(name) {
+            Self::quoted(name)
+        } else {
+            quote_ident(name)
+        }
+    }
+
+    /// A new name made from `source` (`age` → `age_new`): quoted when `source` was.
+    pub fn derived_ident(&self, source: &str, name: &str) -> String {
+        if self.was_quoted(source) {
+            Self::quoted(name)
+        } else {
+            quote_ident(name)
+        }
+    }
+
+    pub fn table(&self, table: &ObjectName) -> String {
+        let table = as_written(table);
+        match &table.schema {
+            Some(schema) => format!("{}.{}", self.ident(schema), self.ident(&table.name)),
+            None => self.ident(&table.name),
+        }
+    }
+
+    /// A comma-separated, quoted column list: `"tenantId", "email"`.
+    pub fn column_list(&self, columns: &[String]) -> String {
+        columns
+            .iter()
+            .map(|c| self.ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A constraint or index name in PostgreSQL's own style (`User_email_key`), cut to the 63
+    /// bytes PostgreSQL keeps, quoted like the table name.
+    pub fn derived_name(&self, table: &ObjectName, columns: &[String], suffix: &str) -> String {
+        self.derived_ident(&table.name, &derived_name(table, columns, suffix))
+    }
 }
 
-/// A constraint or index name in PostgreSQL's own style (`User_email_key`), cut to the 63 bytes
-/// PostgreSQL keeps, and quoted for SQL.
+/// PostgreSQL's own naming style for a constraint or index (`User_email_key`), unquoted, cut
+/// to the 63 bytes PostgreSQL keeps.
 pub fn derived_name(table: &ObjectName, columns: &[String], suffix: &str) -> String {
     let mut parts: Vec<&str> = vec![table.name.as_str()];
     parts.extend(columns.iter().map(String::as_str));
@@ -55,16 +106,16 @@ pub fn derived_name(table: &ObjectName, columns: &[String], suffix: &str) -> Str
         }
         name.truncate(cut);
     }
-    ident(&name)
+    name
 }
 
-/// The column(s) a batched backfill can walk: the table's primary key when the history declares
-/// one, else `ctid` (always present, good enough for a one-off backfill).
+/// The column a batched backfill can walk: the table's single-column primary key when the
+/// history declares one, else `ctid` (always present, good enough for a one-off backfill).
 pub fn batch_key(ctx: &RuleContext, table: &ObjectName) -> String {
     let primary_key = ctx.schema.table(table).and_then(|t| {
         t.constraints.iter().find_map(|c| match &c.kind {
             ConstraintKind::PrimaryKey { columns, .. } if columns.len() == 1 => {
-                Some(ident(&columns[0]))
+                Some(Sql::of(ctx).derived_ident(&table.name, &columns[0]))
             }
             _ => None,
         })
@@ -80,6 +131,7 @@ pub fn batched_update(
     pending_rows: &str,
 ) -> String {
     let key = batch_key(ctx, table);
+    let table = Sql::of(ctx).table(table);
     format!(
         "UPDATE {table} SET {assignment} WHERE {key} IN (SELECT {key} FROM {table} WHERE {pending_rows} LIMIT 1000);"
     )
@@ -87,10 +139,13 @@ pub fn batched_update(
 
 /// The way to make a column NOT NULL without a long ACCESS EXCLUSIVE scan (PostgreSQL ≥ 12 uses
 /// the validated CHECK as proof and skips the scan).
-pub fn set_not_null_safely(table: &ObjectName, column: &str, pg_version: u32) -> String {
-    let constraint = derived_name(table, &[column.to_string()], "not_null");
-    let col = ident(column);
-    let mut sql = format!(
+pub fn set_not_null_safely(ctx: &RuleContext, table: &ObjectName, column: &str) -> String {
+    let sql = Sql::of(ctx);
+    let constraint = sql.derived_name(table, &[column.to_string()], "not_null");
+    let col = sql.ident(column);
+    let pg_version = ctx.pg_version;
+    let table = sql.table(table);
+    let mut steps = format!(
         "ALTER TABLE {table} ADD CONSTRAINT {constraint} CHECK ({col} IS NOT NULL) NOT VALID;\n\
          -- in a later migration (VALIDATE takes SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
          ALTER TABLE {table} VALIDATE CONSTRAINT {constraint};\n\
@@ -98,12 +153,12 @@ pub fn set_not_null_safely(table: &ObjectName, column: &str, pg_version: u32) ->
          ALTER TABLE {table} DROP CONSTRAINT {constraint};"
     );
     if pg_version < 12 {
-        sql.push_str(&format!(
+        steps.push_str(&format!(
             "\n-- PostgreSQL {pg_version} still scans on SET NOT NULL even with the CHECK; \
              from PostgreSQL 12 it does not. On {pg_version}, keep the validated CHECK instead of SET NOT NULL."
         ));
     }
-    sql
+    steps
 }
 
 /// Where a CONCURRENTLY statement has to run.
@@ -135,12 +190,14 @@ pub mod test_support {
         rule: CheckFn,
     ) -> Vec<Violation> {
         let mut schema = Schema::new();
+        schema.begin_migration();
         for statement in analyze_source(history) {
             for op in &statement.ops {
                 schema.apply(op, Origin::Existing);
             }
         }
         let statements = analyze_source(pending);
+        schema.begin_migration();
         let mut found = Vec::new();
         let mut in_transaction_block = false;
         for (i, statement) in statements.iter().enumerate() {
@@ -178,41 +235,142 @@ pub mod test_support {
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::violations_on;
     use super::*;
+    use crate::rules::Violation;
 
     #[test]
-    fn derived_names_follow_postgres_style_and_quote_when_needed() {
+    fn derived_names_follow_postgres_style_and_are_cut_to_63_bytes() {
         let table = ObjectName::unqualified("User");
         assert_eq!(
             derived_name(&table, &["email".to_string()], "key"),
-            "\"User_email_key\""
+            "User_email_key"
         );
-        let plain = ObjectName::unqualified("users");
-        assert_eq!(
-            derived_name(&plain, &["email".to_string()], "key"),
-            "users_email_key"
-        );
+        let long = ObjectName::unqualified(&"t".repeat(80));
+        assert_eq!(derived_name(&long, &["c".to_string()], "key").len(), 63);
+    }
+
+    /// A rule that just echoes the advice, to see the quoting from a real statement.
+    fn echo_not_null(op: &crate::sql::Op, ctx: &RuleContext) -> Option<Violation> {
+        let crate::sql::Op::SetNotNull { table, column } = op else {
+            return None;
+        };
+        Some(Violation {
+            message: Sql::of(ctx).table(table),
+            help: set_not_null_safely(ctx, table, column),
+        })
     }
 
     #[test]
-    fn derived_names_are_cut_to_63_bytes() {
-        let table = ObjectName::unqualified(&"t".repeat(80));
-        let name = derived_name(&table, &["c".to_string()], "key");
-        assert_eq!(name.len(), 63);
+    fn names_are_quoted_the_way_the_statement_wrote_them() {
+        let prisma = violations_on(
+            15,
+            "",
+            r#"ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;"#,
+            echo_not_null,
+        );
+        assert_eq!(prisma[0].message, "\"User\"");
+        assert!(prisma[0].help.contains(
+            r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_not_null" CHECK ("email" IS NOT NULL) NOT VALID;"#
+        ), "{}", prisma[0].help);
+        let plain = violations_on(
+            15,
+            "",
+            "alter table app.users alter column email set not null;",
+            echo_not_null,
+        );
+        assert_eq!(plain[0].message, "app.users");
+        assert!(plain[0].help.contains(
+            "ALTER TABLE app.users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;"
+        ), "{}", plain[0].help);
+    }
+
+    /// The issue's safe examples: none of the lock and rewrite rules may fire on them.
+    #[test]
+    fn safe_examples_raise_nothing_from_the_lock_and_rewrite_rules() {
+        use crate::rules::{
+            add_check_validating, add_column_required, add_column_rewrite,
+            add_foreign_key_validating, add_unique_blocking, alter_column_type,
+            create_index_blocking, drop_index_blocking, set_not_null, CheckFn,
+        };
+        let rules: [(&str, CheckFn); 9] = [
+            ("alter-column-type", alter_column_type::check),
+            ("add-column-required", add_column_required::check),
+            ("add-column-rewrite", add_column_rewrite::check),
+            ("set-not-null", set_not_null::check),
+            ("create-index-blocking", create_index_blocking::check),
+            ("drop-index-blocking", drop_index_blocking::check),
+            (
+                "add-foreign-key-validating",
+                add_foreign_key_validating::check,
+            ),
+            ("add-check-validating", add_check_validating::check),
+            ("add-unique-blocking", add_unique_blocking::check),
+        ];
+        let history = r#"
+            CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+            CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT, "role" "Role" NOT NULL DEFAULT 'USER',
+                CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+            CREATE INDEX "User_email_idx" ON "User"("email");
+            CREATE TABLE "Post" ("id" TEXT NOT NULL, "authorId" TEXT NOT NULL, "title" TEXT NOT NULL,
+                CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+            ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+            CREATE VIEW "PostTitles" AS SELECT "title" FROM "Post";"#;
+        let safe = [
+            r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "postId" TEXT NOT NULL, "userId" TEXT NOT NULL,
+                   "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                   CONSTRAINT "Comment_pkey" PRIMARY KEY ("id"));
+               CREATE UNIQUE INDEX "Comment_postId_userId_key" ON "Comment"("postId", "userId");
+               CREATE INDEX "Comment_userId_idx" ON "Comment"("userId");
+               ALTER TABLE "Comment" ADD CONSTRAINT "Comment_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+               ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "nickname" TEXT;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free';"#,
+            r#"ALTER TABLE "User" ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
+            r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");"#,
+            r#"DROP INDEX CONCURRENTLY "User_email_idx";"#,
+            r#"DROP INDEX CONCURRENTLY IF EXISTS "User_email_idx";"#,
+            r#"ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#,
+            r#"ALTER TYPE "Role" ADD VALUE 'OWNER';"#,
+            r#"ALTER TABLE "Post" ALTER COLUMN "title" DROP NOT NULL;"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'ADMIN';"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;"#,
+            r#"ALTER INDEX "User_email_idx" RENAME TO "User_mail_idx";"#,
+            r#"ALTER TABLE "Post" RENAME CONSTRAINT "Post_authorId_fkey" TO "Post_author_fkey";"#,
+            r#"DROP VIEW "PostTitles";"#,
+            r#"CREATE EXTENSION IF NOT EXISTS "pgcrypto";"#,
+            r#"COMMENT ON TABLE "User" IS 'people';"#,
+        ];
+        for pending in safe {
+            for (id, rule) in rules {
+                let found = violations_on(15, history, pending, rule);
+                assert!(
+                    found.is_empty(),
+                    "{id} fired on safe SQL {pending}: {found:#?}"
+                );
+            }
+        }
     }
 
     #[test]
-    fn set_not_null_safely_names_the_real_table_and_column() {
-        let sql = set_not_null_safely(&ObjectName::unqualified("User"), "email", 15);
-        assert!(sql.contains(
-            "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_not_null\" CHECK (email IS NOT NULL) NOT VALID;"
-        ));
-        assert!(sql.contains("VALIDATE CONSTRAINT \"User_email_not_null\";"));
-        assert!(sql.contains("ALTER COLUMN email SET NOT NULL;"));
-        assert!(!sql.contains("PostgreSQL 15 still scans"));
+    fn set_not_null_safely_warns_before_postgres_12() {
+        let old = violations_on(
+            11,
+            "",
+            "ALTER TABLE t ALTER COLUMN c SET NOT NULL;",
+            echo_not_null,
+        );
         assert!(
-            set_not_null_safely(&ObjectName::unqualified("User"), "email", 11)
-                .contains("PostgreSQL 11 still scans")
+            old[0].help.contains("PostgreSQL 11 still scans"),
+            "{}",
+            old[0].help
         );
+        let new = violations_on(
+            12,
+            "",
+            "ALTER TABLE t ALTER COLUMN c SET NOT NULL;",
+            echo_not_null,
+        );
+        assert!(!new[0].help.contains("still scans"));
     }
 }

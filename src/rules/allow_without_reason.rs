@@ -1,5 +1,7 @@
 //! `allow-without-reason`: a migration-gate: allow comment without a reason is ignored.
 //! The review trail needs the why; an allow without it would wave a danger through unexplained.
+//! An allow naming a rule id that does not exist (a typo) is ignored for that id too, and said so
+//! here: a suppression that silently does nothing is as misleading as one without a reason.
 
 use crate::findings::{Finding, Severity};
 use crate::suppress::Allow;
@@ -17,8 +19,8 @@ pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
         column: allow.column,
         end_line: allow.line,
         message: format!(
-            "this `migration-gate: allow {rules}` has no reason, so it is ignored and the \
-             findings it names are still reported"
+            "This `migration-gate: allow {rules}` has no reason, so it is ignored and the \
+             findings it names are still reported."
         ),
         help: format!(
             "Say why it is safe, for the reviewers: `-- migration-gate: allow {rules} reason: \
@@ -27,6 +29,78 @@ pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
         statement: format!("-- migration-gate: allow {rules}"),
         migration: migration.to_string(),
     }
+}
+
+/// The finding for an allow comment that covers nothing because of where it stands.
+pub fn detached_finding(allow: &Allow, file: &str, migration: &str) -> Finding {
+    let rules = allow.rules.join(",");
+    Finding {
+        rule: ID,
+        severity: Severity::Warning,
+        file: file.to_string(),
+        line: allow.line,
+        column: allow.column,
+        end_line: allow.line,
+        message: format!(
+            "This `migration-gate: allow {rules}` is not on the comment lines directly above a \
+             statement, so it covers nothing and the findings it names are still reported."
+        ),
+        help: "Put `-- migration-gate: allow <rules> reason: <why>` directly above the statement \
+               (no blank line or code in between); `allow-file` must come before the first \
+               statement of the file."
+            .to_string(),
+        statement: format!("-- migration-gate: allow {rules}"),
+        migration: migration.to_string(),
+    }
+}
+
+/// The finding for an allow comment naming `rule`, which is not a rule id.
+pub fn unknown_rule_finding(allow: &Allow, rule: &str, file: &str, migration: &str) -> Finding {
+    let suggestion = closest_rule(rule)
+        .map(|id| format!(" Did you mean `{id}`?"))
+        .unwrap_or_default();
+    Finding {
+        rule: ID,
+        severity: Severity::Warning,
+        file: file.to_string(),
+        line: allow.line,
+        column: allow.column,
+        end_line: allow.line,
+        message: format!(
+            "This `migration-gate: allow` names `{rule}`, which is not a rule id, so it covers \
+             nothing for it.{suggestion}"
+        ),
+        help: "Use the rule ids the findings show (the README lists them all), separated by \
+               commas: `-- migration-gate: allow drop-column,rename-column reason: <why>`"
+            .to_string(),
+        statement: format!("-- migration-gate: allow {}", allow.rules.join(",")),
+        migration: migration.to_string(),
+    }
+}
+
+/// The catalogue id nearest to a misspelt one (at most 3 edits away).
+fn closest_rule(rule: &str) -> Option<&'static str> {
+    super::CATALOGUE
+        .iter()
+        .map(|r| (edit_distance(rule, r.id), r.id))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, id)| id)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -47,5 +121,25 @@ mod tests {
         assert!(f
             .help
             .contains("-- migration-gate: allow drop-column,rename-column reason: "));
+    }
+
+    #[test]
+    fn an_unknown_rule_id_is_named_with_the_closest_real_one() {
+        let allow = Allow {
+            rules: vec!["drop-colum".into()],
+            reason: Some("typo".into()),
+            line: 2,
+            column: 1,
+        };
+        let f = unknown_rule_finding(&allow, "drop-colum", "m.sql", "m");
+        assert_eq!((f.rule, f.line), ("allow-without-reason", 2));
+        assert!(f.message.contains("`drop-colum`, which is not a rule id"));
+        assert!(
+            f.message.contains("Did you mean `drop-column`?"),
+            "{}",
+            f.message
+        );
+        let f = unknown_rule_finding(&allow, "everything", "m.sql", "m");
+        assert!(!f.message.contains("Did you mean"), "{}", f.message);
     }
 }

@@ -5,7 +5,7 @@
 //! same scale, cidr → inet, more fractional-second precision. Everything else, and any USING
 //! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
 
-use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ObjectName, Op, TypeName};
 
@@ -24,19 +24,26 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     }
     let current = ctx.schema.column(table, column).map(|c| &c.data_type);
     let why = match (using, current) {
-        (Some(expression), _) if is_enum_recreate(expression) => format!(
-            "Prisma's enum change converts every value with `USING {expression}`, so"
-        ),
-        (Some(expression), _) => format!("the USING clause ({expression}) converts every value, so"),
+        (Some(expression), _) if is_enum_recreate(expression) => {
+            format!("Prisma's enum change converts every value with `USING {expression}`, so")
+        }
+        (Some(expression), _) => {
+            format!("the USING clause ({expression}) converts every value, so")
+        }
         (None, Some(old)) => match change_kind(old, new_type) {
             Change::InPlace => return None,
             Change::Rewrite => format!(
                 "{} values are not stored the same way as {}, so",
                 old.sql, new_type.sql
             ),
-            Change::TimeZoneDependent => format!(
-                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); otherwise",
+            Change::TimeZoneDependent if ctx.pg_version >= 12 => format!(
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12) and the \
+                 precision does not shrink; otherwise",
                 old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent => format!(
+                "on PostgreSQL {} {} → {} always converts every value, so",
+                ctx.pg_version, old.sql, new_type.sql
             ),
         },
         (None, None) => {
@@ -44,16 +51,30 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
                 .to_string()
         }
     };
-    let col = ident(column);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let table_sql = sql.table(table);
+    let table_sql = &table_sql;
     let message = format!(
-        "ALTER COLUMN {col} TYPE {new} on {table}: {why} PostgreSQL rewrites every row of {table} \
+        "ALTER COLUMN {col} TYPE {new} on {table_sql}: {why} PostgreSQL rewrites every row of {table_sql} \
          and rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
-         read nor write {table} {FOR_THE_TABLE_SIZE}.",
+         read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
         new = new_type.sql,
     );
-    let help = match enum_values_to_add(ctx, table, column, new_type) {
-        Some(values) if !values.is_empty() => add_enum_values_help(ctx, table, column, &values),
-        _ => expand_contract_help(ctx, table, column, new_type, using.as_deref()),
+    let expand_contract = || expand_contract_help(ctx, table, column, new_type, using.as_deref());
+    let help = match enum_change(ctx, table, column, new_type) {
+        Some(change) if change.removed.is_empty() && !change.added.is_empty() => {
+            add_enum_values_help(ctx, table, column, &change.added)
+        }
+        Some(change) if !change.removed.is_empty() => format!(
+            "Removing enum values ({}) always converts every row. The cheap safe path: keep the \
+             values in the type and stop using them (move rows off them in batches outside the \
+             migration); PostgreSQL keeps an unused enum value at no cost.\nIf the type must \
+             change: {}",
+            quoted_values(&change.removed),
+            expand_contract()
+        ),
+        _ => expand_contract(),
     };
     Some(Violation { message, help })
 }
@@ -145,33 +166,49 @@ fn is_enum_recreate(using: &str) -> bool {
         .contains("::text::")
 }
 
-/// When the column moves from enum E to an enum that only adds values to E, the values can be
-/// added to E in place (`ALTER TYPE ... ADD VALUE`, no rewrite). `None` when that does not apply.
-fn enum_values_to_add(
+/// How the values differ when the column moves from one enum type to another.
+struct EnumChange {
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+fn enum_change(
     ctx: &RuleContext,
     table: &ObjectName,
     column: &str,
     new_type: &TypeName,
-) -> Option<Vec<String>> {
+) -> Option<EnumChange> {
     let old_type = &ctx.schema.column(table, column)?.data_type;
-    let old_enum = ctx
-        .schema
-        .enum_type(&type_object_name(old_type))
-        .filter(|_| !old_type.array)?;
-    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
-    if old_enum.name == new_enum.name
-        || !old_enum.values.iter().all(|v| new_enum.values.contains(v))
-    {
+    if old_type.array || new_type.array {
         return None;
     }
-    Some(
-        new_enum
-            .values
-            .iter()
-            .filter(|v| !old_enum.values.contains(v))
+    let old_enum = ctx.schema.enum_type(&type_object_name(old_type))?;
+    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
+    if old_enum.name == new_enum.name {
+        return None;
+    }
+    let missing_from = |from: &[String], other: &[String]| {
+        from.iter()
+            .filter(|v| !other.contains(v))
             .cloned()
-            .collect(),
-    )
+            .collect::<Vec<_>>()
+    };
+    Some(EnumChange {
+        added: missing_from(&new_enum.values, &old_enum.values),
+        removed: missing_from(&old_enum.values, &new_enum.values),
+    })
+}
+
+fn sql_string(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn quoted_values(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| sql_string(v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_object_name(data_type: &TypeName) -> ObjectName {
@@ -188,15 +225,11 @@ fn add_enum_values_help(
         .schema
         .column(table, column)
         .map(|c| type_object_name(&c.data_type))
-        .unwrap_or_else(|| ObjectName::unqualified(column));
+        .map(|name| Sql::of(ctx).table(&name))
+        .unwrap_or_else(|| column.to_string());
     let adds = values
         .iter()
-        .map(|v| {
-            format!(
-                "ALTER TYPE {old_type} ADD VALUE '{}';",
-                v.replace('\'', "''")
-            )
-        })
+        .map(|v| format!("ALTER TYPE {old_type} ADD VALUE {};", sql_string(v)))
         .collect::<Vec<_>>()
         .join("\n");
     format!(
@@ -212,8 +245,10 @@ fn expand_contract_help(
     new_type: &TypeName,
     using: Option<&str>,
 ) -> String {
-    let col = ident(column);
-    let new_col = ident(&format!("{column}_new"));
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let new_col = sql.derived_ident(column, &format!("{column}_new"));
+    let table_sql = sql.table(table);
     let conversion = using
         .map(str::to_string)
         .unwrap_or_else(|| format!("{col}::{}", new_type.sql));
@@ -225,18 +260,18 @@ fn expand_contract_help(
     );
     format!(
         "Expand and contract instead of converting in place:\n\
-         1. ALTER TABLE {table} ADD COLUMN {new_col} {new};\n\
+         1. ALTER TABLE {table_sql} ADD COLUMN {new_col} {new};\n\
          2. Make the app write both columns (or add a trigger), then backfill outside the \
          migration in batches, repeating until it updates 0 rows:\n   {backfill}\n\
          3. Switch the app to read {new_col} (Prisma: `@map(\"{column}_new\")` on the field).\n\
-         4. In a later migration, once nothing uses {col}: ALTER TABLE {table} DROP COLUMN {col};",
+         4. In a later migration, once nothing uses {col}: ALTER TABLE {table_sql} DROP COLUMN {col};",
         new = new_type.sql,
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use super::super::advice::test_support::{only_violation, violations, violations_on};
     use super::*;
 
     const USERS: &str = r#"CREATE TABLE "User" (
@@ -343,6 +378,22 @@ mod tests {
     }
 
     #[test]
+    fn timezone_change_before_12_always_rewrites() {
+        let v = violations_on(
+            11,
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            check,
+        );
+        assert!(
+            v[0].message
+                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ(3) always converts"),
+            "{}",
+            v[0].message
+        );
+    }
+
+    #[test]
     fn cidr_to_inet_is_in_place_but_char_length_change_rewrites() {
         assert!(!flagged(
             r#"ALTER TABLE "User" ALTER COLUMN "net" TYPE INET;"#
@@ -364,7 +415,9 @@ mod tests {
         );
         assert!(v.message.contains("USING clause"), "{}", v.message);
         assert!(
-            v.help.contains("SET \"bio_new\" = trim(\"bio\")"),
+            v.help
+                .to_lowercase()
+                .contains("set \"bio_new\" = trim(\"bio\")"),
             "{}",
             v.help
         );
@@ -391,12 +444,18 @@ mod tests {
     }
 
     #[test]
-    fn prisma_enum_recreate_removing_a_value_gets_expand_contract() {
+    fn prisma_enum_recreate_removing_a_value_suggests_keeping_it_or_expand_contract() {
         let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');
             CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL);"#;
         let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
             ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");"#;
         let v = only_violation(history, pending, check);
+        assert!(
+            v.help
+                .starts_with("Removing enum values ('GUEST') always converts every row"),
+            "{}",
+            v.help
+        );
         assert!(
             v.help.contains("ADD COLUMN \"role_new\" \"Role_new\""),
             "{}",
@@ -423,9 +482,14 @@ mod tests {
             "{}",
             v.message
         );
-        assert!(v
-            .help
-            .contains("ALTER TABLE orders ADD COLUMN total_new bigint;"));
+        // Not quoted in the statement, not quoted in the advice.
+        assert!(
+            v.help
+                .to_lowercase()
+                .contains("alter table orders add column total_new bigint;"),
+            "{}",
+            v.help
+        );
     }
 
     #[test]

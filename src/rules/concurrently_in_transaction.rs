@@ -24,11 +24,12 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         message: format!(
             "{what} cannot run inside a transaction block: the migration fails with 25001 \
              (`{what} cannot run inside a transaction block`) and everything since BEGIN is \
-             rolled back"
+             rolled back."
         ),
         help: "Remove the BEGIN/COMMIT around it and keep each CONCURRENTLY statement alone, \
-               outside any transaction (with Prisma: alone in its own migration file, since a \
-               migration file runs as one script)."
+               outside any transaction: `migration-gate deploy` runs it alone in autocommit; \
+               with `prisma migrate deploy` put it in a migration of its own, as its only \
+               statement."
             .to_string(),
     })
 }

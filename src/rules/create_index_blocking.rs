@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::advice::{self, column_list, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::Op;
 
@@ -31,9 +31,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     } else {
         "CREATE INDEX"
     };
+    let sql = Sql::of(ctx);
+    let table_sql = sql.table(table);
     let message = format!(
-        "{kind} on {table} without CONCURRENTLY holds a SHARE lock for the whole build: the \
-         running app can still read {table}, but every INSERT, UPDATE and DELETE on it waits \
+        "{kind} on {table_sql} without CONCURRENTLY holds a SHARE lock for the whole build: the \
+         running app can still read {table_sql}, but every INSERT, UPDATE and DELETE on it waits \
          {FOR_THE_TABLE_SIZE}."
     );
     let concurrent = with_concurrently(&ctx.statement.text).unwrap_or_else(|| {
@@ -43,13 +45,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
                 format!(
                     "{}{} ",
                     if *if_not_exists { "IF NOT EXISTS " } else { "" },
-                    advice::ident(n)
+                    sql.ident(n)
                 )
             })
             .unwrap_or_default();
         format!(
-            "{kind} CONCURRENTLY {name}ON {table} ({})",
-            column_list(columns)
+            "{kind} CONCURRENTLY {name}ON {table_sql} ({})",
+            sql.column_list(columns)
         )
     });
     let help = format!(

@@ -16,14 +16,16 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let column = quote_ident(column);
     Some(Violation {
         message: format!(
-            "drops column {column} of {table} and its data (ACCESS EXCLUSIVE lock, briefly); the \
-             running app still selects and inserts {column} and fails with `column does not \
-             exist` until every instance runs the new code"
+            "You are about to drop the column {column} on the {table} table: the data in that \
+             column is lost (ACCESS EXCLUSIVE lock, briefly), and the running app still selects \
+             and inserts {column} and fails with `column does not exist` until every instance \
+             runs the new code."
         ),
         help: format!(
-            "Release 1: deploy app code that no longer uses the column (Prisma: remove the field \
-             from the model, or mark it `@ignore` while the column still exists). Release 2: a \
-             later migration with `ALTER TABLE {table} DROP COLUMN {column};`."
+            "Drop it in two releases:\n\
+             1. Deploy app code that no longer uses the column (Prisma: remove the field from the \
+             model, or mark it `@ignore` while the column still exists).\n\
+             2. In a later migration: ALTER TABLE {table} DROP COLUMN {column};"
         ),
     })
 }

@@ -3,7 +3,7 @@
 //! The drop itself is quick, but it must wait for every running query on the table, and while it
 //! waits every new query on the table queues behind it: a long report stalls the whole app.
 
-use super::advice::{self, CONCURRENTLY_OUTSIDE_TRANSACTION};
+use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION};
 use super::{RuleContext, Violation};
 use crate::sql::Op;
 
@@ -20,13 +20,15 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if index.is_some_and(|i| i.is_new || !advice::has_rows_in_production(ctx, &i.table)) {
         return None;
     }
+    let sql = Sql::of(ctx);
+    let name = sql.table(name);
     let table = index
-        .map(|i| advice::as_written(&i.table).to_string())
-        .unwrap_or_else(|| "its table".to_string());
+        .map(|i| sql.table(&i.table))
+        .unwrap_or_else(|| "the index's table".to_string());
     let message = format!(
         "DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: it waits for every running \
-         query on {table}, and meanwhile every new read and write of {table} queues behind it, so \
-         one slow query stalls the running app."
+         query on that table, and meanwhile every new read and write of it queues behind the \
+         DROP, so one slow query stalls the running app."
     );
     let if_exists = if *if_exists { "IF EXISTS " } else { "" };
     let help = format!(

@@ -18,13 +18,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             };
             Some(Violation {
                 message: format!(
-                    "drops schema {name} {what}; the data is gone and the running app fails on \
-                     every object it used there"
+                    "You are about to drop the schema {name} {what}: the data is lost and the \
+                     running app fails on every object it used there."
                 ),
                 help: format!(
-                    "Move what must survive out first (`ALTER TABLE {name}.t SET SCHEMA public;`), \
-                     deploy app code that no longer uses {name}, and drop it in a later release \
-                     after a backup (`pg_dump --schema={name}`)."
+                    "Retire the schema in steps:\n\
+                     1. Move what must survive: ALTER TABLE {name}.<table> SET SCHEMA public;\n\
+                     2. Deploy app code that no longer uses {name}.\n\
+                     3. Back it up (pg_dump --schema={name}), then drop it in a later migration."
                 ),
             })
         }
@@ -32,8 +33,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             let name = quote_ident(name);
             Some(Violation {
                 message: format!(
-                    "drops database {name} with all its data; a migration must never do this \
-                     (it also fails inside a transaction block)"
+                    "You are about to drop the database {name} with all its data; a migration \
+                     must never do this (it also fails inside a transaction block)."
                 ),
                 help: "Remove it from the migration; retire a database by hand, after a backup \
                        (`pg_dump`), outside the deploy."

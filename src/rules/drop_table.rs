@@ -16,15 +16,16 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     Some(Violation {
         message: format!(
-            "drops table {table} and every row in it under an ACCESS EXCLUSIVE lock; the data is \
-             gone without a backup, and the running app still queries {table} and fails with \
-             `relation does not exist` until every instance runs the new code"
+            "You are about to drop the table {table}: every row in it is lost (ACCESS EXCLUSIVE \
+             lock while it goes), and the running app still queries {table} and fails with \
+             `relation does not exist` until every instance runs the new code."
         ),
         help: format!(
-            "Stop using the table first: deploy app code that no longer reads or writes {table} \
-             (Prisma: remove the model from schema.prisma). Drop it in a later release, keeping \
-             a copy if the data may be needed: `CREATE TABLE {archive} AS TABLE {table};` then \
-             `DROP TABLE {table};`."
+            "Stop using the table first, then drop it in a later release:\n\
+             1. Deploy app code that no longer reads or writes {table} (Prisma: remove the model \
+             from schema.prisma).\n\
+             2. Keep a copy if the data may be needed: CREATE TABLE {archive} AS TABLE {table};\n\
+             3. In a later migration: DROP TABLE {table};"
         ),
     })
 }
@@ -53,6 +54,7 @@ mod tests {
         assert!(v
             .help
             .contains("CREATE TABLE \"User_archive\" AS TABLE \"User\";"));
+        assert!(v.help.contains("DROP TABLE \"User\";"));
     }
 
     #[test]

@@ -18,9 +18,9 @@ pub fn finding(migration: &Migration, since: &str) -> Finding {
         column: 1,
         end_line: lines,
         message: format!(
-            "migration {} already existed at {since} and was modified: databases that applied it \
-             keep the old version, so environments drift apart, and `prisma migrate deploy` \
-             reports that it was modified after it was applied (checksum mismatch)",
+            "The migration {} already existed at {since} and was modified: databases that \
+             applied it keep the old version, so environments drift apart, and `prisma migrate \
+             deploy` reports that it was modified after it was applied (checksum mismatch).",
             migration.name
         ),
         help: format!(

@@ -18,9 +18,9 @@ pub fn finding(migration: &Migration, newest_at_ref: &str, since: &str) -> Findi
         column: 1,
         end_line: 1,
         message: format!(
-            "new migration {} sorts before {newest_at_ref}, which is already in {since}: \
+            "The new migration {} sorts before {newest_at_ref}, which is already in {since}: \
              databases that applied {newest_at_ref} run it after it, in a different order than a \
-             fresh database does, and its changes may conflict with what came after",
+             fresh database does, and its changes may conflict with what came after.",
             migration.name
         ),
         help: format!(

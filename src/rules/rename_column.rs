@@ -22,16 +22,20 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let id = key_column(ctx.schema, table);
     Some(Violation {
         message: format!(
-            "renames column {old} of {table} to {new}; the running app still selects and writes \
-             {old} and fails with `column does not exist` until every instance runs the new code"
+            "Renaming the column {old} on {table} to {new} breaks the running app: it still \
+             selects and writes {old} and fails with `column does not exist` until every \
+             instance runs the new code."
         ),
         help: format!(
-            "Rename in steps, each its own release: add the new column `ALTER TABLE {table} ADD \
-             COLUMN {new} {data_type};`, make the app write both, backfill in batches outside the \
-             migration `UPDATE {table} SET {new} = {old} WHERE {id} IN (SELECT {id} FROM {table} \
-             WHERE {new} IS NULL AND {old} IS NOT NULL LIMIT 1000);` until 0 rows, switch reads \
-             to {new}, then `ALTER TABLE {table} DROP COLUMN {old};`. With Prisma you can instead \
-             rename only the field and keep the column: `@map(\"{}\")`.",
+            "Rename in steps, each its own release:\n\
+             1. ALTER TABLE {table} ADD COLUMN {new} {data_type};\n\
+             2. Make the app write both columns, then backfill outside the migration, repeating \
+             until it updates 0 rows:\n   \
+             UPDATE {table} SET {new} = {old} WHERE {id} IN (SELECT {id} FROM {table} WHERE {new} \
+             IS NULL AND {old} IS NOT NULL LIMIT 1000);\n\
+             3. Switch the app to read {new}.\n\
+             4. In a later migration: ALTER TABLE {table} DROP COLUMN {old};\n\
+             With Prisma you can instead rename only the field and keep the column: @map(\"{}\")",
             column
         ),
     })

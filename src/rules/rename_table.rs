@@ -16,20 +16,19 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         name: new_name.clone(),
     };
     let bare_new = quote_ident(new_name);
-    let bare_old = quote_ident(&table.name);
     Some(Violation {
         message: format!(
-            "renames {table} to {renamed} (ACCESS EXCLUSIVE lock, briefly); the running app still \
-             queries {table} and fails with `relation does not exist` until every instance runs \
-             the new code"
+            "Renaming the table {table} to {renamed} (ACCESS EXCLUSIVE lock, briefly) breaks the \
+             running app: it still queries {table} and fails with `relation does not exist` until \
+             every instance runs the new code."
         ),
         help: format!(
-            "Keep the old name working across the deploy: in the same migration leave a view \
-             behind, `ALTER TABLE {table} RENAME TO {bare_new}; CREATE VIEW {table} AS SELECT * \
-             FROM {renamed};` (a simple view is updatable), deploy the app on the new name, then \
-             `DROP VIEW {table};` in a later release. With Prisma you can also keep the table and \
-             rename only the model: `@@map(\"{}\")`.",
-            bare_old.trim_matches('"')
+            "Keep the old name working across the deploy with a view (a simple view is \
+             updatable):\n\
+             ALTER TABLE {table} RENAME TO {bare_new}; CREATE VIEW {table} AS SELECT * FROM {renamed};\n\
+             Deploy the app on the new name, then in a later migration: DROP VIEW {table};\n\
+             With Prisma you can instead keep the table and rename only the model: @@map(\"{}\")",
+            table.name
         ),
     })
 }

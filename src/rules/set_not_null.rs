@@ -4,7 +4,7 @@
 //! From PostgreSQL 12 a validated `CHECK (col IS NOT NULL)` proves there is no NULL and the scan is
 //! skipped; the CHECK itself can be validated without blocking (SHARE UPDATE EXCLUSIVE).
 
-use super::advice::{self, ident, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::Op;
 
@@ -26,7 +26,9 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if has_proof && ctx.pg_version >= CHECK_PROOF_SINCE {
         return None;
     }
-    let col = ident(column);
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let table_sql = sql.table(table);
     let proof_ignored = if has_proof {
         format!(
             " (PostgreSQL {} ignores the validated CHECK; only 12 and later use it)",
@@ -36,14 +38,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         String::new()
     };
     let message = format!(
-        "SET NOT NULL on {table}.{col} scans every row of {table} for NULLs under an ACCESS \
-         EXCLUSIVE lock{proof_ignored}. The running app can neither read nor write {table} \
+        "SET NOT NULL on {table_sql}.{col} scans every row of {table_sql} for NULLs under an ACCESS \
+         EXCLUSIVE lock{proof_ignored}. The running app can neither read nor write {table_sql} \
          {FOR_THE_TABLE_SIZE}; if a NULL is left the migration fails (23502)."
     );
     let help = format!(
         "Prove there is no NULL first with a CHECK that validates without blocking, then SET NOT \
          NULL skips the scan:\n{}",
-        advice::set_not_null_safely(table, column, ctx.pg_version)
+        advice::set_not_null_safely(ctx, table, column)
     );
     Some(Violation { message, help })
 }

@@ -19,27 +19,121 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     } else {
         "every row"
     };
+    let single = ctx.statement.ops.len() == 1;
+    let clauses = clauses(&ctx.statement.text).filter(|_| single);
+    let condition = clauses
+        .as_ref()
+        .and_then(|c| c.condition.clone())
+        .unwrap_or_else(|| match verb {
+            "UPDATE" => "<not yet changed>".to_string(),
+            _ => "<condition>".to_string(),
+        });
     let batch = match verb {
-        "UPDATE" => format!(
-            "UPDATE {table} SET <change> WHERE {id} IN (SELECT {id} FROM {table} WHERE <not yet \
-             changed> LIMIT 1000);"
-        ),
+        "UPDATE" => {
+            let change = clauses
+                .and_then(|c| c.assignments)
+                .unwrap_or_else(|| "<change>".to_string());
+            format!(
+                "UPDATE {table} SET {change} WHERE {id} IN (SELECT {id} FROM {table} WHERE \
+                 {condition} LIMIT 1000);"
+            )
+        }
         _ => format!(
-            "DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} WHERE <condition> LIMIT \
+            "DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} WHERE {condition} LIMIT \
              1000);"
         ),
     };
     Some(Violation {
         message: format!(
             "{verb} on {table} changes {rows} in the migration's single transaction: the rows stay \
-             locked against the app's writes until the migration commits, and a big table means a \
-             long migration, WAL volume and dead-row bloat"
+             locked against the app's writes until the migration commits, and on a big table it \
+             means a long migration, heavy WAL and dead-row bloat."
         ),
         help: format!(
-            "Change the data outside the migration, in batches that each commit on their own \
-             (a script or job): `{batch}` repeated until it affects 0 rows."
+            "Change the data outside the migration (a script or job), in batches that each \
+             commit on their own, repeating until it affects 0 rows (the condition must leave \
+             out rows already done):\n{batch}"
         ),
     })
+}
+
+/// The parts of a plain `UPDATE t SET ... [WHERE ...]` / `DELETE FROM t [WHERE ...]` that a
+/// batched loop reuses. `None` for forms a loop cannot simply reuse (FROM, USING, RETURNING, CTEs).
+struct Clauses {
+    assignments: Option<String>,
+    condition: Option<String>,
+}
+
+fn clauses(text: &str) -> Option<Clauses> {
+    let words = top_level_words(text);
+    let find = |keyword: &str| words.iter().find(|(w, _)| w.eq_ignore_ascii_case(keyword));
+    let first = words.first()?;
+    if ["FROM", "USING", "RETURNING"]
+        .iter()
+        .filter(|k| !(first.0.eq_ignore_ascii_case("DELETE") && **k == "FROM"))
+        .any(|k| find(k).is_some())
+    {
+        return None;
+    }
+    let where_at = find("WHERE").map(|(_, at)| *at);
+    let condition = where_at.map(|at| text[at + "WHERE".len()..].trim().to_string());
+    let assignments = if first.0.eq_ignore_ascii_case("UPDATE") {
+        let (_, set_at) = find("SET")?;
+        let end = where_at.unwrap_or(text.len());
+        Some(text.get(set_at + "SET".len()..end)?.trim().to_string())
+    } else if first.0.eq_ignore_ascii_case("DELETE") {
+        None
+    } else {
+        return None;
+    };
+    Some(Clauses {
+        assignments,
+        condition,
+    })
+}
+
+/// Bare words outside strings, quoted identifiers, comments and parentheses, with their byte
+/// offsets.
+fn top_level_words(text: &str) -> Vec<(&str, usize)> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if depth == 0 {
+                    words.push((&text[start..i], start));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    words
 }
 
 #[cfg(test)]
@@ -63,7 +157,7 @@ mod tests {
         assert!(v.message.contains("every row"));
         assert!(
             v.help.contains(
-                "UPDATE \"User\" SET <change> WHERE id IN (SELECT id FROM \"User\" WHERE"
+                "UPDATE \"User\" SET x = 1 WHERE id IN (SELECT id FROM \"User\" WHERE <not yet changed> LIMIT 1000);"
             ),
             "{}",
             v.help
@@ -78,6 +172,47 @@ mod tests {
         let v = run(check, &schema(), &delete).expect("finding");
         assert!(v.message.contains("every matching row"));
         assert!(v.help.contains("DELETE FROM \"User\" WHERE id IN"));
+    }
+
+    #[test]
+    fn the_batched_loop_reuses_the_statement_s_own_change_and_condition() {
+        let s = statement(
+            "UPDATE \"Workspace\" SET \"logoUrl\" = NULL WHERE \"logoUrl\" = '' AND (SELECT 1) = 1",
+            vec![Op::Update {
+                table: name("Workspace"),
+                has_where: true,
+            }],
+        );
+        let v = run(check, &schema(), &s).expect("finding");
+        assert!(v.help.contains(
+            "UPDATE \"Workspace\" SET \"logoUrl\" = NULL WHERE id IN (SELECT id FROM \"Workspace\" \
+             WHERE \"logoUrl\" = '' AND (SELECT 1) = 1 LIMIT 1000);"
+        ), "{}", v.help);
+        let delete = statement(
+            "DELETE FROM \"User\" WHERE \"email\" LIKE '%where%'",
+            vec![Op::Delete {
+                table: name("User"),
+                has_where: true,
+            }],
+        );
+        let v = run(check, &schema(), &delete).expect("finding");
+        assert!(
+            v.help.contains(
+                "DELETE FROM \"User\" WHERE id IN (SELECT id FROM \"User\" WHERE \"email\" LIKE \
+             '%where%' LIMIT 1000);"
+            ),
+            "{}",
+            v.help
+        );
+        let joined = statement(
+            "UPDATE \"User\" u SET x = p.y FROM \"Post\" p WHERE p.a = u.id",
+            vec![Op::Update {
+                table: name("User"),
+                has_where: true,
+            }],
+        );
+        let v = run(check, &schema(), &joined).expect("finding");
+        assert!(v.help.contains("SET <change> WHERE id IN"), "{}", v.help);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub fn violation(statement: &Statement) -> Violation {
     Violation {
         message: format!(
             "migration-gate could not understand this statement (`{} ...`), so none of its \
-             locking or data-loss effects were checked",
+             locking or data-loss effects were checked.",
             first_words.join(" ")
         ),
         help: "Review it by hand for locks, rewrites and data loss. If it is safe, record that: \
@@ -29,7 +29,7 @@ pub fn violation(statement: &Statement) -> Violation {
 pub fn rule_failure(rule: &str) -> Violation {
     Violation {
         message: format!(
-            "the `{rule}` check failed on this statement, so it was not checked for that danger"
+            "The `{rule}` check failed on this statement, so it was not checked for that danger."
         ),
         help: format!(
             "Review the statement by hand for what `{rule}` guards against, and report the \

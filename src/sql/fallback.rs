@@ -344,7 +344,12 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         "DROP DATABASE" => {
             c.eat_all(&["drop", "database"]);
             c.eat_all(&["if", "exists"]);
-            Some(vec![Op::DropDatabase { name: c.ident()? }])
+            Some(vec![
+                Op::DropDatabase { name: c.ident()? },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".to_string(),
+                },
+            ])
         }
         "TRUNCATE" => {
             let ops = truncate(&mut c);
@@ -443,13 +448,79 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE ACCESS METHOD"
         | "CLUSTER"
         | "ROLLBACK"
-        | "ABORT" => other(),
+        | "ABORT"
+        | "DROP OWNED"
+        | "REASSIGN OWNED"
+        | "ALTER TABLESPACE"
+        | "ALTER OPERATOR"
+        | "DROP OPERATOR"
+        | "ALTER COLLATION"
+        | "ALTER SERVER"
+        | "DROP SERVER"
+        | "ALTER FOREIGN TABLE"
+        | "DROP FOREIGN TABLE"
+        | "DROP USER MAPPING"
+        | "ALTER USER MAPPING"
+        | "ALTER TEXT SEARCH"
+        | "DROP TEXT SEARCH"
+        | "DROP LANGUAGE"
+        | "ALTER LANGUAGE"
+        | "DROP ACCESS METHOD"
+        | "ALTER EVENT TRIGGER"
+        | "CREATE GROUP"
+        | "ALTER GROUP"
+        | "DROP GROUP"
+        | "ALTER AGGREGATE"
+        | "COPY"
+        | "SHOW"
+        | "EXPLAIN"
+        | "PREPARE"
+        | "DEALLOCATE"
+        | "VALUES"
+        | "CREATE CONVERSION"
+        | "DROP CONVERSION"
+        | "CREATE TRANSFORM"
+        | "DROP TRANSFORM"
+        | "ALTER RULE" => other(),
+        "CREATE TYPE" => {
+            c.eat_all(&["create", "type"]);
+            let name = c.object_name()?;
+            if !c.eat_all(&["as", "enum"]) {
+                return other();
+            }
+            c.eat_punct("(").then_some(())?;
+            let mut values = Vec::new();
+            while let Some(value) = c.string() {
+                values.push(value);
+                if !c.eat_punct(",") {
+                    break;
+                }
+            }
+            (c.eat_punct(")") && c.at_end()).then_some(vec![Op::CreateEnum { name, values }])
+        }
         "CREATE SCHEMA" => {
             c.eat_all(&["create", "schema"]);
             let if_not_exists = c.eat_all(&["if", "not", "exists"]);
             Some(vec![Op::CreateSchema {
                 name: c.ident()?,
                 if_not_exists,
+            }])
+        }
+        "CREATE TABLE" => {
+            // LIKE, PARTITION OF, OF type, ...: a new table whose columns we do not know.
+            c.eat("create");
+            while ["temp", "temporary", "unlogged", "global", "local"]
+                .iter()
+                .any(|k| c.eat(k))
+            {}
+            c.eat("table");
+            let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+            Some(vec![Op::CreateTable {
+                table: c.object_name()?,
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                if_not_exists,
+                from_query: true,
             }])
         }
         "DROP TYPE" => {
@@ -612,7 +683,9 @@ fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
         .peek()
         .map(|t| t.text.to_ascii_uppercase())
         .unwrap_or_default();
-    c.at += 1;
+    if !c.at_end() {
+        c.at += 1;
+    }
     let concurrently = concurrently_option || c.eat("concurrently");
     let mut ops = vec![Op::Reindex { concurrently }];
     // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
@@ -955,6 +1028,158 @@ fn add_column_by_tokens(text: &str, table: ObjectName, c: &mut Cursor<'_, '_>) -
     })
 }
 
+/// Pieces of a statement exactly as written in the source, to replace sqlparser's normalised
+/// rendering (`'a'::text` rather than `'a'::TEXT`) in what users read.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct WrittenTexts {
+    /// The column a piece belongs to, folded (column definitions only).
+    pub column: Option<String>,
+    pub type_sql: Option<String>,
+    pub default: Option<String>,
+    pub using: Option<String>,
+}
+
+/// Words that end a column's type or DEFAULT expression in a column definition.
+const COLUMN_OPTION_WORDS: &[&str] = &[
+    "not",
+    "null",
+    "default",
+    "collate",
+    "constraint",
+    "primary",
+    "unique",
+    "references",
+    "check",
+    "generated",
+];
+
+/// `name type [options]`: the type and DEFAULT as written.
+fn column_definition_texts(text: &str, element: &[Token<'_>]) -> Option<WrittenTexts> {
+    let name = element.first()?.ident()?;
+    let rest = &element[1..];
+    let type_end = depth0_position(rest, |t| COLUMN_OPTION_WORDS.iter().any(|k| t.is_word(k)))
+        .unwrap_or(rest.len());
+    let type_sql = (type_end > 0).then(|| text_of(text, &rest[..type_end]).to_string());
+    let default = depth0_position(rest, |t| t.is_word("default")).and_then(|at| {
+        let expression = &rest[at + 1..];
+        // The first token is always the expression's own (`DEFAULT NULL`).
+        let end = expression.get(1..).map_or(0, |after_first| {
+            1 + depth0_position(after_first, |t| {
+                COLUMN_OPTION_WORDS.iter().any(|k| t.is_word(k))
+            })
+            .unwrap_or(after_first.len())
+        });
+        let written = text_of(text, &expression[..end]);
+        (!written.is_empty()).then(|| written.to_string())
+    });
+    Some(WrittenTexts {
+        column: Some(name),
+        type_sql,
+        default,
+        using: None,
+    })
+}
+
+/// Index of the first token outside parentheses that satisfies `found`.
+fn depth0_position(tokens: &[Token<'_>], found: impl Fn(&Token<'_>) -> bool) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, token) in tokens.iter().enumerate() {
+        if token.is_punct("(") || token.is_punct("[") {
+            depth += 1;
+        } else if token.is_punct(")") || token.is_punct("]") {
+            depth -= 1;
+        } else if depth <= 0 && found(token) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The column definitions of a `CREATE TABLE name (...)`, as written.
+pub(crate) fn create_table_texts(text: &str) -> Vec<WrittenTexts> {
+    let tokens = tokenize(text);
+    let Some(open) = tokens.iter().position(|t| t.is_punct("(")) else {
+        return Vec::new();
+    };
+    let mut c = Cursor::new(&tokens[open + 1..]);
+    let mut columns = Vec::new();
+    loop {
+        let element = trim_closing_paren(c.until_comma());
+        let is_table_constraint = element.first().is_some_and(|t| {
+            [
+                "constraint",
+                "primary",
+                "unique",
+                "foreign",
+                "check",
+                "exclude",
+                "like",
+            ]
+            .iter()
+            .any(|k| t.is_word(k))
+        });
+        if !is_table_constraint {
+            columns.extend(column_definition_texts(text, element));
+        }
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    columns
+}
+
+/// One entry per action of an `ALTER TABLE`, in order: its pieces as written.
+pub(crate) fn alter_table_texts(text: &str) -> Vec<WrittenTexts> {
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat_all(&["alter", "table"]);
+    c.eat_all(&["if", "exists"]);
+    c.eat("only");
+    if c.object_name().is_none() {
+        return Vec::new();
+    }
+    c.eat_punct("*");
+    let mut actions = Vec::new();
+    loop {
+        actions.push(action_texts(text, c.until_comma()));
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    actions
+}
+
+fn action_texts(text: &str, action: &[Token<'_>]) -> WrittenTexts {
+    let mut c = Cursor::new(action);
+    if c.eat("add") {
+        c.eat("column");
+        c.eat_all(&["if", "not", "exists"]);
+        return column_definition_texts(text, &action[c.at..]).unwrap_or_default();
+    }
+    if !c.eat("alter") {
+        return WrittenTexts::default();
+    }
+    c.eat("column");
+    let Some(column) = c.ident() else {
+        return WrittenTexts::default();
+    };
+    let mut texts = WrittenTexts {
+        column: Some(column),
+        ..WrittenTexts::default()
+    };
+    if c.eat_all(&["set", "data", "type"]) || c.eat("type") {
+        let rest = &action[c.at..];
+        let using_at = depth0_position(rest, |t| t.is_word("using"));
+        let type_tokens = strip_collate(&rest[..using_at.unwrap_or(rest.len())]);
+        texts.type_sql = Some(text_of(text, type_tokens).to_string());
+        texts.using = using_at.map(|at| text_of(text, &rest[at + 1..]).to_string());
+    } else if c.eat_all(&["set", "default"]) {
+        let written = text_of(text, &action[c.at..]);
+        texts.default = (!written.is_empty()).then(|| written.to_string());
+    }
+    texts
+}
+
 /// For a statement nobody understood: the destructive operations its tokens spell out, so the
 /// matching rules still fire (targets best effort).
 fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
@@ -963,12 +1188,12 @@ fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
     while i < tokens.len() {
         let mut c = Cursor::new(&tokens[i..]);
         if c.eat_all(&["drop", "table"]) {
-            c.eat_all(&["if", "exists"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
             let names = or_unknown(c.object_names());
             let cascade = c.eat("cascade");
             ops.extend(names.into_iter().map(|table| Op::DropTable {
                 table,
-                if_exists: false,
+                if_exists,
                 cascade,
             }));
         } else if c.peek_word("drop") && c.tokens.get(1).is_some_and(|t| t.is_word("schema")) {
@@ -1131,11 +1356,15 @@ fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Unders
     }
     let mut language = None;
     if c.eat("language") {
-        language = c.ident();
+        language = c
+            .ident()
+            .or_else(|| c.string().map(|l| l.to_ascii_lowercase()));
     }
     let body = c.string();
     if c.eat("language") {
-        language = c.ident();
+        language = c
+            .ident()
+            .or_else(|| c.string().map(|l| l.to_ascii_lowercase()));
     }
     let plpgsql = language.as_deref().is_none_or(|l| l == "plpgsql");
     let Some(body) = body.filter(|_| plpgsql && c.at_end() && depth < MAX_NESTING) else {
@@ -1202,7 +1431,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                 text = rest_after(0);
                 continue;
             }
-            if ["if", "elsif", "elseif", "when"]
+            if ["if", "elsif", "elseif", "when", "case"]
                 .iter()
                 .any(|k| first.is_word(k))
             {
@@ -1231,10 +1460,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         let Some(first) = tokens.first() else {
             continue;
         };
-        let is_assignment = tokens
-            .get(1)
-            .is_some_and(|t| t.is_punct(":=") || t.is_punct("="))
-            && first.kind != Kind::String;
+        let is_assignment = is_plpgsql_assignment(&tokens);
         if is_assignment
             || [
                 "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
@@ -1253,8 +1479,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         }
         if first.is_word("execute") {
             let literal = tokens.get(1).and_then(Token::string_value);
+            // `EXECUTE 'sql' [INTO ...] [USING ...]` runs exactly that literal.
+            let only_literal = tokens
+                .get(2)
+                .is_none_or(|t| t.is_word("using") || t.is_word("into"));
             match literal {
-                Some(sql) if tokens.len() == 2 => {
+                Some(sql) if only_literal => {
                     let (inner_ops, inner_understood) = analyse_sql(&sql, depth);
                     ops.extend(inner_ops);
                     understood &= inner_understood;
@@ -1265,7 +1495,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     understood = false;
                     let literals: Vec<String> =
                         tokens.iter().filter_map(Token::string_value).collect();
-                    let joined = literals.join(" ");
+                    // format('... %I ...', name): the placeholders stand for unknown names.
+                    let joined = literals
+                        .join(" ")
+                        .replace("%I", "\"?\"")
+                        .replace("%s", "\"?\"")
+                        .replace("%L", "'?'");
                     ops.extend(scan_destructive(&joined, &tokenize(&joined)));
                 }
             }
@@ -1276,6 +1511,31 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         understood &= inner_understood;
     }
     (ops, understood)
+}
+
+/// `n := n + 1`, `rec.field := 0`, `arr[1] = 2`: a PL/pgSQL assignment, not SQL.
+fn is_plpgsql_assignment(tokens: &[Token<'_>]) -> bool {
+    let Some(operator) = tokens
+        .iter()
+        .position(|t| t.is_punct(":=") || t.is_punct("="))
+    else {
+        return false;
+    };
+    let target = &tokens[..operator];
+    let is_name = |t: &Token<'_>| matches!(t.kind, Kind::Word | Kind::QuotedIdent);
+    // A variable reference never has two names in a row; `UPDATE t SET a = 1` does.
+    let two_names_in_a_row = target
+        .windows(2)
+        .any(|pair| is_name(&pair[0]) && is_name(&pair[1]));
+    operator > 0
+        && !two_names_in_a_row
+        && target.iter().all(|t| {
+            matches!(t.kind, Kind::Word | Kind::QuotedIdent)
+                || t.is_punct(".")
+                || t.is_punct("[")
+                || t.is_punct("]")
+                || t.text.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
@@ -1307,4 +1567,374 @@ fn depth0_word(tokens: &[Token<'_>], keyword: &str) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::analyze_source;
+    use crate::sql::parse::understand_text;
+
+    fn name(name: &str) -> ObjectName {
+        ObjectName::unqualified(name)
+    }
+
+    fn classified(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand_text(sql);
+        assert_eq!(understanding, Understanding::Classified, "{sql}: {ops:?}");
+        ops
+    }
+
+    fn unparsed(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand_text(sql);
+        assert_eq!(understanding, Understanding::Unparsed, "{sql}: {ops:?}");
+        ops
+    }
+
+    #[test]
+    fn drop_index_concurrently_if_exists() {
+        assert_eq!(
+            classified("DROP INDEX CONCURRENTLY IF EXISTS \"Post_title_idx\", app.other"),
+            vec![
+                Op::DropIndex {
+                    name: name("Post_title_idx"),
+                    concurrently: true,
+                    if_exists: true
+                },
+                Op::DropIndex {
+                    name: ObjectName::new(Some("app"), "other"),
+                    concurrently: true,
+                    if_exists: true
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn create_index_concurrently_if_not_exists() {
+        let ops = understand_text(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"i\" ON ONLY \"T\" USING btree (\"a\", lower(b)) WHERE x",
+        )
+        .0;
+        assert_eq!(
+            ops,
+            vec![Op::CreateIndex {
+                name: Some("i".into()),
+                table: name("T"),
+                columns: vec!["a".into(), "lower(b)".into()],
+                unique: true,
+                concurrently: true,
+                if_not_exists: true
+            }]
+        );
+        let sql = "CREATE INDEX CONCURRENTLY ON t (a, (b + 1))";
+        let tokens = tokenize(sql);
+        let token_level = create_index(sql, &mut Cursor::new(&tokens));
+        let Some(
+            [Op::CreateIndex {
+                name: None,
+                columns,
+                concurrently: true,
+                ..
+            }],
+        ) = token_level.as_deref()
+        else {
+            panic!("token-level CREATE INDEX not understood: {token_level:?}");
+        };
+        assert_eq!(columns, &vec!["a".to_string(), "(b + 1)".to_string()]);
+    }
+
+    #[test]
+    fn harmless_statements_sqlparser_misses() {
+        assert_eq!(
+            understand_text("ALTER SEQUENCE \"User_id_seq\" RESTART WITH 100").0,
+            vec![Op::Other {
+                kind: "ALTER SEQUENCE".into()
+            }]
+        );
+        assert_eq!(
+            classified("CREATE PUBLICATION p FOR ALL TABLES"),
+            vec![Op::Other {
+                kind: "CREATE PUBLICATION".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_values_at_token_level() {
+        let mut tokens =
+            tokenize("ALTER TYPE app.\"Role\" ADD VALUE IF NOT EXISTS 'GUEST' AFTER 'USER'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::AddEnumValue {
+                type_name: ObjectName::new(Some("app"), "Role"),
+                value: "GUEST".into(),
+                if_not_exists: true
+            }])
+        );
+        tokens = tokenize("ALTER TYPE mood RENAME VALUE 'it''s' TO E'it\\'s'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::RenameEnumValue {
+                type_name: name("mood"),
+                value: "it's".into(),
+                new_value: "it's".into()
+            }])
+        );
+    }
+
+    #[test]
+    fn reindex_and_vacuum_are_recognised() {
+        assert_eq!(
+            classified("REINDEX INDEX CONCURRENTLY \"i\""),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX (CONCURRENTLY, VERBOSE) TABLE t"),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX TABLE t"),
+            vec![Op::Reindex {
+                concurrently: false
+            }]
+        );
+        let (ops, _) = understand_text("VACUUM (ANALYZE) users");
+        assert_eq!(
+            ops,
+            vec![Op::NonTransactional {
+                kind: "VACUUM".into()
+            }]
+        );
+        let (ops, _) = understand_text("ALTER SYSTEM SET work_mem = '64MB'");
+        assert!(ops.iter().all(Op::requires_autocommit) && !ops.is_empty());
+    }
+
+    #[test]
+    fn alter_table_actions_sqlparser_misses() {
+        assert_eq!(
+            classified("ALTER TABLE \"User\" SET SCHEMA archive"),
+            vec![Op::SetTableSchema {
+                table: name("User"),
+                new_schema: "archive".into()
+            }]
+        );
+        assert_eq!(
+            classified("ALTER TABLE a DETACH PARTITION b CONCURRENTLY"),
+            vec![Op::NonTransactional {
+                kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn create_table_sqlparser_misses_is_a_new_table_with_unknown_columns() {
+        assert_eq!(
+            classified("CREATE TABLE IF NOT EXISTS app.\"Copy\" (LIKE \"User\" INCLUDING ALL)"),
+            vec![Op::CreateTable {
+                table: ObjectName::new(Some("app"), "Copy"),
+                columns: vec![],
+                constraints: vec![],
+                if_not_exists: true,
+                from_query: true
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_created_at_token_level() {
+        let tokens = tokenize("CREATE TYPE app.\"Mood\" AS ENUM ('sad', 'it''s ok')");
+        assert_eq!(
+            classify_tokens("", &tokens),
+            Some(vec![Op::CreateEnum {
+                name: ObjectName::new(Some("app"), "Mood"),
+                values: vec!["sad".into(), "it's ok".into()]
+            }])
+        );
+        assert_eq!(
+            classified("DROP OWNED BY legacy_role"),
+            vec![Op::Other {
+                kind: "DROP OWNED".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_statements_still_report_destruction() {
+        assert_eq!(
+            unparsed("FROBNICATE NOW; DROP TABLE IF EXISTS \"Audit\" CASCADE"),
+            vec![Op::DropTable {
+                table: name("Audit"),
+                if_exists: true,
+                cascade: true
+            }]
+        );
+        let ops = unparsed("WITH weird AS (x) ALTER TABLE \"User\" DROP COLUMN \"legacy\", ALTER COLUMN \"n\" SET DATA TYPE bigint USING n::bigint");
+        assert_eq!(
+            ops,
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "legacy".into(),
+                    if_exists: false
+                },
+                Op::AlterColumnType {
+                    table: name("User"),
+                    column: "n".into(),
+                    new_type: TypeName::parse("bigint"),
+                    using: Some("n::bigint".into())
+                },
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS TRUNCATE TABLE ONLY a, b"),
+            vec![
+                Op::Truncate { table: name("a") },
+                Op::Truncate { table: name("b") }
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS DROP SCHEMA legacy CASCADE"),
+            vec![Op::DropSchema {
+                name: "legacy".into(),
+                cascade: true
+            }]
+        );
+        assert_eq!(
+            unparsed("OOPS ALTER TABLE t RENAME COLUMN a TO b"),
+            vec![Op::RenameColumn {
+                table: name("t"),
+                column: "a".into(),
+                new_name: "b".into()
+            }]
+        );
+        assert_eq!(unparsed("FROBNICATE 'DROP TABLE x'"), vec![]);
+    }
+
+    #[test]
+    fn do_block_that_drops_a_column_yields_drop_column() {
+        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  r.total := 2;\n  UPDATE \"User\" SET \"n\" = 1 WHERE id = 'x';\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
+        let statements = analyze_source(source);
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0].understanding, Understanding::Parsed);
+        assert_eq!(statements[0].start.line, 2);
+        assert_eq!(
+            statements[0].ops,
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "legacy".into(),
+                    if_exists: false
+                },
+                Op::Other {
+                    kind: "PERFORM".into()
+                },
+                Op::Update {
+                    table: name("User"),
+                    has_where: true
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn do_block_language_forms_and_execute_literals() {
+        let (ops, understanding) = understand_text(
+            "DO LANGUAGE plpgsql $body$ BEGIN CREATE TYPE \"Mood\" AS ENUM ('a'); EXECUTE 'ALTER TABLE \"Post\" RENAME COLUMN \"a\" TO \"b\"'; EXCEPTION WHEN duplicate_object THEN null; END $body$",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(
+            ops,
+            vec![
+                Op::CreateEnum {
+                    name: name("Mood"),
+                    values: vec!["a".into()]
+                },
+                Op::RenameColumn {
+                    table: name("Post"),
+                    column: "a".into(),
+                    new_name: "b".into()
+                }
+            ]
+        );
+        let (ops, understanding) = understand_text(
+            "DO 'BEGIN FOR r IN SELECT 1 LOOP DELETE FROM t; END LOOP; END' LANGUAGE plpgsql",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(
+            ops,
+            vec![Op::Delete {
+                table: name("t"),
+                has_where: false
+            }]
+        );
+    }
+
+    #[test]
+    fn dynamic_sql_in_do_block_is_unparsed_but_not_silent() {
+        let (ops, understanding) =
+            understand_text("DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident(t); END $$");
+        assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropTable {
+                table: name("?"),
+                if_exists: false,
+                cascade: false
+            }]
+        );
+        let (ops, understanding) = understand_text(
+            "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', t, c); END $$ LANGUAGE 'plpgsql'",
+        );
+        assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropColumn {
+                table: name("?"),
+                column: "?".into(),
+                if_exists: false
+            }]
+        );
+        let (ops, understanding) = understand_text(
+            "DO $$ BEGIN CASE 1 WHEN 1 THEN EXECUTE 'TRUNCATE \"Log\"' USING 1; END CASE; END $$",
+        );
+        assert_eq!(understanding, Understanding::Parsed);
+        assert_eq!(ops, vec![Op::Truncate { table: name("Log") }]);
+        let (ops, understanding) = understand_text("DO $$ import os $$ LANGUAGE plpython3u");
+        assert_eq!((ops, understanding), (vec![], Understanding::Unparsed));
+    }
+
+    #[test]
+    fn leading_keywords_name_the_statement_kind() {
+        for (sql, kind) in [
+            (
+                "create or replace function f() returns int",
+                "CREATE FUNCTION",
+            ),
+            ("CREATE UNIQUE INDEX i ON t (a)", "CREATE INDEX"),
+            (
+                "create materialized view v as select 1",
+                "CREATE MATERIALIZED VIEW",
+            ),
+            ("COMMENT ON TABLE t IS 'x'", "COMMENT ON"),
+            ("GRANT SELECT ON t TO r", "GRANT"),
+            ("CREATE USER bob", "CREATE USER"),
+            (
+                "CREATE USER MAPPING FOR bob SERVER s",
+                "CREATE USER MAPPING",
+            ),
+            (
+                "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r",
+                "ALTER DEFAULT PRIVILEGES",
+            ),
+            (
+                "CREATE TEXT SEARCH CONFIGURATION c (COPY = english)",
+                "CREATE TEXT SEARCH CONFIGURATION",
+            ),
+        ] {
+            assert_eq!(leading_keywords(sql), kind, "{sql}");
+        }
+    }
 }

@@ -56,7 +56,7 @@ fn parse_one(text: &str) -> Option<ast::Statement> {
 fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
     use ast::Statement as S;
     let ops = match statement {
-        S::CreateTable(create) => vec![create_table(create)],
+        S::CreateTable(create) => vec![create_table(create, text)],
         S::CreateIndex(index) => vec![Op::CreateIndex {
             name: index.name.as_ref().map(last_part),
             table: object_name(&index.table_name),
@@ -67,9 +67,16 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
         }],
         S::AlterTable(alter) => {
             let table = object_name(&alter.name);
+            let written = fallback::alter_table_texts(text);
             let mut ops = Vec::new();
-            for operation in &alter.operations {
+            for (i, operation) in alter.operations.iter().enumerate() {
+                let before = ops.len();
                 alter_table_operation(&table, operation, text, &mut ops)?;
+                if let Some(written) = written.get(i) {
+                    for op in &mut ops[before..] {
+                        use_written_texts(op, written);
+                    }
+                }
             }
             ops
         }
@@ -164,6 +171,16 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 if_not_exists: *if_not_exists,
             }]
         }
+        S::Query(query) => {
+            let data_changes = query_data_changes(query, text);
+            if data_changes.is_empty() {
+                vec![Op::Other {
+                    kind: fallback::leading_keywords(text),
+                }]
+            } else {
+                data_changes
+            }
+        }
         S::CreateDatabase { .. } | S::Vacuum(_) => vec![Op::NonTransactional {
             kind: fallback::leading_keywords(text),
         }],
@@ -174,12 +191,49 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
     Some(ops)
 }
 
-fn create_table(create: &ast::CreateTable) -> Op {
+/// Data changes hidden in a query: `WITH ... UPDATE`, `WITH d AS (DELETE ... RETURNING *) SELECT`.
+fn query_data_changes(query: &ast::Query, text: &str) -> Vec<Op> {
+    let mut ops = Vec::new();
+    if let Some(with) = &query.with {
+        for cte in &with.cte_tables {
+            ops.extend(query_data_changes(&cte.query, text));
+        }
+    }
+    ops.extend(set_expr_data_changes(&query.body, text));
+    ops
+}
+
+fn set_expr_data_changes(body: &ast::SetExpr, text: &str) -> Vec<Op> {
+    match body {
+        ast::SetExpr::Insert(statement)
+        | ast::SetExpr::Update(statement)
+        | ast::SetExpr::Delete(statement) => map_statement(statement, text).unwrap_or_default(),
+        ast::SetExpr::Query(query) => query_data_changes(query, text),
+        ast::SetExpr::SetOperation { left, right, .. } => {
+            let mut ops = set_expr_data_changes(left, text);
+            ops.extend(set_expr_data_changes(right, text));
+            ops
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn create_table(create: &ast::CreateTable, text: &str) -> Op {
     let mut constraints = Vec::new();
+    let written = fallback::create_table_texts(text);
     let columns = create
         .columns
         .iter()
-        .map(|column| column_spec(column, &mut constraints))
+        .map(|column| {
+            let mut spec = column_spec(column, &mut constraints);
+            if let Some(texts) = written
+                .iter()
+                .find(|w| w.column.as_deref() == Some(spec.name.as_str()))
+            {
+                column_written_texts(&mut spec, texts);
+            }
+            spec
+        })
         .collect();
     constraints.extend(create.constraints.iter().filter_map(table_constraint));
     Op::CreateTable {
@@ -264,6 +318,59 @@ fn column_spec(column: &ast::ColumnDef, _table_level: &mut Vec<ConstraintSpec>) 
         }
     }
     spec
+}
+
+/// Prefer the source's spelling of a type and DEFAULT over sqlparser's rendering; the type is
+/// re-read from the source only when both readings agree on what it is.
+fn column_written_texts(spec: &mut ColumnSpec, written: &fallback::WrittenTexts) {
+    if let Some(type_sql) = &written.type_sql {
+        let as_written = TypeName::parse(type_sql);
+        if same_type(&as_written, &spec.data_type) {
+            spec.data_type = as_written;
+        }
+    }
+    if spec.default.is_some() {
+        if let Some(default) = &written.default {
+            spec.default = Some(default.clone());
+        }
+    }
+}
+
+fn same_type(a: &TypeName, b: &TypeName) -> bool {
+    a.base == b.base && a.schema == b.schema && a.modifiers == b.modifiers && a.array == b.array
+}
+
+fn use_written_texts(op: &mut Op, written: &fallback::WrittenTexts) {
+    let names_match = |column: &str| written.column.as_deref() == Some(column);
+    match op {
+        Op::AddColumn { column, .. } if names_match(&column.name) => {
+            column_written_texts(column, written);
+        }
+        Op::AlterColumnType {
+            column,
+            new_type,
+            using,
+            ..
+        } if names_match(column) => {
+            if let Some(type_sql) = &written.type_sql {
+                let as_written = TypeName::parse(type_sql);
+                if same_type(&as_written, new_type) {
+                    *new_type = as_written;
+                }
+            }
+            if using.is_some() && written.using.is_some() {
+                using.clone_from(&written.using);
+            }
+        }
+        Op::SetDefault {
+            column, default, ..
+        } if names_match(column) => {
+            if let Some(written) = &written.default {
+                default.clone_from(written);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn table_constraint(constraint: &ast::TableConstraint) -> Option<ConstraintSpec> {
@@ -455,7 +562,13 @@ fn drop_objects(
             kind: fallback::leading_keywords(text),
         },
     });
-    let ops: Vec<Op> = ops.collect();
+    let mut ops: Vec<Op> = ops.collect();
+    if object_type == T::Database {
+        // DROP DATABASE refuses to run inside a transaction block.
+        ops.push(Op::NonTransactional {
+            kind: "DROP DATABASE".to_string(),
+        });
+    }
     // DROP INDEX CONCURRENTLY is not in sqlparser's grammar: if it ever parses, it must not
     // lose the keyword.
     if object_type == T::Index && fallback::has_word(text, "concurrently") {
@@ -789,6 +902,27 @@ mod tests {
     }
 
     #[test]
+    fn data_changes_inside_queries_are_found() {
+        assert_eq!(
+            ops("WITH s AS (SELECT 1) UPDATE \"User\" SET a = 1"),
+            vec![Op::Update {
+                table: name("User"),
+                has_where: false
+            }]
+        );
+        assert_eq!(
+            ops("WITH gone AS (DELETE FROM \"Log\" WHERE at < now() RETURNING *) SELECT count(*) FROM gone"),
+            vec![Op::Delete { table: name("Log"), has_where: true }]
+        );
+        assert_eq!(
+            ops("SELECT setval('s', 1)"),
+            vec![Op::Other {
+                kind: "SELECT".into()
+            }]
+        );
+    }
+
+    #[test]
     fn transactions_and_non_transactional() {
         assert_eq!(
             ops("BEGIN"),
@@ -825,7 +959,12 @@ mod tests {
         );
         assert_eq!(
             ops("DROP DATABASE d"),
-            vec![Op::DropDatabase { name: "d".into() }]
+            vec![
+                Op::DropDatabase { name: "d".into() },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".into()
+                }
+            ]
         );
     }
 
@@ -859,6 +998,46 @@ mod tests {
             ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
             vec![Op::Other { kind: "CREATE FUNCTION".into() }]
         );
+    }
+
+    #[test]
+    fn defaults_types_and_using_are_kept_as_written() {
+        let [Op::AlterColumnType { new_type, using, .. }] = &ops(
+            "ALTER TABLE \"Task\" ALTER COLUMN \"status\" TYPE \"TaskStatus_new\" USING (\"status\"::text::\"TaskStatus_new\")",
+        )[..] else {
+            panic!()
+        };
+        assert_eq!(new_type.sql, "\"TaskStatus_new\"");
+        assert_eq!(
+            using.as_deref(),
+            Some("(\"status\"::text::\"TaskStatus_new\")")
+        );
+        let altered = ops("ALTER TABLE t ADD COLUMN h text DEFAULT 'a'::text NOT NULL, ALTER COLUMN z SET DEFAULT now() at time zone 'utc'");
+        let [Op::AddColumn { column, .. }, Op::SetDefault { default, .. }] = &altered[..] else {
+            panic!("{altered:?}")
+        };
+        assert_eq!(
+            (
+                column.default.as_deref(),
+                column.data_type.sql.as_str(),
+                column.not_null
+            ),
+            (Some("'a'::text"), "text", true)
+        );
+        assert_eq!(default, "now() at time zone 'utc'");
+        let [Op::AddColumn { column, .. }] =
+            &ops("ALTER TABLE t ADD COLUMN s TEXT DEFAULT NULL NOT NULL")[..]
+        else {
+            panic!()
+        };
+        assert_eq!(column.default.as_deref(), Some("NULL"));
+        let [Op::CreateTable { columns, .. }] = &ops("CREATE TABLE x (a numeric(10, 2) DEFAULT -1.5 NOT NULL, b varchar(3) COLLATE \"C\" DEFAULT ('x' || 'y'), CONSTRAINT p PRIMARY KEY (a))")[..] else {
+            panic!()
+        };
+        assert_eq!(columns[0].data_type.sql, "numeric(10, 2)");
+        assert_eq!(columns[0].default.as_deref(), Some("-1.5"));
+        assert_eq!(columns[1].data_type.sql, "varchar(3)");
+        assert_eq!(columns[1].default.as_deref(), Some("('x' || 'y')"));
     }
 
     #[test]
@@ -901,6 +1080,12 @@ mod tests {
             ("UUID", "uuid", vec![]),
             ("Mood", "mood", vec![]),
             ("\"Role\"", "Role", vec![]),
+            ("TIME(3) WITH TIME ZONE", "timetz", vec![3]),
+            ("timestamp(3) without time zone", "timestamp", vec![3]),
+            ("pg_catalog.int8", "int8", vec![]),
+            ("float(10)", "float4", vec![]),
+            ("FLOAT", "float8", vec![]),
+            ("interval day to second", "interval", vec![]),
         ];
         for (sql, base, modifiers) in cases {
             let parsed = TypeName::parse(sql);
@@ -911,8 +1096,14 @@ mod tests {
             );
             assert!(!parsed.array);
         }
-        let array = TypeName::parse("TEXT[]");
-        assert_eq!((array.base.as_str(), array.array), ("text", true));
+        for written in ["TEXT[]", "text[][]", "TEXT ARRAY", "text[3]"] {
+            let array = TypeName::parse(written);
+            assert_eq!(
+                (array.base.as_str(), array.array),
+                ("text", true),
+                "{written}"
+            );
+        }
         let qualified = TypeName::parse("app.\"Role\"[]");
         assert_eq!(
             (

@@ -74,7 +74,7 @@ impl Splitter<'_> {
     fn run(&mut self) {
         let bytes = self.bytes;
         let mut state = StatementState::default();
-        let mut i = 0;
+        let mut i = bom_len(bytes);
         while i < bytes.len() {
             let b = bytes[i];
             match b {
@@ -162,6 +162,16 @@ fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>) {
         }
     }
     state.previous_was_begin = word.eq_ignore_ascii_case(b"begin");
+}
+
+const BYTE_ORDER_MARK: &[u8] = "\u{feff}".as_bytes();
+
+fn bom_len(bytes: &[u8]) -> usize {
+    if bytes.starts_with(BYTE_ORDER_MARK) {
+        BYTE_ORDER_MARK.len()
+    } else {
+        0
+    }
 }
 
 pub(super) fn is_word_start(b: u8) -> bool {
@@ -266,7 +276,8 @@ impl<'a> PositionCursor<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         PositionCursor {
             bytes,
-            offset: 0,
+            // Editors do not show a byte-order mark: columns count from after it.
+            offset: bom_len(bytes),
             line: 1,
             column: 1,
         }
@@ -421,10 +432,187 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_is_not_part_of_the_first_statement() {
+        let source = "\u{feff}CREATE TABLE a (b int);";
+        let statements = split(source);
+        assert_eq!(statements[0].text(source), "CREATE TABLE a (b int)");
+        assert_eq!(statements[0].start, Position { line: 1, column: 1 });
+        assert_eq!(
+            statements[0].end,
+            Position {
+                line: 1,
+                column: 22
+            }
+        );
+    }
+
+    #[test]
     fn unterminated_constructs_run_to_the_end() {
         assert_eq!(texts("SELECT 'abc; def"), vec!["SELECT 'abc; def"]);
         assert_eq!(texts("SELECT $$ x; y"), vec!["SELECT $$ x; y"]);
         assert_eq!(texts("SELECT 1 /* open; comment"), vec!["SELECT 1"]);
         assert_eq!(texts("SELECT \"open; ident"), vec!["SELECT \"open; ident"]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lexical fragments that stress the splitter when glued together at random.
+    const FRAGMENTS: &[&str] = &[
+        "SELECT",
+        " ",
+        "\n",
+        "\r\n",
+        "\t",
+        ";",
+        ";;",
+        "'",
+        "''",
+        "'a;b'",
+        "E'",
+        "e'\\''",
+        "\\",
+        "\"",
+        "\"x;\"\"y\"",
+        "--",
+        "-- c;\n",
+        "/*",
+        "*/",
+        "/* a /* b; */ c */",
+        "$$",
+        "$tag$",
+        "$1",
+        "a$b",
+        "$t$;$t$",
+        "BEGIN",
+        "ATOMIC",
+        "END",
+        "CASE",
+        "CREATE",
+        "FUNCTION",
+        "é",
+        "ü;",
+        "日本",
+        "(",
+        ")",
+        ",",
+        "DROP TABLE \"User\"",
+        "x",
+        "-",
+        "/",
+        "*",
+        "E",
+        "U&'a'",
+    ];
+
+    /// Statements that are known to be whole, with every lexical feature the splitter handles.
+    const STATEMENTS: &[&str] = &[
+        "CREATE TABLE \"User\" (\"id\" TEXT NOT NULL, CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"))",
+        "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\")",
+        "SELECT 'a;b', 'it''s', E'back\\'slash;'",
+        "SELECT \"we;ird\"\"name\" FROM t",
+        "DO $$ BEGIN ALTER TABLE a DROP COLUMN b; END $$",
+        "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+        "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END",
+        "SELECT 1 /* inner; /* nested; */ comment */ + 2",
+        "SELECT 1 -- trailing; comment\n + 1",
+        "UPDATE t SET name = 'Ünïcödé;日本' WHERE id = $1",
+        "BEGIN",
+        "COMMIT",
+    ];
+
+    const SEPARATORS: &[&str] = &[";", ";\n", ";\n\n-- Next\n", "; /* between; */ ", ";;\n"];
+
+    fn sql_soup() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..60)
+            .prop_map(|parts| parts.concat())
+    }
+
+    /// PostgreSQL's scanner knows only ASCII blanks; anything else is part of a token.
+    fn is_sql_whitespace(c: char) -> bool {
+        matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
+    }
+
+    /// Recompute a position the slow, obvious way.
+    fn naive_position(source: &str, offset: usize) -> Position {
+        let before = &source[..offset];
+        let line = before.matches('\n').count() as u32 + 1;
+        let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
+        let line_start = before.rfind('\n').map_or(bom, |i| i + 1);
+        let column = source[line_start..offset].chars().count() as u32 + 1;
+        Position { line, column }
+    }
+
+    fn check_invariants(source: &str) -> Result<(), TestCaseError> {
+        let statements = split(source);
+        let mut previous_end = 0;
+        for statement in &statements {
+            let Span { start, end } = statement.span;
+            prop_assert!(previous_end <= start && start < end && end <= source.len());
+            prop_assert!(source.is_char_boundary(start) && source.is_char_boundary(end));
+            let text = &source[start..end];
+            prop_assert!(
+                !text.starts_with(is_sql_whitespace),
+                "starts with whitespace: {text:?}"
+            );
+            prop_assert!(
+                !text.starts_with("--") && !text.starts_with("/*") && !text.starts_with(';')
+            );
+            // Only an unterminated string or identifier (running to the end) may end in blanks.
+            prop_assert!(
+                end == source.len() || !text.ends_with(is_sql_whitespace),
+                "ends with whitespace: {text:?}"
+            );
+            prop_assert_eq!(statement.start, naive_position(source, start));
+            let last_char = text.char_indices().last().map_or(start, |(i, _)| start + i);
+            prop_assert_eq!(statement.end, naive_position(source, last_char));
+            previous_end = end;
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_spans_are_sound_on_random_text(source in any::<String>()) {
+            check_invariants(&source)?;
+        }
+
+        #[test]
+        fn never_panics_and_spans_are_sound_on_sql_soup(source in sql_soup()) {
+            check_invariants(&source)?;
+        }
+
+        #[test]
+        fn truncated_sql_keeps_spans_sound(
+            picks in prop::collection::vec(prop::sample::select(STATEMENTS), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let whole = picks.join(";\n");
+            let boundaries: Vec<usize> = whole.char_indices().map(|(i, _)| i).collect();
+            let truncated = &whole[..boundaries[cut.index(boundaries.len())]];
+            check_invariants(truncated)?;
+        }
+
+        #[test]
+        fn splitting_joined_statements_gives_them_back(
+            picks in prop::collection::vec(
+                (prop::sample::select(STATEMENTS), prop::sample::select(SEPARATORS)),
+                1..10,
+            ),
+            leading in prop::sample::select(&["", "-- Migration\n", "\n\n", "/* header */ "][..]),
+        ) {
+            let mut source = leading.to_string();
+            for (statement, separator) in &picks {
+                source.push_str(statement);
+                source.push_str(separator);
+            }
+            let texts: Vec<&str> = split(&source).iter().map(|s| s.text(&source)).collect();
+            let expected: Vec<&str> = picks.iter().map(|(statement, _)| *statement).collect();
+            prop_assert_eq!(texts, expected);
+            check_invariants(&source)?;
+        }
     }
 }

@@ -2,9 +2,6 @@
 //! (MIGRATION arguments, --since in a real git repository, start_after), and the exact findings
 //! on the bundled demo history.
 
-// Interim: the pipeline tests using these helpers land once analysis and report are in main.
-#![allow(dead_code, unused_imports)]
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -73,6 +70,87 @@ fn finding(rule: &str, severity: &str, file: &str, line: u64) -> (String, String
 
 // --- exit codes --------------------------------------------------------------------------
 
+#[test]
+fn safe_migrations_exit_0() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240102000000_nickname", ADD_NICKNAME);
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(findings(&report), []);
+    assert_eq!(report["summary"]["files"], 2);
+}
+
+#[test]
+fn an_error_finding_exits_1() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240102000000_drop_legacy", DROP_LEGACY);
+    let output = project.run(&["check", "20240102000000_drop_legacy", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        findings(&json(&output)),
+        [finding(
+            "drop-column",
+            "error",
+            "prisma/migrations/20240102000000_drop_legacy/migration.sql",
+            2
+        )]
+    );
+}
+
+#[test]
+fn config_can_turn_an_error_into_a_warning() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240102000000_drop_legacy", DROP_LEGACY);
+    project.write(
+        "migration-gate.toml",
+        "[rules]\ndrop-column = \"warning\"\n",
+    );
+    let output = project.run(&["check", "20240102000000_drop_legacy", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        [finding(
+            "drop-column",
+            "warning",
+            "prisma/migrations/20240102000000_drop_legacy/migration.sql",
+            2
+        )]
+    );
+}
+
+#[test]
+fn migration_arguments_accept_names_folders_and_files() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240102000000 drop legacy", DROP_LEGACY);
+    for arg in [
+        "20240102000000 drop legacy",
+        "prisma/migrations/20240102000000 drop legacy",
+        "prisma/migrations/20240102000000 drop legacy/migration.sql",
+    ] {
+        let output = project.run(&["check", arg, "--format", "json"]);
+        assert_eq!(output.status.code(), Some(1), "{arg}: {}", stderr(&output));
+        let report = json(&output);
+        // Only the named migration is judged; the other one is history.
+        assert_eq!(report["summary"]["files"], 1, "{arg}");
+        assert_eq!(
+            findings(&report),
+            [finding(
+                "drop-column",
+                "error",
+                "prisma/migrations/20240102000000 drop legacy/migration.sql",
+                2
+            )],
+            "{arg}"
+        );
+    }
+}
+
 // --- one-line errors -------------------------------------------------------------------
 
 #[test]
@@ -80,7 +158,10 @@ fn missing_dir_names_it_and_suggests_dir() {
     let dir = tempfile::tempdir().unwrap();
     // No prisma/migrations and no migrations: the default is `migrations`.
     let output = run_in(dir.path(), &["check"]);
-    assert_usage_error(&output, &["migrations", "does not exist", "--dir"]);
+    assert_usage_error(
+        &output,
+        &["neither prisma/migrations nor migrations exists", "--dir"],
+    );
     let output = run_in(dir.path(), &["check", "--dir", "db/missing"]);
     assert_usage_error(&output, &["db/missing", "does not exist", "--dir"]);
 }
@@ -165,6 +246,17 @@ fn unknown_config_key_and_missing_config_file() {
 }
 
 #[test]
+fn pg_version_must_be_a_major_version() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    let output = project.run(&["check", "--pg-version", "3"]);
+    assert_usage_error(&output, &["--pg-version 3", "major version"]);
+    project.write("migration-gate.toml", "pg_version = 150\n");
+    let output = project.run(&["check"]);
+    assert_usage_error(&output, &["migration-gate.toml", "pg_version"]);
+}
+
+#[test]
 fn unknown_migration_lists_close_names() {
     let project = Project::new();
     project.migration("20240101000000_init", SAFE_INIT);
@@ -180,6 +272,44 @@ fn unknown_migration_lists_close_names() {
 }
 
 // --- start_after -----------------------------------------------------------------------
+
+#[test]
+fn start_after_makes_older_migrations_history() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240102000000_drop_legacy", DROP_LEGACY);
+    project.migration("20240103000000_nickname", ADD_NICKNAME);
+
+    project.write(
+        "migration-gate.toml",
+        "start_after = \"20240102000000_drop_legacy\"\n",
+    );
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 1);
+    assert_eq!(findings(&report), []);
+
+    project.write(
+        "migration-gate.toml",
+        "start_after = \"20240101000000_init\"\n",
+    );
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        findings(&json(&output)),
+        [finding(
+            "drop-column",
+            "error",
+            "prisma/migrations/20240102000000_drop_legacy/migration.sql",
+            2
+        )]
+    );
+
+    project.write("migration-gate.toml", "start_after = \"2024_nope\"\n");
+    let output = project.run(&["check"]);
+    assert_usage_error(&output, &["start_after", "2024_nope"]);
+}
 
 // --- --since in a real git repository --------------------------------------------------
 
@@ -200,6 +330,73 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 #[test]
+fn since_checks_added_and_edited_migrations() {
+    let project = Project::new();
+    let root = project.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration("20240301000000_nickname", ADD_NICKNAME);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    git(root, &["checkout", "-q", "-b", "feature"]);
+
+    // Nothing changed yet: nothing to judge.
+    let output = project.run(&["check", "--since", "main", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(json(&output)["summary"]["files"], 0);
+
+    // A new migration (sorts before the newest at main) and an edit of a merged one.
+    project.migration("20240201000000_drop_legacy", DROP_LEGACY);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "drop legacy"]);
+    project.migration(
+        "20240301000000_nickname",
+        "-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"nickname\" VARCHAR(64);\n",
+    );
+
+    let output = project.run(&["check", "--since", "main", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 2);
+    let mut got = findings(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            finding(
+                "drop-column",
+                "error",
+                "prisma/migrations/20240201000000_drop_legacy/migration.sql",
+                2
+            ),
+            finding(
+                "edited-migration",
+                "error",
+                "prisma/migrations/20240301000000_nickname/migration.sql",
+                1
+            ),
+            finding(
+                "out-of-order-migration",
+                "warning",
+                "prisma/migrations/20240201000000_drop_legacy/migration.sql",
+                1
+            ),
+        ]
+    );
+
+    let output = project.run(&["check", "--since", "no-such-branch"]);
+    assert_usage_error(&output, &["--since no-such-branch", "no such commit"]);
+}
+
+#[test]
+fn migration_arguments_and_since_together_are_a_usage_error() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    let output = project.run(&["check", "20240101000000_init", "--since", "main"]);
+    assert_usage_error(&output, &["either MIGRATION arguments or --since"]);
+}
+
+#[test]
 fn since_outside_a_git_repository_is_a_clear_error() {
     let project = Project::new();
     project.migration("20240101000000_init", SAFE_INIT);
@@ -212,3 +409,130 @@ fn since_outside_a_git_repository_is_a_clear_error() {
 const API_KEYS: &str = "migrations/20240416102233_api_keys_and_project_slugs/migration.sql";
 const REVIEW_STATUS: &str = "migrations/20240430150912_task_review_status/migration.sql";
 const DROP_HASH: &str = "migrations/20240514093045_drop_legacy_password_hash/migration.sql";
+
+/// The README's main job: `check` in the repository root judges the three newest migrations
+/// (root `migration-gate.toml`: start_after the seventh).
+#[test]
+fn bundled_migrations_exact_findings() {
+    let output = run_in(&repo_root(), &["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        [
+            // ADD COLUMN "slug" TEXT NOT NULL on the existing Project table.
+            finding("add-column-required", "error", API_KEYS, 9),
+            // Unique index on the existing Project table, built without CONCURRENTLY.
+            finding("create-index-blocking", "error", API_KEYS, 36),
+            // Index on the existing Task table, without CONCURRENTLY.
+            finding("create-index-blocking", "error", API_KEYS, 39),
+            // Prisma's enum recreate: ALTER COLUMN TYPE ... USING ("status"::text::...).
+            finding("alter-column-type", "error", REVIEW_STATUS, 11),
+            finding("rename-column", "error", REVIEW_STATUS, 20),
+            // The backfill runs in one transaction over the whole table.
+            finding("unbatched-data-change", "warning", DROP_HASH, 2),
+        ]
+    );
+    let allowed = report["allowed"].as_array().expect("allowed array");
+    assert_eq!(allowed.len(), 1, "{allowed:?}");
+    assert_eq!(allowed[0]["rule"], "drop-column");
+    assert_eq!(allowed[0]["file"], DROP_HASH);
+    assert_eq!(allowed[0]["line"], 6);
+    assert_eq!(allowed[0]["allow_line"], 5);
+    assert_eq!(
+        allowed[0]["reason"],
+        "password login removed in release 2024.05 (PR #412); no deployed code reads legacyPasswordHash"
+    );
+    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["errors"], 5);
+    assert_eq!(report["summary"]["warnings"], 1);
+    assert_eq!(report["summary"]["unparsed"], 0);
+}
+
+/// With every migration pending (a fresh database) each table is created in the same pending
+/// set, so nothing touches a table with rows: no finding, and the unused allow is not listed.
+#[test]
+fn bundled_migrations_on_an_empty_database_have_no_findings() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = repo_root().join("migrations");
+    let output = run_in(
+        elsewhere.path(),
+        &["check", "--dir", dir.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 10);
+    assert_eq!(findings(&report), []);
+    assert_eq!(report["allowed"], serde_json::json!([]));
+}
+
+/// The demo history is real: every migration applies in order on PostgreSQL, and the newest
+/// three's `down.sql` scripts bring the schema back to exactly what the first seven built.
+#[test]
+fn bundled_migrations_apply_and_roll_back_on_postgresql() {
+    let db = crate::support::TestDb::new();
+    let mut folders: Vec<_> = std::fs::read_dir(repo_root().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    assert_eq!(folders.len(), 10);
+    // One session for everything: the files hold BEGIN ... COMMIT blocks and CONCURRENTLY
+    // statements, so each statement is sent on its own, the way psql runs a file.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test database");
+        tokio::spawn(connection);
+        client
+    });
+    let run_file = |path: &Path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        for statement in migration_gate::sql::split::split(&source) {
+            let sql = statement.text(&source);
+            runtime
+                .block_on(client.simple_query(sql))
+                .unwrap_or_else(|e| panic!("{}: {sql}: {e}", path.display()));
+        }
+    };
+    for folder in &folders[..7] {
+        run_file(&folder.join("migration.sql"));
+    }
+    let history_schema = schema_snapshot(&db);
+    for folder in &folders[7..] {
+        run_file(&folder.join("migration.sql"));
+    }
+    let newest_schema = schema_snapshot(&db);
+    assert_ne!(history_schema, newest_schema);
+    for folder in folders[7..].iter().rev() {
+        run_file(&folder.join("down.sql"));
+    }
+    assert_eq!(schema_snapshot(&db), history_schema);
+}
+
+/// Columns (type, nullability, default), indexes, constraints and enum values of `public`.
+fn schema_snapshot(db: &crate::support::TestDb) -> Vec<Vec<String>> {
+    let mut rows = db.query(
+        "SELECT 'column', table_name::text, column_name::text, udt_name::text, is_nullable::text, \
+                coalesce(column_default, '') \
+           FROM information_schema.columns WHERE table_schema = 'public'",
+    );
+    rows.extend(db.query(
+        "SELECT 'index', indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    ));
+    rows.extend(db.query(
+        "SELECT 'constraint', conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) \
+           FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+    ));
+    rows.extend(db.query(
+        "SELECT 'enum', t.typname::text, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
+           FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname",
+    ));
+    rows.sort();
+    rows
+}

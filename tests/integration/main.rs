@@ -1,6 +1,12 @@
 //! The integration test binary: the CLI as a user runs it, against real PostgreSQL and local
 //! HTTP servers that behave like GitHub and Vercel.
 
+mod ci_action;
+mod ci_event;
+mod ci_fake;
+mod ci_flows;
+mod ci_github;
+mod ci_vercel;
 mod cli_check;
 mod db_concurrency;
 mod db_deploy;
@@ -8,3 +14,5 @@ mod db_history;
 mod db_rollback;
 mod db_status;
 mod support;
+
+mod db_connect;

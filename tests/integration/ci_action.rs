@@ -1,0 +1,315 @@
+//! The composite action's own steps (action/install.sh, action/run.sh), run locally like the
+//! runner runs them: inputs as INPUT_* variables, a temporary GITHUB_OUTPUT per step, a job
+//! summary file, an event file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+use super::ci_fake::{fixture, FakeServer, Reply};
+use super::support::{repo_root, stderr, stdout, Project, TestDb};
+
+fn script(name: &str) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("action").join(name));
+    for (var, _) in std::env::vars() {
+        if var.starts_with("GITHUB_") || var.starts_with("INPUT_") || var.starts_with("RUNNER_") {
+            cmd.env_remove(var);
+        }
+    }
+    for var in [
+        "DIRECT_URL",
+        "DATABASE_URL",
+        "VERCEL_DEPLOY_HOOK_URL",
+        "MIGRATION_GATE_BIN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn show(out: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", stdout(out), stderr(out))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn action_yml_passes_every_input_through_env_only() {
+    let action = read(&repo_root().join("action.yml"));
+    for line in action
+        .lines()
+        .filter(|l| l.trim_start().starts_with("run:"))
+    {
+        assert!(
+            !line.contains("${{"),
+            "expression inside a run script: {line}"
+        );
+    }
+    let scripts =
+        read(&repo_root().join("action/run.sh")) + &read(&repo_root().join("action/install.sh"));
+    let mut used: Vec<&str> = scripts
+        .match_indices("INPUT_")
+        .map(|(i, _)| {
+            let rest = &scripts[i..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect();
+    used.retain(|v| v.len() > "INPUT_".len());
+    used.sort();
+    used.dedup();
+    for var in used {
+        let input = var
+            .trim_start_matches("INPUT_")
+            .to_lowercase()
+            .replace('_', "-");
+        assert!(
+            action.contains(&format!("{var}: ${{{{ inputs.{input} }}}}")),
+            "{var} is not mapped from inputs.{input} in action.yml"
+        );
+        assert!(
+            action.contains(&format!("\n  {input}:\n")),
+            "input {input} is not declared"
+        );
+    }
+}
+
+#[test]
+fn install_uses_the_binary_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out");
+    let out = script("install.sh")
+        .env("GITHUB_OUTPUT", &output)
+        .env("INPUT_BINARY", env!("CARGO_BIN_EXE_migration-gate"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        read(&output),
+        format!("path={}\n", env!("CARGO_BIN_EXE_migration-gate"))
+    );
+
+    let out = script("install.sh")
+        .env("GITHUB_OUTPUT", &output)
+        .env("INPUT_BINARY", dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("::error::binary input"),
+        "{}",
+        show(&out)
+    );
+}
+
+/// A copy of the action (scripts + Cargo.toml + dist/checksums.txt) and a release tarball.
+struct Release {
+    action: tempfile::TempDir,
+    tarball: Vec<u8>,
+}
+
+const ASSET: &str = "migration-gate-v0.9.1-x86_64-unknown-linux-musl.tar.gz";
+
+fn release(checksum_ok: bool) -> Release {
+    let action = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(action.path().join("action")).unwrap();
+    std::fs::create_dir_all(action.path().join("dist")).unwrap();
+    std::fs::copy(
+        repo_root().join("action/install.sh"),
+        action.path().join("action/install.sh"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo_root().join("Cargo.toml"),
+        action.path().join("Cargo.toml"),
+    )
+    .unwrap();
+    // The "released binary": a script that says which build it is.
+    let staging = tempfile::tempdir().unwrap();
+    let binary = staging.path().join("migration-gate");
+    std::fs::File::create(&binary)
+        .unwrap()
+        .write_all(b"#!/bin/sh\necho 'migration-gate 0.9.1 (release)'\n")
+        .unwrap();
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&binary)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tar = staging.path().join(ASSET);
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(staging.path())
+        .arg("migration-gate")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tarball = std::fs::read(&tar).unwrap();
+    let mut sum = format!("{:x}", Sha256::digest(&tarball));
+    if !checksum_ok {
+        sum = sum.replace(|c: char| c.is_ascii_digit(), "0");
+    }
+    std::fs::write(
+        action.path().join("dist/checksums.txt"),
+        format!(
+            "# sums\n{sum}  {ASSET}\n0000  migration-gate-v0.9.1-aarch64-apple-darwin.tar.gz\n"
+        ),
+    )
+    .unwrap();
+    Release { action, tarball }
+}
+
+fn serve(tarball: Vec<u8>) -> FakeServer {
+    FakeServer::start(move |request, _| {
+        if request.path == format!("/acme/migration-gate/releases/download/v0.9.1/{ASSET}") {
+            Reply {
+                status: 200,
+                headers: vec![("content-type".into(), "application/octet-stream".into())],
+                body: tarball.clone(),
+            }
+        } else {
+            Reply::json(404, &serde_json::json!({"message": "Not Found"}))
+        }
+    })
+}
+
+fn install(release: &Release, server: &FakeServer, cache: &Path, output: &Path) -> Output {
+    let mut cmd = script("install.sh");
+    cmd.env("GITHUB_ACTION_PATH", release.action.path())
+        .env("GITHUB_ACTION_REPOSITORY", "acme/migration-gate")
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("GITHUB_OUTPUT", output)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TOOL_CACHE", cache)
+        .env("INPUT_VERSION", "v0.9.1");
+    cmd.output().unwrap()
+}
+
+#[test]
+fn install_downloads_verifies_and_caches_the_release_binary() {
+    let release = release(true);
+    let server = serve(release.tarball.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let output = cache.path().join("out");
+    let out = install(&release, &server, cache.path(), &output);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("SHA-256 verified"), "{}", show(&out));
+    let path = PathBuf::from(read(&output).trim().strip_prefix("path=").unwrap());
+    assert_eq!(
+        path,
+        cache
+            .path()
+            .join("migration-gate/0.9.1/x86_64-unknown-linux-musl/bin/migration-gate")
+    );
+    let ran = Command::new(&path).output().unwrap();
+    assert_eq!(stdout(&ran), "migration-gate 0.9.1 (release)\n");
+
+    // Second job on the same runner: the tool cache, no download.
+    let out = install(&release, &server, cache.path(), &output);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("tool cache"), "{}", show(&out));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn install_refuses_a_binary_that_does_not_match_the_committed_sum() {
+    let release = release(false);
+    let server = serve(release.tarball.clone());
+    let cache = tempfile::tempdir().unwrap();
+    let output = cache.path().join("out");
+    let out = install(&release, &server, cache.path(), &output);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("does not match dist/checksums.txt"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(read(&output), "");
+    assert!(!cache
+        .path()
+        .join("migration-gate/0.9.1/x86_64-unknown-linux-musl/bin/migration-gate")
+        .exists());
+}
+
+#[test]
+fn composite_steps_deploy_with_the_binary_input() {
+    let project = Project::new();
+    project.migration(
+        "20261101000000_init",
+        "-- CreateTable\nCREATE TABLE \"users\" (\n    \"id\" SERIAL NOT NULL,\n    CONSTRAINT \"users_pkey\" PRIMARY KEY (\"id\")\n);\n",
+    );
+    let db = TestDb::new();
+    let vercel =
+        FakeServer::start(|_, _| Reply::json(201, &fixture("vercel/deploy_hook_created.json")));
+    let hook = format!("{}/v1/integrations/deploy/prj_8Xq2mZ/kH3sd0Qw1", vercel.url);
+    let runner = tempfile::tempdir().unwrap();
+    let summary = runner.path().join("summary");
+    let install_output = runner.path().join("install_output");
+    let run_output = runner.path().join("run_output");
+
+    let out = script("install.sh")
+        .current_dir(project.path())
+        .env("GITHUB_OUTPUT", &install_output)
+        .env("INPUT_BINARY", env!("CARGO_BIN_EXE_migration-gate"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let bin = read(&install_output)
+        .trim()
+        .strip_prefix("path=")
+        .unwrap()
+        .to_string();
+
+    let out = script("run.sh")
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_BIN", &bin)
+        .env("GITHUB_EVENT_NAME", "push")
+        .env(
+            "GITHUB_EVENT_PATH",
+            repo_root().join("fixtures/events/push.json"),
+        )
+        .env("GITHUB_REPOSITORY", "acme/shop")
+        .env("GITHUB_RUN_ID", "7001")
+        .env("GITHUB_OUTPUT", &run_output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("INPUT_MODE", "")
+        .env("INPUT_MIGRATIONS_DIR", "prisma/migrations")
+        .env("INPUT_DATABASE_URL", &db.url)
+        .env("INPUT_VERCEL_HOOK_URL", &hook)
+        .env("INPUT_TOKEN", "ghs_testtoken123")
+        .env("INPUT_FAIL_ON", "error")
+        .env("INPUT_CHECK_RUN", "false")
+        .env("INPUT_ALLOW_DESTRUCTIVE", "false")
+        .env("INPUT_TARGET", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        read(&run_output),
+        "applied-count=1\npending-count=1\nneeds-review=false\ndeploy-hook-job-id=Q9bZ3kTqN2xWvY7hLmP4\n"
+    );
+    assert!(
+        read(&summary).contains("| `20261101000000_init` |"),
+        "{}",
+        read(&summary)
+    );
+    let text = stdout(&out);
+    for secret in [hook.as_str(), "ghs_testtoken123", db.url.as_str()] {
+        assert!(
+            text.contains(&format!("::add-mask::{secret}")),
+            "{secret} not masked: {text}"
+        );
+    }
+    assert_eq!(vercel.requests().len(), 1);
+}

@@ -1,0 +1,100 @@
+//! `migration-gate ci` as the runner starts it: mode from the event, secrets masked first.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::support::{bin, repo_root, stderr, stdout};
+
+/// The binary with a clean runner environment: nothing inherited from a real runner.
+pub fn ci_command(dir: &Path, event_name: &str, event_fixture: Option<&str>) -> Command {
+    let mut cmd = bin();
+    cmd.current_dir(dir).arg("ci");
+    for (var, _) in std::env::vars() {
+        if var.starts_with("GITHUB_") || var.starts_with("INPUT_") || var.starts_with("RUNNER_") {
+            cmd.env_remove(var);
+        }
+    }
+    for var in [
+        "DIRECT_URL",
+        "DATABASE_URL_UNPOOLED",
+        "POSTGRES_URL_NON_POOLING",
+        "DATABASE_URL",
+        "POSTGRES_URL",
+        "VERCEL_DEPLOY_HOOK_URL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_REPOSITORY", "acme/shop")
+        .env("GITHUB_RUN_ID", "7001");
+    if let Some(fixture) = event_fixture {
+        cmd.env(
+            "GITHUB_EVENT_PATH",
+            repo_root().join("fixtures/events").join(fixture),
+        );
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run migration-gate ci")
+}
+
+#[test]
+fn push_to_a_feature_branch_deploys_nothing_and_masks_secrets_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        ci_command(dir.path(), "push", Some("push_feature_branch.json"))
+            .env("GITHUB_TOKEN", "ghs_secret_token")
+            .env(
+                "VERCEL_DEPLOY_HOOK_URL",
+                "https://api.vercel.com/v1/integrations/deploy/prj_1/abc",
+            ),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "::add-mask::https://api.vercel.com/v1/integrations/deploy/prj_1/abc",
+            "::add-mask::ghs_secret_token"
+        ]
+    );
+    assert!(text.contains("nothing to deploy"), "{text}");
+}
+
+#[test]
+fn unknown_dispatch_type_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, r#"{"inputs": {"type": "yolo"}}"#).unwrap();
+    let out =
+        run(ci_command(dir.path(), "workflow_dispatch", None).env("GITHUB_EVENT_PATH", &event));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: workflow_dispatch input type=\"yolo\" is not one of auto, manual-review, rollback"
+    );
+}
+
+#[test]
+fn rollback_without_target_says_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(ci_command(
+        dir.path(),
+        "workflow_dispatch",
+        Some("workflow_dispatch_auto.json"),
+    )
+    .args(["--mode", "rollback"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--target"), "{}", stderr(&out));
+}
+
+#[test]
+fn outside_actions_without_mode_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&mut ci_command(dir.path(), "", None));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pass --mode"), "{}", stderr(&out));
+}

@@ -1,0 +1,304 @@
+//! The PR check's GitHub side against a local fake GitHub: the sticky comment, its pagination,
+//! fork PRs, GitHub's body limit, check-run batching.
+
+use migration_gate::ci::github::{CommentAction, GitHub, COMMENT_MARKER};
+use migration_gate::ci::runner::RunnerFiles;
+use migration_gate::ci::{publish_check, PrTarget, Publish, Published};
+use migration_gate::cli::FailOn;
+use migration_gate::findings::{Finding, Report, Severity, Summary};
+
+use super::ci_fake::{FakeGitHub, GitHubState};
+
+const RUN_URL: &str = "https://github.com/acme/shop/actions/runs/7001";
+
+fn finding(line: u32, severity: Severity) -> Finding {
+    Finding {
+        rule: "drop-column",
+        severity,
+        file: "prisma/migrations/20261128091200_drop_email/migration.sql".into(),
+        line,
+        column: 1,
+        end_line: line,
+        message: "Dropping \"users\".\"email\" deletes its data; the running app still selects it and fails.".into(),
+        help: "Stop reading the column in the app, deploy, then drop it in a later migration.".into(),
+        statement: "ALTER TABLE \"users\" DROP COLUMN \"email\";".into(),
+        migration: "20261128091200_drop_email".into(),
+    }
+}
+
+fn report(findings: Vec<Finding>) -> Report {
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    Report {
+        summary: Summary {
+            files: 1,
+            statements: findings.len().max(1),
+            unparsed: 0,
+            errors,
+            warnings: findings.len() - errors,
+        },
+        findings,
+        ..Default::default()
+    }
+}
+
+struct Run {
+    published: Published,
+    summary: String,
+}
+
+fn publish(github: &FakeGitHub, report: &Report, check_run: bool, from_fork: bool) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let files = RunnerFiles {
+        output: Some(dir.path().join("output")),
+        step_summary: Some(dir.path().join("summary")),
+    };
+    let pr = PrTarget {
+        number: Some(42),
+        base_sha: Some("3c1f0a5b2e9d4c7a8b6f1e0d9c8b7a6f5e4d3c2b".into()),
+        head_sha: Some("9f8e7d6c5b4a39281706f5e4d3c2b1a098765432".into()),
+        from_fork,
+    };
+    let options = Publish {
+        pr: &pr,
+        comment: true,
+        check_run,
+        fail_on: FailOn::Error,
+        run_url: Some(RUN_URL),
+        head_sha: pr.head_sha.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let published = rt.block_on(async {
+        let client = GitHub::new(&github.server.url, "ghs_testtoken123", "acme/shop").unwrap();
+        publish_check(&options, report, Some(&client), &files)
+            .await
+            .unwrap()
+    });
+    let summary = std::fs::read_to_string(dir.path().join("summary")).unwrap_or_default();
+    Run { published, summary }
+}
+
+fn ours(github: &FakeGitHub) -> Vec<(u64, String)> {
+    github
+        .state
+        .lock()
+        .unwrap()
+        .comments
+        .iter()
+        .filter(|(_, body)| body.contains(COMMENT_MARKER))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn first_run_creates_the_comment_second_updates_it() {
+    let github = FakeGitHub::start(GitHubState {
+        comments: vec![(11, "LGTM once CI is green".into())],
+        ..Default::default()
+    });
+    let dangerous = report(vec![finding(2, Severity::Error)]);
+    let first = publish(&github, &dangerous, false, false);
+    assert!(matches!(
+        first.published.comment,
+        Some(CommentAction::Created(_))
+    ));
+    assert_eq!(
+        first.published.exit_code, 1,
+        "an error-level finding fails the job"
+    );
+    assert!(first.summary.contains("drop-column"), "{}", first.summary);
+
+    let clean = report(vec![]);
+    let second = publish(&github, &clean, false, false);
+    assert!(matches!(
+        second.published.comment,
+        Some(CommentAction::Updated(_))
+    ));
+    assert_eq!(second.published.exit_code, 0);
+
+    let comments = ours(&github);
+    assert_eq!(comments.len(), 1, "never a second comment: {comments:?}");
+    assert!(
+        comments[0].1.contains("no dangerous statements"),
+        "{}",
+        comments[0].1
+    );
+    assert_eq!(
+        github.state.lock().unwrap().comments.len(),
+        2,
+        "other comments untouched"
+    );
+
+    let requests = github.server.requests();
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /repos/acme/shop/issues/42/comments".to_string(),
+            format!("PATCH /repos/acme/shop/issues/comments/{}", comments[0].0)
+        ]
+    );
+    assert!(requests.iter().all(|r| r
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.ends_with("ghs_testtoken123"))));
+}
+
+#[test]
+fn finds_its_comment_on_the_third_page() {
+    let mut comments: Vec<(u64, String)> = (1..=230)
+        .map(|i| (i, format!("review remark {i}")))
+        .collect();
+    comments.insert(215, (5000, format!("{COMMENT_MARKER}\nold report")));
+    let github = FakeGitHub::start(GitHubState {
+        comments,
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Warning)]),
+        false,
+        false,
+    );
+    assert_eq!(run.published.comment, Some(CommentAction::Updated(5000)));
+    assert_eq!(
+        run.published.exit_code, 0,
+        "warnings do not fail with --fail-on error"
+    );
+    let pages: Vec<String> = github
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert!(pages[2].contains("page=3"), "{pages:?}");
+    let state = github.state.lock().unwrap();
+    assert_eq!(state.comments.len(), 231);
+    let updated = &state.comments.iter().find(|(id, _)| *id == 5000).unwrap().1;
+    assert!(
+        updated.contains("no errors, 1 warning to review"),
+        "{updated}"
+    );
+}
+
+#[test]
+fn fork_pr_read_only_token_is_a_warning_and_summary_still_written() {
+    let github = FakeGitHub::start(GitHubState {
+        read_only: true,
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        true,
+        true,
+    );
+    assert_eq!(run.published.comment, None);
+    assert_eq!(run.published.check_run_id, None);
+    assert_eq!(
+        run.published.exit_code, 1,
+        "the verdict still fails the job"
+    );
+    assert!(run.summary.contains("drop-column"), "{}", run.summary);
+    assert!(github.state.lock().unwrap().comments.is_empty());
+}
+
+#[test]
+fn body_over_githubs_limit_becomes_a_summary_with_the_run_link() {
+    let github = FakeGitHub::start(GitHubState::default());
+    // 400 findings with the full explanation each: the complete report is far over 65,536.
+    let findings: Vec<Finding> = (1..=400)
+        .map(|l| {
+            let mut f = finding(l, Severity::Error);
+            f.help = format!(
+                "{} {}",
+                f.help,
+                "Backfill in batches of 10,000 rows. ".repeat(4)
+            );
+            f
+        })
+        .collect();
+    let run = publish(&github, &report(findings), false, false);
+    assert!(matches!(
+        run.published.comment,
+        Some(CommentAction::Created(_))
+    ));
+    let comments = ours(&github);
+    let body = &comments[0].1;
+    assert!(body.chars().count() <= 65_536, "{}", body.len());
+    assert!(body.contains(RUN_URL));
+    assert!(body.contains("drop-column"), "{body}");
+    assert!(body.contains("400"), "{body}");
+    assert!(
+        run.summary.len() > 65_536,
+        "the job summary keeps the full report"
+    );
+}
+
+#[test]
+fn check_run_carries_120_annotations_in_three_calls() {
+    let github = FakeGitHub::start(GitHubState::default());
+    let findings: Vec<Finding> = (1..=120)
+        .map(|l| {
+            finding(
+                l,
+                if l % 2 == 0 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+            )
+        })
+        .collect();
+    let run = publish(&github, &report(findings), true, false);
+    let id = run.published.check_run_id.expect("check run created");
+    let calls: Vec<_> = github
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/check-runs"))
+        .collect();
+    let shape: Vec<(String, usize)> = calls
+        .iter()
+        .map(|r| {
+            (
+                r.method.clone(),
+                r.json()["output"]["annotations"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("POST".to_string(), 50),
+            ("PATCH".to_string(), 50),
+            ("PATCH".to_string(), 20)
+        ]
+    );
+    let created = calls[0].json();
+    assert_eq!(
+        created["head_sha"],
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
+    );
+    assert_eq!(created["conclusion"], "failure");
+    assert_eq!(
+        created["output"]["annotations"][0]["annotation_level"],
+        "warning"
+    );
+    assert_eq!(
+        created["output"]["annotations"][1]["annotation_level"],
+        "failure"
+    );
+    assert_eq!(github.state.lock().unwrap().check_runs[&id], 120);
+}

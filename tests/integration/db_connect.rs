@@ -1,0 +1,808 @@
+//! The migration connection against real PostgreSQL: `?schema=`, errors a person can act on (and
+//! that never show the password), TLS per `sslmode` through a TLS-terminating proxy in front of
+//! the test server, and `pg_dump` backups.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use migration_gate::db::backup::pg_dump;
+use migration_gate::db::connect::{connect, server_version};
+use migration_gate::db::url::DatabaseUrl;
+use migration_gate::error::AppError;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+use crate::support::{server_url, TestDb};
+
+const PASSWORD: &str = "hunter2-Secret";
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(future)
+}
+
+/// The password the test server takes: the one in `TEST_DATABASE_URL`, else [`PASSWORD`] (the
+/// local server trusts local connections, so any password works and tests can look for it).
+fn server_password() -> String {
+    DatabaseUrl::parse(&server_url())
+        .ok()
+        .and_then(|url| url.password())
+        .unwrap_or_else(|| PASSWORD.to_string())
+}
+
+fn encoded_password() -> String {
+    percent_encoding::utf8_percent_encode(&server_password(), percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+}
+
+/// The test database's URL with the password and our own host/port/query.
+fn url_for(db: &TestDb, host: &str, port: u16, query: &str) -> String {
+    let server = DatabaseUrl::parse(&db.url).expect("test URL");
+    format!(
+        "postgresql://{}:{}@{host}:{port}/{}{query}",
+        server.user(),
+        encoded_password(),
+        db.name
+    )
+}
+
+fn direct_url(db: &TestDb, query: &str) -> String {
+    let server = DatabaseUrl::parse(&db.url).expect("test URL");
+    url_for(db, &server.host_display(), server.port(), query)
+}
+
+/// Connect with `raw` and run `sql`, returning the first column of the first row.
+fn connect_and_query(raw: &str, sql: &str) -> Result<String, AppError> {
+    let url = DatabaseUrl::parse(raw)?;
+    block_on(async {
+        let client = connect(&url).await?;
+        let row = client.query_one(sql, &[]).await.expect("query");
+        Ok(row.get::<_, String>(0))
+    })
+}
+
+fn connect_error(raw: &str) -> String {
+    let err = connect_and_query(raw, "SELECT 'connected'").expect_err("connection must fail");
+    for password in [PASSWORD.to_string(), server_password()] {
+        assert!(
+            !err.message.contains(&password),
+            "password shown: {}",
+            err.message
+        );
+    }
+    assert!(
+        !err.message.contains("postgresql://"),
+        "URL shown: {}",
+        err.message
+    );
+    assert!(!err.message.contains('\n'), "not one line: {}", err.message);
+    err.message
+}
+
+fn fixture(name: &str) -> String {
+    crate::support::repo_root()
+        .join("fixtures/tls")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+#[test]
+fn schema_from_url_is_created_and_becomes_the_search_path() {
+    let db = TestDb::new();
+    let raw = direct_url(&db, "?schema=Billing%20Ops&application_name=gate-test");
+    let url = DatabaseUrl::parse(&raw).unwrap();
+    let (schema, app) = block_on(async {
+        let client = connect(&url).await.expect("connect");
+        client
+            .batch_execute("CREATE TABLE invoices (id int)")
+            .await
+            .expect("create in schema");
+        let row = client
+            .query_one(
+                "SELECT current_schema()::text, current_setting('application_name')",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get::<_, String>(0), row.get::<_, String>(1))
+    });
+    assert_eq!(schema, "Billing Ops");
+    assert_eq!(app, "gate-test");
+    assert_eq!(
+        db.query(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'invoices'"
+        ),
+        vec![vec!["Billing Ops".to_string()]]
+    );
+
+    // A second connection finds the schema and its table again.
+    let count = connect_and_query(&raw, "SELECT count(*)::text FROM invoices").unwrap();
+    assert_eq!(count, "0");
+}
+
+#[test]
+fn default_schema_is_public() {
+    let db = TestDb::new();
+    let schema = connect_and_query(&direct_url(&db, ""), "SELECT current_schema()::text").unwrap();
+    assert_eq!(schema, "public");
+}
+
+#[test]
+fn server_version_is_the_major_number() {
+    let db = TestDb::new();
+    let url = DatabaseUrl::parse(&direct_url(&db, "")).unwrap();
+    let major = block_on(async { server_version(&connect(&url).await.unwrap()).await.unwrap() });
+    let expected: u32 = db.query("SHOW server_version_num")[0][0]
+        .parse::<u32>()
+        .unwrap()
+        / 10_000;
+    assert_eq!(major, expected);
+    assert!(major >= 10, "{major}");
+}
+
+#[test]
+fn unreachable_port_is_one_line_naming_host_and_port() {
+    let port = free_port();
+    let message = connect_error(&format!(
+        "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app"
+    ));
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(message.contains("connection refused"), "{message}");
+}
+
+#[test]
+fn unknown_database_is_named() {
+    let db = TestDb::new();
+    let server = DatabaseUrl::parse(&db.url).unwrap();
+    let message = connect_error(&format!(
+        "postgresql://{}:{}@{}:{}/no_such_db_here",
+        server.user(),
+        encoded_password(),
+        server.host_display(),
+        server.port()
+    ));
+    assert!(
+        message.contains("database \"no_such_db_here\" does not exist"),
+        "{message}"
+    );
+}
+
+#[test]
+fn role_that_may_not_log_in_is_named() {
+    let db = TestDb::new();
+    let role = format!("{}_nologin", db.name);
+    // With a password, so a server that authenticates gets as far as the NOLOGIN check.
+    db.execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN PASSWORD '{}'",
+        server_password().replace('\'', "''")
+    ));
+    let server = DatabaseUrl::parse(&db.url).unwrap();
+    let message = connect_error(&format!(
+        "postgresql://{role}:{}@{}:{}/{}",
+        encoded_password(),
+        server.host_display(),
+        server.port(),
+        db.name
+    ));
+    db.execute(&format!("DROP ROLE {role}"));
+    assert!(
+        message.contains(&format!("refused user \"{role}\"")),
+        "{message}"
+    );
+    assert!(message.contains("not permitted to log in"), "{message}");
+}
+
+#[test]
+fn server_that_never_answers_times_out() {
+    // Accepts the TCP connection and says nothing, like a stuck proxy.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let message = connect_error(&format!(
+        "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app?connect_timeout=1&sslmode=disable"
+    ));
+    drop(listener);
+    assert!(message.contains("timed out after 1s"), "{message}");
+    assert!(message.contains("connect_timeout"), "{message}");
+}
+
+/// A private PostgreSQL cluster with scram-sha-256 password authentication (the shared test
+/// server trusts local connections, so it cannot show a wrong password). Stopped on drop.
+struct PasswordServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    bindir: PathBuf,
+    as_postgres_user: bool,
+}
+
+const CLUSTER_PASSWORD: &str = "p@ss:w/rd%";
+const CLUSTER_PASSWORD_ENCODED: &str = "p%40ss%3Aw%2Frd%25";
+
+impl PasswordServer {
+    fn start() -> PasswordServer {
+        let bindir = postgres_bindir();
+        // initdb refuses to run as root; the packaged `postgres` user runs the cluster then.
+        let as_postgres_user = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let dir = tempfile::tempdir().unwrap();
+        let pwfile = dir.path().join("pw");
+        std::fs::write(&pwfile, CLUSTER_PASSWORD).unwrap();
+        let server = PasswordServer {
+            port: free_port(),
+            dir,
+            bindir,
+            as_postgres_user,
+        };
+        if as_postgres_user {
+            for path in [server.dir.path(), pwfile.as_path()] {
+                let status = std::process::Command::new("chown")
+                    .arg("postgres")
+                    .arg(path)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "chown postgres {}", path.display());
+            }
+        }
+        let data = server.dir.path().join("data");
+        server.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--auth=scram-sha-256".as_ref(),
+                format!("--pwfile={}", pwfile.display()).as_ref(),
+                "-N".as_ref(),
+            ],
+        );
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            server.port,
+            server.dir.path().display()
+        );
+        let log = server.dir.path().join("log");
+        server.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "start".as_ref(),
+            ],
+        );
+        server
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) {
+        let program = self.bindir.join(program);
+        let mut command = if self.as_postgres_user {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            std::process::Command::new(&program)
+        };
+        let output = command.args(args).output().expect("run PostgreSQL tool");
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn url(&self, userinfo: &str) -> String {
+        format!(
+            "postgresql://{userinfo}@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+}
+
+impl Drop for PasswordServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let mut command = if self.as_postgres_user {
+            let mut command = std::process::Command::new("runuser");
+            command
+                .args(["-u", "postgres", "--"])
+                .arg(self.bindir.join("pg_ctl"));
+            command
+        } else {
+            std::process::Command::new(self.bindir.join("pg_ctl"))
+        };
+        let _ = command
+            .arg("-D")
+            .arg(data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// Where `initdb` and `pg_ctl` live: `pg_config --bindir`, else the Debian layout.
+fn postgres_bindir() -> PathBuf {
+    let from_pg_config = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .filter(|dir| dir.join("initdb").exists());
+    let from_debian = || {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|dir| dir.join("initdb").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    };
+    from_pg_config.or_else(from_debian).expect(
+        "this test needs the PostgreSQL server binaries (initdb, pg_ctl); see README 'Tests'",
+    )
+}
+
+#[test]
+fn password_authentication_decodes_the_password_and_names_the_user_on_failure() {
+    let server = PasswordServer::start();
+
+    let got = connect_and_query(
+        &server.url(&format!("postgres:{CLUSTER_PASSWORD_ENCODED}")),
+        "SELECT current_user::text",
+    )
+    .expect("the percent-encoded password authenticates");
+    assert_eq!(got, "postgres");
+
+    let wrong = connect_error(&server.url(&format!("postgres:{PASSWORD}")));
+    assert!(
+        wrong.contains("authentication failed for user \"postgres\""),
+        "{wrong}"
+    );
+    assert!(
+        wrong.contains("check the user name and password"),
+        "{wrong}"
+    );
+
+    let missing = connect_error(&server.url("postgres"));
+    assert!(missing.contains("the database URL has none"), "{missing}");
+
+    // The cluster runs without TLS, so SCRAM cannot be bound to a TLS session.
+    let unbound = connect_error(&format!(
+        "{}&channel_binding=require",
+        server.url(&format!("postgres:{CLUSTER_PASSWORD_ENCODED}"))
+    ));
+    assert!(unbound.contains("channel_binding=require"), "{unbound}");
+    assert!(unbound.contains("sslmode=require"), "{unbound}");
+}
+
+// --- TLS ---------------------------------------------------------------------------------------
+
+/// How the proxy answers PostgreSQL's SSLRequest.
+#[derive(Clone, Copy)]
+enum ProxyKind {
+    /// 'S', TLS with the given certificate, and plain startup messages refused (a hostssl-only
+    /// server).
+    TlsOnly,
+    /// 'N' and plain TCP (a server without SSL).
+    NoTls,
+    /// 'S' and then a hang-up instead of a TLS handshake; plain startup messages are served.
+    BrokenTls,
+}
+
+/// A PostgreSQL front end on 127.0.0.1 that pipes to the test server.
+struct Proxy {
+    port: u16,
+}
+
+impl Proxy {
+    fn tls(cert: &str, key: &str) -> Proxy {
+        Proxy::tls_with(cert, key, false)
+    }
+
+    /// Like [`Proxy::tls`], and the client must show a certificate signed by the test CA.
+    fn tls_requiring_client_cert() -> Proxy {
+        Proxy::tls_with("server.pem", "server.key", true)
+    }
+
+    fn tls_with(cert: &str, key: &str, require_client_cert: bool) -> Proxy {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture(cert))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_file_iter(fixture("ca.pem")).unwrap() {
+                roots.add(ca.unwrap()).unwrap();
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = builder.with_single_cert(certs, key).unwrap();
+        Proxy::start(
+            ProxyKind::TlsOnly,
+            Some(TlsAcceptor::from(Arc::new(config))),
+        )
+    }
+
+    fn without_tls() -> Proxy {
+        Proxy::start(ProxyKind::NoTls, None)
+    }
+
+    fn broken_tls() -> Proxy {
+        Proxy::start(ProxyKind::BrokenTls, None)
+    }
+
+    fn start(kind: ProxyKind, acceptor: Option<TlsAcceptor>) -> Proxy {
+        let server = DatabaseUrl::parse(&server_url()).unwrap();
+        let upstream = format!("{}:{}", server.host_display(), server.port());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                while let Ok((socket, _)) = listener.accept().await {
+                    tokio::spawn(serve(socket, kind, acceptor.clone(), upstream.clone()));
+                }
+            })
+        });
+        Proxy { port }
+    }
+
+    fn url(&self, db: &TestDb, host: &str, query: &str) -> String {
+        url_for(db, host, self.port, query)
+    }
+}
+
+const SSL_REQUEST_CODE: u32 = 80_877_103;
+
+async fn serve(mut client: TcpStream, kind: ProxyKind, tls: Option<TlsAcceptor>, upstream: String) {
+    let mut head = [0u8; 8];
+    if client.read_exact(&mut head).await.is_err() {
+        return;
+    }
+    let length = u32::from_be_bytes(head[..4].try_into().unwrap()) as usize;
+    let code = u32::from_be_bytes(head[4..].try_into().unwrap());
+    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+        return;
+    };
+    match (kind, code == SSL_REQUEST_CODE && length == 8) {
+        (ProxyKind::TlsOnly, true) => {
+            if client.write_all(b"S").await.is_err() {
+                return;
+            }
+            let Ok(mut tls) = tls.expect("acceptor").accept(client).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut server).await;
+        }
+        (ProxyKind::TlsOnly, false) => {
+            let mut rest = vec![0u8; length.saturating_sub(8)];
+            let _ = client.read_exact(&mut rest).await;
+            let _ = client
+                .write_all(&error_response(
+                    "28000",
+                    "no pg_hba.conf entry for host \"127.0.0.1\", no encryption",
+                ))
+                .await;
+        }
+        (ProxyKind::NoTls, true) => {
+            if client.write_all(b"N").await.is_err() {
+                return;
+            }
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        }
+        (ProxyKind::BrokenTls, true) => {
+            let _ = client.write_all(b"S").await;
+        }
+        (ProxyKind::NoTls | ProxyKind::BrokenTls, false) => {
+            if server.write_all(&head).await.is_ok() {
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        }
+    }
+}
+
+/// A FATAL ErrorResponse as PostgreSQL sends it.
+fn error_response(code: &str, message: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (field, value) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', code),
+        (b'M', message),
+    ] {
+        body.push(field);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut frame = vec![b'E'];
+    frame.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+    frame.extend_from_slice(&body);
+    frame
+}
+
+#[test]
+fn verify_full_with_the_fixture_ca_connects_by_ip_and_name() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls("server.pem", "server.key");
+    let query = format!("?sslmode=verify-full&sslrootcert={}", fixture("ca.pem"));
+    for host in ["127.0.0.1", "localhost"] {
+        let got = connect_and_query(
+            &proxy.url(&db, host, &query),
+            "SELECT current_database()::text",
+        )
+        .unwrap_or_else(|e| panic!("{host}: {e}"));
+        assert_eq!(got, db.name);
+    }
+}
+
+#[test]
+fn verify_full_refuses_a_certificate_for_another_host() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls("wrong-host.pem", "wrong-host.key");
+    let ca = fixture("ca.pem");
+    let message = connect_error(&proxy.url(
+        &db,
+        "127.0.0.1",
+        &format!("?sslmode=verify-full&sslrootcert={ca}"),
+    ));
+    assert!(
+        message.contains("not valid for host 127.0.0.1"),
+        "{message}"
+    );
+    assert!(message.contains("sslmode=verify-ca"), "{message}");
+
+    // verify-ca checks the chain only, so the same certificate is accepted.
+    let got = connect_and_query(
+        &proxy.url(
+            &db,
+            "127.0.0.1",
+            &format!("?sslmode=verify-ca&sslrootcert={ca}"),
+        ),
+        "SELECT 'over tls'",
+    )
+    .unwrap();
+    assert_eq!(got, "over tls");
+}
+
+#[test]
+fn verify_ca_with_the_wrong_root_is_not_trusted() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls("server.pem", "server.key");
+    for mode in ["verify-ca", "verify-full", "require"] {
+        let message = connect_error(&proxy.url(
+            &db,
+            "127.0.0.1",
+            &format!("?sslmode={mode}&sslrootcert={}", fixture("other-ca.pem")),
+        ));
+        assert!(message.contains("not trusted"), "{mode}: {message}");
+        assert!(
+            message.contains(&format!("sslmode={mode}")),
+            "{mode}: {message}"
+        );
+        let hint = if mode == "require" {
+            "drop sslrootcert"
+        } else {
+            "use sslmode=require to skip verification"
+        };
+        assert!(message.contains(hint), "{mode}: {message}");
+    }
+}
+
+#[test]
+fn require_and_prefer_without_a_root_encrypt_without_verifying() {
+    let db = TestDb::new();
+    // The wrong-host certificate from a CA nobody trusts: require does not check it (as libpq).
+    let proxy = Proxy::tls("wrong-host.pem", "wrong-host.key");
+    for query in ["?sslmode=require", "", "?sslmode=prefer"] {
+        let got = connect_and_query(&proxy.url(&db, "127.0.0.1", query), "SELECT 'ok'")
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        assert_eq!(got, "ok");
+    }
+}
+
+#[test]
+fn disable_against_a_tls_only_server_fails_clearly() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls("server.pem", "server.key");
+    let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=disable"));
+    assert!(message.contains("no encryption"), "{message}");
+    assert!(message.contains("sslmode=require"), "{message}");
+}
+
+#[test]
+fn require_against_a_server_without_tls_fails_and_prefer_falls_back() {
+    let db = TestDb::new();
+    let proxy = Proxy::without_tls();
+    let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=require"));
+    assert!(message.contains("does not support TLS"), "{message}");
+    assert!(message.contains("sslmode=require"), "{message}");
+
+    let got = connect_and_query(
+        &proxy.url(&db, "127.0.0.1", "?sslmode=prefer"),
+        "SELECT 'plain'",
+    )
+    .unwrap();
+    assert_eq!(got, "plain");
+}
+
+// --- backup ------------------------------------------------------------------------------------
+
+#[test]
+fn pg_dump_writes_a_file_pg_restore_can_list() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE accounts (id int PRIMARY KEY, email text); INSERT INTO accounts VALUES (1, 'a@example.com')");
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
+    let file: PathBuf = pg_dump(&url, &dir.path().join("backups")).expect("pg_dump");
+
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with(&format!("{}-", db.name)), "{name}");
+    assert!(name.ends_with(".dump"), "{name}");
+    assert!(std::fs::metadata(&file).unwrap().len() > 0);
+
+    let listing = std::process::Command::new("pg_restore")
+        .arg("--list")
+        .arg(&file)
+        .output()
+        .expect("run pg_restore");
+    assert!(
+        listing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("TABLE public accounts"), "{listing}");
+    assert!(listing.contains("TABLE DATA public accounts"), "{listing}");
+}
+
+#[test]
+fn pg_dump_failure_is_one_line_without_the_password() {
+    let db = TestDb::new();
+    let server = DatabaseUrl::parse(&db.url).unwrap();
+    let url = DatabaseUrl::parse(&format!(
+        "postgresql://{}:{}@{}:{}/no_such_db_for_dump?sslmode=disable",
+        server.user(),
+        encoded_password(),
+        server.host_display(),
+        server.port()
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = pg_dump(&url, dir.path()).expect_err("dump of a missing database");
+    assert!(err.message.contains("backup of"), "{}", err.message);
+    assert!(
+        err.message.contains("no_such_db_for_dump"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains(&server_password()), "{}", err.message);
+    assert!(!err.message.contains('\n'), "{}", err.message);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial dump left behind"
+    );
+}
+
+// --- the CLI -----------------------------------------------------------------------------------
+
+#[test]
+fn cli_connection_error_is_one_line_without_secrets() {
+    let project = crate::support::Project::new();
+    let port = free_port();
+    let url = format!("postgresql://app:{PASSWORD}@127.0.0.1:{port}/shop");
+    let output = project.run(&["status", "--database-url", &url]);
+    let stderr = crate::support::stderr(&output);
+    let stdout = crate::support::stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    for output in [&stdout, &stderr] {
+        assert!(!output.contains(PASSWORD), "{output}");
+        assert!(!output.contains(&url), "{output}");
+    }
+}
+
+#[test]
+fn cli_malformed_url_from_the_environment_names_the_variable_not_the_url() {
+    let project = crate::support::Project::new();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .args(["status"])
+        .env_remove("DIRECT_URL")
+        .env_remove("DATABASE_URL_UNPOOLED")
+        .env_remove("POSTGRES_URL_NON_POOLING")
+        .env_remove("POSTGRES_URL")
+        .env(
+            "DATABASE_URL",
+            format!("postgresql://app:{PASSWORD}@db.example.com:54x2/shop"),
+        )
+        .output()
+        .unwrap();
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(stderr.contains("malformed"), "{stderr}");
+    assert!(stderr.contains("port"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(!stderr.contains("db.example.com"), "{stderr}");
+}
+
+#[test]
+fn cli_refuses_a_pooled_url_for_deploy_naming_the_direct_variables() {
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let url = format!("postgresql://app:{PASSWORD}@db.example.com:6432/shop");
+    let output = project.run(&["deploy", "--database-url", &url]);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for needle in ["DIRECT_URL", "--allow-pooled", "advisory locks"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+}
+
+#[test]
+fn prefer_retries_without_tls_when_the_handshake_fails_and_require_does_not() {
+    let db = TestDb::new();
+    let proxy = Proxy::broken_tls();
+    let got = connect_and_query(&proxy.url(&db, "127.0.0.1", ""), "SELECT 'fell back'")
+        .expect("prefer falls back to plain");
+    assert_eq!(got, "fell back");
+
+    let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=require"));
+    assert!(message.contains("closed the connection"), "{message}");
+}
+
+#[test]
+fn client_certificate_from_sslcert_and_sslkey_is_presented() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls_requiring_client_cert();
+    let verify = format!("?sslmode=verify-full&sslrootcert={}", fixture("ca.pem"));
+    let with_cert = format!(
+        "{verify}&sslcert={}&sslkey={}",
+        fixture("client.pem"),
+        fixture("client.key")
+    );
+    let got = connect_and_query(&proxy.url(&db, "localhost", &with_cert), "SELECT 'mutual'")
+        .expect("client certificate accepted");
+    assert_eq!(got, "mutual");
+
+    let message = connect_error(&proxy.url(&db, "localhost", &verify));
+    assert!(message.contains("client certificate"), "{message}");
+    assert!(message.contains("sslcert="), "{message}");
+}
