@@ -449,11 +449,18 @@ pub async fn publish_check(
         }
         return Ok(published);
     };
+    // A PR that touches no migration gets no new comment; an existing one is still updated
+    // (the PR may have dropped its migration).
+    let worth_a_comment = !report.findings.is_empty()
+        || !report.allowed.is_empty()
+        || !report.migrations.is_empty()
+        || report.summary.files > 0;
     if publish.comment {
         match publish.pr.number {
             None => println!("::warning::migration-gate: no pull request number: no PR comment"),
-            Some(number) => match client.upsert_comment(number, &body).await {
-                Ok(action) => {
+            Some(number) => match client.upsert_comment(number, &body, worth_a_comment).await {
+                Ok(None) => println!("migration-gate: no migration changed and no earlier comment: not commenting"),
+                Ok(Some(action)) => {
                     match action {
                         CommentAction::Created(id) => println!("migration-gate: created PR comment {id}"),
                         CommentAction::Updated(id) => println!("migration-gate: updated PR comment {id}"),

@@ -302,3 +302,13 @@ fn check_run_carries_120_annotations_in_three_calls() {
     );
     assert_eq!(github.state.lock().unwrap().check_runs[&id], 120);
 }
+
+#[test]
+fn pr_without_migrations_gets_no_new_comment() {
+    let github = FakeGitHub::start(GitHubState::default());
+    let run = publish(&github, &Report::default(), false, false);
+    assert_eq!(run.published.comment, None);
+    assert_eq!(run.published.exit_code, 0);
+    assert!(github.server.requests().iter().all(|r| r.method == "GET"));
+    assert!(github.state.lock().unwrap().comments.is_empty());
+}
