@@ -218,6 +218,11 @@ fn check_migration(
                 emit.report.findings.push(finding);
             }
         }
+        for allow in &file.suppressions.detached {
+            let mut finding = rules::allow_without_reason::detached_finding(allow, file_path, name);
+            finding.severity = severity;
+            emit.report.findings.push(finding);
+        }
     }
     emit.report.migrations.push(MigrationReport {
         name: migration.name.clone(),
@@ -770,6 +775,21 @@ COMMIT;
     }
 
     #[test]
+    fn an_allow_separated_from_its_statement_is_reported_and_the_finding_stays() {
+        let report = check(&[(
+            "20240201000000_drop",
+            "-- migration-gate: allow drop-column reason: unused\n\nALTER TABLE \"User\" DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("allow-without-reason", 1), ("drop-column", 3)]
+        );
+        assert!(report.findings[0]
+            .message
+            .contains("not on the comment lines directly above"));
+    }
+
+    #[test]
     fn allow_file_covers_the_whole_file() {
         let report = check(&[(
             "20240201000000_reset",
@@ -847,6 +867,18 @@ COMMIT;
         assert_eq!(report.findings[0].severity, Severity::Warning);
         assert_eq!(report.summary.unparsed, 1);
         assert_eq!(report.summary.statements, 2);
+    }
+
+    #[test]
+    fn destructive_tokens_in_an_unparsed_statement_still_go_through_their_rules() {
+        let report = check(&[(
+            "20240201000000_odd",
+            "ALTER TABLE \"User\" FROBNICATE WIDGETS, DROP COLUMN \"name\";",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-column", 1), ("unparsed-statement", 1)]
+        );
     }
 
     #[test]

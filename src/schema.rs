@@ -102,22 +102,24 @@ impl Schema {
         Schema::default()
     }
 
-    /// Marks the start of a new migration file: PostgreSQL lets a transaction use the values of
-    /// an enum created in that same transaction, so the enum rules need to know which enums the
-    /// current file created.
+    /// Marks the start of a new migration file, so the model knows which objects the current
+    /// file (one transaction) created.
     pub fn begin_migration(&mut self) {
         self.enums_of_current_migration.clear();
     }
 
-    /// The enum was created by the migration being applied now (same transaction).
+    /// The enum was created by the migration being applied now (same transaction). Note that
+    /// PostgreSQL still refuses a value added by ALTER TYPE ... ADD VALUE in that transaction.
     pub fn enum_created_in_current_migration(&self, name: &ObjectName) -> bool {
         let resolved = self.resolve(name);
         self.enums_of_current_migration.contains(&resolved)
     }
 
     /// True only for schemas created in the pending set; unknown schemas count as existing.
+    /// `public` always exists (Prisma's first migration may still say `CREATE SCHEMA IF NOT EXISTS
+    /// "public"`).
     pub fn is_new_schema(&self, name: &str) -> bool {
-        self.schemas.get(name).copied().unwrap_or(false)
+        name != DEFAULT_SCHEMA && self.schemas.get(name).copied().unwrap_or(false)
     }
 
     /// Fold one operation into the model.
@@ -257,6 +259,16 @@ impl Schema {
                         .filter(|c| c.name.as_ref() == Some(name))
                     {
                         c.name = Some(new_name.clone());
+                    }
+                }
+                // A PRIMARY KEY or UNIQUE constraint's index is renamed with it.
+                let resolved = self.resolve(table);
+                let index = ObjectName::new(Some(schema_of(&resolved)), name);
+                if get(&self.indexes, &index).is_some_and(|i| i.table == resolved) {
+                    if let Some(mut i) = remove(&mut self.indexes, &index) {
+                        let to = ObjectName::new(Some(schema_of(&resolved)), new_name);
+                        i.name = to.clone();
+                        insert(&mut self.indexes, &to, i);
                     }
                 }
             }
@@ -1062,6 +1074,16 @@ mod tests {
             Origin::Existing,
         );
         assert!(s.index(&name("User_email_key")).is_some_and(|i| i.unique));
+        s.apply(
+            &Op::RenameConstraint {
+                table: name("User"),
+                name: "User_email_key".into(),
+                new_name: "User_mail_key".into(),
+            },
+            Origin::Existing,
+        );
+        assert!(s.index(&name("User_email_key")).is_none());
+        assert!(s.index(&name("User_mail_key")).is_some());
     }
 
     #[test]
@@ -1088,6 +1110,14 @@ mod tests {
         assert!(!s.is_new_schema("app"));
         assert!(s.is_new_schema("tmp"));
         assert!(!s.is_new_schema("unknown"));
+        s.apply(
+            &Op::CreateSchema {
+                name: "public".into(),
+                if_not_exists: true,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_schema("public"));
         s.apply(
             &Op::DropSchema {
                 name: "app".into(),
@@ -1145,7 +1175,6 @@ mod tests {
             ),
             Origin::Existing,
         );
-        s.begin_migration();
         prisma_enum_recreate(&mut s, &["USER", "ADMIN", "OWNER"]);
         let role = s.enum_type(&name("Role")).expect("Role is still there");
         assert_eq!(role.values, vec!["USER", "ADMIN", "OWNER"]);
@@ -1161,7 +1190,6 @@ mod tests {
     #[test]
     fn enum_values_and_pending_enums() {
         let mut s = Schema::new();
-        s.begin_migration();
         s.apply(
             &Op::CreateEnum {
                 name: name("Mood"),

@@ -24,6 +24,9 @@ pub struct Suppressions {
     pub file: Vec<Allow>,
     /// Allows directly above each statement; index-aligned with the statements given to `parse`.
     pub by_statement: Vec<Vec<Allow>>,
+    /// Allow comments that cover nothing because of where they stand: not directly above a
+    /// statement (a blank line or code in between), or an `allow-file` after the first statement.
+    pub detached: Vec<Allow>,
 }
 
 impl Suppressions {
@@ -64,7 +67,46 @@ pub fn parse(source: &str, statements: &[Statement]) -> Suppressions {
             allows
         })
         .collect();
-    Suppressions { file, by_statement }
+    let mut suppressions = Suppressions {
+        file,
+        by_statement,
+        detached: Vec::new(),
+    };
+    suppressions.detached = detached(source, statements, &suppressions);
+    suppressions
+}
+
+/// Every allow comment between statements that neither `file` nor `by_statement` took.
+fn detached(source: &str, statements: &[Statement], taken: &Suppressions) -> Vec<Allow> {
+    let taken: std::collections::HashSet<u32> = taken.all().map(|a| a.line).collect();
+    let mut spans = statements.iter().map(|s| s.span).peekable();
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    for (index, line) in source.split('\n').enumerate() {
+        let start = line_start;
+        line_start += line.len() + 1;
+        let trimmed = line.trim_start();
+        let Some(text) = trimmed.strip_prefix("--") else {
+            continue;
+        };
+        let at = start + (line.len() - trimmed.len());
+        while spans.peek().is_some_and(|span| span.end <= at) {
+            spans.next();
+        }
+        // A comment line inside a statement (a CREATE TABLE, a DO body) is not an allow.
+        if spans.peek().is_some_and(|span| span.start <= at) {
+            continue;
+        }
+        let line_number = index as u32 + 1;
+        if taken.contains(&line_number) {
+            continue;
+        }
+        let column = line[..line.len() - trimmed.len()].chars().count() as u32 + 1;
+        if let Some((_, allow)) = parse_comment(text, line_number, column) {
+            found.push(allow);
+        }
+    }
+    found
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -239,6 +281,32 @@ mod tests {
         let stmts = statements(source, &["DROP TABLE a", "SELECT 1", "DROP TABLE b"]);
         let s = parse(source, &stmts);
         assert!(s.by_statement.iter().all(Vec::is_empty), "{s:?}");
+        assert_eq!(
+            s.detached.iter().map(|a| a.line).collect::<Vec<_>>(),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn misplaced_allows_are_detached_and_comments_inside_statements_are_not_allows() {
+        let source = "CREATE TABLE a (\n\
+                      -- migration-gate: allow drop-table reason: inside the statement\n\
+                      id int);\n\
+                      -- migration-gate: allow-file drop-table reason: too late\n\
+                      \n\
+                      -- migration-gate: allow drop-column reason: above a blank line\n\
+                      \n\
+                      -- migration-gate: allow drop-table reason: taken\n\
+                      DROP TABLE a;\n\
+                      -- migration-gate: allow truncate-table reason: after everything\n";
+        let stmts = statements(
+            source,
+            &["CREATE TABLE a (\n-- migration-gate: allow drop-table reason: inside the statement\nid int)", "DROP TABLE a"],
+        );
+        let s = parse(source, &stmts);
+        assert_eq!(s.by_statement[1].len(), 1);
+        let lines: Vec<u32> = s.detached.iter().map(|a| a.line).collect();
+        assert_eq!(lines, vec![4, 6, 10]);
     }
 
     #[test]

@@ -209,16 +209,15 @@ pub async fn run_script(
             },
             Plan::AsWritten(_) => &[],
         };
-        let (begin, end, id) = match record {
+        let (begin, end) = match record {
             Record::Apply { checksum } => {
                 let (id, insert) = history.insert_started_sql(script.migration, checksum);
                 let finish = history.finished_sql(&id);
-                (format!("BEGIN; {insert}"), format!("{finish}; COMMIT"), id)
+                (format!("BEGIN; {insert}"), format!("{finish}; COMMIT"))
             }
             Record::RollBack => (
                 "BEGIN".to_string(),
                 format!("{}; COMMIT", history.rolled_back_sql(script.migration)),
-                String::new(),
             ),
         };
         let outcome = runner.transaction(statements, &begin, &end).await?;
@@ -226,7 +225,6 @@ pub async fn run_script(
             Ok(()) => Ok(Ok(started.elapsed())),
             Err(failure) => {
                 if let Record::Apply { checksum } = record {
-                    let _ = id;
                     record_failed_row(client, history, script.migration, checksum, &failure)
                         .await?;
                 }

@@ -14,9 +14,6 @@ const INHERITED_LIBPQ_VARS: &[&str] = &[
     "PGSERVICE",
     "PGSERVICEFILE",
     "PGHOSTADDR",
-    "PGOPTIONS",
-    "PGSSLCERT",
-    "PGSSLKEY",
     "PGTARGETSESSIONATTRS",
 ];
 
@@ -72,6 +69,20 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         Some(RootCert::System) => command.env("PGSSLROOTCERT", "system"),
         None => command.env_remove("PGSSLROOTCERT"),
     };
+    let (client_cert, client_key) = url.client_identity();
+    match client_cert {
+        Some(path) => command.env("PGSSLCERT", path),
+        None => command.env_remove("PGSSLCERT"),
+    };
+    match client_key {
+        Some(path) => command.env("PGSSLKEY", path),
+        None => command.env_remove("PGSSLKEY"),
+    };
+    match url.options() {
+        Some(options) => command.env("PGOPTIONS", options),
+        None => command.env_remove("PGOPTIONS"),
+    };
+    command.env("PGCHANNELBINDING", url.channel_binding().as_str());
     if let Some(timeout) = url.connect_timeout() {
         command.env("PGCONNECT_TIMEOUT", timeout.as_secs().max(2).to_string());
     }

@@ -9,7 +9,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::tls;
-use super::url::DatabaseUrl;
+use super::url::{ChannelBinding, DatabaseUrl};
 use crate::error::{AppError, Result};
 
 pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
@@ -70,6 +70,11 @@ async fn open_with(
         config.connect_timeout(timeout);
     }
     config.ssl_mode(ssl_mode);
+    config.channel_binding(match url.channel_binding() {
+        ChannelBinding::Disable => tokio_postgres::config::ChannelBinding::Disable,
+        ChannelBinding::Prefer => tokio_postgres::config::ChannelBinding::Prefer,
+        ChannelBinding::Require => tokio_postgres::config::ChannelBinding::Require,
+    });
     let (client, connection) = config.connect(tls).await?;
     tokio::spawn(connection);
     Ok(client)
@@ -186,6 +191,10 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         format!(
             "the server at {target} does not support TLS, but sslmode={} requires it: enable SSL on the server, or use sslmode=prefer or sslmode=disable",
             url.ssl_mode()
+        )
+    } else if text.contains("did not use channel binding") {
+        format!(
+            "the server at {target} did not bind authentication to TLS, but channel_binding=require asks for it: connect over TLS (sslmode=require or stricter) to a server that supports SCRAM-SHA-256-PLUS, or drop channel_binding from the URL"
         )
     } else if text.contains("password missing") {
         format!(

@@ -11,13 +11,14 @@
 //! `prefer` is the default, as in libpq. `sslrootcert=system` means the system trust store.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -117,11 +118,49 @@ pub fn connector(
             }
         }
     };
-    let config = builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match url.client_identity() {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), Some(key)) => {
+            let (certs, private_key) = client_identity(cert, key)?;
+            builder.with_client_auth_cert(certs, private_key).map_err(|e| {
+                AppError::usage(format!(
+                    "sslcert {} and sslkey {} do not make a usable client identity: {e}",
+                    cert.display(),
+                    key.display()
+                ))
+            })?
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(AppError::usage(
+                "the database URL gives only one of sslcert and sslkey: a client certificate needs both",
+            ))
+        }
+    };
     Ok((negotiate, MakeRustlsConnect::new(config)))
+}
+
+fn client_identity(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let unreadable = |what: &str, path: &Path, e: &dyn fmt::Display| {
+        AppError::usage(format!(
+            "{what} {} cannot be used: {e} (expected a PEM file)",
+            path.display()
+        ))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| unreadable("sslcert", cert, &e))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| unreadable("sslcert", cert, &e))?;
+    if certs.is_empty() {
+        return Err(unreadable("sslcert", cert, &"no certificate in it"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| unreadable("sslkey", key, &e))?;
+    Ok((certs, key))
 }
 
 fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
@@ -188,6 +227,20 @@ pub fn describe_failure(url: &DatabaseUrl, err: &rustls::Error) -> String {
                 "the server's TLS certificate is not trusted (sslmode={mode}) connecting to {target}: {}; point sslrootcert at the CA that issued it, or {}",
                 describe_certificate_error(cert),
                 skip_verification_hint(mode)
+            ),
+        },
+        rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::UnknownCA,
+        ) => match url.client_identity() {
+            (Some(cert), _) => format!(
+                "the server at {target} did not accept the client certificate {} (sslcert): check that it is signed by a CA the server trusts and names user \"{}\"",
+                cert.display(),
+                url.user()
+            ),
+            _ => format!(
+                "the server at {target} requires a TLS client certificate: add sslcert=CERT.pem&sslkey=KEY.pem to the database URL"
             ),
         },
         other => format!(

@@ -45,6 +45,26 @@ pub enum RootCert {
     File(PathBuf),
 }
 
+/// `channel_binding`: whether SCRAM authentication must be bound to the TLS session (Neon's URLs
+/// say `require`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBinding {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+}
+
+impl ChannelBinding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
@@ -57,6 +77,10 @@ pub struct DatabaseUrl {
     database: String,
     ssl_mode: SslMode,
     root_cert: Option<RootCert>,
+    /// `sslcert` / `sslkey`: a client certificate and its key (PEM), for servers that ask for one.
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    channel_binding: ChannelBinding,
     schema: String,
     pgbouncer: bool,
     /// `None`: wait forever (`connect_timeout=0`).
@@ -143,6 +167,9 @@ impl DatabaseUrl {
             },
             ssl_mode: SslMode::Prefer,
             root_cert: None,
+            client_cert: None,
+            client_key: None,
+            channel_binding: ChannelBinding::Prefer,
             schema: DEFAULT_SCHEMA.to_string(),
             pgbouncer: false,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
@@ -168,6 +195,28 @@ impl DatabaseUrl {
                 } else {
                     RootCert::File(PathBuf::from(value))
                 })
+            }
+            "channel_binding" => {
+                self.channel_binding = match value.to_ascii_lowercase().as_str() {
+                    "disable" => ChannelBinding::Disable,
+                    "prefer" => ChannelBinding::Prefer,
+                    "require" => ChannelBinding::Require,
+                    _ => {
+                        return Err(malformed(
+                            "`channel_binding` must be one of disable, prefer, require",
+                        ))
+                    }
+                }
+            }
+            "sslcert" => self.client_cert = Some(PathBuf::from(value)),
+            "sslkey" => self.client_key = Some(PathBuf::from(value)),
+            "sslidentity" => {
+                return Err(AppError::usage(
+                    "sslidentity (a PKCS#12 client identity) is not supported: convert it to PEM \
+                     (openssl pkcs12 -in identity.p12 -clcerts -nokeys -out client.crt; \
+                     openssl pkcs12 -in identity.p12 -nocerts -nodes -out client.key) and use \
+                     sslcert=client.crt&sslkey=client.key",
+                ))
             }
             "schema" => {
                 if value.is_empty() {
@@ -349,6 +398,15 @@ impl DatabaseUrl {
         self.root_cert.as_ref()
     }
 
+    /// `sslcert` and `sslkey`, the client certificate and key files.
+    pub fn client_identity(&self) -> (Option<&std::path::Path>, Option<&std::path::Path>) {
+        (self.client_cert.as_deref(), self.client_key.as_deref())
+    }
+
+    pub fn channel_binding(&self) -> ChannelBinding {
+        self.channel_binding
+    }
+
     /// `None` when `connect_timeout=0` (wait forever).
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
@@ -460,6 +518,11 @@ mod tests {
         assert_eq!(u.application_name(), Some("gate"));
         assert_eq!(u.connect_timeout(), Some(Duration::from_secs(3)));
         assert_eq!(u.options(), Some("-c lock_timeout=1s"));
+        assert_eq!(u.channel_binding(), ChannelBinding::Prefer);
+        assert_eq!(
+            url("postgres://u@h/d?sslmode=require&channel_binding=require").channel_binding(),
+            ChannelBinding::Require
+        );
         assert_eq!(u.display(), "app@prod@db.example.com:5433/shop");
     }
 
@@ -542,6 +605,20 @@ mod tests {
     }
 
     #[test]
+    fn client_certificate_params() {
+        let u = url("postgres://u@h/d?sslcert=%2Fk%2Fc.crt&sslkey=%2Fk%2Fc.key");
+        assert_eq!(
+            u.client_identity(),
+            (
+                Some(std::path::Path::new("/k/c.crt")),
+                Some(std::path::Path::new("/k/c.key"))
+            )
+        );
+        let err = DatabaseUrl::parse("postgres://u:pw@h/d?sslidentity=id.p12").unwrap_err();
+        assert!(err.message.contains("sslcert="), "{}", err.message);
+    }
+
+    #[test]
     fn unknown_params_are_kept_and_ignored() {
         let u = url("postgres://u@h/d?connection_limit=5&pool_timeout=2&schema=s");
         assert_eq!(
@@ -564,6 +641,7 @@ mod tests {
             "postgres://root:hunter2@[::1/x",
             "postgres://root:hunter2@db/x?sslmode=sometimes",
             "postgres://root:hunter2@db/x?connect_timeout=soon",
+            "postgres://root:hunter2@db/x?channel_binding=maybe",
             "postgres://root:hunter2%ff@db/x",
             "postgres://root:hunter2/x@db/x",
             "postgres://root:hun/ter2@db",

@@ -94,6 +94,24 @@ mod tests {
     }
 
     #[test]
+    fn inline_check_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD COLUMN "discount" INTEGER CHECK ("discount" >= 0);"#,
+            check,
+        );
+        assert!(
+            v.help
+                .contains(r#"Add the column "discount" without the CHECK first"#),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Order" ADD CONSTRAINT "Order_discount_check" CHECK ("discount" >= 0) NOT VALID;"#
+        ), "{}", v.help);
+    }
+
+    #[test]
     fn not_valid_is_fine() {
         let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;"#;
         assert!(violations(HISTORY, pending, check).is_empty());

@@ -118,14 +118,17 @@ fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) 
         "serial8" => "bigint".to_string(),
         _ => column.data_type.sql.clone(),
     };
-    let value = match (&column.default, base) {
-        (Some(default), _) => default.clone(),
-        (None, b) if b.starts_with("serial") => format!(
-            "nextval('{}')",
-            advice::derived_name(table, std::slice::from_ref(&column.name), "seq")
-                .replace('\'', "''")
-        ),
-        _ => "<value>".to_string(),
+    let numbered = base.starts_with("serial") || column.identity;
+    // A sequence-backed default gives new rows their number at once, like SERIAL does.
+    let (sequence, value) = if numbered {
+        let sequence = sql.derived_name(table, std::slice::from_ref(&column.name), "seq");
+        let create = format!("CREATE SEQUENCE {sequence} OWNED BY {table_sql}.{col};\n");
+        let value = format!("nextval('{}')", sequence.replace('\'', "''"));
+        (create, value)
+    } else if column.generated_stored {
+        (String::new(), "<the generation expression>".to_string())
+    } else {
+        (String::new(), column.default.clone().unwrap_or_default())
     };
     let backfill = advice::batched_update(
         ctx,
@@ -141,10 +144,18 @@ fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) 
     } else {
         String::new()
     };
+    let new_rows = if column.generated_stored {
+        "-- keep it filled for new and updated rows from the app or a BEFORE INSERT OR UPDATE trigger\n"
+            .to_string()
+    } else {
+        format!(
+            "ALTER TABLE {table_sql} ALTER COLUMN {col} SET DEFAULT {value};  -- new rows only, instant\n"
+        )
+    };
     format!(
         "Add the column without the per-row value, then fill it in batches{old_version}:\n\
          ALTER TABLE {table_sql} ADD COLUMN {col} {plain_type};\n\
-         ALTER TABLE {table_sql} ALTER COLUMN {col} SET DEFAULT {value};  -- new rows only, instant\n\
+         {sequence}{new_rows}\
          -- outside the migration, repeat until it updates 0 rows:\n\
          {backfill}\n\
          -- then, if it must be NOT NULL:\n\
@@ -218,6 +229,35 @@ mod tests {
             15,
             r#"ALTER TABLE "Order" ADD COLUMN "double" INTEGER GENERATED ALWAYS AS ("total" * 2) STORED;"#
         ));
+    }
+
+    #[test]
+    fn serial_help_creates_the_sequence_it_uses() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD COLUMN "number" BIGSERIAL NOT NULL;"#,
+            check,
+        );
+        assert!(
+            v.message.contains("sequence value for each existing row"),
+            "{}",
+            v.message
+        );
+        assert!(
+            v.help
+                .contains("ALTER TABLE \"Order\" ADD COLUMN \"number\" bigint;"),
+            "{}",
+            v.help
+        );
+        assert!(
+            v.help
+                .contains("CREATE SEQUENCE \"Order_number_seq\" OWNED BY \"Order\".\"number\";"),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains(
+            "ALTER TABLE \"Order\" ALTER COLUMN \"number\" SET DEFAULT nextval('\"Order_number_seq\"');"
+        ), "{}", v.help);
     }
 
     #[test]

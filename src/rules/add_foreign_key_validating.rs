@@ -140,6 +140,30 @@ mod tests {
     }
 
     #[test]
+    fn inline_references_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT REFERENCES "User"("id");"#,
+            check,
+        );
+        assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);
+        assert!(v.help.contains("without REFERENCES first"), "{}", v.help);
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_editorId_fkey" FOREIGN KEY ("editorId") REFERENCES "User" ("id") NOT VALID;"#
+        ), "{}", v.help);
+    }
+
+    #[test]
+    fn inside_a_do_block_the_advice_is_rebuilt_not_appended() {
+        let pending = format!("DO $$ BEGIN {PRISMA_FK} END $$;");
+        let v = only_violation(HISTORY, &pending, check);
+        assert!(!v.help.contains("END $$ NOT VALID"), "{}", v.help);
+        assert!(v.help.contains(
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") NOT VALID;"#
+        ), "{}", v.help);
+    }
+
+    #[test]
     fn unnamed_constraint_gets_postgres_default_name() {
         let v = only_violation(
             "",

@@ -110,6 +110,25 @@ mod tests {
     }
 
     #[test]
+    fn inline_unique_on_added_column_is_flagged() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;"#,
+            check,
+        );
+        assert!(
+            v.help.contains(
+                r#"CREATE UNIQUE INDEX CONCURRENTLY "User_handle_key" ON "User" ("handle");"#
+            ),
+            "{}",
+            v.help
+        );
+        let new_table = r#"CREATE TABLE "Org" ("id" TEXT NOT NULL);
+            ALTER TABLE "Org" ADD COLUMN "slug" TEXT UNIQUE;"#;
+        assert!(violations(HISTORY, new_table, check).is_empty());
+    }
+
+    #[test]
     fn using_index_is_fine() {
         let pending = r#"CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User"("email");
             ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";"#;

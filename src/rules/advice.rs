@@ -285,6 +285,73 @@ mod tests {
         ), "{}", plain[0].help);
     }
 
+    /// The issue's safe examples: none of the lock and rewrite rules may fire on them.
+    #[test]
+    fn safe_examples_raise_nothing_from_the_lock_and_rewrite_rules() {
+        use crate::rules::{
+            add_check_validating, add_column_required, add_column_rewrite,
+            add_foreign_key_validating, add_unique_blocking, alter_column_type,
+            create_index_blocking, drop_index_blocking, set_not_null, CheckFn,
+        };
+        let rules: [(&str, CheckFn); 9] = [
+            ("alter-column-type", alter_column_type::check),
+            ("add-column-required", add_column_required::check),
+            ("add-column-rewrite", add_column_rewrite::check),
+            ("set-not-null", set_not_null::check),
+            ("create-index-blocking", create_index_blocking::check),
+            ("drop-index-blocking", drop_index_blocking::check),
+            (
+                "add-foreign-key-validating",
+                add_foreign_key_validating::check,
+            ),
+            ("add-check-validating", add_check_validating::check),
+            ("add-unique-blocking", add_unique_blocking::check),
+        ];
+        let history = r#"
+            CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+            CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT, "role" "Role" NOT NULL DEFAULT 'USER',
+                CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
+            CREATE INDEX "User_email_idx" ON "User"("email");
+            CREATE TABLE "Post" ("id" TEXT NOT NULL, "authorId" TEXT NOT NULL, "title" TEXT NOT NULL,
+                CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+            ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+            CREATE VIEW "PostTitles" AS SELECT "title" FROM "Post";"#;
+        let safe = [
+            r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "postId" TEXT NOT NULL, "userId" TEXT NOT NULL,
+                   "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                   CONSTRAINT "Comment_pkey" PRIMARY KEY ("id"));
+               CREATE UNIQUE INDEX "Comment_postId_userId_key" ON "Comment"("postId", "userId");
+               CREATE INDEX "Comment_userId_idx" ON "Comment"("userId");
+               ALTER TABLE "Comment" ADD CONSTRAINT "Comment_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+               ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "nickname" TEXT;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "plan" TEXT NOT NULL DEFAULT 'free';"#,
+            r#"ALTER TABLE "User" ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
+            r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");"#,
+            r#"DROP INDEX CONCURRENTLY "User_email_idx";"#,
+            r#"DROP INDEX CONCURRENTLY IF EXISTS "User_email_idx";"#,
+            r#"ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#,
+            r#"ALTER TYPE "Role" ADD VALUE 'OWNER';"#,
+            r#"ALTER TABLE "Post" ALTER COLUMN "title" DROP NOT NULL;"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "role" SET DEFAULT 'ADMIN';"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;"#,
+            r#"ALTER INDEX "User_email_idx" RENAME TO "User_mail_idx";"#,
+            r#"ALTER TABLE "Post" RENAME CONSTRAINT "Post_authorId_fkey" TO "Post_author_fkey";"#,
+            r#"DROP VIEW "PostTitles";"#,
+            r#"CREATE EXTENSION IF NOT EXISTS "pgcrypto";"#,
+            r#"COMMENT ON TABLE "User" IS 'people';"#,
+        ];
+        for pending in safe {
+            for (id, rule) in rules {
+                let found = violations_on(15, history, pending, rule);
+                assert!(
+                    found.is_empty(),
+                    "{id} fired on safe SQL {pending}: {found:#?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn set_not_null_safely_warns_before_postgres_12() {
         let old = violations_on(

@@ -31,6 +31,29 @@ pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
     }
 }
 
+/// The finding for an allow comment that covers nothing because of where it stands.
+pub fn detached_finding(allow: &Allow, file: &str, migration: &str) -> Finding {
+    let rules = allow.rules.join(",");
+    Finding {
+        rule: ID,
+        severity: Severity::Warning,
+        file: file.to_string(),
+        line: allow.line,
+        column: allow.column,
+        end_line: allow.line,
+        message: format!(
+            "This `migration-gate: allow {rules}` is not on the comment lines directly above a \
+             statement, so it covers nothing and the findings it names are still reported."
+        ),
+        help: "Put `-- migration-gate: allow <rules> reason: <why>` directly above the statement \
+               (no blank line or code in between); `allow-file` must come before the first \
+               statement of the file."
+            .to_string(),
+        statement: format!("-- migration-gate: allow {rules}"),
+        migration: migration.to_string(),
+    }
+}
+
 /// The finding for an allow comment naming `rule`, which is not a rule id.
 pub fn unknown_rule_finding(allow: &Allow, rule: &str, file: &str, migration: &str) -> Finding {
     let suggestion = closest_rule(rule)

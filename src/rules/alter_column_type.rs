@@ -24,19 +24,26 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     }
     let current = ctx.schema.column(table, column).map(|c| &c.data_type);
     let why = match (using, current) {
-        (Some(expression), _) if is_enum_recreate(expression) => format!(
-            "Prisma's enum change converts every value with `USING {expression}`, so"
-        ),
-        (Some(expression), _) => format!("the USING clause ({expression}) converts every value, so"),
+        (Some(expression), _) if is_enum_recreate(expression) => {
+            format!("Prisma's enum change converts every value with `USING {expression}`, so")
+        }
+        (Some(expression), _) => {
+            format!("the USING clause ({expression}) converts every value, so")
+        }
         (None, Some(old)) => match change_kind(old, new_type) {
             Change::InPlace => return None,
             Change::Rewrite => format!(
                 "{} values are not stored the same way as {}, so",
                 old.sql, new_type.sql
             ),
-            Change::TimeZoneDependent => format!(
-                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); otherwise",
+            Change::TimeZoneDependent if ctx.pg_version >= 12 => format!(
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12) and the \
+                 precision does not shrink; otherwise",
                 old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent => format!(
+                "on PostgreSQL {} {} → {} always converts every value, so",
+                ctx.pg_version, old.sql, new_type.sql
             ),
         },
         (None, None) => {
@@ -54,9 +61,20 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
         new = new_type.sql,
     );
-    let help = match enum_values_to_add(ctx, table, column, new_type) {
-        Some(values) if !values.is_empty() => add_enum_values_help(ctx, table, column, &values),
-        _ => expand_contract_help(ctx, table, column, new_type, using.as_deref()),
+    let expand_contract = || expand_contract_help(ctx, table, column, new_type, using.as_deref());
+    let help = match enum_change(ctx, table, column, new_type) {
+        Some(change) if change.removed.is_empty() && !change.added.is_empty() => {
+            add_enum_values_help(ctx, table, column, &change.added)
+        }
+        Some(change) if !change.removed.is_empty() => format!(
+            "Removing enum values ({}) always converts every row. The cheap safe path: keep the \
+             values in the type and stop using them (move rows off them in batches outside the \
+             migration); PostgreSQL keeps an unused enum value at no cost.\nIf the type must \
+             change: {}",
+            quoted_values(&change.removed),
+            expand_contract()
+        ),
+        _ => expand_contract(),
     };
     Some(Violation { message, help })
 }
@@ -148,33 +166,49 @@ fn is_enum_recreate(using: &str) -> bool {
         .contains("::text::")
 }
 
-/// When the column moves from enum E to an enum that only adds values to E, the values can be
-/// added to E in place (`ALTER TYPE ... ADD VALUE`, no rewrite). `None` when that does not apply.
-fn enum_values_to_add(
+/// How the values differ when the column moves from one enum type to another.
+struct EnumChange {
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+fn enum_change(
     ctx: &RuleContext,
     table: &ObjectName,
     column: &str,
     new_type: &TypeName,
-) -> Option<Vec<String>> {
+) -> Option<EnumChange> {
     let old_type = &ctx.schema.column(table, column)?.data_type;
-    let old_enum = ctx
-        .schema
-        .enum_type(&type_object_name(old_type))
-        .filter(|_| !old_type.array)?;
-    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
-    if old_enum.name == new_enum.name
-        || !old_enum.values.iter().all(|v| new_enum.values.contains(v))
-    {
+    if old_type.array || new_type.array {
         return None;
     }
-    Some(
-        new_enum
-            .values
-            .iter()
-            .filter(|v| !old_enum.values.contains(v))
+    let old_enum = ctx.schema.enum_type(&type_object_name(old_type))?;
+    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
+    if old_enum.name == new_enum.name {
+        return None;
+    }
+    let missing_from = |from: &[String], other: &[String]| {
+        from.iter()
+            .filter(|v| !other.contains(v))
             .cloned()
-            .collect(),
-    )
+            .collect::<Vec<_>>()
+    };
+    Some(EnumChange {
+        added: missing_from(&new_enum.values, &old_enum.values),
+        removed: missing_from(&old_enum.values, &new_enum.values),
+    })
+}
+
+fn sql_string(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn quoted_values(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| sql_string(v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_object_name(data_type: &TypeName) -> ObjectName {
@@ -195,12 +229,7 @@ fn add_enum_values_help(
         .unwrap_or_else(|| column.to_string());
     let adds = values
         .iter()
-        .map(|v| {
-            format!(
-                "ALTER TYPE {old_type} ADD VALUE '{}';",
-                v.replace('\'', "''")
-            )
-        })
+        .map(|v| format!("ALTER TYPE {old_type} ADD VALUE {};", sql_string(v)))
         .collect::<Vec<_>>()
         .join("\n");
     format!(
@@ -242,7 +271,7 @@ fn expand_contract_help(
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use super::super::advice::test_support::{only_violation, violations, violations_on};
     use super::*;
 
     const USERS: &str = r#"CREATE TABLE "User" (
@@ -349,6 +378,22 @@ mod tests {
     }
 
     #[test]
+    fn timezone_change_before_12_always_rewrites() {
+        let v = violations_on(
+            11,
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            check,
+        );
+        assert!(
+            v[0].message
+                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ(3) always converts"),
+            "{}",
+            v[0].message
+        );
+    }
+
+    #[test]
     fn cidr_to_inet_is_in_place_but_char_length_change_rewrites() {
         assert!(!flagged(
             r#"ALTER TABLE "User" ALTER COLUMN "net" TYPE INET;"#
@@ -399,12 +444,18 @@ mod tests {
     }
 
     #[test]
-    fn prisma_enum_recreate_removing_a_value_gets_expand_contract() {
+    fn prisma_enum_recreate_removing_a_value_suggests_keeping_it_or_expand_contract() {
         let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');
             CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL);"#;
         let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
             ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");"#;
         let v = only_violation(history, pending, check);
+        assert!(
+            v.help
+                .starts_with("Removing enum values ('GUEST') always converts every row"),
+            "{}",
+            v.help
+        );
         assert!(
             v.help.contains("ADD COLUMN \"role_new\" \"Role_new\""),
             "{}",
@@ -434,7 +485,8 @@ mod tests {
         // Not quoted in the statement, not quoted in the advice.
         assert!(
             v.help
-                .contains("ALTER TABLE orders ADD COLUMN total_new BIGINT;"),
+                .to_lowercase()
+                .contains("alter table orders add column total_new bigint;"),
             "{}",
             v.help
         );

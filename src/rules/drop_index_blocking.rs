@@ -24,11 +24,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let name = sql.table(name);
     let table = index
         .map(|i| sql.table(&i.table))
-        .unwrap_or_else(|| "its table".to_string());
+        .unwrap_or_else(|| "the index's table".to_string());
     let message = format!(
         "DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: it waits for every running \
-         query on {table}, and meanwhile every new read and write of {table} queues behind it, so \
-         one slow query stalls the running app."
+         query on that table, and meanwhile every new read and write of it queues behind the \
+         DROP, so one slow query stalls the running app."
     );
     let if_exists = if *if_exists { "IF EXISTS " } else { "" };
     let help = format!(

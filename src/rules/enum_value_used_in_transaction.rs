@@ -1,10 +1,11 @@
 //! `enum-value-used-in-transaction`: a new enum value used in the same migration fails (55P04).
 //! A migration file runs as one transaction, and PostgreSQL refuses to use an enum value added in
-//! the still-open transaction (`unsafe use of new value`), unless the enum itself was created in
-//! that transaction. Before PostgreSQL 12, ADD VALUE cannot run in a transaction block at all.
+//! the still-open transaction (`unsafe use of new value`), even for an enum created in that same
+//! transaction (checked on PostgreSQL 15). Before PostgreSQL 12, ADD VALUE cannot run in a
+//! transaction block at all. So there is no new-object exemption: the migration itself fails.
 
 use super::{RuleContext, Violation};
-use crate::sql::{Op, Statement};
+use crate::sql::{Op, Statement, TransactionControl};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::AddEnumValue {
@@ -30,12 +31,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             help,
         });
     }
-    if ctx.schema.enum_created_in_current_migration(type_name) {
-        return None;
-    }
+    // A COMMIT (or ROLLBACK) written in the file ends the transaction that added the value.
     let user = ctx
         .later_in_file
         .iter()
+        .take_while(|s| {
+            s.transaction_control()
+                .is_none_or(|c| c == TransactionControl::Begin)
+        })
         .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
     Some(Violation {
         message: format!(
@@ -187,9 +190,21 @@ mod tests {
     }
 
     #[test]
-    fn an_enum_created_in_the_same_migration_may_use_its_values() {
+    fn a_commit_before_the_use_makes_it_safe() {
+        let commit = statement("COMMIT", vec![Op::Transaction(TransactionControl::Commit)]);
+        let use_it = later("UPDATE \"User\" SET \"role\" = 'ADMIN'", 5);
+        let s = schema();
+        let a = add("Role", "ADMIN");
+        assert_eq!(verdict(&s, &a, &[commit, use_it.clone()]), None);
+        let begin = statement("BEGIN", vec![Op::Transaction(TransactionControl::Begin)]);
+        assert!(verdict(&s, &a, &[begin, use_it]).is_some());
+    }
+
+    #[test]
+    fn a_new_enum_fails_the_same_way() {
+        // PostgreSQL 15: CREATE TYPE "F" AS ENUM ('a'); ALTER TYPE "F" ADD VALUE 'b';
+        // SELECT 'b'::"F"; in one transaction fails with 55P04 too.
         let mut s = schema();
-        s.begin_migration();
         s.apply(
             &Op::CreateEnum {
                 name: name("Status"),
@@ -198,9 +213,6 @@ mod tests {
             Origin::Pending,
         );
         let use_it = [later("INSERT INTO t VALUES ('closed')", 4)];
-        assert_eq!(verdict(&s, &add("Status", "closed"), &use_it), None);
-        // The same enum, created by an earlier pending migration: a different transaction.
-        s.begin_migration();
         assert!(verdict(&s, &add("Status", "closed"), &use_it).is_some());
     }
 

@@ -272,7 +272,6 @@ pub(crate) mod testing {
             },
             Origin::Existing,
         );
-        s.begin_migration();
         s.apply(&create_table("Draft"), Origin::Pending);
         s
     }

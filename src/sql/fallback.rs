@@ -344,7 +344,12 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         "DROP DATABASE" => {
             c.eat_all(&["drop", "database"]);
             c.eat_all(&["if", "exists"]);
-            Some(vec![Op::DropDatabase { name: c.ident()? }])
+            Some(vec![
+                Op::DropDatabase { name: c.ident()? },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".to_string(),
+                },
+            ])
         }
         "TRUNCATE" => {
             let ops = truncate(&mut c);
@@ -443,7 +448,56 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE ACCESS METHOD"
         | "CLUSTER"
         | "ROLLBACK"
-        | "ABORT" => other(),
+        | "ABORT"
+        | "DROP OWNED"
+        | "REASSIGN OWNED"
+        | "ALTER TABLESPACE"
+        | "ALTER OPERATOR"
+        | "DROP OPERATOR"
+        | "ALTER COLLATION"
+        | "ALTER SERVER"
+        | "DROP SERVER"
+        | "ALTER FOREIGN TABLE"
+        | "DROP FOREIGN TABLE"
+        | "DROP USER MAPPING"
+        | "ALTER USER MAPPING"
+        | "ALTER TEXT SEARCH"
+        | "DROP TEXT SEARCH"
+        | "DROP LANGUAGE"
+        | "ALTER LANGUAGE"
+        | "DROP ACCESS METHOD"
+        | "ALTER EVENT TRIGGER"
+        | "CREATE GROUP"
+        | "ALTER GROUP"
+        | "DROP GROUP"
+        | "ALTER AGGREGATE"
+        | "COPY"
+        | "SHOW"
+        | "EXPLAIN"
+        | "PREPARE"
+        | "DEALLOCATE"
+        | "VALUES"
+        | "CREATE CONVERSION"
+        | "DROP CONVERSION"
+        | "CREATE TRANSFORM"
+        | "DROP TRANSFORM"
+        | "ALTER RULE" => other(),
+        "CREATE TYPE" => {
+            c.eat_all(&["create", "type"]);
+            let name = c.object_name()?;
+            if !c.eat_all(&["as", "enum"]) {
+                return other();
+            }
+            c.eat_punct("(").then_some(())?;
+            let mut values = Vec::new();
+            while let Some(value) = c.string() {
+                values.push(value);
+                if !c.eat_punct(",") {
+                    break;
+                }
+            }
+            (c.eat_punct(")") && c.at_end()).then_some(vec![Op::CreateEnum { name, values }])
+        }
         "CREATE SCHEMA" => {
             c.eat_all(&["create", "schema"]);
             let if_not_exists = c.eat_all(&["if", "not", "exists"]);
@@ -629,7 +683,9 @@ fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
         .peek()
         .map(|t| t.text.to_ascii_uppercase())
         .unwrap_or_default();
-    c.at += 1;
+    if !c.at_end() {
+        c.at += 1;
+    }
     let concurrently = concurrently_option || c.eat("concurrently");
     let mut ops = vec![Op::Reindex { concurrently }];
     // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
@@ -1404,10 +1460,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         let Some(first) = tokens.first() else {
             continue;
         };
-        let is_assignment = tokens
-            .get(1)
-            .is_some_and(|t| t.is_punct(":=") || t.is_punct("="))
-            && first.kind != Kind::String;
+        let is_assignment = is_plpgsql_assignment(&tokens);
         if is_assignment
             || [
                 "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
@@ -1458,6 +1511,31 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         understood &= inner_understood;
     }
     (ops, understood)
+}
+
+/// `n := n + 1`, `rec.field := 0`, `arr[1] = 2`: a PL/pgSQL assignment, not SQL.
+fn is_plpgsql_assignment(tokens: &[Token<'_>]) -> bool {
+    let Some(operator) = tokens
+        .iter()
+        .position(|t| t.is_punct(":=") || t.is_punct("="))
+    else {
+        return false;
+    };
+    let target = &tokens[..operator];
+    let is_name = |t: &Token<'_>| matches!(t.kind, Kind::Word | Kind::QuotedIdent);
+    // A variable reference never has two names in a row; `UPDATE t SET a = 1` does.
+    let two_names_in_a_row = target
+        .windows(2)
+        .any(|pair| is_name(&pair[0]) && is_name(&pair[1]));
+    operator > 0
+        && !two_names_in_a_row
+        && target.iter().all(|t| {
+            matches!(t.kind, Kind::Word | Kind::QuotedIdent)
+                || t.is_punct(".")
+                || t.is_punct("[")
+                || t.is_punct("]")
+                || t.text.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
@@ -1666,6 +1744,24 @@ mod tests {
     }
 
     #[test]
+    fn enum_created_at_token_level() {
+        let tokens = tokenize("CREATE TYPE app.\"Mood\" AS ENUM ('sad', 'it''s ok')");
+        assert_eq!(
+            classify_tokens("", &tokens),
+            Some(vec![Op::CreateEnum {
+                name: ObjectName::new(Some("app"), "Mood"),
+                values: vec!["sad".into(), "it's ok".into()]
+            }])
+        );
+        assert_eq!(
+            classified("DROP OWNED BY legacy_role"),
+            vec![Op::Other {
+                kind: "DROP OWNED".into()
+            }]
+        );
+    }
+
+    #[test]
     fn unknown_statements_still_report_destruction() {
         assert_eq!(
             unparsed("FROBNICATE NOW; DROP TABLE IF EXISTS \"Audit\" CASCADE"),
@@ -1719,7 +1815,7 @@ mod tests {
 
     #[test]
     fn do_block_that_drops_a_column_yields_drop_column() {
-        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
+        let source = "-- Remove legacy column\nDO $$\nDECLARE\n  n int := 0;\n  r record;\nBEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'legacy') THEN\n    ALTER TABLE \"User\" DROP COLUMN \"legacy\";\n  END IF;\n  PERFORM pg_sleep(0);\n  n := n + 1;\n  r.total := 2;\n  UPDATE \"User\" SET \"n\" = 1 WHERE id = 'x';\n  RAISE NOTICE 'done';\nEXCEPTION WHEN undefined_column THEN NULL;\nEND $$;\n";
         let statements = analyze_source(source);
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0].understanding, Understanding::Parsed);
@@ -1734,6 +1830,10 @@ mod tests {
                 },
                 Op::Other {
                     kind: "PERFORM".into()
+                },
+                Op::Update {
+                    table: name("User"),
+                    has_where: true
                 }
             ]
         );

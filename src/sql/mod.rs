@@ -28,7 +28,96 @@ mod properties {
     /// Real-looking migration text; truncating it anywhere exercises every unterminated form.
     const MIGRATION: &str = "-- CreateEnum\nCREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');\n\n-- CreateTable\nCREATE TABLE \"User\" (\n    \"id\" TEXT NOT NULL,\n    \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    \"role\" \"Role\" NOT NULL DEFAULT 'USER',\n    CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- CreateIndex\nCREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");\nDROP INDEX CONCURRENTLY IF EXISTS \"Old_idx\";\nDO $$ BEGIN IF true THEN ALTER TABLE \"User\" DROP COLUMN \"legacy\"; END IF; EXECUTE 'UPDATE t SET a = ''x'''; END $$;\nBEGIN;\nALTER TABLE \"User\" ALTER COLUMN \"role\" TYPE \"Role_new\" USING (\"role\"::text::\"Role_new\");\nCOMMIT;\n/* done /* nested */ */ SELECT E'\\'';\n";
 
+    /// Keywords and punctuation the classifier and the DO-block reader branch on.
+    const KEYWORD_SOUP: &[&str] = &[
+        "DO ",
+        "$$",
+        "$b$",
+        "'",
+        "''",
+        "BEGIN ",
+        "END ",
+        "IF ",
+        "THEN ",
+        "ELSE ",
+        "LOOP ",
+        "FOR ",
+        "CASE ",
+        "WHEN ",
+        "EXCEPTION ",
+        "DECLARE ",
+        "EXECUTE ",
+        "PERFORM ",
+        "LANGUAGE ",
+        "plpgsql ",
+        "ALTER ",
+        "TABLE ",
+        "TYPE ",
+        "INDEX ",
+        "DROP ",
+        "COLUMN ",
+        "CREATE ",
+        "UNIQUE ",
+        "CONCURRENTLY ",
+        "IF EXISTS ",
+        "IF NOT EXISTS ",
+        "ON ",
+        "ONLY ",
+        "USING ",
+        "ADD ",
+        "VALUE ",
+        "RENAME ",
+        "TO ",
+        "SET ",
+        "SCHEMA ",
+        "DATA ",
+        "DEFAULT ",
+        "NOT ",
+        "NULL ",
+        "CONSTRAINT ",
+        "CHECK ",
+        "PRIMARY KEY ",
+        "REFERENCES ",
+        "TRUNCATE ",
+        "REINDEX ",
+        "VACUUM ",
+        "DATABASE ",
+        "VALIDATE ",
+        "DETACH PARTITION ",
+        "WITH ",
+        "UPDATE ",
+        "DELETE ",
+        "FROM ",
+        "WHERE ",
+        "\"X\" ",
+        "x ",
+        "a.b ",
+        "( ",
+        ") ",
+        ", ",
+        "; ",
+        "* ",
+        ":= ",
+        "<< ",
+        ">> ",
+        "%I ",
+        "1 ",
+        "[] ",
+        "-- c\n",
+        "/* c */ ",
+    ];
+
     proptest! {
+        #[test]
+        fn analysis_never_panics_on_keyword_soup(
+            parts in prop::collection::vec(prop::sample::select(KEYWORD_SOUP), 0..40),
+        ) {
+            let source = parts.concat();
+            for statement in analyze_source(&source) {
+                prop_assert_eq!(&statement.text, &source[statement.span.start..statement.span.end]);
+            }
+        }
+
         #[test]
         fn analysis_never_panics_on_random_text(source in any::<String>()) {
             let statements = analyze_source(&source);

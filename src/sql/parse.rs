@@ -562,7 +562,13 @@ fn drop_objects(
             kind: fallback::leading_keywords(text),
         },
     });
-    let ops: Vec<Op> = ops.collect();
+    let mut ops: Vec<Op> = ops.collect();
+    if object_type == T::Database {
+        // DROP DATABASE refuses to run inside a transaction block.
+        ops.push(Op::NonTransactional {
+            kind: "DROP DATABASE".to_string(),
+        });
+    }
     // DROP INDEX CONCURRENTLY is not in sqlparser's grammar: if it ever parses, it must not
     // lose the keyword.
     if object_type == T::Index && fallback::has_word(text, "concurrently") {
@@ -953,7 +959,12 @@ mod tests {
         );
         assert_eq!(
             ops("DROP DATABASE d"),
-            vec![Op::DropDatabase { name: "d".into() }]
+            vec![
+                Op::DropDatabase { name: "d".into() },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".into()
+                }
+            ]
         );
     }
 
@@ -1069,6 +1080,12 @@ mod tests {
             ("UUID", "uuid", vec![]),
             ("Mood", "mood", vec![]),
             ("\"Role\"", "Role", vec![]),
+            ("TIME(3) WITH TIME ZONE", "timetz", vec![3]),
+            ("timestamp(3) without time zone", "timestamp", vec![3]),
+            ("pg_catalog.int8", "int8", vec![]),
+            ("float(10)", "float4", vec![]),
+            ("FLOAT", "float8", vec![]),
+            ("interval day to second", "interval", vec![]),
         ];
         for (sql, base, modifiers) in cases {
             let parsed = TypeName::parse(sql);
@@ -1079,8 +1096,14 @@ mod tests {
             );
             assert!(!parsed.array);
         }
-        let array = TypeName::parse("TEXT[]");
-        assert_eq!((array.base.as_str(), array.array), ("text", true));
+        for written in ["TEXT[]", "text[][]", "TEXT ARRAY", "text[3]"] {
+            let array = TypeName::parse(written);
+            assert_eq!(
+                (array.base.as_str(), array.array),
+                ("text", true),
+                "{written}"
+            );
+        }
         let qualified = TypeName::parse("app.\"Role\"[]");
         assert_eq!(
             (

@@ -27,13 +27,27 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// The test database's URL with a password (the server trusts local connections, so any password
-/// works) and our own host/port/query.
+/// The password the test server takes: the one in `TEST_DATABASE_URL`, else [`PASSWORD`] (the
+/// local server trusts local connections, so any password works and tests can look for it).
+fn server_password() -> String {
+    DatabaseUrl::parse(&server_url())
+        .ok()
+        .and_then(|url| url.password())
+        .unwrap_or_else(|| PASSWORD.to_string())
+}
+
+fn encoded_password() -> String {
+    percent_encoding::utf8_percent_encode(&server_password(), percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+}
+
+/// The test database's URL with the password and our own host/port/query.
 fn url_for(db: &TestDb, host: &str, port: u16, query: &str) -> String {
     let server = DatabaseUrl::parse(&db.url).expect("test URL");
     format!(
-        "postgresql://{}:{PASSWORD}@{host}:{port}/{}{query}",
+        "postgresql://{}:{}@{host}:{port}/{}{query}",
         server.user(),
+        encoded_password(),
         db.name
     )
 }
@@ -55,11 +69,13 @@ fn connect_and_query(raw: &str, sql: &str) -> Result<String, AppError> {
 
 fn connect_error(raw: &str) -> String {
     let err = connect_and_query(raw, "SELECT 'connected'").expect_err("connection must fail");
-    assert!(
-        !err.message.contains(PASSWORD),
-        "password shown: {}",
-        err.message
-    );
+    for password in [PASSWORD.to_string(), server_password()] {
+        assert!(
+            !err.message.contains(&password),
+            "password shown: {}",
+            err.message
+        );
+    }
     assert!(
         !err.message.contains("postgresql://"),
         "URL shown: {}",
@@ -151,8 +167,9 @@ fn unknown_database_is_named() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let message = connect_error(&format!(
-        "postgresql://{}:{PASSWORD}@{}:{}/no_such_db_here",
+        "postgresql://{}:{}@{}:{}/no_such_db_here",
         server.user(),
+        encoded_password(),
         server.host_display(),
         server.port()
     ));
@@ -166,12 +183,15 @@ fn unknown_database_is_named() {
 fn role_that_may_not_log_in_is_named() {
     let db = TestDb::new();
     let role = format!("{}_nologin", db.name);
+    // With a password, so a server that authenticates gets as far as the NOLOGIN check.
     db.execute(&format!(
-        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN"
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN PASSWORD '{}'",
+        server_password().replace('\'', "''")
     ));
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let message = connect_error(&format!(
-        "postgresql://{role}:{PASSWORD}@{}:{}/{}",
+        "postgresql://{role}:{}@{}:{}/{}",
+        encoded_password(),
         server.host_display(),
         server.port(),
         db.name
@@ -363,6 +383,14 @@ fn password_authentication_decodes_the_password_and_names_the_user_on_failure() 
 
     let missing = connect_error(&server.url("postgres"));
     assert!(missing.contains("the database URL has none"), "{missing}");
+
+    // The cluster runs without TLS, so SCRAM cannot be bound to a TLS session.
+    let unbound = connect_error(&format!(
+        "{}&channel_binding=require",
+        server.url(&format!("postgres:{CLUSTER_PASSWORD_ENCODED}"))
+    ));
+    assert!(unbound.contains("channel_binding=require"), "{unbound}");
+    assert!(unbound.contains("sslmode=require"), "{unbound}");
 }
 
 // --- TLS ---------------------------------------------------------------------------------------
@@ -386,19 +414,40 @@ struct Proxy {
 
 impl Proxy {
     fn tls(cert: &str, key: &str) -> Proxy {
+        Proxy::tls_with(cert, key, false)
+    }
+
+    /// Like [`Proxy::tls`], and the client must show a certificate signed by the test CA.
+    fn tls_requiring_client_cert() -> Proxy {
+        Proxy::tls_with("server.pem", "server.key", true)
+    }
+
+    fn tls_with(cert: &str, key: &str, require_client_cert: bool) -> Proxy {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture(cert))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         let key = PrivateKeyDer::from_pem_file(fixture(key)).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_file_iter(fixture("ca.pem")).unwrap() {
+                roots.add(ca.unwrap()).unwrap();
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = builder.with_single_cert(certs, key).unwrap();
         Proxy::start(
             ProxyKind::TlsOnly,
             Some(TlsAcceptor::from(Arc::new(config))),
@@ -644,8 +693,9 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
     let url = DatabaseUrl::parse(&format!(
-        "postgresql://{}:{PASSWORD}@{}:{}/no_such_db_for_dump?sslmode=disable",
+        "postgresql://{}:{}@{}:{}/no_such_db_for_dump?sslmode=disable",
         server.user(),
+        encoded_password(),
         server.host_display(),
         server.port()
     ))
@@ -658,7 +708,7 @@ fn pg_dump_failure_is_one_line_without_the_password() {
         "{}",
         err.message
     );
-    assert!(!err.message.contains(PASSWORD), "{}", err.message);
+    assert!(!err.message.contains(&server_password()), "{}", err.message);
     assert!(!err.message.contains('\n'), "{}", err.message);
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -736,4 +786,23 @@ fn prefer_retries_without_tls_when_the_handshake_fails_and_require_does_not() {
 
     let message = connect_error(&proxy.url(&db, "127.0.0.1", "?sslmode=require"));
     assert!(message.contains("closed the connection"), "{message}");
+}
+
+#[test]
+fn client_certificate_from_sslcert_and_sslkey_is_presented() {
+    let db = TestDb::new();
+    let proxy = Proxy::tls_requiring_client_cert();
+    let verify = format!("?sslmode=verify-full&sslrootcert={}", fixture("ca.pem"));
+    let with_cert = format!(
+        "{verify}&sslcert={}&sslkey={}",
+        fixture("client.pem"),
+        fixture("client.key")
+    );
+    let got = connect_and_query(&proxy.url(&db, "localhost", &with_cert), "SELECT 'mutual'")
+        .expect("client certificate accepted");
+    assert_eq!(got, "mutual");
+
+    let message = connect_error(&proxy.url(&db, "localhost", &verify));
+    assert!(message.contains("client certificate"), "{message}");
+    assert!(message.contains("sslcert="), "{message}");
 }

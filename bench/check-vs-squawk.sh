@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Benchmark: `migration-gate check` against squawk on the same synthetic Prisma history.
+#
+#   bench/check-vs-squawk.sh            # 5,000 migrations
+#   N=2000 RUNS=3 bench/check-vs-squawk.sh
+#
+# Builds the release binary, installs squawk (pip install squawk-cli) and hyperfine (apt) when
+# missing, generates the history with bench/gen_history.py (fixed seed), then times, side by side
+# in the same run:
+#   - every migration pending (a fresh database): `check --dir H` vs `squawk 'H/*/migration.sql'`
+#   - the newest 50 pending (the PR case): `check --dir H <50 names>` vs `squawk <50 files>`
+# Both tools print their default human report (to /dev/null under hyperfine). Exit status 1
+# (findings) is expected from both and ignored. Peak RSS comes from `/usr/bin/time -v`.
+# Targets (issue 2): check wall time <= 0.5x squawk's, peak memory < 100 MB.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+N="${N:-5000}"
+RUNS="${RUNS:-5}"
+WORK="${BENCH_DIR:-target/bench}"
+HISTORY="$WORK/history"
+RESULTS="$WORK/results.md"
+mkdir -p "$WORK"
+
+echo "== build (release)"
+cargo build --release --locked --quiet
+CHECK="$PWD/target/release/migration-gate"
+
+if ! command -v squawk >/dev/null; then
+    echo "== install squawk"
+    pip install --quiet squawk-cli
+fi
+if ! command -v hyperfine >/dev/null; then
+    echo "== install hyperfine"
+    apt-get install -y -qq hyperfine >/dev/null 2>&1 || sudo -n apt-get install -y -qq hyperfine >/dev/null 2>&1 || true
+fi
+
+echo "== generate $N migrations"
+python3 bench/gen_history.py "$N" "$HISTORY"
+
+# Folder names sort in migration order (no spaces: the generator never makes them).
+mapfile -t NEWEST < <(find "$HISTORY" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort | tail -n 50)
+NEWEST_FILES=()
+for name in "${NEWEST[@]}"; do
+    NEWEST_FILES+=("$HISTORY/$name/migration.sql")
+done
+
+CHECK_ALL="$CHECK check --dir $HISTORY"
+SQUAWK_ALL="squawk '$HISTORY/*/migration.sql'"
+CHECK_50="$CHECK check --dir $HISTORY ${NEWEST[*]}"
+SQUAWK_50="squawk ${NEWEST_FILES[*]}"
+
+echo "== versions"
+"$CHECK" --version || true
+squawk --version
+echo "cpu: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+
+echo "== wall time"
+if command -v hyperfine >/dev/null; then
+    hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --style basic \
+        --export-markdown "$RESULTS" \
+        -n "check, all $N pending" "$CHECK_ALL" \
+        -n "squawk, all $N files" "$SQUAWK_ALL" \
+        -n "check, newest 50 pending" "$CHECK_50" \
+        -n "squawk, newest 50 files" "$SQUAWK_50"
+    cat "$RESULTS"
+else
+    echo "(hyperfine not available: best of $RUNS runs with /usr/bin/time)"
+    for label in CHECK_ALL SQUAWK_ALL CHECK_50 SQUAWK_50; do
+        best=""
+        for _ in $(seq "$RUNS"); do
+            seconds=$( { /usr/bin/time -f '%e' bash -c "${!label} >/dev/null 2>&1" ; } 2>&1 | tail -n1)
+            if [ -z "$best" ] || awk "BEGIN{exit !($seconds < $best)}"; then best="$seconds"; fi
+        done
+        printf '%-12s best %ss\n' "$label" "$best"
+    done
+fi
+
+echo "== peak memory (maximum resident set size)"
+for label in CHECK_ALL SQUAWK_ALL CHECK_50 SQUAWK_50; do
+    kb=$( { /usr/bin/time -v bash -c "exec ${!label} >/dev/null 2>&1" ; } 2>&1 \
+        | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}')
+    awk -v label="$label" -v kb="$kb" 'BEGIN { printf "%-12s %7d KB  (%.1f MB)\n", label, kb, kb / 1024 }'
+done
+
+echo "== findings (sanity: both tools read the same files)"
+echo "check:  $("$CHECK" check --dir "$HISTORY" --format json 2>/dev/null | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(f"{s[\"files\"]} files, {s[\"statements\"]} statements, {s[\"errors\"]} errors, {s[\"warnings\"]} warnings, {s[\"unparsed\"]} not understood")' || echo 'no JSON report')"
+echo "squawk: $(squawk "$HISTORY/*/migration.sql" 2>&1 | tail -n 1 || true)"
