@@ -1876,7 +1876,7 @@ mod tests {
     }
 
     #[test]
-    fn transaction_control_inside_a_do_block_is_not_the_statement_s() {
+    fn commit_inside_a_do_block_is_not_transaction_control() {
         let statements = analyze_source("DO $$ BEGIN UPDATE t SET a = 1 WHERE b; COMMIT; END $$;");
         assert_eq!(statements[0].transaction_control(), None);
         assert_eq!(
