@@ -3,7 +3,7 @@
 //! `NOT VALID` adds the CHECK instantly (new rows are checked); a later `VALIDATE CONSTRAINT` checks
 //! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE, VALIDATE_IN_SAME_MIGRATION};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, Op};
 
@@ -22,13 +22,23 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let ConstraintKind::Check { expression } = &constraint.kind else {
         return None;
     };
-    if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
+    if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
+    let validated_now = constraint.not_valid
+        && advice::validated_in_same_migration(ctx, table, constraint.name.as_deref());
+    if constraint.not_valid && !validated_now {
+        return None;
+    }
+    let same_migration = if validated_now {
+        VALIDATE_IN_SAME_MIGRATION
+    } else {
+        ""
+    };
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
     let message = format!(
-        "Adding CHECK ({expression}) on {table_sql} checks every existing row under an ACCESS \
+        "{same_migration}Adding CHECK ({expression}) on {table_sql} checks every existing row under an ACCESS \
          EXCLUSIVE lock: the running app can neither read nor write {table_sql} {FOR_THE_TABLE_SIZE}."
     );
     let name = match (&constraint.name, inline_column) {
@@ -109,6 +119,22 @@ mod tests {
         assert!(v.help.contains(
             r#"ALTER TABLE "Order" ADD CONSTRAINT "Order_discount_check" CHECK ("discount" >= 0) NOT VALID;"#
         ), "{}", v.help);
+    }
+
+    #[test]
+    fn not_valid_validated_in_the_same_migration_is_flagged() {
+        let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;
+            ALTER TABLE "Order" VALIDATE CONSTRAINT "total_positive";"#;
+        let v = only_violation(HISTORY, pending, check);
+        assert!(
+            v.message.starts_with("NOT VALID buys nothing here"),
+            "{}",
+            v.message
+        );
+        // Another constraint validated later does not count.
+        let other = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;
+            ALTER TABLE "Order" VALIDATE CONSTRAINT "something_else";"#;
+        assert!(violations(HISTORY, other, check).is_empty());
     }
 
     #[test]

@@ -9,9 +9,17 @@ use super::{RuleContext, Violation};
 use crate::sql::{ColumnSpec, ConstraintKind, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let Op::AddColumn { table, column, .. } = op else {
+    let Op::AddColumn {
+        table,
+        column,
+        if_not_exists,
+    } = op
+    else {
         return None;
     };
+    if advice::is_noop_add_column(ctx, table, &column.name, *if_not_exists) {
+        return None;
+    }
     if !is_required_without_value(column) || !advice::has_rows_in_production(ctx, table) {
         return None;
     }
@@ -112,6 +120,14 @@ mod tests {
         ] {
             assert!(violations(HISTORY, add, check).is_empty(), "{add}");
         }
+    }
+
+    #[test]
+    fn if_not_exists_on_a_present_column_is_a_no_op() {
+        let again = r#"ALTER TABLE "User" ADD COLUMN IF NOT EXISTS "email" TEXT NOT NULL;"#;
+        assert!(violations(HISTORY, again, check).is_empty());
+        let missing = r#"ALTER TABLE "User" ADD COLUMN IF NOT EXISTS "phone" TEXT NOT NULL;"#;
+        assert_eq!(violations(HISTORY, missing, check).len(), 1);
     }
 
     #[test]

@@ -37,9 +37,17 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
 ];
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
-    let Op::AddColumn { table, column, .. } = op else {
+    let Op::AddColumn {
+        table,
+        column,
+        if_not_exists,
+    } = op
+    else {
         return None;
     };
+    if advice::is_noop_add_column(ctx, table, &column.name, *if_not_exists) {
+        return None;
+    }
     let cause = rewrite_cause(column, ctx.pg_version)?;
     if !advice::has_rows_in_production(ctx, table) {
         return None;

@@ -7,14 +7,16 @@
 //! A new table with a foreign key to an existing one is what Prisma writes for every new model: the
 //! new table is empty, nothing to scan.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE, VALIDATE_IN_SAME_MIGRATION};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let (table, constraint, inline_column) = match op {
         Op::AddConstraint { table, constraint } => (table, constraint, None),
-        Op::AddColumn { table, column, .. } => {
+        // PostgreSQL skips validating an inline REFERENCES when the new column has no default:
+        // every existing row holds NULL, which satisfies any foreign key.
+        Op::AddColumn { table, column, .. } if column.default.is_some() => {
             let inline = column
                 .constraints
                 .iter()
@@ -31,14 +33,24 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     else {
         return None;
     };
-    if constraint.not_valid || !advice::has_rows_in_production(ctx, table) {
+    if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
+    let validated_now = constraint.not_valid
+        && advice::validated_in_same_migration(ctx, table, constraint.name.as_deref());
+    if constraint.not_valid && !validated_now {
+        return None;
+    }
+    let same_migration = if validated_now {
+        VALIDATE_IN_SAME_MIGRATION
+    } else {
+        ""
+    };
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
     let references_sql = sql.table(references);
     let message = format!(
-        "Adding the foreign key on {table_sql} ({cols}) → {references_sql} validates every existing row \
+        "{same_migration}Adding the foreign key on {table_sql} ({cols}) → {references_sql} validates every existing row \
          of {table_sql} while holding SHARE ROW EXCLUSIVE locks on {table_sql} and {references_sql}: the \
          running app cannot insert, update or delete in either table {FOR_THE_TABLE_SIZE}.",
         cols = sql.column_list(columns),
@@ -133,6 +145,19 @@ mod tests {
     }
 
     #[test]
+    fn not_valid_validated_in_the_same_migration_is_flagged() {
+        let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+            ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#;
+        let v = only_violation(HISTORY, pending, check);
+        assert!(
+            v.message.starts_with("NOT VALID buys nothing here"),
+            "{}",
+            v.message
+        );
+        assert!(v.help.contains("in a later migration"), "{}", v.help);
+    }
+
+    #[test]
     fn new_table_with_foreign_key_to_existing_table_is_fine() {
         let pending = r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "userId" TEXT NOT NULL);
             ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#;
@@ -140,10 +165,14 @@ mod tests {
     }
 
     #[test]
-    fn inline_references_on_added_column_is_flagged() {
+    fn inline_references_on_added_column_with_default_is_flagged() {
+        // Without a default every row is NULL and PostgreSQL skips the validation.
+        let no_default =
+            r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT REFERENCES "User"("id");"#;
+        assert!(violations(HISTORY, no_default, check).is_empty());
         let v = only_violation(
             HISTORY,
-            r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT REFERENCES "User"("id");"#,
+            r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT DEFAULT 'system' REFERENCES "User"("id");"#,
             check,
         );
         assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);

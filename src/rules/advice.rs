@@ -4,7 +4,7 @@
 
 use super::RuleContext;
 use crate::sql::model::quote_ident;
-use crate::sql::{ConstraintKind, ObjectName};
+use crate::sql::{ConstraintKind, ObjectName, Op};
 
 /// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1).
 const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -17,6 +17,16 @@ pub const FOR_THE_TABLE_SIZE: &str =
 /// set are empty, tables the history does not know are treated as existing.
 pub fn has_rows_in_production(ctx: &RuleContext, table: &ObjectName) -> bool {
     !ctx.schema.is_new_table(table)
+}
+
+/// `ADD COLUMN IF NOT EXISTS` of a column the table already has does nothing.
+pub fn is_noop_add_column(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    if_not_exists: bool,
+) -> bool {
+    if_not_exists && ctx.schema.column(table, column).is_some()
 }
 
 /// A resolved name as the user would write it: `public` is left out.
@@ -160,6 +170,29 @@ pub fn set_not_null_safely(ctx: &RuleContext, table: &ObjectName, column: &str) 
     }
     steps
 }
+
+/// A `NOT VALID` constraint that a later statement of the same migration validates: the file runs
+/// as one transaction, so the ADD's lock is still held while VALIDATE scans the table, and
+/// NOT VALID buys nothing.
+pub fn validated_in_same_migration(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    constraint: Option<&str>,
+) -> bool {
+    let Some(constraint) = constraint else {
+        return false;
+    };
+    let table = ctx.schema.resolve(table);
+    ctx.later_in_file.iter().flat_map(|s| &s.ops).any(|op| {
+        matches!(op, Op::ValidateConstraint { table: t, name }
+            if name == constraint && ctx.schema.resolve(t) == table)
+    })
+}
+
+/// Said when a NOT VALID constraint is validated in the same migration.
+pub const VALIDATE_IN_SAME_MIGRATION: &str =
+    "NOT VALID buys nothing here: the VALIDATE CONSTRAINT \
+     later in this migration runs in the same transaction, while the ADD's lock is still held. ";
 
 /// Where a CONCURRENTLY statement has to run.
 pub const CONCURRENTLY_OUTSIDE_TRANSACTION: &str =

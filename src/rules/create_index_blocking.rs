@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
-use crate::sql::Op;
+use crate::sql::{ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::CreateIndex {
@@ -24,6 +24,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     };
     if !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let already_built = |n: &String| {
+        let index = ObjectName::new(table.schema.as_deref(), n);
+        ctx.schema.index(&index).is_some()
+    };
+    if *if_not_exists && name.as_ref().is_some_and(already_built) {
+        // IF NOT EXISTS on an index the table already has: nothing is built.
         return None;
     }
     let kind = if *unique {
@@ -112,6 +120,14 @@ mod tests {
             "{}",
             v.help
         );
+    }
+
+    #[test]
+    fn if_not_exists_on_an_existing_index_builds_nothing() {
+        let history = format!(r#"{HISTORY} CREATE INDEX "User_name_idx" ON "User"("name");"#);
+        let again = r#"CREATE INDEX IF NOT EXISTS "User_name_idx" ON "User"("name");"#;
+        assert!(violations(&history, again, check).is_empty());
+        assert_eq!(violations(HISTORY, again, check).len(), 1);
     }
 
     #[test]
