@@ -19,7 +19,6 @@ N="${N:-5000}"
 RUNS="${RUNS:-5}"
 WORK="${BENCH_DIR:-target/bench}"
 HISTORY="$WORK/history"
-RESULTS="$WORK/results.md"
 mkdir -p "$WORK"
 
 echo "== build (release)"
@@ -45,25 +44,42 @@ for name in "${NEWEST[@]}"; do
     NEWEST_FILES+=("$HISTORY/$name/migration.sql")
 done
 
+# The real squawk binary, not a pyenv shim (a shell script that would add its own start-up).
+SQUAWK="$(pyenv which squawk 2>/dev/null || command -v squawk)"
+# Run from the work directory with absolute paths: no migration-gate.toml of this repository
+# (or .squawk.toml) applies to the synthetic history.
+HISTORY="$(cd "$HISTORY" && pwd)"
+cd "$WORK"
 CHECK_ALL="$CHECK check --dir $HISTORY"
-SQUAWK_ALL="squawk '$HISTORY/*/migration.sql'"
+SQUAWK_ALL="$SQUAWK '$HISTORY/*/migration.sql'"
 CHECK_50="$CHECK check --dir $HISTORY ${NEWEST[*]}"
-SQUAWK_50="squawk ${NEWEST_FILES[*]}"
+SQUAWK_50="$SQUAWK ${NEWEST_FILES[*]}"
+
+# Exit 1 means findings; anything else means the run did not do the work we want to time.
+for label in CHECK_ALL SQUAWK_ALL CHECK_50 SQUAWK_50; do
+    status=0
+    bash -c "${!label}" >/dev/null 2>"$label.stderr" || status=$?
+    if [ "$status" -gt 1 ]; then
+        echo "$label exited with $status:" >&2
+        head -n 5 "$label.stderr" >&2
+        exit 1
+    fi
+done
 
 echo "== versions"
 "$CHECK" --version || true
-squawk --version
+"$SQUAWK" --version
 echo "cpu: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 
 echo "== wall time"
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --style basic \
-        --export-markdown "$RESULTS" \
+        --export-markdown results.md \
         -n "check, all $N pending" "$CHECK_ALL" \
         -n "squawk, all $N files" "$SQUAWK_ALL" \
         -n "check, newest 50 pending" "$CHECK_50" \
         -n "squawk, newest 50 files" "$SQUAWK_50"
-    cat "$RESULTS"
+    cat results.md
 else
     echo "(hyperfine not available: best of $RUNS runs with /usr/bin/time)"
     for label in CHECK_ALL SQUAWK_ALL CHECK_50 SQUAWK_50; do
@@ -78,11 +94,14 @@ fi
 
 echo "== peak memory (maximum resident set size)"
 for label in CHECK_ALL SQUAWK_ALL CHECK_50 SQUAWK_50; do
-    kb=$( { /usr/bin/time -v bash -c "exec ${!label} >/dev/null 2>&1" ; } 2>&1 \
+    kb=$( { /usr/bin/time -v bash -c "exec ${!label} >/dev/null 2>&1" || true; } 2>&1 \
         | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}')
     awk -v label="$label" -v kb="$kb" 'BEGIN { printf "%-12s %7d KB  (%.1f MB)\n", label, kb, kb / 1024 }'
 done
 
 echo "== findings (sanity: both tools read the same files)"
-echo "check:  $("$CHECK" check --dir "$HISTORY" --format json 2>/dev/null | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print(f"{s[\"files\"]} files, {s[\"statements\"]} statements, {s[\"errors\"]} errors, {s[\"warnings\"]} warnings, {s[\"unparsed\"]} not understood")' || echo 'no JSON report')"
-echo "squawk: $(squawk "$HISTORY/*/migration.sql" 2>&1 | tail -n 1 || true)"
+SUMMARY_PY='import json, sys
+s = json.load(sys.stdin)["summary"]
+print("%(files)d files, %(statements)d statements, %(errors)d errors, %(warnings)d warnings, %(unparsed)d not understood" % s)'
+echo "check:  $("$CHECK" check --dir "$HISTORY" --format json 2>/dev/null | python3 -c "$SUMMARY_PY" || echo 'no JSON report')"
+echo "squawk: $("$SQUAWK" "$HISTORY/*/migration.sql" 2>&1 | tail -n 1 || true)"

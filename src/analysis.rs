@@ -19,8 +19,8 @@ pub struct AnalysisInput<'a> {
     /// The migrations to judge, in order.
     pub pending: &'a [&'a Migration],
     pub config: &'a Config,
-    /// Findings raised outside the statement walk (`edited-migration`, `out-of-order-migration`);
-    /// severity already set. Suppression does not apply to them.
+    /// Findings raised outside the statement walk (`edited-migration`, `out-of-order-migration`).
+    /// The config's severity for their rule applies (`off` drops them); suppression does not.
     pub extra_findings: Vec<Finding>,
 }
 
@@ -52,27 +52,25 @@ pub fn analyze(input: AnalysisInput<'_>) -> Report {
         .findings
         .extend(configured(input.extra_findings, input.config));
 
-    let order: HashMap<&str, usize> = input
-        .pending
+    sort_in_migration_order(&mut report, input.pending);
+    report.summary = summarize(&report, &pending_files);
+    report
+}
+
+/// Findings by migration (apply order), then position, then rule id; allowed ones likewise.
+fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
+    let order: HashMap<&str, usize> = pending
         .iter()
         .enumerate()
         .map(|(i, m)| (m.display_path.as_str(), i))
         .collect();
     let rank = |file: &str| order.get(file).copied().unwrap_or(usize::MAX);
-    report.findings.sort_by(|a, b| {
-        (rank(&a.file), &a.file, a.line, a.column, a.rule).cmp(&(
-            rank(&b.file),
-            &b.file,
-            b.line,
-            b.column,
-            b.rule,
-        ))
-    });
-    report.allowed.sort_by(|a, b| {
-        (rank(&a.file), &a.file, a.line, a.rule).cmp(&(rank(&b.file), &b.file, b.line, b.rule))
-    });
-    report.summary = summarize(&report, &pending_files);
     report
+        .findings
+        .sort_by_cached_key(|f| (rank(&f.file), f.file.clone(), f.line, f.column, f.rule));
+    report
+        .allowed
+        .sort_by_cached_key(|f| (rank(&f.file), f.file.clone(), f.line, f.rule));
 }
 
 /// One migration file, split and understood, with its suppression comments.

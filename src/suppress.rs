@@ -194,7 +194,8 @@ fn parse_comment(text: &str, line: u32, column: u32) -> Option<(Scope, Allow)> {
     if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
         return None;
     }
-    let (rules, reason) = match rest.find("reason:") {
+    // `Reason:` works too; ASCII lower-casing keeps the byte offsets.
+    let (rules, reason) = match rest.to_ascii_lowercase().find("reason:") {
         Some(at) => (&rest[..at], Some(rest[at + "reason:".len()..].trim())),
         None => (rest, None),
     };
@@ -320,6 +321,9 @@ mod tests {
         assert_eq!(s.by_statement[1][0].reason, None);
         assert!(s.covering(0, "drop-table").is_none());
         assert_eq!(s.all().filter(|a| a.reason.is_none()).count(), 2);
+        let source = "-- migration-gate: allow drop-table Reason: Legacy\nDROP TABLE a;";
+        let s = parse(source, &statements(source, &["DROP TABLE a"]));
+        assert_eq!(s.by_statement[0][0].reason.as_deref(), Some("Legacy"));
     }
 
     #[test]

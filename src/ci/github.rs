@@ -101,9 +101,14 @@ impl GitHub {
         Ok(self.octo.all_pages(first).await?)
     }
 
-    /// Create the PR comment, or update the one carrying [`COMMENT_MARKER`] (searched across
-    /// every page of comments), so a PR never gets a second one.
-    pub async fn upsert_comment(&self, pr: u64, body: &str) -> ApiResult<CommentAction> {
+    /// Update the PR comment carrying [`COMMENT_MARKER`] (searched across every page of
+    /// comments), or create it when `create` is set, so a PR never gets a second one.
+    pub async fn upsert_comment(
+        &self,
+        pr: u64,
+        body: &str,
+        create: bool,
+    ) -> ApiResult<Option<CommentAction>> {
         let repo = &self.repository;
         let comments: Vec<IssueComment> = self
             .all_pages(&format!("/repos/{repo}/issues/{pr}/comments"))
@@ -123,8 +128,9 @@ impl GitHub {
                         Some(&payload),
                     )
                     .await?;
-                Ok(CommentAction::Updated(updated.id))
+                Ok(Some(CommentAction::Updated(updated.id)))
             }
+            None if !create => Ok(None),
             None => {
                 let created: IssueComment = self
                     .octo
@@ -133,7 +139,7 @@ impl GitHub {
                         Some(&payload),
                     )
                     .await?;
-                Ok(CommentAction::Created(created.id))
+                Ok(Some(CommentAction::Created(created.id)))
             }
         }
     }

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::Stream;
 use tokio_postgres::error::{DbError, ErrorPosition};
 use tokio_postgres::Client;
 
@@ -213,7 +214,7 @@ pub async fn run_script(
             Record::Apply { checksum } => {
                 let (id, insert) = history.insert_started_sql(script.migration, checksum);
                 let finish = history.finished_sql(&id);
-                (format!("BEGIN; {insert}"), format!("{finish}; COMMIT"))
+                (format!("BEGIN;\n{insert}"), format!("{finish};\nCOMMIT"))
             }
             Record::RollBack => (
                 "BEGIN".to_string(),
@@ -320,6 +321,72 @@ struct Runner<'a> {
 struct StatementError {
     statement_index: usize,
     error: tokio_postgres::Error,
+    /// Characters sent before the statement in the same query (the server's error position
+    /// counts from the start of the query).
+    shift: u32,
+}
+
+/// A transactional segment joined into one query, with where each statement starts.
+struct Batch {
+    sql: String,
+    /// Statements (not counting `begin`) completed before the first of the segment's.
+    leading: usize,
+    /// Character offset of each statement in `sql`.
+    starts: Vec<u32>,
+    lengths: Vec<u32>,
+}
+
+impl Batch {
+    fn new(begin: &str, statements: &[&Statement], end: &str) -> Batch {
+        let mut sql = String::from(begin);
+        let mut chars = begin.chars().count() as u32;
+        let mut starts = Vec::with_capacity(statements.len());
+        let mut lengths = Vec::with_capacity(statements.len());
+        // A newline before each `;` so a trailing `--` comment cannot swallow it.
+        for statement in statements {
+            sql.push_str(";\n");
+            chars += 2;
+            starts.push(chars);
+            let length = statement.text.chars().count() as u32;
+            lengths.push(length);
+            sql.push_str(&statement.text);
+            sql.push('\n');
+            chars += length + 1;
+        }
+        sql.push_str(";\n");
+        sql.push_str(end);
+        // `begin` is BEGIN, possibly followed by the history INSERT, joined by ";\n" (neither
+        // holds a newline): each completes one command.
+        let leading = begin.matches(";\n").count() + 1;
+        Batch {
+            sql,
+            leading,
+            starts,
+            lengths,
+        }
+    }
+
+    /// Which statement failed (`usize::MAX`: `begin` or `end`) and its shift.
+    fn locate(&self, error: &tokio_postgres::Error, completed: usize) -> (usize, u32) {
+        let position = error.as_db_error().and_then(|db| match db.position() {
+            Some(ErrorPosition::Original(p)) => Some(p.saturating_sub(1)),
+            _ => None,
+        });
+        let index = match position {
+            Some(p) => self
+                .starts
+                .iter()
+                .zip(&self.lengths)
+                .position(|(start, length)| p >= *start && p <= start + length),
+            None => completed
+                .checked_sub(self.leading)
+                .filter(|i| *i < self.starts.len()),
+        };
+        match index {
+            Some(i) => (i, self.starts[i]),
+            None => (usize::MAX, 0),
+        }
+    }
 }
 
 impl Runner<'_> {
@@ -344,31 +411,49 @@ impl Runner<'_> {
                 self.announce_retry(statement, attempt).await;
                 continue;
             }
-            return Ok(Err(self.failure(statement, &error.error)));
+            return Ok(Err(failure_for(
+                self.script,
+                statement,
+                &error.error,
+                error.shift,
+            )));
         }
     }
 
+    /// The whole segment as ONE simple query (one round trip: `begin`, the statements, `end`).
+    /// The failing statement is found from the server's error position, else by counting the
+    /// statements that completed before the error.
     async fn try_transaction(
         &self,
         statements: &[&Statement],
         begin: &str,
         end: &str,
     ) -> std::result::Result<(), StatementError> {
-        let outside = |error| StatementError {
-            statement_index: usize::MAX,
-            error,
-        };
-        self.client.batch_execute(begin).await.map_err(outside)?;
-        for (statement_index, statement) in statements.iter().enumerate() {
-            self.client
-                .batch_execute(&statement.text)
-                .await
-                .map_err(|error| StatementError {
+        let batch = Batch::new(begin, statements, end);
+        let mut completed = 0usize;
+        let outcome = async {
+            let stream = self.client.simple_query_raw(&batch.sql).await?;
+            let mut stream = std::pin::pin!(stream);
+            while let Some(message) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await
+            {
+                if let tokio_postgres::SimpleQueryMessage::CommandComplete(_) = message? {
+                    completed += 1;
+                }
+            }
+            Ok::<(), tokio_postgres::Error>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                let (statement_index, shift) = batch.locate(&error, completed);
+                Err(StatementError {
                     statement_index,
                     error,
-                })?;
+                    shift,
+                })
+            }
         }
-        self.client.batch_execute(end).await.map_err(outside)
     }
 
     /// One statement alone, outside any transaction; retried on a lock timeout after dropping
@@ -485,7 +570,7 @@ impl Runner<'_> {
     }
 
     fn failure(&self, statement: Option<&Statement>, error: &tokio_postgres::Error) -> Failure {
-        failure_for(self.script, statement, error)
+        failure_for(self.script, statement, error, 0)
     }
 }
 
@@ -509,9 +594,12 @@ fn concurrent_index_table(statement: &Statement) -> Option<String> {
 
 /// Where in the file the error is: the statement's start, moved by the server's error position
 /// (a 1-based character offset into the statement text) when it gives one.
-pub fn error_position(statement: &Statement, db: &DbError) -> Position {
+/// `shift`: characters sent before the statement in the same query.
+pub fn error_position(statement: &Statement, db: &DbError, shift: u32) -> Position {
     match db.position() {
-        Some(ErrorPosition::Original(offset)) => offset_position(statement, *offset),
+        Some(ErrorPosition::Original(offset)) if *offset > shift => {
+            offset_position(statement, *offset - shift)
+        }
         _ => statement.start,
     }
 }
@@ -537,6 +625,7 @@ fn failure_for(
     script: Script<'_>,
     statement: Option<&Statement>,
     error: &tokio_postgres::Error,
+    shift: u32,
 ) -> Failure {
     let Some(db) = error.as_db_error() else {
         let location = statement
@@ -551,7 +640,7 @@ fn failure_for(
             logs: format!("Database error:\n{message}\n"),
         };
     };
-    let position = statement.map(|s| error_position(s, db));
+    let position = statement.map(|s| error_position(s, db, shift));
     let location = match position {
         Some(p) => format!("{}:{}:{}", script.file, p.line, p.column),
         None => script.file.to_string(),
@@ -703,5 +792,20 @@ mod tests {
     fn context_shows_numbered_lines_up_to_the_error() {
         let source = "a\nb\nc\n";
         assert_eq!(source_context(source, 2), "[  1] a\n[  2] b\n");
+    }
+
+    #[test]
+    fn a_batch_knows_where_each_statement_starts() {
+        let a = statement("CREATE TABLE a (id int) -- trailing comment", 1, vec![]);
+        let b = statement("CREATE TABLE b (id int)", 2, vec![]);
+        let batch = Batch::new("BEGIN;\nINSERT INTO h VALUES (1)", &[&a, &b], "COMMIT");
+        assert_eq!(batch.leading, 2);
+        for (i, st) in [&a, &b].iter().enumerate() {
+            let start = batch.starts[i] as usize;
+            let text: String = batch.sql.chars().skip(start).take(st.text.len()).collect();
+            assert_eq!(text, st.text);
+        }
+        // The comment does not swallow the separator.
+        assert!(batch.sql.contains("comment\n;\nCREATE TABLE b"));
     }
 }

@@ -121,7 +121,12 @@ pub fn connector(
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match url.client_identity() {
+    let identity = match negotiate {
+        // No TLS, so no certificate to present (libpq does not read the files then either).
+        tokio_postgres::config::SslMode::Disable => (None, None),
+        _ => url.client_identity(),
+    };
+    let config = match identity {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
             let (certs, private_key) = client_identity(cert, key)?;
@@ -424,6 +429,21 @@ mod tests {
             err.message
         );
         assert!(err.message.contains("no such file"), "{}", err.message);
+    }
+
+    #[test]
+    fn client_certificate_files_are_read_only_when_tls_may_be_used() {
+        let missing = "sslcert=/nonexistent/c.pem&sslkey=/nonexistent/c.key";
+        let url = |mode: &str| {
+            DatabaseUrl::parse(&format!("postgres://u@h/d?sslmode={mode}&{missing}")).unwrap()
+        };
+        assert!(connector(&url("disable")).is_ok());
+        let err = connector(&url("require")).err().expect("missing sslcert");
+        assert!(
+            err.message.contains("/nonexistent/c.pem"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -137,6 +137,11 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 has_where: delete.selection.is_some(),
             }]
         }
+        // MERGE changes the matched rows like an UPDATE (or DELETE) with a condition.
+        S::Merge(merge) => vec![Op::Update {
+            table: table_factor_name(&merge.table)?,
+            has_where: true,
+        }],
         S::Insert(insert) => match &insert.table {
             ast::TableObject::TableName(name) => vec![Op::Insert {
                 table: object_name(name),
@@ -219,13 +224,12 @@ fn set_expr_data_changes(body: &ast::SetExpr, text: &str) -> Vec<Op> {
 }
 
 fn create_table(create: &ast::CreateTable, text: &str) -> Op {
-    let mut constraints = Vec::new();
     let written = fallback::create_table_texts(text);
     let columns = create
         .columns
         .iter()
         .map(|column| {
-            let mut spec = column_spec(column, &mut constraints);
+            let mut spec = column_spec(column);
             if let Some(texts) = written
                 .iter()
                 .find(|w| w.column.as_deref() == Some(spec.name.as_str()))
@@ -235,19 +239,21 @@ fn create_table(create: &ast::CreateTable, text: &str) -> Op {
             spec
         })
         .collect();
-    constraints.extend(create.constraints.iter().filter_map(table_constraint));
     Op::CreateTable {
         table: object_name(&create.name),
         columns,
-        constraints,
+        constraints: create
+            .constraints
+            .iter()
+            .filter_map(table_constraint)
+            .collect(),
         if_not_exists: create.if_not_exists,
         from_query: create.query.is_some() || create.like.is_some() || create.clone.is_some(),
     }
 }
 
-/// `_table_level` is unused for now: inline constraints stay on the column (with `columns` =
-/// [name]) as the model documents.
-fn column_spec(column: &ast::ColumnDef, _table_level: &mut Vec<ConstraintSpec>) -> ColumnSpec {
+/// Inline constraints stay on the column (with `columns` = [name]), as the model documents.
+fn column_spec(column: &ast::ColumnDef) -> ColumnSpec {
     let name = fold(&column.name);
     let mut spec = ColumnSpec {
         name: name.clone(),
@@ -451,10 +457,9 @@ fn alter_table_operation(
             column_def,
             ..
         } => {
-            let mut ignored = Vec::new();
             ops.push(Op::AddColumn {
                 table,
-                column: column_spec(column_def, &mut ignored),
+                column: column_spec(column_def),
                 if_not_exists: *if_not_exists,
             });
         }
@@ -919,6 +924,10 @@ mod tests {
             vec![Op::Other {
                 kind: "SELECT".into()
             }]
+        );
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING staging s ON u.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"),
+            vec![Op::Update { table: name("User"), has_where: true }]
         );
     }
 

@@ -236,7 +236,9 @@ impl FakeGitHub {
         let shared = state.clone();
         let server = FakeServer::start(move |request, base| {
             let mut state = shared.lock().unwrap();
-            let path = request.path.split('?').next().unwrap().to_string();
+            let path = request.path.split('?').next().unwrap();
+            // GitHub Enterprise Server serves the same API under /api/v3.
+            let path = path.strip_prefix("/api/v3").unwrap_or(path).to_string();
             let comments_path = format!("{REPO}/issues/42/comments");
             let files_path = format!("{REPO}/pulls/42/files");
             let checks_path = format!("{REPO}/check-runs");

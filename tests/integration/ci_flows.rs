@@ -461,3 +461,40 @@ fn pull_request_that_edits_a_merged_migration_is_flagged() {
     assert!(text.contains("edited-migration"), "{text}");
     assert!(text.contains("no GitHub token"), "{text}");
 }
+
+#[test]
+fn approved_job_deploys_with_allow_destructive_and_fires_the_hook() {
+    let project = project();
+    let db = TestDb::new();
+    let out = ci(project.path(), &Runner::new(), "push", "push.json", &db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    project.migration(
+        "20261128091200_drop_email",
+        "-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"email\";\n",
+    );
+    let vercel = vercel();
+    let runner = Runner::new();
+    let out = ci(
+        project.path(),
+        &runner,
+        "workflow_dispatch",
+        "workflow_dispatch_manual_review.json",
+        &db,
+    )
+    .env("VERCEL_DEPLOY_HOOK_URL", hook(&vercel))
+    .args(["--mode", "deploy", "--allow-destructive"])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        applied(&db),
+        [INIT, ADD_ORDERS, "20261128091200_drop_email"]
+    );
+    assert!(runner.outputs().contains("applied-count=1\n"));
+    assert!(runner
+        .outputs()
+        .contains("deploy-hook-job-id=Q9bZ3kTqN2xWvY7hLmP4\n"));
+    assert_eq!(vercel.requests().len(), 1);
+}

@@ -50,6 +50,10 @@ struct Run {
 }
 
 fn publish(github: &FakeGitHub, report: &Report, check_run: bool, from_fork: bool) -> Run {
+    publish_to(&github.server.url, report, check_run, from_fork)
+}
+
+fn publish_to(api_url: &str, report: &Report, check_run: bool, from_fork: bool) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let files = RunnerFiles {
         output: Some(dir.path().join("output")),
@@ -74,7 +78,7 @@ fn publish(github: &FakeGitHub, report: &Report, check_run: bool, from_fork: boo
         .build()
         .unwrap();
     let published = rt.block_on(async {
-        let client = GitHub::new(&github.server.url, "ghs_testtoken123", "acme/shop").unwrap();
+        let client = GitHub::new(api_url, "ghs_testtoken123", "acme/shop").unwrap();
         publish_check(&options, report, Some(&client), &files)
             .await
             .unwrap()
@@ -301,4 +305,40 @@ fn check_run_carries_120_annotations_in_three_calls() {
         "failure"
     );
     assert_eq!(github.state.lock().unwrap().check_runs[&id], 120);
+}
+
+#[test]
+fn pr_without_migrations_gets_no_new_comment() {
+    let github = FakeGitHub::start(GitHubState::default());
+    let run = publish(&github, &Report::default(), false, false);
+    assert_eq!(run.published.comment, None);
+    assert_eq!(run.published.exit_code, 0);
+    assert!(github.server.requests().iter().all(|r| r.method == "GET"));
+    assert!(github.state.lock().unwrap().comments.is_empty());
+}
+
+#[test]
+fn enterprise_api_url_with_a_path_works_across_pages() {
+    let mut comments: Vec<(u64, String)> = (1..=150).map(|i| (i, format!("remark {i}"))).collect();
+    comments.push((9000, format!("{COMMENT_MARKER}\nold")));
+    let github = FakeGitHub::start(GitHubState {
+        comments,
+        ..Default::default()
+    });
+    let api = format!("{}/api/v3", github.server.url);
+    let run = publish_to(
+        &api,
+        &report(vec![finding(2, Severity::Error)]),
+        false,
+        false,
+    );
+    assert_eq!(run.published.comment, Some(CommentAction::Updated(9000)));
+    let requests = github.server.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path.starts_with("/api/v3/repos/acme/shop/")),
+        "{requests:?}"
+    );
+    assert_eq!(requests.iter().filter(|r| r.method == "GET").count(), 2);
 }

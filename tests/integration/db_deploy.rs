@@ -421,7 +421,8 @@ fn a_deploy_killed_mid_statement_leaves_nothing_applied() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let sleeping = db.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep(30)%' \
+             AND state = 'active' AND pid <> pg_backend_pid()",
         );
         if sleeping[0][0] != "0" {
             break;

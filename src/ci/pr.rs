@@ -1,0 +1,300 @@
+//! The pull-request side of `ci`: which migrations the PR adds or modifies, the analysis, and
+//! publishing the result (log annotations, job summary, sticky comment, check run).
+
+use std::path::{Path, PathBuf};
+
+use super::annotations::CheckAnnotation;
+use super::event::Event;
+use super::github::{self, CheckRun, CommentAction, GitHub};
+use super::runner::RunnerFiles;
+use super::{pending, runtime, summary};
+use crate::analysis::{analyze, AnalysisInput};
+use crate::cli::{CiArgs, FailOn, OutputFormat};
+use crate::config::Config;
+use crate::discover::{default_dir, discover, Migration, MigrationSet};
+use crate::error::{exit, AppError, Result};
+use crate::findings::{Report, Severity};
+use crate::report::{self, RenderOptions};
+
+/// The check run's name, as it appears in the PR's checks list.
+pub const CHECK_RUN_NAME: &str = "migration-gate";
+
+/// The pull request being checked, from flags or the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrTarget {
+    pub number: Option<u64>,
+    pub base_sha: Option<String>,
+    pub head_sha: Option<String>,
+    pub from_fork: bool,
+}
+
+fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
+    let gh = &args.github;
+    let from_event = event.pull_request.as_ref();
+    PrTarget {
+        number: gh.pr.or(from_event.map(|pr| pr.number)),
+        base_sha: gh
+            .base_sha
+            .clone()
+            .or_else(|| from_event.map(|pr| pr.base_sha.clone())),
+        head_sha: gh
+            .head_sha
+            .clone()
+            .or_else(|| from_event.map(|pr| pr.head_sha.clone())),
+        from_fork: from_event.is_some_and(|pr| pr.from_fork),
+    }
+}
+
+pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
+    let gh = &args.github;
+    let config = Config::load(args.migrations.config.as_deref())?;
+    let dir = args
+        .migrations
+        .dir
+        .clone()
+        .or_else(|| config.migrations_dir.clone())
+        .unwrap_or_else(default_dir);
+    let set = discover(&dir)?;
+    let pr = pr_target(args, event);
+    let rt = runtime()?;
+    // Octocrab's client spawns its worker on the current runtime.
+    let _runtime = rt.enter();
+    let client = github_client(args)?;
+    let workspace = gh.workspace.as_deref();
+    let selection = pending_migrations(&rt, client.as_ref(), &pr, &set, workspace)?;
+    let pending = selection.pending;
+    let existing: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| !pending.iter().any(|p| p.name == m.name))
+        .collect();
+    println!(
+        "migration-gate: checking {} pending migration(s) of {}",
+        pending.len(),
+        dir.display()
+    );
+    let report = analyze(AnalysisInput {
+        existing: &existing,
+        pending: &pending,
+        config: &config,
+        extra_findings: selection.findings,
+    });
+    let run_url = run_url(args);
+    let publish = Publish {
+        pr: &pr,
+        comment: !gh.no_comment,
+        check_run: args.check_run,
+        fail_on: args.fail_on,
+        run_url: run_url.as_deref(),
+        head_sha: pr.head_sha.clone().or_else(|| gh.sha.clone()),
+    };
+    let published = rt.block_on(publish_check(&publish, &report, client.as_ref(), files))?;
+    // The same outputs as a deploy, so a workflow can branch on the check too.
+    files.set_outputs(&[
+        ("pending-count", pending.len().to_string()),
+        ("needs-review", report.has_errors().to_string()),
+    ])?;
+    Ok(published.exit_code)
+}
+
+fn github_client(args: &CiArgs) -> Result<Option<GitHub>> {
+    let gh = &args.github;
+    let (Some(token), Some(repository)) = (
+        gh.github_token.as_deref().filter(|t| !t.is_empty()),
+        gh.repository.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    GitHub::new(&gh.api_url, token, repository)
+        .map(Some)
+        .map_err(|e| {
+            AppError::usage(format!(
+                "cannot set up the GitHub client ({e}): check GITHUB_API_URL"
+            ))
+        })
+}
+
+fn run_url(args: &CiArgs) -> Option<String> {
+    let gh = &args.github;
+    Some(format!(
+        "{}/{}/actions/runs/{}",
+        gh.server_url.trim_end_matches('/'),
+        gh.repository.as_deref()?,
+        gh.run_id.as_deref()?
+    ))
+}
+
+fn pending_migrations<'a>(
+    rt: &tokio::runtime::Runtime,
+    client: Option<&GitHub>,
+    pr: &PrTarget,
+    set: &'a MigrationSet,
+    workspace: Option<&Path>,
+) -> Result<pending::Selection<'a>> {
+    let Some(base) = &pr.base_sha else {
+        return Err(AppError::usage(
+            "no pull request to check: run on a pull_request event or pass --base-sha (and --pr)",
+        ));
+    };
+    let git_error = match pending::from_git(set, base) {
+        Ok(selection) => return Ok(selection),
+        Err(e) => e,
+    };
+    let (Some(client), Some(number)) = (client, pr.number) else {
+        return Err(AppError::usage(format!(
+            "cannot tell which migrations the PR changed ({}); use actions/checkout with fetch-depth: 0, or pass the token and the PR number",
+            git_error.message
+        )));
+    };
+    println!(
+        "migration-gate: the base commit is not in the checkout (shallow clone): asking GitHub for the files of PR #{number}"
+    );
+    let files = rt
+        .block_on(client.pull_request_files(number))
+        .map_err(|e| AppError::usage(format!("cannot list the files of PR #{number}: {e}")))?;
+    let files: Vec<pending::PrFile> = files
+        .into_iter()
+        .map(|f| pending::PrFile {
+            path: f.filename,
+            status: f.status,
+        })
+        .collect();
+    let root = repo_root(&set.dir, workspace);
+    Ok(pending::from_files(set, &root, &files, base))
+}
+
+/// The checkout's root (PR file names are relative to it): the git top level, else
+/// GITHUB_WORKSPACE, else the working directory.
+fn repo_root(dir: &Path, workspace: Option<&Path>) -> PathBuf {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .or_else(|| workspace.map(Path::to_path_buf))
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+}
+
+/// How a PR check is published.
+pub struct Publish<'a> {
+    pub pr: &'a PrTarget,
+    pub comment: bool,
+    pub check_run: bool,
+    pub fail_on: FailOn,
+    pub run_url: Option<&'a str>,
+    pub head_sha: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub comment: Option<CommentAction>,
+    pub check_run_id: Option<u64>,
+    pub exit_code: u8,
+}
+
+/// Annotations in the log, the job summary, the sticky comment, the check run; and the exit
+/// code per `--fail-on`. A token that may not comment or create checks (fork PRs) is a warning:
+/// the annotations and the summary still carry the result.
+pub async fn publish_check(
+    publish: &Publish<'_>,
+    report: &Report,
+    client: Option<&GitHub>,
+    files: &RunnerFiles,
+) -> Result<Published> {
+    let options = RenderOptions {
+        color: false,
+        run_url: publish.run_url.map(str::to_string),
+    };
+    print!("{}", report::render(report, OutputFormat::Github, &options));
+    let body = summary::pr_comment(report, publish.run_url);
+    files.add_summary(&report::render(report, OutputFormat::Markdown, &options))?;
+    let failed = match publish.fail_on {
+        FailOn::Error => report.has_errors(),
+        FailOn::Warning => !report.findings.is_empty(),
+        FailOn::Never => false,
+    };
+    let mut published = Published {
+        comment: None,
+        check_run_id: None,
+        exit_code: if failed { exit::FAILED } else { exit::OK },
+    };
+    let Some(client) = client else {
+        if publish.comment || publish.check_run {
+            println!("::notice::migration-gate: no GitHub token: no PR comment or check run (annotations and the job summary carry the result)");
+        }
+        return Ok(published);
+    };
+    // A PR that touches no migration gets no new comment; an existing one is still updated
+    // (the PR may have dropped its migration).
+    let worth_a_comment = !report.findings.is_empty()
+        || !report.allowed.is_empty()
+        || !report.migrations.is_empty()
+        || report.summary.files > 0;
+    if publish.comment {
+        match publish.pr.number {
+            None => println!("::warning::migration-gate: no pull request number: no PR comment"),
+            Some(number) => match client.upsert_comment(number, &body, worth_a_comment).await {
+                Ok(None) => println!("migration-gate: no migration changed and no earlier comment: not commenting"),
+                Ok(Some(action)) => {
+                    match action {
+                        CommentAction::Created(id) => println!("migration-gate: created PR comment {id}"),
+                        CommentAction::Updated(id) => println!("migration-gate: updated PR comment {id}"),
+                    }
+                    published.comment = Some(action);
+                }
+                Err(e) if e.is_permission_denied() => println!(
+                    "::warning::migration-gate: cannot comment on PR #{number} ({e}){}; the annotations and the job summary still carry the result",
+                    if publish.pr.from_fork { ": pull requests from forks get a read-only token" } else { ": give the job `permissions: pull-requests: write`" }
+                ),
+                Err(e) => return Err(AppError::usage(format!("cannot comment on PR #{number}: {e}"))),
+            },
+        }
+    }
+    if publish.check_run {
+        let Some(head_sha) = publish.head_sha.as_deref() else {
+            println!("::warning::migration-gate: no head commit: no check run");
+            return Ok(published);
+        };
+        let check_annotations: Vec<CheckAnnotation> = report
+            .findings
+            .iter()
+            .map(CheckAnnotation::from_finding)
+            .collect();
+        let conclusion = if failed {
+            "failure"
+        } else if report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Warning || f.severity == Severity::Error)
+        {
+            "neutral"
+        } else {
+            "success"
+        };
+        let verdict = summary::verdict(report);
+        let check_summary = if body.chars().count() <= summary::GITHUB_BODY_LIMIT {
+            body.replace(github::COMMENT_MARKER, "")
+        } else {
+            verdict.clone()
+        };
+        let run = CheckRun {
+            name: CHECK_RUN_NAME,
+            head_sha,
+            conclusion,
+            title: &verdict,
+            summary: &check_summary,
+            annotations: &check_annotations,
+        };
+        match client.publish_check_run(&run).await {
+            Ok(id) => published.check_run_id = Some(id),
+            Err(e) if e.is_permission_denied() => println!(
+                "::warning::migration-gate: cannot create a check run ({e}); give the job `permissions: checks: write` (not possible on fork PRs)"
+            ),
+            Err(e) => return Err(AppError::usage(format!("cannot create the check run: {e}"))),
+        }
+    }
+    Ok(published)
+}
