@@ -275,7 +275,7 @@ pub async fn publish_check(
             "success"
         };
         let verdict = summary::verdict(report);
-        let check_summary = if body.chars().count() <= summary::GITHUB_BODY_LIMIT {
+        let check_summary = if body.chars().count() <= crate::report::GITHUB_COMMENT_LIMIT {
             body.replace(github::COMMENT_MARKER, "")
         } else {
             verdict.clone()

@@ -3,18 +3,16 @@
 
 use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::findings::{Report, Severity};
+use crate::report::GITHUB_COMMENT_LIMIT;
 
 use super::github::COMMENT_MARKER;
 use super::vercel::HookJob;
-
-/// GitHub refuses comment (and check-run summary) bodies longer than this, in characters.
-pub const GITHUB_BODY_LIMIT: usize = 65_536;
 
 /// The sticky comment: the hidden marker, then the report's markdown; over GitHub's limit, the
 /// report's short form (verdict, counts per rule, link to the run's job summary).
 pub fn pr_comment(report: &Report, run_url: Option<&str>) -> String {
     let head = format!("{COMMENT_MARKER}\n");
-    let budget = GITHUB_BODY_LIMIT - head.chars().count();
+    let budget = GITHUB_COMMENT_LIMIT - head.chars().count();
     format!(
         "{head}{}",
         crate::report::markdown_within(report, budget, run_url)
@@ -271,7 +269,7 @@ mod tests {
         };
         let run = "https://github.com/acme/shop/actions/runs/42";
         let body = pr_comment(&report, Some(run));
-        assert!(body.chars().count() <= GITHUB_BODY_LIMIT);
+        assert!(body.chars().count() <= GITHUB_COMMENT_LIMIT);
         assert!(body.contains(run), "{body}");
         assert!(body.starts_with(COMMENT_MARKER));
     }

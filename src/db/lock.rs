@@ -69,6 +69,7 @@ async fn describe_holder(client: &Client) -> String {
                coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '') \
                FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
                WHERE l.locktype = 'advisory' AND l.granted \
+               AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) \
                AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1 LIMIT 1";
     let objid = KEY as u32;
     let Ok(rows) = client.query(sql, &[&objid]).await else {

@@ -12,7 +12,7 @@ use crate::findings::{Report, Summary};
 
 pub use markdown::markdown_within;
 
-/// GitHub rejects issue and PR comment bodies longer than this many characters.
+/// GitHub rejects comment and check-run summary bodies longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 
 #[derive(Debug, Clone, Default)]

@@ -23,6 +23,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     }
     let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    let timezone_dependent = using.is_none()
+        && current.is_some_and(|old| change_kind(old, new_type) == Change::TimeZoneDependent);
     let why = match (using, current) {
         (Some(expression), _) if is_enum_recreate(expression) => {
             format!("Prisma's enum change converts every value with `USING {expression}`, so")
@@ -37,8 +39,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
                 old.sql, new_type.sql
             ),
             Change::TimeZoneDependent if ctx.pg_version >= 12 => format!(
-                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12) and the \
-                 precision does not shrink; otherwise",
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); \
+                 otherwise",
                 old.sql, new_type.sql
             ),
             Change::TimeZoneDependent => format!(
@@ -72,6 +74,12 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              migration); PostgreSQL keeps an unused enum value at no cost.\nIf the type must \
              change: {}",
             quoted_values(&change.removed),
+            expand_contract()
+        ),
+        _ if timezone_dependent && ctx.pg_version >= 12 => format!(
+            "If the stored values are UTC, run the change in a UTC session and it is catalog-only: \
+             put `SET timezone = 'UTC';` before it in this migration and allow this finding with \
+             a reason.\nOtherwise: {}",
             expand_contract()
         ),
         _ => expand_contract(),
@@ -125,7 +133,16 @@ fn change_kind(old: &TypeName, new: &TypeName) -> Change {
         ("varchar", "text") => true,
         ("text", "varchar") => new.modifiers.is_empty(),
         ("cidr", "inet") => true,
-        ("timestamp", "timestamptz") => return Change::TimeZoneDependent,
+        // Measured on PostgreSQL 15: in place only in a UTC session and only to the full
+        // precision; timestamp(3) → timestamptz(3) rewrites even then (it rounds every value).
+        ("timestamp", "timestamptz")
+            if new
+                .modifiers
+                .first()
+                .is_none_or(|p| *p >= MAX_SECONDS_PRECISION) =>
+        {
+            return Change::TimeZoneDependent
+        }
         _ => false,
     };
     if in_place {
@@ -371,10 +388,23 @@ mod tests {
         ));
         let v = only_violation(
             USERS,
-            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
             check,
         );
         assert!(v.message.contains("TimeZone is UTC"), "{}", v.message);
+        assert!(
+            v.help.starts_with("If the stored values are UTC"),
+            "{}",
+            v.help
+        );
+        // Prisma's TIMESTAMPTZ(3) rounds every value: a rewrite even in a UTC session.
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            check,
+        );
+        assert!(!v.message.contains("TimeZone is UTC"), "{}", v.message);
+        assert!(v.help.starts_with("Expand and contract"), "{}", v.help);
     }
 
     #[test]
@@ -382,12 +412,12 @@ mod tests {
         let v = violations_on(
             11,
             USERS,
-            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
             check,
         );
         assert!(
             v[0].message
-                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ(3) always converts"),
+                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ always converts"),
             "{}",
             v[0].message
         );

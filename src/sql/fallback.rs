@@ -1370,7 +1370,10 @@ fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Unders
     let Some(body) = body.filter(|_| plpgsql && c.at_end() && depth < MAX_NESTING) else {
         return Some((Vec::new(), Understanding::Unparsed));
     };
-    let (ops, understood) = analyse_plpgsql(&body, depth + 1);
+    let (mut ops, understood) = analyse_plpgsql(&body, depth + 1);
+    // COMMIT / ROLLBACK inside a block act on the block's own transaction: the DO statement
+    // must not look like transaction control to the rules or the deploy engine.
+    ops.retain(|op| !matches!(op, Op::Transaction(_)));
     let understanding = if understood {
         Understanding::Parsed
     } else {
@@ -1868,6 +1871,19 @@ mod tests {
             vec![Op::Delete {
                 table: name("t"),
                 has_where: false
+            }]
+        );
+    }
+
+    #[test]
+    fn commit_inside_a_do_block_is_not_transaction_control() {
+        let statements = analyze_source("DO $$ BEGIN UPDATE t SET a = 1 WHERE b; COMMIT; END $$;");
+        assert_eq!(statements[0].transaction_control(), None);
+        assert_eq!(
+            statements[0].ops,
+            vec![Op::Update {
+                table: name("t"),
+                has_where: true
             }]
         );
     }
