@@ -20,26 +20,13 @@ pub struct Selection<'a> {
 /// From git: what the branch changed since it forked from `base`.
 pub fn from_git<'a>(set: &'a MigrationSet, base: &str) -> Result<Selection<'a>> {
     let changes = git::changes_since(set, base)?;
-    let edited = changes
-        .modified
-        .iter()
-        .filter_map(|name| set.find(name))
-        .map(|m| edited_migration::finding(m, base));
-    let late = changes.out_of_order.iter().filter_map(|late| {
-        let migration = set.find(&late.name)?;
-        Some(out_of_order_migration::finding(
-            migration,
-            &late.newest_at_ref,
-            base,
-        ))
-    });
     Ok(Selection {
         pending: set
             .migrations
             .iter()
             .filter(|m| changes.pending.contains(&m.name))
             .collect(),
-        findings: edited.chain(late).collect(),
+        findings: changes.findings(set, base),
     })
 }
 

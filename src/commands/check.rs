@@ -12,7 +12,6 @@ use crate::error::{exit, AppError, Result};
 use crate::findings::Finding;
 use crate::git;
 use crate::report::{self, RenderOptions};
-use crate::rules::{edited_migration, out_of_order_migration};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
@@ -95,7 +94,7 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
     }
     if let Some(reference) = &args.since {
         let changes = git::changes_since(set, reference)?;
-        let findings = since_findings(set, &changes, reference);
+        let findings = changes.findings(set, reference);
         return Ok(Selection {
             pending: changes.pending,
             findings,
@@ -215,23 +214,6 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// `edited-migration` and `out-of-order-migration` for a `--since` selection (the analysis
 /// applies the config's severities to them).
-fn since_findings(set: &MigrationSet, changes: &git::Changes, reference: &str) -> Vec<Finding> {
-    let edited = changes
-        .modified
-        .iter()
-        .filter_map(|name| set.find(name))
-        .map(|migration| edited_migration::finding(migration, reference));
-    let late = changes.out_of_order.iter().filter_map(|late| {
-        let migration = set.find(&late.name)?;
-        Some(out_of_order_migration::finding(
-            migration,
-            &late.newest_at_ref,
-            reference,
-        ))
-    });
-    edited.chain(late).collect()
-}
-
 fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
@@ -323,7 +305,7 @@ mod tests {
                 newest_at_ref: "20240103_x".into(),
             }],
         };
-        let findings = since_findings(&set, &changes, "main");
+        let findings = changes.findings(&set, "main");
         let got: Vec<(&str, &str)> = findings.iter().map(|f| (f.rule, f.file.as_str())).collect();
         assert_eq!(
             got,
