@@ -309,6 +309,7 @@ pub struct GitHubArgs {
 }
 
 pub fn main() -> ExitCode {
+    report_panics_in_one_line();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(&args),
@@ -329,4 +330,26 @@ pub fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// A bug must still read as one line, not a backtrace: the SQL front end and the rules catch
+/// their own panics and report the statement as not understood, and anything else ends the
+/// process with this line.
+fn report_panics_in_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in migration-gate ({}{place}); please report it",
+            what.lines().next().unwrap_or_default()
+        );
+    }));
 }
