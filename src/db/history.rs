@@ -4,8 +4,8 @@
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+use super::connect::quote_ident;
 use crate::error::{AppError, Result};
-use crate::sql::model::quote_ident;
 
 pub const TABLE: &str = "_prisma_migrations";
 
@@ -67,7 +67,8 @@ impl HistoryRow {
 #[derive(Debug, Clone)]
 pub struct History {
     schema: String,
-    /// `"schema"."_prisma_migrations"`, ready to splice into SQL.
+    /// `"schema"._prisma_migrations`, ready to splice into SQL. The schema is always quoted:
+    /// `?schema=user` (or `order`, `group`) is a keyword that would otherwise not parse.
     qualified: String,
 }
 
@@ -298,7 +299,11 @@ mod tests {
     fn history_names_are_schema_qualified() {
         assert_eq!(
             History::new("public").qualified(),
-            "public._prisma_migrations"
+            "\"public\"._prisma_migrations"
+        );
+        assert_eq!(
+            History::new("user").qualified(),
+            "\"user\"._prisma_migrations"
         );
         assert_eq!(
             History::new("App").qualified(),

@@ -95,6 +95,21 @@ fn the_history_lives_in_the_urls_schema() {
 }
 
 #[test]
+fn a_schema_named_like_a_keyword_holds_the_history() {
+    // `?schema=user` is a valid schema name that must be quoted in SQL (Prisma always quotes).
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE widget (id int);\n");
+    let url = format!("{}?schema=user", db.url);
+    let output = project.run(&["deploy", "--database-url", &url]);
+    assert_success(&output);
+    assert!(exists(&db, "\"user\"._prisma_migrations"));
+    assert!(exists(&db, "\"user\".widget"));
+    let status = project.run(&["status", "--database-url", &url]);
+    assert_eq!(status.status.code(), Some(0), "{}", stdout(&status));
+}
+
+#[test]
 fn checksums_compare_equal_across_crlf_and_lf() {
     let db = TestDb::new();
     let project = Project::new();
