@@ -489,6 +489,33 @@ impl Runner<'_> {
                 return Ok(Err(self.failure(Some(statement), &error)));
             }
         }
+        // A BEGIN without COMMIT: the server would roll the work back when the session ends
+        // (with the history update), after we reported success. Inside an open transaction
+        // now() (its start) is older than this statement's start; for one simple-protocol
+        // query in autocommit both are the time the server received it.
+        let probe = self
+            .client
+            .simple_query("SELECT now() <> statement_timestamp()")
+            .await
+            .map_err(|e| db_error("cannot check the migration's transaction state", &e))?;
+        let open = probe.iter().any(|message| {
+            matches!(message, tokio_postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t"))
+        });
+        if open {
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            let message = "the file opens a transaction (BEGIN) that it never commits: its \
+                           changes were rolled back; end the transaction with COMMIT";
+            return Ok(Err(Failure {
+                report: format!(
+                    "Migration `{}` failed at {}\n  {message}",
+                    self.script.migration, self.script.file
+                ),
+                logs: format!(
+                    "Migration name: {}\n\nDatabase error:\n{message}\n",
+                    self.script.migration
+                ),
+            }));
+        }
         Ok(Ok(()))
     }
 

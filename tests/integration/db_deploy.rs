@@ -350,6 +350,24 @@ fn a_file_with_its_own_transaction_runs_as_written() {
 }
 
 #[test]
+fn a_file_that_begins_a_transaction_it_never_commits_fails() {
+    // The session would end with the transaction open: the server rolls it back, so reporting
+    // success would be a lie (the table and the finished history row both vanish).
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_open", "BEGIN;\nCREATE TABLE t (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stderr(&output).contains("COMMIT"), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("successfully applied"));
+    assert!(!exists(&db, "t"));
+    assert_eq!(
+        states(&project, &db),
+        vec![("1_open".to_string(), "failed".to_string())]
+    );
+}
+
+#[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
     let db = TestDb::new();
     let project = Project::new();
