@@ -157,7 +157,7 @@ fn resolve_applied_baselines_an_existing_database() {
     assert!(!stdout(&output).contains("Applying migration `1_baseline`"));
 
     let again = run_db(&project, &db, &["resolve", "--applied", "1_baseline"]);
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already recorded as applied"));
     let unknown = run_db(&project, &db, &["resolve", "--applied", "9_nope"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -186,10 +186,10 @@ fn resolve_rolled_back_lets_a_fixed_migration_be_reapplied() {
 
     // An applied migration is not "failed": resolve refuses, as Prisma does.
     let refused = run_db(&project, &db, &["resolve", "--rolled-back", "1_broken"]);
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("not in a failed state"));
     let never = run_db(&project, &db, &["resolve", "--rolled-back", "2_never"]);
-    assert_eq!(never.status.code(), Some(2));
+    assert_eq!(never.status.code(), Some(1));
     assert!(stderr(&never).contains("never applied"));
 }
 
