@@ -30,12 +30,24 @@ pub fn checksum(source: &str) -> String {
 /// Prisma compares checksums across line-ending conversions: a file checked out with CRLF on one
 /// machine and LF on another is the same migration.
 pub fn checksum_matches(source: &str, stored: &str) -> bool {
-    if checksum(source) == stored {
+    // Rows written by Prisma engines before prisma-engines#1887 hold the digest without zero
+    // padding (`{:x}` per byte, fewer than 64 characters); Prisma still accepts them.
+    let render: fn(&str) -> String = if !stored.is_empty() && stored.len() != 64 {
+        checksum_unpadded
+    } else {
+        checksum
+    };
+    if render(source) == stored {
         return true;
     }
     let lf = source.replace("\r\n", "\n");
     let crlf = lf.replace('\n', "\r\n");
-    checksum(&lf) == stored || checksum(&crlf) == stored
+    render(&lf) == stored || render(&crlf) == stored
+}
+
+fn checksum_unpadded(source: &str) -> String {
+    let digest = Sha256::digest(source.as_bytes());
+    digest.iter().map(|b| format!("{b:x}")).collect()
 }
 
 /// One row of `_prisma_migrations`; timestamps as ISO 8601 UTC text.
@@ -288,6 +300,23 @@ mod tests {
             "CREATE TABLE c (id int);\n",
             &checksum(lf)
         ));
+    }
+
+    #[test]
+    fn old_prisma_checksums_without_zero_padding_still_match() {
+        // Prisma engines before prisma-engines#1887 wrote each byte as `{:x}`: SHA-256("abc")
+        // has bytes 0x01 and 0x03 that lost their leading zero. Prisma still accepts such rows.
+        let unpadded = "ba7816bf8f1cfea414140de5dae2223b0361a396177a9cb410ff61f2015ad";
+        assert!(unpadded.len() < 64);
+        assert!(checksum_matches("abc", unpadded));
+        let crlf_file = "CREATE TABLE a (id int);\r\n";
+        let lf_unpadded: String = Sha256::digest(b"CREATE TABLE a (id int);\n")
+            .iter()
+            .map(|b| format!("{b:x}"))
+            .collect();
+        assert_eq!(lf_unpadded.len(), 60);
+        assert!(checksum_matches(crlf_file, &lf_unpadded));
+        assert!(!checksum_matches("abd", unpadded));
     }
 
     #[test]
