@@ -179,6 +179,25 @@ fn a_failure_in_the_middle_of_a_file_leaves_nothing_of_it() {
 }
 
 #[test]
+fn a_failed_migration_is_recorded_with_the_time_it_started() {
+    // The refusal message and status show started_at: it must be the start, not the failure.
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_slow_broken",
+        "SELECT pg_sleep(1.5);\nCREATE TABLE t (id nosuchtype);\n",
+    );
+    let before = db.query("SELECT clock_timestamp()::text")[0][0].clone();
+    assert_eq!(deploy(&project, &db, &[]).status.code(), Some(1));
+    let rows = db.query(&format!(
+        "SELECT started_at >= '{before}'::timestamptz, \
+         started_at < '{before}'::timestamptz + interval '1 second', finished_at IS NULL \
+         FROM _prisma_migrations"
+    ));
+    assert_eq!(rows, vec![vec!["t", "t", "t"]]);
+}
+
+#[test]
 fn a_failed_migration_in_the_history_blocks_the_next_deploy() {
     let db = TestDb::new();
     let project = Project::new();
