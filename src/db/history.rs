@@ -123,9 +123,26 @@ impl History {
 
     /// Create the schema (as Prisma does) and the table if missing.
     pub async fn ensure(&self, client: &Client) -> Result<()> {
+        // PostgreSQL checks CREATE on the database before IF NOT EXISTS: a deploy role without
+        // it must still be able to use an existing schema.
+        let schema_exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                &[&self.schema],
+            )
+            .await
+            .map_err(|e| db_error("cannot create the migration history table", &e))?
+            .is_some();
+        let create_schema = if schema_exists {
+            String::new()
+        } else {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}; ",
+                quote_ident(&self.schema)
+            )
+        };
         let sql = format!(
-            "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}",
-            quote_ident(&self.schema),
+            "{create_schema}CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}",
             self.qualified
         );
         client

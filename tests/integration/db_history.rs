@@ -110,6 +110,32 @@ fn a_schema_named_like_a_keyword_holds_the_history() {
 }
 
 #[test]
+fn a_role_without_create_on_the_database_can_deploy() {
+    // Least privilege in production: the deploy role may create tables in its schema but not
+    // schemas in the database. PostgreSQL checks that privilege before IF NOT EXISTS.
+    let db = TestDb::new();
+    let role = format!("{}_deployer", db.name);
+    db.execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'deployer-pw'; \
+         GRANT USAGE, CREATE ON SCHEMA public TO {role}"
+    ));
+    let server = migration_gate::db::url::DatabaseUrl::parse(&db.url).expect("test URL");
+    let url = format!(
+        "postgresql://{role}:deployer-pw@{}:{}/{}",
+        server.host_display(),
+        server.port(),
+        db.name
+    );
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE widget (id int);\n");
+    let output = project.run(&["deploy", "--database-url", &url]);
+    let applied = exists(&db, "public._prisma_migrations") && exists(&db, "widget");
+    db.execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    assert_success(&output);
+    assert!(applied);
+}
+
+#[test]
 fn checksums_compare_equal_across_crlf_and_lf() {
     let db = TestDb::new();
     let project = Project::new();
