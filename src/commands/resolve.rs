@@ -27,7 +27,7 @@ pub fn run(args: &ResolveArgs) -> Result<u8> {
                     .iter()
                     .any(|row| row.migration_name == *name && row.is_applied())
                 {
-                    return Err(AppError::usage(format!(
+                    return Err(AppError::failed(format!(
                         "the migration `{name}` is already recorded as applied in the database"
                     )));
                 }
@@ -41,14 +41,14 @@ pub fn run(args: &ResolveArgs) -> Result<u8> {
             } else if let Some(name) = &args.rolled_back {
                 let mine: Vec<_> = rows.iter().filter(|r| r.migration_name == *name).collect();
                 if mine.is_empty() {
-                    return Err(AppError::usage(format!(
+                    return Err(AppError::failed(format!(
                         "the migration `{name}` cannot be rolled back because it was never \
                          applied to the database: check the whole migration name with \
                          `migration-gate status`"
                     )));
                 }
                 if !mine.iter().any(|r| r.is_failed()) {
-                    return Err(AppError::usage(format!(
+                    return Err(AppError::failed(format!(
                         "the migration `{name}` cannot be marked rolled back because it is not \
                          in a failed state: to undo an applied migration use `migration-gate \
                          rollback`"

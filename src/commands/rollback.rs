@@ -114,7 +114,7 @@ async fn rollback(
         .map(|m| m.name.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(AppError::usage(format!(
+        return Err(AppError::failed(format!(
             "nothing was rolled back: no down.sql next to migration.sql for {}; write the down \
              script(s) first",
             missing.join(", ")

@@ -226,8 +226,12 @@ pub async fn run_script(
             Ok(()) => Ok(Ok(started.elapsed())),
             Err(failure) => {
                 if let Record::Apply { checksum } = record {
-                    record_failed_row(client, history, script.migration, checksum, &failure)
-                        .await?;
+                    let row = FailedRow {
+                        migration: script.migration,
+                        checksum,
+                        started,
+                    };
+                    record_failed_row(client, history, row, &failure).await?;
                 }
                 Ok(Err(failure))
             }
@@ -295,17 +299,33 @@ pub async fn run_script(
     }
 }
 
-/// The failed row Prisma leaves: started, not finished, with the logs.
+/// A migration whose transaction failed, to record after the rollback.
+struct FailedRow<'a> {
+    migration: &'a str,
+    checksum: &'a str,
+    started: Instant,
+}
+
+/// The failed row Prisma leaves: started, not finished, with the logs. It is written after the
+/// rollback, so `started_at` is moved back to when the migration started.
 async fn record_failed_row(
     client: &Client,
     history: &History,
-    migration: &str,
-    checksum: &str,
+    row: FailedRow<'_>,
     failure: &Failure,
 ) -> Result<()> {
-    let (id, insert) = history.insert_started_sql(migration, checksum);
+    let (id, insert) = history.insert_started_sql(row.migration, row.checksum);
+    let ran_for = row.started.elapsed().as_secs_f64();
+    let backdate = format!(
+        "UPDATE {} SET started_at = started_at - make_interval(secs => $2) WHERE id = $1",
+        history.qualified()
+    );
     client
         .batch_execute(&insert)
+        .await
+        .map_err(|e| db_error("cannot write the migration history", &e))?;
+    client
+        .execute(&backdate, &[&id, &ran_for])
         .await
         .map_err(|e| db_error("cannot write the migration history", &e))?;
     history.record_failure(client, &id, &failure.logs).await
@@ -488,6 +508,33 @@ impl Runner<'_> {
                 self.drop_new_invalid_indexes(statement, &before).await;
                 return Ok(Err(self.failure(Some(statement), &error)));
             }
+        }
+        // A BEGIN without COMMIT: the server would roll the work back when the session ends
+        // (with the history update), after we reported success. Inside an open transaction
+        // now() (its start) is older than this statement's start; for one simple-protocol
+        // query in autocommit both are the time the server received it.
+        let probe = self
+            .client
+            .simple_query("SELECT now() <> statement_timestamp()")
+            .await
+            .map_err(|e| db_error("cannot check the migration's transaction state", &e))?;
+        let open = probe.iter().any(|message| {
+            matches!(message, tokio_postgres::SimpleQueryMessage::Row(row) if row.get(0) == Some("t"))
+        });
+        if open {
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            let message = "the file opens a transaction (BEGIN) that it never commits: its \
+                           changes were rolled back; end the transaction with COMMIT";
+            return Ok(Err(Failure {
+                report: format!(
+                    "Migration `{}` failed at {}\n  {message}",
+                    self.script.migration, self.script.file
+                ),
+                logs: format!(
+                    "Migration name: {}\n\nDatabase error:\n{message}\n",
+                    self.script.migration
+                ),
+            }));
         }
         Ok(Ok(()))
     }

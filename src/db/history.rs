@@ -4,8 +4,8 @@
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+use super::connect::quote_ident;
 use crate::error::{AppError, Result};
-use crate::sql::model::quote_ident;
 
 pub const TABLE: &str = "_prisma_migrations";
 
@@ -30,12 +30,24 @@ pub fn checksum(source: &str) -> String {
 /// Prisma compares checksums across line-ending conversions: a file checked out with CRLF on one
 /// machine and LF on another is the same migration.
 pub fn checksum_matches(source: &str, stored: &str) -> bool {
-    if checksum(source) == stored {
+    // Rows written by Prisma engines before prisma-engines#1887 hold the digest without zero
+    // padding (`{:x}` per byte, fewer than 64 characters); Prisma still accepts them.
+    let render: fn(&str) -> String = if !stored.is_empty() && stored.len() != 64 {
+        checksum_unpadded
+    } else {
+        checksum
+    };
+    if render(source) == stored {
         return true;
     }
     let lf = source.replace("\r\n", "\n");
     let crlf = lf.replace('\n', "\r\n");
-    checksum(&lf) == stored || checksum(&crlf) == stored
+    render(&lf) == stored || render(&crlf) == stored
+}
+
+fn checksum_unpadded(source: &str) -> String {
+    let digest = Sha256::digest(source.as_bytes());
+    digest.iter().map(|b| format!("{b:x}")).collect()
 }
 
 /// One row of `_prisma_migrations`; timestamps as ISO 8601 UTC text.
@@ -67,7 +79,8 @@ impl HistoryRow {
 #[derive(Debug, Clone)]
 pub struct History {
     schema: String,
-    /// `"schema"."_prisma_migrations"`, ready to splice into SQL.
+    /// `"schema"._prisma_migrations`, ready to splice into SQL. The schema is always quoted:
+    /// `?schema=user` (or `order`, `group`) is a keyword that would otherwise not parse.
     qualified: String,
 }
 
@@ -110,9 +123,26 @@ impl History {
 
     /// Create the schema (as Prisma does) and the table if missing.
     pub async fn ensure(&self, client: &Client) -> Result<()> {
+        // PostgreSQL checks CREATE on the database before IF NOT EXISTS: a deploy role without
+        // it must still be able to use an existing schema.
+        let schema_exists = client
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                &[&self.schema],
+            )
+            .await
+            .map_err(|e| db_error("cannot create the migration history table", &e))?
+            .is_some();
+        let create_schema = if schema_exists {
+            String::new()
+        } else {
+            format!(
+                "CREATE SCHEMA IF NOT EXISTS {}; ",
+                quote_ident(&self.schema)
+            )
+        };
         let sql = format!(
-            "CREATE SCHEMA IF NOT EXISTS {}; CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}",
-            quote_ident(&self.schema),
+            "{create_schema}CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}",
             self.qualified
         );
         client
@@ -290,6 +320,23 @@ mod tests {
     }
 
     #[test]
+    fn old_prisma_checksums_without_zero_padding_still_match() {
+        // Prisma engines before prisma-engines#1887 wrote each byte as `{:x}`: SHA-256("abc")
+        // has bytes 0x01 and 0x03 that lost their leading zero. Prisma still accepts such rows.
+        let unpadded = "ba7816bf8f1cfea414140de5dae2223b0361a396177a9cb410ff61f2015ad";
+        assert!(unpadded.len() < 64);
+        assert!(checksum_matches("abc", unpadded));
+        let crlf_file = "CREATE TABLE a (id int);\r\n";
+        let lf_unpadded: String = Sha256::digest(b"CREATE TABLE a (id int);\n")
+            .iter()
+            .map(|b| format!("{b:x}"))
+            .collect();
+        assert_eq!(lf_unpadded.len(), 60);
+        assert!(checksum_matches(crlf_file, &lf_unpadded));
+        assert!(!checksum_matches("abd", unpadded));
+    }
+
+    #[test]
     fn literals_escape_quotes() {
         assert_eq!(literal("it's"), "'it''s'");
     }
@@ -298,7 +345,11 @@ mod tests {
     fn history_names_are_schema_qualified() {
         assert_eq!(
             History::new("public").qualified(),
-            "public._prisma_migrations"
+            "\"public\"._prisma_migrations"
+        );
+        assert_eq!(
+            History::new("user").qualified(),
+            "\"user\"._prisma_migrations"
         );
         assert_eq!(
             History::new("App").qualified(),

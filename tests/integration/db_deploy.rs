@@ -179,6 +179,25 @@ fn a_failure_in_the_middle_of_a_file_leaves_nothing_of_it() {
 }
 
 #[test]
+fn a_failed_migration_is_recorded_with_the_time_it_started() {
+    // The refusal message and status show started_at: it must be the start, not the failure.
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_slow_broken",
+        "SELECT pg_sleep(1.5);\nCREATE TABLE t (id nosuchtype);\n",
+    );
+    let before = db.query("SELECT clock_timestamp()::text")[0][0].clone();
+    assert_eq!(deploy(&project, &db, &[]).status.code(), Some(1));
+    let rows = db.query(&format!(
+        "SELECT started_at >= '{before}'::timestamptz, \
+         started_at < '{before}'::timestamptz + interval '1 second', finished_at IS NULL \
+         FROM _prisma_migrations"
+    ));
+    assert_eq!(rows, vec![vec!["t", "t", "t"]]);
+}
+
+#[test]
 fn a_failed_migration_in_the_history_blocks_the_next_deploy() {
     let db = TestDb::new();
     let project = Project::new();
@@ -347,6 +366,24 @@ fn a_file_with_its_own_transaction_runs_as_written() {
     );
     assert_success(&deploy(&project, &db, &[]));
     assert!(exists(&db, "a") && exists(&db, "a_id_idx"));
+}
+
+#[test]
+fn a_file_that_begins_a_transaction_it_never_commits_fails() {
+    // The session would end with the transaction open: the server rolls it back, so reporting
+    // success would be a lie (the table and the finished history row both vanish).
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_open", "BEGIN;\nCREATE TABLE t (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stderr(&output).contains("COMMIT"), "{}", stderr(&output));
+    assert!(!stdout(&output).contains("successfully applied"));
+    assert!(!exists(&db, "t"));
+    assert_eq!(
+        states(&project, &db),
+        vec![("1_open".to_string(), "failed".to_string())]
+    );
 }
 
 #[test]

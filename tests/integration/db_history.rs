@@ -95,6 +95,47 @@ fn the_history_lives_in_the_urls_schema() {
 }
 
 #[test]
+fn a_schema_named_like_a_keyword_holds_the_history() {
+    // `?schema=user` is a valid schema name that must be quoted in SQL (Prisma always quotes).
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE widget (id int);\n");
+    let url = format!("{}?schema=user", db.url);
+    let output = project.run(&["deploy", "--database-url", &url]);
+    assert_success(&output);
+    assert!(exists(&db, "\"user\"._prisma_migrations"));
+    assert!(exists(&db, "\"user\".widget"));
+    let status = project.run(&["status", "--database-url", &url]);
+    assert_eq!(status.status.code(), Some(0), "{}", stdout(&status));
+}
+
+#[test]
+fn a_role_without_create_on_the_database_can_deploy() {
+    // Least privilege in production: the deploy role may create tables in its schema but not
+    // schemas in the database. PostgreSQL checks that privilege before IF NOT EXISTS.
+    let db = TestDb::new();
+    let role = format!("{}_deployer", db.name);
+    db.execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'deployer-pw'; \
+         GRANT USAGE, CREATE ON SCHEMA public TO {role}"
+    ));
+    let server = migration_gate::db::url::DatabaseUrl::parse(&db.url).expect("test URL");
+    let url = format!(
+        "postgresql://{role}:deployer-pw@{}:{}/{}",
+        server.host_display(),
+        server.port(),
+        db.name
+    );
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE widget (id int);\n");
+    let output = project.run(&["deploy", "--database-url", &url]);
+    let applied = exists(&db, "public._prisma_migrations") && exists(&db, "widget");
+    db.execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    assert_success(&output);
+    assert!(applied);
+}
+
+#[test]
 fn checksums_compare_equal_across_crlf_and_lf() {
     let db = TestDb::new();
     let project = Project::new();
@@ -142,7 +183,7 @@ fn resolve_applied_baselines_an_existing_database() {
     assert!(!stdout(&output).contains("Applying migration `1_baseline`"));
 
     let again = run_db(&project, &db, &["resolve", "--applied", "1_baseline"]);
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already recorded as applied"));
     let unknown = run_db(&project, &db, &["resolve", "--applied", "9_nope"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -171,10 +212,10 @@ fn resolve_rolled_back_lets_a_fixed_migration_be_reapplied() {
 
     // An applied migration is not "failed": resolve refuses, as Prisma does.
     let refused = run_db(&project, &db, &["resolve", "--rolled-back", "1_broken"]);
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("not in a failed state"));
     let never = run_db(&project, &db, &["resolve", "--rolled-back", "2_never"]);
-    assert_eq!(never.status.code(), Some(2));
+    assert_eq!(never.status.code(), Some(1));
     assert!(stderr(&never).contains("never applied"));
 }
 
