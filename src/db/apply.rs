@@ -540,7 +540,7 @@ impl Runner<'_> {
     }
 
     async fn announce_retry(&self, statement: Option<&Statement>, attempt: u32) {
-        let wait = self.safety.retry_backoff * 2u32.saturating_pow(attempt - 1);
+        let wait = retry_wait(self.safety.retry_backoff, attempt);
         let at = statement
             .map(|s| {
                 format!(
@@ -736,9 +736,27 @@ fn source_context(source: &str, line: u32) -> String {
         .collect()
 }
 
+/// The longest pause between two attempts: the backoff doubles, but a deploy must not sleep for
+/// hours because someone asked for many retries.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+fn retry_wait(backoff: Duration, attempt: u32) -> Duration {
+    backoff
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(MAX_RETRY_WAIT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_waits_double_up_to_a_ceiling() {
+        let backoff = Duration::from_millis(500);
+        assert_eq!(retry_wait(backoff, 1), Duration::from_millis(500));
+        assert_eq!(retry_wait(backoff, 3), Duration::from_secs(2));
+        assert_eq!(retry_wait(backoff, 40), MAX_RETRY_WAIT);
+    }
     use crate::sql::{Span, TransactionControl, Understanding};
 
     fn statement(text: &str, line: u32, ops: Vec<Op>) -> Statement {
