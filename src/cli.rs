@@ -343,6 +343,10 @@ fn report_panics_in_one_line() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".to_string());
+        if what.starts_with("failed printing to std") && what.contains("Broken pipe") {
+            // The reader went away (`status | head`): nothing left to tell anyone.
+            std::process::exit(i32::from(exit::FAILED));
+        }
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
