@@ -792,7 +792,7 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
     let mut c = Cursor::new(action);
     let table = table.clone();
     let op = if c.eat("drop") {
-        if c.eat("constraint") {
+        let op = if c.eat("constraint") {
             c.eat_all(&["if", "exists"]);
             Op::DropConstraint {
                 table,
@@ -806,7 +806,10 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
                 column: c.ident()?,
                 if_exists,
             }
-        }
+        };
+        // Only what else goes with it depends on these; the drop is the same.
+        let _ = c.eat("cascade") || c.eat("restrict");
+        op
     } else if c.eat("rename") {
         if c.eat("to") {
             Op::RenameTable {
@@ -1729,6 +1732,32 @@ mod tests {
             vec![Op::NonTransactional {
                 kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".into()
             }]
+        );
+    }
+
+    #[test]
+    fn drop_column_cascade_next_to_an_action_sqlparser_misses_is_still_a_drop() {
+        assert_eq!(
+            classified(
+                "ALTER TABLE \"User\" DROP COLUMN \"name\" CASCADE, ALTER COLUMN \"email\" SET STATISTICS 5"
+            ),
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "name".into(),
+                    if_exists: false
+                },
+                alter_table_other()
+            ]
+        );
+        assert_eq!(
+            classified(
+                "ALTER TABLE a DROP CONSTRAINT c RESTRICT, ALTER COLUMN b SET COMPRESSION lz4"
+            )[0],
+            Op::DropConstraint {
+                table: name("a"),
+                name: "c".into()
+            }
         );
     }
 
