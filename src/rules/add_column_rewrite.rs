@@ -95,7 +95,7 @@ fn rewrite_cause(column: &ColumnSpec, pg_version: u32) -> Option<String> {
     })
 }
 
-fn is_null(default: &str) -> bool {
+pub(super) fn is_null(default: &str) -> bool {
     let lower = default.trim().to_ascii_lowercase();
     lower == "null" || lower.starts_with("null::") || lower.starts_with("(null)")
 }
