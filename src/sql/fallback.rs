@@ -1499,8 +1499,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     // Dynamic SQL: what it runs is only known at run time. Scan its literal
                     // parts anyway so `EXECUTE 'DROP TABLE ' || t` is not silent.
                     understood = false;
-                    let literals: Vec<String> =
-                        tokens.iter().filter_map(Token::string_value).collect();
+                    // format('... %I ...', 'User', col): its other literals are the values
+                    // of the placeholders, not SQL.
+                    let literals: Vec<String> = match format_string(&tokens) {
+                        Some(sql) => vec![sql],
+                        None => tokens.iter().filter_map(Token::string_value).collect(),
+                    };
                     // format('... %I ...', name): the placeholders stand for unknown names.
                     let joined = literals
                         .join(" ")
@@ -1517,6 +1521,18 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         understood &= inner_understood;
     }
     (ops, understood)
+}
+
+/// The format string of `EXECUTE format('...', ...)`.
+fn format_string(tokens: &[Token<'_>]) -> Option<String> {
+    let [_, call, open, literal, ..] = tokens else {
+        return None;
+    };
+    if call.is_word("format") && open.is_punct("(") {
+        literal.string_value()
+    } else {
+        None
+    }
 }
 
 /// `n := n + 1`, `rec.field := 0`, `arr[1] = 2`: a PL/pgSQL assignment, not SQL.
@@ -1934,6 +1950,18 @@ mod tests {
             "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', t, c); END $$ LANGUAGE 'plpgsql'",
         );
         assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropColumn {
+                table: name("?"),
+                column: "?".into(),
+                if_exists: false
+            }]
+        );
+        // Literal arguments of format() are values for its placeholders, not more SQL.
+        let (ops, _) = understand_text(
+            "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', 'User', 'legacy'); END $$",
+        );
         assert_eq!(
             ops,
             vec![Op::DropColumn {
