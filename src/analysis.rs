@@ -30,6 +30,16 @@ const EXCERPT_LINES: usize = 8;
 const EXCERPT_LINE_CHARS: usize = 200;
 
 pub fn analyze(input: AnalysisInput<'_>) -> Report {
+    analyze_with_applied_elsewhere(input, &[])
+}
+
+/// [`analyze`], where the pending migrations named in `applied_elsewhere` (edited since
+/// `--since`'s ref) already ran in production: they are checked like the others, but what they
+/// create exists there, so later migrations must not treat it as new (and empty).
+pub fn analyze_with_applied_elsewhere(
+    input: AnalysisInput<'_>,
+    applied_elsewhere: &[String],
+) -> Report {
     let all: Vec<&Migration> = input
         .existing
         .iter()
@@ -46,7 +56,13 @@ pub fn analyze(input: AnalysisInput<'_>) -> Report {
 
     let mut report = Report::default();
     for (migration, file) in input.pending.iter().zip(&pending_files) {
-        check_migration(&mut schema, migration, file, input.config, &mut report);
+        if applied_elsewhere.contains(&migration.name) {
+            let mut as_if_new = schema.clone();
+            check_migration(&mut as_if_new, migration, file, input.config, &mut report);
+            replay(&mut schema, &file.statements, Origin::Existing);
+        } else {
+            check_migration(&mut schema, migration, file, input.config, &mut report);
+        }
     }
     report
         .findings
@@ -828,6 +844,32 @@ COMMIT;
         assert_eq!(rules_of(&report), vec![("drop-column", 1)]);
         assert_eq!(report.findings[0].severity, Severity::Warning);
         assert!(!report.has_errors());
+    }
+
+    #[test]
+    fn objects_of_a_migration_edited_since_the_ref_exist_for_later_migrations() {
+        // `check --since`: the init migration was edited after it ran in production, so it is
+        // pending again; the tables it creates hold production rows all the same.
+        let edited = migration("20240101000000_init", HISTORY);
+        let later = migration(
+            "20240201000000_x",
+            "ALTER TABLE \"User\" DROP COLUMN \"name\";",
+        );
+        let report = analyze_with_applied_elsewhere(
+            AnalysisInput {
+                existing: &[],
+                pending: &[&edited, &later],
+                config: &Config::default(),
+                extra_findings: Vec::new(),
+            },
+            &["20240101000000_init".to_string()],
+        );
+        // Within the edited migration its own new tables are still new (no create-index noise).
+        assert_eq!(rules_of(&report), vec![("drop-column", 1)]);
+        assert_eq!(
+            report.findings[0].file,
+            "migrations/20240201000000_x/migration.sql"
+        );
     }
 
     #[test]

@@ -85,11 +85,10 @@ fn detached(source: &str, statements: &[Statement], taken: &Suppressions) -> Vec
     for (index, line) in source.split('\n').enumerate() {
         let start = line_start;
         line_start += line.len() + 1;
-        let trimmed = line.trim_start();
-        let Some(text) = trimmed.strip_prefix("--") else {
+        let Some((column, text)) = line_comment(line) else {
             continue;
         };
-        let at = start + (line.len() - trimmed.len());
+        let at = start + (line.len() - text.len() - "--".len());
         while spans.peek().is_some_and(|span| span.end <= at) {
             spans.next();
         }
@@ -101,7 +100,6 @@ fn detached(source: &str, statements: &[Statement], taken: &Suppressions) -> Vec
         if taken.contains(&line_number) {
             continue;
         }
-        let column = line[..line.len() - trimmed.len()].chars().count() as u32 + 1;
         if let Some((_, allow)) = parse_comment(text, line_number, column) {
             found.push(allow);
         }
@@ -126,10 +124,8 @@ fn comment_lines(source: &str, from: usize, to: usize) -> impl Iterator<Item = (
         .enumerate()
         .filter(move |(i, _)| !(*i == 0 && starts_mid_line))
         .filter_map(move |(i, line)| {
-            let trimmed = line.trim_start();
-            let text = trimmed.strip_prefix("--")?;
-            let indent = line[..line.len() - trimmed.len()].chars().count();
-            Some((first_line + i as u32, indent as u32 + 1, text))
+            let (column, text) = line_comment(line)?;
+            Some((first_line + i as u32, column, text))
         })
 }
 
@@ -156,20 +152,24 @@ fn directly_above<'a>(
         if i == 0 && starts_mid_line {
             break;
         }
-        let trimmed = line.trim_start();
-        let Some(text) = trimmed.strip_prefix("--") else {
+        let Some((column, text)) = line_comment(line) else {
             break;
         };
-        let indent = line[..line.len() - trimmed.len()].chars().count();
         let above = (lines.len() - i) as u32;
-        run.push((
-            statement_line.saturating_sub(above),
-            indent as u32 + 1,
-            text,
-        ));
+        run.push((statement_line.saturating_sub(above), column, text));
     }
     run.reverse();
     run
+}
+
+/// `(column, text after "--")` of a line that holds only a `--` comment. A byte order mark
+/// (which editors on Windows put before the first line) is not indentation.
+fn line_comment(line: &str) -> Option<(u32, &str)> {
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    let trimmed = line.trim_start();
+    let text = trimmed.strip_prefix("--")?;
+    let indent = line[..line.len() - trimmed.len()].chars().count();
+    Some((indent as u32 + 1, text))
 }
 
 fn line_of(source: &str, offset: usize) -> u32 {
@@ -324,6 +324,27 @@ mod tests {
         let source = "-- migration-gate: allow drop-table Reason: Legacy\nDROP TABLE a;";
         let s = parse(source, &statements(source, &["DROP TABLE a"]));
         assert_eq!(s.by_statement[0][0].reason.as_deref(), Some("Legacy"));
+    }
+
+    #[test]
+    fn allows_on_the_first_line_after_a_byte_order_mark_count() {
+        let source = "\u{feff}-- migration-gate: allow drop-column reason: unused since v2\n\
+                      ALTER TABLE a DROP COLUMN b;\n";
+        let s = parse(
+            source,
+            &statements(source, &["ALTER TABLE a DROP COLUMN b"]),
+        );
+        let allow = s
+            .covering(0, "drop-column")
+            .expect("the allow covers the statement");
+        assert_eq!((allow.line, allow.column), (1, 1));
+
+        let source = "\u{feff}-- migration-gate: allow-file drop-table reason: staging reset\n\
+                      \n\
+                      DROP TABLE a;\n";
+        let s = parse(source, &statements(source, &["DROP TABLE a"]));
+        assert_eq!(s.covering(0, "drop-table").map(|a| a.line), Some(1));
+        assert!(s.detached.is_empty());
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::rules::{edited_migration, out_of_order_migration};
 pub struct Selection<'a> {
     pub pending: Vec<&'a Migration>,
     pub findings: Vec<Finding>,
+    /// Pending because the PR edits them, but already applied in production.
+    pub applied_elsewhere: Vec<String>,
 }
 
 /// From git: what the branch changed since it forked from `base`.
@@ -27,6 +29,7 @@ pub fn from_git<'a>(set: &'a MigrationSet, base: &str) -> Result<Selection<'a>> 
             .filter(|m| changes.pending.contains(&m.name))
             .collect(),
         findings: changes.findings(set, base),
+        applied_elsewhere: changes.modified,
     })
 }
 
@@ -58,6 +61,7 @@ pub fn from_files<'a>(
         match status_of(migration) {
             Some("modified" | "changed") => {
                 selection.pending.push(migration);
+                selection.applied_elsewhere.push(migration.name.clone());
                 selection
                     .findings
                     .push(edited_migration::finding(migration, base));
@@ -136,6 +140,7 @@ mod tests {
         let selection = from_files(&set, root, &files, "abc123");
         let names: Vec<&str> = selection.pending.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["1_a", "2_b", "4_d"]);
+        assert_eq!(selection.applied_elsewhere, ["1_a"]);
         let findings: Vec<(&str, &str)> = selection
             .findings
             .iter()

@@ -8,7 +8,7 @@ use super::event::Event;
 use super::github::{self, CheckRun, CommentAction, GitHub};
 use super::runner::RunnerFiles;
 use super::{pending, runtime, summary};
-use crate::analysis::{analyze, AnalysisInput};
+use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
 use crate::cli::{CiArgs, FailOn, OutputFormat};
 use crate::config::Config;
 use crate::discover::{default_dir, discover, Migration, MigrationSet};
@@ -73,12 +73,15 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         pending.len(),
         dir.display()
     );
-    let report = analyze(AnalysisInput {
-        existing: &existing,
-        pending: &pending,
-        config: &config,
-        extra_findings: selection.findings,
-    });
+    let report = analyze_with_applied_elsewhere(
+        AnalysisInput {
+            existing: &existing,
+            pending: &pending,
+            config: &config,
+            extra_findings: selection.findings,
+        },
+        &selection.applied_elsewhere,
+    );
     let run_url = run_url(args);
     let publish = Publish {
         pr: &pr,

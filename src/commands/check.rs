@@ -42,12 +42,15 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         .iter()
         .filter(|m| !selection.pending.contains(&m.name))
         .collect();
-    let report = analysis::analyze(AnalysisInput {
-        existing: &existing,
-        pending: &pending,
-        config: &config,
-        extra_findings: selection.findings,
-    });
+    let report = analysis::analyze_with_applied_elsewhere(
+        AnalysisInput {
+            existing: &existing,
+            pending: &pending,
+            config: &config,
+            extra_findings: selection.findings,
+        },
+        &selection.applied_elsewhere,
+    );
 
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && no_color_unset(),
@@ -73,6 +76,8 @@ pub fn migrations_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
 struct Selection {
     pending: Vec<String>,
     findings: Vec<Finding>,
+    /// Pending because they were edited, but already applied where the ref was deployed.
+    applied_elsewhere: Vec<String>,
 }
 
 fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Result<Selection> {
@@ -90,6 +95,7 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
         return Ok(Selection {
             pending,
             findings: Vec::new(),
+            applied_elsewhere: Vec::new(),
         });
     }
     if let Some(reference) = &args.since {
@@ -98,6 +104,7 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
         return Ok(Selection {
             pending: changes.pending,
             findings,
+            applied_elsewhere: changes.modified,
         });
     }
     let pending = match &config.start_after {
@@ -119,6 +126,7 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
     Ok(Selection {
         pending,
         findings: Vec::new(),
+        applied_elsewhere: Vec::new(),
     })
 }
 

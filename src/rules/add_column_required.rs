@@ -65,7 +65,11 @@ fn is_required_without_value(column: &ColumnSpec) -> bool {
         .constraints
         .iter()
         .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }));
-    let fills_itself = column.default.is_some()
+    // `DEFAULT NULL` gives existing rows NULL all the same.
+    let fills_itself = column
+        .default
+        .as_deref()
+        .is_some_and(|d| !super::add_column_rewrite::is_null(d))
         || column.identity
         || column.generated_stored
         || column.data_type.base.starts_with("serial");
@@ -107,6 +111,16 @@ mod tests {
         assert!(v.help.contains(
             "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"tenantId\" IS NULL LIMIT 1000)"
         ));
+    }
+
+    #[test]
+    fn explicit_default_null_is_no_value() {
+        for add in [
+            r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT NOT NULL DEFAULT NULL;"#,
+            r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT DEFAULT NULL::text NOT NULL;"#,
+        ] {
+            only_violation(HISTORY, add, check);
+        }
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn rewrite_cause(column: &ColumnSpec, pg_version: u32) -> Option<String> {
     })
 }
 
-fn is_null(default: &str) -> bool {
+pub(super) fn is_null(default: &str) -> bool {
     let lower = default.trim().to_ascii_lowercase();
     lower == "null" || lower.starts_with("null::") || lower.starts_with("(null)")
 }
@@ -105,8 +105,8 @@ fn volatile_function(default: &str) -> Option<&'static str> {
     static STRING_LITERAL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("valid regex"));
     static CALL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?i)(?:^|[^A-Za-z0-9_$"])"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\("#)
-            .expect("valid regex")
+        // `\b`, not a consumed character before the name: `md5(random())` has two calls.
+        Regex::new(r#"(?i)"?\b([A-Za-z_][A-Za-z0-9_$]*)"?\s*\("#).expect("valid regex")
     });
     let code = STRING_LITERAL.replace_all(default, "''");
     CALL.captures_iter(&code).find_map(|call| {
@@ -213,6 +213,8 @@ mod tests {
             "clock_timestamp()",
             "public.uuid_generate_v4()",
             "(random() * 10)::int",
+            "md5(random()::text)",
+            "substr(md5(clock_timestamp()::text), 1, 8)",
         ] {
             let add = format!(r#"ALTER TABLE "Order" ADD COLUMN "x" TEXT DEFAULT {default};"#);
             assert!(flagged_on(15, &add), "{default}");

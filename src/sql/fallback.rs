@@ -792,7 +792,7 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
     let mut c = Cursor::new(action);
     let table = table.clone();
     let op = if c.eat("drop") {
-        if c.eat("constraint") {
+        let op = if c.eat("constraint") {
             c.eat_all(&["if", "exists"]);
             Op::DropConstraint {
                 table,
@@ -806,7 +806,10 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
                 column: c.ident()?,
                 if_exists,
             }
-        }
+        };
+        // Only what else goes with it depends on these; the drop is the same.
+        let _ = c.eat("cascade") || c.eat("restrict");
+        op
     } else if c.eat("rename") {
         if c.eat("to") {
             Op::RenameTable {
@@ -1496,8 +1499,12 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     // Dynamic SQL: what it runs is only known at run time. Scan its literal
                     // parts anyway so `EXECUTE 'DROP TABLE ' || t` is not silent.
                     understood = false;
-                    let literals: Vec<String> =
-                        tokens.iter().filter_map(Token::string_value).collect();
+                    // format('... %I ...', 'User', col): its other literals are the values
+                    // of the placeholders, not SQL.
+                    let literals: Vec<String> = match format_string(&tokens) {
+                        Some(sql) => vec![sql],
+                        None => tokens.iter().filter_map(Token::string_value).collect(),
+                    };
                     // format('... %I ...', name): the placeholders stand for unknown names.
                     let joined = literals
                         .join(" ")
@@ -1514,6 +1521,18 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
         understood &= inner_understood;
     }
     (ops, understood)
+}
+
+/// The format string of `EXECUTE format('...', ...)`.
+fn format_string(tokens: &[Token<'_>]) -> Option<String> {
+    let [_, call, open, literal, ..] = tokens else {
+        return None;
+    };
+    if call.is_word("format") && open.is_punct("(") {
+        literal.string_value()
+    } else {
+        None
+    }
 }
 
 /// `n := n + 1`, `rec.field := 0`, `arr[1] = 2`: a PL/pgSQL assignment, not SQL.
@@ -1733,6 +1752,32 @@ mod tests {
     }
 
     #[test]
+    fn drop_column_cascade_next_to_an_action_sqlparser_misses_is_still_a_drop() {
+        assert_eq!(
+            classified(
+                "ALTER TABLE \"User\" DROP COLUMN \"name\" CASCADE, ALTER COLUMN \"email\" SET STATISTICS 5"
+            ),
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "name".into(),
+                    if_exists: false
+                },
+                alter_table_other()
+            ]
+        );
+        assert_eq!(
+            classified(
+                "ALTER TABLE a DROP CONSTRAINT c RESTRICT, ALTER COLUMN b SET COMPRESSION lz4"
+            )[0],
+            Op::DropConstraint {
+                table: name("a"),
+                name: "c".into()
+            }
+        );
+    }
+
+    #[test]
     fn create_table_sqlparser_misses_is_a_new_table_with_unknown_columns() {
         assert_eq!(
             classified("CREATE TABLE IF NOT EXISTS app.\"Copy\" (LIKE \"User\" INCLUDING ALL)"),
@@ -1905,6 +1950,18 @@ mod tests {
             "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', t, c); END $$ LANGUAGE 'plpgsql'",
         );
         assert_eq!(understanding, Understanding::Unparsed);
+        assert_eq!(
+            ops,
+            vec![Op::DropColumn {
+                table: name("?"),
+                column: "?".into(),
+                if_exists: false
+            }]
+        );
+        // Literal arguments of format() are values for its placeholders, not more SQL.
+        let (ops, _) = understand_text(
+            "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', 'User', 'legacy'); END $$",
+        );
         assert_eq!(
             ops,
             vec![Op::DropColumn {
