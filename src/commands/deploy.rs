@@ -129,13 +129,18 @@ pub(crate) fn print_findings(report: &Report) {
     }
 }
 
-async fn deploy(
+enum Prepared<'a> {
+    NothingPending(DeployOutcome),
+    Pending(Split<'a>, DeployOutcome),
+}
+
+/// What a deploy and its dry run share: refuse unsafe history states, find what is pending and
+/// analyse it against the applied history.
+async fn prepare<'a>(
     client: &Client,
     database: &Database,
-    project: &Project,
-    args: &DeployArgs,
-    safety: &Safety,
-) -> Result<DeployOutcome> {
+    project: &'a Project,
+) -> Result<Prepared<'a>> {
     let rows = database.rows(client).await?;
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
@@ -146,9 +151,23 @@ async fn deploy(
     };
     if split.pending.is_empty() {
         println!("\nNo pending migrations to apply.");
-        return Ok(outcome);
+        return Ok(Prepared::NothingPending(outcome));
     }
     outcome.report = analyze(project, &split);
+    Ok(Prepared::Pending(split, outcome))
+}
+
+async fn deploy(
+    client: &Client,
+    database: &Database,
+    project: &Project,
+    args: &DeployArgs,
+    safety: &Safety,
+) -> Result<DeployOutcome> {
+    let (split, mut outcome) = match prepare(client, database, project).await? {
+        Prepared::NothingPending(outcome) => return Ok(outcome),
+        Prepared::Pending(split, outcome) => (split, outcome),
+    };
     let destructive = outcome.report.has_errors();
     if destructive && !args.allow_destructive {
         print_findings(&outcome.report);
@@ -293,19 +312,10 @@ async fn dry_run(
     project: &Project,
     args: &DeployArgs,
 ) -> Result<DeployOutcome> {
-    let rows = database.rows(client).await?;
-    refuse_unsafe_states(client, database, &rows).await?;
-    warn_edited(project, &rows);
-    let split = split(project, &rows);
-    let mut outcome = DeployOutcome {
-        pending: split.pending.iter().map(|m| m.name.clone()).collect(),
-        ..DeployOutcome::default()
+    let (split, mut outcome) = match prepare(client, database, project).await? {
+        Prepared::NothingPending(outcome) => return Ok(outcome),
+        Prepared::Pending(split, outcome) => (split, outcome),
     };
-    if split.pending.is_empty() {
-        println!("\nNo pending migrations to apply.");
-        return Ok(outcome);
-    }
-    outcome.report = analyze(project, &split);
     println!("\nDry run: nothing will be written. Plan:");
     for migration in &split.pending {
         println!("\n{} ({})", migration.name, migration.display_path);
