@@ -3,7 +3,7 @@
 //! `NOT VALID` adds the CHECK instantly (new rows are checked); a later `VALIDATE CONSTRAINT` checks
 //! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE, VALIDATE_IN_SAME_MIGRATION};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, Op};
 
@@ -22,19 +22,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let ConstraintKind::Check { expression } = &constraint.kind else {
         return None;
     };
-    if !advice::has_rows_in_production(ctx, table) {
-        return None;
-    }
-    let validated_now = constraint.not_valid
-        && advice::validated_in_same_migration(ctx, table, constraint.name.as_deref());
-    if constraint.not_valid && !validated_now {
-        return None;
-    }
-    let same_migration = if validated_now {
-        VALIDATE_IN_SAME_MIGRATION
-    } else {
-        ""
-    };
+    let same_migration = advice::scans_existing_rows_now(ctx, table, constraint)?;
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
     let message = format!(

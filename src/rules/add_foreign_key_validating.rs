@@ -7,7 +7,7 @@
 //! A new table with a foreign key to an existing one is what Prisma writes for every new model: the
 //! new table is empty, nothing to scan.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE, VALIDATE_IN_SAME_MIGRATION};
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{RuleContext, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
@@ -33,19 +33,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     else {
         return None;
     };
-    if !advice::has_rows_in_production(ctx, table) {
-        return None;
-    }
-    let validated_now = constraint.not_valid
-        && advice::validated_in_same_migration(ctx, table, constraint.name.as_deref());
-    if constraint.not_valid && !validated_now {
-        return None;
-    }
-    let same_migration = if validated_now {
-        VALIDATE_IN_SAME_MIGRATION
-    } else {
-        ""
-    };
+    let same_migration = advice::scans_existing_rows_now(ctx, table, constraint)?;
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
     let references_sql = sql.table(references);

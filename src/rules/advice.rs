@@ -4,7 +4,7 @@
 
 use super::RuleContext;
 use crate::sql::model::quote_ident;
-use crate::sql::{ConstraintKind, ObjectName, Op};
+use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 /// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1).
 const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -171,10 +171,27 @@ pub fn set_not_null_safely(ctx: &RuleContext, table: &ObjectName, column: &str) 
     steps
 }
 
-/// A `NOT VALID` constraint that a later statement of the same migration validates: the file runs
-/// as one transaction, so the ADD's lock is still held while VALIDATE scans the table, and
-/// NOT VALID buys nothing.
-pub fn validated_in_same_migration(
+/// Whether adding `constraint` to `table` checks the existing rows now, and so holds its lock for
+/// a full scan. `Some(note)` when it does: `""` for a plain ADD, [`VALIDATE_IN_SAME_MIGRATION`]
+/// for a NOT VALID one that a later statement of the same migration validates (the file runs as
+/// one transaction, so the ADD's lock is still held while VALIDATE scans the table). `None` when
+/// the table is empty in production or the constraint is NOT VALID and validated later.
+pub fn scans_existing_rows_now(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    constraint: &ConstraintSpec,
+) -> Option<&'static str> {
+    if !has_rows_in_production(ctx, table) {
+        return None;
+    }
+    if !constraint.not_valid {
+        return Some("");
+    }
+    validated_in_same_migration(ctx, table, constraint.name.as_deref())
+        .then_some(VALIDATE_IN_SAME_MIGRATION)
+}
+
+fn validated_in_same_migration(
     ctx: &RuleContext,
     table: &ObjectName,
     constraint: Option<&str>,
