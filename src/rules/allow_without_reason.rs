@@ -11,47 +11,37 @@ pub const ID: &str = "allow-without-reason";
 /// The finding for one allow comment that has no reason (`file` as reports show it).
 pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
     let rules = allow.rules.join(",");
-    Finding {
-        rule: ID,
-        severity: Severity::Warning,
-        file: file.to_string(),
-        line: allow.line,
-        column: allow.column,
-        end_line: allow.line,
-        message: format!(
+    at_allow(
+        allow,
+        file,
+        migration,
+        format!(
             "This `migration-gate: allow {rules}` has no reason, so it is ignored and the \
              findings it names are still reported."
         ),
-        help: format!(
+        format!(
             "Say why it is safe, for the reviewers: `-- migration-gate: allow {rules} reason: \
              <why this is safe>`"
         ),
-        statement: format!("-- migration-gate: allow {rules}"),
-        migration: migration.to_string(),
-    }
+    )
 }
 
 /// The finding for an allow comment that covers nothing because of where it stands.
 pub fn detached_finding(allow: &Allow, file: &str, migration: &str) -> Finding {
     let rules = allow.rules.join(",");
-    Finding {
-        rule: ID,
-        severity: Severity::Warning,
-        file: file.to_string(),
-        line: allow.line,
-        column: allow.column,
-        end_line: allow.line,
-        message: format!(
+    at_allow(
+        allow,
+        file,
+        migration,
+        format!(
             "This `migration-gate: allow {rules}` is not on the comment lines directly above a \
              statement, so it covers nothing and the findings it names are still reported."
         ),
-        help: "Put `-- migration-gate: allow <rules> reason: <why>` directly above the statement \
-               (no blank line or code in between); `allow-file` must come before the first \
-               statement of the file."
+        "Put `-- migration-gate: allow <rules> reason: <why>` directly above the statement \
+         (no blank line or code in between); `allow-file` must come before the first \
+         statement of the file."
             .to_string(),
-        statement: format!("-- migration-gate: allow {rules}"),
-        migration: migration.to_string(),
-    }
+    )
 }
 
 /// The finding for an allow comment naming `rule`, which is not a rule id.
@@ -59,6 +49,22 @@ pub fn unknown_rule_finding(allow: &Allow, rule: &str, file: &str, migration: &s
     let suggestion = closest_rule(rule)
         .map(|id| format!(" Did you mean `{id}`?"))
         .unwrap_or_default();
+    at_allow(
+        allow,
+        file,
+        migration,
+        format!(
+            "This `migration-gate: allow` names `{rule}`, which is not a rule id, so it covers \
+             nothing for it.{suggestion}"
+        ),
+        "Use the rule ids the findings show (the README lists them all), separated by \
+         commas: `-- migration-gate: allow drop-column,rename-column reason: <why>`"
+            .to_string(),
+    )
+}
+
+/// A warning placed on the allow comment itself, quoting it.
+fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: String) -> Finding {
     Finding {
         rule: ID,
         severity: Severity::Warning,
@@ -66,13 +72,8 @@ pub fn unknown_rule_finding(allow: &Allow, rule: &str, file: &str, migration: &s
         line: allow.line,
         column: allow.column,
         end_line: allow.line,
-        message: format!(
-            "This `migration-gate: allow` names `{rule}`, which is not a rule id, so it covers \
-             nothing for it.{suggestion}"
-        ),
-        help: "Use the rule ids the findings show (the README lists them all), separated by \
-               commas: `-- migration-gate: allow drop-column,rename-column reason: <why>`"
-            .to_string(),
+        message,
+        help,
         statement: format!("-- migration-gate: allow {}", allow.rules.join(",")),
         migration: migration.to_string(),
     }
