@@ -43,6 +43,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `--dir` when given, else the config's `migrations_dir`, else `prisma/migrations` or
+    /// `migrations` (see [`crate::discover::default_dir`]).
+    pub fn migrations_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| self.migrations_dir.clone())
+            .unwrap_or_else(crate::discover::default_dir)
+    }
+
     /// The severity a rule reports at, `None` when it is turned off.
     pub fn severity_of(&self, rule: &RuleInfo) -> Option<Severity> {
         match self.rules.get(rule.id) {

@@ -14,8 +14,9 @@ pub mod summary;
 pub mod vercel;
 
 use crate::cli::{CiArgs, CiMode};
+use crate::db::session::runtime;
 use crate::db::url::DatabaseUrl;
-use crate::error::{exit, AppError, Result};
+use crate::error::{exit, Result};
 
 use event::Event;
 use runner::RunnerFiles;
@@ -62,11 +63,4 @@ fn mask_secrets(args: &CiArgs) {
     for line in runner::mask_commands(secrets.iter().map(String::as_str)) {
         println!("{line}");
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::usage(format!("cannot start the async runtime: {e}")))
 }

@@ -10,8 +10,8 @@ use super::runner::RunnerFiles;
 use super::{pending, runtime, summary};
 use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
 use crate::cli::{CiArgs, FailOn, OutputFormat};
-use crate::config::Config;
-use crate::discover::{default_dir, discover, Migration, MigrationSet};
+use crate::db::session::Project;
+use crate::discover::{Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
 use crate::report::{self, RenderOptions};
@@ -47,14 +47,7 @@ fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
 
 pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
-    let config = Config::load(args.migrations.config.as_deref())?;
-    let dir = args
-        .migrations
-        .dir
-        .clone()
-        .or_else(|| config.migrations_dir.clone())
-        .unwrap_or_else(default_dir);
-    let set = discover(&dir)?;
+    let Project { config, dir, set } = Project::load(&args.migrations)?;
     let pr = pr_target(args, event);
     let rt = runtime()?;
     // Octocrab's client spawns its worker on the current runtime.

@@ -2,7 +2,7 @@
 //! analysis → report → exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::CheckArgs;
@@ -23,7 +23,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         }
         config.pg_version = version;
     }
-    let dir = migrations_dir(args.dir.as_deref(), &config);
+    let dir = config.migrations_dir(args.dir.as_deref());
     if args.dir.is_none() && config.migrations_dir.is_none() && !dir.exists() {
         return Err(AppError::usage(
             "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
@@ -63,13 +63,6 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-/// `--dir`, else the config's `migrations_dir`, else `prisma/migrations` or `migrations`.
-pub fn migrations_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
-    flag.map(Path::to_path_buf)
-        .or_else(|| config.migrations_dir.clone())
-        .unwrap_or_else(discover::default_dir)
 }
 
 /// The migrations to judge (by name) and the findings the selection itself raises.
@@ -242,6 +235,7 @@ fn write_stdout(text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn set(names: &[&str]) -> MigrationSet {
         MigrationSet {

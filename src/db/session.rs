@@ -24,11 +24,7 @@ pub struct Project {
 impl Project {
     pub fn load(args: &MigrationsArgs) -> Result<Project> {
         let config = Config::load(args.config.as_deref())?;
-        let dir = args
-            .dir
-            .clone()
-            .or_else(|| config.migrations_dir.clone())
-            .unwrap_or_else(discover::default_dir);
+        let dir = config.migrations_dir(args.dir.as_deref());
         let set = discover::discover(&dir)?;
         Ok(Project { config, dir, set })
     }
@@ -90,11 +86,15 @@ impl Database {
     }
 }
 
-/// Drive `work` to completion on a single-threaded runtime (one connection, no parallelism).
-pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+/// A single-threaded runtime: one connection at a time, no parallelism needed.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| AppError::usage(format!("cannot start the async runtime: {e}")))?
-        .block_on(work)
+        .map_err(|e| AppError::usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// Drive `work` to completion on [`runtime`].
+pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    runtime()?.block_on(work)
 }
