@@ -26,6 +26,7 @@ pub use pr::{publish_check, PrTarget, Publish, Published, CHECK_RUN_NAME};
 
 pub fn run(args: &CiArgs) -> Result<u8> {
     let gh = &args.github;
+    crate::surface::speak_as_action();
     mask_secrets(args);
     let event = Event::load(&gh.event_name, gh.event_path.as_deref())?;
     let mode = match args.mode {

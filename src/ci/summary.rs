@@ -103,8 +103,8 @@ fn hook_line(hook: &HookReport) -> String {
 pub const MANUAL_REVIEW_HOWTO: &str = "To review: run the deploy workflow by hand with `type=manual-review` \
 (Actions → the dispatch workflow → Run workflow); it writes the review report (each pending migration, \
 its findings and its SQL) to the job summary and changes nothing. Once the approving environment's \
-reviewers accept, the approved job deploys with `--allow-destructive` and fires the deploy hook. \
-Locally: `migration-gate deploy --dry-run`.";
+reviewers accept, the approved job deploys with the `allow-destructive: true` input and fires the \
+deploy hook. Locally: `migration-gate deploy --dry-run`.";
 
 pub fn deploy(outcome: &DeployOutcome, hook: &HookReport) -> String {
     let mut out = String::new();
@@ -240,7 +240,7 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
         }
     }
     out.push_str(
-        "\nTo apply: approve the deployment; the approved job runs `migration-gate deploy --allow-destructive` and fires the deploy hook.\n",
+        "\nTo apply: approve the deployment; the approved job deploys with the `allow-destructive: true` input and fires the deploy hook.\n",
     );
     out
 }

@@ -88,7 +88,11 @@ fn rollback_without_target_says_what_to_pass() {
     )
     .args(["--mode", "rollback"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--target"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("set the `target` input"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
