@@ -26,6 +26,7 @@ pub enum Setting {
     AllowDestructive,
     AllowPooled,
     RollbackTarget,
+    MigrationsDir,
 }
 
 impl Setting {
@@ -50,6 +51,8 @@ impl Setting {
             (Setting::RollbackTarget, true) => {
                 "set the `target` input (the dispatch input `target`)"
             }
+            (Setting::MigrationsDir, false) => "pass --dir",
+            (Setting::MigrationsDir, true) => "set the `migrations-dir` input",
         }
     }
 }
@@ -62,6 +65,7 @@ impl fmt::Display for Setting {
             Setting::AllowDestructive => ("--allow-destructive", "allow-destructive"),
             Setting::AllowPooled => ("--allow-pooled", "database-url"),
             Setting::RollbackTarget => ("--to", "target"),
+            Setting::MigrationsDir => ("--dir", "migrations-dir"),
         };
         if in_action() {
             write!(f, "the `{input}` input")

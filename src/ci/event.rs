@@ -96,13 +96,33 @@ impl Event {
         }
     }
 
-    /// A push to a branch other than the default one deploys nothing.
+    /// The event's ref is the default branch (a push there deploys; another push deploys nothing).
     pub fn is_push_to_default_branch(&self) -> bool {
         match (&self.git_ref, &self.default_branch) {
             (Some(git_ref), Some(default)) => git_ref == &format!("refs/heads/{default}"),
             // Without the payload, trust the workflow's own branch filter.
             _ => true,
         }
+    }
+
+    /// A dispatch run from a branch other than the default one would apply (or roll back to) that
+    /// branch's migrations in production: refused unless the workflow opts in.
+    pub fn refuse_dispatch_off_default_branch(&self, allow_any_branch: bool) -> Result<()> {
+        if self.name != "workflow_dispatch" || allow_any_branch || self.is_push_to_default_branch()
+        {
+            return Ok(());
+        }
+        Err(AppError::usage(format!(
+            "workflow_dispatch from {} touches production from a branch that is not {}: run it \
+             from {} (Run workflow > Use workflow from), or set the `allow-any-branch: true` input",
+            self.git_ref.as_deref().unwrap_or("a branch"),
+            self.default_branch
+                .as_deref()
+                .unwrap_or("the default branch"),
+            self.default_branch
+                .as_deref()
+                .unwrap_or("the default branch"),
+        )))
     }
 
     /// The mode the event asks for; `None` when the event deploys nothing (a push to another
@@ -170,6 +190,31 @@ mod tests {
                 base_ref: "refs/heads/main".into()
             })
         );
+    }
+
+    #[test]
+    fn dispatch_off_the_default_branch_is_refused_unless_allowed() {
+        let dispatch = |git_ref: &str| {
+            Event::from_payload(
+                "workflow_dispatch",
+                &json!({"ref": git_ref, "repository": {"default_branch": "main"}, "inputs": {"type": "rollback"}}),
+            )
+        };
+        let err = dispatch("refs/heads/experiment")
+            .refuse_dispatch_off_default_branch(false)
+            .unwrap_err();
+        assert!(
+            err.message.starts_with("workflow_dispatch from refs/heads/experiment touches production from a branch that is not main"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("`allow-any-branch: true`"));
+        assert!(dispatch("refs/heads/experiment")
+            .refuse_dispatch_off_default_branch(true)
+            .is_ok());
+        assert!(dispatch("refs/heads/main")
+            .refuse_dispatch_off_default_branch(false)
+            .is_ok());
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             }
         },
     };
+    if matches!(
+        mode,
+        CiMode::Deploy | CiMode::ManualReview | CiMode::Rollback
+    ) {
+        event.refuse_dispatch_off_default_branch(args.allow_any_branch)?;
+    }
     let files = RunnerFiles {
         output: gh.output.clone(),
         step_summary: gh.step_summary.clone(),

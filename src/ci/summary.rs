@@ -303,7 +303,8 @@ mod tests {
             Severity::Error,
             "drops data",
         );
-        dropped.help = "Backfill first:\nUPDATE users SET email = <value> WHERE email IS NULL;".into();
+        dropped.help =
+            "Backfill first:\nUPDATE users SET email = <value> WHERE email IS NULL;".into();
         let mut report = Report {
             findings: vec![dropped],
             ..Default::default()
@@ -334,7 +335,10 @@ mod tests {
             text.contains("```sql\n-- Backfill first:\nUPDATE users SET email = <value> WHERE email IS NULL;\n```"),
             "{text}"
         );
-        assert!(text.contains("| `set-not-null` | 5 | table has &lt;10&gt; rows |"), "{text}");
+        assert!(
+            text.contains("| `set-not-null` | 5 | table has &lt;10&gt; rows |"),
+            "{text}"
+        );
         assert!(text.contains("```sql\nALTER TABLE users DROP COLUMN email;\n```"));
         assert!(text.contains("Nothing was changed"));
     }
