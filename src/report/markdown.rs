@@ -24,7 +24,7 @@ pub fn render(report: &Report) -> String {
             "<details><summary>{} without findings</summary>\n",
             plural(clean.len(), "migration", "migrations")
         );
-        let names: Vec<String> = clean.iter().map(|name| code(name)).collect();
+        let names: Vec<String> = clean.iter().map(|name| code_span(name)).collect();
         let _ = writeln!(out, "{}\n\n</details>\n", names.join(", "));
     }
     let _ = writeln!(out, "**Summary:** {}", summary_line(&report.summary));
@@ -137,9 +137,14 @@ fn group_by_migration(report: &Report) -> Vec<MigrationGroup<'_>> {
 
 fn write_migration(out: &mut String, group: &MigrationGroup) {
     if group.name == group.file {
-        let _ = writeln!(out, "#### {}\n", code(&group.name));
+        let _ = writeln!(out, "#### {}\n", code_span(&group.name));
     } else {
-        let _ = writeln!(out, "#### {} ({})\n", code(&group.name), code(&group.file));
+        let _ = writeln!(
+            out,
+            "#### {} ({})\n",
+            code_span(&group.name),
+            code_span(&group.file)
+        );
     }
     out.push_str(&findings_section(
         &group.file,
@@ -415,11 +420,15 @@ pub fn cell(text: &str) -> String {
 /// A code span that survives any content: a fence longer than any backtick run inside, pipes
 /// escaped (GitHub tables split on them even in code), line breaks as spaces.
 pub fn code(text: &str) -> String {
+    code_span(&text.replace('|', "\\|"))
+}
+
+/// A code span outside a table (headings, lists): there a `\|` would show its backslash.
+fn code_span(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .replace('|', "\\|");
+        .collect();
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest_run == 0 {
         format!("`{text}`")
@@ -447,6 +456,8 @@ mod tests {
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("line\nbreak"), "`line break`");
+        // Outside a table GitHub shows `\|` literally in code.
+        assert_eq!(code_span("a|b"), "`a|b`");
     }
 
     #[test]
