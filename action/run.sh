@@ -16,6 +16,7 @@ args=(ci)
 [ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
 [ "${INPUT_CHECK_RUN:-false}" = "true" ] && args+=(--check-run)
 [ "${INPUT_ALLOW_DESTRUCTIVE:-false}" = "true" ] && args+=(--allow-destructive)
+[ "${INPUT_ALLOW_ANY_BRANCH:-false}" = "true" ] && args+=(--allow-any-branch)
 
 # Secrets travel in the environment, not on the command line.
 if [ -n "${INPUT_DATABASE_URL:-}" ]; then

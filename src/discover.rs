@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{AppError, Result};
+use crate::surface::Setting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -64,12 +65,14 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
             return Err(AppError::usage(format!(
-                "migrations directory {shown_dir} is not a directory; pass the folder that holds your migrations with --dir"
+                "migrations directory {shown_dir} is not a directory; pass the folder that holds your migrations with {}",
+                Setting::MigrationsDir
             )))
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(AppError::usage(format!(
-                "migrations directory {shown_dir} does not exist; pass the folder that holds your migrations with --dir"
+                "migrations directory {shown_dir} does not exist; pass the folder that holds your migrations with {}",
+                Setting::MigrationsDir
             )))
         }
         Err(err) => return Err(AppError::io(dir, &err)),

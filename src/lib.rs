@@ -21,3 +21,4 @@ pub mod rules;
 pub mod schema;
 pub mod sql;
 pub mod suppress;
+pub mod surface;

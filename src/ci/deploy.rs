@@ -13,6 +13,7 @@ use crate::commands;
 use crate::db::url::DatabaseUrl;
 use crate::db::DeployOutcome;
 use crate::error::{exit, AppError, Result};
+use crate::surface::Setting;
 
 pub fn deploy(args: &CiArgs, files: &RunnerFiles) -> Result<u8> {
     let outcome = commands::deploy::execute(&deploy_args(args, false))
@@ -40,9 +41,10 @@ pub fn rollback(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8>
         .clone()
         .or_else(|| event.dispatch_target.clone())
         .ok_or_else(|| {
-            AppError::usage(
-                "rollback needs a target: pass --target NAME (the dispatch input `target`): the last migration to keep",
-            )
+            AppError::usage(format!(
+                "rollback needs a target: {}: the last migration to keep",
+                Setting::RollbackTarget.instruction()
+            ))
         })?;
     let outcome = commands::rollback::execute(&RollbackArgs {
         migrations: args.migrations.clone(),

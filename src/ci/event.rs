@@ -18,11 +18,21 @@ pub struct PullRequest {
     pub from_fork: bool,
 }
 
+/// The merge queue's candidate commit (`merge_group` event): the PR merged onto the queue's base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeGroup {
+    pub base_sha: String,
+    pub head_sha: String,
+    /// `refs/heads/main`.
+    pub base_ref: String,
+}
+
 /// What the event payload says, reduced to what the gate uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Event {
     pub name: String,
     pub pull_request: Option<PullRequest>,
+    pub merge_group: Option<MergeGroup>,
     /// `refs/heads/main` on push.
     pub git_ref: Option<String>,
     pub default_branch: Option<String>,
@@ -61,6 +71,13 @@ impl Event {
                 from_fork: base_repo.is_some() && head_repo != base_repo,
             })
         });
+        let merge_group = payload.get("merge_group").and_then(|group| {
+            Some(MergeGroup {
+                base_sha: text(group.get("base_sha")?)?,
+                head_sha: text(group.get("head_sha")?)?,
+                base_ref: text(group.get("base_ref")?)?,
+            })
+        });
         let input = |key: &str| {
             payload
                 .pointer(&format!("/inputs/{key}"))
@@ -71,6 +88,7 @@ impl Event {
         Event {
             name: name.to_string(),
             pull_request,
+            merge_group,
             git_ref: payload.get("ref").and_then(text),
             default_branch: payload.pointer("/repository/default_branch").and_then(text),
             dispatch_type: input("type"),
@@ -78,7 +96,7 @@ impl Event {
         }
     }
 
-    /// A push to a branch other than the default one deploys nothing.
+    /// The event's ref is the default branch (a push there deploys; another push deploys nothing).
     pub fn is_push_to_default_branch(&self) -> bool {
         match (&self.git_ref, &self.default_branch) {
             (Some(git_ref), Some(default)) => git_ref == &format!("refs/heads/{default}"),
@@ -87,11 +105,33 @@ impl Event {
         }
     }
 
+    /// A dispatch run from a branch other than the default one would apply (or roll back to) that
+    /// branch's migrations in production: refused unless the workflow opts in.
+    pub fn refuse_dispatch_off_default_branch(&self, allow_any_branch: bool) -> Result<()> {
+        if self.name != "workflow_dispatch" || allow_any_branch || self.is_push_to_default_branch()
+        {
+            return Ok(());
+        }
+        Err(AppError::usage(format!(
+            "workflow_dispatch from {} touches production from a branch that is not {}: run it \
+             from {} (Run workflow > Use workflow from), or set the `allow-any-branch: true` input",
+            self.git_ref.as_deref().unwrap_or("a branch"),
+            self.default_branch
+                .as_deref()
+                .unwrap_or("the default branch"),
+            self.default_branch
+                .as_deref()
+                .unwrap_or("the default branch"),
+        )))
+    }
+
     /// The mode the event asks for; `None` when the event deploys nothing (a push to another
     /// branch).
     pub fn mode(&self) -> Result<Option<CiMode>> {
         match self.name.as_str() {
-            "pull_request" | "pull_request_target" => Ok(Some(CiMode::Check)),
+            // The merge queue checks its candidate commit like a PR's head, so a required
+            // migration-gate check does not hold the queue forever.
+            "pull_request" | "pull_request_target" | "merge_group" => Ok(Some(CiMode::Check)),
             "push" if self.is_push_to_default_branch() => Ok(Some(CiMode::Deploy)),
             "push" => Ok(None),
             "workflow_dispatch" => match self.dispatch_type.as_deref().unwrap_or("auto") {
@@ -132,6 +172,49 @@ mod tests {
         );
         assert!(pr.from_fork);
         assert_eq!(event.mode().unwrap(), Some(CiMode::Check));
+    }
+
+    #[test]
+    fn merge_group_is_checked_like_a_pull_request_of_its_head() {
+        let payload = json!({"action": "checks_requested", "merge_group": {
+            "head_sha": "ddd", "base_sha": "ccc", "base_ref": "refs/heads/main",
+            "head_ref": "refs/heads/gh-readonly-queue/main/pr-42-ccc"
+        }});
+        let event = Event::from_payload("merge_group", &payload);
+        assert_eq!(event.mode().unwrap(), Some(CiMode::Check));
+        assert_eq!(
+            event.merge_group,
+            Some(MergeGroup {
+                base_sha: "ccc".into(),
+                head_sha: "ddd".into(),
+                base_ref: "refs/heads/main".into()
+            })
+        );
+    }
+
+    #[test]
+    fn dispatch_off_the_default_branch_is_refused_unless_allowed() {
+        let dispatch = |git_ref: &str| {
+            Event::from_payload(
+                "workflow_dispatch",
+                &json!({"ref": git_ref, "repository": {"default_branch": "main"}, "inputs": {"type": "rollback"}}),
+            )
+        };
+        let err = dispatch("refs/heads/experiment")
+            .refuse_dispatch_off_default_branch(false)
+            .unwrap_err();
+        assert!(
+            err.message.starts_with("workflow_dispatch from refs/heads/experiment touches production from a branch that is not main"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("`allow-any-branch: true`"));
+        assert!(dispatch("refs/heads/experiment")
+            .refuse_dispatch_off_default_branch(true)
+            .is_ok());
+        assert!(dispatch("refs/heads/main")
+            .refuse_dispatch_off_default_branch(false)
+            .is_ok());
     }
 
     #[test]

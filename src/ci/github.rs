@@ -2,6 +2,9 @@
 //! `GITHUB_API_URL` so GitHub Enterprise and local test servers work): the sticky PR comment,
 //! the PR's changed files, and the check run.
 
+use std::time::Duration;
+
+use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::{Octocrab, Page};
 use serde::Deserialize;
 use serde_json::json;
@@ -10,6 +13,8 @@ use super::annotations::CheckAnnotation;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
+/// Attempts at creating the sticky comment when GitHub answers 5xx or cannot be reached.
+const COMMENT_CREATE_ATTEMPTS: u32 = 3;
 /// GitHub rejects check-run updates with more annotations than this.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 
@@ -21,6 +26,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// GitHub may have done the work anyway (a 502 from the proxy in front of it, a lost
+    /// answer): worth checking, then retrying.
+    fn may_have_succeeded(&self) -> bool {
+        self.status.is_none_or(|status| status >= 500)
+    }
+
     /// The token may not do this (fork PR, missing `permissions:`).
     pub fn is_permission_denied(&self) -> bool {
         matches!(self.status, Some(403) | Some(404))
@@ -76,7 +87,12 @@ pub enum CommentAction {
 }
 
 pub struct GitHub {
+    /// Retries 5xx and network errors itself: only for reads and idempotent updates.
     octo: Octocrab,
+    /// Never retries: a create that GitHub performed but answered 502 would be repeated.
+    octo_once: Octocrab,
+    /// Pause before re-reading after a failed create.
+    retry_delay: Duration,
     /// `owner/repo`.
     repository: String,
 }
@@ -84,16 +100,64 @@ pub struct GitHub {
 impl GitHub {
     /// Needs a tokio runtime (octocrab's client spawns on it).
     pub fn new(api_url: &str, token: &str, repository: &str) -> ApiResult<GitHub> {
-        let octo = Octocrab::builder()
-            .base_uri(api_url.trim_end_matches('/'))
-            .map_err(ApiError::from)?
-            .personal_token(token.to_string())
-            .build()
-            .map_err(ApiError::from)?;
+        let client = |retry: RetryConfig| {
+            Octocrab::builder()
+                .add_retry_config(retry)
+                .base_uri(api_url.trim_end_matches('/'))
+                .map_err(ApiError::from)?
+                .personal_token(token.to_string())
+                .build()
+                .map_err(ApiError::from)
+        };
         Ok(GitHub {
-            octo,
+            octo: client(RetryConfig::Simple(3))?,
+            octo_once: client(RetryConfig::None)?,
+            retry_delay: Duration::from_secs(2),
             repository: repository.to_string(),
         })
+    }
+
+    /// A shorter pause between attempts (tests).
+    pub fn with_retry_delay(mut self, delay: Duration) -> GitHub {
+        self.retry_delay = delay;
+        self
+    }
+
+    /// The gate's comment on the PR, if there is one.
+    async fn find_comment(&self, pr: u64) -> ApiResult<Option<IssueComment>> {
+        let comments: Vec<IssueComment> = self
+            .all_pages(&format!("/repos/{}/issues/{pr}/comments", self.repository))
+            .await?;
+        Ok(comments.into_iter().find(|c| {
+            c.body
+                .as_deref()
+                .is_some_and(|body| body.contains(COMMENT_MARKER))
+        }))
+    }
+
+    /// Create the comment; after a 5xx or a lost answer, look for it by its marker before trying
+    /// again, since GitHub often created it anyway.
+    async fn create_comment(&self, pr: u64, payload: &serde_json::Value) -> ApiResult<u64> {
+        let route = format!("/repos/{}/issues/{pr}/comments", self.repository);
+        let mut attempt = 1;
+        loop {
+            let error: ApiError = match self
+                .octo_once
+                .post::<_, IssueComment>(route.as_str(), Some(payload))
+                .await
+            {
+                Ok(created) => return Ok(created.id),
+                Err(e) => e.into(),
+            };
+            if attempt >= COMMENT_CREATE_ATTEMPTS || !error.may_have_succeeded() {
+                return Err(error);
+            }
+            tokio::time::sleep(self.retry_delay * attempt).await;
+            if let Some(created) = self.find_comment(pr).await? {
+                return Ok(created.id);
+            }
+            attempt += 1;
+        }
     }
 
     async fn all_pages<T: serde::de::DeserializeOwned>(&self, route: &str) -> ApiResult<Vec<T>> {
@@ -110,14 +174,7 @@ impl GitHub {
         create: bool,
     ) -> ApiResult<Option<CommentAction>> {
         let repo = &self.repository;
-        let comments: Vec<IssueComment> = self
-            .all_pages(&format!("/repos/{repo}/issues/{pr}/comments"))
-            .await?;
-        let existing = comments.iter().find(|c| {
-            c.body
-                .as_deref()
-                .is_some_and(|body| body.contains(COMMENT_MARKER))
-        });
+        let existing = self.find_comment(pr).await?;
         let payload = json!({ "body": body });
         match existing {
             Some(comment) => {
@@ -131,16 +188,9 @@ impl GitHub {
                 Ok(Some(CommentAction::Updated(updated.id)))
             }
             None if !create => Ok(None),
-            None => {
-                let created: IssueComment = self
-                    .octo
-                    .post(
-                        format!("/repos/{repo}/issues/{pr}/comments"),
-                        Some(&payload),
-                    )
-                    .await?;
-                Ok(Some(CommentAction::Created(created.id)))
-            }
+            None => Ok(Some(CommentAction::Created(
+                self.create_comment(pr, &payload).await?,
+            ))),
         }
     }
 

@@ -26,6 +26,7 @@ pub use pr::{publish_check, PrTarget, Publish, Published, CHECK_RUN_NAME};
 
 pub fn run(args: &CiArgs) -> Result<u8> {
     let gh = &args.github;
+    crate::surface::speak_as_action();
     mask_secrets(args);
     let event = Event::load(&gh.event_name, gh.event_path.as_deref())?;
     let mode = match args.mode {
@@ -41,6 +42,12 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             }
         },
     };
+    if matches!(
+        mode,
+        CiMode::Deploy | CiMode::ManualReview | CiMode::Rollback
+    ) {
+        event.refuse_dispatch_off_default_branch(args.allow_any_branch)?;
+    }
     let files = RunnerFiles {
         output: gh.output.clone(),
         step_summary: gh.step_summary.clone(),

@@ -31,16 +31,18 @@ pub struct PrTarget {
 fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
     let gh = &args.github;
     let from_event = event.pull_request.as_ref();
+    // A merge group has no pull request to comment on: its base and head are checked the same.
+    let group = event.merge_group.as_ref();
+    let event_base = from_event
+        .map(|pr| pr.base_sha.clone())
+        .or_else(|| group.map(|g| g.base_sha.clone()));
+    let event_head = from_event
+        .map(|pr| pr.head_sha.clone())
+        .or_else(|| group.map(|g| g.head_sha.clone()));
     PrTarget {
         number: gh.pr.or(from_event.map(|pr| pr.number)),
-        base_sha: gh
-            .base_sha
-            .clone()
-            .or_else(|| from_event.map(|pr| pr.base_sha.clone())),
-        head_sha: gh
-            .head_sha
-            .clone()
-            .or_else(|| from_event.map(|pr| pr.head_sha.clone())),
+        base_sha: gh.base_sha.clone().or(event_base),
+        head_sha: gh.head_sha.clone().or(event_head),
         from_fork: from_event.is_some_and(|pr| pr.from_fork),
     }
 }
@@ -76,9 +78,16 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
         &selection.applied_elsewhere,
     );
     let run_url = run_url(args);
+    if let Some(group) = &event.merge_group {
+        println!(
+            "migration-gate: merge queue candidate {} onto {}",
+            group.head_sha, group.base_ref
+        );
+    }
     let publish = Publish {
         pr: &pr,
-        comment: !gh.no_comment,
+        // The merge queue's commit belongs to no pull request: nowhere to comment.
+        comment: !gh.no_comment && event.merge_group.is_none(),
         check_run: args.check_run,
         fail_on: args.fail_on,
         run_url: run_url.as_deref(),
@@ -129,7 +138,7 @@ fn pending_migrations<'a>(
 ) -> Result<pending::Selection<'a>> {
     let Some(base) = &pr.base_sha else {
         return Err(AppError::usage(
-            "no pull request to check: run on a pull_request event or pass --base-sha (and --pr)",
+            "no pull request to check: run the check on a pull_request or merge_group event (or outside Actions, pass --base-sha and --pr)",
         ));
     };
     let git_error = match pending::from_git(set, base) {
@@ -138,7 +147,7 @@ fn pending_migrations<'a>(
     };
     let (Some(client), Some(number)) = (client, pr.number) else {
         return Err(AppError::usage(format!(
-            "cannot tell which migrations the PR changed ({}); use actions/checkout with fetch-depth: 0, or pass the token and the PR number",
+            "cannot tell which migrations the PR changed ({}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed",
             git_error.message
         )));
     };
@@ -174,6 +183,11 @@ fn repo_root(dir: &Path, workspace: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
 }
 
+/// GitHub being down must not turn a verdict into a failure (or a failure into exit 2): the job's
+/// result and outputs stay the verdict's.
+const VERDICT_STANDS: &str =
+    "the verdict stands: the annotations, the job summary and the exit code carry it";
+
 /// How a PR check is published.
 pub struct Publish<'a> {
     pub pr: &'a PrTarget,
@@ -192,8 +206,8 @@ pub struct Published {
 }
 
 /// Annotations in the log, the job summary, the sticky comment, the check run; and the exit
-/// code per `--fail-on`. A token that may not comment or create checks (fork PRs) is a warning:
-/// the annotations and the summary still carry the result.
+/// code per `--fail-on`. A token that may not comment or create checks (fork PRs), or a GitHub
+/// API error, is a warning: the annotations and the summary still carry the result.
 pub async fn publish_check(
     publish: &Publish<'_>,
     report: &Report,
@@ -245,7 +259,7 @@ pub async fn publish_check(
                     "::warning::migration-gate: cannot comment on PR #{number} ({e}){}; the annotations and the job summary still carry the result",
                     if publish.pr.from_fork { ": pull requests from forks get a read-only token" } else { ": give the job `permissions: pull-requests: write`" }
                 ),
-                Err(e) => return Err(AppError::usage(format!("cannot comment on PR #{number}: {e}"))),
+                Err(e) => println!("::warning::migration-gate: cannot comment on PR #{number} ({e}); {VERDICT_STANDS}"),
             },
         }
     }
@@ -289,7 +303,9 @@ pub async fn publish_check(
             Err(e) if e.is_permission_denied() => println!(
                 "::warning::migration-gate: cannot create a check run ({e}); give the job `permissions: checks: write` (not possible on fork PRs)"
             ),
-            Err(e) => return Err(AppError::usage(format!("cannot create the check run: {e}"))),
+            Err(e) => println!(
+                "::warning::migration-gate: cannot create the check run ({e}); {VERDICT_STANDS}"
+            ),
         }
     }
     Ok(published)

@@ -3,7 +3,7 @@
 
 use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::findings::{Report, Severity};
-use crate::report::GITHUB_COMMENT_LIMIT;
+use crate::report::{findings_section, markdown_cell as prose, GITHUB_COMMENT_LIMIT};
 
 use super::github::COMMENT_MARKER;
 use super::vercel::HookJob;
@@ -41,7 +41,7 @@ fn count(report: &Report, severity: Severity) -> usize {
         .count()
 }
 
-/// Make text safe inside a markdown table cell.
+/// Make text safe inside a code span of a table cell (names); prose goes through [`prose`].
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
@@ -91,7 +91,7 @@ fn hook_line(hook: &HookReport) -> String {
                 &job.state
             }
         ),
-        HookReport::Failed(reason) => format!("Vercel deploy hook failed: {}", cell(reason)),
+        HookReport::Failed(reason) => format!("Vercel deploy hook failed: {}", prose(reason)),
         HookReport::NotConfigured => {
             "No Vercel deploy hook configured (`vercel-hook-url` / `VERCEL_DEPLOY_HOOK_URL`)."
                 .into()
@@ -103,14 +103,14 @@ fn hook_line(hook: &HookReport) -> String {
 pub const MANUAL_REVIEW_HOWTO: &str = "To review: run the deploy workflow by hand with `type=manual-review` \
 (Actions → the dispatch workflow → Run workflow); it writes the review report (each pending migration, \
 its findings and its SQL) to the job summary and changes nothing. Once the approving environment's \
-reviewers accept, the approved job deploys with `--allow-destructive` and fires the deploy hook. \
-Locally: `migration-gate deploy --dry-run`.";
+reviewers accept, the approved job deploys with the `allow-destructive: true` input and fires the \
+deploy hook. Locally: `migration-gate deploy --dry-run`.";
 
 pub fn deploy(outcome: &DeployOutcome, hook: &HookReport) -> String {
     let mut out = String::new();
     if let Some(failure) = &outcome.failure {
         out.push_str("## migration-gate: deploy failed ❌\n\n");
-        out.push_str(&format!("{}\n", cell(failure)));
+        out.push_str(&format!("{}\n", prose(failure)));
         out.push_str(&applied_table(
             "Applied before the failure:",
             &outcome.applied,
@@ -136,7 +136,7 @@ pub fn deploy(outcome: &DeployOutcome, hook: &HookReport) -> String {
                 finding.rule,
                 cell(&finding.file),
                 finding.line,
-                cell(&finding.message)
+                prose(&finding.message)
             ));
         }
         out.push_str(&format!("\n{}\n\n{MANUAL_REVIEW_HOWTO}\n", hook_line(hook)));
@@ -160,7 +160,7 @@ pub fn rollback(target: &str, outcome: &RollbackOutcome, hook: &HookReport) -> S
     let mut out = match &outcome.failure {
         Some(failure) => format!(
             "## migration-gate: rollback failed ❌\n\n{}\n",
-            cell(failure)
+            prose(failure)
         ),
         None => format!("## migration-gate: rolled back to `{}` ✅\n", cell(target)),
     };
@@ -192,41 +192,21 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
             .iter()
             .filter(|f| &f.migration == name)
             .collect();
-        if findings.is_empty() {
-            out.push_str("No finding.\n");
-        } else {
-            out.push_str(
-                "| Severity | Rule | Line | What happens | Instead |\n|---|---|---:|---|---|\n",
-            );
-            for f in findings {
-                out.push_str(&format!(
-                    "| {} | `{}` | {} | {} | {} |\n",
-                    f.severity.as_str(),
-                    f.rule,
-                    f.line,
-                    cell(&f.message),
-                    cell(&f.help)
-                ));
-            }
-        }
         let allowed: Vec<_> = report
             .allowed
             .iter()
             .filter(|a| &a.migration == name)
             .collect();
-        if !allowed.is_empty() {
-            out.push_str("\nAllowed (suppressed with a reason):\n\n");
-            for a in allowed {
-                out.push_str(&format!(
-                    "- `{}` line {} (allowed on line {}): {}\n",
-                    a.rule,
-                    a.line,
-                    a.allow_line,
-                    cell(&a.reason)
-                ));
-            }
+        let migration = report.migrations.iter().find(|m| &m.name == name);
+        if findings.is_empty() && allowed.is_empty() {
+            out.push_str("No finding.\n");
+        } else {
+            // The same tables as the PR comment, so `<value>` placeholders survive GitHub's
+            // markdown here too.
+            let file = migration.map_or("", |m| m.file.as_str());
+            out.push_str(&findings_section(file, &findings, &allowed));
         }
-        if let Some(migration) = report.migrations.iter().find(|m| &m.name == name) {
+        if let Some(migration) = migration {
             let fence = if migration.sql.contains("```") {
                 "````"
             } else {
@@ -240,7 +220,7 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
         }
     }
     out.push_str(
-        "\nTo apply: approve the deployment; the approved job runs `migration-gate deploy --allow-destructive` and fires the deploy hook.\n",
+        "\nTo apply: approve the deployment; the approved job deploys with the `allow-destructive: true` input and fires the deploy hook.\n",
     );
     out
 }
@@ -318,16 +298,23 @@ mod tests {
 
     #[test]
     fn review_report_shows_findings_allowed_and_sql() {
+        let mut dropped = finding(
+            "prisma/migrations/20240101_init/migration.sql",
+            Severity::Error,
+            "drops data",
+        );
+        dropped.help =
+            "Backfill first:\nUPDATE users SET email = <value> WHERE email IS NULL;".into();
         let mut report = Report {
-            findings: vec![finding("m.sql", Severity::Error, "drops data")],
+            findings: vec![dropped],
             ..Default::default()
         };
         report.allowed = vec![AllowedFinding {
             rule: "set-not-null",
-            file: "m.sql".into(),
+            file: "prisma/migrations/20240101_init/migration.sql".into(),
             line: 5,
             allow_line: 4,
-            reason: "table has 10 rows".into(),
+            reason: "table has <10> rows".into(),
             migration: "20240101_init".into(),
             message: String::new(),
         }];
@@ -339,8 +326,19 @@ mod tests {
         }];
         let text = review("postgres@db:5432/app", &["20240101_init".into()], &report);
         assert!(text.contains("### `20240101_init`"));
-        assert!(text.contains("| error | `drop-column` | 3 | drops data |"));
-        assert!(text.contains("table has 10 rows"));
+        // The PR comment's layout, and placeholders GitHub would strip as HTML tags escaped.
+        assert!(
+            text.contains("| Severity | Rule | Line | What happens |\n| --- | --- | --- | --- |\n| ❌ error | `drop-column` | 3 | drops data |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("```sql\n-- Backfill first:\nUPDATE users SET email = <value> WHERE email IS NULL;\n```"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `set-not-null` | 5 | table has &lt;10&gt; rows |"),
+            "{text}"
+        );
         assert!(text.contains("```sql\nALTER TABLE users DROP COLUMN email;\n```"));
         assert!(text.contains("Nothing was changed"));
     }

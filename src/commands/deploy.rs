@@ -15,6 +15,7 @@ use crate::db::{lock, AppliedMigration, DeployOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
 use crate::findings::Report;
+use crate::surface::Setting;
 
 /// Apply the pending migrations (progress printed to stdout, Prisma-style). The CI layer calls
 /// this directly.
@@ -173,15 +174,19 @@ async fn deploy(
         print_findings(&outcome.report);
         eprintln!(
             "error: {} error-level finding(s) in the pending migrations need review; nothing was \
-             applied. After a human review, re-run with --allow-destructive",
-            count_errors(&outcome.report)
+             applied. To apply them: {}",
+            count_errors(&outcome.report),
+            Setting::AllowDestructive.instruction()
         );
         outcome.needs_review = true;
         return Ok(outcome);
     }
     if destructive {
         print_findings(&outcome.report);
-        println!("Applying despite error-level findings (--allow-destructive).");
+        println!(
+            "Applying despite error-level findings ({}).",
+            Setting::AllowDestructive
+        );
     }
     if let Some(dir) = &args.backup_dir {
         if destructive || args.backup == BackupPolicy::Always {

@@ -14,6 +14,7 @@ use crate::db::session::{block_on, Access, Database, Project};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
+use crate::surface::Setting;
 
 /// Run the down scripts (progress printed to stdout). The CI layer calls this directly.
 pub fn execute(args: &RollbackArgs) -> Result<RollbackOutcome> {
@@ -52,8 +53,9 @@ fn targets<'a>(applied: &[&'a Migration], args: &RollbackArgs) -> Result<Vec<&'a
             .position(|m| m.name == *name)
             .ok_or_else(|| {
                 AppError::usage(format!(
-                    "--to `{name}` is not an applied migration of this database: pick one that \
-                 `migration-gate status` shows as applied"
+                    "{} `{name}` is not an applied migration of this database: pick one that \
+                 `migration-gate status` shows as applied",
+                    Setting::RollbackTarget
                 ))
             })?;
         index + 1

@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 
 use super::tls::SslMode;
 use crate::error::{AppError, Result};
+use crate::surface::Setting;
 
 /// Environment variables read, in this order, when `--database-url` is not given. Migrations need
 /// the direct connection, so the unpooled variables come first.
@@ -258,7 +259,8 @@ impl DatabaseUrl {
             }
         }
         Err(AppError::usage(format!(
-            "no database URL: pass --database-url or set one of {}",
+            "no database URL: {} or set one of {}",
+            Setting::DatabaseUrl.instruction(),
             ENV_ORDER.join(", ")
         )))
     }
@@ -325,9 +327,10 @@ impl DatabaseUrl {
             Some(reason) if !allow_pooled => Err(AppError::usage(format!(
                 "refusing to run `{command}` through a connection pooler ({} looks pooled: {reason}): \
                  advisory locks and multi-statement transactions break behind a transaction-mode pooler; \
-                 set {} to the direct database URL, or pass --allow-pooled if the pooler runs in session mode",
+                 set {} to the direct database URL; {}",
                 self.display(),
                 DIRECT_URL_VARS.join(" / "),
+                Setting::AllowPooled.instruction(),
             ))),
             _ => Ok(()),
         }

@@ -24,7 +24,7 @@ pub fn render(report: &Report) -> String {
             "<details><summary>{} without findings</summary>\n",
             plural(clean.len(), "migration", "migrations")
         );
-        let names: Vec<String> = clean.iter().map(|name| code(name)).collect();
+        let names: Vec<String> = clean.iter().map(|name| code_span(name)).collect();
         let _ = writeln!(out, "{}\n\n</details>\n", names.join(", "));
     }
     let _ = writeln!(out, "**Summary:** {}", summary_line(&report.summary));
@@ -137,45 +137,141 @@ fn group_by_migration(report: &Report) -> Vec<MigrationGroup<'_>> {
 
 fn write_migration(out: &mut String, group: &MigrationGroup) {
     if group.name == group.file {
-        let _ = writeln!(out, "#### {}\n", code(&group.name));
+        let _ = writeln!(out, "#### {}\n", code_span(&group.name));
     } else {
-        let _ = writeln!(out, "#### {} ({})\n", code(&group.name), code(&group.file));
+        let _ = writeln!(
+            out,
+            "#### {} ({})\n",
+            code_span(&group.name),
+            code_span(&group.file)
+        );
     }
-    if !group.findings.is_empty() {
-        out.push_str("| Severity | Rule | Location | What happens | Safe alternative |\n");
-        out.push_str("| --- | --- | --- | --- | --- |\n");
-        for finding in &group.findings {
+    out.push_str(&findings_section(
+        &group.file,
+        &group.findings,
+        &group.allowed,
+    ));
+}
+
+/// One migration's findings and allowed findings, as the PR comment, the job summary and the
+/// manual-review report all show them: a table of one line per finding, then each finding's
+/// safe alternative in a collapsed block (SQL in a fence, to copy), then the allowed ones.
+pub fn findings_section(file: &str, findings: &[&Finding], allowed: &[&AllowedFinding]) -> String {
+    let mut out = String::new();
+    if !findings.is_empty() {
+        out.push_str("| Severity | Rule | Line | What happens |\n");
+        out.push_str("| --- | --- | --- | --- |\n");
+        for finding in findings {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} |",
                 severity_cell(finding.severity),
                 code(finding.rule),
-                code(&format!("{}:{}", finding.file, finding.line)),
+                location(file, &finding.file, finding.line),
                 cell(&finding.message),
-                cell(&finding.help),
             );
         }
         out.push('\n');
+        for finding in findings.iter().filter(|f| !f.help.trim().is_empty()) {
+            write_alternative(&mut out, file, finding);
+        }
     }
-    if !group.allowed.is_empty() {
+    if !allowed.is_empty() {
         let _ = writeln!(
             out,
             "Allowed by suppression comments ({}):\n",
-            group.allowed.len()
+            allowed.len()
         );
-        out.push_str("| Rule | Location | Reason |\n");
+        out.push_str("| Rule | Line | Reason |\n");
         out.push_str("| --- | --- | --- |\n");
-        for allowed in &group.allowed {
+        for allowed in allowed {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} |",
                 code(allowed.rule),
-                code(&format!("{}:{}", allowed.file, allowed.line)),
+                location(file, &allowed.file, allowed.line),
                 cell(&allowed.reason),
             );
         }
         out.push('\n');
     }
+    out
+}
+
+/// The line alone when the finding is in the migration's own file (the heading names it), which
+/// keeps the table narrow enough for a phone.
+fn location(migration_file: &str, file: &str, line: u32) -> String {
+    if file == migration_file {
+        line.to_string()
+    } else {
+        code(&format!("{file}:{line}"))
+    }
+}
+
+/// A collapsed block per finding. GitHub renders markdown inside an HTML block only after a blank
+/// line, hence the blank lines around the fence.
+fn write_alternative(out: &mut String, migration_file: &str, finding: &Finding) {
+    let line = if finding.file == migration_file {
+        format!("line {}", finding.line)
+    } else {
+        format!("{}:{}", html(&finding.file), finding.line)
+    };
+    let (label, body) = match help_as_sql(&finding.help) {
+        Some(sql) => {
+            let longest_run = sql.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest_run.max(2) + 1);
+            ("safe SQL", format!("{fence}sql\n{sql}\n{fence}"))
+        }
+        None => ("safe alternative", cell(&finding.help)),
+    };
+    let _ = writeln!(
+        out,
+        "<details><summary>{} <code>{}</code> {line}: {label}</summary>\n\n{body}\n\n</details>\n",
+        severity_icon(finding.severity),
+        html(finding.rule),
+    );
+}
+
+/// The help as a script to copy: its SQL as written, its prose as `--` comments. `None` when it
+/// holds no SQL statement at all (advice in words only).
+fn help_as_sql(help: &str) -> Option<String> {
+    let help = help.trim().replace("\r\n", "\n");
+    let lines: Vec<&str> = help.lines().collect();
+    if !lines.iter().any(|line| is_sql(line)) {
+        return None;
+    }
+    let script: Vec<String> = lines
+        .iter()
+        .map(|line| {
+            if is_sql(line) || line.trim_start().starts_with("--") || line.trim().is_empty() {
+                line.to_string()
+            } else {
+                format!("-- {line}")
+            }
+        })
+        .collect();
+    Some(script.join("\n"))
+}
+
+/// A line of SQL (a statement or its indented continuation), not a sentence about SQL.
+fn is_sql(line: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "ALTER", "CREATE", "DROP", "UPDATE", "INSERT", "DELETE", "SELECT", "WITH", "SET", "RESET",
+        "BEGIN", "COMMIT", "LOCK", "VACUUM", "ANALYZE", "REINDEX", "COMMENT", "GRANT", "DO",
+        "TRUNCATE",
+    ];
+    if line.starts_with([' ', '\t']) && !line.trim().is_empty() {
+        return true;
+    }
+    let first = line.split_whitespace().next().unwrap_or("");
+    STARTS.contains(&first.trim_end_matches(';'))
+}
+
+/// Text inside an HTML element (the `<summary>`): markdown does not apply there.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn short(
@@ -280,6 +376,13 @@ fn truncate_chars(text: &str, limit_chars: usize) -> String {
     }
 }
 
+fn severity_icon(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "❌",
+        Severity::Warning => "⚠️",
+    }
+}
+
 fn severity_cell(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "❌ error",
@@ -289,7 +392,7 @@ fn severity_cell(severity: Severity) -> &'static str {
 
 /// A table cell: `|` escaped, line breaks as `<br>`, HTML special characters as entities outside
 /// code spans (inside them the text is shown literally anyway).
-fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     let text = text.trim().replace("\r\n", "\n").replace('\r', "\n");
     let balanced_code = text.matches('`').count() % 2 == 0;
     let mut out = String::with_capacity(text.len());
@@ -316,12 +419,16 @@ fn cell(text: &str) -> String {
 
 /// A code span that survives any content: a fence longer than any backtick run inside, pipes
 /// escaped (GitHub tables split on them even in code), line breaks as spaces.
-fn code(text: &str) -> String {
+pub fn code(text: &str) -> String {
+    code_span(&text.replace('|', "\\|"))
+}
+
+/// A code span outside a table (headings, lists): there a `\|` would show its backslash.
+fn code_span(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .replace('|', "\\|");
+        .collect();
     let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest_run == 0 {
         format!("`{text}`")
@@ -349,6 +456,8 @@ mod tests {
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code("a`b"), "`` a`b ``");
         assert_eq!(code("line\nbreak"), "`line break`");
+        // Outside a table GitHub shows `\|` literally in code.
+        assert_eq!(code_span("a|b"), "`a|b`");
     }
 
     #[test]

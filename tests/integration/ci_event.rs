@@ -88,7 +88,11 @@ fn rollback_without_target_says_what_to_pass() {
     )
     .args(["--mode", "rollback"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--target"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("set the `target` input"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -97,4 +101,40 @@ fn outside_actions_without_mode_asks_for_one() {
     let out = run(&mut ci_command(dir.path(), "", None));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pass --mode"), "{}", stderr(&out));
+}
+
+#[test]
+fn dispatch_from_a_feature_branch_is_refused_before_touching_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    let mut payload: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            repo_root().join("fixtures/events/workflow_dispatch_rollback.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    payload["ref"] = "refs/heads/experiment".into();
+    std::fs::write(&event, payload.to_string()).unwrap();
+    let dispatch = || {
+        let mut cmd = ci_command(dir.path(), "workflow_dispatch", None);
+        cmd.env("GITHUB_EVENT_PATH", &event);
+        cmd
+    };
+    let out = run(&mut dispatch());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("workflow_dispatch from refs/heads/experiment touches production"),
+        "{}",
+        stderr(&out)
+    );
+    // Opting in goes on to the rollback itself (here: stopped by the missing migrations folder,
+    // named as the Action's input since no flag can be passed in a workflow).
+    let out = run(dispatch().arg("--allow-any-branch"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("with the `migrations-dir` input"),
+        "{}",
+        stderr(&out)
+    );
 }

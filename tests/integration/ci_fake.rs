@@ -161,6 +161,11 @@ pub struct GitHubState {
     pub files: Vec<(String, String)>,
     pub check_runs: HashMap<u64, usize>,
     pub next_id: u64,
+    /// GitHub is down: every request answers this status.
+    pub broken: Option<u16>,
+    /// The next this-many comment creations store the comment, then answer 502 (GitHub's proxy
+    /// timing out after the work was done).
+    pub create_then_502: usize,
 }
 
 pub struct FakeGitHub {
@@ -239,6 +244,9 @@ impl FakeGitHub {
             let path = request.path.split('?').next().unwrap();
             // GitHub Enterprise Server serves the same API under /api/v3.
             let path = path.strip_prefix("/api/v3").unwrap_or(path).to_string();
+            if let Some(status) = state.broken {
+                return Reply::json(status, &json!({"message": "Server Error"}));
+            }
             let comments_path = format!("{REPO}/issues/42/comments");
             let files_path = format!("{REPO}/pulls/42/files");
             let checks_path = format!("{REPO}/check-runs");
@@ -259,6 +267,10 @@ impl FakeGitHub {
                     let id = state.next_id;
                     let body = request.json()["body"].as_str().unwrap().to_string();
                     state.comments.push((id, body.clone()));
+                    if state.create_then_502 > 0 {
+                        state.create_then_502 -= 1;
+                        return Reply::json(502, &json!({"message": "Server Error"}));
+                    }
                     Reply::json(201, &comment_json(id, &body))
                 }
                 ("PATCH", p) if p.starts_with(&format!("{REPO}/issues/comments/")) => {

@@ -157,6 +157,17 @@ fn destructive_deploy_needs_review_and_never_fires_the_hook() {
         "{}",
         runner.summary()
     );
+    assert!(
+        !show(&out).contains("--allow-destructive") && !runner.summary().contains("--allow-"),
+        "CI names the input, not the flag: {}\n{}",
+        show(&out),
+        runner.summary()
+    );
+    assert!(
+        stderr(&out).contains("`allow-destructive: true` input"),
+        "{}",
+        show(&out)
+    );
     assert!(vercel.requests().is_empty(), "the hook must not fire");
 }
 
@@ -422,6 +433,13 @@ fn deploy_without_a_database_says_so_in_the_summary() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(stderr(&out).contains("no database URL"), "{}", show(&out));
+    // In a workflow there is no flag to pass: the message names the input.
+    assert!(
+        stderr(&out).contains("the `database-url` input from a secret"),
+        "{}",
+        show(&out)
+    );
+    assert!(!stderr(&out).contains("--database-url"), "{}", show(&out));
     assert!(
         runner.summary().contains("deploy stopped"),
         "{}",
@@ -497,4 +515,94 @@ fn approved_job_deploys_with_allow_destructive_and_fires_the_hook() {
         .outputs()
         .contains("deploy-hook-job-id=Q9bZ3kTqN2xWvY7hLmP4\n"));
     assert_eq!(vercel.requests().len(), 1);
+}
+
+/// A git repository whose head commit adds a migration dropping a column: (project, base, head).
+fn repo_with_a_dropped_column() -> (Project, String, String) {
+    let project = project();
+    let root = project.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+    project.migration(
+        "20261128091200_drop_email",
+        "-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"email\";\n",
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "drop email"]);
+    let head = git(root, &["rev-parse", "HEAD"]);
+    (project, base, head)
+}
+
+#[test]
+fn merge_group_is_checked_like_a_pull_request_of_its_head() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState::default());
+    let runner = Runner::new();
+    let mut event = fixture("events/merge_group.json");
+    event["merge_group"]["base_sha"] = base.as_str().into();
+    event["merge_group"]["head_sha"] = head.as_str().into();
+    let event_path = runner.dir.path().join("event.json");
+    std::fs::write(&event_path, event.to_string()).unwrap();
+    let mut cmd = ci_command(project.path(), "merge_group", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event_path)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .arg("--check-run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(text.contains("checking 1 pending migration"), "{text}");
+    assert!(
+        text.contains("::error file=prisma/migrations/20261128091200_drop_email/migration.sql"),
+        "{text}"
+    );
+    assert!(!text.contains("::warning::"), "{text}");
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+    let requests = github.server.requests();
+    let check_run = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .expect("a check run on the merge group's head");
+    assert_eq!(check_run.json()["head_sha"], head.as_str());
+    assert!(
+        github.state.lock().unwrap().comments.is_empty(),
+        "a merge group has no PR to comment on"
+    );
+}
+
+#[test]
+fn github_down_warns_and_keeps_the_verdict_and_outputs() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState {
+        broken: Some(502),
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .args(["--fail-on", "never", "--check-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("::warning::migration-gate: cannot comment on PR #42 (GitHub answered 502"),
+        "{text}"
+    );
+    assert!(
+        text.contains("::warning::migration-gate: cannot create the check run"),
+        "{text}"
+    );
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+    assert!(runner.summary().contains("drop-column"));
 }

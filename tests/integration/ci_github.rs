@@ -78,7 +78,9 @@ fn publish_to(api_url: &str, report: &Report, check_run: bool, from_fork: bool) 
         .build()
         .unwrap();
     let published = rt.block_on(async {
-        let client = GitHub::new(api_url, "ghs_testtoken123", "acme/shop").unwrap();
+        let client = GitHub::new(api_url, "ghs_testtoken123", "acme/shop")
+            .unwrap()
+            .with_retry_delay(std::time::Duration::from_millis(10));
         publish_check(&options, report, Some(&client), &files)
             .await
             .unwrap()
@@ -341,4 +343,49 @@ fn enterprise_api_url_with_a_path_works_across_pages() {
         "{requests:?}"
     );
     assert_eq!(requests.iter().filter(|r| r.method == "GET").count(), 2);
+}
+
+#[test]
+fn comment_created_despite_a_502_is_not_created_twice() {
+    let github = FakeGitHub::start(GitHubState {
+        create_then_502: 1,
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        false,
+        false,
+    );
+    let comments = ours(&github);
+    assert_eq!(comments.len(), 1, "one sticky comment, not a duplicate");
+    assert_eq!(
+        run.published.comment,
+        Some(CommentAction::Created(comments[0].0))
+    );
+    let posts = github
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "re-read by marker instead of posting again");
+}
+
+#[test]
+fn github_down_is_a_warning_and_the_verdict_stands() {
+    let github = FakeGitHub::start(GitHubState {
+        broken: Some(500),
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        true,
+        false,
+    );
+    assert_eq!(run.published.exit_code, 1, "the error finding still fails");
+    assert_eq!(run.published.comment, None);
+    assert_eq!(run.published.check_run_id, None);
+    assert!(run.summary.contains("drop-column"), "{}", run.summary);
 }
