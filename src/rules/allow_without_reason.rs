@@ -80,7 +80,7 @@ fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: S
 }
 
 /// The catalogue id nearest to a misspelt one (at most 3 edits away).
-fn closest_rule(rule: &str) -> Option<&'static str> {
+pub fn closest_rule(rule: &str) -> Option<&'static str> {
     super::CATALOGUE
         .iter()
         .map(|r| (edit_distance(rule, r.id), r.id))
