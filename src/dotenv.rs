@@ -95,7 +95,10 @@ fn parse(text: &str) -> Vec<Entry> {
             continue;
         }
         let value_start = line[split + 1..].trim_start();
-        let quote = value_start.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'));
+        let quote = value_start
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'));
         let (value, expand) = match quote {
             Some(quote) => {
                 // A quoted value may run over the following lines up to its closing quote.
@@ -154,17 +157,15 @@ fn expand(value: &str, known: &BTreeMap<String, String>) -> String {
                 out.push('$');
                 chars.next();
             }
-            '$' if value[at + 1..].starts_with('{') => {
-                match value[at + 2..].find('}') {
-                    Some(len) => {
-                        out.push_str(&lookup(&value[at + 2..at + 2 + len]));
-                        while chars.peek().is_some_and(|(i, _)| *i <= at + 2 + len) {
-                            chars.next();
-                        }
+            '$' if value[at + 1..].starts_with('{') => match value[at + 2..].find('}') {
+                Some(len) => {
+                    out.push_str(&lookup(&value[at + 2..at + 2 + len]));
+                    while chars.peek().is_some_and(|(i, _)| *i <= at + 2 + len) {
+                        chars.next();
                     }
-                    None => out.push(c),
                 }
-            }
+                None => out.push(c),
+            },
             '$' => {
                 let name: String = value[at + 1..]
                     .chars()
@@ -190,10 +191,7 @@ mod tests {
     use super::*;
 
     fn values(text: &str) -> Vec<(String, String)> {
-        parse(text)
-            .into_iter()
-            .map(|e| (e.key, e.value))
-            .collect()
+        parse(text).into_iter().map(|e| (e.key, e.value)).collect()
     }
 
     fn pair(key: &str, value: &str) -> (String, String) {
@@ -230,7 +228,10 @@ mod tests {
         let mut known = BTreeMap::new();
         known.insert("MG_TEST_HOST".to_string(), "db.internal".to_string());
         assert_eq!(
-            expand("postgres://u:p\\$w@${MG_TEST_HOST}:5432/$MG_TEST_HOST", &known),
+            expand(
+                "postgres://u:p\\$w@${MG_TEST_HOST}:5432/$MG_TEST_HOST",
+                &known
+            ),
             "postgres://u:p$w@db.internal:5432/db.internal"
         );
     }
@@ -243,7 +244,11 @@ mod tests {
         std::fs::write(&root, "DATABASE_URL=postgres://a\nOTHER=1\n").unwrap();
         std::fs::write(&prisma, "DATABASE_URL=postgres://b\n").unwrap();
         let err = load(&[root.clone(), prisma.clone()]).unwrap_err();
-        assert!(err.message.contains("both set DATABASE_URL"), "{}", err.message);
+        assert!(
+            err.message.contains("both set DATABASE_URL"),
+            "{}",
+            err.message
+        );
         assert!(!err.message.contains("postgres://"), "{}", err.message);
         std::fs::write(&prisma, "DIRECT_URL=postgres://c\n").unwrap();
         let merged = load(&[root, prisma]).unwrap();

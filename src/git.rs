@@ -148,7 +148,14 @@ pub fn default_branch_elsewhere(dir: &Path) -> Option<String> {
     succeeds(&["rev-parse", "--is-inside-work-tree"])?;
     let is_commit = |reference: &str| {
         let spec = format!("{reference}^{{commit}}");
-        succeeds(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]).is_some()
+        succeeds(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ])
+        .is_some()
     };
     let default = text(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"])
         .and_then(|full| full.strip_prefix("refs/remotes/").map(str::to_string))

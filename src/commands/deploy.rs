@@ -150,7 +150,9 @@ async fn prepare<'a>(
     warn_edited(project, &rows);
     let mut split = split(project, &rows);
     if let Some(last) = to {
-        split.pending.retain(|m| m.name.as_bytes() <= last.as_bytes());
+        split
+            .pending
+            .retain(|m| m.name.as_bytes() <= last.as_bytes());
     }
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),

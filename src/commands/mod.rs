@@ -5,6 +5,6 @@ pub mod check;
 pub mod ci;
 pub mod deploy;
 pub mod resolve;
-pub mod rules;
 pub mod rollback;
+pub mod rules;
 pub mod status;
