@@ -46,9 +46,16 @@ fn explanation(rule: &RuleInfo) -> String {
         rule.default_severity.as_str()
     );
     text.push_str(&module_doc(rule.id));
-    if let Some((sql, finding)) = example_finding(rule.id) {
-        text.push_str("\nExample, on tables that already hold data:\n\n");
-        text.push_str(&indent(sql));
+    let example = example_finding(rule.id).map(|(sql, finding)| {
+        let setting = format!(
+            "Example, on tables that already hold data:\n\n{}",
+            indent(sql)
+        );
+        (setting, finding)
+    });
+    if let Some((setting, finding)) = example.or_else(|| git_example_finding(rule.id)) {
+        text.push('\n');
+        text.push_str(&setting);
         text.push_str("\nWhat happens in production:\n\n");
         text.push_str(&indent(&finding.message));
         if !finding.help.is_empty() {
@@ -206,17 +213,37 @@ fn example(id: &str) -> Option<&'static str> {
     })
 }
 
-fn example_finding(id: &str) -> Option<(&'static str, crate::findings::Finding)> {
-    let sql = example(id)?;
-    let migration = |name: &str, source: &str| Migration {
+fn example_migration(name: &str, source: &str) -> Migration {
+    Migration {
         name: name.to_string(),
         path: PathBuf::from(format!("{name}/migration.sql")),
         display_path: format!("{name}/migration.sql"),
         source: source.to_string(),
         down_path: None,
+    }
+}
+
+/// The rules `check --since` raises from git history, on a migration of a feature branch.
+fn git_example_finding(id: &str) -> Option<(String, crate::findings::Finding)> {
+    let migration = example_migration("20240301000000_add_teams", "SELECT 1;\n");
+    let (setting, finding) = match id {
+        "edited-migration" => (
+            "Example: `check --since main` on a branch that modified 20240301000000_add_teams,\nwhich main already has.\n",
+            rules::edited_migration::finding(&migration, "main"),
+        ),
+        "out-of-order-migration" => (
+            "Example: `check --since main` on a branch that adds 20240301000000_add_teams while\nmain already has 20240315000000_invoices.\n",
+            rules::out_of_order_migration::finding(&migration, "20240315000000_invoices", "main"),
+        ),
+        _ => return None,
     };
-    let history = migration("1_history", EXAMPLE_HISTORY);
-    let pending = migration("2_example", sql);
+    Some((setting.to_string(), finding))
+}
+
+fn example_finding(id: &str) -> Option<(&'static str, crate::findings::Finding)> {
+    let sql = example(id)?;
+    let history = example_migration("1_history", EXAMPLE_HISTORY);
+    let pending = example_migration("2_example", sql);
     let report = analysis::analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],
@@ -244,12 +271,14 @@ mod tests {
     }
 
     #[test]
-    fn every_rule_with_an_example_raises_it() {
+    fn every_rule_has_an_example_that_raises_it() {
         for rule in CATALOGUE {
-            let git_only = ["edited-migration", "out-of-order-migration"].contains(&rule.id);
+            let raised = example_finding(rule.id)
+                .map(|(_, finding)| finding)
+                .or_else(|| git_example_finding(rule.id).map(|(_, finding)| finding));
             assert_eq!(
-                example_finding(rule.id).is_some(),
-                !git_only,
+                raised.map(|finding| finding.rule),
+                Some(rule.id),
                 "{}: its example should raise it",
                 rule.id
             );
