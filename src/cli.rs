@@ -451,3 +451,28 @@ fn report_panics_in_one_line() {
         );
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_duration_syntax_with_bare_numbers_in_seconds() {
+        let ms = |text: &str| parse_duration(text).map(|d| d.as_millis());
+        assert_eq!(ms("500ms"), Ok(500));
+        assert_eq!(ms("5s"), Ok(5_000));
+        assert_eq!(ms("5"), Ok(5_000));
+        assert_eq!(ms("2m"), Ok(120_000));
+        assert_eq!(ms("2min"), Ok(120_000));
+        assert_eq!(ms("1h"), Ok(3_600_000));
+        assert_eq!(ms("0"), Ok(0));
+        for bad in ["", "s", "5x", "-1", "1.5s", "99999999999999999999"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("500ms, 5s, 2m"), "{bad}: {err}");
+        }
+        assert_eq!(parse_timeout_setting("5").as_deref(), Ok("5000ms"));
+        assert!(parse_timeout_setting("1000h")
+            .unwrap_err()
+            .contains("longer than PostgreSQL accepts"));
+    }
+}

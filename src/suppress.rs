@@ -247,8 +247,12 @@ fn reason_near_miss(rest: &str) -> Option<(usize, String)> {
         if word.is_empty() {
             continue;
         }
+        // `reason=text` is one token: judge the word before the `=` or `:`.
         let bare = word
-            .trim_end_matches([':', '-', '=', ','])
+            .split([':', '='])
+            .next()
+            .unwrap_or(word)
+            .trim_end_matches(['-', ','])
             .to_ascii_lowercase();
         let after = rest[offset..].trim_start_matches([' ', '\t', ':', '-', '=']);
         if bare == "because" {
@@ -258,7 +262,6 @@ fn reason_near_miss(rest: &str) -> Option<(usize, String)> {
             && crate::rules::find(&bare).is_none()
             && crate::rules::allow_without_reason::edit_distance(&bare, "reason") <= 2;
         if bare == "reason" || misspelled_reason {
-            // `reason=text` in one token.
             let glued = word
                 .split_once(['=', ':'])
                 .map_or("", |(_, text)| text)
@@ -448,5 +451,53 @@ mod tests {
             end: 120,
         };
         let _ = parse("ab\ncd", &[far]);
+    }
+
+    #[test]
+    fn reasons_written_almost_right_are_corrected_not_taken() {
+        let corrected = |text: &str| {
+            let (_, allow) = parse_comment(text, 1, 1).expect("an allow");
+            assert_eq!(allow.reason, None, "{text}");
+            (allow.rules, allow.corrected)
+        };
+        let fixed = |rules: &str, reason: &str| {
+            Some(format!("-- migration-gate: allow {rules} reason: {reason}"))
+        };
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column,rename-column: old, unused"),
+            (
+                vec!["drop-column".to_string(), "rename-column".to_string()],
+                fixed("drop-column,rename-column", "old, unused")
+            )
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column Because: unused").1,
+            fixed("drop-column", "Because: unused")
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column reason=unused now").1,
+            fixed("drop-column", "unused now")
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column resaon - unused").1,
+            fixed("drop-column", "unused")
+        );
+        let (_, file) =
+            parse_comment(" migration-gate: allow-file drop-table: gone", 1, 1).unwrap();
+        assert_eq!(
+            file.corrected.as_deref(),
+            Some("-- migration-gate: allow-file drop-table reason: gone")
+        );
+        // Nothing that looks like a reason: a plain allow without one, nothing to correct.
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column"),
+            (vec!["drop-column".to_string()], None)
+        );
+        assert_eq!(corrected(" migration-gate: allow drop-column:").1, None);
+        // The real syntax is untouched.
+        let (_, right) =
+            parse_comment(" migration-gate: allow drop-column reason: because x", 1, 1).unwrap();
+        assert_eq!(right.reason.as_deref(), Some("because x"));
+        assert_eq!(right.corrected, None);
     }
 }
