@@ -74,7 +74,8 @@ pub enum StatusFormat {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Pending migrations: folder names, folders or their migration.sql. Every other migration in
-    /// DIR is the existing history. None (and no --since): every migration is pending.
+    /// DIR is the existing history. None (and no --since or start_after): on a git branch other
+    /// than the default one, as --since <default branch>; else every migration is pending.
     #[arg(value_name = "MIGRATION")]
     pub migrations: Vec<String>,
     /// Migrations directory [default: prisma/migrations if present, else migrations]
