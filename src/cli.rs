@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -35,27 +36,46 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Run as the GitHub Action: does the right thing for the runner's event.
     Ci(CiArgs),
+    /// List every rule: id, default severity, what it flags.
+    Rules,
+    /// Explain one rule: what it flags, what happens in production, the SQL to write instead.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id, as `migration-gate rules` lists them (e.g. drop-column).
+    #[arg(value_name = "RULE")]
+    pub rule: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Findings grouped by file, with the SQL to write instead (colour on a terminal).
     Human,
+    /// One JSON object: findings, allowed findings, summary.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
+    /// GitHub Actions workflow-command annotations.
     Github,
+    /// Markdown, as the job summary and the PR comment show it.
     Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
+    /// A table of migrations and what to do next.
     Human,
+    /// One JSON object with every migration's state and timestamps.
     Json,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Pending migrations: folder names, folders or their migration.sql. Every other migration in
-    /// DIR is the existing history. None (and no --since): every migration is pending.
+    /// DIR is the existing history. None (and no --since or start_after): on a git branch other
+    /// than the default one, as --since <default branch>; else every migration is pending.
     #[arg(value_name = "MIGRATION")]
     pub migrations: Vec<String>,
     /// Migrations directory [default: prisma/migrations if present, else migrations]
@@ -64,6 +84,7 @@ pub struct CheckArgs {
     /// Pending = migrations added or modified since this git ref.
     #[arg(long, value_name = "GIT_REF")]
     pub since: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
     /// Config file [default: migration-gate.toml in the working directory, if present]
@@ -84,9 +105,10 @@ pub struct DatabaseArgs {
     /// Allow a pooled URL (pgbouncer=true, port 6432, -pooler host) for writing commands.
     #[arg(long)]
     pub allow_pooled: bool,
-    /// How long to wait for the migration advisory lock, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-    pub advisory_lock_timeout: u64,
+    /// How long to wait for the migration advisory lock (10s, 500ms, 2m; a bare number is
+    /// seconds).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub advisory_lock_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -102,11 +124,12 @@ pub struct MigrationsArgs {
 /// Production-safety settings for statements that run against the database.
 #[derive(Debug, Clone, Args)]
 pub struct SafetyArgs {
-    /// `SET lock_timeout` for every statement (PostgreSQL interval syntax: 5s, 500ms, 0 = none).
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    /// `SET lock_timeout` for every statement (5s, 500ms, 2m; a bare number is seconds; 0 =
+    /// none).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout_setting)]
     pub lock_timeout: String,
-    /// `SET statement_timeout` (default: none).
-    #[arg(long, value_name = "DURATION")]
+    /// `SET statement_timeout` (5s, 500ms, 2m; a bare number is seconds) [default: none].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout_setting)]
     pub statement_timeout: Option<String>,
     /// Retries of a transactional segment that hit the lock timeout.
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -121,17 +144,31 @@ pub enum BackupPolicy {
     Always,
 }
 
+/// `status` reads and takes no lock: the writing commands' flags are accepted but not shown.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("allow_pooled", |arg| arg.hide(true)),
+    mut_arg("advisory_lock_timeout", |arg| arg.hide(true)),
+    after_help = DATABASE_ENV_HELP
+)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub migrations: MigrationsArgs,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = StatusFormat::Human)]
     pub format: StatusFormat,
 }
 
+/// Where the database URL comes from, for the `--help` of every command that connects.
+const DATABASE_ENV_HELP: &str = "Database URL: --database-url, else the first set of DIRECT_URL, \
+DATABASE_URL_UNPOOLED, POSTGRES_URL_NON_POOLING, DATABASE_URL, POSTGRES_URL. Each is read from the \
+environment, else from .env in the working directory or prisma/.env (as Prisma reads them; the \
+environment wins).";
+
 #[derive(Debug, Args)]
+#[command(after_help = DATABASE_ENV_HELP)]
 pub struct DeployArgs {
     #[command(flatten)]
     pub migrations: MigrationsArgs,
@@ -151,9 +188,13 @@ pub struct DeployArgs {
     /// Show the plan (pending migrations, segments, findings) without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Apply the pending migrations up to and including NAME only.
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = DATABASE_ENV_HELP)]
 #[command(group(clap::ArgGroup::new("resolution").required(true).args(["applied", "rolled_back"])))]
 pub struct ResolveArgs {
     #[command(flatten)]
@@ -169,6 +210,7 @@ pub struct ResolveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = DATABASE_ENV_HELP)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "steps"])))]
 pub struct RollbackArgs {
     #[command(flatten)]
@@ -313,7 +355,7 @@ pub struct GitHubArgs {
 
 pub fn main() -> ExitCode {
     report_panics_in_one_line();
-    let cli = Cli::parse();
+    let cli = parse_arguments();
     let outcome = match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Status(args) => commands::status::run(&args),
@@ -321,6 +363,8 @@ pub fn main() -> ExitCode {
         Command::Resolve(args) => commands::resolve::run(&args),
         Command::Rollback(args) => commands::rollback::run(&args),
         Command::Ci(args) => commands::ci::run(&args),
+        Command::Rules => commands::rules::list(),
+        Command::Explain(args) => commands::rules::explain(&args.rule),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -333,6 +377,57 @@ pub fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// Clap's own errors, except that a rejected value (a bad duration) is one line: the flag, the
+/// value and what is accepted, with the usage exit code.
+fn parse_arguments() -> Cli {
+    Cli::try_parse().unwrap_or_else(|err| {
+        if err.kind() == clap::error::ErrorKind::ValueValidation {
+            let rendered = err.to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or_default());
+            std::process::exit(i32::from(exit::USAGE));
+        }
+        err.exit()
+    })
+}
+
+/// The one duration syntax of every duration flag: an integer with `ms`, `s`, `m`/`min` or `h`;
+/// a bare integer is seconds (as `--advisory-lock-timeout` always read it).
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let accepted = "use a whole number with a unit: 500ms, 5s, 2m, 1h (a bare number is seconds)";
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; {accepted}"))?;
+    let millis_per_unit = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        other => return Err(format!("unknown unit `{other}`; {accepted}")),
+    };
+    number
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("`{text}` is too long; {accepted}"))
+}
+
+/// A duration for PostgreSQL's `lock_timeout` / `statement_timeout`, which count milliseconds
+/// in an int: normalised to `<N>ms` so that `5` cannot mean 5 ms there and 5 s elsewhere.
+fn parse_timeout_setting(text: &str) -> std::result::Result<String, String> {
+    let duration = parse_duration(text)?;
+    let millis = duration.as_millis();
+    if millis > i32::MAX as u128 {
+        return Err(format!(
+            "`{text}` is longer than PostgreSQL accepts (about 24 days)"
+        ));
+    }
+    Ok(format!("{millis}ms"))
 }
 
 /// A bug must still read as one line, not a backtrace: the SQL front end and the rules catch
@@ -359,4 +454,29 @@ fn report_panics_in_one_line() {
             what.lines().next().unwrap_or_default()
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_duration_syntax_with_bare_numbers_in_seconds() {
+        let ms = |text: &str| parse_duration(text).map(|d| d.as_millis());
+        assert_eq!(ms("500ms"), Ok(500));
+        assert_eq!(ms("5s"), Ok(5_000));
+        assert_eq!(ms("5"), Ok(5_000));
+        assert_eq!(ms("2m"), Ok(120_000));
+        assert_eq!(ms("2min"), Ok(120_000));
+        assert_eq!(ms("1h"), Ok(3_600_000));
+        assert_eq!(ms("0"), Ok(0));
+        for bad in ["", "s", "5x", "-1", "1.5s", "99999999999999999999"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("500ms, 5s, 2m"), "{bad}: {err}");
+        }
+        assert_eq!(parse_timeout_setting("5").as_deref(), Ok("5000ms"));
+        assert!(parse_timeout_setting("1000h")
+            .unwrap_err()
+            .contains("longer than PostgreSQL accepts"));
+    }
 }

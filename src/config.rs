@@ -29,6 +29,8 @@ pub struct Config {
     /// existing history when `check` is given no MIGRATION and no `--since` (strong_migrations'
     /// `start_after`, for teams adopting the gate on an existing history).
     pub start_after: Option<String>,
+    /// The file the settings came from, as errors name it (`None`: the defaults).
+    pub file: Option<String>,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             migrations_dir: None,
             start_after: None,
+            file: None,
         }
     }
 }
@@ -87,7 +90,9 @@ impl Config {
 
     fn from_file(path: &Path) -> Result<Config> {
         let text = read_utf8(path)?;
-        let mut config = Config::parse(&text, &display_path(path))?;
+        let shown = display_path(path);
+        let mut config = Config::parse(&text, &shown)?;
+        config.file = Some(shown);
         // A relative `migrations_dir` means: next to the config file.
         if let (Some(dir), Some(base)) = (&config.migrations_dir, path.parent()) {
             if dir.is_relative() && !base.as_os_str().is_empty() {
@@ -148,11 +153,25 @@ fn string<'v>(value: &'v toml::Value, shown: &str, key: &str) -> Result<&'v str>
     })
 }
 
+/// The PostgreSQL major versions whose behaviour the rules know (the facts they depend on
+/// changed in 11 and 12; nothing they check changed after 18).
+pub const SUPPORTED_PG_VERSIONS: std::ops::RangeInclusive<u32> = 10..=18;
+
+/// "PostgreSQL 10 to 18", for the messages that refuse another version.
+pub fn supported_pg_versions() -> String {
+    format!(
+        "PostgreSQL {} to {}",
+        SUPPORTED_PG_VERSIONS.start(),
+        SUPPORTED_PG_VERSIONS.end()
+    )
+}
+
 fn pg_version(value: &toml::Value, shown: &str) -> Result<u32> {
-    match value.as_integer() {
-        Some(version @ 9..=99) => Ok(version as u32),
+    match value.as_integer().and_then(|v| u32::try_from(v).ok()) {
+        Some(version) if SUPPORTED_PG_VERSIONS.contains(&version) => Ok(version),
         _ => Err(AppError::usage(format!(
-            "{shown}: `pg_version` must be a PostgreSQL major version number, e.g. pg_version = {DEFAULT_PG_VERSION}"
+            "{shown}: `pg_version` must be a supported PostgreSQL major version ({}), e.g. pg_version = {DEFAULT_PG_VERSION}",
+            supported_pg_versions()
         ))),
     }
 }

@@ -96,6 +96,15 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         .iter()
         .any(|f| f.path.join(MIGRATION_FILE).is_file());
 
+    // `--dir prisma`: the parent of the migrations folder, not a migrations folder itself.
+    let nested = dir.join("migrations");
+    if !has_lock && !prisma_folders && sql_files.is_empty() && nested.is_dir() {
+        return Err(AppError::usage(format!(
+            "{shown_dir} holds a migrations folder rather than migrations; pass --dir {}",
+            display_path(&nested)
+        )));
+    }
+
     let layout = if has_lock || prisma_folders || sql_files.is_empty() {
         Layout::Prisma
     } else {

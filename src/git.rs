@@ -136,6 +136,46 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
     Ok(changes)
 }
 
+/// The default branch (`origin/HEAD`, else `main`, else `master`) when the migrations directory
+/// is in a git repository whose HEAD is elsewhere: a bare `check` then judges what this branch
+/// changed, as `--since` would. `None` on the default branch itself, outside a repository, or
+/// without git.
+pub fn default_branch_elsewhere(dir: &Path) -> Option<String> {
+    let succeeds = |args: &[&str]| run(dir, args).ok().filter(|o| o.status.success());
+    let text = |args: &[&str]| {
+        succeeds(args).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    succeeds(&["rev-parse", "--is-inside-work-tree"])?;
+    let is_commit = |reference: &str| {
+        let spec = format!("{reference}^{{commit}}");
+        succeeds(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ])
+        .is_some()
+    };
+    let default = text(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"])
+        .and_then(|full| full.strip_prefix("refs/remotes/").map(str::to_string))
+        .filter(|reference| is_commit(reference))
+        .or_else(|| {
+            ["main", "master"]
+                .into_iter()
+                .find(|branch| is_commit(branch))
+                .map(str::to_string)
+        })?;
+    let differs = match text(&["symbolic-ref", "--quiet", "--short", "HEAD"]) {
+        // On a branch: another branch than the default one (whatever its commit, so a fresh
+        // branch with uncommitted migrations is judged by them).
+        Some(branch) => default.strip_prefix("origin/").unwrap_or(&default) != branch,
+        // Detached (a CI checkout): another commit than the default branch's.
+        None => text(&["rev-parse", "HEAD"])? != text(&["rev-parse", &default])?,
+    };
+    differs.then_some(default)
+}
+
 /// The merge base of REF and HEAD; REF itself when there is none (unrelated or unborn history).
 fn fork_point(dir: &Path, reference: &str) -> Result<String> {
     let output = run(dir, &["merge-base", reference, "HEAD"])?;

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod discover;
+pub mod dotenv;
 pub mod error;
 pub mod findings;
 pub mod git;

@@ -16,6 +16,10 @@ pub struct Allow {
     pub line: u32,
     /// 1-based column of the comment's `--`.
     pub column: u32,
+    /// The comment as it should read, when it gives a reason in another form than `reason:`
+    /// (`allow drop-column: text`, `because text`, `reason text`, `reasn: text`). The allow is
+    /// ignored like one without a reason, and its warning shows this fix.
+    pub corrected: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,16 +199,29 @@ fn parse_comment(text: &str, line: u32, column: u32) -> Option<(Scope, Allow)> {
         return None;
     }
     // `Reason:` works too; ASCII lower-casing keeps the byte offsets.
-    let (rules, reason) = match rest.to_ascii_lowercase().find("reason:") {
-        Some(at) => (&rest[..at], Some(rest[at + "reason:".len()..].trim())),
-        None => (rest, None),
+    let (rules, reason, attempted) = match rest.to_ascii_lowercase().find("reason:") {
+        Some(at) => (&rest[..at], Some(rest[at + "reason:".len()..].trim()), None),
+        None => match reason_near_miss(rest) {
+            Some((rules_end, attempted)) => (&rest[..rules_end], None, Some(attempted)),
+            None => (rest, None, None),
+        },
     };
-    let rules = rules
+    let rules: Vec<String> = rules
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|r| !r.is_empty())
         .map(str::to_string)
         .collect();
     let reason = reason.filter(|r| !r.is_empty()).map(str::to_string);
+    let keyword = match scope {
+        Scope::File => "allow-file",
+        Scope::Statement => "allow",
+    };
+    let corrected = attempted.filter(|text| !text.is_empty()).map(|text| {
+        format!(
+            "-- migration-gate: {keyword} {} reason: {text}",
+            rules.join(",")
+        )
+    });
     Some((
         scope,
         Allow {
@@ -212,8 +229,55 @@ fn parse_comment(text: &str, line: u32, column: u32) -> Option<(Scope, Allow)> {
             reason,
             line,
             column,
+            corrected,
         },
     ))
+}
+
+/// A reason written another way than `reason: <text>`: where the rule list ends, and the
+/// reason text meant. Recognised: a colon after the last rule (`drop-column: text`), `because
+/// text`, `reason` without its colon (`reason text`, `reason - text`, `reason=text`) and a
+/// misspelled `reason` (`reasn: text`).
+fn reason_near_miss(rest: &str) -> Option<(usize, String)> {
+    let mut offset = 0;
+    for token in rest.split_inclusive(char::is_whitespace) {
+        let start = offset;
+        offset += token.len();
+        let word = token.trim();
+        if word.is_empty() {
+            continue;
+        }
+        // `reason=text` is one token: judge the word before the `=` or `:`.
+        let bare = word
+            .split([':', '='])
+            .next()
+            .unwrap_or(word)
+            .trim_end_matches(['-', ','])
+            .to_ascii_lowercase();
+        let after = rest[offset..].trim_start_matches([' ', '\t', ':', '-', '=']);
+        if bare == "because" {
+            return Some((start, rest[start..].trim().to_string()));
+        }
+        let misspelled_reason = (4..=8).contains(&bare.len())
+            && crate::rules::find(&bare).is_none()
+            && crate::rules::allow_without_reason::edit_distance(&bare, "reason") <= 2;
+        if bare == "reason" || misspelled_reason {
+            let glued = word
+                .split_once(['=', ':'])
+                .map_or("", |(_, text)| text)
+                .trim();
+            let text = if glued.is_empty() {
+                after.trim().to_string()
+            } else {
+                format!("{glued} {}", after.trim()).trim().to_string()
+            };
+            return Some((start, text));
+        }
+        if let Some(rule) = word.strip_suffix(':') {
+            return Some((start + rule.len(), after.trim().to_string()));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -265,6 +329,7 @@ mod tests {
                 reason: Some("column unused since v2".into()),
                 line: 2,
                 column: 1,
+                corrected: None,
             }]
         );
         assert_eq!(s.covering(1, "drop-column").map(|a| a.line), Some(2));
@@ -386,5 +451,53 @@ mod tests {
             end: 120,
         };
         let _ = parse("ab\ncd", &[far]);
+    }
+
+    #[test]
+    fn reasons_written_almost_right_are_corrected_not_taken() {
+        let corrected = |text: &str| {
+            let (_, allow) = parse_comment(text, 1, 1).expect("an allow");
+            assert_eq!(allow.reason, None, "{text}");
+            (allow.rules, allow.corrected)
+        };
+        let fixed = |rules: &str, reason: &str| {
+            Some(format!("-- migration-gate: allow {rules} reason: {reason}"))
+        };
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column,rename-column: old, unused"),
+            (
+                vec!["drop-column".to_string(), "rename-column".to_string()],
+                fixed("drop-column,rename-column", "old, unused")
+            )
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column Because: unused").1,
+            fixed("drop-column", "Because: unused")
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column reason=unused now").1,
+            fixed("drop-column", "unused now")
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column resaon - unused").1,
+            fixed("drop-column", "unused")
+        );
+        let (_, file) =
+            parse_comment(" migration-gate: allow-file drop-table: gone", 1, 1).unwrap();
+        assert_eq!(
+            file.corrected.as_deref(),
+            Some("-- migration-gate: allow-file drop-table reason: gone")
+        );
+        // Nothing that looks like a reason: a plain allow without one, nothing to correct.
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column"),
+            (vec!["drop-column".to_string()], None)
+        );
+        assert_eq!(corrected(" migration-gate: allow drop-column:").1, None);
+        // The real syntax is untouched.
+        let (_, right) =
+            parse_comment(" migration-gate: allow drop-column reason: because x", 1, 1).unwrap();
+        assert_eq!(right.reason.as_deref(), Some("because x"));
+        assert_eq!(right.corrected, None);
     }
 }

@@ -94,6 +94,7 @@ fn deploy_args(args: &CiArgs, dry_run: bool) -> DeployArgs {
         backup_dir: None,
         backup: BackupPolicy::Destructive,
         dry_run,
+        to: None,
     }
 }
 

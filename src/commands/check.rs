@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::CheckArgs;
-use crate::config::{Config, FILE_NAME};
+use crate::config::{supported_pg_versions, Config, FILE_NAME, SUPPORTED_PG_VERSIONS};
 use crate::discover::{self, display_path, Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::Finding;
@@ -16,9 +16,10 @@ use crate::report::{self, RenderOptions};
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(version) = args.pg_version {
-        if !(9..=99).contains(&version) {
+        if !SUPPORTED_PG_VERSIONS.contains(&version) {
             return Err(AppError::usage(format!(
-                "--pg-version {version} is not a PostgreSQL major version; use e.g. --pg-version 15"
+                "--pg-version {version} is not a supported PostgreSQL major version; the rules know {}, e.g. --pg-version 15",
+                supported_pg_versions()
             )));
         }
         config.pg_version = version;
@@ -92,19 +93,14 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
         });
     }
     if let Some(reference) = &args.since {
-        let changes = git::changes_since(set, reference)?;
-        let findings = changes.findings(set, reference);
-        return Ok(Selection {
-            pending: changes.pending,
-            findings,
-            applied_elsewhere: changes.modified,
-        });
+        return since(set, reference);
     }
     let pending = match &config.start_after {
         Some(start_after) => {
             let Some(index) = set.migrations.iter().position(|m| &m.name == start_after) else {
                 return Err(AppError::usage(format!(
-                    "{FILE_NAME}: start_after = \"{start_after}\" is not a migration in {}{}",
+                    "{}: start_after = \"{start_after}\" is not a migration in {}{}",
+                    config.file.as_deref().unwrap_or(FILE_NAME),
                     display_path(&set.dir),
                     suggestions(set, start_after)
                 )));
@@ -114,12 +110,37 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
                 .map(|m| m.name.clone())
                 .collect()
         }
-        None => set.migrations.iter().map(|m| m.name.clone()).collect(),
+        None => {
+            if let Some(reference) = git::default_branch_elsewhere(&set.dir) {
+                eprintln!(
+                    "note: no MIGRATION, --since or start_after given: checking the migrations \
+                     this branch adds or modifies, as `--since {reference}`"
+                );
+                return since(set, &reference);
+            }
+            eprintln!(
+                "note: no MIGRATION, --since or start_after given: every migration counts as \
+                 pending (a fresh database); pass --since GIT_REF or set start_after in \
+                 {FILE_NAME} to check only the new ones"
+            );
+            set.migrations.iter().map(|m| m.name.clone()).collect()
+        }
     };
     Ok(Selection {
         pending,
         findings: Vec::new(),
         applied_elsewhere: Vec::new(),
+    })
+}
+
+/// The migrations added or modified since `reference`, with the findings that change raises.
+fn since(set: &MigrationSet, reference: &str) -> Result<Selection> {
+    let changes = git::changes_since(set, reference)?;
+    let findings = changes.findings(set, reference);
+    Ok(Selection {
+        pending: changes.pending,
+        findings,
+        applied_elsewhere: changes.modified,
     })
 }
 
@@ -155,6 +176,18 @@ fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migratio
         "unknown migration `{arg}` in {}{}",
         display_path(&set.dir),
         suggestions(set, arg)
+    )))
+}
+
+/// An error naming `flag` unless `name` is a migration of the set, with the closest names.
+pub(crate) fn ensure_known(set: &MigrationSet, name: &str, flag: &str) -> Result<()> {
+    if set.find(name).is_some() {
+        return Ok(());
+    }
+    Err(AppError::usage(format!(
+        "{flag} {name}: no such migration in {}{}",
+        display_path(&set.dir),
+        suggestions(set, name)
     )))
 }
 

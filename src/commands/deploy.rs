@@ -21,6 +21,9 @@ use crate::surface::Setting;
 /// this directly.
 pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let project = Project::load(&args.migrations)?;
+    if let Some(last) = &args.to {
+        crate::commands::check::ensure_known(&project.set, last, "--to")?;
+    }
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -141,11 +144,17 @@ async fn prepare<'a>(
     client: &Client,
     database: &Database,
     project: &'a Project,
+    to: Option<&str>,
 ) -> Result<Prepared<'a>> {
     let rows = database.rows(client).await?;
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
-    let split = split(project, &rows);
+    let mut split = split(project, &rows);
+    if let Some(last) = to {
+        split
+            .pending
+            .retain(|m| m.name.as_bytes() <= last.as_bytes());
+    }
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),
         ..DeployOutcome::default()
@@ -165,7 +174,7 @@ async fn deploy(
     args: &DeployArgs,
     safety: &Safety,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project).await? {
+    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };
@@ -317,7 +326,7 @@ async fn dry_run(
     project: &Project,
     args: &DeployArgs,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project).await? {
+    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };

@@ -6,4 +6,5 @@ pub mod ci;
 pub mod deploy;
 pub mod resolve;
 pub mod rollback;
+pub mod rules;
 pub mod status;

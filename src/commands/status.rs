@@ -54,6 +54,9 @@ pub struct StatusReport {
     pub up_to_date: bool,
     pub exit_code: u8,
     pub migrations: Vec<MigrationStatus>,
+    /// Tables but no history: `deploy` refuses it until it is baselined.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_managed: bool,
 }
 
 /// The state of each local migration, then the rows no local migration matches.
@@ -131,9 +134,13 @@ pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
 pub fn run(args: &StatusArgs) -> Result<u8> {
     let project = Project::load(&args.migrations)?;
     let database = Database::resolve(&args.database, Access::Read)?;
-    let rows = block_on(async {
+    let (rows, not_managed) = block_on(async {
         let client = database.connect().await?;
-        database.rows(&client).await
+        let rows = database.rows(&client).await?;
+        let not_managed = rows.is_empty()
+            && !database.history.exists(&client).await?
+            && !database.history.schema_is_empty(&client).await?;
+        Ok((rows, not_managed))
     })?;
     let local: Vec<(String, String)> = project
         .set
@@ -148,6 +155,7 @@ pub fn run(args: &StatusArgs) -> Result<u8> {
         up_to_date: code == exit::OK,
         exit_code: code,
         migrations,
+        not_managed,
     };
     match args.format {
         StatusFormat::Json => println!(
@@ -235,7 +243,9 @@ fn print_human(project: &Project, report: &StatusReport) {
         );
     }
     let pending = named(&[State::Pending, State::RolledBack]);
-    if !pending.is_empty() {
+    if report.not_managed {
+        print_baseline_step(&pending);
+    } else if !pending.is_empty() {
         println!(
             "Following migration(s) have not yet been applied:\n{}\n\nTo apply them run \
              migration-gate deploy.",
@@ -245,6 +255,23 @@ fn print_human(project: &Project, report: &StatusReport) {
     if report.up_to_date {
         println!("Database schema is up to date!");
     }
+}
+
+/// A database with tables but no history: `deploy` would refuse it, so say how to baseline.
+fn print_baseline_step(local: &[&str]) {
+    let quoted: Vec<String> = local
+        .iter()
+        .map(|name| format!("'{}'", name.replace('\'', "'\\''")))
+        .collect();
+    println!(
+        "The database has tables but no migration history (_prisma_migrations): it is not \
+         managed yet, and deploy refuses it.\n\nBaseline it first: record each migration it \
+         already contains as applied, without running it:\n  migration-gate resolve --applied \
+         NAME\nor in one loop (keep only the names it already contains):\n  for m in {}; do \
+         migration-gate resolve --applied \"$m\"; done\n\nThen migration-gate deploy applies the \
+         rest.",
+        quoted.join(" ")
+    );
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ impl Database {
         Ok(Database {
             url,
             history,
-            lock_timeout: Duration::from_secs(args.advisory_lock_timeout),
+            lock_timeout: args.advisory_lock_timeout,
         })
     }
 

@@ -249,7 +249,7 @@ impl DatabaseUrl {
             return DatabaseUrl::parse(raw);
         }
         for var in ENV_ORDER {
-            if let Ok(raw) = std::env::var(var) {
+            if let Some(raw) = crate::dotenv::var(var)? {
                 if !raw.is_empty() {
                     return DatabaseUrl::parse(&raw).map_err(|e| AppError {
                         message: format!("{var}: {}", e.message),

@@ -11,6 +11,18 @@ pub const ID: &str = "allow-without-reason";
 /// The finding for one allow comment that has no reason (`file` as reports show it).
 pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
     let rules = allow.rules.join(",");
+    if let Some(corrected) = &allow.corrected {
+        return at_allow(
+            allow,
+            file,
+            migration,
+            format!(
+                "This `migration-gate: allow {rules}` gives its reason in another form than \
+                 `reason: <text>`, so it is ignored and the findings it names are still reported."
+            ),
+            format!("Write it as: `{corrected}`"),
+        );
+    }
     at_allow(
         allow,
         file,
@@ -80,7 +92,7 @@ fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: S
 }
 
 /// The catalogue id nearest to a misspelt one (at most 3 edits away).
-fn closest_rule(rule: &str) -> Option<&'static str> {
+pub fn closest_rule(rule: &str) -> Option<&'static str> {
     super::CATALOGUE
         .iter()
         .map(|r| (edit_distance(rule, r.id), r.id))
@@ -89,7 +101,7 @@ fn closest_rule(rule: &str) -> Option<&'static str> {
         .map(|(_, id)| id)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -115,6 +127,7 @@ mod tests {
             reason: None,
             line: 4,
             column: 1,
+            corrected: None,
         };
         let f = finding(&allow, "migrations/1_a/migration.sql", "1_a");
         assert_eq!((f.rule, f.line, f.column), ("allow-without-reason", 4, 1));
@@ -131,6 +144,7 @@ mod tests {
             reason: Some("typo".into()),
             line: 2,
             column: 1,
+            corrected: None,
         };
         let f = unknown_rule_finding(&allow, "drop-colum", "m.sql", "m");
         assert_eq!((f.rule, f.line), ("allow-without-reason", 2));

@@ -453,8 +453,11 @@ fn bundled_migrations_exact_findings() {
 /// set, so nothing touches a table with rows: no finding, and the unused allow is not listed.
 #[test]
 fn bundled_migrations_on_an_empty_database_have_no_findings() {
+    // A copy outside any git repository: in the checkout, a bare `check` on a branch judges
+    // only what the branch changed.
     let elsewhere = tempfile::tempdir().unwrap();
-    let dir = repo_root().join("migrations");
+    let dir = elsewhere.path().join("migrations");
+    copy_dir(&repo_root().join("migrations"), &dir);
     let output = run_in(
         elsewhere.path(),
         &["check", "--dir", dir.to_str().unwrap(), "--format", "json"],
@@ -535,4 +538,17 @@ fn schema_snapshot(db: &crate::support::TestDb) -> Vec<Vec<String>> {
     ));
     rows.sort();
     rows
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
