@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annotations::CheckAnnotation;
+use crate::db::url::redact_secrets;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
@@ -77,6 +78,8 @@ pub enum CommentAction {
 
 pub struct GitHub {
     octo: Octocrab,
+    /// Kept to redact it from what GitHub answers.
+    token: String,
     /// `owner/repo`.
     repository: String,
 }
@@ -92,6 +95,7 @@ impl GitHub {
             .map_err(ApiError::from)?;
         Ok(GitHub {
             octo,
+            token: token.to_string(),
             repository: repository.to_string(),
         })
     }
@@ -104,6 +108,35 @@ impl GitHub {
     /// Update the PR comment carrying [`COMMENT_MARKER`] (searched across every page of
     /// comments), or create it when `create` is set, so a PR never gets a second one.
     pub async fn upsert_comment(
+        &self,
+        pr: u64,
+        body: &str,
+        create: bool,
+    ) -> ApiResult<Option<CommentAction>> {
+        self.redacted(self.upsert_comment_unredacted(pr, body, create).await)
+    }
+
+    /// Every file of the PR (all pages).
+    pub async fn pull_request_files(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
+        self.redacted(self.pull_request_files_unredacted(pr).await)
+    }
+
+    /// Publish a completed check run carrying every annotation: the first 50 on creation, the
+    /// rest in updates of 50 (GitHub's per-request limit; annotations accumulate).
+    pub async fn publish_check_run(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
+        self.redacted(self.publish_check_run_unredacted(run).await)
+    }
+
+    /// An error body may quote the token back (or a hook URL from the request): it gets the same
+    /// redaction as our own output before anyone prints it.
+    fn redacted<T>(&self, result: ApiResult<T>) -> ApiResult<T> {
+        result.map_err(|err| ApiError {
+            message: redact_secrets(&err.message, [self.token.as_str()]),
+            ..err
+        })
+    }
+
+    async fn upsert_comment_unredacted(
         &self,
         pr: u64,
         body: &str,
@@ -144,15 +177,12 @@ impl GitHub {
         }
     }
 
-    /// Every file of the PR (all pages).
-    pub async fn pull_request_files(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
+    async fn pull_request_files_unredacted(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
         self.all_pages(&format!("/repos/{}/pulls/{pr}/files", self.repository))
             .await
     }
 
-    /// Publish a completed check run carrying every annotation: the first 50 on creation, the
-    /// rest in updates of 50 (GitHub's per-request limit; annotations accumulate).
-    pub async fn publish_check_run(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
+    async fn publish_check_run_unredacted(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
         #[derive(Deserialize)]
         struct Created {
             id: u64,

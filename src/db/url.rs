@@ -474,15 +474,7 @@ impl DatabaseUrl {
 
     /// Replace every secret in `text` with `***` (for messages from servers and tools).
     pub fn redact(&self, text: &str) -> String {
-        let mut secrets = self.secrets();
-        // Masking a two-letter password would garble every message; servers and pg_dump never
-        // echo passwords anyway, this is the second line of defence.
-        secrets.retain(|s| s.chars().count() >= 4);
-        // Longest first: the URL contains the password.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets
-            .iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
+        redact_secrets(text, self.secrets().iter().map(String::as_str))
     }
 
     pub fn user(&self) -> &str {
@@ -539,6 +531,23 @@ impl DatabaseUrl {
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
+}
+
+/// Replace every secret in `text` with `***`: what a server or tool says back may quote the
+/// password, token or hook URL it was given.
+pub fn redact_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    // Masking a two-letter secret would garble every message; servers rarely echo secrets
+    // anyway, this is the second line of defence.
+    let mut secrets: Vec<&str> = secrets
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| s.chars().count() >= 4)
+        .collect();
+    // Longest first: a URL contains its password or its hook id.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .iter()
+        .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
 }
 
 type UrlParts = (String, Option<String>, String, u16, String);
