@@ -213,6 +213,8 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             let hint = if db.message().contains("no encryption") {
                 "; the server only accepts TLS connections: use sslmode=require (or verify-full)"
+            } else if db.message().ends_with("SSL encryption") {
+                "; the server refuses TLS connections here: use sslmode=prefer (or disable)"
             } else {
                 ""
             };

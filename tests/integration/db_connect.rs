@@ -957,6 +957,13 @@ fn prefer_and_allow_fall_back_like_libpq_when_the_server_refuses_one_transport()
                     err.message
                 );
                 assert!(!err.message.contains(CLUSTER_PASSWORD), "{}", err.message);
+                // The hint names the sslmode that works for this role.
+                let hint = if role == "plainonly" {
+                    "sslmode=prefer"
+                } else {
+                    "sslmode=require"
+                };
+                assert!(err.message.contains(hint), "{role}{query}: {}", err.message);
             }
             _ => panic!("{role}{query}: libpq {libpq:?}, migration-gate {ours:?}"),
         }
