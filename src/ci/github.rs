@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annotations::CheckAnnotation;
+use crate::db::url::redact_secrets;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
@@ -93,6 +94,8 @@ pub struct GitHub {
     octo_once: Octocrab,
     /// Pause before re-reading after a failed create.
     retry_delay: Duration,
+    /// Kept to redact it from what GitHub answers.
+    token: String,
     /// `owner/repo`.
     repository: String,
 }
@@ -113,6 +116,7 @@ impl GitHub {
             octo: client(RetryConfig::Simple(3))?,
             octo_once: client(RetryConfig::None)?,
             retry_delay: Duration::from_secs(2),
+            token: token.to_string(),
             repository: repository.to_string(),
         })
     }
@@ -173,6 +177,35 @@ impl GitHub {
         body: &str,
         create: bool,
     ) -> ApiResult<Option<CommentAction>> {
+        self.redacted(self.upsert_comment_unredacted(pr, body, create).await)
+    }
+
+    /// Every file of the PR (all pages).
+    pub async fn pull_request_files(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
+        self.redacted(self.pull_request_files_unredacted(pr).await)
+    }
+
+    /// Publish a completed check run carrying every annotation: the first 50 on creation, the
+    /// rest in updates of 50 (GitHub's per-request limit; annotations accumulate).
+    pub async fn publish_check_run(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
+        self.redacted(self.publish_check_run_unredacted(run).await)
+    }
+
+    /// An error body may quote the token back (or a hook URL from the request): it gets the same
+    /// redaction as our own output before anyone prints it.
+    fn redacted<T>(&self, result: ApiResult<T>) -> ApiResult<T> {
+        result.map_err(|err| ApiError {
+            message: redact_secrets(&err.message, [self.token.as_str()]),
+            ..err
+        })
+    }
+
+    async fn upsert_comment_unredacted(
+        &self,
+        pr: u64,
+        body: &str,
+        create: bool,
+    ) -> ApiResult<Option<CommentAction>> {
         let repo = &self.repository;
         let existing = self.find_comment(pr).await?;
         let payload = json!({ "body": body });
@@ -194,15 +227,12 @@ impl GitHub {
         }
     }
 
-    /// Every file of the PR (all pages).
-    pub async fn pull_request_files(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
+    async fn pull_request_files_unredacted(&self, pr: u64) -> ApiResult<Vec<ChangedFile>> {
         self.all_pages(&format!("/repos/{}/pulls/{pr}/files", self.repository))
             .await
     }
 
-    /// Publish a completed check run carrying every annotation: the first 50 on creation, the
-    /// rest in updates of 50 (GitHub's per-request limit; annotations accumulate).
-    pub async fn publish_check_run(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
+    async fn publish_check_run_unredacted(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
         #[derive(Deserialize)]
         struct Created {
             id: u64,

@@ -10,6 +10,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
+use crate::db::url::redact_secrets;
+
 /// What Vercel answers: `{"job": {"id": "…", "state": "PENDING", "createdAt": …}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookJob {
@@ -128,7 +130,10 @@ where
             )),
         };
     }
-    let detail = vercel_error_message(&body);
+    let detail = redact_secrets(
+        &vercel_error_message(&body),
+        hook_secrets(uri).iter().map(String::as_str),
+    );
     if status.as_u16() == 429 || status.is_server_error() {
         Attempt::Retry(format!("Vercel answered {status}{detail}"))
     } else {
@@ -136,6 +141,20 @@ where
             "Vercel answered {status}{detail}: check the deploy hook URL (Project Settings > Git > Deploy Hooks)"
         ))
     }
+}
+
+/// The parts of the hook URL a server may echo back: the URL, its path, and the hook id (its last
+/// segment), which alone triggers deploys.
+fn hook_secrets(uri: &hyper::Uri) -> Vec<String> {
+    let path = uri.path();
+    let hook_id = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let path_and_query = uri.path_and_query().map_or(path, |p| p.as_str());
+    vec![
+        uri.to_string(),
+        path_and_query.to_string(),
+        path.to_string(),
+        hook_id.to_string(),
+    ]
 }
 
 fn vercel_error_message(body: &[u8]) -> String {

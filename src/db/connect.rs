@@ -2,13 +2,15 @@
 //! `?schema=` (created if missing, as Prisma does). Failures are phrased for a person and never
 //! carry the password or the URL.
 
+use std::cell::RefCell;
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
-use super::tls;
+use super::tls::{self, SslMode};
 use super::url::{ChannelBinding, DatabaseUrl};
 use crate::error::{AppError, Result};
 
@@ -31,15 +33,61 @@ pub async fn open(url: &DatabaseUrl) -> Result<Client> {
 }
 
 async fn negotiate(url: &DatabaseUrl) -> Result<Client> {
-    let (ssl_mode, tls) = tls::connector(url)?;
-    match open_with(url, ssl_mode, tls.clone()).await {
-        // libpq's `prefer`: if the TLS attempt fails, try again without TLS.
-        Err(err) if ssl_mode == tokio_postgres::config::SslMode::Prefer && is_tls_failure(&err) => {
-            open_with(url, tokio_postgres::config::SslMode::Disable, tls)
-                .await
-                .map_err(|e| describe_connect_error(url, &e))
+    use tokio_postgres::config::SslMode as Negotiate;
+    let (first_mode, tls) = tls::connector(url)?;
+    let first_error = match open_with(url, first_mode, tls.clone()).await {
+        Ok(client) => return Ok(client),
+        Err(err) => err,
+    };
+    let refused_at_startup = first_error.as_db_error().is_some();
+    let retry_mode = match url.ssl_mode() {
+        // libpq's `prefer`: a failed handshake, or a TLS session the server turned away at
+        // startup (`hostssl ... reject`), is tried once more without TLS.
+        SslMode::Prefer
+            if is_tls_failure(&first_error) || (tls.tls_was_used() && refused_at_startup) =>
+        {
+            Negotiate::Disable
         }
-        other => other.map_err(|e| describe_connect_error(url, &e)),
+        // libpq's `allow`: plaintext first, and TLS only when the server refuses that.
+        SslMode::Allow if refused_at_startup => Negotiate::Require,
+        _ => return Err(describe_connect_error(url, &first_error)),
+    };
+    match open_with(url, retry_mode, tls.fresh()).await {
+        Ok(client) => Ok(client),
+        // The second transport was refused as well: the first attempt's error says more (a
+        // wrong password, say, rather than "no pg_hba.conf entry ... no encryption").
+        Err(retry_error)
+            if retry_error.as_db_error().is_none() || is_hba_rejection(&retry_error) =>
+        {
+            Err(describe_connect_error(url, &first_error))
+        }
+        Err(retry_error) => Err(describe_connect_error(url, &retry_error)),
+    }
+}
+
+/// pg_hba.conf turned this connection away (no entry, or a `reject` line for its transport).
+fn is_hba_rejection(err: &tokio_postgres::Error) -> bool {
+    err.as_db_error()
+        .is_some_and(|db| *db.code() == SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
+}
+
+/// How long [`close_connections`] waits for the sessions to say goodbye.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+thread_local! {
+    /// The connection tasks spawned on this thread (our runtimes are single-threaded).
+    static CONNECTION_TASKS: RefCell<Vec<JoinHandle<()>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Let every connection opened on this thread end properly: once its client is dropped, the
+/// connection task sends Terminate and, under TLS, close_notify. Dropping the runtime first would
+/// cut the socket instead, and the server would log "connection reset by peer". A client that
+/// is still alive is left after [`CLOSE_WAIT`].
+pub async fn close_connections() {
+    let tasks = CONNECTION_TASKS.with(|tasks| std::mem::take(&mut *tasks.borrow_mut()));
+    let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+    for task in tasks {
+        let _ = tokio::time::timeout_at(deadline, task).await;
     }
 }
 
@@ -51,7 +99,7 @@ fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
 async fn open_with(
     url: &DatabaseUrl,
     ssl_mode: tokio_postgres::config::SslMode,
-    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    tls: tls::TlsConnector,
 ) -> std::result::Result<Client, tokio_postgres::Error> {
     let mut config = tokio_postgres::Config::new();
     config
@@ -76,7 +124,11 @@ async fn open_with(
         ChannelBinding::Require => tokio_postgres::config::ChannelBinding::Require,
     });
     let (client, connection) = config.connect(tls).await?;
-    tokio::spawn(connection);
+    let task = tokio::spawn(async move {
+        // Errors after startup reach the client through its queries.
+        let _ = connection.await;
+    });
+    CONNECTION_TASKS.with(|tasks| tasks.borrow_mut().push(task));
     Ok(client)
 }
 
@@ -161,6 +213,8 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             let hint = if db.message().contains("no encryption") {
                 "; the server only accepts TLS connections: use sslmode=require (or verify-full)"
+            } else if db.message().ends_with("SSL encryption") {
+                "; the server refuses TLS connections here: use sslmode=prefer (or disable)"
             } else {
                 ""
             };

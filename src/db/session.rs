@@ -94,7 +94,11 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| AppError::usage(format!("cannot start the async runtime: {e}")))
 }
 
-/// Drive `work` to completion on [`runtime`].
+/// Drive `work` to completion on [`runtime`], then close its database sessions cleanly.
 pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
-    runtime()?.block_on(work)
+    runtime()?.block_on(async {
+        let result = work.await;
+        super::connect::close_connections().await;
+        result
+    })
 }

@@ -3,15 +3,19 @@
 //! | sslmode       | TLS                         | certificate check                          |
 //! |---------------|-----------------------------|--------------------------------------------|
 //! | `disable`     | never                       | –                                          |
+//! | `allow`       | only if plaintext is refused| none                                       |
 //! | `prefer`      | if the server offers it     | none                                       |
 //! | `require`     | always                      | none; the chain if `sslrootcert` is given  |
 //! | `verify-ca`   | always                      | chain (sslrootcert, else the system roots) |
 //! | `verify-full` | always                      | chain and host name                        |
 //!
-//! `prefer` is the default, as in libpq. `sslrootcert=system` means the system trust store.
+//! `prefer` is the default, as in libpq, and falls back to plaintext when the TLS attempt fails or
+//! the server refuses it at startup (`hostssl ... reject`). `sslrootcert=system` means the system
+//! trust store and implies verify-full (see [`super::url`]).
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -22,6 +26,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::url::{DatabaseUrl, RootCert};
@@ -30,6 +35,7 @@ use crate::error::{AppError, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
     Disable,
+    Allow,
     #[default]
     Prefer,
     Require,
@@ -41,14 +47,14 @@ impl SslMode {
     pub fn parse(value: &str) -> Result<SslMode> {
         Ok(match value.trim().to_ascii_lowercase().as_str() {
             "disable" => SslMode::Disable,
-            // libpq's `allow` tries plain first; for us the difference does not matter.
-            "allow" | "prefer" => SslMode::Prefer,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
             "require" => SslMode::Require,
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
             _ => {
                 return Err(AppError::usage(
-                    "the database URL is malformed: `sslmode` must be one of disable, prefer, require, verify-ca, verify-full",
+                    "the database URL is malformed: `sslmode` must be one of disable, allow, prefer, require, verify-ca, verify-full",
                 ))
             }
         })
@@ -57,6 +63,7 @@ impl SslMode {
     pub fn as_str(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
             SslMode::Prefer => "prefer",
             SslMode::Require => "require",
             SslMode::VerifyCa => "verify-ca",
@@ -81,11 +88,13 @@ pub enum Verification {
     Full,
 }
 
-/// What the connection does with TLS: tokio-postgres' negotiation mode and the check applied.
+/// What the first connection attempt does with TLS: tokio-postgres' negotiation mode and the
+/// check applied. The retries of `allow` and `prefer` are in [`super::connect`].
 pub fn plan(url: &DatabaseUrl) -> (tokio_postgres::config::SslMode, Verification) {
     use tokio_postgres::config::SslMode as Negotiate;
     match url.ssl_mode() {
         SslMode::Disable => (Negotiate::Disable, Verification::None),
+        SslMode::Allow => (Negotiate::Disable, Verification::None),
         SslMode::Prefer => (Negotiate::Prefer, Verification::None),
         // libpq: "if a root CA file exists, require behaves like verify-ca".
         SslMode::Require if url.root_cert().is_some() => (Negotiate::Require, Verification::Chain),
@@ -96,9 +105,7 @@ pub fn plan(url: &DatabaseUrl) -> (tokio_postgres::config::SslMode, Verification
 }
 
 /// The negotiation mode and the rustls connector for `url`.
-pub fn connector(
-    url: &DatabaseUrl,
-) -> Result<(tokio_postgres::config::SslMode, MakeRustlsConnect)> {
+pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, TlsConnector)> {
     let (negotiate, verification) = plan(url);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -121,9 +128,9 @@ pub fn connector(
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let identity = match negotiate {
+    let identity = match url.ssl_mode() {
         // No TLS, so no certificate to present (libpq does not read the files then either).
-        tokio_postgres::config::SslMode::Disable => (None, None),
+        SslMode::Disable => (None, None),
         _ => url.client_identity(),
     };
     let config = match identity {
@@ -144,7 +151,72 @@ pub fn connector(
             ))
         }
     };
-    Ok((negotiate, MakeRustlsConnect::new(config)))
+    Ok((
+        negotiate,
+        TlsConnector {
+            rustls: MakeRustlsConnect::new(config),
+            handshake_started: Arc::new(AtomicBool::new(false)),
+        },
+    ))
+}
+
+/// The rustls connector, remembering whether the server agreed to TLS: libpq's `prefer` retries
+/// without TLS only when the refused session was a TLS one.
+#[derive(Clone)]
+pub struct TlsConnector {
+    rustls: MakeRustlsConnect,
+    handshake_started: Arc<AtomicBool>,
+}
+
+impl TlsConnector {
+    /// A connector for a new attempt, with its own record of whether TLS was used.
+    pub fn fresh(&self) -> TlsConnector {
+        TlsConnector {
+            rustls: self.rustls.clone(),
+            handshake_started: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The server answered the SSLRequest with 'S' and a TLS handshake began.
+    pub fn tls_was_used(&self) -> bool {
+        self.handshake_started.load(Ordering::SeqCst)
+    }
+}
+
+impl<S> MakeTlsConnect<S> for TlsConnector
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = <MakeRustlsConnect as MakeTlsConnect<S>>::Stream;
+    type TlsConnect = NotingTlsConnect<<MakeRustlsConnect as MakeTlsConnect<S>>::TlsConnect>;
+    type Error = <MakeRustlsConnect as MakeTlsConnect<S>>::Error;
+
+    fn make_tls_connect(
+        &mut self,
+        domain: &str,
+    ) -> std::result::Result<Self::TlsConnect, Self::Error> {
+        Ok(NotingTlsConnect {
+            inner: MakeTlsConnect::<S>::make_tls_connect(&mut self.rustls, domain)?,
+            handshake_started: self.handshake_started.clone(),
+        })
+    }
+}
+
+/// One TLS handshake of a [`TlsConnector`]; tokio-postgres calls it only after the server's 'S'.
+pub struct NotingTlsConnect<T> {
+    inner: T,
+    handshake_started: Arc<AtomicBool>,
+}
+
+impl<S, T: TlsConnect<S>> TlsConnect<S> for NotingTlsConnect<T> {
+    type Stream = T::Stream;
+    type Error = T::Error;
+    type Future = T::Future;
+
+    fn connect(self, stream: S) -> Self::Future {
+        self.handshake_started.store(true, Ordering::SeqCst);
+        self.inner.connect(stream)
+    }
 }
 
 fn client_identity(
@@ -390,6 +462,10 @@ mod tests {
         assert_eq!(plan_of(base), (Negotiate::Prefer, Verification::None));
         assert_eq!(
             plan_of(&format!("{base}?sslmode=disable")),
+            (Negotiate::Disable, Verification::None)
+        );
+        assert_eq!(
+            plan_of(&format!("{base}?sslmode=allow")),
             (Negotiate::Disable, Verification::None)
         );
         assert_eq!(

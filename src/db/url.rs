@@ -90,6 +90,8 @@ pub struct DatabaseUrl {
     options: Option<String>,
     /// Query parameters we do not act on (Prisma's pool settings etc.), kept as given.
     other_params: Vec<(String, String)>,
+    /// The parameters set so far (URL, then environment), so the environment never overrides one.
+    given_params: Vec<String>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -106,6 +108,19 @@ fn malformed(what: &str) -> AppError {
 }
 
 fn decode(part: &str, what: &str) -> Result<String> {
+    // `percent_decode_str` keeps a stray `%` as written, so `p%zz` would reach the server as a
+    // wrong password and come back as an authentication failure: refuse it here instead.
+    let bytes = part.as_bytes();
+    let malformed_escape = bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if malformed_escape {
+        return Err(malformed(&format!(
+            "the {what} has a malformed percent-escape ('%' must be followed by two hex digits; write a literal % as %25)"
+        )));
+    }
     percent_decode_str(part)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -117,8 +132,101 @@ fn decode_query(part: &str, what: &str) -> Result<String> {
     decode(&part.replace('+', " "), what)
 }
 
+/// libpq's environment variables we honour, each below the URL parameter it stands for (as in
+/// libpq, a parameter the URL gives wins). `PGPASSWORD` is honoured too, below the URL's password.
+pub const HONOURED_LIBPQ_VARS: &[(&str, &str)] = &[
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGAPPNAME", "application_name"),
+    ("PGOPTIONS", "options"),
+];
+
+/// libpq variables that would make libpq check or route the connection in a way we cannot:
+/// ignoring them would quietly weaken a job that relies on them, so they are refused unless set
+/// to a value that changes nothing (listed with each).
+pub const REFUSED_LIBPQ_VARS: &[(&str, &[&str])] = &[
+    ("PGSSLCRL", &[]),
+    ("PGSSLCRLDIR", &[]),
+    ("PGREQUIREAUTH", &[]),
+    ("PGSERVICE", &[]),
+    ("PGSSLMAXPROTOCOLVERSION", &[]),
+    // rustls never speaks less than TLS 1.2, libpq's default minimum.
+    ("PGSSLMINPROTOCOLVERSION", &["TLSv1.2"]),
+    ("PGSSLNEGOTIATION", &["postgres"]),
+    ("PGREQUIRESSL", &["0"]),
+    ("PGGSSENCMODE", &["disable", "prefer"]),
+    ("PGSSLCERTMODE", &["allow", "disable"]),
+    ("PGTARGETSESSIONATTRS", &["any"]),
+];
+
 impl DatabaseUrl {
+    /// The URL alone, without libpq's environment variables (see [`DatabaseUrl::resolve`]).
     pub fn parse(raw: &str) -> Result<DatabaseUrl> {
+        DatabaseUrl::parse_with_env(raw, |_| None)
+    }
+
+    /// The URL, then libpq's environment variables (read through `env`) for what it leaves out.
+    pub fn parse_with_env(raw: &str, env: impl Fn(&str) -> Option<String>) -> Result<DatabaseUrl> {
+        let env = |var: &str| env(var).filter(|value| !value.is_empty());
+        for (var, harmless) in REFUSED_LIBPQ_VARS {
+            if let Some(value) = env(var) {
+                if !harmless
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(value.trim()))
+                {
+                    return Err(AppError::usage(format!(
+                        "{var} is set, but migration-gate does not support it and will not connect without it: unset {var} for this step (see README, Connection)"
+                    )));
+                }
+            }
+        }
+        let mut url = DatabaseUrl::parse_url(raw)?;
+        if url.password.is_none() {
+            url.password = env("PGPASSWORD");
+        }
+        for (var, key) in HONOURED_LIBPQ_VARS {
+            if url.given_params.iter().any(|given| given == key) {
+                continue;
+            }
+            if let Some(value) = env(var) {
+                url.apply_param(key.to_string(), value).map_err(|e| {
+                    AppError::usage(format!(
+                        "{var} from the environment cannot be used: {}",
+                        e.message
+                            .trim_start_matches("the database URL is malformed: ")
+                    ))
+                })?;
+            }
+        }
+        url.settle_system_roots()?;
+        Ok(url)
+    }
+
+    /// libpq 16+: the system's trust store vouches for any host with a public certificate, so only
+    /// the host name check makes it mean anything. verify-full is the default there, and a weaker
+    /// mode is an error rather than a silently unchecked connection.
+    fn settle_system_roots(&mut self) -> Result<()> {
+        if self.root_cert != Some(RootCert::System) {
+            return Ok(());
+        }
+        let mode_given = self.given_params.iter().any(|key| key == "sslmode");
+        match self.ssl_mode {
+            SslMode::VerifyFull => Ok(()),
+            _ if !mode_given => {
+                self.ssl_mode = SslMode::VerifyFull;
+                Ok(())
+            }
+            weak => Err(AppError::usage(format!(
+                "sslmode={weak} cannot be used with sslrootcert=system: any publicly trusted certificate would be accepted; use sslmode=verify-full (the default with sslrootcert=system)"
+            ))),
+        }
+    }
+
+    fn parse_url(raw: &str) -> Result<DatabaseUrl> {
         let raw_trimmed = raw.trim();
         let rest = ["postgresql://", "postgres://"]
             .iter()
@@ -177,6 +285,7 @@ impl DatabaseUrl {
             application_name: None,
             options: None,
             other_params: Vec::new(),
+            given_params: Vec::new(),
         };
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -188,6 +297,7 @@ impl DatabaseUrl {
     }
 
     fn apply_param(&mut self, key: String, value: String) -> Result<()> {
+        self.given_params.push(key.clone());
         match key.as_str() {
             "sslmode" => self.ssl_mode = SslMode::parse(&value)?,
             "sslrootcert" => {
@@ -245,13 +355,14 @@ impl DatabaseUrl {
 
     /// `--database-url` if given, else the first set variable of [`ENV_ORDER`].
     pub fn resolve(flag: Option<&str>) -> Result<DatabaseUrl> {
+        let parse = |raw: &str| DatabaseUrl::parse_with_env(raw, |var| std::env::var(var).ok());
         if let Some(raw) = flag {
-            return DatabaseUrl::parse(raw);
+            return parse(raw);
         }
         for var in ENV_ORDER {
             if let Some(raw) = crate::dotenv::var(var)? {
                 if !raw.is_empty() {
-                    return DatabaseUrl::parse(&raw).map_err(|e| AppError {
+                    return parse(&raw).map_err(|e| AppError {
                         message: format!("{var}: {}", e.message),
                         exit_code: e.exit_code,
                     });
@@ -366,15 +477,7 @@ impl DatabaseUrl {
 
     /// Replace every secret in `text` with `***` (for messages from servers and tools).
     pub fn redact(&self, text: &str) -> String {
-        let mut secrets = self.secrets();
-        // Masking a two-letter password would garble every message; servers and pg_dump never
-        // echo passwords anyway, this is the second line of defence.
-        secrets.retain(|s| s.chars().count() >= 4);
-        // Longest first: the URL contains the password.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets
-            .iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
+        redact_secrets(text, self.secrets().iter().map(String::as_str))
     }
 
     pub fn user(&self) -> &str {
@@ -431,6 +534,23 @@ impl DatabaseUrl {
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
+}
+
+/// Replace every secret in `text` with `***`: what a server or tool says back may quote the
+/// password, token or hook URL it was given.
+pub fn redact_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    // Masking a two-letter secret would garble every message; servers rarely echo secrets
+    // anyway, this is the second line of defence.
+    let mut secrets: Vec<&str> = secrets
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| s.chars().count() >= 4)
+        .collect();
+    // Longest first: a URL contains its password or its hook id.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .iter()
+        .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
 }
 
 type UrlParts = (String, Option<String>, String, u16, String);
@@ -713,6 +833,146 @@ mod tests {
             "failed for *** with ***"
         );
         assert_eq!(url("postgres://u@h/d").secrets(), vec!["postgres://u@h/d"]);
+    }
+
+    #[test]
+    fn a_malformed_percent_escape_is_a_malformed_url_naming_the_part() {
+        for (raw, part) in [
+            ("postgres://root:hunter2%zz@db/x", "password"),
+            ("postgres://root:hunter2%4@db/x", "password"),
+            ("postgres://root:hunter2%@db/x", "password"),
+            ("postgres://ro%g1t:hunter2@db/x", "user name"),
+            ("postgres://root:hunter2@db/sh%op", "database name"),
+            (
+                "postgres://root:hunter2@db/x?application_name=a%zzb",
+                "application_name",
+            ),
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(err.message.contains("malformed"), "{raw}: {}", err.message);
+            assert!(err.message.contains(part), "{raw}: {}", err.message);
+            assert!(err.message.contains("%25"), "{raw}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+        }
+        // A literal % written as %25 is fine.
+        assert_eq!(
+            url("postgres://u:50%25off@h/d").password().as_deref(),
+            Some("50%off")
+        );
+    }
+
+    fn with_env(raw: &str, vars: &[(&str, &str)]) -> Result<DatabaseUrl> {
+        DatabaseUrl::parse_with_env(raw, |name| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn libpq_environment_fills_what_the_url_leaves_out() {
+        let env = [
+            ("PGSSLMODE", "verify-full"),
+            ("PGSSLROOTCERT", "/etc/ca.pem"),
+            ("PGPASSWORD", "from-env"),
+            ("PGSSLCERT", "/k/c.pem"),
+            ("PGSSLKEY", "/k/c.key"),
+            ("PGCONNECT_TIMEOUT", "3"),
+            ("PGAPPNAME", "ci-job"),
+            ("PGCHANNELBINDING", "require"),
+        ];
+        let u = with_env("postgres://u@h/d", &env).unwrap();
+        assert_eq!(u.ssl_mode(), SslMode::VerifyFull);
+        assert_eq!(u.root_cert(), Some(&RootCert::File("/etc/ca.pem".into())));
+        assert_eq!(u.password().as_deref(), Some("from-env"));
+        assert_eq!(
+            u.client_identity(),
+            (
+                Some(std::path::Path::new("/k/c.pem")),
+                Some(std::path::Path::new("/k/c.key"))
+            )
+        );
+        assert_eq!(u.connect_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(u.application_name(), Some("ci-job"));
+        assert_eq!(u.channel_binding(), ChannelBinding::Require);
+        // The environment's password is masked like the URL's.
+        assert!(u.secrets().contains(&"from-env".to_string()));
+
+        // The URL's own parameters win, as in libpq.
+        let u = with_env(
+            "postgres://u:mine@h/d?sslmode=disable&connect_timeout=7&application_name=own",
+            &env,
+        )
+        .unwrap();
+        assert_eq!(u.ssl_mode(), SslMode::Disable);
+        assert_eq!(u.password().as_deref(), Some("mine"));
+        assert_eq!(u.connect_timeout(), Some(Duration::from_secs(7)));
+        assert_eq!(u.application_name(), Some("own"));
+        // Without an environment nothing changes.
+        assert_eq!(url("postgres://u@h/d").ssl_mode(), SslMode::Prefer);
+    }
+
+    #[test]
+    fn a_bad_environment_value_names_the_variable() {
+        let err = with_env("postgres://u:hunter2@h/d", &[("PGSSLMODE", "always")]).unwrap_err();
+        assert!(err.message.starts_with("PGSSLMODE"), "{}", err.message);
+        assert!(err.message.contains("verify-full"), "{}", err.message);
+        assert!(!err.message.contains("hunter2"), "{}", err.message);
+    }
+
+    #[test]
+    fn libpq_variables_we_cannot_honour_are_refused_unless_harmless() {
+        for (var, value) in [
+            ("PGSSLCRL", "/etc/crl.pem"),
+            ("PGSERVICE", "prod"),
+            ("PGGSSENCMODE", "require"),
+            ("PGSSLNEGOTIATION", "direct"),
+            ("PGTARGETSESSIONATTRS", "read-write"),
+        ] {
+            let err = with_env("postgres://u:hunter2@h/d", &[(var, value)]).unwrap_err();
+            assert!(err.message.starts_with(var), "{}", err.message);
+            assert!(err.message.contains("unset"), "{}", err.message);
+            assert!(!err.message.contains('\n'), "{}", err.message);
+        }
+        for (var, value) in [("PGGSSENCMODE", "disable"), ("PGTARGETSESSIONATTRS", "any")] {
+            assert!(
+                with_env("postgres://u@h/d", &[(var, value)]).is_ok(),
+                "{var}"
+            );
+        }
+    }
+
+    #[test]
+    fn sslrootcert_system_means_verify_full_and_refuses_weaker_modes() {
+        // As libpq 16+: verify-full by default...
+        assert_eq!(
+            url("postgres://u@h/d?sslrootcert=system").ssl_mode(),
+            SslMode::VerifyFull
+        );
+        assert_eq!(
+            with_env("postgres://u@h/d", &[("PGSSLROOTCERT", "system")])
+                .unwrap()
+                .ssl_mode(),
+            SslMode::VerifyFull
+        );
+        // ...and any weaker mode, from the URL or the environment, is an error.
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca"] {
+            let raw = format!("postgres://u:hunter2@h/d?sslmode={mode}&sslrootcert=system");
+            let err = DatabaseUrl::parse(&raw).expect_err(&raw);
+            assert!(
+                err.message.contains(&format!("sslmode={mode}")),
+                "{}",
+                err.message
+            );
+            assert!(err.message.contains("verify-full"), "{}", err.message);
+            assert!(!err.message.contains("hunter2"), "{}", err.message);
+            assert!(!err.message.contains('\n'), "{}", err.message);
+            let from_env = with_env(
+                "postgres://u@h/d?sslrootcert=system",
+                &[("PGSSLMODE", mode)],
+            );
+            assert!(from_env.is_err(), "PGSSLMODE={mode}");
+        }
     }
 
     #[test]

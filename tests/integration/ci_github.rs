@@ -389,3 +389,35 @@ fn github_down_is_a_warning_and_the_verdict_stands() {
     assert_eq!(run.published.check_run_id, None);
     assert!(run.summary.contains("drop-column"), "{}", run.summary);
 }
+
+#[test]
+fn an_error_body_echoing_the_token_is_redacted() {
+    use super::ci_fake::{FakeServer, Reply};
+    const TOKEN: &str = "ghs_echoedToken9876";
+    let server = FakeServer::start(|request, _| {
+        Reply::json(
+            401,
+            &serde_json::json!({
+                "message": format!("Bad credentials for token {TOKEN} on {}", request.path),
+                "documentation_url": "https://docs.github.com/rest",
+            }),
+        )
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let errors = rt.block_on(async {
+        let client = GitHub::new(&server.url, TOKEN, "acme/shop").unwrap();
+        vec![
+            client.pull_request_files(42).await.unwrap_err(),
+            client.upsert_comment(42, "body", true).await.unwrap_err(),
+        ]
+    });
+    for err in errors {
+        let shown = err.to_string();
+        assert_eq!(err.status, Some(401), "{shown}");
+        assert!(shown.contains("Bad credentials for token ***"), "{shown}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+    }
+}

@@ -181,3 +181,61 @@ fn failed_deploy_never_fires_the_hook() {
     assert!(done.summary.contains("deploy failed"));
     assert!(vercel.requests().is_empty());
 }
+
+/// Answers `status` with an error message quoting the hook URL and its path back, as a proxy or
+/// a misconfigured endpoint may.
+fn echoing_vercel(status: u16) -> FakeServer {
+    FakeServer::start(move |request, base| {
+        Reply::json(
+            status,
+            &serde_json::json!({"error": {
+                "code": "not_found",
+                "message": format!(
+                    "no deploy hook at {} (POST {base}{})",
+                    request.path, request.path
+                ),
+            }}),
+        )
+    })
+}
+
+#[test]
+fn an_error_body_echoing_the_hook_url_is_redacted() {
+    for status in [404, 503] {
+        let vercel = echoing_vercel(status);
+        let url = hook_url(&vercel);
+        let done = finish(
+            &DeployOutcome {
+                pending: vec!["1_a".into()],
+                applied: vec![AppliedMigration {
+                    name: "1_a".into(),
+                    duration: Duration::from_millis(5),
+                }],
+                ..Default::default()
+            },
+            &url,
+        );
+        assert!(
+            done.summary.contains("no deploy hook at ***"),
+            "{}",
+            done.summary
+        );
+        let reason = match fire_hook(Some(&url), &quick()) {
+            HookReport::Failed(reason) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason.contains(&status.to_string()), "{reason}");
+        for secret in [
+            url.as_str(),
+            "/v1/integrations/deploy/prj_8Xq2mZ/kH3sd0Qw1",
+            "kH3sd0Qw1",
+        ] {
+            assert!(!reason.contains(secret), "{secret} in {reason}");
+            assert!(
+                !done.summary.contains(secret),
+                "{secret} in {}",
+                done.summary
+            );
+        }
+    }
+}

@@ -229,8 +229,23 @@ struct PasswordServer {
 const CLUSTER_PASSWORD: &str = "p@ss:w/rd%";
 const CLUSTER_PASSWORD_ENCODED: &str = "p%40ss%3Aw%2Frd%25";
 
+/// What a [`PasswordServer`] runs with besides password authentication.
+#[derive(Default)]
+struct ServerSetup<'a> {
+    /// `ssl = on` with the fixture CA's `server.pem` (valid for localhost and 127.0.0.1).
+    tls: bool,
+    /// pg_hba.conf lines replacing initdb's.
+    hba: Option<&'a str>,
+    /// Extra `-c name=value` settings.
+    settings: &'a [&'a str],
+}
+
 impl PasswordServer {
     fn start() -> PasswordServer {
+        PasswordServer::start_with(ServerSetup::default())
+    }
+
+    fn start_with(setup: ServerSetup<'_>) -> PasswordServer {
         let bindir = postgres_bindir();
         // initdb refuses to run as root; the packaged `postgres` user runs the cluster then.
         let as_postgres_user = std::process::Command::new("id")
@@ -247,8 +262,22 @@ impl PasswordServer {
             bindir,
             as_postgres_user,
         };
+        let mut owned_by_server = vec![server.dir.path().to_path_buf(), pwfile.clone()];
+        if setup.tls {
+            for name in ["server.pem", "server.key"] {
+                let copy = server.dir.path().join(name);
+                std::fs::copy(fixture(name), &copy).unwrap();
+                // PostgreSQL refuses a key others can read.
+                std::fs::set_permissions(
+                    &copy,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .unwrap();
+                owned_by_server.push(copy);
+            }
+        }
         if as_postgres_user {
-            for path in [server.dir.path(), pwfile.as_path()] {
+            for path in &owned_by_server {
                 let status = std::process::Command::new("chown")
                     .arg("postgres")
                     .arg(path)
@@ -270,11 +299,23 @@ impl PasswordServer {
                 "-N".as_ref(),
             ],
         );
-        let options = format!(
+        if let Some(hba) = setup.hba {
+            std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        }
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1",
             server.port,
             server.dir.path().display()
         );
+        if setup.tls {
+            let dir = server.dir.path().display();
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={dir}/server.pem -c ssl_key_file={dir}/server.key"
+            ));
+        }
+        for setting in setup.settings {
+            options.push_str(&format!(" -c {setting}"));
+        }
         let log = server.dir.path().join("log");
         server.run(
             "pg_ctl",
@@ -315,6 +356,61 @@ impl PasswordServer {
             "postgresql://{userinfo}@127.0.0.1:{}/postgres?sslmode=disable",
             self.port
         )
+    }
+
+    /// `user` with the cluster password at `host` (127.0.0.1 or localhost), then `query`.
+    fn url_for_user(&self, user: &str, host: &str, query: &str) -> String {
+        format!(
+            "postgresql://{user}:{CLUSTER_PASSWORD_ENCODED}@{host}:{}/postgres{query}",
+            self.port
+        )
+    }
+
+    /// Run `sql` as the superuser over the Unix socket (the pg_hba lines given must trust it).
+    fn psql_admin(&self, sql: &str) {
+        let output = std::process::Command::new(self.bindir.join("psql"))
+            .args([
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .arg("-h")
+            .arg(self.dir.path())
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-c")
+            .arg(sql)
+            .output()
+            .expect("run psql");
+        assert!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+}
+
+/// What libpq (`psql`) makes of `url`: the first column of `sql`'s first row, or its error.
+fn psql_query(url: &str, sql: &str) -> Result<String, String> {
+    let output = std::process::Command::new(postgres_bindir().join("psql"))
+        .args(["-X", "-A", "-t", "-c", sql, url])
+        .env_remove("PGPASSWORD")
+        .env_remove("PGSSLMODE")
+        .env_remove("PGSSLROOTCERT")
+        .output()
+        .expect("run psql");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
     }
 }
 
@@ -805,4 +901,245 @@ fn client_certificate_from_sslcert_and_sslkey_is_presented() {
     let message = connect_error(&proxy.url(&db, "localhost", &verify));
     assert!(message.contains("client certificate"), "{message}");
     assert!(message.contains("sslcert="), "{message}");
+}
+
+// --- libpq's fallbacks and session ends, against TLS clusters ------------------------------------
+
+/// `plainonly` may log in only without TLS, `tlsonly` only with it; the other transport is
+/// refused at startup by a `reject` line, as on servers that pin one transport per role.
+const ONE_TRANSPORT_PER_ROLE_HBA: &str = "\
+local     all all                     trust
+hostssl   all plainonly 127.0.0.1/32  reject
+hostnossl all plainonly 127.0.0.1/32  scram-sha-256
+hostnossl all tlsonly   127.0.0.1/32  reject
+hostssl   all tlsonly   127.0.0.1/32  scram-sha-256
+";
+
+const SESSION_USES_TLS: &str = "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+#[test]
+fn prefer_and_allow_fall_back_like_libpq_when_the_server_refuses_one_transport() {
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        hba: Some(ONE_TRANSPORT_PER_ROLE_HBA),
+        ..ServerSetup::default()
+    });
+    let password = CLUSTER_PASSWORD.replace('\'', "''");
+    server.psql_admin(&format!(
+        "CREATE ROLE plainonly LOGIN PASSWORD '{password}'; CREATE ROLE tlsonly LOGIN PASSWORD '{password}'"
+    ));
+    // (role, query, session over TLS?): None when libpq refuses to connect.
+    let cases = [
+        ("plainonly", "", Some("false")),
+        ("plainonly", "?sslmode=prefer", Some("false")),
+        ("plainonly", "?sslmode=allow", Some("false")),
+        ("plainonly", "?sslmode=require", None),
+        ("tlsonly", "", Some("true")),
+        ("tlsonly", "?sslmode=allow", Some("true")),
+        ("tlsonly", "?sslmode=prefer", Some("true")),
+        ("tlsonly", "?sslmode=disable", None),
+    ];
+    for (role, query, expected) in cases {
+        let url = server.url_for_user(role, "127.0.0.1", query);
+        let libpq = psql_query(&url, SESSION_USES_TLS);
+        let ours = connect_and_query(&url, SESSION_USES_TLS);
+        assert_eq!(
+            libpq.as_deref().ok(),
+            expected,
+            "psql, {role}{query}: {libpq:?}"
+        );
+        match (&ours, expected) {
+            (Ok(tls), Some(expected)) => assert_eq!(tls, expected, "{role}{query}"),
+            (Err(err), None) => {
+                assert!(
+                    err.message.contains("refused user"),
+                    "{role}{query}: {}",
+                    err.message
+                );
+                assert!(!err.message.contains(CLUSTER_PASSWORD), "{}", err.message);
+                // The hint names the sslmode that works for this role.
+                let hint = if role == "plainonly" {
+                    "sslmode=prefer"
+                } else {
+                    "sslmode=require"
+                };
+                assert!(err.message.contains(hint), "{role}{query}: {}", err.message);
+            }
+            _ => panic!("{role}{query}: libpq {libpq:?}, migration-gate {ours:?}"),
+        }
+    }
+
+    // A wrong password over the accepted transport is reported as such, not as the other
+    // transport's pg_hba rejection.
+    let wrong = format!(
+        "postgresql://tlsonly:{PASSWORD}@127.0.0.1:{}/postgres?sslmode=prefer",
+        server.port
+    );
+    let message = connect_error(&wrong);
+    assert!(message.contains("authentication failed"), "{message}");
+}
+
+#[test]
+fn tls_sessions_end_with_a_clean_close() {
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        hba: Some("local all all trust\nhostssl all postgres 127.0.0.1/32 scram-sha-256\n"),
+        settings: &["log_disconnections=on"],
+    });
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let url = server.url_for_user(
+        "postgres",
+        "localhost",
+        &format!("?sslmode=verify-full&sslrootcert={}", fixture("ca.pem")),
+    );
+    for command in [
+        &["deploy", "--database-url", &url][..],
+        &["status", "--database-url", &url],
+    ] {
+        let output = project.run(command);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{:?}: {}{}",
+            command,
+            crate::support::stdout(&output),
+            crate::support::stderr(&output)
+        );
+    }
+    // The server logs each session's end; wait for both before reading what it said about them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.log().matches("disconnection:").count() < 2 && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let log = server.log();
+    assert!(log.matches("disconnection:").count() >= 2, "{log}");
+    for unclean in [
+        "could not receive data from client",
+        "connection reset by peer",
+        "unexpected EOF",
+        "SSL error",
+    ] {
+        assert!(
+            !log.to_lowercase().contains(&unclean.to_lowercase()),
+            "{unclean}: {log}"
+        );
+    }
+}
+
+#[test]
+fn sslrootcert_system_refuses_weak_modes_and_verifies_the_host_by_default() {
+    let db = TestDb::new();
+    // The fixture CA is in no system trust store: before, no sslmode meant no check at all.
+    let proxy = Proxy::tls("server.pem", "server.key");
+    let message = connect_error(&proxy.url(&db, "localhost", "?sslrootcert=system"));
+    assert!(message.contains("not trusted"), "{message}");
+    assert!(message.contains("sslmode=verify-full"), "{message}");
+
+    let message =
+        connect_error(&proxy.url(&db, "localhost", "?sslmode=require&sslrootcert=system"));
+    assert!(
+        message.contains("sslmode=require cannot be used with sslrootcert=system"),
+        "{message}"
+    );
+}
+
+#[test]
+fn cli_honours_libpq_environment_variables_below_the_url() {
+    let db = TestDb::new();
+    let project = crate::support::Project::new();
+    let proxy = Proxy::without_tls();
+    let url = proxy.url(&db, "127.0.0.1", "");
+    let status = |vars: &[(&str, &str)], url: &str| {
+        let mut command = crate::support::bin();
+        command
+            .current_dir(project.path())
+            .args(["status", "--database-url", url]);
+        for var in [
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
+            "PGPASSWORD",
+            "DATABASE_URL",
+            "DIRECT_URL",
+        ] {
+            command.env_remove(var);
+        }
+        command.envs(vars.iter().copied());
+        command.output().unwrap()
+    };
+    // A job relying on PGSSLMODE=require is not silently sent in plaintext.
+    let output = status(&[("PGSSLMODE", "require")], &url);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not support TLS"), "{stderr}");
+    assert!(!stderr.contains(&server_password()), "{stderr}");
+    // The URL's own sslmode wins over the environment's.
+    let output = status(
+        &[("PGSSLMODE", "require")],
+        &format!("{url}?sslmode=disable"),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    // PGSSLROOTCERT=system with a weak sslmode in the URL is refused before connecting.
+    let output = status(
+        &[("PGSSLROOTCERT", "system")],
+        &format!("{url}?sslmode=prefer"),
+    );
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("sslrootcert=system"), "{stderr}");
+    // One we cannot honour is refused, naming it.
+    let output = status(&[("PGSSLCRL", "/etc/revoked.pem")], &url);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("PGSSLCRL"), "{stderr}");
+}
+
+#[test]
+fn cli_takes_the_password_from_pgpassword_when_the_url_has_none() {
+    let server = PasswordServer::start();
+    let project = crate::support::Project::new();
+    let url = server.url("postgres");
+    let run = |password: Option<&str>| {
+        let mut command = crate::support::bin();
+        command
+            .current_dir(project.path())
+            .args(["status", "--database-url", &url]);
+        command.env_remove("PGPASSWORD").env_remove("PGSSLMODE");
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        command.output().unwrap()
+    };
+    let output = run(Some(CLUSTER_PASSWORD));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let output = run(None);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has none"), "{stderr}");
+}
+
+#[test]
+fn cli_malformed_percent_escape_in_the_password_is_a_malformed_url() {
+    let server = PasswordServer::start();
+    let project = crate::support::Project::new();
+    let url = server.url("postgres:p%zzss-hunter2");
+    let output = project.run(&["status", "--database-url", &url]);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("malformed"), "{stderr}");
+    assert!(stderr.contains("password"), "{stderr}");
+    assert!(!stderr.contains("authentication"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
