@@ -185,8 +185,9 @@ fn resolve_applied_baselines_an_existing_database() {
     let again = run_db(&project, &db, &["resolve", "--applied", "1_baseline"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already recorded as applied"));
+    // A precondition that does not hold: exit 1, as the README's table says.
     let unknown = run_db(&project, &db, &["resolve", "--applied", "9_nope"]);
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("could not be found"));
 }
 
