@@ -262,14 +262,18 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
     let atomic = failure.committed.is_empty();
     let what = match failure.kind {
         FailureKind::Interrupted(signal) => format!(
-            "interrupted by {signal} while applying `{name}`: its running statement was cancelled"
+            "interrupted by {signal} while applying `{name}`: its running statement was cancelled."
         ),
         FailureKind::ConnectionLost => format!(
-            "the server closed the connection while applying `{name}` (terminated or \
-             restarted): {}",
-            failure.report
+            "the server closed the connection while applying `{name}` (the session was \
+             terminated, or the server restarted or became unreachable)."
         ),
         _ => failure.report.clone(),
+    };
+    // An interruption is one line; a statement failure keeps its located report above.
+    let separator = match failure.kind {
+        FailureKind::Interrupted(_) | FailureKind::ConnectionLost => " ",
+        _ => "\n",
     };
     let next = match (failure.kind, atomic) {
         (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) => format!(
@@ -301,7 +305,7 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
         ),
     };
     format!(
-        "error: {what}\n{next}\n{}",
+        "error: {what}{separator}{next} {}",
         state_after(outcome, migration, true)
     )
 }
