@@ -305,6 +305,11 @@ fn a_lock_timeout_is_retried_until_the_lock_is_released() {
     let out = stdout(&output);
     assert!(out.contains("Lock timeout (55P03)"), "{out}");
     assert!(out.contains("retry 1 of 5"), "{out}");
+    // Progress and retries each on their own line.
+    for line in out.lines().filter(|l| l.contains("Lock timeout")) {
+        assert!(line.starts_with("Lock timeout (55P03)"), "{out}");
+    }
+    assert!(out.contains("Applied migration `2_balance` ("), "{out}");
     assert!(started.elapsed() >= Duration::from_millis(1000));
     assert_eq!(
         db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'balance'")[0][0],
@@ -539,6 +544,10 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
         .filter(|p| p.extension().is_some_and(|e| e == "dump"))
         .collect();
     assert_eq!(dumps.len(), 1, "{dumps:?}");
+    // A dump holds every row: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dumps[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     // The dump holds the column that the deploy then dropped.
     let listing = std::process::Command::new("pg_restore")
         .args(["--schema-only", "-f", "-"])
@@ -804,4 +813,46 @@ fn an_invalid_leftover_index_is_not_a_successful_if_not_exists_build() {
     let (code, json) = status_json(&project, &db);
     assert_eq!(code, 5);
     assert_eq!(json["invalid_indexes"][0], "public.dup_v_key");
+}
+
+#[test]
+fn status_reports_what_a_killed_concurrently_build_left_behind() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_split",
+        "CREATE TABLE k (id int);\nCREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    // An open snapshot makes the index build wait after it created the (INVALID) index.
+    let holder = hold_session(
+        &db.url,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1",
+        Duration::from_secs(8),
+    );
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&db, "CREATE INDEX CONCURRENTLY k_id");
+    db.execute(&format!("SELECT pg_terminate_backend({pid})"));
+    let output = child.wait_with_output().unwrap();
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let status = run_db(&project, &db, &["status"]);
+    assert_eq!(status.status.code(), Some(5));
+    let out = stdout(&status);
+    assert!(out.contains("failed"), "{out}");
+    assert!(out.contains("segment 1 of 3: transaction, lines 1-1"), "{out}");
+    assert!(out.contains("INVALID indexes"), "{out}");
+    assert!(out.contains("public.k_id"), "{out}");
+    let (_, json) = status_json(&project, &db);
+    assert_eq!(json["invalid_indexes"][0], "public.k_id");
+    assert_eq!(
+        json["migrations"][0]["committed"][0],
+        "segment 1 of 3: transaction, lines 1-1"
+    );
 }
