@@ -206,8 +206,14 @@ async fn deploy(
     say!();
     for migration in &split.pending {
         if let Some(signal) = session::interrupted() {
-            let report = format!("interrupted by {signal} before `{}` started", migration.name);
-            eprintln!("error: {report}. {}", state_after(&outcome, migration, false));
+            let report = format!(
+                "interrupted by {signal} before `{}` started",
+                migration.name
+            );
+            eprintln!(
+                "error: {report}. {}",
+                state_after(&outcome, migration, false)
+            );
             outcome.failure = Some(report);
             return Ok(outcome);
         }
@@ -240,10 +246,7 @@ async fn deploy(
                 });
             }
             Err(failure) => {
-                crate::db::end_line(
-                    &format!("Migration `{}`", migration.name),
-                    " (failed)",
-                );
+                crate::db::end_line(&format!("Migration `{}`", migration.name), " (failed)");
                 eprintln!("{}", failure_message(&failure, migration, &outcome));
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
@@ -320,7 +323,10 @@ fn state_after(outcome: &DeployOutcome, current: &Migration, started: bool) -> S
     let before = if applied.is_empty() {
         "No migration was applied by this run before it.".to_string()
     } else {
-        format!("Applied and committed by this run before it: {}.", applied.join(", "))
+        format!(
+            "Applied and committed by this run before it: {}.",
+            applied.join(", ")
+        )
     };
     let skip = usize::from(started);
     let later: Vec<String> = outcome

@@ -156,7 +156,10 @@ async fn rollback(
     safety.apply_to_session(client).await?;
     for down in &downs {
         if let Some(signal) = crate::db::session::interrupted() {
-            let report = format!("interrupted by {signal} before rolling back `{}`", down.name);
+            let report = format!(
+                "interrupted by {signal} before rolling back `{}`",
+                down.name
+            );
             eprintln!("error: {report}; it stays applied");
             outcome.failure = Some(report);
             return Ok(outcome);

@@ -127,7 +127,9 @@ fn status_of(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationSta
 
 /// The committed segments our logs list (`- segment 1 of 3: ...` lines after the header).
 fn committed_segments(logs: &str) -> Vec<String> {
-    let Some(start) = logs.find("committed so far").or_else(|| logs.find("Committed before"))
+    let Some(start) = logs
+        .find("committed so far")
+        .or_else(|| logs.find("Committed before"))
     else {
         return Vec::new();
     };

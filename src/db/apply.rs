@@ -218,7 +218,6 @@ enum Trace<'a> {
     Applied,
 }
 
-
 /// Run `script` and record it; `Err(Failure)` leaves later migrations to the caller to skip.
 pub async fn run_script(
     client: &Client,
@@ -658,7 +657,10 @@ impl Runner<'_> {
     /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS` succeeds without building anything when an
     /// index of that name exists, also an INVALID one a killed build left behind: the index
     /// the migration asked for is then not usable, which is a failure, not a success.
-    async fn check_index_is_valid(&self, statement: &Statement) -> std::result::Result<(), Failure> {
+    async fn check_index_is_valid(
+        &self,
+        statement: &Statement,
+    ) -> std::result::Result<(), Failure> {
         let Some(index) = concurrent_index_name(statement) else {
             return Ok(());
         };
@@ -684,7 +686,10 @@ impl Runner<'_> {
         Err(Failure {
             report: format!(
                 "Migration `{}` failed at {}:{}:{}\n  {message}",
-                self.script.migration, self.script.file, statement.start.line, statement.start.column
+                self.script.migration,
+                self.script.file,
+                statement.start.line,
+                statement.start.column
             ),
             logs: format!(
                 "Migration name: {}\n\nDatabase error:\n{message}\n",

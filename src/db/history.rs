@@ -155,7 +155,10 @@ impl History {
             tolerate_duplicate(client.batch_execute(&sql).await)
                 .map_err(|e| db_error("cannot create the migration history schema", &e))?;
         }
-        let sql = format!("CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}", self.qualified);
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} {COLUMNS_DDL}",
+            self.qualified
+        );
         tolerate_duplicate(client.batch_execute(&sql).await)
             .map_err(|e| db_error("cannot create the migration history table", &e))
     }
@@ -224,7 +227,10 @@ impl History {
         );
         let rows = match client.query(&sql, &[]).await {
             Ok(rows) => rows,
-            Err(e) if e.as_db_error().is_some_and(|db| db.code().code() == "55P03") => {
+            Err(e)
+                if e.as_db_error()
+                    .is_some_and(|db| db.code().code() == "55P03") =>
+            {
                 return Err(self.locked(client, waited).await);
             }
             Err(e) => return Err(db_error("cannot read the migration history", &e)),
@@ -294,7 +300,12 @@ impl History {
     ///
     /// A started migration (finished_at NULL), as Prisma writes it before the script runs.
     /// Returns the new row's id.
-    pub async fn insert_started(&self, client: &Client, name: &str, checksum: &str) -> Result<String> {
+    pub async fn insert_started(
+        &self,
+        client: &Client,
+        name: &str,
+        checksum: &str,
+    ) -> Result<String> {
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -375,7 +386,10 @@ impl History {
             self.qualified
         );
         client
-            .execute(&sql, &[&id, &checksum, &ran_for, &name, &logs, &rolled_back])
+            .execute(
+                &sql,
+                &[&id, &checksum, &ran_for, &name, &logs, &rolled_back],
+            )
             .await
             .map(|_| ())
             .map_err(|e| db_error("cannot record the failure in the migration history", &e))
@@ -392,7 +406,12 @@ impl History {
 
     /// The `logs` of the applied row of `name` (a rollback in progress leaves its trace there;
     /// Prisma ignores the logs of applied rows). `None` clears them.
-    pub async fn set_applied_logs(&self, client: &Client, name: &str, logs: Option<&str>) -> Result<()> {
+    pub async fn set_applied_logs(
+        &self,
+        client: &Client,
+        name: &str,
+        logs: Option<&str>,
+    ) -> Result<()> {
         let sql = format!(
             "UPDATE {} SET logs = $2 WHERE migration_name = $1 \
              AND finished_at IS NOT NULL AND rolled_back_at IS NULL",
@@ -419,7 +438,8 @@ impl History {
              rolled_back_at, applied_steps_count) VALUES ($1, $2, now(), now(), $3, NULL, NULL, 0)",
             self.qualified
         );
-        let fail = |e: tokio_postgres::Error| db_error("cannot record the migration as applied", &e);
+        let fail =
+            |e: tokio_postgres::Error| db_error("cannot record the migration as applied", &e);
         client.batch_execute("BEGIN").await.map_err(fail)?;
         let written = async {
             client.execute(&close_failed, &[&name]).await?;
@@ -455,9 +475,8 @@ fn tolerate_duplicate(
 ) -> std::result::Result<(), tokio_postgres::Error> {
     match result {
         Err(e)
-            if e.as_db_error().is_some_and(|db| {
-                matches!(db.code().code(), "42P06" | "42P07" | "23505")
-            }) =>
+            if e.as_db_error()
+                .is_some_and(|db| matches!(db.code().code(), "42P06" | "42P07" | "23505")) =>
         {
             Ok(())
         }

@@ -137,9 +137,8 @@ const SIGTERM: i32 = 15;
 /// the connection closes).
 pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let listen = |kind| {
-        signal(kind).map_err(|e| AppError::usage(format!("cannot listen for signals: {e}")))
-    };
+    let listen =
+        |kind| signal(kind).map_err(|e| AppError::usage(format!("cannot listen for signals: {e}")));
     let mut term = listen(SignalKind::terminate())?;
     let mut int = listen(SignalKind::interrupt())?;
     let token = client.cancel_token();

@@ -643,7 +643,10 @@ fn a_lock_timeout_is_recorded_so_the_next_deploy_retries() {
     let project = Project::new();
     project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
     assert_success(&deploy(&project, &db, &[]));
-    project.migration("2_balance", "ALTER TABLE accounts ADD COLUMN balance int;\n");
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
     let holder = hold_session(
         &db.url,
         "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
@@ -681,7 +684,10 @@ fn a_lock_timeout_is_recorded_so_the_next_deploy_retries() {
 fn an_atomic_failure_says_nothing_was_applied_and_how_to_recover() {
     let db = TestDb::new();
     let project = Project::new();
-    project.migration("1_broken", "CREATE TABLE t (id int);\nCREATE TABLE u (id nosuchtype);\n");
+    project.migration(
+        "1_broken",
+        "CREATE TABLE t (id int);\nCREATE TABLE u (id nosuchtype);\n",
+    );
     let output = deploy(&project, &db, &[]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
@@ -719,7 +725,10 @@ fn sigterm_cancels_the_running_statement_and_reports_the_state() {
     assert!(signalled.elapsed() < Duration::from_secs(10));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("interrupted by SIGTERM while applying `2_slow`"), "{err}");
+    assert!(
+        err.contains("interrupted by SIGTERM while applying `2_slow`"),
+        "{err}"
+    );
     assert!(err.contains("rolled back"), "{err}");
     assert!(err.contains("`1_first`"), "{err}");
     assert!(err.contains("Not attempted: `3_later`"), "{err}");
@@ -758,7 +767,10 @@ fn a_connection_terminated_mid_migration_says_it_was_rolled_back() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("closed the connection while applying `1_slow`"), "{err}");
+    assert!(
+        err.contains("closed the connection while applying `1_slow`"),
+        "{err}"
+    );
     assert!(err.contains("rolled back"), "{err}");
     assert!(!exists(&db, "sleepy"));
     assert_eq!(
@@ -797,7 +809,11 @@ fn an_invalid_leftover_index_is_not_a_successful_if_not_exists_build() {
     assert_success(&deploy(&project, &db, &[]));
     // A failed (or killed) build by hand leaves an INVALID index behind.
     let failed_build = std::process::Command::new("psql")
-        .args([&db.url, "-c", "CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v)"])
+        .args([
+            &db.url,
+            "-c",
+            "CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v)",
+        ])
         .output()
         .unwrap();
     assert!(!failed_build.status.success());
@@ -846,7 +862,10 @@ fn status_reports_what_a_killed_concurrently_build_left_behind() {
     assert_eq!(status.status.code(), Some(5));
     let out = stdout(&status);
     assert!(out.contains("failed"), "{out}");
-    assert!(out.contains("segment 1 of 3: transaction, lines 1-1"), "{out}");
+    assert!(
+        out.contains("segment 1 of 3: transaction, lines 1-1"),
+        "{out}"
+    );
     assert!(out.contains("INVALID indexes"), "{out}");
     assert!(out.contains("public.k_id"), "{out}");
     let (_, json) = status_json(&project, &db);

@@ -290,9 +290,8 @@ fn folder_names_reach_the_history_verbatim_without_standard_conforming_strings()
     project.migration(third, "SELECT 1;\n");
     assert_success(&run_db(&project, &db, &["resolve", "--applied", third]));
     assert!(exists(&db, "victim"), "resolve ran the folder name as SQL");
-    let stored = db.query(
-        "SELECT migration_name FROM _prisma_migrations WHERE migration_name LIKE '3%'",
-    );
+    let stored =
+        db.query("SELECT migration_name FROM _prisma_migrations WHERE migration_name LIKE '3%'");
     assert_eq!(stored, vec![vec![third.to_string()]]);
 }
 

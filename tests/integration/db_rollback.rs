@@ -98,7 +98,11 @@ fn a_missing_down_script_refuses_before_touching_anything() {
         "{}",
         stderr(&output)
     );
-    assert!(stderr(&output).contains("--script > "), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--script > "),
+        "{}",
+        stderr(&output)
+    );
     assert!(exists(&db, "b") && exists(&db, "c"));
     assert_eq!(run_db(&project, &db, &["status"]).status.code(), Some(0));
 }
@@ -203,14 +207,24 @@ fn a_rollback_that_stops_part_way_is_reported_by_status() {
     assert_success(&deploy(&project, &db, &[]));
     let output = run_db(&project, &db, &["rollback", "--steps", "1"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("stopped part way"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("stopped part way"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!exists(&db, "a_id_idx") && exists(&db, "a"));
 
-    assert_eq!(states(&project, &db), vec![pair("1_a", "rollback_incomplete")]);
+    assert_eq!(
+        states(&project, &db),
+        vec![pair("1_a", "rollback_incomplete")]
+    );
     let status = run_db(&project, &db, &["status"]);
     assert_eq!(status.status.code(), Some(5));
     let out = stdout(&status);
-    assert!(out.contains("The rollback of `1_a` stopped part way"), "{out}");
+    assert!(
+        out.contains("The rollback of `1_a` stopped part way"),
+        "{out}"
+    );
     assert!(out.contains("DROP INDEX CONCURRENTLY a_id_idx"), "{out}");
     assert!(!out.contains("up to date"), "{out}");
 
