@@ -279,6 +279,14 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
         _ => "\n",
     };
     let next = match (failure.kind, atomic) {
+        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) if failure.segmented => {
+            format!(
+                "No segment of `{name}` had committed and the interrupted one was rolled back, \
+                 but `{name}` is recorded as started (failed) and an interrupted CONCURRENTLY \
+                 build can leave an INVALID index: check `migration-gate status`, then run \
+                 `migration-gate resolve --rolled-back {name}` and deploy again."
+            )
+        }
         (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) => format!(
             "Its transaction was rolled back: nothing of `{name}` was applied or recorded. \
              Deploy again to apply it."
@@ -290,9 +298,9 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
              / --lock-retries."
         ),
         (_, true) => format!(
-            "Nothing of `{name}` was applied (it ran in one transaction, which was rolled back). \
-             It is recorded as failed: fix the migration, then run `migration-gate resolve \
-             --rolled-back {name}` and deploy again."
+            "Nothing of `{name}` was applied (the failing transaction was rolled back and nothing \
+             before it had committed). It is recorded as failed: fix the migration, then run \
+             `migration-gate resolve --rolled-back {name}` and deploy again."
         ),
         (_, false) => format!(
             "`{name}` had to run in several segments; these were committed and are not undone:\n{}\n\

@@ -207,6 +207,8 @@ pub struct Failure {
     /// The segments that committed before the failure and stay (a script that had to run in
     /// several segments); empty when nothing of the script was applied.
     pub committed: Vec<String>,
+    /// The script ran in several segments, so its started row was written before it ran.
+    pub segmented: bool,
 }
 
 /// Where a trace of the script's progress goes while it runs in several segments, so that a
@@ -328,6 +330,10 @@ pub async fn run_script(
         }
         Plan::AsWritten(statements) => runner.as_written(statements).await?,
     };
+    let outcome = outcome.map_err(|failure| Failure {
+        segmented: true,
+        ..failure
+    });
     match (outcome, id) {
         (Ok(()), Some(id)) => {
             history.mark_finished(client, &id).await?;
@@ -343,7 +349,8 @@ pub async fn run_script(
         (Err(failure), _) if !failure.recordable() => Ok(Err(failure)),
         (Err(failure), Some(id)) => {
             let logs = with_committed(&failure.logs, &failure.committed);
-            history.record_failure(client, &id, &logs).await?;
+            let retry = failure.kind == FailureKind::LockTimeout && failure.committed.is_empty();
+            history.record_failure(client, &id, &logs, retry).await?;
             Ok(Err(failure))
         }
         (Err(failure), None) => {
@@ -392,6 +399,7 @@ fn interrupted_before(script: Script<'_>, signal: &'static str) -> Failure {
         logs: format!("Migration name: {}\n\n{message}\n", script.migration),
         kind: FailureKind::Interrupted(signal),
         committed: Vec::new(),
+        segmented: false,
     }
 }
 
@@ -611,7 +619,9 @@ impl Runner<'_> {
                      migration stops here):\n{list}\n",
                     self.script.migration
                 );
-                self.history.record_failure(self.client, id, &logs).await
+                self.history
+                    .record_failure(self.client, id, &logs, false)
+                    .await
             }
             Trace::Applied => {
                 let logs = format!(
@@ -697,6 +707,7 @@ impl Runner<'_> {
             ),
             kind: FailureKind::Statement,
             committed: Vec::new(),
+            segmented: false,
         })
     }
 
@@ -743,6 +754,7 @@ impl Runner<'_> {
                 ),
                 kind: FailureKind::Statement,
                 committed: Vec::new(),
+                segmented: false,
             }));
         }
         Ok(Ok(()))
@@ -927,6 +939,7 @@ fn failure_for(
             logs: format!("Database error:\n{message}\n"),
             kind,
             committed: Vec::new(),
+            segmented: false,
         };
     };
     let position = statement.map(|s| error_position(s, db, shift));
@@ -968,6 +981,7 @@ fn failure_for(
         logs,
         kind,
         committed: Vec::new(),
+        segmented: false,
     }
 }
 

@@ -395,10 +395,21 @@ impl History {
             .map_err(|e| db_error("cannot record the failure in the migration history", &e))
     }
 
-    pub async fn record_failure(&self, client: &Client, id: &str, logs: &str) -> Result<()> {
-        let sql = format!("UPDATE {} SET logs = $2 WHERE id = $1", self.qualified);
+    /// The logs of a started row; `rolled_back`: the failure undid everything and a plain
+    /// retry can succeed, so the row gets `rolled_back_at` too (see [`History::insert_failed`]).
+    pub async fn record_failure(
+        &self,
+        client: &Client,
+        id: &str,
+        logs: &str,
+        rolled_back: bool,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET logs = $2, rolled_back_at = CASE WHEN $3 THEN now() END WHERE id = $1",
+            self.qualified
+        );
         client
-            .execute(&sql, &[&id, &logs])
+            .execute(&sql, &[&id, &logs, &rolled_back])
             .await
             .map(|_| ())
             .map_err(|e| db_error("cannot record the failure in the migration history", &e))

@@ -875,3 +875,38 @@ fn status_reports_what_a_killed_concurrently_build_left_behind() {
         "segment 1 of 3: transaction, lines 1-1"
     );
 }
+
+#[test]
+fn a_lock_timeout_before_any_segment_committed_is_retried_by_the_next_deploy() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_split",
+        "ALTER TABLE accounts ADD COLUMN balance int;\nCREATE INDEX CONCURRENTLY accounts_balance ON accounts (balance);\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(2),
+    );
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "200ms", "--lock-retries", "0"],
+    );
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("next deploy"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        states(&project, &db)[1],
+        ("2_split".to_string(), "rolled_back".to_string())
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "accounts_balance"));
+}
