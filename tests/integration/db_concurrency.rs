@@ -62,7 +62,10 @@ fn a_held_advisory_lock_times_out_with_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("advisory lock (72707369)"), "{err}");
-    assert!(err.contains("(application `prisma-migrate`, user "), "{err}");
+    assert!(
+        err.contains("(application `prisma-migrate`, user "),
+        "{err}"
+    );
     assert!(err.contains("--advisory-lock-timeout"), "{err}");
     assert!(!exists(&db, "a"));
 
