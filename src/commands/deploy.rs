@@ -1,20 +1,20 @@
 //! `deploy`: lock → refusal states → pending set → gate (analysis) → backup → apply, one
 //! migration at a time, each recorded in `_prisma_migrations` as Prisma records it.
 
-use std::io::Write;
 use std::time::Duration;
 
 use tokio_postgres::Client;
 
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::{BackupPolicy, DeployArgs};
-use crate::db::apply::{self, Record, Safety, Script};
+use crate::db::apply::{self, Failure, FailureKind, Record, Safety, Script};
 use crate::db::history::{self, HistoryRow};
-use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::session::{self, block_on, Access, Database, Project};
 use crate::db::{lock, AppliedMigration, DeployOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
 use crate::findings::Report;
+use crate::say;
 use crate::surface::Setting;
 
 /// Apply the pending migrations (progress printed to stdout, Prisma-style). The CI layer calls
@@ -33,11 +33,12 @@ pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let safety = Safety::from_args(&args.safety);
     block_on(async {
         let client = database.connect().await?;
-        println!("{}\n", database.datasource_line());
-        println!("{}", project.found_line());
+        say!("{}\n", database.datasource_line());
+        say!("{}", project.found_line());
         if args.dry_run {
             return dry_run(&client, &database, &project, args).await;
         }
+        crate::db::session::cancel_on_signals(&client, &database.url)?;
         let work = deploy(&client, &database, &project, args, &safety);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
@@ -74,21 +75,32 @@ async fn refuse_unsafe_states(
     database: &Database,
     rows: &[HistoryRow],
 ) -> Result<()> {
-    if !database.history.exists(client).await? && !database.history.schema_is_empty(client).await? {
-        return Err(AppError::failed(format!(
-            "the database schema `{}` is not empty but has no migration history \
-             (_prisma_migrations): baseline it first by recording the migrations it already \
-             contains with `migration-gate resolve --applied <NAME>` for each of them, then deploy",
-            database.url.schema()
-        )));
+    if !database.history.exists(client).await? {
+        let (first, total) = database.history.user_objects(client).await?;
+        if total > 0 {
+            let more = if total > first.len() as i64 {
+                format!(", and {} more", total - first.len() as i64)
+            } else {
+                String::new()
+            };
+            return Err(AppError::failed(format!(
+                "the database schema `{}` is not empty ({total} object(s): {}{more}) but has no \
+                 migration history (_prisma_migrations): baseline it first by recording the \
+                 migrations it already contains with `migration-gate resolve --applied <NAME>` \
+                 for each of them, then deploy",
+                database.url.schema(),
+                first.join(", ")
+            )));
+        }
     }
     if let Some(failed) = rows.iter().find(|row| row.is_failed()) {
         let name = &failed.migration_name;
         return Err(AppError::failed(format!(
             "found a failed migration in the database, new migrations will not be applied: \
-             `{name}` started at {} failed. Fix the database, then run `migration-gate resolve \
-             --rolled-back {name}` to re-apply it, or `migration-gate resolve --applied {name}` \
-             if you completed it by hand",
+             `{name}` started at {} failed (`migration-gate status` shows its logs and what of \
+             it was committed). If nothing of it was applied, fix the migration and run \
+             `migration-gate resolve --rolled-back {name}`; if you completed it by hand, run \
+             `migration-gate resolve --applied {name}`",
             failed.started_at
         )));
     }
@@ -160,7 +172,7 @@ async fn prepare<'a>(
         ..DeployOutcome::default()
     };
     if split.pending.is_empty() {
-        println!("\nNo pending migrations to apply.");
+        say!("\nNo pending migrations to apply.");
         return Ok(Prepared::NothingPending(outcome));
     }
     outcome.report = analyze(project, &split);
@@ -192,7 +204,7 @@ async fn deploy(
     }
     if destructive {
         print_findings(&outcome.report);
-        println!(
+        say!(
             "Applying despite error-level findings ({}).",
             Setting::AllowDestructive
         );
@@ -205,10 +217,21 @@ async fn deploy(
 
     database.history.ensure(client).await?;
     safety.apply_to_session(client).await?;
-    println!();
+    say!();
     for migration in &split.pending {
-        print!("Applying migration `{}`", migration.name);
-        let _ = std::io::stdout().flush();
+        if let Some(signal) = session::interrupted() {
+            let report = format!(
+                "interrupted by {signal} before `{}` started",
+                migration.name
+            );
+            eprintln!(
+                "error: {report}. {}",
+                state_after(&outcome, migration, false)
+            );
+            outcome.failure = Some(report);
+            return Ok(outcome);
+        }
+        crate::db::begin_line(&format!("Applying migration `{}`", migration.name));
         let checksum = history::checksum(&migration.source);
         let script = Script {
             migration: &migration.name,
@@ -227,43 +250,129 @@ async fn deploy(
         .await?;
         match result {
             Ok(duration) => {
-                println!(" ({})", format_duration(duration));
+                crate::db::end_line(
+                    &format!("Applied migration `{}`", migration.name),
+                    &format!(" ({})", format_duration(duration)),
+                );
                 outcome.applied.push(AppliedMigration {
                     name: migration.name.clone(),
                     duration,
                 });
             }
             Err(failure) => {
-                println!(" (failed)");
-                eprintln!("error: {}", failure.report);
-                let skipped = outcome.pending.len() - outcome.applied.len() - 1;
-                if skipped > 0 {
-                    eprintln!("{skipped} later migration(s) were not attempted.");
-                }
-                eprintln!(
-                    "The migration is recorded as failed. Fix the database, then run \
-                     `migration-gate resolve --rolled-back {name}` (to re-apply a fixed version) \
-                     or `migration-gate resolve --applied {name}` (if you completed it by hand).",
-                    name = migration.name
-                );
+                crate::db::end_line(&format!("Migration `{}`", migration.name), " (failed)");
+                eprintln!("{}", failure_message(&failure, migration, &outcome));
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
             }
         }
     }
     print_applied_tree(project, &outcome.applied);
-    println!("\nAll migrations have been successfully applied.");
+    say!("\nAll migrations have been successfully applied.");
     Ok(outcome)
+}
+
+/// What the user must know after a migration stopped: what happened, what of it is in the
+/// database, what was committed before it, and what to do next.
+fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOutcome) -> String {
+    let name = &migration.name;
+    let atomic = failure.committed.is_empty();
+    let what = match failure.kind {
+        FailureKind::Interrupted(signal) => format!(
+            "interrupted by {signal} while applying `{name}`: its running statement was cancelled."
+        ),
+        FailureKind::ConnectionLost => format!(
+            "the server closed the connection while applying `{name}` (the session was \
+             terminated, or the server restarted or became unreachable)."
+        ),
+        _ => failure.report.clone(),
+    };
+    // An interruption is one line; a statement failure keeps its located report above.
+    let separator = match failure.kind {
+        FailureKind::Interrupted(_) | FailureKind::ConnectionLost => " ",
+        _ => "\n",
+    };
+    let next = match (failure.kind, atomic) {
+        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) if failure.segmented => {
+            format!(
+                "No segment of `{name}` had committed and the interrupted one was rolled back, \
+                 but `{name}` is recorded as started (failed) and an interrupted CONCURRENTLY \
+                 build can leave an INVALID index: check `migration-gate status`, then run \
+                 `migration-gate resolve --rolled-back {name}` and deploy again."
+            )
+        }
+        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) => format!(
+            "Its transaction was rolled back: nothing of `{name}` was applied or recorded. \
+             Deploy again to apply it."
+        ),
+        (FailureKind::LockTimeout, true) => format!(
+            "Nothing of `{name}` was applied: it waited longer than --lock-timeout for a lock on \
+             every attempt and rolled back. It is recorded as rolled back, so the next deploy \
+             simply tries it again; run it when the lock holder is done, or raise --lock-timeout \
+             / --lock-retries."
+        ),
+        (_, true) => format!(
+            "Nothing of `{name}` was applied (the failing transaction was rolled back and nothing \
+             before it had committed). It is recorded as failed: fix the migration, then run \
+             `migration-gate resolve --rolled-back {name}` and deploy again."
+        ),
+        (_, false) => format!(
+            "`{name}` had to run in several segments; these were committed and are not undone:\n{}\n\
+             It is recorded as failed (`migration-gate status` shows it). Finish or undo it by \
+             hand, then run `migration-gate resolve --applied {name}` (finished) or \
+             `migration-gate resolve --rolled-back {name}` (undone, to apply a fixed version).",
+            failure
+                .committed
+                .iter()
+                .map(|c| format!("  - {c}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    format!(
+        "error: {what}{separator}{next} {}",
+        state_after(outcome, migration, true)
+    )
+}
+
+/// The migrations of this run that committed before `current`, and those never attempted.
+fn state_after(outcome: &DeployOutcome, current: &Migration, started: bool) -> String {
+    let applied: Vec<String> = outcome
+        .applied
+        .iter()
+        .map(|m| format!("`{}`", m.name))
+        .collect();
+    let before = if applied.is_empty() {
+        "No migration was applied by this run before it.".to_string()
+    } else {
+        format!(
+            "Applied and committed by this run before it: {}.",
+            applied.join(", ")
+        )
+    };
+    let skip = usize::from(started);
+    let later: Vec<String> = outcome
+        .pending
+        .iter()
+        .skip_while(|name| **name != current.name)
+        .skip(skip)
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if later.is_empty() {
+        before
+    } else {
+        format!("{before} Not attempted: {}.", later.join(", "))
+    }
 }
 
 /// `pg_dump -Fc` into `dir`; the deploy stops when it fails.
 fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
-    println!(
+    say!(
         "Backing up the database before applying (pg_dump -Fc into {})",
         dir.display()
     );
     let file = crate::db::backup::pg_dump(&database.url, dir)?;
-    println!("Backup written to {}", file.display());
+    say!("Backup written to {}", file.display());
     Ok(())
 }
 
@@ -292,13 +401,13 @@ fn warn_edited(project: &Project, rows: &[HistoryRow]) {
 }
 
 fn print_applied_tree(project: &Project, applied: &[AppliedMigration]) {
-    println!("\nThe following migration(s) have been applied:\n");
+    say!("\nThe following migration(s) have been applied:\n");
     let root = project
         .dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| project.dir.display().to_string());
-    println!("{root}/");
+    say!("{root}/");
     for migration in applied {
         let file = project
             .set
@@ -306,8 +415,8 @@ fn print_applied_tree(project: &Project, applied: &[AppliedMigration]) {
             .and_then(|m| m.path.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "migration.sql".to_string());
-        println!("  └─ {}/", migration.name);
-        println!("    └─ {file}");
+        say!("  └─ {}/", migration.name);
+        say!("    └─ {file}");
     }
 }
 
@@ -330,21 +439,21 @@ async fn dry_run(
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };
-    println!("\nDry run: nothing will be written. Plan:");
+    say!("\nDry run: nothing will be written. Plan:");
     for migration in &split.pending {
-        println!("\n{} ({})", migration.name, migration.display_path);
+        say!("\n{} ({})", migration.name, migration.display_path);
         let statements = crate::sql::analyze_source(&migration.source);
         for line in apply::plan(&statements).describe() {
-            println!("  - {line}");
+            say!("  - {line}");
         }
     }
-    println!();
+    say!();
     print_findings(&outcome.report);
     if outcome.report.has_errors() {
         if args.allow_destructive {
-            println!("Error-level findings present; --allow-destructive would apply them.");
+            say!("Error-level findings present; --allow-destructive would apply them.");
         } else {
-            println!(
+            say!(
                 "Error-level findings present: deploy would stop for review (exit 3) unless \
                  --allow-destructive is given."
             );

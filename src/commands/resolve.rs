@@ -7,6 +7,7 @@ use crate::db::history;
 use crate::db::lock;
 use crate::db::session::{block_on, Access, Database, Project};
 use crate::error::{AppError, Result};
+use crate::say;
 
 pub fn run(args: &ResolveArgs) -> Result<u8> {
     let project = Project::load(&args.migrations)?;
@@ -17,7 +18,7 @@ pub fn run(args: &ResolveArgs) -> Result<u8> {
             let rows = database.rows(&client).await?;
             if let Some(name) = &args.applied {
                 let migration = project.set.find(name).ok_or_else(|| {
-                    AppError::usage(format!(
+                    AppError::failed(format!(
                         "the migration `{name}` could not be found in {}: pass the whole folder \
                          name of an existing migration",
                         project.dir.display()
@@ -37,7 +38,7 @@ pub fn run(args: &ResolveArgs) -> Result<u8> {
                     .history
                     .mark_applied(&client, name, &checksum)
                     .await?;
-                println!("Migration `{name}` marked as applied.");
+                say!("Migration `{name}` marked as applied.");
             } else if let Some(name) = &args.rolled_back {
                 let mine: Vec<_> = rows.iter().filter(|r| r.migration_name == *name).collect();
                 if mine.is_empty() {
@@ -58,7 +59,7 @@ pub fn run(args: &ResolveArgs) -> Result<u8> {
                     .history
                     .mark_failed_rolled_back(&client, name)
                     .await?;
-                println!("Migration `{name}` marked as rolled back.");
+                say!("Migration `{name}` marked as rolled back.");
             }
             Ok(0)
         };

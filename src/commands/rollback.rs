@@ -2,8 +2,6 @@
 //! target, newest first, each in a transaction with its history row marked `rolled_back_at`.
 //! Nothing is touched when a `down.sql` is missing.
 
-use std::io::Write;
-
 use tokio_postgres::Client;
 
 use super::deploy::{format_duration, print_findings, split};
@@ -14,6 +12,7 @@ use crate::db::session::{block_on, Access, Database, Project};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
+use crate::say;
 use crate::surface::Setting;
 
 /// Run the down scripts (progress printed to stdout). The CI layer calls this directly.
@@ -31,6 +30,7 @@ pub fn execute(args: &RollbackArgs) -> Result<RollbackOutcome> {
         if args.dry_run {
             return rollback(&client, &database, &project, args, &safety).await;
         }
+        crate::db::session::cancel_on_signals(&client, &database.url)?;
         let work = rollback(&client, &database, &project, args, &safety);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
@@ -52,7 +52,7 @@ fn targets<'a>(applied: &[&'a Migration], args: &RollbackArgs) -> Result<Vec<&'a
             .iter()
             .position(|m| m.name == *name)
             .ok_or_else(|| {
-                AppError::usage(format!(
+                AppError::failed(format!(
                     "{} `{name}` is not an applied migration of this database: pick one that \
                  `migration-gate status` shows as applied",
                     Setting::RollbackTarget
@@ -65,7 +65,7 @@ fn targets<'a>(applied: &[&'a Migration], args: &RollbackArgs) -> Result<Vec<&'a
             return Err(AppError::usage("--steps must be at least 1"));
         }
         if steps > applied.len() {
-            return Err(AppError::usage(format!(
+            return Err(AppError::failed(format!(
                 "--steps {steps}: only {} migration(s) are applied",
                 applied.len()
             )));
@@ -107,7 +107,7 @@ async fn rollback(
     let targets = targets(&split.applied, args)?;
     let mut outcome = RollbackOutcome::default();
     if targets.is_empty() {
-        println!("Nothing to roll back: no applied migration after the target.");
+        say!("Nothing to roll back: no applied migration after the target.");
         return Ok(outcome);
     }
     let missing: Vec<&str> = targets
@@ -115,11 +115,16 @@ async fn rollback(
         .filter(|m| m.down_path.is_none())
         .map(|m| m.name.as_str())
         .collect();
-    if !missing.is_empty() {
+    if let Some(first) = missing.first() {
         return Err(AppError::failed(format!(
-            "nothing was rolled back: no down.sql next to migration.sql for {}; write the down \
-             script(s) first",
-            missing.join(", ")
+            "nothing was rolled back: no down.sql next to migration.sql for {}. Prisma does not \
+             write them; generate one from the schema as it is to the schema before the \
+             migration, e.g. for `{first}`: `npx prisma migrate diff --from-schema \
+             prisma/schema.prisma --to-migrations <a copy of {dir} without {first}> --script > \
+             {dir}/{first}/down.sql` (Prisma 7; Prisma 6 spells it --from-schema-datamodel and \
+             needs --shadow-database-url), review it, and roll back again",
+            missing.join(", "),
+            dir = project.dir.display()
         )));
     }
     let downs = targets
@@ -134,26 +139,34 @@ async fn rollback(
         config: &project.config,
         extra_findings: Vec::new(),
     });
-    println!("Rolling back {} migration(s), newest first:", downs.len());
+    say!("Rolling back {} migration(s), newest first:", downs.len());
     for down in &downs {
-        println!("  {} ({})", down.name, down.display_path);
+        say!("  {} ({})", down.name, down.display_path);
         if args.dry_run {
             let statements = crate::sql::analyze_source(&down.source);
             for line in apply::plan(&statements).describe() {
-                println!("    - {line}");
+                say!("    - {line}");
             }
         }
     }
     print_findings(&report);
     if args.dry_run {
-        println!("Dry run: nothing was changed.");
+        say!("Dry run: nothing was changed.");
         return Ok(outcome);
     }
 
     safety.apply_to_session(client).await?;
     for down in &downs {
-        print!("Rolling back migration `{}`", down.name);
-        let _ = std::io::stdout().flush();
+        if let Some(signal) = crate::db::session::interrupted() {
+            let report = format!(
+                "interrupted by {signal} before rolling back `{}`",
+                down.name
+            );
+            eprintln!("error: {report}; it stays applied");
+            outcome.failure = Some(report);
+            return Ok(outcome);
+        }
+        crate::db::begin_line(&format!("Rolling back migration `{}`", down.name));
         let script = Script {
             migration: &down.name,
             file: &down.display_path,
@@ -163,25 +176,46 @@ async fn rollback(
             apply::run_script(client, &database.history, script, Record::RollBack, safety).await?;
         match result {
             Ok(duration) => {
-                println!(" ({})", format_duration(duration));
+                crate::db::end_line(
+                    &format!("Rolled back migration `{}`", down.name),
+                    &format!(" ({})", format_duration(duration)),
+                );
                 outcome.rolled_back.push(AppliedMigration {
                     name: down.name.clone(),
                     duration,
                 });
             }
             Err(failure) => {
-                println!(" (failed)");
+                crate::db::end_line(&format!("Rollback of `{}`", down.name), " (failed)");
                 eprintln!("error: {}", failure.report);
-                eprintln!(
-                    "`{}` stays applied; the migrations rolled back before it stay rolled back.",
-                    down.name
-                );
+                if failure.committed.is_empty() {
+                    eprintln!(
+                        "Nothing of {} was committed: `{}` stays applied; the migrations rolled \
+                         back before it stay rolled back.",
+                        down.display_path, down.name
+                    );
+                } else {
+                    eprintln!(
+                        "{} stopped part way; these segments were committed and are not \
+                         undone:\n{}\n`{}` is still recorded as applied and `migration-gate \
+                         status` reports its rollback as incomplete; the migrations rolled back \
+                         before it stay rolled back.",
+                        down.display_path,
+                        failure
+                            .committed
+                            .iter()
+                            .map(|c| format!("  - {c}"))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        down.name
+                    );
+                }
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
             }
         }
     }
-    println!(
+    say!(
         "\n{} migration(s) rolled back; they show as pending again.",
         outcome.rolled_back.len()
     );

@@ -7,6 +7,7 @@ use crate::cli::{StatusArgs, StatusFormat};
 use crate::db::history::{self, HistoryRow};
 use crate::db::session::{block_on, Access, Database, Project};
 use crate::error::{exit, Result};
+use crate::say;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,6 +22,8 @@ pub enum State {
     MissingLocally,
     /// Rolled back (by `rollback` or `resolve --rolled-back`): pending again.
     RolledBack,
+    /// Applied, and a `rollback` committed part of its `down.sql` before it stopped.
+    RollbackIncomplete,
 }
 
 impl State {
@@ -32,6 +35,7 @@ impl State {
             State::Edited => "edited",
             State::MissingLocally => "missing locally",
             State::RolledBack => "rolled back",
+            State::RollbackIncomplete => "half rolled back",
         }
     }
 }
@@ -46,6 +50,9 @@ pub struct MigrationStatus {
     /// The failure recorded for a failed migration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<String>,
+    /// Segments of a failed migration (or of an incomplete rollback) that stayed committed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub committed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +64,8 @@ pub struct StatusReport {
     /// Tables but no history: `deploy` refuses it until it is baselined.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_managed: bool,
+    /// INVALID indexes (a killed or failed `CREATE INDEX CONCURRENTLY`), schema-qualified.
+    pub invalid_indexes: Vec<String>,
 }
 
 /// The state of each local migration, then the rows no local migration matches.
@@ -67,7 +76,9 @@ pub fn classify(local: &[(String, String)], rows: &[HistoryRow]) -> Vec<Migratio
         let applied = mine.iter().rev().find(|r| r.is_applied());
         let failed = mine.iter().rev().find(|r| r.is_failed());
         let (state, row) = if let Some(row) = applied {
-            if history::checksum_matches(source, &row.checksum) {
+            if row.is_rollback_incomplete() {
+                (State::RollbackIncomplete, Some(*row))
+            } else if history::checksum_matches(source, &row.checksum) {
                 (State::Applied, Some(*row))
             } else {
                 (State::Edited, Some(*row))
@@ -107,16 +118,52 @@ fn status_of(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationSta
         finished_at: row.and_then(|r| r.finished_at.clone()),
         rolled_back_at: row.and_then(|r| r.rolled_back_at.clone()),
         logs: row
-            .filter(|_| state == State::Failed)
+            .filter(|_| matches!(state, State::Failed | State::RollbackIncomplete))
             .and_then(|r| r.logs.clone()),
+        committed: row
+            .filter(|_| matches!(state, State::Failed | State::RollbackIncomplete))
+            .and_then(|r| r.logs.as_deref())
+            .map(committed_segments)
+            .unwrap_or_default(),
     }
+}
+
+/// The committed segments our logs list (`- segment 1 of 3: ...` lines after the header).
+fn committed_segments(logs: &str) -> Vec<String> {
+    let Some(start) = logs
+        .find("committed so far")
+        .or_else(|| logs.find("Committed before"))
+    else {
+        return Vec::new();
+    };
+    logs[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| line.starts_with("- "))
+        .map(|line| line[2..].to_string())
+        .collect()
+}
+
+/// INVALID indexes anywhere in the database: what a killed `CONCURRENTLY` build leaves.
+async fn invalid_indexes(client: &tokio_postgres::Client) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(|e| crate::db::history::db_error("cannot list INVALID indexes", &e))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
     let drift = migrations.iter().any(|m| {
         matches!(
             m.state,
-            State::Failed | State::Edited | State::MissingLocally
+            State::Failed | State::Edited | State::MissingLocally | State::RollbackIncomplete
         )
     });
     let pending = migrations
@@ -134,13 +181,13 @@ pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
 pub fn run(args: &StatusArgs) -> Result<u8> {
     let project = Project::load(&args.migrations)?;
     let database = Database::resolve(&args.database, Access::Read)?;
-    let (rows, not_managed) = block_on(async {
+    let (rows, not_managed, invalid_indexes) = block_on(async {
         let client = database.connect().await?;
         let rows = database.rows(&client).await?;
         let not_managed = rows.is_empty()
             && !database.history.exists(&client).await?
-            && !database.history.schema_is_empty(&client).await?;
-        Ok((rows, not_managed))
+            && database.history.user_objects(&client).await?.1 > 0;
+        Ok((rows, not_managed, invalid_indexes(&client).await?))
     })?;
     let local: Vec<(String, String)> = project
         .set
@@ -149,29 +196,50 @@ pub fn run(args: &StatusArgs) -> Result<u8> {
         .map(|m| (m.name.clone(), m.source.clone()))
         .collect();
     let migrations = classify(&local, &rows);
-    let code = exit_code(&migrations);
+    let code = match exit_code(&migrations) {
+        exit::OK if !invalid_indexes.is_empty() => exit::DRIFT,
+        code => code,
+    };
     let report = StatusReport {
         migrations_dir: project.dir.display().to_string(),
         up_to_date: code == exit::OK,
         exit_code: code,
         migrations,
         not_managed,
+        invalid_indexes,
     };
     match args.format {
-        StatusFormat::Json => println!(
+        StatusFormat::Json => say!(
             "{}",
             serde_json::to_string_pretty(&report).expect("status serializes")
         ),
         StatusFormat::Human => {
-            println!("{}\n", database.datasource_line());
+            say!("{}\n", database.datasource_line());
             print_human(&project, &report)
         }
     }
     Ok(code)
 }
 
+/// The segments that stayed committed, under each migration in `state` that has some.
+fn print_committed(report: &StatusReport, state: State) {
+    for m in report.migrations.iter().filter(|m| m.state == state) {
+        if !m.committed.is_empty() {
+            say!(
+                "Committed segments of `{}` (not undone):\n{}\n",
+                m.name,
+                m.committed
+                    .iter()
+                    .map(|c| format!("  - {c}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+}
+
 fn print_human(project: &Project, report: &StatusReport) {
-    println!("{}\n", project.found_line());
+    say!("{}\n", project.found_line());
     let width = report
         .migrations
         .iter()
@@ -189,6 +257,11 @@ fn print_human(project: &Project, report: &StatusReport) {
                 .started_at
                 .as_deref()
                 .map(|t| format!("started {t}, never finished"))
+                .unwrap_or_default(),
+            State::RollbackIncomplete => m
+                .finished_at
+                .as_deref()
+                .map(|t| format!("applied {t}, its rollback stopped part way"))
                 .unwrap_or_default(),
             State::RolledBack => m
                 .rolled_back_at
@@ -209,9 +282,9 @@ fn print_human(project: &Project, report: &StatusReport) {
             m.name,
             width = width
         );
-        println!("{}", line.trim_end());
+        say!("{}", line.trim_end());
     }
-    println!();
+    say!();
     let named = |states: &[State]| -> Vec<&str> {
         report
             .migrations
@@ -222,21 +295,44 @@ fn print_human(project: &Project, report: &StatusReport) {
     };
     let failed = named(&[State::Failed]);
     if !failed.is_empty() {
-        println!(
+        say!(
             "Following migration(s) have failed:\n{}\n",
             failed.join("\n")
         );
-        println!(
-            "Fix the database, then `migration-gate resolve --rolled-back NAME` (to re-apply a \
-             fixed version) or `migration-gate resolve --applied NAME` (completed by hand).\n"
+        print_committed(report, State::Failed);
+        say!(
+            "If nothing of it stayed committed, fix the migration and run `migration-gate \
+             resolve --rolled-back NAME` (to apply a fixed version); if you completed it by \
+             hand, `migration-gate resolve --applied NAME`.\n"
+        );
+    }
+    for name in named(&[State::RollbackIncomplete]) {
+        say!(
+            "The rollback of `{name}` stopped part way: part of its down.sql is committed and \
+             the migration is still recorded as applied."
+        );
+    }
+    print_committed(report, State::RollbackIncomplete);
+    if !named(&[State::RollbackIncomplete]).is_empty() {
+        say!(
+            "Bring the database to one side by hand, then run `migration-gate rollback` again \
+             (a down.sql written with IF EXISTS re-runs safely).\n"
+        );
+    }
+    if !report.invalid_indexes.is_empty() {
+        say!(
+            "INVALID indexes (left by a failed or killed CREATE INDEX CONCURRENTLY; not used by \
+             queries, still written to): {}\nDrop each with DROP INDEX CONCURRENTLY NAME before \
+             building it again.\n",
+            report.invalid_indexes.join(", ")
         );
     }
     for name in named(&[State::Edited]) {
-        println!("The migration `{name}` was modified after it was applied.");
+        say!("The migration `{name}` was modified after it was applied.");
     }
     let missing = named(&[State::MissingLocally]);
     if !missing.is_empty() {
-        println!(
+        say!(
             "The migrations from the database are not found locally in {}:\n{}\n",
             report.migrations_dir,
             missing.join("\n")
@@ -246,14 +342,14 @@ fn print_human(project: &Project, report: &StatusReport) {
     if report.not_managed {
         print_baseline_step(&pending);
     } else if !pending.is_empty() {
-        println!(
+        say!(
             "Following migration(s) have not yet been applied:\n{}\n\nTo apply them run \
              migration-gate deploy.",
             pending.join("\n")
         );
     }
     if report.up_to_date {
-        println!("Database schema is up to date!");
+        say!("Database schema is up to date!");
     }
 }
 
@@ -263,7 +359,7 @@ fn print_baseline_step(local: &[&str]) {
         .iter()
         .map(|name| format!("'{}'", name.replace('\'', "'\\''")))
         .collect();
-    println!(
+    say!(
         "The database has tables but no migration history (_prisma_migrations): it is not \
          managed yet, and deploy refuses it.\n\nBaseline it first: record each migration it \
          already contains as applied, without running it:\n  migration-gate resolve --applied \

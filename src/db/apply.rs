@@ -9,7 +9,7 @@ use futures_util::Stream;
 use tokio_postgres::error::{DbError, ErrorPosition};
 use tokio_postgres::Client;
 
-use super::history::{db_error, literal, History};
+use super::history::{db_error, History, ROLLBACK_INCOMPLETE};
 use crate::error::{AppError, Result};
 use crate::sql::{Op, Position, Statement};
 
@@ -49,13 +49,27 @@ impl Safety {
         }
     }
 
-    /// `SET lock_timeout` / `statement_timeout` on the migration session.
+    /// `lock_timeout` / `statement_timeout` for the migrations. Without --statement-timeout
+    /// the session's own default comes back (the lookups before ran under a bound of ours).
     pub async fn apply_to_session(&self, client: &Client) -> Result<()> {
-        let mut sql = format!("SET lock_timeout = {}", literal(&self.lock_timeout));
-        if let Some(timeout) = &self.statement_timeout {
-            sql.push_str(&format!("; SET statement_timeout = {}", literal(timeout)));
-        }
-        client.batch_execute(&sql).await.map_err(|e| {
+        let statement_timeout = match &self.statement_timeout {
+            Some(timeout) => client
+                .query_one(
+                    "SELECT set_config('statement_timeout', $1, false)",
+                    &[timeout],
+                )
+                .await
+                .map(|_| ()),
+            None => client.batch_execute("RESET statement_timeout").await,
+        };
+        let lock_timeout = client
+            .query_one(
+                "SELECT set_config('lock_timeout', $1, false)",
+                &[&self.lock_timeout],
+            )
+            .await
+            .map(|_| ());
+        lock_timeout.and(statement_timeout).map_err(|e| {
             AppError::usage(format!(
                 "invalid --lock-timeout or --statement-timeout: {} (use PostgreSQL interval \
                  syntax such as 5s, 500ms, 1min)",
@@ -169,6 +183,19 @@ pub enum Record<'a> {
     RollBack,
 }
 
+/// Why a script stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A statement failed.
+    Statement,
+    /// Every attempt waited longer than `lock_timeout` for a lock and rolled back.
+    LockTimeout,
+    /// The server closed the connection (`pg_terminate_backend`, a restart, a network cut).
+    ConnectionLost,
+    /// SIGTERM / SIGINT: the running statement was cancelled.
+    Interrupted(&'static str),
+}
+
 /// A failed script: what to show on stderr and what goes into the history row's `logs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -176,6 +203,21 @@ pub struct Failure {
     pub report: String,
     /// Prisma-style logs for `_prisma_migrations.logs`.
     pub logs: String,
+    pub kind: FailureKind,
+    /// The segments that committed before the failure and stay (a script that had to run in
+    /// several segments); empty when nothing of the script was applied.
+    pub committed: Vec<String>,
+    /// The script ran in several segments, so its started row was written before it ran.
+    pub segmented: bool,
+}
+
+/// Where a trace of the script's progress goes while it runs in several segments, so that a
+/// killed process still leaves something `status` can report.
+enum Trace<'a> {
+    /// The started row of a deploy.
+    Started(&'a str),
+    /// The applied row being rolled back.
+    Applied,
 }
 
 /// Run `script` and record it; `Err(Failure)` leaves later migrations to the caller to skip.
@@ -191,6 +233,7 @@ pub async fn run_script(
     let plan = plan(&statements);
     let runner = Runner {
         client,
+        history,
         script,
         safety,
     };
@@ -210,129 +253,177 @@ pub async fn run_script(
             },
             Plan::AsWritten(_) => &[],
         };
-        let (begin, end) = match record {
-            Record::Apply { checksum } => {
-                let (id, insert) = history.insert_started_sql(script.migration, checksum);
-                let finish = history.finished_sql(&id);
-                (format!("BEGIN;\n{insert}"), format!("{finish};\nCOMMIT"))
-            }
-            Record::RollBack => (
-                "BEGIN".to_string(),
-                format!("{}; COMMIT", history.rolled_back_sql(script.migration)),
-            ),
-        };
-        let outcome = runner.transaction(statements, &begin, &end).await?;
+        let outcome = runner.transaction(statements, Some(record)).await?;
         return match outcome {
             Ok(()) => Ok(Ok(started.elapsed())),
             Err(failure) => {
-                if let Record::Apply { checksum } = record {
-                    let row = FailedRow {
-                        migration: script.migration,
-                        checksum,
-                        started,
-                    };
-                    record_failed_row(client, history, row, &failure).await?;
+                if let (Record::Apply { checksum }, true) = (record, failure.recordable()) {
+                    history
+                        .insert_failed(
+                            client,
+                            script.migration,
+                            checksum,
+                            started.elapsed().as_secs_f64(),
+                            &failure.logs,
+                            failure.kind == FailureKind::LockTimeout,
+                        )
+                        .await?;
                 }
                 Ok(Err(failure))
             }
         };
     }
 
+    if let Some(signal) = super::session::interrupted() {
+        return Ok(Err(interrupted_before(script, signal)));
+    }
     // Some statements must commit on their own: the started row goes first, as Prisma does,
     // so a failure (or a killed process) leaves a visible trace.
     let id = match record {
-        Record::Apply { checksum } => {
-            let (id, insert) = history.insert_started_sql(script.migration, checksum);
-            client
-                .batch_execute(&insert)
-                .await
-                .map_err(|e| db_error("cannot write the migration history", &e))?;
-            Some(id)
+        Record::Apply { checksum } => Some(
+            history
+                .insert_started(client, script.migration, checksum)
+                .await?,
+        ),
+        Record::RollBack => {
+            let trace = format!(
+                "{ROLLBACK_INCOMPLETE}: {} started; nothing of it committed yet\n",
+                script.file
+            );
+            history
+                .set_applied_logs(client, script.migration, Some(&trace))
+                .await?;
+            None
         }
-        Record::RollBack => None,
+    };
+    let trace = match &id {
+        Some(id) => Trace::Started(id),
+        None => Trace::Applied,
     };
     let outcome = match &plan {
         Plan::Segmented(segments) => {
             let mut outcome = Ok(());
+            let mut committed = Vec::new();
             for (index, segment) in segments.iter().enumerate() {
                 let result = match segment {
                     Segment::Transaction(statements) => {
-                        runner.transaction(statements, "BEGIN", "COMMIT").await?
+                        runner.transaction(statements, None).await?
                     }
                     Segment::Autocommit(statement) => runner.autocommit(statement).await?,
                 };
                 if let Err(mut failure) = result {
-                    if index > 0 {
-                        failure.report.push_str(&format!(
-                            "\n  note: the {index} earlier segment(s) of this migration were \
-                             committed and are not undone"
-                        ));
-                    }
+                    failure.committed = committed;
                     outcome = Err(failure);
                     break;
+                }
+                committed.push(format!(
+                    "segment {} of {}: {}",
+                    index + 1,
+                    segments.len(),
+                    segment.describe()
+                ));
+                if index + 1 < segments.len() {
+                    runner.trace_progress(&trace, &committed).await?;
                 }
             }
             outcome
         }
         Plan::AsWritten(statements) => runner.as_written(statements).await?,
     };
+    let outcome = outcome.map_err(|failure| Failure {
+        segmented: true,
+        ..failure
+    });
     match (outcome, id) {
         (Ok(()), Some(id)) => {
-            client
-                .batch_execute(&history.finished_sql(&id))
-                .await
-                .map_err(|e| db_error("cannot write the migration history", &e))?;
+            history.mark_finished(client, &id).await?;
             Ok(Ok(started.elapsed()))
         }
         (Ok(()), None) => {
-            client
-                .batch_execute(&history.rolled_back_sql(script.migration))
-                .await
-                .map_err(|e| db_error("cannot write the migration history", &e))?;
+            history.mark_rolled_back(client, script.migration).await?;
+            history
+                .set_applied_logs(client, script.migration, None)
+                .await?;
             Ok(Ok(started.elapsed()))
         }
+        (Err(failure), _) if !failure.recordable() => Ok(Err(failure)),
         (Err(failure), Some(id)) => {
-            history.record_failure(client, &id, &failure.logs).await?;
+            let logs = with_committed(&failure.logs, &failure.committed);
+            let retry = failure.kind == FailureKind::LockTimeout && failure.committed.is_empty();
+            history.record_failure(client, &id, &logs, retry).await?;
             Ok(Err(failure))
         }
-        (Err(failure), None) => Ok(Err(failure)),
+        (Err(failure), None) => {
+            // A rollback that committed nothing leaves the migration plainly applied.
+            let trace = (!failure.committed.is_empty()).then(|| {
+                format!(
+                    "{ROLLBACK_INCOMPLETE}: {} failed\n{}",
+                    script.file,
+                    with_committed(&failure.logs, &failure.committed)
+                )
+            });
+            history
+                .set_applied_logs(client, script.migration, trace.as_deref())
+                .await?;
+            Ok(Err(failure))
+        }
     }
 }
 
-/// A migration whose transaction failed, to record after the rollback.
-struct FailedRow<'a> {
-    migration: &'a str,
-    checksum: &'a str,
-    started: Instant,
+impl Failure {
+    /// Whether the history may still be written: not after a signal (write nothing more), not
+    /// on a closed connection.
+    fn recordable(&self) -> bool {
+        matches!(self.kind, FailureKind::Statement | FailureKind::LockTimeout)
+    }
 }
 
-/// The failed row Prisma leaves: started, not finished, with the logs. It is written after the
-/// rollback, so `started_at` is moved back to when the migration started.
-async fn record_failed_row(
-    client: &Client,
-    history: &History,
-    row: FailedRow<'_>,
-    failure: &Failure,
-) -> Result<()> {
-    let (id, insert) = history.insert_started_sql(row.migration, row.checksum);
-    let ran_for = row.started.elapsed().as_secs_f64();
-    let backdate = format!(
-        "UPDATE {} SET started_at = started_at - make_interval(secs => $2) WHERE id = $1",
-        history.qualified()
-    );
-    client
-        .batch_execute(&insert)
-        .await
-        .map_err(|e| db_error("cannot write the migration history", &e))?;
-    client
-        .execute(&backdate, &[&id, &ran_for])
-        .await
-        .map_err(|e| db_error("cannot write the migration history", &e))?;
-    history.record_failure(client, &id, &failure.logs).await
+fn with_committed(logs: &str, committed: &[String]) -> String {
+    if committed.is_empty() {
+        return logs.to_string();
+    }
+    format!(
+        "{logs}\nCommitted before the failure (not undone):\n{}\n",
+        committed
+            .iter()
+            .map(|c| format!("- {c}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
+fn interrupted_before(script: Script<'_>, signal: &'static str) -> Failure {
+    let message = format!("interrupted by {signal} before it started");
+    Failure {
+        report: format!("Migration `{}`: {message}", script.migration),
+        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
+        kind: FailureKind::Interrupted(signal),
+        committed: Vec::new(),
+        segmented: false,
+    }
+}
+
+impl Segment<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Segment::Transaction(statements) => match (statements.first(), statements.last()) {
+                (Some(first), Some(last)) => {
+                    format!("transaction, lines {}-{}", first.start.line, last.end.line)
+                }
+                _ => "empty transaction".to_string(),
+            },
+            Segment::Autocommit(statement) => format!(
+                "line {}: {}",
+                statement.start.line,
+                first_line(&statement.text)
+            ),
+        }
+    }
 }
 
 struct Runner<'a> {
     client: &'a Client,
+    history: &'a History,
     script: Script<'a>,
     safety: &'a Safety,
 }
@@ -346,47 +437,45 @@ struct StatementError {
     shift: u32,
 }
 
+/// One try of a transactional segment.
+enum Attempt {
+    Done,
+    Failed(StatementError),
+    /// A signal arrived after the statements ran, before COMMIT: rolled back.
+    Interrupted(&'static str),
+}
+
 /// A transactional segment joined into one query, with where each statement starts.
 struct Batch {
     sql: String,
-    /// Statements (not counting `begin`) completed before the first of the segment's.
-    leading: usize,
     /// Character offset of each statement in `sql`.
     starts: Vec<u32>,
     lengths: Vec<u32>,
 }
 
 impl Batch {
-    fn new(begin: &str, statements: &[&Statement], end: &str) -> Batch {
-        let mut sql = String::from(begin);
-        let mut chars = begin.chars().count() as u32;
+    fn new(statements: &[&Statement]) -> Batch {
+        let mut sql = String::new();
+        let mut chars = 0u32;
         let mut starts = Vec::with_capacity(statements.len());
         let mut lengths = Vec::with_capacity(statements.len());
         // A newline before each `;` so a trailing `--` comment cannot swallow it.
         for statement in statements {
-            sql.push_str(";\n");
-            chars += 2;
             starts.push(chars);
             let length = statement.text.chars().count() as u32;
             lengths.push(length);
             sql.push_str(&statement.text);
-            sql.push('\n');
-            chars += length + 1;
+            sql.push_str("\n;\n");
+            chars += length + 3;
         }
-        sql.push_str(";\n");
-        sql.push_str(end);
-        // `begin` is BEGIN, possibly followed by the history INSERT, joined by ";\n" (neither
-        // holds a newline): each completes one command.
-        let leading = begin.matches(";\n").count() + 1;
         Batch {
             sql,
-            leading,
             starts,
             lengths,
         }
     }
 
-    /// Which statement failed (`usize::MAX`: `begin` or `end`) and its shift.
+    /// Which statement failed (`usize::MAX`: none of the script's) and its shift.
     fn locate(&self, error: &tokio_postgres::Error, completed: usize) -> (usize, u32) {
         let position = error.as_db_error().and_then(|db| match db.position() {
             Some(ErrorPosition::Original(p)) => Some(p.saturating_sub(1)),
@@ -398,9 +487,7 @@ impl Batch {
                 .iter()
                 .zip(&self.lengths)
                 .position(|(start, length)| p >= *start && p <= start + length),
-            None => completed
-                .checked_sub(self.leading)
-                .filter(|i| *i < self.starts.len()),
+            None => Some(completed).filter(|i| *i < self.starts.len()),
         };
         match index {
             Some(i) => (i, self.starts[i]),
@@ -410,23 +497,32 @@ impl Batch {
 }
 
 impl Runner<'_> {
-    /// `begin`, the statements, `end` in one transaction; retried on a lock timeout.
+    /// The statements in one transaction, with the history write of `record` inside it;
+    /// retried on a lock timeout.
     async fn transaction(
         &self,
         statements: &[&Statement],
-        begin: &str,
-        end: &str,
+        record: Option<Record<'_>>,
     ) -> Result<std::result::Result<(), Failure>> {
         let mut attempt = 0;
         loop {
-            let error = match self.try_transaction(statements, begin, end).await {
-                Ok(()) => return Ok(Ok(())),
-                Err(error) => error,
+            if let Some(signal) = super::session::interrupted() {
+                return Ok(Err(interrupted_before(self.script, signal)));
+            }
+            let error = match self.try_transaction(statements, record).await? {
+                Attempt::Done => return Ok(Ok(())),
+                Attempt::Interrupted(signal) => {
+                    return Ok(Err(interrupted_before(self.script, signal)))
+                }
+                Attempt::Failed(error) => error,
             };
             // Leave no half transaction behind; harmless when the server already ended it.
             let _ = self.client.batch_execute("ROLLBACK").await;
             let statement = statements.get(error.statement_index).copied();
-            if is_lock_timeout(&error.error) && attempt < self.safety.lock_retries {
+            if is_lock_timeout(&error.error)
+                && attempt < self.safety.lock_retries
+                && super::session::interrupted().is_none()
+            {
                 attempt += 1;
                 self.announce_retry(statement, attempt).await;
                 continue;
@@ -436,20 +532,30 @@ impl Runner<'_> {
                 statement,
                 &error.error,
                 error.shift,
+                self.client.is_closed(),
             )));
         }
     }
 
-    /// The whole segment as ONE simple query (one round trip: `begin`, the statements, `end`).
-    /// The failing statement is found from the server's error position, else by counting the
-    /// statements that completed before the error.
+    /// BEGIN, the whole segment as ONE simple query (one round trip), the history write with
+    /// bind parameters, COMMIT. The failing statement is found from the server's error
+    /// position, else by counting the statements that completed before the error.
     async fn try_transaction(
         &self,
         statements: &[&Statement],
-        begin: &str,
-        end: &str,
-    ) -> std::result::Result<(), StatementError> {
-        let batch = Batch::new(begin, statements, end);
+        record: Option<Record<'_>>,
+    ) -> Result<Attempt> {
+        let outside = |error| {
+            Attempt::Failed(StatementError {
+                statement_index: usize::MAX,
+                error,
+                shift: 0,
+            })
+        };
+        if let Err(error) = self.client.batch_execute("BEGIN").await {
+            return Ok(outside(error));
+        }
+        let batch = Batch::new(statements);
         let mut completed = 0usize;
         let outcome = async {
             let stream = self.client.simple_query_raw(&batch.sql).await?;
@@ -463,15 +569,68 @@ impl Runner<'_> {
             Ok::<(), tokio_postgres::Error>(())
         }
         .await;
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                let (statement_index, shift) = batch.locate(&error, completed);
-                Err(StatementError {
-                    statement_index,
-                    error,
-                    shift,
-                })
+        if let Err(error) = outcome {
+            let (statement_index, shift) = batch.locate(&error, completed);
+            return Ok(Attempt::Failed(StatementError {
+                statement_index,
+                error,
+                shift,
+            }));
+        }
+        if let Some(signal) = super::session::interrupted() {
+            // The signal came between two queries, where no cancel reaches: roll back here.
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            return Ok(Attempt::Interrupted(signal));
+        }
+        let written = match record {
+            Some(Record::Apply { checksum }) => {
+                self.history
+                    .insert_finished(self.client, self.script.migration, checksum)
+                    .await
+            }
+            Some(Record::RollBack) => {
+                self.history
+                    .mark_rolled_back(self.client, self.script.migration)
+                    .await
+            }
+            None => Ok(()),
+        };
+        if let Err(error) = written {
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            return Err(error);
+        }
+        Ok(match self.client.batch_execute("COMMIT").await {
+            Ok(()) => Attempt::Done,
+            Err(error) => outside(error),
+        })
+    }
+
+    /// Record which segments of a multi-segment script have committed so far.
+    async fn trace_progress(&self, trace: &Trace<'_>, committed: &[String]) -> Result<()> {
+        let list = committed
+            .iter()
+            .map(|c| format!("- {c}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        match trace {
+            Trace::Started(id) => {
+                let logs = format!(
+                    "Migration name: {}\n\nUnfinished: committed so far (not undone if the \
+                     migration stops here):\n{list}\n",
+                    self.script.migration
+                );
+                self.history
+                    .record_failure(self.client, id, &logs, false)
+                    .await
+            }
+            Trace::Applied => {
+                let logs = format!(
+                    "{ROLLBACK_INCOMPLETE}: {} committed so far:\n{list}\n",
+                    self.script.file
+                );
+                self.history
+                    .set_applied_logs(self.client, self.script.migration, Some(&logs))
+                    .await
             }
         }
     }
@@ -481,19 +640,75 @@ impl Runner<'_> {
     async fn autocommit(&self, statement: &Statement) -> Result<std::result::Result<(), Failure>> {
         let mut attempt = 0;
         loop {
+            if let Some(signal) = super::session::interrupted() {
+                return Ok(Err(interrupted_before(self.script, signal)));
+            }
             let before = self.invalid_indexes(statement).await;
             let error = match self.client.batch_execute(&statement.text).await {
-                Ok(()) => return Ok(Ok(())),
+                Ok(()) => return Ok(self.check_index_is_valid(statement).await),
                 Err(error) => error,
             };
+            let failure = self.failure(Some(statement), &error);
+            if failure.kind != FailureKind::Statement && failure.kind != FailureKind::LockTimeout {
+                // Nothing more on a closed connection or after a signal: `status` reports the
+                // INVALID index the build may have left.
+                return Ok(Err(failure));
+            }
             self.drop_new_invalid_indexes(statement, &before).await;
             if is_lock_timeout(&error) && attempt < self.safety.lock_retries {
                 attempt += 1;
                 self.announce_retry(Some(statement), attempt).await;
                 continue;
             }
-            return Ok(Err(self.failure(Some(statement), &error)));
+            return Ok(Err(failure));
         }
+    }
+
+    /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS` succeeds without building anything when an
+    /// index of that name exists, also an INVALID one a killed build left behind: the index
+    /// the migration asked for is then not usable, which is a failure, not a success.
+    async fn check_index_is_valid(
+        &self,
+        statement: &Statement,
+    ) -> std::result::Result<(), Failure> {
+        let Some(index) = concurrent_index_name(statement) else {
+            return Ok(());
+        };
+        let valid = self
+            .client
+            .query_opt(
+                "SELECT i.indisvalid FROM pg_catalog.pg_index i \
+                 WHERE i.indexrelid = to_regclass($1)",
+                &[&index],
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|row| row.get::<_, bool>(0));
+        if valid != Some(false) {
+            return Ok(());
+        }
+        let message = format!(
+            "the index {index} exists but is INVALID (left by an earlier failed CONCURRENTLY \
+             build), so IF NOT EXISTS skipped the build and the index is not usable: drop it with \
+             DROP INDEX CONCURRENTLY {index}; then deploy again"
+        );
+        Err(Failure {
+            report: format!(
+                "Migration `{}` failed at {}:{}:{}\n  {message}",
+                self.script.migration,
+                self.script.file,
+                statement.start.line,
+                statement.start.column
+            ),
+            logs: format!(
+                "Migration name: {}\n\nDatabase error:\n{message}\n",
+                self.script.migration
+            ),
+            kind: FailureKind::Statement,
+            committed: Vec::new(),
+            segmented: false,
+        })
     }
 
     /// Each statement as written; an open transaction is rolled back after a failure.
@@ -504,9 +719,12 @@ impl Runner<'_> {
         for statement in statements {
             let before = self.invalid_indexes(statement).await;
             if let Err(error) = self.client.batch_execute(&statement.text).await {
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                self.drop_new_invalid_indexes(statement, &before).await;
-                return Ok(Err(self.failure(Some(statement), &error)));
+                let failure = self.failure(Some(statement), &error);
+                if !self.client.is_closed() {
+                    let _ = self.client.batch_execute("ROLLBACK").await;
+                    self.drop_new_invalid_indexes(statement, &before).await;
+                }
+                return Ok(Err(failure));
             }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends
@@ -534,6 +752,9 @@ impl Runner<'_> {
                     "Migration name: {}\n\nDatabase error:\n{message}\n",
                     self.script.migration
                 ),
+                kind: FailureKind::Statement,
+                committed: Vec::new(),
+                segmented: false,
             }));
         }
         Ok(Ok(()))
@@ -549,12 +770,12 @@ impl Runner<'_> {
                 )
             })
             .unwrap_or_default();
-        println!(
+        crate::db::say_line(&format!(
             "Lock timeout (55P03){at} in `{}`: rolled back; retry {attempt} of {} in {} ms",
             self.script.migration,
             self.safety.lock_retries,
             wait.as_millis()
-        );
+        ));
         tokio::time::sleep(wait).await;
     }
 
@@ -603,21 +824,21 @@ impl Runner<'_> {
                 .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
                 .await;
             match dropped {
-                Ok(()) => println!(
+                Ok(()) => crate::db::say_line(&format!(
                     "Dropped the INVALID index {name} left by the failed CONCURRENTLY build in `{}`",
                     self.script.migration
-                ),
-                Err(e) => println!(
+                )),
+                Err(e) => crate::db::say_line(&format!(
                     "Could not drop the INVALID index {name} left by the failed build ({}): drop \
                      it by hand with DROP INDEX CONCURRENTLY {name}",
                     e.as_db_error().map(|d| d.message()).unwrap_or("error")
-                ),
+                )),
             }
         }
     }
 
     fn failure(&self, statement: Option<&Statement>, error: &tokio_postgres::Error) -> Failure {
-        failure_for(self.script, statement, error, 0)
+        failure_for(self.script, statement, error, 0, self.client.is_closed())
     }
 }
 
@@ -625,6 +846,35 @@ fn is_lock_timeout(error: &tokio_postgres::Error) -> bool {
     error
         .as_db_error()
         .is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
+}
+
+/// The index a `CREATE INDEX CONCURRENTLY` names, in the table's schema, as `to_regclass` text.
+fn concurrent_index_name(statement: &Statement) -> Option<String> {
+    statement.ops.iter().find_map(|op| match op {
+        Op::CreateIndex {
+            name: Some(name),
+            table,
+            concurrently: true,
+            ..
+        } => Some(crate::sql::ObjectName::new(table.schema.as_deref(), name).to_string()),
+        _ => None,
+    })
+}
+
+/// Why the statement stopped: the server's SQLSTATE, the connection's state and our signal flag.
+fn failure_kind(error: &tokio_postgres::Error, connection_closed: bool) -> FailureKind {
+    let code = error.as_db_error().map(|db| db.code().code());
+    if connection_closed || matches!(code, Some("57P01" | "57P02" | "57P03")) || error.is_closed() {
+        return FailureKind::ConnectionLost;
+    }
+    if let Some(signal) = super::session::interrupted() {
+        return FailureKind::Interrupted(signal);
+    }
+    if code == Some(LOCK_NOT_AVAILABLE) {
+        FailureKind::LockTimeout
+    } else {
+        FailureKind::Statement
+    }
 }
 
 /// The table of a `CREATE INDEX CONCURRENTLY`, as text `to_regclass` understands.
@@ -673,7 +923,9 @@ fn failure_for(
     statement: Option<&Statement>,
     error: &tokio_postgres::Error,
     shift: u32,
+    connection_closed: bool,
 ) -> Failure {
+    let kind = failure_kind(error, connection_closed);
     let Some(db) = error.as_db_error() else {
         let location = statement
             .map(|s| format!("{}:{}:{}", script.file, s.start.line, s.start.column))
@@ -685,6 +937,9 @@ fn failure_for(
                 script.migration
             ),
             logs: format!("Database error:\n{message}\n"),
+            kind,
+            committed: Vec::new(),
+            segmented: false,
         };
     };
     let position = statement.map(|s| error_position(s, db, shift));
@@ -721,7 +976,13 @@ fn failure_for(
             source_context(script.source, p.line)
         ));
     }
-    Failure { report, logs }
+    Failure {
+        report,
+        logs,
+        kind,
+        committed: Vec::new(),
+        segmented: false,
+    }
 }
 
 /// The lines around `line`, numbered as Prisma shows them in its logs.
@@ -863,8 +1124,7 @@ mod tests {
     fn a_batch_knows_where_each_statement_starts() {
         let a = statement("CREATE TABLE a (id int) -- trailing comment", 1, vec![]);
         let b = statement("CREATE TABLE b (id int)", 2, vec![]);
-        let batch = Batch::new("BEGIN;\nINSERT INTO h VALUES (1)", &[&a, &b], "COMMIT");
-        assert_eq!(batch.leading, 2);
+        let batch = Batch::new(&[&a, &b]);
         for (i, st) in [&a, &b].iter().enumerate() {
             let start = batch.starts[i] as usize;
             let text: String = batch.sql.chars().skip(start).take(st.text.len()).collect();

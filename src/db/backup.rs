@@ -2,6 +2,7 @@
 //! (never the command line, where `ps` would show it); the TLS settings go through libpq's own
 //! variables so the dump connects the way the deploy does.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -41,13 +42,25 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         utc_timestamp(SystemTime::now())
     ));
 
+    // A dump holds every row: the file is created readable by its owner only, before any data
+    // goes in (a chmod afterwards would leave a window), and pg_dump writes into it as stdout.
+    let output_file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .map_err(|e| {
+            AppError::usage(format!(
+                "cannot create the backup file {}: {e}",
+                file.display()
+            ))
+        })?;
     let program = pg_dump_program();
     let mut command = Command::new(&program);
     command
         .arg("--format=custom")
         .arg("--no-password")
-        .arg("--file")
-        .arg(&file);
+        .stdout(output_file);
     for var in INHERITED_LIBPQ_VARS {
         command.env_remove(var);
     }
@@ -87,12 +100,15 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         command.env("PGCONNECT_TIMEOUT", timeout.as_secs().max(2).to_string());
     }
 
-    let output = command.output().map_err(|e| match e.kind() {
+    let output = command.output().map_err(|e| {
+        let _ = std::fs::remove_file(&file);
+        match e.kind() {
         std::io::ErrorKind::NotFound => AppError::usage(format!(
             "cannot back up {}: `{program}` was not found; install the PostgreSQL client tools (e.g. apt-get install postgresql-client) matching the server's version, or set MIGRATION_GATE_PG_DUMP",
             url.display()
         )),
         _ => AppError::usage(format!("cannot run `{program}` to back up {}: {e}", url.display())),
+        }
     })?;
     if !output.status.success() {
         let _ = std::fs::remove_file(&file);

@@ -41,6 +41,12 @@ pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
         if row.get::<_, bool>(0) {
             return Ok(());
         }
+        if let Some(signal) = super::session::interrupted() {
+            return Err(AppError::failed(format!(
+                "interrupted by {signal} while waiting for the migration advisory lock: nothing \
+                 was applied"
+            )));
+        }
         if Instant::now() >= deadline {
             let holder = describe_holder(client).await;
             return Err(AppError::usage(format!(
@@ -55,6 +61,10 @@ pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
 }
 
 pub async fn release(client: &Client) -> Result<()> {
+    if client.is_closed() {
+        // The server released it with the session; the caller reports why the session ended.
+        return Ok(());
+    }
     client
         .query_one("SELECT pg_advisory_unlock($1)", &[&KEY])
         .await
@@ -85,9 +95,9 @@ async fn describe_holder(client: &Client) -> String {
             let app = if app.is_empty() {
                 String::new()
             } else {
-                format!(" application `{app}`,")
+                format!("application `{app}`, ")
             };
-            format!("backend pid {pid} ({app} user {user} from {addr}, connected {since} UTC)")
+            format!("backend pid {pid} ({app}user {user} from {addr}, connected {since} UTC)")
         }
         None => "another session".to_string(),
     }

@@ -10,6 +10,7 @@ pub mod session;
 pub mod tls;
 pub mod url;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::findings::Report;
@@ -40,4 +41,44 @@ pub struct DeployOutcome {
 pub struct RollbackOutcome {
     pub rolled_back: Vec<AppliedMigration>,
     pub failure: Option<String>,
+}
+
+/// Progress on stdout. Write errors are ignored: a reader that went away (`deploy | head -1`)
+/// must neither stop a deploy half way nor turn its outcome into a failure.
+pub fn say_line(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if LINE_OPEN.swap(false, Ordering::Relaxed) {
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// Start a progress line that [`end_line`] completes (`Applying migration `x`` … ` (12 ms)`).
+pub fn begin_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}");
+    let _ = out.flush();
+    LINE_OPEN.store(true, Ordering::Relaxed);
+}
+
+/// Complete the line [`begin_line`] started; when other lines came in between (retries), the
+/// outcome gets a line of its own, `again` followed by `suffix`.
+pub fn end_line(again: &str, suffix: &str) {
+    if LINE_OPEN.swap(false, Ordering::Relaxed) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "{suffix}");
+    } else {
+        say_line(&format!("{again}{suffix}"));
+    }
+}
+
+static LINE_OPEN: AtomicBool = AtomicBool::new(false);
+
+/// [`say_line`] with `format!` arguments.
+#[macro_export]
+macro_rules! say {
+    () => { $crate::db::say_line("") };
+    ($($arg:tt)*) => { $crate::db::say_line(&format!($($arg)*)) };
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use tokio_postgres::Client;
@@ -77,13 +78,85 @@ impl Database {
         )
     }
 
+    /// Connect with `search_path` on the `?schema=` schema without creating it: reading
+    /// commands write nothing, and writing ones create it under the advisory lock
+    /// ([`History::ensure`]), where concurrent first runs cannot race. Every wait of the
+    /// lookups that follow is bounded: a lock on `_prisma_migrations` by `lock_timeout`,
+    /// anything else (catalog reads) by `statement_timeout`.
     pub async fn connect(&self) -> Result<Client> {
-        super::connect::connect(&self.url).await
+        let client = super::connect::open(&self.url).await?;
+        let search_path = format!(
+            "SET search_path TO {}",
+            super::connect::quote_ident(self.url.schema())
+        );
+        let lock_wait = format!("{}ms", self.lock_timeout.as_millis().max(1));
+        let lookup_limit = format!("{}ms", (self.lock_timeout + LOOKUP_MARGIN).as_millis());
+        let session = async {
+            client.batch_execute(&search_path).await?;
+            client
+                .query_one(
+                    "SELECT set_config('lock_timeout', $1, false), \
+                     set_config('statement_timeout', $2, false)",
+                    &[&lock_wait, &lookup_limit],
+                )
+                .await
+        };
+        session
+            .await
+            .map_err(|e| super::history::db_error("cannot prepare the database session", &e))?;
+        Ok(client)
     }
 
     pub async fn rows(&self, client: &Client) -> Result<Vec<HistoryRow>> {
-        self.history.rows(client).await
+        self.history.rows(client, self.lock_timeout).await
     }
+}
+
+/// How much longer than the lock wait a catalog read may take before it counts as stuck.
+const LOOKUP_MARGIN: Duration = Duration::from_secs(30);
+
+/// The signal that interrupted this run (0: none yet).
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+/// `Some("SIGTERM")` once SIGTERM or SIGINT arrived.
+pub fn interrupted() -> Option<&'static str> {
+    match INTERRUPTED.load(Ordering::SeqCst) {
+        0 => None,
+        SIGINT => Some("SIGINT"),
+        _ => Some("SIGTERM"),
+    }
+}
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
+/// On SIGTERM / SIGINT (a cancelled CI job, Ctrl-C), cancel the statement running on `client`
+/// so its transaction rolls back now instead of committing minutes later on the server; the
+/// command sees [`interrupted`], writes nothing more and says what state the database is in.
+/// A second signal ends the process at once (the server rolls back an open transaction when
+/// the connection closes).
+pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen =
+        |kind| signal(kind).map_err(|e| AppError::usage(format!("cannot listen for signals: {e}")));
+    let mut term = listen(SignalKind::terminate())?;
+    let mut int = listen(SignalKind::interrupt())?;
+    let token = client.cancel_token();
+    let (_, tls) = super::tls::connector(url)?;
+    tokio::spawn(async move {
+        let number = tokio::select! {
+            _ = term.recv() => SIGTERM,
+            _ = int.recv() => SIGINT,
+        };
+        INTERRUPTED.store(number, Ordering::SeqCst);
+        let _ = token.cancel_query(tls).await;
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        std::process::exit(128 + number);
+    });
+    Ok(())
 }
 
 /// A single-threaded runtime: one connection at a time, no parallelism needed.

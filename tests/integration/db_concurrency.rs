@@ -62,11 +62,63 @@ fn a_held_advisory_lock_times_out_with_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("advisory lock (72707369)"), "{err}");
-    assert!(err.contains("prisma-migrate"), "{err}");
+    assert!(
+        err.contains("(application `prisma-migrate`, user "),
+        "{err}"
+    );
     assert!(err.contains("--advisory-lock-timeout"), "{err}");
     assert!(!exists(&db, "a"));
 
     // Once released, deploy goes through.
     assert_success(&project.run(&["deploy", "--database-url", &db.url]));
     assert!(exists(&db, "a"));
+}
+
+#[test]
+fn status_and_dry_run_write_nothing_not_even_the_schema() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE a (id int);\n");
+    let url = format!("{}?schema=fresh_one", db.url);
+    let status = project.run(&["status", "--database-url", &url]);
+    assert_eq!(status.status.code(), Some(4), "{}", stderr(&status));
+    let dry = project.run(&["deploy", "--dry-run", "--database-url", &url]);
+    assert_success(&dry);
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'fresh_one'")[0][0],
+        "0"
+    );
+    assert_success(&project.run(&["deploy", "--database-url", &url]));
+    assert!(exists(&db, "fresh_one.a"));
+    assert!(exists(&db, "fresh_one._prisma_migrations"));
+}
+
+#[test]
+fn concurrent_first_runs_do_not_race_on_creating_the_schema() {
+    for round in 0..3 {
+        let db = TestDb::new();
+        let project = Project::new();
+        project.migration("1_init", "CREATE TABLE a (id int);\n");
+        let url = format!("{}?schema=brand_new_{round}", db.url);
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                bin()
+                    .current_dir(project.path())
+                    .args(["deploy", "--database-url", &url])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            assert_success(&child.wait_with_output().unwrap());
+        }
+        assert_eq!(
+            db.query(&format!(
+                "SELECT count(*) FROM brand_new_{round}._prisma_migrations"
+            ))[0][0],
+            "1"
+        );
+    }
 }

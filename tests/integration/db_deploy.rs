@@ -305,6 +305,11 @@ fn a_lock_timeout_is_retried_until_the_lock_is_released() {
     let out = stdout(&output);
     assert!(out.contains("Lock timeout (55P03)"), "{out}");
     assert!(out.contains("retry 1 of 5"), "{out}");
+    // Progress and retries each on their own line.
+    for line in out.lines().filter(|l| l.contains("Lock timeout")) {
+        assert!(line.starts_with("Lock timeout (55P03)"), "{out}");
+    }
+    assert!(out.contains("Applied migration `2_balance` ("), "{out}");
     assert!(started.elapsed() >= Duration::from_millis(1000));
     assert_eq!(
         db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'balance'")[0][0],
@@ -539,6 +544,10 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
         .filter(|p| p.extension().is_some_and(|e| e == "dump"))
         .collect();
     assert_eq!(dumps.len(), 1, "{dumps:?}");
+    // A dump holds every row: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dumps[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     // The dump holds the column that the deploy then dropped.
     let listing = std::process::Command::new("pg_restore")
         .args(["--schema-only", "-f", "-"])
@@ -546,4 +555,358 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("legacy text"));
+}
+
+/// Wait until a backend other than the test's own runs a query containing `needle`.
+fn wait_for_query(db: &TestDb, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pids = db.query(&format!(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%{needle}%' \
+             AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()"
+        ));
+        if let Some(row) = pids.first() {
+            return row[0].clone();
+        }
+        assert!(Instant::now() < deadline, "`{needle}` never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_locked_history_table_fails_fast_and_names_the_session_holding_it() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", INIT);
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_more", "CREATE TABLE more (id int);\n");
+    let holder = hold_session(
+        &db.url,
+        "SET application_name = 'night-batch'; BEGIN; \
+         LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(12),
+    );
+    for command in [&["status"][..], &["deploy"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["--advisory-lock-timeout", "1"]);
+        let started = Instant::now();
+        let output = run_db(&project, &db, &args);
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{command:?} waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let err = stderr(&output);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains("_prisma_migrations"), "{err}");
+        assert!(err.contains("application `night-batch`"), "{err}");
+        assert!(err.contains("idle in transaction"), "{err}");
+        assert!(err.contains("backend pid "), "{err}");
+    }
+    holder.join().unwrap();
+    assert!(!exists(&db, "more"));
+    assert_success(&deploy(&project, &db, &[]));
+}
+
+#[test]
+fn a_database_holding_only_extension_objects_is_fresh() {
+    let db = TestDb::new();
+    db.execute("CREATE EXTENSION pgcrypto");
+    let project = Project::new();
+    project.migration("1_init", INIT);
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "\"User\""));
+}
+
+#[test]
+fn a_non_empty_database_names_what_it_found() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE TABLE legacy (id serial PRIMARY KEY); CREATE VIEW legacy_view AS SELECT 1 AS x; \
+         CREATE TYPE mood AS ENUM ('ok')",
+    );
+    let project = Project::new();
+    project.migration("1_init", INIT);
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("3 object(s)"), "{err}");
+    assert!(err.contains("table legacy"), "{err}");
+    assert!(err.contains("view legacy_view"), "{err}");
+    assert!(err.contains("type mood"), "{err}");
+}
+
+#[test]
+fn a_lock_timeout_is_recorded_so_the_next_deploy_retries() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(3),
+    );
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "200ms", "--lock-retries", "1"],
+    );
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("Nothing of `2_balance` was applied"), "{err}");
+    assert!(err.contains("next deploy"), "{err}");
+    assert!(!err.contains("Fix the database"), "{err}");
+    // Prisma's reading of the row: rolled back, so pending again, not failed.
+    let row = db.query(
+        "SELECT finished_at IS NULL, rolled_back_at IS NOT NULL, logs LIKE '%55P03%' \
+         FROM _prisma_migrations WHERE migration_name = '2_balance'",
+    );
+    assert_eq!(row, vec![vec!["t", "t", "t"]]);
+    assert_eq!(
+        states(&project, &db)[1],
+        ("2_balance".to_string(), "rolled_back".to_string())
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert_eq!(
+        states(&project, &db)[1],
+        ("2_balance".to_string(), "applied".to_string())
+    );
+}
+
+#[test]
+fn an_atomic_failure_says_nothing_was_applied_and_how_to_recover() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_broken",
+        "CREATE TABLE t (id int);\nCREATE TABLE u (id nosuchtype);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("Nothing of `1_broken` was applied"), "{err}");
+    assert!(err.contains("fix the migration"), "{err}");
+    assert!(err.contains("resolve --rolled-back 1_broken"), "{err}");
+    assert!(!err.contains("Fix the database"), "{err}");
+}
+
+#[test]
+fn sigterm_cancels_the_running_statement_and_reports_the_state() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_first", "CREATE TABLE first (id int);\n");
+    project.migration(
+        "2_slow",
+        "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
+    );
+    project.migration("3_later", "CREATE TABLE later (id int);\n");
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_query(&db, "SELECT pg_sleep(30)");
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(signalled.elapsed() < Duration::from_secs(10));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("interrupted by SIGTERM while applying `2_slow`"),
+        "{err}"
+    );
+    assert!(err.contains("rolled back"), "{err}");
+    assert!(err.contains("`1_first`"), "{err}");
+    assert!(err.contains("Not attempted: `3_later`"), "{err}");
+    assert_eq!(
+        db.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep(30)%' \
+             AND pid <> pg_backend_pid() AND state = 'active'"
+        )[0][0],
+        "0",
+        "the cancelled statement still runs on the server"
+    );
+    assert!(!exists(&db, "sleepy"));
+    assert_eq!(
+        db.query("SELECT migration_name FROM _prisma_migrations ORDER BY started_at"),
+        vec![vec!["1_first".to_string()]]
+    );
+}
+
+#[test]
+fn a_connection_terminated_mid_migration_says_it_was_rolled_back() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_slow",
+        "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
+    );
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&db, "SELECT pg_sleep(30)");
+    db.execute(&format!("SELECT pg_terminate_backend({pid})"));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("closed the connection while applying `1_slow`"),
+        "{err}"
+    );
+    assert!(err.contains("rolled back"), "{err}");
+    assert!(!exists(&db, "sleepy"));
+    assert_eq!(
+        states(&project, &db),
+        vec![("1_slow".to_string(), "pending".to_string())]
+    );
+}
+
+#[test]
+fn a_closed_stdout_does_not_stop_or_fail_a_deploy() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", INIT);
+    project.migration("2_more", "CREATE TABLE more (id int);\n");
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader went away, as `| head -0` does
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(exists(&db, "more"));
+}
+
+#[test]
+fn an_invalid_leftover_index_is_not_a_successful_if_not_exists_build() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_table",
+        "CREATE TABLE dup (v int);\nINSERT INTO dup VALUES (1), (1);\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    // A failed (or killed) build by hand leaves an INVALID index behind.
+    let failed_build = std::process::Command::new("psql")
+        .args([
+            &db.url,
+            "-c",
+            "CREATE UNIQUE INDEX CONCURRENTLY dup_v_key ON dup (v)",
+        ])
+        .output()
+        .unwrap();
+    assert!(!failed_build.status.success());
+    project.migration(
+        "2_unique",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS dup_v_key ON dup (v);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("dup_v_key exists but is INVALID"), "{err}");
+    assert!(err.contains("DROP INDEX CONCURRENTLY"), "{err}");
+    let (code, json) = status_json(&project, &db);
+    assert_eq!(code, 5);
+    assert_eq!(json["invalid_indexes"][0], "public.dup_v_key");
+}
+
+#[test]
+fn status_reports_what_a_killed_concurrently_build_left_behind() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_split",
+        "CREATE TABLE k (id int);\nCREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    // An open snapshot makes the index build wait after it created the (INVALID) index.
+    let holder = hold_session(
+        &db.url,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1",
+        Duration::from_secs(8),
+    );
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&db, "CREATE INDEX CONCURRENTLY k_id");
+    db.execute(&format!("SELECT pg_terminate_backend({pid})"));
+    let output = child.wait_with_output().unwrap();
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let status = run_db(&project, &db, &["status"]);
+    assert_eq!(status.status.code(), Some(5));
+    let out = stdout(&status);
+    assert!(out.contains("failed"), "{out}");
+    assert!(
+        out.contains("segment 1 of 3: transaction, lines 1-1"),
+        "{out}"
+    );
+    assert!(out.contains("INVALID indexes"), "{out}");
+    assert!(out.contains("public.k_id"), "{out}");
+    let (_, json) = status_json(&project, &db);
+    assert_eq!(json["invalid_indexes"][0], "public.k_id");
+    assert_eq!(
+        json["migrations"][0]["committed"][0],
+        "segment 1 of 3: transaction, lines 1-1"
+    );
+}
+
+#[test]
+fn a_lock_timeout_before_any_segment_committed_is_retried_by_the_next_deploy() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_split",
+        "ALTER TABLE accounts ADD COLUMN balance int;\nCREATE INDEX CONCURRENTLY accounts_balance ON accounts (balance);\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(2),
+    );
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "200ms", "--lock-retries", "0"],
+    );
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("next deploy"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        states(&project, &db)[1],
+        ("2_split".to_string(), "rolled_back".to_string())
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "accounts_balance"));
 }

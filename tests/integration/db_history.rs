@@ -185,8 +185,9 @@ fn resolve_applied_baselines_an_existing_database() {
     let again = run_db(&project, &db, &["resolve", "--applied", "1_baseline"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("already recorded as applied"));
+    // A precondition that does not hold: exit 1, as the README's table says.
     let unknown = run_db(&project, &db, &["resolve", "--applied", "9_nope"]);
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("could not be found"));
 }
 
@@ -243,4 +244,66 @@ fn resolve_applied_on_a_failed_migration_marks_the_failure_rolled_back() {
         ]
     );
     assert_eq!(status_json(&project, &db).0, 0);
+}
+
+#[test]
+fn folder_names_reach_the_history_verbatim_without_standard_conforming_strings() {
+    let db = TestDb::new();
+    // With the setting off, a backslash escapes a quote inside '...': text spliced into SQL as
+    // a standard literal ends early and the rest of the name runs as SQL.
+    db.execute(&format!(
+        "ALTER DATABASE {} SET standard_conforming_strings = off",
+        db.name
+    ));
+    db.execute("CREATE TABLE victim (id int)");
+    db.execute(
+        "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, \
+         checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ, \
+         migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, \
+         started_at TIMESTAMPTZ NOT NULL DEFAULT now(), \
+         applied_steps_count INTEGER NOT NULL DEFAULT 0)",
+    );
+    let project = Project::new();
+    let atomic = r"1_a\', NULL, NULL, 1); DROP TABLE victim; --";
+    let segmented = r"2_b\', NULL, NULL, 1); DROP TABLE victim; --";
+    project.migration(atomic, "CREATE TABLE one (id int);\n");
+    project.migration(
+        segmented,
+        "CREATE TABLE two (id int);\nCREATE INDEX CONCURRENTLY two_id ON two (id);\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "victim"), "the folder name ran as SQL");
+    let names = db.query(
+        "SELECT migration_name, finished_at IS NOT NULL FROM _prisma_migrations \
+         ORDER BY migration_name",
+    );
+    assert_eq!(
+        names,
+        vec![
+            vec![atomic.to_string(), "t".to_string()],
+            vec![segmented.to_string(), "t".to_string()],
+        ]
+    );
+
+    // resolve writes the name too.
+    let third = r"3_c\', now(), 'x'); DROP TABLE victim; --";
+    project.migration(third, "SELECT 1;\n");
+    assert_success(&run_db(&project, &db, &["resolve", "--applied", third]));
+    assert!(exists(&db, "victim"), "resolve ran the folder name as SQL");
+    let stored =
+        db.query("SELECT migration_name FROM _prisma_migrations WHERE migration_name LIKE '3%'");
+    assert_eq!(stored, vec![vec![third.to_string()]]);
+}
+
+#[test]
+fn unknown_names_are_a_precondition_failure_for_rollback_and_resolve() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    let rollback = run_db(&project, &db, &["rollback", "--to", "9_unknown"]);
+    assert_eq!(rollback.status.code(), Some(1), "{}", stderr(&rollback));
+    assert!(stderr(&rollback).contains("9_unknown"));
+    let resolve = run_db(&project, &db, &["resolve", "--applied", "9_unknown"]);
+    assert_eq!(resolve.status.code(), Some(1), "{}", stderr(&resolve));
 }

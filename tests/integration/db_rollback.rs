@@ -92,6 +92,17 @@ fn a_missing_down_script_refuses_before_touching_anything() {
         stderr(&output)
     );
     assert!(stderr(&output).contains("1_a"));
+    // Prisma writes no down.sql: the message says how to produce one.
+    assert!(
+        stderr(&output).contains("npx prisma migrate diff --from-schema"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("--script > "),
+        "{}",
+        stderr(&output)
+    );
     assert!(exists(&db, "b") && exists(&db, "c"));
     assert_eq!(run_db(&project, &db, &["status"]).status.code(), Some(0));
 }
@@ -178,4 +189,50 @@ fn the_bundled_migrations_deploy_and_roll_back_their_newest_three() {
         "--database-url",
         &db.url,
     ]));
+}
+
+#[test]
+fn a_rollback_that_stops_part_way_is_reported_by_status() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_a",
+        "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n",
+    );
+    // The first segment (DROP INDEX CONCURRENTLY) commits on its own; then the down fails.
+    project.write(
+        "prisma/migrations/1_a/down.sql",
+        "DROP INDEX CONCURRENTLY a_id_idx;\nDROP TABLE nosuch;\nDROP TABLE a;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    let output = run_db(&project, &db, &["rollback", "--steps", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("stopped part way"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!exists(&db, "a_id_idx") && exists(&db, "a"));
+
+    assert_eq!(
+        states(&project, &db),
+        vec![pair("1_a", "rollback_incomplete")]
+    );
+    let status = run_db(&project, &db, &["status"]);
+    assert_eq!(status.status.code(), Some(5));
+    let out = stdout(&status);
+    assert!(
+        out.contains("The rollback of `1_a` stopped part way"),
+        "{out}"
+    );
+    assert!(out.contains("DROP INDEX CONCURRENTLY a_id_idx"), "{out}");
+    assert!(!out.contains("up to date"), "{out}");
+
+    // Fixed, the rollback completes and the trace goes away.
+    project.write(
+        "prisma/migrations/1_a/down.sql",
+        "DROP INDEX CONCURRENTLY IF EXISTS a_id_idx;\nDROP TABLE a;\n",
+    );
+    assert_success(&run_db(&project, &db, &["rollback", "--steps", "1"]));
+    assert_eq!(states(&project, &db), vec![pair("1_a", "rolled_back")]);
 }
