@@ -165,9 +165,7 @@ fn release(checksum_ok: bool) -> Release {
     }
     std::fs::write(
         action.path().join("dist/checksums.txt"),
-        format!(
-            "# sums\n{sum}  {ASSET}\n0000  migration-gate-0.9.1-aarch64-apple-darwin.tar.gz\n"
-        ),
+        format!("# sums\n{sum}  {ASSET}\n0000  migration-gate-0.9.1-aarch64-apple-darwin.tar.gz\n"),
     )
     .unwrap();
     Release { action, archive }
@@ -216,10 +214,7 @@ fn path_without_cargo() -> String {
     let kept: Vec<PathBuf> = std::env::split_paths(&path)
         .filter(|dir| !dir.join("cargo").exists())
         .collect();
-    std::env::join_paths(kept)
-        .unwrap()
-        .into_string()
-        .unwrap()
+    std::env::join_paths(kept).unwrap().into_string().unwrap()
 }
 
 #[test]
@@ -236,9 +231,14 @@ fn install_downloads_verifies_and_caches_the_release_binary() {
     );
     assert_eq!(
         read(&runner.path().join("path")),
-        format!("{}\n", runner.path().join(INSTALLED).parent().unwrap().display())
+        format!(
+            "{}\n",
+            runner.path().join(INSTALLED).parent().unwrap().display()
+        )
     );
-    let ran = Command::new(runner.path().join(INSTALLED)).output().unwrap();
+    let ran = Command::new(runner.path().join(INSTALLED))
+        .output()
+        .unwrap();
     assert_eq!(stdout(&ran), "migration-gate 0.9.1 (release)\n");
 
     // Second job on the same runner: the tool cache, no download.
@@ -292,7 +292,9 @@ fn install_takes_a_file_url_release_and_its_checksums_without_cargo() {
         "{}",
         show(&out)
     );
-    let ran = Command::new(runner.path().join(INSTALLED)).output().unwrap();
+    let ran = Command::new(runner.path().join(INSTALLED))
+        .output()
+        .unwrap();
     assert_eq!(stdout(&ran), "migration-gate 0.9.1 (release)\n");
     assert!(!release.action.path().join("target").exists());
 }
@@ -300,7 +302,11 @@ fn install_takes_a_file_url_release_and_its_checksums_without_cargo() {
 #[test]
 fn install_without_a_sum_or_cargo_says_what_to_do() {
     let release = release(true);
-    std::fs::write(release.action.path().join("dist/checksums.txt"), "# none yet\n").unwrap();
+    std::fs::write(
+        release.action.path().join("dist/checksums.txt"),
+        "# none yet\n",
+    )
+    .unwrap();
     let runner = tempfile::tempdir().unwrap();
     let out = install_step(&release, runner.path())
         .env("PATH", path_without_cargo())
