@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# The action's install step: use INPUT_BINARY if given; else the release binary for this
-# runner's OS and architecture, verified against dist/checksums.txt (committed in this
-# repository) and kept in the tool cache; else build the action's own source with cargo.
-# Writes `path=<binary>` to GITHUB_OUTPUT.
+# The action's install step: use INPUT_BINARY if given; else the release archive for this
+# runner's OS and architecture, verified against dist/checksums.txt (committed in the tagged
+# action) and kept in the tool cache; else build the action's own source with cargo.
+# Writes `path=<binary>` to GITHUB_OUTPUT and the binary's folder to GITHUB_PATH.
+#
+# ACTION_REPOSITORY is `${{ github.action_repository }}` from action.yml: the runner leaves
+# GITHUB_ACTION_REPOSITORY empty inside composite steps. MIGRATION_GATE_DOWNLOAD_URL (the base
+# under which v<version>/<asset> lives) and MIGRATION_GATE_CHECKSUMS (a checksums file) let a
+# mirror or a local file:// release stand in for GitHub's.
 set -euo pipefail
 
 action_dir="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
 output="${GITHUB_OUTPUT:-/dev/stdout}"
+
+add_to_path() {
+  if [ -n "${GITHUB_PATH:-}" ]; then
+    dirname "$1" >>"$GITHUB_PATH"
+  fi
+}
 
 if [ -n "${INPUT_BINARY:-}" ]; then
   if [ ! -x "$INPUT_BINARY" ]; then
@@ -23,19 +34,24 @@ if [ -z "$version" ]; then
   version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_dir/Cargo.toml" | head -n 1)"
 fi
 
+exe=""
+archive_ext="tar.gz"
 case "${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}" in
-  Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-musl ;;
+  Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-gnu ;;
   Linux/ARM64 | Linux/aarch64) target=aarch64-unknown-linux-gnu ;;
   macOS/ARM64 | Darwin/arm64) target=aarch64-apple-darwin ;;
   macOS/X64 | Darwin/x86_64) target=x86_64-apple-darwin ;;
+  Windows/X64) target=x86_64-pc-windows-msvc; exe=".exe"; archive_ext="zip" ;;
   *) target="" ;;
 esac
 
+# The tool cache path is the cache key: one folder per version and target.
 cache_root="${RUNNER_TOOL_CACHE:-${HOME}/.cache}/migration-gate/${version}/${target:-source}"
-binary="$cache_root/bin/migration-gate"
+binary="$cache_root/bin/migration-gate$exe"
 if [ -x "$binary" ]; then
-  echo "migration-gate $version: using the tool cache"
+  echo "migration-gate $version: using the tool cache ($cache_root)"
   echo "path=$binary" >>"$output"
+  add_to_path "$binary"
   exit 0
 fi
 
@@ -47,37 +63,65 @@ sha256() {
   fi
 }
 
-asset="migration-gate-v${version}-${target}.tar.gz"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+name="migration-gate-${version}-${target}"
+asset="$name.$archive_ext"
+checksums="${MIGRATION_GATE_CHECKSUMS:-$action_dir/dist/checksums.txt}"
+case "$checksums" in
+  *://*)
+    curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/checksums.txt" "$checksums" || true
+    checksums_file="$tmp/checksums.txt"
+    ;;
+  *) checksums_file="$checksums" ;;
+esac
 expected=""
-if [ -n "$target" ] && [ -f "$action_dir/dist/checksums.txt" ]; then
-  expected="$(awk -v asset="$asset" '$2 == asset { print $1 }' "$action_dir/dist/checksums.txt")"
+if [ -n "$target" ] && [ -f "$checksums_file" ]; then
+  # sha256sum writes "<hex>  <file>" or, in binary mode, "<hex> *<file>".
+  expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1 }' "$checksums_file")"
+fi
+repository="${ACTION_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}"
+base="${MIGRATION_GATE_DOWNLOAD_URL:-}"
+if [ -z "$base" ] && [ -n "$repository" ]; then
+  base="${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download"
 fi
 
-if [ -n "$expected" ]; then
-  repository="${GITHUB_ACTION_REPOSITORY:-}"
-  base="${MIGRATION_GATE_DOWNLOAD_URL:-${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download}"
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
+if [ -n "$expected" ] && [ -n "$base" ]; then
   if curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/$asset" "$base/v${version}/${asset}"; then
     actual="$(sha256 "$tmp/$asset")"
     if [ "$actual" != "$expected" ]; then
-      echo "::error::$asset does not match dist/checksums.txt (expected $expected, got $actual): refusing to run it"
+      echo "::error::$asset does not match $checksums (expected $expected, got $actual): refusing to run it"
       exit 1
     fi
+    mkdir -p "$tmp/unpacked"
+    if [ "$archive_ext" = "zip" ]; then
+      unzip -q "$tmp/$asset" -d "$tmp/unpacked"
+    else
+      tar -xzf "$tmp/$asset" -C "$tmp/unpacked"
+    fi
     mkdir -p "$cache_root/bin"
-    tar -xzf "$tmp/$asset" -C "$cache_root/bin" migration-gate
+    mv "$tmp/unpacked/$name/migration-gate$exe" "$binary"
     echo "migration-gate $version: installed $asset (SHA-256 verified)"
     echo "path=$binary" >>"$output"
+    add_to_path "$binary"
     exit 0
   fi
-  echo "::warning::could not download $asset; building migration-gate from source instead"
+  echo "::warning::could not download $base/v${version}/${asset}; building migration-gate from source instead"
+elif [ -z "$target" ]; then
+  echo "::notice::no release archive of migration-gate for this runner (${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}): building from source"
+elif [ -z "$expected" ]; then
+  echo "::notice::$checksums has no sum for $asset (an untagged ref such as @main, or a version input other than the action's): building from source"
 else
-  echo "no released binary of migration-gate $version for ${target:-this runner}: building from source"
+  echo "::notice::cannot tell which repository this action comes from (ACTION_REPOSITORY is empty): building from source"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "::error::no release binary matches and cargo is not installed: add dtolnay/rust-toolchain before this action, or pass the binary input"
+  echo "::error::no verified release archive and cargo is not installed: use a released tag of the action (such as @v0), add dtolnay/rust-toolchain before it, or pass the binary input"
   exit 1
 fi
-cargo install --locked --path "$action_dir" --root "$cache_root"
+echo "::notice::compiling migration-gate $version from source: about 4 minutes on a 2-core runner, in every job whose runner has no cached build; a released tag of the action installs in seconds"
+# Build outside the action's folder, so no target/ is left behind in it.
+cargo install --locked --path "$action_dir" --root "$cache_root" --target-dir "$tmp/target"
 echo "path=$binary" >>"$output"
+add_to_path "$binary"

@@ -109,13 +109,15 @@ fn install_uses_the_binary_input() {
     );
 }
 
-/// A copy of the action (scripts + Cargo.toml + dist/checksums.txt) and a release tarball.
+/// A copy of the action (scripts + Cargo.toml + dist/checksums.txt) and a release archive laid
+/// out as scripts/dist lays it out.
 struct Release {
     action: tempfile::TempDir,
-    tarball: Vec<u8>,
+    archive: Vec<u8>,
 }
 
-const ASSET: &str = "migration-gate-v0.9.1-x86_64-unknown-linux-musl.tar.gz";
+const ASSET: &str = "migration-gate-0.9.1-x86_64-unknown-linux-gnu.tar.gz";
+const INSTALLED: &str = "migration-gate/0.9.1/x86_64-unknown-linux-gnu/bin/migration-gate";
 
 fn release(checksum_ok: bool) -> Release {
     let action = tempfile::tempdir().unwrap();
@@ -131,9 +133,11 @@ fn release(checksum_ok: bool) -> Release {
         action.path().join("Cargo.toml"),
     )
     .unwrap();
-    // The "released binary": a script that says which build it is.
+    // The "released binary": a script that says which build it is, in the archive's folder.
     let staging = tempfile::tempdir().unwrap();
-    let binary = staging.path().join("migration-gate");
+    let folder = staging.path().join(ASSET.trim_end_matches(".tar.gz"));
+    std::fs::create_dir(&folder).unwrap();
+    let binary = folder.join("migration-gate");
     std::fs::File::create(&binary)
         .unwrap()
         .write_all(b"#!/bin/sh\necho 'migration-gate 0.9.1 (release)'\n")
@@ -150,32 +154,30 @@ fn release(checksum_ok: bool) -> Release {
         .arg(&tar)
         .arg("-C")
         .arg(staging.path())
-        .arg("migration-gate")
+        .arg(folder.file_name().unwrap())
         .status()
         .unwrap();
     assert!(status.success());
-    let tarball = std::fs::read(&tar).unwrap();
-    let mut sum = format!("{:x}", Sha256::digest(&tarball));
+    let archive = std::fs::read(&tar).unwrap();
+    let mut sum = format!("{:x}", Sha256::digest(&archive));
     if !checksum_ok {
         sum = sum.replace(|c: char| c.is_ascii_digit(), "0");
     }
     std::fs::write(
         action.path().join("dist/checksums.txt"),
-        format!(
-            "# sums\n{sum}  {ASSET}\n0000  migration-gate-v0.9.1-aarch64-apple-darwin.tar.gz\n"
-        ),
+        format!("# sums\n{sum}  {ASSET}\n0000  migration-gate-0.9.1-aarch64-apple-darwin.tar.gz\n"),
     )
     .unwrap();
-    Release { action, tarball }
+    Release { action, archive }
 }
 
-fn serve(tarball: Vec<u8>) -> FakeServer {
+fn serve(archive: Vec<u8>) -> FakeServer {
     FakeServer::start(move |request, _| {
         if request.path == format!("/acme/migration-gate/releases/download/v0.9.1/{ASSET}") {
             Reply {
                 status: 200,
                 headers: vec![("content-type".into(), "application/octet-stream".into())],
-                body: tarball.clone(),
+                body: archive.clone(),
             }
         } else {
             Reply::json(404, &serde_json::json!({"message": "Not Found"}))
@@ -183,40 +185,64 @@ fn serve(tarball: Vec<u8>) -> FakeServer {
     })
 }
 
-fn install(release: &Release, server: &FakeServer, cache: &Path, output: &Path) -> Output {
+/// install.sh as a Linux x64 runner runs it, in a composite step: the repository comes from
+/// `${{ github.action_repository }}` (ACTION_REPOSITORY), GITHUB_ACTION_REPOSITORY is empty.
+fn install_step(release: &Release, runner: &Path) -> Command {
     let mut cmd = script("install.sh");
     cmd.env("GITHUB_ACTION_PATH", release.action.path())
-        .env("GITHUB_ACTION_REPOSITORY", "acme/migration-gate")
-        .env("GITHUB_SERVER_URL", &server.url)
-        .env("GITHUB_OUTPUT", output)
+        .env("ACTION_REPOSITORY", "acme/migration-gate")
+        .env("GITHUB_ACTION_REPOSITORY", "")
+        .env("GITHUB_OUTPUT", runner.join("output"))
+        .env("GITHUB_PATH", runner.join("path"))
         .env("RUNNER_OS", "Linux")
         .env("RUNNER_ARCH", "X64")
-        .env("RUNNER_TOOL_CACHE", cache)
+        .env("RUNNER_TOOL_CACHE", runner)
         .env("INPUT_VERSION", "v0.9.1");
-    cmd.output().unwrap()
+    cmd
+}
+
+fn install(release: &Release, server: &FakeServer, runner: &Path) -> Output {
+    install_step(release, runner)
+        .env("GITHUB_SERVER_URL", &server.url)
+        .output()
+        .unwrap()
+}
+
+/// PATH without the folders that hold cargo: a runner without a Rust toolchain.
+fn path_without_cargo() -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("cargo").exists())
+        .collect();
+    std::env::join_paths(kept).unwrap().into_string().unwrap()
 }
 
 #[test]
 fn install_downloads_verifies_and_caches_the_release_binary() {
     let release = release(true);
-    let server = serve(release.tarball.clone());
-    let cache = tempfile::tempdir().unwrap();
-    let output = cache.path().join("out");
-    let out = install(&release, &server, cache.path(), &output);
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let out = install(&release, &server, runner.path());
     assert!(out.status.success(), "{}", show(&out));
     assert!(stdout(&out).contains("SHA-256 verified"), "{}", show(&out));
-    let path = PathBuf::from(read(&output).trim().strip_prefix("path=").unwrap());
     assert_eq!(
-        path,
-        cache
-            .path()
-            .join("migration-gate/0.9.1/x86_64-unknown-linux-musl/bin/migration-gate")
+        read(&runner.path().join("output")),
+        format!("path={}\n", runner.path().join(INSTALLED).display())
     );
-    let ran = Command::new(&path).output().unwrap();
+    assert_eq!(
+        read(&runner.path().join("path")),
+        format!(
+            "{}\n",
+            runner.path().join(INSTALLED).parent().unwrap().display()
+        )
+    );
+    let ran = Command::new(runner.path().join(INSTALLED))
+        .output()
+        .unwrap();
     assert_eq!(stdout(&ran), "migration-gate 0.9.1 (release)\n");
 
     // Second job on the same runner: the tool cache, no download.
-    let out = install(&release, &server, cache.path(), &output);
+    let out = install(&release, &server, runner.path());
     assert!(out.status.success(), "{}", show(&out));
     assert!(stdout(&out).contains("tool cache"), "{}", show(&out));
     assert_eq!(server.requests().len(), 1);
@@ -225,21 +251,80 @@ fn install_downloads_verifies_and_caches_the_release_binary() {
 #[test]
 fn install_refuses_a_binary_that_does_not_match_the_committed_sum() {
     let release = release(false);
-    let server = serve(release.tarball.clone());
-    let cache = tempfile::tempdir().unwrap();
-    let output = cache.path().join("out");
-    let out = install(&release, &server, cache.path(), &output);
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let out = install(&release, &server, runner.path());
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
-        stdout(&out).contains("does not match dist/checksums.txt"),
+        stdout(&out).contains(&format!("{ASSET} does not match")),
         "{}",
         show(&out)
     );
-    assert_eq!(read(&output), "");
-    assert!(!cache
-        .path()
-        .join("migration-gate/0.9.1/x86_64-unknown-linux-musl/bin/migration-gate")
-        .exists());
+    assert_eq!(read(&runner.path().join("output")), "");
+    assert!(!runner.path().join(INSTALLED).exists());
+}
+
+#[test]
+fn install_takes_a_file_url_release_and_its_checksums_without_cargo() {
+    let release = release(true);
+    // The sums of the local release, and a committed dist/checksums.txt that knows nothing of it.
+    let local = tempfile::tempdir().unwrap();
+    let downloads = local.path().join("releases/v0.9.1");
+    std::fs::create_dir_all(&downloads).unwrap();
+    std::fs::write(downloads.join(ASSET), &release.archive).unwrap();
+    let checksums = local.path().join("checksums.txt");
+    std::fs::rename(release.action.path().join("dist/checksums.txt"), &checksums).unwrap();
+    std::fs::write(release.action.path().join("dist/checksums.txt"), "").unwrap();
+    let runner = tempfile::tempdir().unwrap();
+
+    let out = install_step(&release, runner.path())
+        .env("PATH", path_without_cargo())
+        .env(
+            "MIGRATION_GATE_DOWNLOAD_URL",
+            format!("file://{}", local.path().join("releases").display()),
+        )
+        .env("MIGRATION_GATE_CHECKSUMS", &checksums)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(&format!("installed {ASSET} (SHA-256 verified)")),
+        "{}",
+        show(&out)
+    );
+    let ran = Command::new(runner.path().join(INSTALLED))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&ran), "migration-gate 0.9.1 (release)\n");
+    assert!(!release.action.path().join("target").exists());
+}
+
+#[test]
+fn install_without_a_sum_or_cargo_says_what_to_do() {
+    let release = release(true);
+    std::fs::write(
+        release.action.path().join("dist/checksums.txt"),
+        "# none yet\n",
+    )
+    .unwrap();
+    let runner = tempfile::tempdir().unwrap();
+    let out = install_step(&release, runner.path())
+        .env("PATH", path_without_cargo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("has no sum for {ASSET}")),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        text.contains("::error::no verified release archive and cargo is not installed: use a released tag of the action"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(read(&runner.path().join("output")), "");
 }
 
 #[test]
