@@ -73,6 +73,22 @@ pub fn analyze_with_applied_elsewhere(
     report
 }
 
+/// `deploy` and `rollback` send nothing of a set in which one file has an unterminated token or
+/// a NUL byte: PostgreSQL would reject the file, or worse, run only the part before the token.
+pub fn refuse_malformed<'a>(
+    files: impl IntoIterator<Item = &'a Migration>,
+) -> Result<(), crate::error::AppError> {
+    for file in files {
+        if let Some(error) = sql::lexical_error(&file.source) {
+            return Err(crate::error::AppError::failed(format!(
+                "{}; nothing was applied",
+                error.describe(&file.display_path)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Findings by migration (apply order), then position, then rule id; allowed ones likewise.
 fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
     let order: HashMap<&str, usize> = pending
@@ -92,6 +108,8 @@ fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
 /// One migration file, split and understood, with its suppression comments.
 struct UnderstoodFile {
     statements: Vec<Statement>,
+    /// An unterminated token or NUL byte: reported at its position, never silently cut off.
+    lexical_error: Option<sql::LexicalError>,
     suppressions: Suppressions,
 }
 
@@ -131,6 +149,7 @@ fn understand(migration: &Migration) -> UnderstoodFile {
     let suppressions = suppress::parse(source, &statements);
     UnderstoodFile {
         statements,
+        lexical_error: sql::lexical_error(source),
         suppressions,
     }
 }
@@ -179,6 +198,21 @@ fn check_migration(
         suppressions: &file.suppressions,
         report,
     };
+    if let Some(error) = &file.lexical_error {
+        if let Some(severity) = severity(config, rules::malformed_sql::ID) {
+            let source = &migration.source;
+            let line_start = source[..error.offset].rfind('\n').map_or(0, |i| i + 1);
+            let line_text = source[line_start..].lines().next().unwrap_or("");
+            let mut finding = rules::malformed_sql::finding(
+                error,
+                &migration.display_path,
+                &migration.name,
+                &excerpt(line_text),
+            );
+            finding.severity = severity;
+            emit.report.findings.push(finding);
+        }
+    }
     let mut in_transaction_block = false;
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {

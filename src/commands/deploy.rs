@@ -145,6 +145,7 @@ async fn prepare<'a>(
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
     let split = split(project, &rows);
+    crate::analysis::refuse_malformed(split.pending.iter().copied())?;
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),
         ..DeployOutcome::default()

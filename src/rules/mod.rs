@@ -18,6 +18,7 @@ pub mod drop_schema;
 pub mod drop_table;
 pub mod edited_migration;
 pub mod enum_value_used_in_transaction;
+pub mod malformed_sql;
 pub mod out_of_order_migration;
 pub mod rename_column;
 pub mod rename_table;
@@ -173,6 +174,12 @@ pub static CATALOGUE: &[RuleInfo] = &[
         default_severity: Severity::Warning,
         summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat",
         check: Some(unbatched_data_change::check),
+    },
+    RuleInfo {
+        id: "malformed-sql",
+        default_severity: Severity::Error,
+        summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
+        check: None,
     },
     RuleInfo {
         id: "unparsed-statement",

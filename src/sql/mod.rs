@@ -10,7 +10,7 @@ pub use model::{
     ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement, TransactionControl,
     TypeName, Understanding,
 };
-pub use split::{split, Position, RawStatement, Span};
+pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
 /// Split `source` and understand every statement. Never panics, whatever the input.
 pub fn analyze_source(source: &str) -> Vec<Statement> {

@@ -536,3 +536,101 @@ fn schema_snapshot(db: &crate::support::TestDb) -> Vec<Vec<String>> {
     rows.sort();
     rows
 }
+
+/// `(rule, line, column)` of every finding.
+fn finding_positions(report: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unterminated_tokens_and_nul_bytes_are_errors_at_their_position_in_check() {
+    let cases = [
+        ("CREATE TABLE a (id int);\n  /* oops\nDROP TABLE a;\n", 2, 3),
+        (
+            "CREATE TABLE a (id int);\nSELECT 'it''s;\nDROP TABLE a;\n",
+            2,
+            8,
+        ),
+        ("CREATE TABLE a (id int);\nSELECT E'x\\';\n", 2, 8),
+        ("CREATE TABLE \"a;\n", 1, 14),
+        (
+            "CREATE TABLE a (id int);\nDO $body$ BEGIN DROP TABLE a; END $$;\n",
+            2,
+            4,
+        ),
+        ("CREATE TABLE a (id int);\nSELECT 'a\0';\n", 2, 10),
+    ];
+    for (sql, line, column) in cases {
+        let project = Project::new();
+        project.migration("20240101000000_init", sql);
+        let output = project.run(&["check", "--format", "json"]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{sql:?}: {}",
+            stderr(&output)
+        );
+        let positions = finding_positions(&json(&output));
+        assert!(
+            positions.contains(&("malformed-sql".to_string(), line, column)),
+            "{sql:?}: {positions:?}"
+        );
+    }
+}
+
+#[test]
+fn deploy_refuses_a_pending_set_with_an_unterminated_comment_before_sending_anything() {
+    use crate::db_deploy::{deploy, exists};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_ok", "CREATE TABLE first_ok (id int);\n");
+    project.migration(
+        "20240102000000_broken",
+        "CREATE TABLE second_ok (id int);\n/* forgot to close\nDROP TABLE first_ok;\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("20240102000000_broken/migration.sql:2:1: unterminated /* comment"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!exists(&db, "first_ok") && !exists(&db, "second_ok"));
+}
+
+#[test]
+fn deploy_refuses_unterminated_quotes_and_nul_bytes_pointing_into_the_users_file() {
+    use crate::db_deploy::{deploy, exists};
+    for (sql, expected) in [
+        (
+            "CREATE TABLE t1 (id int);\nINSERT INTO t1 VALUES (1), ('x);\n",
+            "migration.sql:2:29: unterminated quoted string",
+        ),
+        (
+            "CREATE TABLE t1 (id int);\nCOMMENT ON TABLE t1 IS 'a\0b';\n",
+            "migration.sql:2:26: NUL byte",
+        ),
+    ] {
+        let db = crate::support::TestDb::new();
+        let project = Project::new();
+        project.migration("20240101000000_init", sql);
+        let output = deploy(&project, &db, &[]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "`{expected}` missing: {err}");
+        assert!(!err.contains("_prisma_migrations"), "{err}");
+        assert!(!exists(&db, "t1"));
+    }
+}
