@@ -90,89 +90,118 @@ fn unquote(text: &str, quote: char) -> String {
 
 /// Tokens of `text`, comments and whitespace dropped.
 fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_whitespace() || b == b'\x0b' {
-            i += 1;
-            continue;
-        }
-        if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            i = skip_line_comment(bytes, i);
-            continue;
-        }
-        if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = skip_block_comment(bytes, i);
-            continue;
-        }
-        let start = i;
-        let kind;
-        match b {
-            b'\'' => {
-                kind = Kind::String;
-                i = skip_quoted(bytes, i, b'\'', false);
-            }
-            b'"' => {
-                kind = Kind::QuotedIdent;
-                i = skip_quoted(bytes, i, b'"', false);
-            }
-            b'$' => match dollar_tag_end(bytes, i) {
-                Some(tag_end) => {
-                    kind = Kind::String;
-                    i = skip_dollar_quoted(bytes, i, tag_end);
-                }
-                None => {
-                    kind = Kind::Other;
-                    i = skip_word(bytes, i + 1);
-                }
-            },
-            _ if is_word_start(b) => {
-                let end = skip_word(bytes, i);
-                if bytes.get(end) == Some(&b'\'') {
-                    kind = Kind::String;
-                    let escapes = end - i == 1 && (b == b'e' || b == b'E');
-                    i = skip_quoted(bytes, end, b'\'', escapes);
-                } else {
-                    kind = Kind::Word;
-                    i = end;
-                }
-            }
-            b'0'..=b'9' => {
-                kind = Kind::Other;
-                i = skip_word(bytes, i);
-                // A decimal point and fraction belong to the number.
-                if bytes.get(i) == Some(&b'.') {
-                    i = skip_word(bytes, i + 1);
-                }
-            }
-            b':' if bytes.get(i + 1) == Some(&b':') || bytes.get(i + 1) == Some(&b'=') => {
-                kind = Kind::Other;
-                i += 2;
-            }
-            b'<' | b'>' if bytes.get(i + 1) == Some(&b) => {
-                kind = Kind::Other;
-                i += 2;
-            }
-            _ => {
-                kind = Kind::Other;
+    Tokens::new(text).collect()
+}
+
+/// The tokens of a text one at a time, for scans that must not hold them all (a 30 MB INSERT).
+struct Tokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        Tokens { text, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut i = self.at;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_whitespace() || b == b'\x0b' {
                 i += 1;
+                continue;
+            }
+            if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
+                i = skip_line_comment(bytes, i);
+                continue;
+            }
+            if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                i = skip_block_comment(bytes, i);
+                continue;
+            }
+            let start = i;
+            let (kind, end) = token_at(bytes, i);
+            let end = end.min(bytes.len());
+            i = end;
+            // Every branch of token_at stops at an ASCII byte or the end: on char boundaries.
+            if let Some(token_text) = text.get(start..end) {
+                self.at = end;
+                return Some(Token {
+                    kind,
+                    text: token_text,
+                    start,
+                    end,
+                });
             }
         }
-        let end = i.min(bytes.len());
-        i = end;
-        // Every branch above stops at an ASCII byte or the end, so this slice is on boundaries.
-        if let Some(token_text) = text.get(start..end) {
-            tokens.push(Token {
-                kind,
-                text: token_text,
-                start,
-                end,
-            });
+        self.at = bytes.len();
+        None
+    }
+}
+
+/// The kind and end of the token starting at `i` (not blank, not a comment).
+fn token_at(bytes: &[u8], mut i: usize) -> (Kind, usize) {
+    let b = bytes[i];
+    let kind;
+    match b {
+        b'\'' => {
+            kind = Kind::String;
+            i = skip_quoted(bytes, i, b'\'', false);
+        }
+        b'"' => {
+            kind = Kind::QuotedIdent;
+            i = skip_quoted(bytes, i, b'"', false);
+        }
+        b'$' => match dollar_tag_end(bytes, i) {
+            Some(tag_end) => {
+                kind = Kind::String;
+                i = skip_dollar_quoted(bytes, i, tag_end);
+            }
+            None => {
+                kind = Kind::Other;
+                i = skip_word(bytes, i + 1);
+            }
+        },
+        _ if is_word_start(b) => {
+            let end = skip_word(bytes, i);
+            if bytes.get(end) == Some(&b'\'') {
+                kind = Kind::String;
+                let escapes = end - i == 1 && (b == b'e' || b == b'E');
+                i = skip_quoted(bytes, end, b'\'', escapes);
+            } else {
+                kind = Kind::Word;
+                i = end;
+            }
+        }
+        b'0'..=b'9' => {
+            kind = Kind::Other;
+            i = skip_word(bytes, i);
+            // A decimal point and fraction belong to the number.
+            if bytes.get(i) == Some(&b'.') {
+                i = skip_word(bytes, i + 1);
+            }
+        }
+        b':' if bytes.get(i + 1) == Some(&b':') || bytes.get(i + 1) == Some(&b'=') => {
+            kind = Kind::Other;
+            i += 2;
+        }
+        b'<' | b'>' if bytes.get(i + 1) == Some(&b) => {
+            kind = Kind::Other;
+            i += 2;
+        }
+        _ => {
+            kind = Kind::Other;
+            i += 1;
         }
     }
-    tokens
+    (kind, i)
 }
 
 /// A cursor over a statement's tokens for the small grammar pieces the classifier knows.
@@ -1333,6 +1362,21 @@ fn leading_keywords_of(tokens: &[Token<'_>]) -> String {
     kind.join(" ")
 }
 
+/// Binary operators and set operations at any depth: each is one level of the left-deep tree
+/// sqlparser builds for `1 + 1 + ...` or `a OR b OR ...`, which is then walked and dropped
+/// recursively.
+pub(crate) fn chained_operator_count(text: &str) -> usize {
+    Tokens::new(text)
+        .filter(|t| match t.kind {
+            Kind::Other => t.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)),
+            Kind::Word => ["and", "or", "union", "intersect", "except"]
+                .iter()
+                .any(|k| t.text.eq_ignore_ascii_case(k)),
+            _ => false,
+        })
+        .count()
+}
+
 pub(crate) fn has_word(text: &str, word: &str) -> bool {
     tokenize(text).iter().any(|t| t.is_word(word))
 }
@@ -1392,81 +1436,69 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
     let mut understood = true;
     let mut in_declare = false;
     for raw in split(body) {
-        let mut text = raw.text(body);
+        let statement = raw.text(body);
+        // Tokenized once: peeling one frame keyword after another must not re-read the rest
+        // (20,000 nested IFs in one statement).
+        let all_tokens = tokenize(statement);
+        let mut from = 0;
         // Peel the block frame off the front of the statement until SQL remains.
         loop {
-            let tokens = tokenize(text);
+            let tokens = &all_tokens[from..];
             let Some(first) = tokens.first() else {
-                text = "";
                 break;
             };
-            let rest_after = |index: usize| -> &str {
-                tokens
-                    .get(index + 1)
-                    .and_then(|t| text.get(t.start..))
-                    .unwrap_or("")
-            };
+            let after = |index: Option<usize>| index.map_or(all_tokens.len(), |i| from + i + 1);
             if in_declare {
-                match tokens.iter().position(|t| t.is_word("begin")) {
-                    Some(at) => {
-                        in_declare = false;
-                        text = rest_after(at);
-                        continue;
-                    }
-                    None => {
-                        text = "";
-                        break;
-                    }
+                let begin = tokens.iter().position(|t| t.is_word("begin"));
+                if begin.is_some() {
+                    in_declare = false;
                 }
+                from = after(begin);
+                continue;
             }
             if first.is_word("declare") {
                 in_declare = true;
-                text = rest_after(0);
+                from = after(Some(0));
                 continue;
             }
             if first.is_punct("<<") {
-                let close = tokens.iter().position(|t| t.is_punct(">>"));
-                text = close.map_or("", rest_after);
+                from = after(tokens.iter().position(|t| t.is_punct(">>")));
                 continue;
             }
-            if first.is_word("begin") || first.is_word("else") || first.is_word("loop") {
-                text = rest_after(0);
-                continue;
-            }
-            if first.is_word("exception") {
-                text = rest_after(0);
+            if ["begin", "else", "loop", "exception"]
+                .iter()
+                .any(|k| first.is_word(k))
+            {
+                from = after(Some(0));
                 continue;
             }
             if ["if", "elsif", "elseif", "when", "case"]
                 .iter()
                 .any(|k| first.is_word(k))
             {
-                let then = depth0_word(&tokens, "then");
-                text = then.map_or("", rest_after);
-                if then.is_none() {
-                    understood = false;
-                }
+                let then = depth0_word(tokens, "then");
+                understood &= then.is_some();
+                from = after(then);
                 continue;
             }
             if ["for", "while", "foreach"].iter().any(|k| first.is_word(k)) {
-                let body_start = depth0_word(&tokens, "loop");
-                text = body_start.map_or("", rest_after);
-                if body_start.is_none() {
-                    understood = false;
-                }
+                let body_start = depth0_word(tokens, "loop");
+                understood &= body_start.is_some();
+                from = after(body_start);
                 continue;
             }
             if first.is_word("end") {
                 // END, END IF, END LOOP, END CASE [label]: the statement is only the frame.
-                text = "";
+                from = all_tokens.len();
             }
             break;
         }
-        let tokens = tokenize(text);
+        let tokens = &all_tokens[from..];
         let Some(first) = tokens.first() else {
             continue;
         };
-        let is_assignment = is_plpgsql_assignment(&tokens);
+        let text = statement.get(first.start..).unwrap_or("");
+        let is_assignment = is_plpgsql_assignment(tokens);
         if is_assignment
             || [
                 "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
@@ -1501,7 +1533,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     understood = false;
                     // format('... %I ...', 'User', col): its other literals are the values
                     // of the placeholders, not SQL.
-                    let literals: Vec<String> = match format_string(&tokens) {
+                    let literals: Vec<String> = match format_string(tokens) {
                         Some(sql) => vec![sql],
                         None => tokens.iter().filter_map(Token::string_value).collect(),
                     };
