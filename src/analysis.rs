@@ -367,6 +367,7 @@ fn configured(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 /// The statement as shown in a finding: long ones cut to their first lines, long lines (a
 /// one-line bulk INSERT) to their start.
 pub fn excerpt(text: &str) -> String {
+    sql::work::read(text.len());
     let text = text.trim();
     let mut lines = text.lines();
     let head: Vec<String> = lines
@@ -1003,6 +1004,34 @@ COMMIT;
         )]);
         assert!(report.findings.is_empty(), "{:#?}", report.findings);
         assert_eq!(report.allowed[0].rule, "unparsed-statement");
+    }
+
+    /// The work for one DO block grows with its size, not with its size squared (it was: a
+    /// rule and the excerpt re-read the whole block for each of its thousands of findings).
+    #[test]
+    fn work_on_a_large_do_block_is_linear() {
+        let block = |n: usize| {
+            let body: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "IF x = {i} THEN IF y THEN UPDATE t SET a = 1 WHERE id = {i}; END IF; \
+                         END IF;\nDELETE FROM t WHERE id = {i};\n"
+                    )
+                })
+                .collect();
+            format!("DO $$ BEGIN\n{body}END $$;\n")
+        };
+        let work_for = |n: usize| {
+            sql::work::take();
+            let report = check(&[("20240101000000_backfill", &block(n))]);
+            assert_eq!(report.findings.len(), 2 * n);
+            sql::work::take()
+        };
+        let (small, large) = (work_for(100), work_for(400));
+        assert!(
+            large < 5 * small,
+            "4x the statements took {large} bytes read vs {small}: not linear"
+        );
     }
 
     #[test]

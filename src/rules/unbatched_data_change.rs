@@ -101,6 +101,7 @@ fn clauses(text: &str) -> Option<Clauses> {
 /// Bare words outside strings, quoted identifiers, comments and parentheses, with their byte
 /// offsets.
 fn top_level_words(text: &str) -> Vec<(&str, usize)> {
+    crate::sql::work::read(text.len());
     let bytes = text.as_bytes();
     let mut words = Vec::new();
     let (mut i, mut depth) = (0, 0usize);

@@ -132,6 +132,7 @@ impl<'a> Iterator for Tokens<'a> {
             i = end;
             // Every branch of token_at stops at an ASCII byte or the end: on char boundaries.
             if let Some(token_text) = text.get(start..end) {
+                super::work::read(end - self.at);
                 self.at = end;
                 return Some(Token {
                     kind,
@@ -1216,8 +1217,20 @@ fn action_texts(text: &str, action: &[Token<'_>]) -> WrittenTexts {
 /// matching rules still fire (targets best effort).
 fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
     let mut ops = Vec::new();
+    scan_destructive_until(text, tokens, tokens.len(), &mut ops);
+    ops
+}
+
+/// [`scan_destructive`] over the tokens starting before `limit` (later ones are only looked
+/// ahead at); returns where the scan stopped, at or after `limit`.
+fn scan_destructive_until(
+    text: &str,
+    tokens: &[Token<'_>],
+    limit: usize,
+    ops: &mut Vec<Op>,
+) -> usize {
     let mut i = 0;
-    while i < tokens.len() {
+    while i < limit {
         let mut c = Cursor::new(&tokens[i..]);
         if c.eat_all(&["drop", "table"]) {
             let if_exists = c.eat_all(&["if", "exists"]);
@@ -1268,7 +1281,40 @@ fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
         }
         i += c.at.max(1);
     }
-    ops
+    i
+}
+
+/// A statement too large to hold all its tokens at once (a 30 MB seed INSERT): `INSERT INTO t`
+/// is recognised from its first tokens; anything else is scanned for destructive sequences
+/// through a bounded window of tokens and stays unparsed (reviewed by hand).
+pub(crate) fn classify_large(text: &str) -> (Vec<Op>, Understanding) {
+    const WINDOW: usize = 1 << 16;
+    const LOOKAHEAD: usize = 1 << 12;
+    let head: Vec<Token<'_>> = Tokens::new(text).take(8).collect();
+    let mut c = Cursor::new(&head);
+    if c.eat_all(&["insert", "into"]) {
+        if let Some(table) = c.object_name() {
+            return (vec![Op::Insert { table }], Understanding::Classified);
+        }
+    }
+    let mut tokens = Tokens::new(text);
+    let mut window: Vec<Token<'_>> = Vec::with_capacity(WINDOW);
+    let mut ops = Vec::new();
+    loop {
+        window.extend(tokens.by_ref().take(WINDOW - window.len()));
+        let exhausted = window.len() < WINDOW;
+        let limit = if exhausted {
+            window.len()
+        } else {
+            WINDOW - LOOKAHEAD
+        };
+        let stopped = scan_destructive_until(text, &window, limit, &mut ops);
+        if exhausted {
+            break;
+        }
+        window.drain(..stopped.min(window.len()));
+    }
+    (ops, Understanding::Unparsed)
 }
 
 /// Target of a destructive operation whose name is only known at run time (dynamic SQL).
@@ -2009,6 +2055,44 @@ mod tests {
         assert_eq!(ops, vec![Op::Truncate { table: name("Log") }]);
         let (ops, understanding) = understand_text("DO $$ import os $$ LANGUAGE plpython3u");
         assert_eq!((ops, understanding), (vec![], Understanding::Unparsed));
+    }
+
+    #[test]
+    fn a_huge_insert_is_an_insert() {
+        let rows = vec!["(1, 'a;b')"; 200_000].join(", ");
+        let (ops, understanding) =
+            classify_large(&format!("INSERT INTO \"Seed\" (a, b) VALUES {rows}"));
+        assert_eq!(understanding, Understanding::Classified);
+        assert_eq!(
+            ops,
+            vec![Op::Insert {
+                table: name("Seed")
+            }]
+        );
+    }
+
+    #[test]
+    fn a_huge_statement_is_scanned_whole_across_token_windows() {
+        // The window of 65,536 tokens is scanned up to 61,440 and then refilled: a DROP TABLE on
+        // either side of that seam, or of the window's end, is still found.
+        for before in [0, 61_438, 61_439, 61_440, 61_441, 65_535, 65_536, 130_000] {
+            let text = format!(
+                "SELECT {}DROP TABLE users{}",
+                "x ".repeat(before),
+                " y".repeat(70_000)
+            );
+            let (ops, understanding) = classify_large(&text);
+            assert_eq!(understanding, Understanding::Unparsed);
+            assert_eq!(
+                ops,
+                vec![Op::DropTable {
+                    table: name("users"),
+                    if_exists: false,
+                    cascade: false,
+                }],
+                "DROP TABLE after {before} tokens"
+            );
+        }
     }
 
     #[test]

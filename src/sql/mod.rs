@@ -12,6 +12,27 @@ pub use model::{
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
+/// Bytes read by the front end, the rules and the report's excerpts, counted on the current
+/// thread in tests: a test asserts linear work by comparing counts, not by timing a run.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    #[inline]
+    pub(crate) fn read(_bytes: usize) {
+        #[cfg(test)]
+        BYTES_READ.with(|count| count.set(count.get() + _bytes as u64));
+    }
+
+    /// The count so far, reset to zero.
+    #[cfg(test)]
+    pub(crate) fn take() -> u64 {
+        BYTES_READ.with(|count| count.replace(0))
+    }
+}
+
 /// Split `source` and understand every statement. Never panics, whatever the input.
 pub fn analyze_source(source: &str) -> Vec<Statement> {
     split(source)

@@ -67,6 +67,7 @@ impl LexicalError {
 
 /// The statements and the first lexical error, if any.
 pub fn split_checked(source: &str) -> (Vec<RawStatement>, Option<LexicalError>) {
+    super::work::read(source.len());
     let mut splitter = Splitter {
         bytes: source.as_bytes(),
         cursor: PositionCursor::new(source.as_bytes()),

@@ -634,3 +634,26 @@ fn deploy_refuses_unterminated_quotes_and_nul_bytes_pointing_into_the_users_file
         assert!(!exists(&db, "t1"));
     }
 }
+
+#[test]
+fn long_operator_chains_never_abort_even_in_a_second_file() {
+    let project = Project::new();
+    let plus = vec!["1"; 150_000].join(" + ");
+    project.migration("20240101000000_plus", &format!("SELECT {plus};\n"));
+    let or = vec!["id = 1"; 40_000].join(" OR ");
+    project.migration(
+        "20240102000000_or",
+        &format!("DELETE FROM \"User\" WHERE {or};\nDROP TABLE \"User\";\n"),
+    );
+    let concat = vec!["'a'"; 100_000].join(" || ");
+    project.migration("20240103000000_concat", &format!("SELECT {concat};\n"));
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 3);
+    let rules: Vec<String> = finding_positions(&report)
+        .into_iter()
+        .map(|(rule, _, _)| rule)
+        .collect();
+    assert!(rules.contains(&"drop-table".to_string()), "{rules:?}");
+}
