@@ -243,16 +243,33 @@ fn check_migration(
                 later_in_file: &file.statements[index + 1..],
                 in_transaction_block,
             };
-            for rule in rules::CATALOGUE {
-                let Some(check) = rule.check else { continue };
-                if config.severity_of(rule).is_none() {
-                    continue;
-                }
-                // A rule that fails on an odd statement must not take the whole run down.
-                let verdict = catch_unwind(AssertUnwindSafe(|| check(op, &ctx)))
-                    .unwrap_or_else(|_| Some(rules::unparsed_statement::rule_failure(rule.id)));
-                if let Some(violation) = verdict {
-                    emit.raise(rule.id, index, statement, violation);
+            for (rule, violation) in violations(op, &ctx, config) {
+                emit.raise(rule, index, statement, violation);
+            }
+            if let Op::CreateRoutine { name, body } = op {
+                // Judged where it is written, at the body line of each danger.
+                for body_op in body {
+                    let mut at_body_line = statement.clone();
+                    at_body_line.start = sql::Position {
+                        line: statement.start.line + body_op.line,
+                        column: if body_op.line == 0 {
+                            statement.start.column
+                        } else {
+                            1
+                        },
+                    };
+                    let ctx = RuleContext {
+                        statement: &at_body_line,
+                        later_in_file: &[],
+                        ..ctx
+                    };
+                    for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
+                        violation.message = format!(
+                            "In the body of {name}, run each time it is called: {}",
+                            violation.message
+                        );
+                        emit.raise(rule, index, &at_body_line, violation);
+                    }
                 }
             }
             if let Op::Transaction(control) = op {
@@ -260,6 +277,7 @@ fn check_migration(
             }
             schema.apply(op, Origin::Pending);
         }
+        check_routine_calls(schema, statement, index, config, &mut emit);
     }
     if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
         let (file_path, name) = (&migration.display_path, &migration.name);
@@ -290,6 +308,80 @@ fn check_migration(
         statements: file.statements.len(),
         sql: migration.source.clone(),
     });
+}
+
+/// Every enabled rule's verdict on one op.
+fn violations(
+    op: &Op,
+    ctx: &RuleContext,
+    config: &Config,
+) -> Vec<(&'static str, rules::Violation)> {
+    let mut found = Vec::new();
+    for rule in rules::CATALOGUE {
+        let Some(check) = rule.check else { continue };
+        if config.severity_of(rule).is_none() {
+            continue;
+        }
+        // A rule that fails on an odd statement must not take the whole run down.
+        let verdict = catch_unwind(AssertUnwindSafe(|| check(op, ctx)))
+            .unwrap_or_else(|_| Some(rules::unparsed_statement::rule_failure(rule.id)));
+        if let Some(violation) = verdict {
+            found.push((rule.id, violation));
+        }
+    }
+    found
+}
+
+/// Statements that run code (not the ones that only define it: CREATE FUNCTION, CREATE
+/// TRIGGER, a DEFAULT expression).
+const CALLING_STATEMENTS: &[&str] = &[
+    "select", "call", "do", "with", "insert", "update", "delete", "merge", "values", "table", "(",
+];
+
+/// A statement that calls a user routine does what the routine's body does: its dangers are
+/// reported here too (the routine may come from the history), and the schema changes with it.
+fn check_routine_calls(
+    schema: &mut Schema,
+    statement: &Statement,
+    index: usize,
+    config: &Config,
+    emit: &mut Emitter<'_>,
+) {
+    let first_word = statement
+        .text
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    let runs_code = statement.text.starts_with('(')
+        || CALLING_STATEMENTS
+            .iter()
+            .any(|k| first_word.eq_ignore_ascii_case(k));
+    if !runs_code || !schema.has_routines() {
+        return;
+    }
+    for name in sql::called_routines(&statement.text) {
+        let Some(body) = schema.routine_body(&name).map(<[_]>::to_vec) else {
+            continue;
+        };
+        for body_op in &body {
+            let ctx = RuleContext {
+                schema,
+                pg_version: config.pg_version,
+                statement,
+                later_in_file: &[],
+                in_transaction_block: false,
+            };
+            for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
+                violation.message = format!(
+                    "This calls {name}, whose body does this: {}",
+                    violation.message
+                );
+                emit.raise(rule, index, statement, violation);
+            }
+            // A body that calls the routine again is not followed: its ops are applied once.
+            schema.apply(&body_op.op, Origin::Pending);
+        }
+    }
 }
 
 /// Turns violations into findings, or into allowed findings when a suppression covers them.
@@ -1004,6 +1096,73 @@ COMMIT;
         )]);
         assert!(report.findings.is_empty(), "{:#?}", report.findings);
         assert_eq!(report.allowed[0].rule, "unparsed-statement");
+    }
+
+    #[test]
+    fn destructive_routine_bodies_are_reported_at_the_body_line_and_at_each_call() {
+        let report = check(&[(
+            "20240102000000_cleanup",
+            "CREATE FUNCTION cleanup() RETURNS void LANGUAGE sql\nAS $$\n  DROP TABLE \"User\"\n$$;\n\
+             CREATE PROCEDURE wipe()\nLANGUAGE plpgsql AS $body$\nBEGIN\n  IF true THEN\n    \
+             TRUNCATE \"User\";\n  END IF;\nEND $body$;\n\
+             CREATE FUNCTION atomic_drop() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  \
+             ALTER TABLE \"User\" DROP COLUMN \"email\";\n  SELECT 1;\nEND;\n\
+             SELECT cleanup();\nCALL wipe();\nSELECT * FROM public.atomic_drop();\n\
+             DO $$ BEGIN PERFORM cleanup(); END $$;\n",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![
+                ("drop-table", 3),
+                ("truncate-table", 9),
+                ("drop-column", 14),
+                ("drop-table", 17),
+                ("truncate-table", 18),
+                ("drop-column", 19),
+                ("drop-table", 20),
+            ]
+        );
+        assert!(report.findings[3]
+            .message
+            .starts_with("This calls cleanup,"));
+        assert!(report.findings[0]
+            .message
+            .starts_with("In the body of cleanup,"));
+    }
+
+    #[test]
+    fn harmless_routine_bodies_and_their_calls_are_not_findings() {
+        let report = check(&[(
+            "20240102000000_helpers",
+            "CREATE OR REPLACE FUNCTION add_one(n int) RETURNS int LANGUAGE sql AS 'SELECT n + 1';\n\
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             NEW.updated := now(); RETURN NEW; END $$;\n\
+             CREATE FUNCTION c_side() RETURNS int LANGUAGE c AS 'lib', 'DROP TABLE x';\n\
+             SELECT add_one(1);\nSELECT c_side();\n",
+        )]);
+        assert_eq!(rules_of(&report), vec![]);
+    }
+
+    #[test]
+    fn a_routine_created_in_the_history_is_judged_where_the_pending_set_calls_it() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN \
+                 DELETE FROM \"User\"; DROP TABLE \"User\"; END $$;"
+            ),
+        );
+        let pending = migration("20240102000000_call", "-- run it\nSELECT purge();\n");
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-table", 2), ("unbatched-data-change", 2)]
+        );
     }
 
     /// The work for one DO block grows with its size, not with its size squared (it was: a

@@ -10,7 +10,9 @@
 //! keep byte offsets (needed to cut a `DO` body or an `IF ... THEN` prefix) and never fail on
 //! unterminated input.
 
-use super::model::{ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding};
+use super::model::{
+    BodyOp, ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding,
+};
 use super::split::{
     dollar_tag_end, is_word_start, skip_block_comment, skip_dollar_quoted, skip_line_comment,
     skip_quoted, skip_word, split,
@@ -1478,6 +1480,12 @@ fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Unders
 /// Understand the SQL inside a PL/pgSQL block. Returns the ops and whether every statement of
 /// the body was understood.
 fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
+    let (ops, understood) = analyse_plpgsql_lines(body, depth);
+    (ops.into_iter().map(|o| o.op).collect(), understood)
+}
+
+/// [`analyse_plpgsql`], each op with the body line (0-based) of its statement.
+fn analyse_plpgsql_lines(body: &str, depth: u32) -> (Vec<BodyOp>, bool) {
     let mut ops = Vec::new();
     let mut understood = true;
     let mut in_declare = false;
@@ -1544,6 +1552,8 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
             continue;
         };
         let text = statement.get(first.start..).unwrap_or("");
+        let line = raw.start.line.saturating_sub(1) + newlines(&statement[..first.start]);
+        let at_line = |op| BodyOp { line, op };
         let is_assignment = is_plpgsql_assignment(tokens);
         if is_assignment
             || [
@@ -1556,9 +1566,9 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
             continue;
         }
         if first.is_word("perform") {
-            ops.push(Op::Other {
+            ops.push(at_line(Op::Other {
                 kind: "PERFORM".to_string(),
-            });
+            }));
             continue;
         }
         if first.is_word("execute") {
@@ -1570,7 +1580,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
             match literal {
                 Some(sql) if only_literal => {
                     let (inner_ops, inner_understood) = analyse_sql(&sql, depth);
-                    ops.extend(inner_ops);
+                    ops.extend(inner_ops.into_iter().map(at_line));
                     understood &= inner_understood;
                 }
                 _ => {
@@ -1589,13 +1599,17 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                         .replace("%I", "\"?\"")
                         .replace("%s", "\"?\"")
                         .replace("%L", "'?'");
-                    ops.extend(scan_destructive(&joined, &tokenize(&joined)));
+                    ops.extend(
+                        scan_destructive(&joined, &tokenize(&joined))
+                            .into_iter()
+                            .map(at_line),
+                    );
                 }
             }
             continue;
         }
         let (inner_ops, inner_understood) = analyse_sql(text, depth);
-        ops.extend(inner_ops);
+        ops.extend(inner_ops.into_iter().map(at_line));
         understood &= inner_understood;
     }
     (ops, understood)
@@ -1640,6 +1654,11 @@ fn is_plpgsql_assignment(tokens: &[Token<'_>]) -> bool {
 
 /// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
 fn analyse_sql(sql: &str, depth: u32) -> (Vec<Op>, bool) {
+    let (ops, understood) = analyse_sql_lines(sql, depth);
+    (ops.into_iter().map(|o| o.op).collect(), understood)
+}
+
+fn analyse_sql_lines(sql: &str, depth: u32) -> (Vec<BodyOp>, bool) {
     let mut ops = Vec::new();
     let mut understood = true;
     for raw in split(sql) {
@@ -1648,10 +1667,138 @@ fn analyse_sql(sql: &str, depth: u32) -> (Vec<Op>, bool) {
             Some(result) => result,
             None => super::parse::understand_text(text),
         };
-        ops.extend(inner_ops);
+        let line = raw.start.line.saturating_sub(1);
+        ops.extend(inner_ops.into_iter().map(|op| BodyOp { line, op }));
         understood &= understanding != Understanding::Unparsed;
     }
     (ops, understood)
+}
+
+fn newlines(text: &str) -> u32 {
+    text.bytes().filter(|&b| b == b'\n').count() as u32
+}
+
+/// `CREATE [OR REPLACE] FUNCTION / PROCEDURE name(...) ... AS 'body' | BEGIN ATOMIC ... END`
+/// in SQL or PL/pgSQL: the routine and what its body does. `None` for other statements.
+pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    if !text.get(..6)?.eq_ignore_ascii_case("create") {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat("create");
+    c.eat_all(&["or", "replace"]);
+    if !(c.eat("function") || c.eat("procedure")) {
+        return None;
+    }
+    let name = c.object_name()?;
+    let mut language = None;
+    let mut body: Option<(String, usize)> = None;
+    let mut depth = 0i32;
+    let rest = &tokens[c.at..];
+    let mut i = 0;
+    while i < rest.len() {
+        let token = &rest[i];
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth -= 1;
+        } else if depth <= 0 && token.is_word("language") {
+            language = rest
+                .get(i + 1)
+                .and_then(|t| t.ident().or_else(|| t.string_value()))
+                .map(|l| l.to_ascii_lowercase());
+        } else if depth <= 0 && token.is_word("as") {
+            // `AS 'obj_file', 'link_symbol'` is a C function: no SQL body.
+            let is_object_file = rest.get(i + 2).is_some_and(|t| t.is_punct(","));
+            if let Some(value) = rest.get(i + 1).and_then(Token::string_value) {
+                if !is_object_file {
+                    body = Some((value, rest[i + 1].start));
+                }
+            }
+        } else if depth <= 0
+            && token.is_word("begin")
+            && rest.get(i + 1).is_some_and(|t| t.is_word("atomic"))
+        {
+            let start = rest.get(i + 2).map_or(text.len(), |t| t.start);
+            let end = rest
+                .iter()
+                .rposition(|t| t.is_word("end"))
+                .filter(|&end| end > i + 1)
+                .map_or(text.len(), |end| rest[end].start);
+            body = Some((text.get(start..end).unwrap_or("").to_string(), start));
+            language = Some("sql".to_string());
+            break;
+        }
+        i += 1;
+    }
+    let body_ops = match (body, language.as_deref()) {
+        (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
+            let (ops, _) = if language == "sql" {
+                analyse_sql_lines(&body, 1)
+            } else {
+                analyse_plpgsql_lines(&body, 1)
+            };
+            let first_line = newlines(&text[..at.min(text.len())]);
+            ops.into_iter()
+                .filter(|o| !matches!(o.op, Op::Transaction(_)))
+                .map(|o| BodyOp {
+                    line: first_line + o.line,
+                    op: o.op,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Some((
+        vec![Op::CreateRoutine {
+            name,
+            body: body_ops,
+        }],
+        Understanding::Parsed,
+    ))
+}
+
+/// Names written just before a `(`, also inside string literals (a DO body, an EXECUTE
+/// literal); read as a stream, so a huge statement costs no memory.
+pub(crate) fn called_routines(text: &str) -> Vec<ObjectName> {
+    let mut names = Vec::new();
+    collect_calls(text, 0, &mut names);
+    names
+}
+
+fn collect_calls(text: &str, depth: u32, names: &mut Vec<ObjectName>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut after_dot = false;
+    for token in Tokens::new(text) {
+        if let Some(ident) = token.ident() {
+            if !after_dot {
+                parts.clear();
+            }
+            parts.push(ident);
+            after_dot = false;
+            continue;
+        }
+        if token.is_punct(".") && !parts.is_empty() {
+            after_dot = true;
+            continue;
+        }
+        if token.is_punct("(") && !after_dot {
+            if let Some(name) = parts.pop() {
+                names.push(ObjectName {
+                    schema: parts.pop(),
+                    name,
+                });
+            }
+        } else if depth < MAX_NESTING {
+            if let Some(inner) = token.string_value() {
+                collect_calls(&inner, depth + 1, names);
+            }
+        }
+        parts.clear();
+        after_dot = false;
+    }
 }
 
 /// Index of the first `keyword` outside parentheses.

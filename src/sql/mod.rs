@@ -7,8 +7,8 @@ pub mod parse;
 pub mod split;
 
 pub use model::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement, TransactionControl,
-    TypeName, Understanding,
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
+    TransactionControl, TypeName, Understanding,
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
@@ -31,6 +31,12 @@ pub(crate) mod work {
     pub(crate) fn take() -> u64 {
         BYTES_READ.with(|count| count.replace(0))
     }
+}
+
+/// User routines a statement that runs calls (`SELECT f()`, `CALL p()`, `PERFORM f()` in a DO
+/// body, ...): names written before a `(`, looked up by the caller in the schema model.
+pub fn called_routines(text: &str) -> Vec<ObjectName> {
+    fallback::called_routines(text)
 }
 
 /// Split `source` and understand every statement. Never panics, whatever the input.

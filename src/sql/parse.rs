@@ -33,6 +33,9 @@ pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
     if text.len() > MAX_SQLPARSER_BYTES {
         return fallback::classify_large(text);
     }
+    if let Some(result) = fallback::understand_routine(text) {
+        return result;
+    }
     if fallback::chained_operator_count(text) > MAX_CHAINED_OPERATORS {
         return fallback::classify(text);
     }

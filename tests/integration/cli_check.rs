@@ -657,3 +657,27 @@ fn long_operator_chains_never_abort_even_in_a_second_file() {
         .collect();
     assert!(rules.contains(&"drop-table".to_string()), "{rules:?}");
 }
+
+#[test]
+fn deploy_stops_for_review_on_a_call_of_a_routine_whose_body_drops_a_table() {
+    use crate::db_deploy::{deploy, exists};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "20240101000000_init",
+        "CREATE TABLE users (id int);\nCREATE PROCEDURE wipe() LANGUAGE plpgsql AS $$\nBEGIN\n  DROP TABLE users;\nEND $$;\n",
+    );
+    crate::db_deploy::assert_success(&deploy(&project, &db, &[]));
+    project.migration("20240102000000_cleanup", "CALL wipe();\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("drop-table"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        exists(&db, "users"),
+        "the gated migration must not have run"
+    );
+}
