@@ -672,9 +672,9 @@ fn deploy_stops_for_review_on_a_call_of_a_routine_whose_body_drops_a_table() {
     let output = deploy(&project, &db, &[]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("drop-table"),
+        stderr(&output).contains("error[drop-table]"),
         "{}",
-        stdout(&output)
+        stderr(&output)
     );
     assert!(
         exists(&db, "users"),
