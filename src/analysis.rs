@@ -1298,3 +1298,147 @@ COMMIT;
         }
     }
 }
+
+/// Bounded fuzzing of the whole front end and rule pass on mutated real migrations: no panic,
+/// and work (bytes read, see `sql::work`) bounded by the input's size whatever the mutation.
+/// The aborts a process cannot catch (stack overflow) are covered through the binary in
+/// tests/integration/cli_check.rs.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::discover::Migration;
+    use proptest::prelude::*;
+
+    const SEEDS: &[&str] = &[
+        include_str!("../migrations/20240108093012_init/migration.sql"),
+        include_str!("../migrations/20240122141530_add_projects/migration.sql"),
+        include_str!("../migrations/20240205103344_add_tasks/migration.sql"),
+        include_str!("../migrations/20240219161205_add_invitations/migration.sql"),
+        include_str!("../migrations/20240304112850_add_billing/migration.sql"),
+        include_str!("../migrations/20240318095517_add_comments/migration.sql"),
+        include_str!("../migrations/20240402134021_task_due_dates/migration.sql"),
+        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/migration.sql"),
+        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/down.sql"),
+        include_str!("../migrations/20240430150912_task_review_status/migration.sql"),
+        include_str!("../migrations/20240430150912_task_review_status/down.sql"),
+        include_str!("../migrations/20240514093045_drop_legacy_password_hash/migration.sql"),
+        include_str!("../migrations/20240514093045_drop_legacy_password_hash/down.sql"),
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1) THEN ALTER TABLE \"User\" DROP COLUMN \"x\"; END IF; \
+         EXECUTE 'DROP TABLE ' || quote_ident(t); END $$;\nCREATE FUNCTION f() RETURNS void \
+         LANGUAGE plpgsql AS $body$ BEGIN PERFORM g(); DELETE FROM \"User\"; END $body$;\n\
+         SELECT f();\nCREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC TRUNCATE \"User\"; END;\nCALL p();\n",
+    ];
+
+    /// What a clumsy or hostile hand does to a migration.
+    const INSERTS: &[&str] = &[
+        "'",
+        "''",
+        "E'\\",
+        "\"",
+        "/*",
+        "*/",
+        "--",
+        "$$",
+        "$x$",
+        "$1",
+        ";",
+        "\0",
+        "\u{feff}",
+        "é",
+        "BEGIN ATOMIC ",
+        "DO $$ ",
+        " END",
+        "CREATE FUNCTION f() AS $$",
+        "BEGIN;",
+        "COMMIT;",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Truncate,
+        Insert(&'static str),
+        /// `(` or `NOT ` or `+ 1` repeated: deep nesting and long chains.
+        Repeat(&'static str, usize),
+        /// The text from the cut point doubled many times.
+        Duplicate(usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            Just(Mutation::Truncate),
+            prop::sample::select(INSERTS).prop_map(Mutation::Insert),
+            (
+                prop::sample::select(&["(", "NOT ", " + 1", " OR a", " || 'x'", "IF x THEN "][..]),
+                1usize..6_000,
+            )
+                .prop_map(|(piece, n)| Mutation::Repeat(piece, n)),
+            (1usize..40).prop_map(Mutation::Duplicate),
+        ]
+    }
+
+    fn apply(seed: &str, at: prop::sample::Index, mutations: &[Mutation]) -> String {
+        let mut text = seed.to_string();
+        for mutation in mutations {
+            let boundaries: Vec<usize> = text
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .collect();
+            let cut = boundaries[at.index(boundaries.len())];
+            match mutation {
+                Mutation::Truncate => text.truncate(cut),
+                Mutation::Insert(piece) => text.insert_str(cut, piece),
+                Mutation::Repeat(piece, n) => text.insert_str(cut, &piece.repeat(*n)),
+                Mutation::Duplicate(n) => {
+                    let tail = text[cut..].chars().take(200).collect::<String>();
+                    text.insert_str(cut, &tail.repeat(*n));
+                }
+            }
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn mutated_migrations_never_panic_and_work_stays_linear(
+            seed in prop::sample::select(SEEDS),
+            at in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let source = apply(seed, at, &mutations);
+            // The binary analyses on 8 MiB stacks (the main thread, WORKER_STACK_BYTES); a test
+            // thread has 2 MiB, too little for sqlparser's 50 nesting levels in a debug build.
+            let (report, work) = std::thread::Builder::new()
+                .stack_size(WORKER_STACK_BYTES)
+                .spawn({
+                    let source = source.clone();
+                    move || {
+                        let migration = Migration {
+                            name: "20240101000000_fuzz".to_string(),
+                            path: "migrations/20240101000000_fuzz/migration.sql".into(),
+                            display_path: "migrations/20240101000000_fuzz/migration.sql".to_string(),
+                            source,
+                            down_path: None,
+                        };
+                        sql::work::take();
+                        let report = analyze(AnalysisInput {
+                            existing: &[],
+                            pending: &[&migration],
+                            config: &Config::default(),
+                            extra_findings: Vec::new(),
+                        });
+                        (report, sql::work::take())
+                    }
+                })
+                .unwrap()
+                .join()
+                .map_err(|_| TestCaseError::fail("the analysis panicked"))?;
+            for finding in &report.findings {
+                prop_assert!(finding.line >= 1 && finding.line as usize <= source.lines().count().max(1) + 1);
+            }
+            let bound = 400 * source.len() as u64 + 1_000_000;
+            prop_assert!(work <= bound, "{work} bytes read for {} bytes of input", source.len());
+        }
+    }
+}

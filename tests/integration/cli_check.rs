@@ -647,10 +647,17 @@ fn long_operator_chains_never_abort_even_in_a_second_file() {
     );
     let concat = vec!["'a'"; 100_000].join(" || ");
     project.migration("20240103000000_concat", &format!("SELECT {concat};\n"));
+    let nested = format!(
+        "SELECT {}1;\n{}END;\nDO $$ BEGIN {} NULL; END $$;\n",
+        "(".repeat(100_000),
+        "IF x THEN ".repeat(40_000),
+        "IF x THEN ".repeat(40_000)
+    );
+    project.migration("20240104000000_nested", &nested);
     let output = project.run(&["check", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report = json(&output);
-    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["files"], 4);
     let rules: Vec<String> = finding_positions(&report)
         .into_iter()
         .map(|(rule, _, _)| rule)
