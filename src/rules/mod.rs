@@ -176,12 +176,6 @@ pub static CATALOGUE: &[RuleInfo] = &[
         check: Some(unbatched_data_change::check),
     },
     RuleInfo {
-        id: "malformed-sql",
-        default_severity: Severity::Error,
-        summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
-        check: None,
-    },
-    RuleInfo {
         id: "unparsed-statement",
         default_severity: Severity::Warning,
         summary: "a statement migration-gate could not understand: review it by hand",
@@ -203,6 +197,12 @@ pub static CATALOGUE: &[RuleInfo] = &[
         id: "out-of-order-migration",
         default_severity: Severity::Warning,
         summary: "a new migration sorts before migrations already merged",
+        check: None,
+    },
+    RuleInfo {
+        id: "malformed-sql",
+        default_severity: Severity::Error,
+        summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
         check: None,
     },
 ];

@@ -1021,9 +1021,23 @@ mod tests {
                 kind: "DROP VIEW".into()
             }]
         );
+    }
+
+    #[test]
+    fn a_routine_carries_what_its_body_does() {
         assert_eq!(
             ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
-            vec![Op::Other { kind: "CREATE FUNCTION".into() }]
+            vec![Op::CreateRoutine {
+                name: ObjectName::unqualified("f"),
+                body: vec![super::super::BodyOp {
+                    line: 0,
+                    op: Op::DropTable {
+                        table: ObjectName::unqualified("x"),
+                        if_exists: false,
+                        cascade: false,
+                    },
+                }],
+            }]
         );
     }
 
