@@ -688,3 +688,25 @@ fn deploy_stops_for_review_on_a_call_of_a_routine_whose_body_drops_a_table() {
         "the gated migration must not have run"
     );
 }
+
+#[test]
+fn rollback_refuses_a_down_script_with_an_unterminated_dollar_quote() {
+    use crate::db_deploy::{assert_success, deploy, exists, run_db};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_a", "CREATE TABLE kept (id int);\n");
+    project.migration("20240102000000_b", "CREATE TABLE also_kept (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.write(
+        "prisma/migrations/20240102000000_b/down.sql",
+        "DROP TABLE also_kept;\nDO $x$ BEGIN DROP TABLE kept; END $$;\n",
+    );
+    let output = run_db(&project, &db, &["rollback", "--steps", "1"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("20240102000000_b/down.sql:2:4: unterminated dollar-quoted string"),
+        "{err}"
+    );
+    assert!(exists(&db, "kept") && exists(&db, "also_kept"));
+}
