@@ -113,8 +113,8 @@ struct UnderstoodFile {
     suppressions: Suppressions,
 }
 
-/// As much stack as the main thread has (a spawned thread gets 2 MiB by default), so a file
-/// understood on a worker has the same depth headroom as one understood on the main thread.
+/// As much stack as a main thread has (a spawned thread gets 2 MiB by default): sqlparser's 50
+/// nesting levels need more than 2 MiB in a debug build.
 const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Splitting and parsing is the expensive part and files are independent: spread them over the
@@ -124,9 +124,10 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
         .map(|n| n.get())
         .unwrap_or(1)
         .max(1);
-    if workers == 1 || migrations.len() < 2 {
-        return migrations.iter().map(|m| understand(m)).collect();
+    if migrations.is_empty() {
+        return Vec::new();
     }
+    // Even one file is understood on a worker: the caller's thread may have a small stack.
     let chunk = migrations.len().div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = migrations
@@ -135,7 +136,8 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
                     .spawn_scoped(scope, move || {
-                        part.iter().map(|m| understand(m)).collect::<Vec<_>>()
+                        let files = part.iter().map(|m| understand(m)).collect::<Vec<_>>();
+                        (files, sql::work::take())
                     })
             })
             .collect();
@@ -144,10 +146,13 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
             .zip(migrations.chunks(chunk))
             .flat_map(|(handle, part)| {
                 // A worker that panicked: redo its files here rather than lose them.
-                handle
-                    .ok()
-                    .and_then(|handle| handle.join().ok())
-                    .unwrap_or_else(|| part.iter().map(|m| understand(m)).collect())
+                match handle.ok().and_then(|handle| handle.join().ok()) {
+                    Some((files, work)) => {
+                        sql::work::read(work as usize);
+                        files
+                    }
+                    None => part.iter().map(|m| understand(m)).collect(),
+                }
             })
             .collect()
     })
@@ -1407,33 +1412,21 @@ mod fuzz {
             mutations in prop::collection::vec(mutation(), 1..4),
         ) {
             let source = apply(seed, at, &mutations);
-            // The binary analyses on 8 MiB stacks (the main thread, WORKER_STACK_BYTES); a test
-            // thread has 2 MiB, too little for sqlparser's 50 nesting levels in a debug build.
-            let (report, work) = std::thread::Builder::new()
-                .stack_size(WORKER_STACK_BYTES)
-                .spawn({
-                    let source = source.clone();
-                    move || {
-                        let migration = Migration {
-                            name: "20240101000000_fuzz".to_string(),
-                            path: "migrations/20240101000000_fuzz/migration.sql".into(),
-                            display_path: "migrations/20240101000000_fuzz/migration.sql".to_string(),
-                            source,
-                            down_path: None,
-                        };
-                        sql::work::take();
-                        let report = analyze(AnalysisInput {
-                            existing: &[],
-                            pending: &[&migration],
-                            config: &Config::default(),
-                            extra_findings: Vec::new(),
-                        });
-                        (report, sql::work::take())
-                    }
-                })
-                .unwrap()
-                .join()
-                .map_err(|_| TestCaseError::fail("the analysis panicked"))?;
+            let migration = Migration {
+                name: "20240101000000_fuzz".to_string(),
+                path: "migrations/20240101000000_fuzz/migration.sql".into(),
+                display_path: "migrations/20240101000000_fuzz/migration.sql".to_string(),
+                source: source.clone(),
+                down_path: None,
+            };
+            sql::work::take();
+            let report = analyze(AnalysisInput {
+                existing: &[],
+                pending: &[&migration],
+                config: &Config::default(),
+                extra_findings: Vec::new(),
+            });
+            let work = sql::work::take();
             for finding in &report.findings {
                 prop_assert!(finding.line >= 1 && finding.line as usize <= source.lines().count().max(1) + 1);
             }
