@@ -73,6 +73,22 @@ pub fn analyze_with_applied_elsewhere(
     report
 }
 
+/// `deploy` and `rollback` send nothing of a set in which one file has an unterminated token or
+/// a NUL byte: PostgreSQL would reject the file, or worse, run only the part before the token.
+pub fn refuse_malformed<'a>(
+    files: impl IntoIterator<Item = &'a Migration>,
+) -> Result<(), crate::error::AppError> {
+    for file in files {
+        if let Some(error) = sql::lexical_error(&file.source) {
+            return Err(crate::error::AppError::failed(format!(
+                "{}; nothing was applied",
+                error.describe(&file.display_path)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Findings by migration (apply order), then position, then rule id; allowed ones likewise.
 fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
     let order: HashMap<&str, usize> = pending
@@ -92,8 +108,14 @@ fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
 /// One migration file, split and understood, with its suppression comments.
 struct UnderstoodFile {
     statements: Vec<Statement>,
+    /// An unterminated token or NUL byte: reported at its position, never silently cut off.
+    lexical_error: Option<sql::LexicalError>,
     suppressions: Suppressions,
 }
+
+/// As much stack as a main thread has (a spawned thread gets 2 MiB by default): sqlparser's 50
+/// nesting levels need more than 2 MiB in a debug build.
+const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Splitting and parsing is the expensive part and files are independent: spread them over the
 /// machine's cores. The schema replay that follows must stay in order.
@@ -102,23 +124,35 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
         .map(|n| n.get())
         .unwrap_or(1)
         .max(1);
-    if workers == 1 || migrations.len() < 2 {
-        return migrations.iter().map(|m| understand(m)).collect();
+    if migrations.is_empty() {
+        return Vec::new();
     }
+    // Even one file is understood on a worker: the caller's thread may have a small stack.
     let chunk = migrations.len().div_ceil(workers);
     std::thread::scope(|scope| {
         let handles: Vec<_> = migrations
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|m| understand(m)).collect::<Vec<_>>()))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK_BYTES)
+                    .spawn_scoped(scope, move || {
+                        let files = part.iter().map(|m| understand(m)).collect::<Vec<_>>();
+                        (files, sql::work::take())
+                    })
+            })
             .collect();
         handles
             .into_iter()
             .zip(migrations.chunks(chunk))
             .flat_map(|(handle, part)| {
                 // A worker that panicked: redo its files here rather than lose them.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| part.iter().map(|m| understand(m)).collect())
+                match handle.ok().and_then(|handle| handle.join().ok()) {
+                    Some((files, work)) => {
+                        sql::work::read(work as usize);
+                        files
+                    }
+                    None => part.iter().map(|m| understand(m)).collect(),
+                }
             })
             .collect()
     })
@@ -131,6 +165,7 @@ fn understand(migration: &Migration) -> UnderstoodFile {
     let suppressions = suppress::parse(source, &statements);
     UnderstoodFile {
         statements,
+        lexical_error: sql::lexical_error(source),
         suppressions,
     }
 }
@@ -178,7 +213,23 @@ fn check_migration(
         config,
         suppressions: &file.suppressions,
         report,
+        last_excerpt: None,
     };
+    if let Some(error) = &file.lexical_error {
+        if let Some(severity) = severity(config, rules::malformed_sql::ID) {
+            let source = &migration.source;
+            let line_start = source[..error.offset].rfind('\n').map_or(0, |i| i + 1);
+            let line_text = source[line_start..].lines().next().unwrap_or("");
+            let mut finding = rules::malformed_sql::finding(
+                error,
+                &migration.display_path,
+                &migration.name,
+                &excerpt(line_text),
+            );
+            finding.severity = severity;
+            emit.report.findings.push(finding);
+        }
+    }
     let mut in_transaction_block = false;
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {
@@ -197,16 +248,33 @@ fn check_migration(
                 later_in_file: &file.statements[index + 1..],
                 in_transaction_block,
             };
-            for rule in rules::CATALOGUE {
-                let Some(check) = rule.check else { continue };
-                if config.severity_of(rule).is_none() {
-                    continue;
-                }
-                // A rule that fails on an odd statement must not take the whole run down.
-                let verdict = catch_unwind(AssertUnwindSafe(|| check(op, &ctx)))
-                    .unwrap_or_else(|_| Some(rules::unparsed_statement::rule_failure(rule.id)));
-                if let Some(violation) = verdict {
-                    emit.raise(rule.id, index, statement, violation);
+            for (rule, violation) in violations(op, &ctx, config) {
+                emit.raise(rule, index, statement, violation);
+            }
+            if let Op::CreateRoutine { name, body } = op {
+                // Judged where it is written, at the body line of each danger.
+                for body_op in body {
+                    let mut at_body_line = statement.clone();
+                    at_body_line.start = sql::Position {
+                        line: statement.start.line + body_op.line,
+                        column: if body_op.line == 0 {
+                            statement.start.column
+                        } else {
+                            1
+                        },
+                    };
+                    let ctx = RuleContext {
+                        statement: &at_body_line,
+                        later_in_file: &[],
+                        ..ctx
+                    };
+                    for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
+                        violation.message = format!(
+                            "In the body of {name}, run each time it is called: {}",
+                            violation.message
+                        );
+                        emit.raise(rule, index, &at_body_line, violation);
+                    }
                 }
             }
             if let Op::Transaction(control) = op {
@@ -214,6 +282,7 @@ fn check_migration(
             }
             schema.apply(op, Origin::Pending);
         }
+        check_routine_calls(schema, statement, index, config, &mut emit);
     }
     if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
         let (file_path, name) = (&migration.display_path, &migration.name);
@@ -246,15 +315,103 @@ fn check_migration(
     });
 }
 
+/// Every enabled rule's verdict on one op.
+fn violations(
+    op: &Op,
+    ctx: &RuleContext,
+    config: &Config,
+) -> Vec<(&'static str, rules::Violation)> {
+    let mut found = Vec::new();
+    for rule in rules::CATALOGUE {
+        let Some(check) = rule.check else { continue };
+        if config.severity_of(rule).is_none() {
+            continue;
+        }
+        // A rule that fails on an odd statement must not take the whole run down.
+        let verdict = catch_unwind(AssertUnwindSafe(|| check(op, ctx)))
+            .unwrap_or_else(|_| Some(rules::unparsed_statement::rule_failure(rule.id)));
+        if let Some(violation) = verdict {
+            found.push((rule.id, violation));
+        }
+    }
+    found
+}
+
+/// Statements that run code (not the ones that only define it: CREATE FUNCTION, CREATE
+/// TRIGGER, a DEFAULT expression).
+const CALLING_STATEMENTS: &[&str] = &[
+    "select", "call", "do", "with", "insert", "update", "delete", "merge", "values", "table", "(",
+];
+
+/// A statement that calls a user routine does what the routine's body does: its dangers are
+/// reported here too (the routine may come from the history), and the schema changes with it.
+fn check_routine_calls(
+    schema: &mut Schema,
+    statement: &Statement,
+    index: usize,
+    config: &Config,
+    emit: &mut Emitter<'_>,
+) {
+    let first_word = statement
+        .text
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    let runs_code = statement.text.starts_with('(')
+        || CALLING_STATEMENTS
+            .iter()
+            .any(|k| first_word.eq_ignore_ascii_case(k));
+    if !runs_code || !schema.has_routines() {
+        return;
+    }
+    for name in sql::called_routines(&statement.text) {
+        let Some(body) = schema.routine_body(&name).map(<[_]>::to_vec) else {
+            continue;
+        };
+        for body_op in &body {
+            let ctx = RuleContext {
+                schema,
+                pg_version: config.pg_version,
+                statement,
+                later_in_file: &[],
+                in_transaction_block: false,
+            };
+            for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
+                violation.message = format!(
+                    "This calls {name}, whose body does this: {}",
+                    violation.message
+                );
+                emit.raise(rule, index, statement, violation);
+            }
+            // A body that calls the routine again is not followed: its ops are applied once.
+            schema.apply(&body_op.op, Origin::Pending);
+        }
+    }
+}
+
 /// Turns violations into findings, or into allowed findings when a suppression covers them.
 struct Emitter<'a> {
     migration: &'a Migration,
     config: &'a Config,
     suppressions: &'a Suppressions,
     report: &'a mut Report,
+    /// The last statement's excerpt: a DO block with 8,000 UPDATEs raises 8,000 findings on one
+    /// statement, and cutting its excerpt each time read the whole block each time.
+    last_excerpt: Option<(sql::Span, String)>,
 }
 
 impl Emitter<'_> {
+    fn excerpt_of(&mut self, statement: &Statement) -> String {
+        match &self.last_excerpt {
+            Some((span, shown)) if *span == statement.span => shown.clone(),
+            _ => {
+                let shown = excerpt(&statement.text);
+                self.last_excerpt = Some((statement.span, shown.clone()));
+                shown
+            }
+        }
+    }
+
     fn raise(&mut self, rule: &'static str, index: usize, statement: &Statement, v: Violation) {
         let Some(severity) = severity(self.config, rule) else {
             return;
@@ -271,6 +428,7 @@ impl Emitter<'_> {
             });
             return;
         }
+        let shown = self.excerpt_of(statement);
         self.report.findings.push(Finding {
             rule,
             severity,
@@ -280,7 +438,7 @@ impl Emitter<'_> {
             end_line: statement.end.line,
             message: v.message,
             help: v.help,
-            statement: excerpt(&statement.text),
+            statement: shown,
             migration: self.migration.name.clone(),
         });
     }
@@ -306,6 +464,7 @@ fn configured(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 /// The statement as shown in a finding: long ones cut to their first lines, long lines (a
 /// one-line bulk INSERT) to their start.
 pub fn excerpt(text: &str) -> String {
+    sql::work::read(text.len());
     let text = text.trim();
     let mut lines = text.lines();
     let head: Vec<String> = lines
@@ -945,6 +1104,101 @@ COMMIT;
     }
 
     #[test]
+    fn destructive_routine_bodies_are_reported_at_the_body_line_and_at_each_call() {
+        let report = check(&[(
+            "20240102000000_cleanup",
+            "CREATE FUNCTION cleanup() RETURNS void LANGUAGE sql\nAS $$\n  DROP TABLE \"User\"\n$$;\n\
+             CREATE PROCEDURE wipe()\nLANGUAGE plpgsql AS $body$\nBEGIN\n  IF true THEN\n    \
+             TRUNCATE \"User\";\n  END IF;\nEND $body$;\n\
+             CREATE FUNCTION atomic_drop() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  \
+             ALTER TABLE \"User\" DROP COLUMN \"email\";\n  SELECT 1;\nEND;\n\
+             SELECT cleanup();\nCALL wipe();\nSELECT * FROM public.atomic_drop();\n\
+             DO $$ BEGIN PERFORM cleanup(); END $$;\n",
+        )]);
+        assert_eq!(
+            rules_of(&report),
+            vec![
+                ("drop-table", 3),
+                ("truncate-table", 9),
+                ("drop-column", 14),
+                ("drop-table", 17),
+                ("truncate-table", 18),
+                ("drop-column", 19),
+                ("drop-table", 20),
+            ]
+        );
+        assert!(report.findings[3]
+            .message
+            .starts_with("This calls cleanup,"));
+        assert!(report.findings[0]
+            .message
+            .starts_with("In the body of cleanup,"));
+    }
+
+    #[test]
+    fn harmless_routine_bodies_and_their_calls_are_not_findings() {
+        let report = check(&[(
+            "20240102000000_helpers",
+            "CREATE OR REPLACE FUNCTION add_one(n int) RETURNS int LANGUAGE sql AS 'SELECT n + 1';\n\
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             NEW.updated := now(); RETURN NEW; END $$;\n\
+             CREATE FUNCTION c_side() RETURNS int LANGUAGE c AS 'lib', 'DROP TABLE x';\n\
+             SELECT add_one(1);\nSELECT c_side();\n",
+        )]);
+        assert_eq!(rules_of(&report), vec![]);
+    }
+
+    #[test]
+    fn a_routine_created_in_the_history_is_judged_where_the_pending_set_calls_it() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN \
+                 DELETE FROM \"User\"; DROP TABLE \"User\"; END $$;"
+            ),
+        );
+        let pending = migration("20240102000000_call", "-- run it\nSELECT purge();\n");
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-table", 2), ("unbatched-data-change", 2)]
+        );
+    }
+
+    /// The work for one DO block grows with its size, not with its size squared (it was: a
+    /// rule and the excerpt re-read the whole block for each of its thousands of findings).
+    #[test]
+    fn work_on_a_large_do_block_is_linear() {
+        let block = |n: usize| {
+            let body: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "IF x = {i} THEN IF y THEN UPDATE t SET a = 1 WHERE id = {i}; END IF; \
+                         END IF;\nDELETE FROM t WHERE id = {i};\n"
+                    )
+                })
+                .collect();
+            format!("DO $$ BEGIN\n{body}END $$;\n")
+        };
+        let work_for = |n: usize| {
+            sql::work::take();
+            let report = check(&[("20240101000000_backfill", &block(n))]);
+            assert_eq!(report.findings.len(), 2 * n);
+            sql::work::take()
+        };
+        let (small, large) = (work_for(100), work_for(400));
+        assert!(
+            large < 5 * small,
+            "4x the statements took {large} bytes read vs {small}: not linear"
+        );
+    }
+
+    #[test]
     fn long_statements_are_cut_to_an_excerpt() {
         let long: String = (1..=20).map(|i| format!("line {i}\n")).collect();
         let shown = excerpt(&long);
@@ -1046,6 +1300,138 @@ COMMIT;
                 }
                 prop_assert_eq!(report.summary.files, 2);
             }
+        }
+    }
+}
+
+/// Bounded fuzzing of the whole front end and rule pass on mutated real migrations: no panic,
+/// and work (bytes read, see `sql::work`) bounded by the input's size whatever the mutation.
+/// The aborts a process cannot catch (stack overflow) are covered through the binary in
+/// tests/integration/cli_check.rs.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::discover::Migration;
+    use proptest::prelude::*;
+
+    const SEEDS: &[&str] = &[
+        include_str!("../migrations/20240108093012_init/migration.sql"),
+        include_str!("../migrations/20240122141530_add_projects/migration.sql"),
+        include_str!("../migrations/20240205103344_add_tasks/migration.sql"),
+        include_str!("../migrations/20240219161205_add_invitations/migration.sql"),
+        include_str!("../migrations/20240304112850_add_billing/migration.sql"),
+        include_str!("../migrations/20240318095517_add_comments/migration.sql"),
+        include_str!("../migrations/20240402134021_task_due_dates/migration.sql"),
+        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/migration.sql"),
+        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/down.sql"),
+        include_str!("../migrations/20240430150912_task_review_status/migration.sql"),
+        include_str!("../migrations/20240430150912_task_review_status/down.sql"),
+        include_str!("../migrations/20240514093045_drop_legacy_password_hash/migration.sql"),
+        include_str!("../migrations/20240514093045_drop_legacy_password_hash/down.sql"),
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1) THEN ALTER TABLE \"User\" DROP COLUMN \"x\"; END IF; \
+         EXECUTE 'DROP TABLE ' || quote_ident(t); END $$;\nCREATE FUNCTION f() RETURNS void \
+         LANGUAGE plpgsql AS $body$ BEGIN PERFORM g(); DELETE FROM \"User\"; END $body$;\n\
+         SELECT f();\nCREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC TRUNCATE \"User\"; END;\nCALL p();\n",
+    ];
+
+    /// What a clumsy or hostile hand does to a migration.
+    const INSERTS: &[&str] = &[
+        "'",
+        "''",
+        "E'\\",
+        "\"",
+        "/*",
+        "*/",
+        "--",
+        "$$",
+        "$x$",
+        "$1",
+        ";",
+        "\0",
+        "\u{feff}",
+        "é",
+        "BEGIN ATOMIC ",
+        "DO $$ ",
+        " END",
+        "CREATE FUNCTION f() AS $$",
+        "BEGIN;",
+        "COMMIT;",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Truncate,
+        Insert(&'static str),
+        /// `(` or `NOT ` or `+ 1` repeated: deep nesting and long chains.
+        Repeat(&'static str, usize),
+        /// The text from the cut point doubled many times.
+        Duplicate(usize),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            Just(Mutation::Truncate),
+            prop::sample::select(INSERTS).prop_map(Mutation::Insert),
+            (
+                prop::sample::select(&["(", "NOT ", " + 1", " OR a", " || 'x'", "IF x THEN "][..]),
+                1usize..6_000,
+            )
+                .prop_map(|(piece, n)| Mutation::Repeat(piece, n)),
+            (1usize..40).prop_map(Mutation::Duplicate),
+        ]
+    }
+
+    fn apply(seed: &str, at: prop::sample::Index, mutations: &[Mutation]) -> String {
+        let mut text = seed.to_string();
+        for mutation in mutations {
+            let boundaries: Vec<usize> = text
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .collect();
+            let cut = boundaries[at.index(boundaries.len())];
+            match mutation {
+                Mutation::Truncate => text.truncate(cut),
+                Mutation::Insert(piece) => text.insert_str(cut, piece),
+                Mutation::Repeat(piece, n) => text.insert_str(cut, &piece.repeat(*n)),
+                Mutation::Duplicate(n) => {
+                    let tail = text[cut..].chars().take(200).collect::<String>();
+                    text.insert_str(cut, &tail.repeat(*n));
+                }
+            }
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn mutated_migrations_never_panic_and_work_stays_linear(
+            seed in prop::sample::select(SEEDS),
+            at in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let source = apply(seed, at, &mutations);
+            let migration = Migration {
+                name: "20240101000000_fuzz".to_string(),
+                path: "migrations/20240101000000_fuzz/migration.sql".into(),
+                display_path: "migrations/20240101000000_fuzz/migration.sql".to_string(),
+                source: source.clone(),
+                down_path: None,
+            };
+            sql::work::take();
+            let report = analyze(AnalysisInput {
+                existing: &[],
+                pending: &[&migration],
+                config: &Config::default(),
+                extra_findings: Vec::new(),
+            });
+            let work = sql::work::take();
+            for finding in &report.findings {
+                prop_assert!(finding.line >= 1 && finding.line as usize <= source.lines().count().max(1) + 1);
+            }
+            let bound = 400 * source.len() as u64 + 1_000_000;
+            prop_assert!(work <= bound, "{work} bytes read for {} bytes of input", source.len());
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::sql::{ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, TypeName};
+use crate::sql::{BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, TypeName};
 
 /// Whether an operation comes from the applied history or from the pending set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,9 @@ pub struct Schema {
     vacated_enum_names: HashMap<(String, String), bool>,
     /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
     enums_of_current_migration: Vec<ObjectName>,
+    /// What the body of each user function / procedure does when called, so a pending
+    /// `SELECT f()` is judged by it, wherever `f` was created.
+    routines: ByName<Vec<BodyOp>>,
 }
 
 impl Schema {
@@ -381,7 +384,25 @@ impl Schema {
             | Op::Transaction(_)
             | Op::NonTransactional { .. }
             | Op::Other { .. } => {}
+            Op::CreateRoutine { name, body } => {
+                let resolved = self.resolve(name);
+                self.routines
+                    .entry(schema_of(&resolved).to_string())
+                    .or_default()
+                    .insert(resolved.name, body.clone());
+            }
         }
+    }
+
+    pub fn has_routines(&self) -> bool {
+        self.routines
+            .values()
+            .any(|in_schema| !in_schema.is_empty())
+    }
+
+    /// The body of a user routine, as far as it was understood; `None` when unknown.
+    pub fn routine_body(&self, name: &ObjectName) -> Option<&[BodyOp]> {
+        get(&self.routines, name).map(Vec::as_slice)
     }
 
     /// `name` with its schema filled in (`public` when unqualified).

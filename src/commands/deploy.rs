@@ -167,6 +167,7 @@ async fn prepare<'a>(
             .pending
             .retain(|m| m.name.as_bytes() <= last.as_bytes());
     }
+    crate::analysis::refuse_malformed(split.pending.iter().copied())?;
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),
         ..DeployOutcome::default()

@@ -131,6 +131,7 @@ async fn rollback(
         .iter()
         .map(|m| down_script(m))
         .collect::<Result<Vec<_>>>()?;
+    crate::analysis::refuse_malformed(&downs)?;
 
     let down_refs: Vec<&Migration> = downs.iter().collect();
     let report = analysis::analyze(AnalysisInput {

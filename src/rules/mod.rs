@@ -18,6 +18,7 @@ pub mod drop_schema;
 pub mod drop_table;
 pub mod edited_migration;
 pub mod enum_value_used_in_transaction;
+pub mod malformed_sql;
 pub mod out_of_order_migration;
 pub mod rename_column;
 pub mod rename_table;
@@ -196,6 +197,12 @@ pub static CATALOGUE: &[RuleInfo] = &[
         id: "out-of-order-migration",
         default_severity: Severity::Warning,
         summary: "a new migration sorts before migrations already merged",
+        check: None,
+    },
+    RuleInfo {
+        id: "malformed-sql",
+        default_severity: Severity::Error,
+        summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
         check: None,
     },
 ];

@@ -10,7 +10,9 @@
 //! keep byte offsets (needed to cut a `DO` body or an `IF ... THEN` prefix) and never fail on
 //! unterminated input.
 
-use super::model::{ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding};
+use super::model::{
+    BodyOp, ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding,
+};
 use super::split::{
     dollar_tag_end, is_word_start, skip_block_comment, skip_dollar_quoted, skip_line_comment,
     skip_quoted, skip_word, split,
@@ -90,89 +92,119 @@ fn unquote(text: &str, quote: char) -> String {
 
 /// Tokens of `text`, comments and whitespace dropped.
 fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_whitespace() || b == b'\x0b' {
-            i += 1;
-            continue;
-        }
-        if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            i = skip_line_comment(bytes, i);
-            continue;
-        }
-        if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = skip_block_comment(bytes, i);
-            continue;
-        }
-        let start = i;
-        let kind;
-        match b {
-            b'\'' => {
-                kind = Kind::String;
-                i = skip_quoted(bytes, i, b'\'', false);
-            }
-            b'"' => {
-                kind = Kind::QuotedIdent;
-                i = skip_quoted(bytes, i, b'"', false);
-            }
-            b'$' => match dollar_tag_end(bytes, i) {
-                Some(tag_end) => {
-                    kind = Kind::String;
-                    i = skip_dollar_quoted(bytes, i, tag_end);
-                }
-                None => {
-                    kind = Kind::Other;
-                    i = skip_word(bytes, i + 1);
-                }
-            },
-            _ if is_word_start(b) => {
-                let end = skip_word(bytes, i);
-                if bytes.get(end) == Some(&b'\'') {
-                    kind = Kind::String;
-                    let escapes = end - i == 1 && (b == b'e' || b == b'E');
-                    i = skip_quoted(bytes, end, b'\'', escapes);
-                } else {
-                    kind = Kind::Word;
-                    i = end;
-                }
-            }
-            b'0'..=b'9' => {
-                kind = Kind::Other;
-                i = skip_word(bytes, i);
-                // A decimal point and fraction belong to the number.
-                if bytes.get(i) == Some(&b'.') {
-                    i = skip_word(bytes, i + 1);
-                }
-            }
-            b':' if bytes.get(i + 1) == Some(&b':') || bytes.get(i + 1) == Some(&b'=') => {
-                kind = Kind::Other;
-                i += 2;
-            }
-            b'<' | b'>' if bytes.get(i + 1) == Some(&b) => {
-                kind = Kind::Other;
-                i += 2;
-            }
-            _ => {
-                kind = Kind::Other;
+    Tokens::new(text).collect()
+}
+
+/// The tokens of a text one at a time, for scans that must not hold them all (a 30 MB INSERT).
+struct Tokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Self {
+        Tokens { text, at: 0 }
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut i = self.at;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_whitespace() || b == b'\x0b' {
                 i += 1;
+                continue;
+            }
+            if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
+                i = skip_line_comment(bytes, i);
+                continue;
+            }
+            if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                i = skip_block_comment(bytes, i);
+                continue;
+            }
+            let start = i;
+            let (kind, end) = token_at(bytes, i);
+            let end = end.min(bytes.len());
+            i = end;
+            // Every branch of token_at stops at an ASCII byte or the end: on char boundaries.
+            if let Some(token_text) = text.get(start..end) {
+                super::work::read(end - self.at);
+                self.at = end;
+                return Some(Token {
+                    kind,
+                    text: token_text,
+                    start,
+                    end,
+                });
             }
         }
-        let end = i.min(bytes.len());
-        i = end;
-        // Every branch above stops at an ASCII byte or the end, so this slice is on boundaries.
-        if let Some(token_text) = text.get(start..end) {
-            tokens.push(Token {
-                kind,
-                text: token_text,
-                start,
-                end,
-            });
+        self.at = bytes.len();
+        None
+    }
+}
+
+/// The kind and end of the token starting at `i` (not blank, not a comment).
+fn token_at(bytes: &[u8], mut i: usize) -> (Kind, usize) {
+    let b = bytes[i];
+    let kind;
+    match b {
+        b'\'' => {
+            kind = Kind::String;
+            i = skip_quoted(bytes, i, b'\'', false);
+        }
+        b'"' => {
+            kind = Kind::QuotedIdent;
+            i = skip_quoted(bytes, i, b'"', false);
+        }
+        b'$' => match dollar_tag_end(bytes, i) {
+            Some(tag_end) => {
+                kind = Kind::String;
+                i = skip_dollar_quoted(bytes, i, tag_end);
+            }
+            None => {
+                kind = Kind::Other;
+                i = skip_word(bytes, i + 1);
+            }
+        },
+        _ if is_word_start(b) => {
+            let end = skip_word(bytes, i);
+            if bytes.get(end) == Some(&b'\'') {
+                kind = Kind::String;
+                let escapes = end - i == 1 && (b == b'e' || b == b'E');
+                i = skip_quoted(bytes, end, b'\'', escapes);
+            } else {
+                kind = Kind::Word;
+                i = end;
+            }
+        }
+        b'0'..=b'9' => {
+            kind = Kind::Other;
+            i = skip_word(bytes, i);
+            // A decimal point and fraction belong to the number.
+            if bytes.get(i) == Some(&b'.') {
+                i = skip_word(bytes, i + 1);
+            }
+        }
+        b':' if bytes.get(i + 1) == Some(&b':') || bytes.get(i + 1) == Some(&b'=') => {
+            kind = Kind::Other;
+            i += 2;
+        }
+        b'<' | b'>' if bytes.get(i + 1) == Some(&b) => {
+            kind = Kind::Other;
+            i += 2;
+        }
+        _ => {
+            kind = Kind::Other;
+            i += 1;
         }
     }
-    tokens
+    (kind, i)
 }
 
 /// A cursor over a statement's tokens for the small grammar pieces the classifier knows.
@@ -1187,8 +1219,20 @@ fn action_texts(text: &str, action: &[Token<'_>]) -> WrittenTexts {
 /// matching rules still fire (targets best effort).
 fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
     let mut ops = Vec::new();
+    scan_destructive_until(text, tokens, tokens.len(), &mut ops);
+    ops
+}
+
+/// [`scan_destructive`] over the tokens starting before `limit` (later ones are only looked
+/// ahead at); returns where the scan stopped, at or after `limit`.
+fn scan_destructive_until(
+    text: &str,
+    tokens: &[Token<'_>],
+    limit: usize,
+    ops: &mut Vec<Op>,
+) -> usize {
     let mut i = 0;
-    while i < tokens.len() {
+    while i < limit {
         let mut c = Cursor::new(&tokens[i..]);
         if c.eat_all(&["drop", "table"]) {
             let if_exists = c.eat_all(&["if", "exists"]);
@@ -1239,7 +1283,40 @@ fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
         }
         i += c.at.max(1);
     }
-    ops
+    i
+}
+
+/// A statement too large to hold all its tokens at once (a 30 MB seed INSERT): `INSERT INTO t`
+/// is recognised from its first tokens; anything else is scanned for destructive sequences
+/// through a bounded window of tokens and stays unparsed (reviewed by hand).
+pub(crate) fn classify_large(text: &str) -> (Vec<Op>, Understanding) {
+    const WINDOW: usize = 1 << 16;
+    const LOOKAHEAD: usize = 1 << 12;
+    let head: Vec<Token<'_>> = Tokens::new(text).take(8).collect();
+    let mut c = Cursor::new(&head);
+    if c.eat_all(&["insert", "into"]) {
+        if let Some(table) = c.object_name() {
+            return (vec![Op::Insert { table }], Understanding::Classified);
+        }
+    }
+    let mut tokens = Tokens::new(text);
+    let mut window: Vec<Token<'_>> = Vec::with_capacity(WINDOW);
+    let mut ops = Vec::new();
+    loop {
+        window.extend(tokens.by_ref().take(WINDOW - window.len()));
+        let exhausted = window.len() < WINDOW;
+        let limit = if exhausted {
+            window.len()
+        } else {
+            WINDOW - LOOKAHEAD
+        };
+        let stopped = scan_destructive_until(text, &window, limit, &mut ops);
+        if exhausted {
+            break;
+        }
+        window.drain(..stopped.min(window.len()));
+    }
+    (ops, Understanding::Unparsed)
 }
 
 /// Target of a destructive operation whose name is only known at run time (dynamic SQL).
@@ -1333,6 +1410,21 @@ fn leading_keywords_of(tokens: &[Token<'_>]) -> String {
     kind.join(" ")
 }
 
+/// Binary operators and set operations at any depth: each is one level of the left-deep tree
+/// sqlparser builds for `1 + 1 + ...` or `a OR b OR ...`, which is then walked and dropped
+/// recursively.
+pub(crate) fn chained_operator_count(text: &str) -> usize {
+    Tokens::new(text)
+        .filter(|t| match t.kind {
+            Kind::Other => t.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)),
+            Kind::Word => ["and", "or", "union", "intersect", "except"]
+                .iter()
+                .any(|k| t.text.eq_ignore_ascii_case(k)),
+            _ => false,
+        })
+        .count()
+}
+
 pub(crate) fn has_word(text: &str, word: &str) -> bool {
     tokenize(text).iter().any(|t| t.is_word(word))
 }
@@ -1388,85 +1480,81 @@ fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Unders
 /// Understand the SQL inside a PL/pgSQL block. Returns the ops and whether every statement of
 /// the body was understood.
 fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
+    let (ops, understood) = analyse_plpgsql_lines(body, depth);
+    (ops.into_iter().map(|o| o.op).collect(), understood)
+}
+
+/// [`analyse_plpgsql`], each op with the body line (0-based) of its statement.
+fn analyse_plpgsql_lines(body: &str, depth: u32) -> (Vec<BodyOp>, bool) {
     let mut ops = Vec::new();
     let mut understood = true;
     let mut in_declare = false;
     for raw in split(body) {
-        let mut text = raw.text(body);
+        let statement = raw.text(body);
+        // Tokenized once: peeling one frame keyword after another must not re-read the rest
+        // (20,000 nested IFs in one statement).
+        let all_tokens = tokenize(statement);
+        let mut from = 0;
         // Peel the block frame off the front of the statement until SQL remains.
         loop {
-            let tokens = tokenize(text);
+            let tokens = &all_tokens[from..];
             let Some(first) = tokens.first() else {
-                text = "";
                 break;
             };
-            let rest_after = |index: usize| -> &str {
-                tokens
-                    .get(index + 1)
-                    .and_then(|t| text.get(t.start..))
-                    .unwrap_or("")
-            };
+            let after = |index: Option<usize>| index.map_or(all_tokens.len(), |i| from + i + 1);
             if in_declare {
-                match tokens.iter().position(|t| t.is_word("begin")) {
-                    Some(at) => {
-                        in_declare = false;
-                        text = rest_after(at);
-                        continue;
-                    }
-                    None => {
-                        text = "";
-                        break;
-                    }
+                let begin = tokens.iter().position(|t| t.is_word("begin"));
+                if begin.is_some() {
+                    in_declare = false;
                 }
+                from = after(begin);
+                continue;
             }
             if first.is_word("declare") {
                 in_declare = true;
-                text = rest_after(0);
+                from = after(Some(0));
                 continue;
             }
             if first.is_punct("<<") {
-                let close = tokens.iter().position(|t| t.is_punct(">>"));
-                text = close.map_or("", rest_after);
+                from = after(tokens.iter().position(|t| t.is_punct(">>")));
                 continue;
             }
-            if first.is_word("begin") || first.is_word("else") || first.is_word("loop") {
-                text = rest_after(0);
-                continue;
-            }
-            if first.is_word("exception") {
-                text = rest_after(0);
+            if ["begin", "else", "loop", "exception"]
+                .iter()
+                .any(|k| first.is_word(k))
+            {
+                from = after(Some(0));
                 continue;
             }
             if ["if", "elsif", "elseif", "when", "case"]
                 .iter()
                 .any(|k| first.is_word(k))
             {
-                let then = depth0_word(&tokens, "then");
-                text = then.map_or("", rest_after);
-                if then.is_none() {
-                    understood = false;
-                }
+                let then = depth0_word(tokens, "then");
+                understood &= then.is_some();
+                from = after(then);
                 continue;
             }
             if ["for", "while", "foreach"].iter().any(|k| first.is_word(k)) {
-                let body_start = depth0_word(&tokens, "loop");
-                text = body_start.map_or("", rest_after);
-                if body_start.is_none() {
-                    understood = false;
-                }
+                let body_start = depth0_word(tokens, "loop");
+                understood &= body_start.is_some();
+                from = after(body_start);
                 continue;
             }
             if first.is_word("end") {
                 // END, END IF, END LOOP, END CASE [label]: the statement is only the frame.
-                text = "";
+                from = all_tokens.len();
             }
             break;
         }
-        let tokens = tokenize(text);
+        let tokens = &all_tokens[from..];
         let Some(first) = tokens.first() else {
             continue;
         };
-        let is_assignment = is_plpgsql_assignment(&tokens);
+        let text = statement.get(first.start..).unwrap_or("");
+        let line = raw.start.line.saturating_sub(1) + newlines(&statement[..first.start]);
+        let at_line = |op| BodyOp { line, op };
+        let is_assignment = is_plpgsql_assignment(tokens);
         if is_assignment
             || [
                 "raise", "null", "return", "get", "assert", "exit", "continue", "open", "close",
@@ -1478,9 +1566,9 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
             continue;
         }
         if first.is_word("perform") {
-            ops.push(Op::Other {
+            ops.push(at_line(Op::Other {
                 kind: "PERFORM".to_string(),
-            });
+            }));
             continue;
         }
         if first.is_word("execute") {
@@ -1492,7 +1580,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
             match literal {
                 Some(sql) if only_literal => {
                     let (inner_ops, inner_understood) = analyse_sql(&sql, depth);
-                    ops.extend(inner_ops);
+                    ops.extend(inner_ops.into_iter().map(at_line));
                     understood &= inner_understood;
                 }
                 _ => {
@@ -1501,7 +1589,7 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                     understood = false;
                     // format('... %I ...', 'User', col): its other literals are the values
                     // of the placeholders, not SQL.
-                    let literals: Vec<String> = match format_string(&tokens) {
+                    let literals: Vec<String> = match format_string(tokens) {
                         Some(sql) => vec![sql],
                         None => tokens.iter().filter_map(Token::string_value).collect(),
                     };
@@ -1511,13 +1599,17 @@ fn analyse_plpgsql(body: &str, depth: u32) -> (Vec<Op>, bool) {
                         .replace("%I", "\"?\"")
                         .replace("%s", "\"?\"")
                         .replace("%L", "'?'");
-                    ops.extend(scan_destructive(&joined, &tokenize(&joined)));
+                    ops.extend(
+                        scan_destructive(&joined, &tokenize(&joined))
+                            .into_iter()
+                            .map(at_line),
+                    );
                 }
             }
             continue;
         }
         let (inner_ops, inner_understood) = analyse_sql(text, depth);
-        ops.extend(inner_ops);
+        ops.extend(inner_ops.into_iter().map(at_line));
         understood &= inner_understood;
     }
     (ops, understood)
@@ -1562,6 +1654,11 @@ fn is_plpgsql_assignment(tokens: &[Token<'_>]) -> bool {
 
 /// Split and understand plain SQL found inside a block (a body statement or `EXECUTE` literal).
 fn analyse_sql(sql: &str, depth: u32) -> (Vec<Op>, bool) {
+    let (ops, understood) = analyse_sql_lines(sql, depth);
+    (ops.into_iter().map(|o| o.op).collect(), understood)
+}
+
+fn analyse_sql_lines(sql: &str, depth: u32) -> (Vec<BodyOp>, bool) {
     let mut ops = Vec::new();
     let mut understood = true;
     for raw in split(sql) {
@@ -1570,10 +1667,138 @@ fn analyse_sql(sql: &str, depth: u32) -> (Vec<Op>, bool) {
             Some(result) => result,
             None => super::parse::understand_text(text),
         };
-        ops.extend(inner_ops);
+        let line = raw.start.line.saturating_sub(1);
+        ops.extend(inner_ops.into_iter().map(|op| BodyOp { line, op }));
         understood &= understanding != Understanding::Unparsed;
     }
     (ops, understood)
+}
+
+fn newlines(text: &str) -> u32 {
+    text.bytes().filter(|&b| b == b'\n').count() as u32
+}
+
+/// `CREATE [OR REPLACE] FUNCTION / PROCEDURE name(...) ... AS 'body' | BEGIN ATOMIC ... END`
+/// in SQL or PL/pgSQL: the routine and what its body does. `None` for other statements.
+pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    if !text.get(..6)?.eq_ignore_ascii_case("create") {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat("create");
+    c.eat_all(&["or", "replace"]);
+    if !(c.eat("function") || c.eat("procedure")) {
+        return None;
+    }
+    let name = c.object_name()?;
+    let mut language = None;
+    let mut body: Option<(String, usize)> = None;
+    let mut depth = 0i32;
+    let rest = &tokens[c.at..];
+    let mut i = 0;
+    while i < rest.len() {
+        let token = &rest[i];
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth -= 1;
+        } else if depth <= 0 && token.is_word("language") {
+            language = rest
+                .get(i + 1)
+                .and_then(|t| t.ident().or_else(|| t.string_value()))
+                .map(|l| l.to_ascii_lowercase());
+        } else if depth <= 0 && token.is_word("as") {
+            // `AS 'obj_file', 'link_symbol'` is a C function: no SQL body.
+            let is_object_file = rest.get(i + 2).is_some_and(|t| t.is_punct(","));
+            if let Some(value) = rest.get(i + 1).and_then(Token::string_value) {
+                if !is_object_file {
+                    body = Some((value, rest[i + 1].start));
+                }
+            }
+        } else if depth <= 0
+            && token.is_word("begin")
+            && rest.get(i + 1).is_some_and(|t| t.is_word("atomic"))
+        {
+            let start = rest.get(i + 2).map_or(text.len(), |t| t.start);
+            let end = rest
+                .iter()
+                .rposition(|t| t.is_word("end"))
+                .filter(|&end| end > i + 1)
+                .map_or(text.len(), |end| rest[end].start);
+            body = Some((text.get(start..end).unwrap_or("").to_string(), start));
+            language = Some("sql".to_string());
+            break;
+        }
+        i += 1;
+    }
+    let body_ops = match (body, language.as_deref()) {
+        (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
+            let (ops, _) = if language == "sql" {
+                analyse_sql_lines(&body, 1)
+            } else {
+                analyse_plpgsql_lines(&body, 1)
+            };
+            let first_line = newlines(&text[..at.min(text.len())]);
+            ops.into_iter()
+                .filter(|o| !matches!(o.op, Op::Transaction(_)))
+                .map(|o| BodyOp {
+                    line: first_line + o.line,
+                    op: o.op,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Some((
+        vec![Op::CreateRoutine {
+            name,
+            body: body_ops,
+        }],
+        Understanding::Parsed,
+    ))
+}
+
+/// Names written just before a `(`, also inside string literals (a DO body, an EXECUTE
+/// literal); read as a stream, so a huge statement costs no memory.
+pub(crate) fn called_routines(text: &str) -> Vec<ObjectName> {
+    let mut names = Vec::new();
+    collect_calls(text, 0, &mut names);
+    names
+}
+
+fn collect_calls(text: &str, depth: u32, names: &mut Vec<ObjectName>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut after_dot = false;
+    for token in Tokens::new(text) {
+        if let Some(ident) = token.ident() {
+            if !after_dot {
+                parts.clear();
+            }
+            parts.push(ident);
+            after_dot = false;
+            continue;
+        }
+        if token.is_punct(".") && !parts.is_empty() {
+            after_dot = true;
+            continue;
+        }
+        if token.is_punct("(") && !after_dot {
+            if let Some(name) = parts.pop() {
+                names.push(ObjectName {
+                    schema: parts.pop(),
+                    name,
+                });
+            }
+        } else if depth < MAX_NESTING {
+            if let Some(inner) = token.string_value() {
+                collect_calls(&inner, depth + 1, names);
+            }
+        }
+        parts.clear();
+        after_dot = false;
+    }
 }
 
 /// Index of the first `keyword` outside parentheses.
@@ -1977,6 +2202,44 @@ mod tests {
         assert_eq!(ops, vec![Op::Truncate { table: name("Log") }]);
         let (ops, understanding) = understand_text("DO $$ import os $$ LANGUAGE plpython3u");
         assert_eq!((ops, understanding), (vec![], Understanding::Unparsed));
+    }
+
+    #[test]
+    fn a_huge_insert_is_an_insert() {
+        let rows = vec!["(1, 'a;b')"; 200_000].join(", ");
+        let (ops, understanding) =
+            classify_large(&format!("INSERT INTO \"Seed\" (a, b) VALUES {rows}"));
+        assert_eq!(understanding, Understanding::Classified);
+        assert_eq!(
+            ops,
+            vec![Op::Insert {
+                table: name("Seed")
+            }]
+        );
+    }
+
+    #[test]
+    fn a_huge_statement_is_scanned_whole_across_token_windows() {
+        // The window of 65,536 tokens is scanned up to 61,440 and then refilled: a DROP TABLE on
+        // either side of that seam, or of the window's end, is still found.
+        for before in [0, 61_438, 61_439, 61_440, 61_441, 65_535, 65_536, 130_000] {
+            let text = format!(
+                "SELECT {}DROP TABLE users{}",
+                "x ".repeat(before),
+                " y".repeat(70_000)
+            );
+            let (ops, understanding) = classify_large(&text);
+            assert_eq!(understanding, Understanding::Unparsed);
+            assert_eq!(
+                ops,
+                vec![Op::DropTable {
+                    table: name("users"),
+                    if_exists: false,
+                    cascade: false,
+                }],
+                "DROP TABLE after {before} tokens"
+            );
+        }
     }
 
     #[test]

@@ -7,10 +7,39 @@ pub mod parse;
 pub mod split;
 
 pub use model::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement, TransactionControl,
-    TypeName, Understanding,
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
+    TransactionControl, TypeName, Understanding,
 };
-pub use split::{split, Position, RawStatement, Span};
+pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
+
+/// Bytes read by the front end, the rules and the report's excerpts, counted on the current
+/// thread in tests: a test asserts linear work by comparing counts, not by timing a run.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    #[inline]
+    pub(crate) fn read(_bytes: usize) {
+        #[cfg(test)]
+        BYTES_READ.with(|count| count.set(count.get() + _bytes as u64));
+    }
+
+    /// The count so far, reset to zero (always zero outside tests).
+    pub(crate) fn take() -> u64 {
+        #[cfg(test)]
+        return BYTES_READ.with(|count| count.replace(0));
+        #[cfg(not(test))]
+        0
+    }
+}
+
+/// User routines a statement that runs calls (`SELECT f()`, `CALL p()`, `PERFORM f()` in a DO
+/// body, ...): names written before a `(`, looked up by the caller in the schema model.
+pub fn called_routines(text: &str) -> Vec<ObjectName> {
+    fallback::called_routines(text)
+}
 
 /// Split `source` and understand every statement. Never panics, whatever the input.
 pub fn analyze_source(source: &str) -> Vec<Statement> {

@@ -130,6 +130,14 @@ pub enum TransactionControl {
     Rollback,
 }
 
+/// One operation of a routine's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyOp {
+    /// Lines between the `CREATE` statement's first line and the body statement's.
+    pub line: u32,
+    pub op: Op,
+}
+
 /// One thing a statement does. A statement may do several (a multi-action ALTER TABLE, DROP TABLE
 /// a, b, a DO block); each is its own `Op` so each gets its own finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,8 +293,14 @@ pub enum Op {
     NonTransactional {
         kind: String,
     },
+    /// `CREATE [OR REPLACE] FUNCTION / PROCEDURE` with an SQL or PL/pgSQL body (`AS $$ ... $$`
+    /// or `BEGIN ATOMIC ... END`): what the body does each time the routine is called.
+    CreateRoutine {
+        name: ObjectName,
+        body: Vec<BodyOp>,
+    },
     /// Understood and harmless to the rules (COMMENT, CREATE EXTENSION, CREATE/DROP VIEW,
-    /// CREATE FUNCTION, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).
+    /// CREATE FUNCTION in another language, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).
     /// `kind` is the leading keywords in upper case, e.g. `CREATE EXTENSION`.
     Other {
         kind: String,

@@ -30,6 +30,15 @@ pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
     if let Some(result) = fallback::understand_do_block(text) {
         return result;
     }
+    if text.len() > MAX_SQLPARSER_BYTES {
+        return fallback::classify_large(text);
+    }
+    if let Some(result) = fallback::understand_routine(text) {
+        return result;
+    }
+    if fallback::chained_operator_count(text) > MAX_CHAINED_OPERATORS {
+        return fallback::classify(text);
+    }
     match parse_one(text) {
         Some(statement) => match map_statement(&statement, text) {
             Some(ops) => (ops, Understanding::Parsed),
@@ -38,6 +47,15 @@ pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
         None => fallback::classify(text),
     }
 }
+
+/// sqlparser's own recursion limit bounds nesting, but a chain of binary operators parses
+/// iteratively into a left-deep tree that Display, our walk and Drop then recurse through: a
+/// 40,000-term `OR` chain overflows a worker thread's stack (an abort, not a panic). Such
+/// statements go to the token classifier, which walks iteratively. Very large ones (sqlparser's
+/// tokens and tree take ~100 times the text: 3.4 GB for a 31 MB INSERT) are read by a bounded
+/// window of tokens instead.
+const MAX_CHAINED_OPERATORS: usize = 2_000;
+const MAX_SQLPARSER_BYTES: usize = 1 << 20;
 
 fn parse_one(text: &str) -> Option<ast::Statement> {
     let dialect = PostgreSqlDialect {};
@@ -1003,9 +1021,23 @@ mod tests {
                 kind: "DROP VIEW".into()
             }]
         );
+    }
+
+    #[test]
+    fn a_routine_carries_what_its_body_does() {
         assert_eq!(
             ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
-            vec![Op::Other { kind: "CREATE FUNCTION".into() }]
+            vec![Op::CreateRoutine {
+                name: ObjectName::unqualified("f"),
+                body: vec![super::super::BodyOp {
+                    line: 0,
+                    op: Op::DropTable {
+                        table: ObjectName::unqualified("x"),
+                        if_exists: false,
+                        cascade: false,
+                    },
+                }],
+            }]
         );
     }
 

@@ -37,13 +37,62 @@ impl RawStatement {
 
 /// Split a whole file. Empty statements (`;;`) and comment-only tails produce nothing.
 pub fn split(source: &str) -> Vec<RawStatement> {
+    split_checked(source).0
+}
+
+/// Text PostgreSQL would refuse before running anything: an unterminated comment, string,
+/// quoted identifier or dollar quote (the splitter ran it to the end of the file, so whatever
+/// follows it would be silently dropped or sent as part of it), or a NUL byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexicalError {
+    /// What is wrong, e.g. "unterminated /* comment".
+    pub what: &'static str,
+    /// Where the offending token starts.
+    pub offset: usize,
+    pub position: Position,
+}
+
+impl LexicalError {
+    /// `file:line:col: <what>; <what to do>`, the one line `check` and `deploy` print.
+    pub fn describe(&self, file: &str) -> String {
+        let Position { line, column } = self.position;
+        let fix = if self.what.starts_with("NUL") {
+            "remove it (PostgreSQL cannot receive it)"
+        } else {
+            "close it; everything after it would otherwise be swallowed by it"
+        };
+        format!("{file}:{line}:{column}: {}; {fix}", self.what)
+    }
+}
+
+/// The statements and the first lexical error, if any.
+pub fn split_checked(source: &str) -> (Vec<RawStatement>, Option<LexicalError>) {
+    super::work::read(source.len());
     let mut splitter = Splitter {
         bytes: source.as_bytes(),
         cursor: PositionCursor::new(source.as_bytes()),
         statements: Vec::new(),
+        unterminated: None,
     };
     splitter.run();
-    splitter.statements
+    let nul = source
+        .find('\0')
+        .map(|offset| (offset, "NUL byte (\\0) in the file"));
+    let first = match (splitter.unterminated, nul) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    };
+    let error = first.map(|(offset, what)| LexicalError {
+        what,
+        offset,
+        position: PositionCursor::new(source.as_bytes()).position_at(offset),
+    });
+    (splitter.statements, error)
+}
+
+/// The first lexical error of `source`, if any (see [`LexicalError`]).
+pub fn lexical_error(source: &str) -> Option<LexicalError> {
+    split_checked(source).1
 }
 
 /// One pass over the bytes. Every delimiter PostgreSQL knows is ASCII, so walking bytes and only
@@ -52,6 +101,8 @@ struct Splitter<'a> {
     bytes: &'a [u8],
     cursor: PositionCursor<'a>,
     statements: Vec<RawStatement>,
+    /// Offset and kind of the first token that runs to the end of the file unterminated.
+    unterminated: Option<(usize, &'static str)>,
 }
 
 /// Tracks where the current statement stands, for `CREATE FUNCTION ... BEGIN ATOMIC ... END`
@@ -87,7 +138,9 @@ impl Splitter<'_> {
                     continue;
                 }
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    i = skip_block_comment(bytes, i);
+                    let end = block_comment_end(bytes, i);
+                    self.note_unterminated(end, i, "unterminated /* comment");
+                    i = end.unwrap_or(bytes.len());
                     continue;
                 }
                 b';' if state.atomic_depth == 0 => {
@@ -101,10 +154,22 @@ impl Splitter<'_> {
             let token_start = i;
             let mut word = None;
             i = match b {
-                b'\'' => skip_quoted(bytes, i, b'\'', false),
-                b'"' => skip_quoted(bytes, i, b'"', false),
+                b'\'' => {
+                    let end = quoted_end(bytes, i, b'\'', false);
+                    self.note_unterminated(end, i, "unterminated quoted string");
+                    end.unwrap_or(bytes.len())
+                }
+                b'"' => {
+                    let end = quoted_end(bytes, i, b'"', false);
+                    self.note_unterminated(end, i, "unterminated quoted identifier");
+                    end.unwrap_or(bytes.len())
+                }
                 b'$' => match dollar_tag_end(bytes, i) {
-                    Some(tag_end) => skip_dollar_quoted(bytes, i, tag_end),
+                    Some(tag_end) => {
+                        let end = dollar_quoted_end(bytes, i, tag_end);
+                        self.note_unterminated(end, i, "unterminated dollar-quoted string");
+                        end.unwrap_or(bytes.len())
+                    }
                     None => skip_word(bytes, i + 1),
                 },
                 _ if is_word_start(b) => {
@@ -112,7 +177,9 @@ impl Splitter<'_> {
                     let escape = end - i == 1 && (b == b'e' || b == b'E');
                     if bytes.get(end) == Some(&b'\'') {
                         // E'...' takes backslash escapes; U&'..', B'..', X'..', N'..' do not.
-                        skip_quoted(bytes, end, b'\'', escape)
+                        let close = quoted_end(bytes, end, b'\'', escape);
+                        self.note_unterminated(close, i, "unterminated quoted string");
+                        close.unwrap_or(bytes.len())
                     } else {
                         word = Some(&bytes[i..end]);
                         end
@@ -130,6 +197,12 @@ impl Splitter<'_> {
             track_atomic_body(&mut state, word);
         }
         self.finish(&state);
+    }
+
+    fn note_unterminated(&mut self, end: Option<usize>, start: usize, what: &'static str) {
+        if end.is_none() && self.unterminated.is_none() {
+            self.unterminated = Some((start, what));
+        }
     }
 
     fn finish(&mut self, state: &StatementState) {
@@ -196,8 +269,13 @@ pub(super) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// PostgreSQL block comments nest: `/* a /* b */ still comment */`.
-pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+/// PostgreSQL block comments nest: `/* a /* b */ still comment */`. Unterminated: to the end.
+pub(super) fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
+    block_comment_end(bytes, i).unwrap_or(bytes.len())
+}
+
+/// Offset just past the comment opening at `i`; `None` when it is never closed.
+fn block_comment_end(bytes: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0u32;
     while i < bytes.len() {
         if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
@@ -207,18 +285,23 @@ pub(super) fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
             depth -= 1;
             i += 2;
             if depth == 0 {
-                return i;
+                return Some(i);
             }
         } else {
             i += 1;
         }
     }
-    bytes.len()
+    None
 }
 
 /// Skip a `'...'` string or `"..."` identifier starting at the opening quote; a doubled quote is
 /// an escaped quote, and with `backslash_escapes` (E'...') so is `\'`. Unterminated: to the end.
 pub(super) fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> usize {
+    quoted_end(bytes, open, quote, backslash_escapes).unwrap_or(bytes.len())
+}
+
+/// Offset just past the closing quote; `None` when the quote is never closed.
+fn quoted_end(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> Option<usize> {
     let mut i = open + 1;
     while i < bytes.len() {
         let b = bytes[i];
@@ -228,13 +311,13 @@ pub(super) fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escape
             if bytes.get(i + 1) == Some(&quote) {
                 i += 2;
             } else {
-                return i + 1;
+                return Some(i + 1);
             }
         } else {
             i += 1;
         }
     }
-    bytes.len()
+    None
 }
 
 /// If a dollar-quote opening tag (`$$`, `$body$`) starts at `i`, the offset just past it.
@@ -255,12 +338,16 @@ pub(super) fn dollar_tag_end(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 pub(super) fn skip_dollar_quoted(bytes: &[u8], open: usize, tag_end: usize) -> usize {
+    dollar_quoted_end(bytes, open, tag_end).unwrap_or(bytes.len())
+}
+
+/// Offset just past the closing tag; `None` when the dollar quote is never closed.
+fn dollar_quoted_end(bytes: &[u8], open: usize, tag_end: usize) -> Option<usize> {
     let tag = &bytes[open..tag_end];
     let body = &bytes[tag_end..];
-    match body.windows(tag.len()).position(|window| window == tag) {
-        Some(close) => tag_end + close + tag.len(),
-        None => bytes.len(),
-    }
+    body.windows(tag.len())
+        .position(|window| window == tag)
+        .map(|close| tag_end + close + tag.len())
 }
 
 /// Computes positions for increasing byte offsets in one forward pass over the file.
@@ -444,6 +531,75 @@ mod tests {
                 column: 22
             }
         );
+    }
+
+    #[test]
+    fn unterminated_tokens_are_reported_where_they_start() {
+        let cases = [
+            (
+                "SELECT 1;\n  /* open\nDROP TABLE users;",
+                "unterminated /* comment",
+                2,
+                3,
+            ),
+            (
+                "SELECT 1; /* a /* b */ still open",
+                "unterminated /* comment",
+                1,
+                11,
+            ),
+            ("SELECT 'abc; def", "unterminated quoted string", 1, 8),
+            ("SELECT 'it''", "unterminated quoted string", 1, 8),
+            (
+                "SELECT 1;\nSELECT E'x\\'",
+                "unterminated quoted string",
+                2,
+                8,
+            ),
+            (
+                "SELECT \"open; ident",
+                "unterminated quoted identifier",
+                1,
+                8,
+            ),
+            (
+                "DO $b$ BEGIN END $$",
+                "unterminated dollar-quoted string",
+                1,
+                4,
+            ),
+            (
+                "SELECT 1;\nSELECT 'a\0b'",
+                "NUL byte (\\0) in the file",
+                2,
+                10,
+            ),
+        ];
+        for (source, what, line, column) in cases {
+            let error = lexical_error(source).unwrap_or_else(|| panic!("no error: {source:?}"));
+            assert_eq!(
+                (error.what, error.position),
+                (what, Position { line, column }),
+                "{source:?}"
+            );
+        }
+        let error = lexical_error("SELECT 1;\n/* x").unwrap();
+        assert_eq!(
+            error.describe("m/migration.sql"),
+            "m/migration.sql:2:1: unterminated /* comment; close it; everything after it would \
+             otherwise be swallowed by it"
+        );
+    }
+
+    #[test]
+    fn terminated_tokens_are_not_errors() {
+        for source in [
+            "SELECT 'a''b', E'\\'', \"x\"\"y\", $t$ $$ $t$, $1; /* a /* b */ */ -- tail",
+            "SELECT 1 -- /* not a comment opener",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+        ] {
+            assert_eq!(lexical_error(source), None, "{source:?}");
+        }
     }
 
     #[test]

@@ -552,3 +552,177 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `(rule, line, column)` of every finding.
+fn finding_positions(report: &serde_json::Value) -> Vec<(String, u64, u64)> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unterminated_tokens_and_nul_bytes_are_errors_at_their_position_in_check() {
+    let cases = [
+        ("CREATE TABLE a (id int);\n  /* oops\nDROP TABLE a;\n", 2, 3),
+        (
+            "CREATE TABLE a (id int);\nSELECT 'it''s;\nDROP TABLE a;\n",
+            2,
+            8,
+        ),
+        ("CREATE TABLE a (id int);\nSELECT E'x\\';\n", 2, 8),
+        ("CREATE TABLE \"a;\n", 1, 14),
+        (
+            "CREATE TABLE a (id int);\nDO $body$ BEGIN DROP TABLE a; END $$;\n",
+            2,
+            4,
+        ),
+        ("CREATE TABLE a (id int);\nSELECT 'a\0';\n", 2, 10),
+    ];
+    for (sql, line, column) in cases {
+        let project = Project::new();
+        project.migration("20240101000000_init", sql);
+        let output = project.run(&["check", "--format", "json"]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{sql:?}: {}",
+            stderr(&output)
+        );
+        let positions = finding_positions(&json(&output));
+        assert!(
+            positions.contains(&("malformed-sql".to_string(), line, column)),
+            "{sql:?}: {positions:?}"
+        );
+    }
+}
+
+#[test]
+fn deploy_refuses_a_pending_set_with_an_unterminated_comment_before_sending_anything() {
+    use crate::db_deploy::{deploy, exists};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_ok", "CREATE TABLE first_ok (id int);\n");
+    project.migration(
+        "20240102000000_broken",
+        "CREATE TABLE second_ok (id int);\n/* forgot to close\nDROP TABLE first_ok;\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("20240102000000_broken/migration.sql:2:1: unterminated /* comment"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!exists(&db, "first_ok") && !exists(&db, "second_ok"));
+}
+
+#[test]
+fn deploy_refuses_unterminated_quotes_and_nul_bytes_pointing_into_the_users_file() {
+    use crate::db_deploy::{deploy, exists};
+    for (sql, expected) in [
+        (
+            "CREATE TABLE t1 (id int);\nINSERT INTO t1 VALUES (1), ('x);\n",
+            "migration.sql:2:29: unterminated quoted string",
+        ),
+        (
+            "CREATE TABLE t1 (id int);\nCOMMENT ON TABLE t1 IS 'a\0b';\n",
+            "migration.sql:2:26: NUL byte",
+        ),
+    ] {
+        let db = crate::support::TestDb::new();
+        let project = Project::new();
+        project.migration("20240101000000_init", sql);
+        let output = deploy(&project, &db, &[]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "`{expected}` missing: {err}");
+        assert!(!err.contains("_prisma_migrations"), "{err}");
+        assert!(!exists(&db, "t1"));
+    }
+}
+
+#[test]
+fn long_operator_chains_never_abort_even_in_a_second_file() {
+    let project = Project::new();
+    let plus = vec!["1"; 150_000].join(" + ");
+    project.migration("20240101000000_plus", &format!("SELECT {plus};\n"));
+    let or = vec!["id = 1"; 40_000].join(" OR ");
+    project.migration(
+        "20240102000000_or",
+        &format!("DELETE FROM \"User\" WHERE {or};\nDROP TABLE \"User\";\n"),
+    );
+    let concat = vec!["'a'"; 100_000].join(" || ");
+    project.migration("20240103000000_concat", &format!("SELECT {concat};\n"));
+    let nested = format!(
+        "SELECT {}1;\n{}END;\nDO $$ BEGIN {} NULL; END $$;\n",
+        "(".repeat(100_000),
+        "IF x THEN ".repeat(40_000),
+        "IF x THEN ".repeat(40_000)
+    );
+    project.migration("20240104000000_nested", &nested);
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 4);
+    let rules: Vec<String> = finding_positions(&report)
+        .into_iter()
+        .map(|(rule, _, _)| rule)
+        .collect();
+    assert!(rules.contains(&"drop-table".to_string()), "{rules:?}");
+}
+
+#[test]
+fn deploy_stops_for_review_on_a_call_of_a_routine_whose_body_drops_a_table() {
+    use crate::db_deploy::{deploy, exists};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "20240101000000_init",
+        "CREATE TABLE users (id int);\nCREATE PROCEDURE wipe() LANGUAGE plpgsql AS $$\nBEGIN\n  DROP TABLE users;\nEND $$;\n",
+    );
+    crate::db_deploy::assert_success(&deploy(&project, &db, &[]));
+    project.migration("20240102000000_cleanup", "CALL wipe();\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("error[drop-table]"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        exists(&db, "users"),
+        "the gated migration must not have run"
+    );
+}
+
+#[test]
+fn rollback_refuses_a_down_script_with_an_unterminated_dollar_quote() {
+    use crate::db_deploy::{assert_success, deploy, exists, run_db};
+    let db = crate::support::TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_a", "CREATE TABLE kept (id int);\n");
+    project.migration("20240102000000_b", "CREATE TABLE also_kept (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.write(
+        "prisma/migrations/20240102000000_b/down.sql",
+        "DROP TABLE also_kept;\nDO $x$ BEGIN DROP TABLE kept; END $$;\n",
+    );
+    let output = run_db(&project, &db, &["rollback", "--steps", "1"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("20240102000000_b/down.sql:2:4: unterminated dollar-quoted string"),
+        "{err}"
+    );
+    assert!(exists(&db, "kept") && exists(&db, "also_kept"));
+}
