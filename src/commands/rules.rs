@@ -101,6 +101,7 @@ static RULE_SOURCES: &[(&str, &str)] = rule_sources!(
     "drop_table",
     "edited_migration",
     "enum_value_used_in_transaction",
+    "malformed_sql",
     "out_of_order_migration",
     "rename_column",
     "rename_table",
@@ -206,6 +207,7 @@ fn example(id: &str) -> Option<&'static str> {
         }
         "unbatched-data-change" => "UPDATE \"User\" SET \"name\" = '';\n",
         "unparsed-statement" => "FROBNICATE \"User\" VERY FAST;\n",
+        "malformed-sql" => "ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n/* the comment never ends\n",
         "allow-without-reason" => {
             "-- migration-gate: allow drop-column\nALTER TABLE \"User\" DROP COLUMN \"name\";\n"
         }
