@@ -13,8 +13,9 @@ use super::annotations::CheckAnnotation;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
-/// Attempts at creating the sticky comment when GitHub answers 5xx or cannot be reached.
-const COMMENT_CREATE_ATTEMPTS: u32 = 3;
+/// Attempts at a write that is not safe to repeat blindly (creating the sticky comment or the
+/// check run, appending annotations) when GitHub answers 5xx or cannot be reached.
+const WRITE_ATTEMPTS: u32 = 3;
 /// GitHub rejects check-run updates with more annotations than this.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 
@@ -149,7 +150,7 @@ impl GitHub {
                 Ok(created) => return Ok(created.id),
                 Err(e) => e.into(),
             };
-            if attempt >= COMMENT_CREATE_ATTEMPTS || !error.may_have_succeeded() {
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
                 return Err(error);
             }
             tokio::time::sleep(self.retry_delay * attempt).await;
@@ -203,37 +204,131 @@ impl GitHub {
     /// Publish a completed check run carrying every annotation: the first 50 on creation, the
     /// rest in updates of 50 (GitHub's per-request limit; annotations accumulate).
     pub async fn publish_check_run(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
-        #[derive(Deserialize)]
-        struct Created {
-            id: u64,
-        }
-        let repo = &self.repository;
         let mut batches = run.annotations.chunks(ANNOTATIONS_PER_REQUEST);
-        let output = |annotations: &[CheckAnnotation]| json!({"title": run.title, "summary": run.summary, "annotations": annotations});
-        let created: Created = self
-            .octo
-            .post(
-                format!("/repos/{repo}/check-runs"),
-                Some(&json!({
-                    "name": run.name,
-                    "head_sha": run.head_sha,
-                    "status": "completed",
-                    "conclusion": run.conclusion,
-                    "output": output(batches.next().unwrap_or(&[])),
-                })),
-            )
-            .await?;
+        let first = batches.next().unwrap_or(&[]);
+        let id = self.create_check_run(run, first).await?;
+        let mut published = first.len();
         for batch in batches {
-            let _: serde_json::Value = self
+            published += batch.len();
+            self.append_annotations(run, id, batch, published).await?;
+        }
+        Ok(id)
+    }
+
+    /// Create the check run, tagged with an `external_id` of this attempt; after a 5xx or a lost
+    /// answer, look for that tag among the commit's check runs before trying again, since
+    /// GitHub often created it anyway (a second one would show every annotation twice).
+    async fn create_check_run(
+        &self,
+        run: &CheckRun<'_>,
+        annotations: &[CheckAnnotation],
+    ) -> ApiResult<u64> {
+        let repo = &self.repository;
+        let external_id = attempt_tag();
+        let payload = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "external_id": external_id,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": run.output(annotations),
+        });
+        let route = format!("/repos/{repo}/check-runs");
+        let mut attempt = 1;
+        loop {
+            let error: ApiError = match self
+                .octo_once
+                .post::<_, CheckRunState>(route.as_str(), Some(&payload))
+                .await
+            {
+                Ok(created) => return Ok(created.id),
+                Err(e) => e.into(),
+            };
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
+                return Err(error);
+            }
+            tokio::time::sleep(self.retry_delay * attempt).await;
+            let listed: CheckRunList = self
                 .octo
-                .patch(
-                    format!("/repos/{repo}/check-runs/{}", created.id),
-                    Some(&json!({ "output": output(batch) })),
+                .get(
+                    format!("/repos/{repo}/commits/{}/check-runs", run.head_sha),
+                    Some(&[("check_name", run.name), ("filter", "all")]),
                 )
                 .await?;
+            if let Some(created) = listed
+                .check_runs
+                .iter()
+                .find(|r| r.external_id.as_deref() == Some(external_id.as_str()))
+            {
+                return Ok(created.id);
+            }
+            attempt += 1;
         }
-        Ok(created.id)
     }
+
+    /// Append one batch of annotations; after a 5xx or a lost answer, count the check run's
+    /// annotations before sending the batch again, since GitHub appends rather than replaces.
+    async fn append_annotations(
+        &self,
+        run: &CheckRun<'_>,
+        id: u64,
+        batch: &[CheckAnnotation],
+        total_after: usize,
+    ) -> ApiResult<()> {
+        let route = format!("/repos/{}/check-runs/{id}", self.repository);
+        let payload = json!({ "output": run.output(batch) });
+        let mut attempt = 1;
+        loop {
+            let error: ApiError = match self
+                .octo_once
+                .patch::<serde_json::Value, _, _>(route.as_str(), Some(&payload))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => e.into(),
+            };
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
+                return Err(error);
+            }
+            tokio::time::sleep(self.retry_delay * attempt).await;
+            let current: CheckRunState = self.octo.get(route.as_str(), None::<&()>).await?;
+            if current
+                .output
+                .is_some_and(|o| o.annotations_count >= total_after)
+            {
+                return Ok(());
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// Identifies this process's check run among the commit's others (earlier runs, re-runs).
+fn attempt_tag() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("migration-gate-{}-{nanos}", std::process::id())
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunState {
+    id: u64,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    output: Option<CheckRunOutput>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunOutput {
+    #[serde(default)]
+    annotations_count: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunList {
+    check_runs: Vec<CheckRunState>,
 }
 
 pub struct CheckRun<'a> {
@@ -244,4 +339,10 @@ pub struct CheckRun<'a> {
     pub title: &'a str,
     pub summary: &'a str,
     pub annotations: &'a [CheckAnnotation],
+}
+
+impl CheckRun<'_> {
+    fn output(&self, annotations: &[CheckAnnotation]) -> serde_json::Value {
+        json!({"title": self.title, "summary": self.summary, "annotations": annotations})
+    }
 }

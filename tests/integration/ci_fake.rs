@@ -166,6 +166,14 @@ pub struct GitHubState {
     /// The next this-many comment creations store the comment, then answer 502 (GitHub's proxy
     /// timing out after the work was done).
     pub create_then_502: usize,
+    /// The same for check-run creations.
+    pub check_create_then_502: usize,
+    /// The next this-many check-run updates append their annotations, then answer 502.
+    pub check_update_then_502: usize,
+    /// `external_id` of each check run, by id.
+    pub check_run_external_ids: HashMap<u64, String>,
+    /// Writes answer 403 as GitHub does when the token's rate limit is used up.
+    pub rate_limited: bool,
 }
 
 pub struct FakeGitHub {
@@ -247,6 +255,19 @@ impl FakeGitHub {
             if let Some(status) = state.broken {
                 return Reply::json(status, &json!({"message": "Server Error"}));
             }
+            if state.rate_limited && request.method != "GET" {
+                let mut reply = Reply::json(
+                    403,
+                    &json!({"message": "API rate limit exceeded for installation ID 4242.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
+                );
+                reply
+                    .headers
+                    .push(("x-ratelimit-remaining".into(), "0".into()));
+                reply
+                    .headers
+                    .push(("x-ratelimit-reset".into(), "1893456000".into()));
+                return reply;
+            }
             let comments_path = format!("{REPO}/issues/42/comments");
             let files_path = format!("{REPO}/pulls/42/files");
             let checks_path = format!("{REPO}/check-runs");
@@ -315,6 +336,12 @@ impl FakeGitHub {
                     state.next_id += 1;
                     let id = state.next_id;
                     state.check_runs.insert(id, count);
+                    let external_id = body["external_id"].as_str().unwrap_or("").to_string();
+                    state.check_run_external_ids.insert(id, external_id);
+                    if state.check_create_then_502 > 0 {
+                        state.check_create_then_502 -= 1;
+                        return Reply::json(502, &json!({"message": "Server Error"}));
+                    }
                     let mut run = fixture("github/check_run.json");
                     run["id"] = json!(id);
                     run["head_sha"] = body["head_sha"].clone();
@@ -336,10 +363,44 @@ impl FakeGitHub {
                         return Reply::json(404, &json!({"message": "Not Found"}));
                     };
                     *total += count;
+                    let total = *total;
+                    if state.check_update_then_502 > 0 {
+                        state.check_update_then_502 -= 1;
+                        return Reply::json(502, &json!({"message": "Server Error"}));
+                    }
                     let mut run = fixture("github/check_run.json");
                     run["id"] = json!(id);
+                    run["output"]["annotations_count"] = json!(total);
+                    Reply::json(200, &run)
+                }
+                ("GET", p) if p.starts_with(&format!("{checks_path}/")) => {
+                    let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+                    let Some(total) = state.check_runs.get(&id) else {
+                        return Reply::json(404, &json!({"message": "Not Found"}));
+                    };
+                    let mut run = fixture("github/check_run.json");
+                    run["id"] = json!(id);
+                    run["external_id"] = json!(state.check_run_external_ids[&id]);
                     run["output"]["annotations_count"] = json!(*total);
                     Reply::json(200, &run)
+                }
+                // Every check run of the commit (the fake has one commit).
+                ("GET", p)
+                    if p.starts_with(&format!("{REPO}/commits/")) && p.ends_with("/check-runs") =>
+                {
+                    let mut ids: Vec<&u64> = state.check_runs.keys().collect();
+                    ids.sort();
+                    let runs: Vec<Value> = ids
+                        .into_iter()
+                        .map(|id| {
+                            let mut run = fixture("github/check_run.json");
+                            run["id"] = json!(id);
+                            run["external_id"] = json!(state.check_run_external_ids[id]);
+                            run["output"]["annotations_count"] = json!(state.check_runs[id]);
+                            run
+                        })
+                        .collect();
+                    Reply::json(200, &json!({"total_count": runs.len(), "check_runs": runs}))
                 }
                 _ => Reply::json(
                     404,

@@ -389,3 +389,38 @@ fn github_down_is_a_warning_and_the_verdict_stands() {
     assert_eq!(run.published.check_run_id, None);
     assert!(run.summary.contains("drop-column"), "{}", run.summary);
 }
+
+#[test]
+fn check_run_created_despite_a_502_is_not_created_twice() {
+    let github = FakeGitHub::start(GitHubState {
+        check_create_then_502: 1,
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        true,
+        false,
+    );
+    let state = github.state.lock().unwrap();
+    let ids: Vec<&u64> = state.check_runs.keys().collect();
+    assert_eq!(ids.len(), 1, "one check run, not a duplicate: {ids:?}");
+    assert_eq!(run.published.check_run_id, Some(*ids[0]));
+    assert_eq!(run.published.exit_code, 1);
+}
+
+#[test]
+fn annotations_appended_despite_a_502_are_not_appended_twice() {
+    let github = FakeGitHub::start(GitHubState {
+        check_update_then_502: 1,
+        ..Default::default()
+    });
+    let findings: Vec<Finding> = (1..=120).map(|l| finding(l, Severity::Error)).collect();
+    let run = publish(&github, &report(findings), true, false);
+    let id = run.published.check_run_id.expect("check run created");
+    assert_eq!(
+        github.state.lock().unwrap().check_runs[&id],
+        120,
+        "each annotation once"
+    );
+}
