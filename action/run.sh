@@ -8,15 +8,31 @@ if [ -z "$bin" ]; then
   bin="migration-gate"
 fi
 
+# A yes/no input, read as actions/toolkit's getBooleanInput does. Anything else stops the step:
+# `allow-any-branch: yes` silently read as false would be refused with a message telling the
+# user to set what they believe they set.
+flag() {
+  local input="$1" value="$2" switch="$3"
+  case "$value" in
+    true | True | TRUE) args+=("$switch") ;;
+    false | False | FALSE | "") ;;
+    *)
+      # One line: a line break in the value must not start a workflow command of its own.
+      echo "::error::migration-gate: the \`$input\` input is \"${value//[$'\r\n']/ }\": set it to true or false"
+      exit 2
+      ;;
+  esac
+}
+
 args=(ci)
 [ -n "${INPUT_MODE:-}" ] && args+=(--mode "$INPUT_MODE")
 [ -n "${INPUT_MIGRATIONS_DIR:-}" ] && args+=(--dir "$INPUT_MIGRATIONS_DIR")
 [ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
 [ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
 [ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
-[ "${INPUT_CHECK_RUN:-false}" = "true" ] && args+=(--check-run)
-[ "${INPUT_ALLOW_DESTRUCTIVE:-false}" = "true" ] && args+=(--allow-destructive)
-[ "${INPUT_ALLOW_ANY_BRANCH:-false}" = "true" ] && args+=(--allow-any-branch)
+flag check-run "${INPUT_CHECK_RUN:-}" --check-run
+flag allow-destructive "${INPUT_ALLOW_DESTRUCTIVE:-}" --allow-destructive
+flag allow-any-branch "${INPUT_ALLOW_ANY_BRANCH:-}" --allow-any-branch
 
 # Secrets travel in the environment, not on the command line.
 if [ -n "${INPUT_DATABASE_URL:-}" ]; then
