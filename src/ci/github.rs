@@ -24,6 +24,9 @@ pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 pub struct ApiError {
     pub status: Option<u16>,
     pub message: String,
+    /// GitHub refused because the token's rate limit is used up (a 403 or 429): not a missing
+    /// permission, and nothing the workflow's `permissions:` can fix.
+    pub rate_limited: bool,
 }
 
 impl ApiError {
@@ -35,13 +38,18 @@ impl ApiError {
 
     /// The token may not do this (fork PR, missing `permissions:`).
     pub fn is_permission_denied(&self) -> bool {
-        matches!(self.status, Some(403) | Some(404))
+        !self.rate_limited && matches!(self.status, Some(403) | Some(404))
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.status {
+            Some(status) if self.rate_limited => write!(
+                f,
+                "GitHub answered {status}, the token's API rate limit is used up: {}",
+                self.message
+            ),
             Some(status) => write!(f, "GitHub answered {status}: {}", self.message),
             None => write!(f, "GitHub unreachable: {}", self.message),
         }
@@ -51,14 +59,34 @@ impl std::fmt::Display for ApiError {
 impl From<octocrab::Error> for ApiError {
     fn from(err: octocrab::Error) -> Self {
         match err {
-            octocrab::Error::GitHub { source, .. } => ApiError {
-                status: Some(source.status_code.as_u16()),
-                message: source.message,
-            },
+            octocrab::Error::GitHub { source, .. } => {
+                let status = source.status_code.as_u16();
+                let header = |name: &str| {
+                    source
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get(name))
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                // GitHub's documented signals: x-ratelimit-remaining 0 or retry-after; its
+                // secondary-limit 403 carries only the message.
+                let rate_limited = status == 429
+                    || (status == 403
+                        && (header("x-ratelimit-remaining").as_deref() == Some("0")
+                            || header("retry-after").is_some()
+                            || source.message.to_lowercase().contains("rate limit")));
+                ApiError {
+                    status: Some(status),
+                    message: source.message,
+                    rate_limited,
+                }
+            }
             other => ApiError {
                 status: None,
                 // The Display of octocrab errors can carry a backtrace: keep the first line.
                 message: other.to_string().lines().next().unwrap_or("").to_string(),
+                rate_limited: false,
             },
         }
     }

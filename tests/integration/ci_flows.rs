@@ -606,3 +606,40 @@ fn github_down_warns_and_keeps_the_verdict_and_outputs() {
     assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
     assert!(runner.summary().contains("drop-column"));
 }
+
+#[test]
+fn rate_limited_token_is_not_blamed_on_permissions() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState {
+        rate_limited: true,
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .args(["--fail-on", "never", "--check-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let text = stdout(&out);
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::warning::migration-gate: cannot"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{text}");
+    for warning in warnings {
+        assert!(warning.contains("rate limit"), "{warning}");
+        assert!(!warning.contains("permissions"), "{warning}");
+    }
+    assert_eq!(
+        text.matches("ghs_testtoken123").count(),
+        1,
+        "the token only in its mask command: {text}"
+    );
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+}
