@@ -3,7 +3,9 @@
 
 use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::findings::{Report, Severity};
-use crate::report::{findings_section, markdown_cell as prose, GITHUB_COMMENT_LIMIT};
+use crate::report::{
+    findings_section, markdown_cell as prose, markdown_fence as fence_for, GITHUB_COMMENT_LIMIT,
+};
 
 use super::github::COMMENT_MARKER;
 use super::vercel::HookJob;
@@ -207,11 +209,7 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
             out.push_str(&findings_section(file, &findings, &allowed));
         }
         if let Some(migration) = migration {
-            let fence = if migration.sql.contains("```") {
-                "````"
-            } else {
-                "```"
-            };
+            let fence = fence_for(&migration.sql);
             out.push_str(&format!(
                 "\n<details><summary>SQL of <code>{}</code></summary>\n\n{fence}sql\n{}\n{fence}\n\n</details>\n",
                 cell(&migration.file),
@@ -294,6 +292,27 @@ mod tests {
         assert!(text.contains("type=manual-review"));
         assert!(text.contains("**not** called"));
         assert!(text.contains("drops data"));
+    }
+
+    #[test]
+    fn review_sql_with_a_long_backtick_run_stays_in_its_fence() {
+        // Backticks are legal in a dollar-quoted body: a line of four must not close the fence
+        // and let the rest of the SQL render as markdown and HTML.
+        let sql = "CREATE FUNCTION f() RETURNS text AS $$\n````\n</details><script>x</script>\n$$ LANGUAGE sql;";
+        let report = Report {
+            migrations: vec![MigrationReport {
+                name: "20240101_fn".into(),
+                file: "prisma/migrations/20240101_fn/migration.sql".into(),
+                statements: 1,
+                sql: sql.into(),
+            }],
+            ..Default::default()
+        };
+        let text = review("db", &["20240101_fn".into()], &report);
+        assert!(
+            text.contains(&format!("\n`````sql\n{sql}\n`````\n")),
+            "{text}"
+        );
     }
 
     #[test]
