@@ -138,3 +138,86 @@ fn dispatch_from_a_feature_branch_is_refused_before_touching_the_database() {
         stderr(&out)
     );
 }
+
+/// `ci` in `mode` on `event_name` with this payload, from an empty folder: a refusal is an
+/// exit 2 naming the branch; an accepted run goes on and stops at the missing migrations folder.
+fn production_mode_on(event_name: &str, payload: &str, mode: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, payload).unwrap();
+    run(ci_command(dir.path(), event_name, None)
+        .env("GITHUB_EVENT_PATH", &event)
+        .args(["--mode", mode]))
+}
+
+#[test]
+fn explicit_deploy_mode_off_the_default_branch_is_refused_like_a_dispatch() {
+    let refused = [
+        // A push workflow without a branch filter and `mode: deploy`.
+        (
+            "push",
+            r#"{"ref": "refs/heads/drop-email", "repository": {"default_branch": "main"}}"#,
+        ),
+        // A tag is not the default branch either.
+        (
+            "push",
+            r#"{"ref": "refs/tags/main", "repository": {"default_branch": "main"}}"#,
+        ),
+        // A pull request's code is not the default branch's.
+        (
+            "pull_request",
+            r#"{"pull_request": {"number": 42, "base": {"sha": "a"}, "head": {"sha": "b"}}, "repository": {"default_branch": "main"}}"#,
+        ),
+        // A dispatch payload that does not say its branch: not trusted to be main.
+        ("workflow_dispatch", r#"{"inputs": {"type": "auto"}}"#),
+        (
+            "workflow_dispatch",
+            r#"{"ref": "refs/heads/main", "inputs": {}}"#,
+        ),
+    ];
+    for (event_name, payload) in refused {
+        for mode in ["deploy", "rollback", "manual-review"] {
+            let out = production_mode_on(event_name, payload, mode);
+            assert_eq!(out.status.code(), Some(2), "{event_name} {payload}");
+            let text = stderr(&out);
+            assert!(
+                text.contains("set the `allow-any-branch: true` input"),
+                "{event_name} {payload} {mode}: {text}"
+            );
+            assert_eq!(text.trim().lines().count(), 1, "{text}");
+        }
+    }
+    let main = r#"{"ref": "refs/heads/main", "repository": {"default_branch": "main"}, "inputs": {"target": "x"}}"#;
+    for event_name in ["push", "workflow_dispatch"] {
+        let out = production_mode_on(event_name, main, "deploy");
+        assert!(
+            stderr(&out).contains("the `migrations-dir` input"),
+            "{event_name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn event_without_a_default_mode_names_the_mode_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&mut ci_command(dir.path(), "schedule", None));
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("set the `mode` input"), "{text}");
+    assert!(!text.contains("--"), "{text}");
+}
+
+#[test]
+fn missing_config_file_names_the_config_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("prisma/migrations")).unwrap();
+    let out = run(
+        ci_command(dir.path(), "pull_request", Some("pull_request.json"))
+            .args(["--config", "gate.toml"]),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("check the `config` input"), "{text}");
+    assert!(!text.contains("--config"), "{text}");
+}
