@@ -236,6 +236,22 @@ fn comment_json(id: u64, body: &str) -> Value {
     comment
 }
 
+/// GitHub's 422 for an annotation field over its 64 KB limit (`message`, `raw_details`).
+fn oversized_annotation(body: &Value) -> Option<Reply> {
+    let annotations = body["output"]["annotations"].as_array()?;
+    let too_long = annotations.iter().any(|a| {
+        ["message", "raw_details"]
+            .iter()
+            .any(|field| a[field].as_str().is_some_and(|text| text.len() > 65_535))
+    });
+    too_long.then(|| {
+        Reply::json(
+            422,
+            &json!({"message": "Invalid request.\n\nraw_details is too long (maximum is 65535 characters)."}),
+        )
+    })
+}
+
 fn forbidden() -> Reply {
     Reply::json(403, &fixture("github/error_403_integration.json"))
 }
@@ -327,6 +343,9 @@ impl FakeGitHub {
                     }
                     let body = request.json();
                     let count = body["output"]["annotations"].as_array().map_or(0, Vec::len);
+                    if let Some(reply) = oversized_annotation(&body) {
+                        return reply;
+                    }
                     if count > 50 {
                         return Reply::json(
                             422,
@@ -353,6 +372,9 @@ impl FakeGitHub {
                     let count = request.json()["output"]["annotations"]
                         .as_array()
                         .map_or(0, Vec::len);
+                    if let Some(reply) = oversized_annotation(&request.json()) {
+                        return reply;
+                    }
                     if count > 50 {
                         return Reply::json(
                             422,

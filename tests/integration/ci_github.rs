@@ -424,3 +424,36 @@ fn annotations_appended_despite_a_502_are_not_appended_twice() {
         "each annotation once"
     );
 }
+
+#[test]
+fn check_run_survives_a_statement_longer_than_githubs_annotation_limit() {
+    let github = FakeGitHub::start(GitHubState::default());
+    // A data migration's 200 KB INSERT: GitHub refuses annotation details over 64 KB.
+    let mut long = finding(2, Severity::Error);
+    long.statement = format!(
+        "INSERT INTO \"users\" (\"email\") VALUES {};",
+        vec!["('é@example.com')"; 12_000].join(", ")
+    );
+    long.help = "x".repeat(70_000);
+    let run = publish(&github, &report(vec![long]), true, false);
+    let id = run
+        .published
+        .check_run_id
+        .expect("the check run is created despite the long statement");
+    assert_eq!(github.state.lock().unwrap().check_runs[&id], 1);
+    let created = github
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .unwrap()
+        .json();
+    let details = created["output"]["annotations"][0]["raw_details"]
+        .as_str()
+        .unwrap();
+    assert!(
+        details.starts_with("INSERT INTO \"users\""),
+        "{}",
+        &details[..40]
+    );
+}
