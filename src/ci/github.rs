@@ -152,7 +152,8 @@ impl GitHub {
         self
     }
 
-    /// The gate's comment on the PR, if there is one.
+    /// The gate's comment on the PR, if there is one: the marker opens it. A person's comment
+    /// that quotes the gate's markdown has it further down, and is never overwritten.
     async fn find_comment(&self, pr: u64) -> ApiResult<Option<IssueComment>> {
         let comments: Vec<IssueComment> = self
             .all_pages(&format!("/repos/{}/issues/{pr}/comments", self.repository))
@@ -160,7 +161,7 @@ impl GitHub {
         Ok(comments.into_iter().find(|c| {
             c.body
                 .as_deref()
-                .is_some_and(|body| body.contains(COMMENT_MARKER))
+                .is_some_and(|body| body.trim_start().starts_with(COMMENT_MARKER))
         }))
     }
 

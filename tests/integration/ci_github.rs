@@ -457,3 +457,33 @@ fn check_run_survives_a_statement_longer_than_githubs_annotation_limit() {
         &details[..40]
     );
 }
+
+#[test]
+fn a_human_comment_quoting_the_marker_is_never_overwritten() {
+    // A reviewer pastes the bot's raw markdown to discuss it: the marker is in their comment,
+    // but not at its start, where the gate always puts it.
+    let quoted =
+        format!("Why does the bot say this?\n```\n{COMMENT_MARKER}\n### ❌ migration-gate\n```");
+    let github = FakeGitHub::start(GitHubState {
+        comments: vec![(11, quoted.clone())],
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        false,
+        false,
+    );
+    assert!(
+        matches!(run.published.comment, Some(CommentAction::Created(_))),
+        "{:?}",
+        run.published.comment
+    );
+    let state = github.state.lock().unwrap();
+    assert_eq!(
+        state.comments[0],
+        (11, quoted),
+        "the human comment is untouched"
+    );
+    assert_eq!(state.comments.len(), 2);
+}
