@@ -78,7 +78,7 @@ impl From<octocrab::Error> for ApiError {
                             || source.message.to_lowercase().contains("rate limit")));
                 ApiError {
                     status: Some(status),
-                    message: source.message,
+                    message: one_line(&source.message),
                     rate_limited,
                 }
             }
@@ -93,6 +93,37 @@ impl From<octocrab::Error> for ApiError {
 }
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// GitHub's message on one short line: it goes into a `::warning::` workflow command, which ends
+/// at the first line break, and a proxy in front of GitHub answers with a whole HTML page.
+fn one_line(message: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    let text = if message.trim_start().starts_with('<') {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in message.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    } else {
+        message.to_string()
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() <= MAX_CHARS {
+        line
+    } else {
+        format!("{}…", line.chars().take(MAX_CHARS).collect::<String>())
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 struct IssueComment {

@@ -172,6 +172,8 @@ pub struct GitHubState {
     pub check_update_then_502: usize,
     /// `external_id` of each check run, by id.
     pub check_run_external_ids: HashMap<u64, String>,
+    /// A proxy in front of GitHub fails: every request answers this status with its HTML page.
+    pub proxy_error: Option<u16>,
     /// Writes answer 403 as GitHub does when the token's rate limit is used up.
     pub rate_limited: bool,
 }
@@ -270,6 +272,16 @@ impl FakeGitHub {
             let path = path.strip_prefix("/api/v3").unwrap_or(path).to_string();
             if let Some(status) = state.broken {
                 return Reply::json(status, &json!({"message": "Server Error"}));
+            }
+            if let Some(status) = state.proxy_error {
+                return Reply {
+                    status,
+                    headers: vec![("content-type".into(), "text/html".into())],
+                    body: format!(
+                        "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n<center><h1>{status} Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+                    )
+                    .into_bytes(),
+                };
             }
             if state.rate_limited && request.method != "GET" {
                 let mut reply = Reply::json(

@@ -643,3 +643,41 @@ fn rate_limited_token_is_not_blamed_on_permissions() {
     );
     assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
 }
+
+#[test]
+fn proxy_error_page_stays_inside_one_warning_line() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState {
+        proxy_error: Some(502),
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .args(["--fail-on", "error", "--check-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    // A workflow command ends at the line break: the rest of an HTML page would be loose log
+    // lines and the warning would lose its advice.
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::warning::"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{text}");
+    for warning in warnings {
+        assert!(warning.contains("502 Bad Gateway"), "{warning}");
+        assert!(
+            warning.ends_with("the job summary and the exit code carry it"),
+            "{warning}"
+        );
+    }
+    assert!(!text.lines().any(|l| l.starts_with("</")), "{text}");
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+}
