@@ -40,6 +40,8 @@ pub struct Event {
     /// `workflow_dispatch` inputs `type` and `target`.
     pub dispatch_type: Option<String>,
     pub dispatch_target: Option<String>,
+    /// The payload field a PR check needs but the payload lacks (`merge_group.head_sha`).
+    pub missing_field: Option<&'static str>,
 }
 
 impl Event {
@@ -76,9 +78,25 @@ impl Event {
             Some(MergeGroup {
                 base_sha: text(group.get("base_sha")?)?,
                 head_sha: text(group.get("head_sha")?)?,
-                base_ref: text(group.get("base_ref")?)?,
+                // Only shown in the log: not worth refusing the check over.
+                base_ref: group.get("base_ref").and_then(text).unwrap_or_default(),
             })
         });
+        let needs = |fields: &[&'static str]| {
+            fields
+                .iter()
+                .copied()
+                .find(|field| payload.pointer(&pointer(field)).is_none_or(Value::is_null))
+        };
+        let missing_field = match name {
+            "merge_group" => needs(&["merge_group.base_sha", "merge_group.head_sha"]),
+            "pull_request" | "pull_request_target" => needs(&[
+                "pull_request.number",
+                "pull_request.base.sha",
+                "pull_request.head.sha",
+            ]),
+            _ => None,
+        };
         let input = |key: &str| {
             payload
                 .pointer(&format!("/inputs/{key}"))
@@ -94,6 +112,7 @@ impl Event {
             default_branch: payload.pointer("/repository/default_branch").and_then(text),
             dispatch_type: input("type"),
             dispatch_target: input("target"),
+            missing_field,
         }
     }
 
@@ -162,6 +181,11 @@ impl Event {
             ))),
         }
     }
+}
+
+/// `a.b` as a JSON pointer, `/a/b`.
+fn pointer(field: &str) -> String {
+    format!("/{}", field.replace('.', "/"))
 }
 
 #[cfg(test)]

@@ -51,6 +51,13 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
     let Project { config, dir, set } = Project::load(&args.migrations)?;
     let pr = pr_target(args, event);
+    if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
+        return Err(AppError::usage(format!(
+            "{} event without {field}: the event payload is incomplete, so there is nothing to \
+             compare the migrations against; re-run the job",
+            event.name
+        )));
+    }
     let rt = runtime()?;
     // Octocrab's client spawns its worker on the current runtime.
     let _runtime = rt.enter();
@@ -81,7 +88,12 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     if let Some(group) = &event.merge_group {
         println!(
             "migration-gate: merge queue candidate {} onto {}",
-            group.head_sha, group.base_ref
+            group.head_sha,
+            if group.base_ref.is_empty() {
+                &group.base_sha
+            } else {
+                &group.base_ref
+            }
         );
     }
     let publish = Publish {
@@ -145,7 +157,14 @@ fn pending_migrations<'a>(
         Ok(selection) => return Ok(selection),
         Err(e) => e,
     };
-    let (Some(client), Some(number)) = (client, pr.number) else {
+    let Some(number) = pr.number else {
+        // A merge group has no pull request whose files GitHub could list.
+        return Err(AppError::usage(format!(
+            "cannot tell which migrations changed ({}); use actions/checkout with `fetch-depth: 0` so the base commit is in the checkout",
+            git_error.message
+        )));
+    };
+    let Some(client) = client else {
         return Err(AppError::usage(format!(
             "cannot tell which migrations the PR changed ({}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed",
             git_error.message

@@ -221,3 +221,50 @@ fn missing_config_file_names_the_config_input() {
     assert!(text.contains("check the `config` input"), "{text}");
     assert!(!text.contains("--config"), "{text}");
 }
+
+/// `ci` on a merge_group event whose payload is `merge_group`, in a project (not a git
+/// repository) with a migrations folder.
+fn merge_group_check(merge_group: serde_json::Value) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("prisma/migrations")).unwrap();
+    let event = dir.path().join("event.json");
+    let payload = serde_json::json!({
+        "action": "checks_requested",
+        "merge_group": merge_group,
+        "repository": {"default_branch": "main"}
+    });
+    std::fs::write(&event, payload.to_string()).unwrap();
+    run(ci_command(dir.path(), "merge_group", None)
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_TOKEN", "ghs_testtoken123"))
+}
+
+#[test]
+fn merge_group_payload_without_its_commits_says_what_is_missing() {
+    let out = merge_group_check(serde_json::json!({
+        "base_sha": "3c1f0a5b2e9d4c7a8b6f1e0d9c8b7a6f5e4d3c2b",
+        "base_ref": "refs/heads/main"
+    }));
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("merge_group event without merge_group.head_sha"),
+        "{text}"
+    );
+}
+
+#[test]
+fn merge_group_outside_a_full_checkout_asks_for_the_history_not_the_token() {
+    // No base_ref either: only its two commits are needed.
+    let out = merge_group_check(serde_json::json!({
+        "base_sha": "3c1f0a5b2e9d4c7a8b6f1e0d9c8b7a6f5e4d3c2b",
+        "head_sha": "d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f607"
+    }));
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("fetch-depth: 0"), "{text}");
+    assert!(
+        !text.contains("token"),
+        "a merge group has no PR files to list: {text}"
+    );
+}
