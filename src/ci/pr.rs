@@ -157,17 +157,16 @@ fn pending_migrations<'a>(
         Ok(selection) => return Ok(selection),
         Err(e) => e,
     };
+    let git_reason = git_reason(&set.dir, base, &git_error);
     let Some(number) = pr.number else {
         // A merge group has no pull request whose files GitHub could list.
         return Err(AppError::usage(format!(
-            "cannot tell which migrations changed ({}); use actions/checkout with `fetch-depth: 0` so the base commit is in the checkout",
-            git_error.message
+            "cannot tell which migrations changed ({git_reason}); use actions/checkout with `fetch-depth: 0` so the base commit is in the checkout"
         )));
     };
     let Some(client) = client else {
         return Err(AppError::usage(format!(
-            "cannot tell which migrations the PR changed ({}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed",
-            git_error.message
+            "cannot tell which migrations the PR changed ({git_reason}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed"
         )));
     };
     println!(
@@ -185,6 +184,27 @@ fn pending_migrations<'a>(
         .collect();
     let root = repo_root(&set.dir, workspace);
     Ok(pending::from_files(set, &root, &files, base))
+}
+
+/// Why git could not list the changes, in the Action's words: git's own errors advise on
+/// `check --since` and MIGRATION arguments, which a workflow cannot pass.
+fn git_reason(dir: &Path, base: &str, git_error: &AppError) -> String {
+    let git_says = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+    };
+    match git_says(&["rev-parse", "--is-inside-work-tree"]) {
+        Err(_) => "git is not installed on the runner".to_string(),
+        Ok(false) => format!("{} is not in a git checkout", dir.display()),
+        Ok(true) => match git_says(&["cat-file", "-e", &format!("{base}^{{commit}}")]) {
+            Ok(false) => format!("the base commit {base} is not in the checkout"),
+            _ => git_error.message.clone(),
+        },
+    }
 }
 
 /// The checkout's root (PR file names are relative to it): the git top level, else

@@ -267,4 +267,7 @@ fn merge_group_outside_a_full_checkout_asks_for_the_history_not_the_token() {
         !text.contains("token"),
         "a merge group has no PR files to list: {text}"
     );
+    // git's own message speaks of `check --since`: no flag can be passed in a workflow.
+    assert!(!text.contains("--"), "{text}");
+    assert!(text.contains("not in a git checkout"), "{text}");
 }
