@@ -392,3 +392,53 @@ fn example_pr_check_can_be_a_required_check() {
     assert!(on.contains("merge_group"), "{on}");
     assert!(!on.contains("paths"), "{on}");
 }
+
+#[test]
+fn choice_inputs_with_a_wrong_value_name_the_input_not_a_flag() {
+    for (input, value, choices) in [
+        ("INPUT_FAIL_ON", "Error", "error, warning or never"),
+        (
+            "INPUT_MODE",
+            "Deploy",
+            "check, deploy, manual-review or rollback",
+        ),
+    ] {
+        let out = run_sh_with(&[(input, value)]);
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        let text = stdout(&out);
+        let name = input
+            .trim_start_matches("INPUT_")
+            .to_lowercase()
+            .replace('_', "-");
+        assert_eq!(
+            text.trim(),
+            format!("::error::migration-gate: the `{name}` input is \"{value}\": use {choices}")
+        );
+    }
+    let out = run_sh_with(&[("INPUT_FAIL_ON", "never"), ("INPUT_MODE", "manual-review")]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "ci --mode manual-review --fail-on never",
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn an_input_value_that_looks_like_a_flag_stays_a_value() {
+    // A dispatch input `target: --allow-destructive` must not become a flag, nor a clap error
+    // about flags: it is a (nonexistent) migration name.
+    let dir = tempfile::tempdir().unwrap();
+    let out = script("run.sh")
+        .current_dir(dir.path())
+        .env("MIGRATION_GATE_BIN", env!("CARGO_BIN_EXE_migration-gate"))
+        .env("INPUT_MODE", "rollback")
+        .env("INPUT_TARGET", "--allow-destructive")
+        .env("INPUT_MIGRATIONS_DIR", "--allow-any-branch")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let text = stderr(&out);
+    assert!(!text.contains("a value is required"), "{text}");
+    assert!(text.contains("--allow-any-branch does not exist"), "{text}");
+}
