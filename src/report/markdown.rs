@@ -273,7 +273,7 @@ fn is_sql(line: &str) -> bool {
 }
 
 /// Text inside an HTML element (the `<summary>`): markdown does not apply there.
-fn html(text: &str) -> String {
+pub fn html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -472,7 +472,7 @@ pub fn code(text: &str) -> String {
 }
 
 /// A code span outside a table (headings, lists): there a `\|` would show its backslash.
-fn code_span(text: &str) -> String {
+pub fn code_span(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
