@@ -58,6 +58,9 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
             event.name
         )));
     }
+    if event.name == "pull_request_target" {
+        refuse_base_checkout(&dir, gh.sha.as_deref(), pr.head_sha.as_deref())?;
+    }
     let rt = runtime()?;
     // Octocrab's client spawns its worker on the current runtime.
     let _runtime = rt.enter();
@@ -184,6 +187,31 @@ fn pending_migrations<'a>(
         .collect();
     let root = repo_root(&set.dir, workspace);
     Ok(pending::from_files(set, &root, &files, base))
+}
+
+/// pull_request_target checks out the base branch (GITHUB_SHA) by default: the PR's migrations
+/// are not in the working tree, and checking it would report a clean PR.
+fn refuse_base_checkout(dir: &Path, event_sha: Option<&str>, head_sha: Option<&str>) -> Result<()> {
+    let checkout = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let Some(checkout) = checkout else {
+        return Ok(());
+    };
+    if Some(checkout.as_str()) != event_sha || Some(checkout.as_str()) == head_sha {
+        return Ok(());
+    }
+    Err(AppError::usage(format!(
+        "pull_request_target checked out the base branch ({checkout}), not the pull request: its \
+         migrations are not in the working tree; give actions/checkout \
+         `ref: ${{{{ github.event.pull_request.head.sha }}}}` (the gate only reads the files, it \
+         runs nothing from them), or run the check on `pull_request`"
+    )))
 }
 
 /// Why git could not list the changes, in the Action's words: git's own errors advise on

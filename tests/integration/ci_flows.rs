@@ -681,3 +681,48 @@ fn proxy_error_page_stays_inside_one_warning_line() {
     assert!(!text.lines().any(|l| l.starts_with("</")), "{text}");
     assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
 }
+
+#[test]
+fn pull_request_target_on_the_base_checkout_is_not_a_clean_verdict() {
+    // pull_request_target's default checkout is the base branch: the PR's migrations are not
+    // in the working tree, and checking it would report "no dangerous statements".
+    let (project, base, head) = repo_with_a_dropped_column();
+    git(project.path(), &["checkout", "-q", &base]);
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request_target", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let text = stderr(&out);
+    assert!(text.contains("pull_request_target"), "{text}");
+    assert!(
+        text.contains("github.event.pull_request.head.sha"),
+        "{text}"
+    );
+    assert!(
+        !runner.summary().contains("no dangerous"),
+        "{}",
+        runner.summary()
+    );
+
+    // Checked out at the PR's head, as the message says: the real verdict.
+    git(project.path(), &["checkout", "-q", &head]);
+    let mut cmd = ci_command(project.path(), "pull_request_target", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        runner.summary().contains("drop-column"),
+        "{}",
+        runner.summary()
+    );
+}
