@@ -132,7 +132,12 @@ impl Event {
     /// default branch is not trusted to be the default branch. Outside Actions (no event) the
     /// caller chose the checkout.
     pub fn refuse_production_off_default_branch(&self, allow_any_branch: bool) -> Result<()> {
-        if allow_any_branch || self.name.is_empty() {
+        // GitHub runs these from the default branch only; their payloads name no ref.
+        const DEFAULT_BRANCH_ONLY: &[&str] = &["schedule", "repository_dispatch", "workflow_run"];
+        if allow_any_branch
+            || self.name.is_empty()
+            || DEFAULT_BRANCH_ONLY.contains(&self.name.as_str())
+        {
             return Ok(());
         }
         let default = self.default_branch.as_deref();

@@ -196,6 +196,15 @@ fn explicit_deploy_mode_off_the_default_branch_is_refused_like_a_dispatch() {
             stderr(&out)
         );
     }
+    // GitHub runs these on the default branch only, and their payloads name no ref.
+    for event_name in ["schedule", "repository_dispatch", "workflow_run"] {
+        let out = production_mode_on(event_name, r#"{"schedule": "0 3 * * *"}"#, "deploy");
+        assert!(
+            stderr(&out).contains("the `migrations-dir` input"),
+            "{event_name}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
