@@ -8,15 +8,49 @@ if [ -z "$bin" ]; then
   bin="migration-gate"
 fi
 
+# A yes/no input, read as actions/toolkit's getBooleanInput does. Anything else stops the step:
+# `allow-any-branch: yes` silently read as false would be refused with a message telling the
+# user to set what they believe they set.
+flag() {
+  local input="$1" value="$2" switch="$3"
+  case "$value" in
+    true | True | TRUE) args+=("$switch") ;;
+    false | False | FALSE | "") ;;
+    *)
+      # One line: a line break in the value must not start a workflow command of its own.
+      echo "::error::migration-gate: the \`$input\` input is \"${value//[$'\r\n']/ }\": set it to true or false"
+      exit 2
+      ;;
+  esac
+}
+
+# An input with a fixed set of values: checked here so a wrong one names the input, not the
+# CLI flag it becomes (clap's error speaks of --fail-on and --help).
+choice() {
+  local input="$1" value="$2" switch="$3" allowed="$4" shown="$5" word
+  [ -z "$value" ] && return 0
+  for word in $allowed; do
+    if [ "$value" = "$word" ]; then
+      args+=("$switch" "$value")
+      return 0
+    fi
+  done
+  echo "::error::migration-gate: the \`$input\` input is \"${value//[$'\r\n']/ }\": use $shown"
+  exit 2
+}
+
 args=(ci)
-[ -n "${INPUT_MODE:-}" ] && args+=(--mode "$INPUT_MODE")
-[ -n "${INPUT_MIGRATIONS_DIR:-}" ] && args+=(--dir "$INPUT_MIGRATIONS_DIR")
-[ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
-[ -n "${INPUT_FAIL_ON:-}" ] && args+=(--fail-on "$INPUT_FAIL_ON")
-[ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
-[ "${INPUT_CHECK_RUN:-false}" = "true" ] && args+=(--check-run)
-[ "${INPUT_ALLOW_DESTRUCTIVE:-false}" = "true" ] && args+=(--allow-destructive)
-[ "${INPUT_ALLOW_ANY_BRANCH:-false}" = "true" ] && args+=(--allow-any-branch)
+choice mode "${INPUT_MODE:-}" --mode "check deploy manual-review rollback" \
+  "check, deploy, manual-review or rollback"
+# `--name=value`: a value that starts with `-` (a dispatch input `target: --allow-destructive`)
+# stays a value instead of becoming a flag or a clap error.
+[ -n "${INPUT_MIGRATIONS_DIR:-}" ] && args+=("--dir=$INPUT_MIGRATIONS_DIR")
+[ -n "${INPUT_CONFIG:-}" ] && args+=("--config=$INPUT_CONFIG")
+choice fail-on "${INPUT_FAIL_ON:-}" --fail-on "error warning never" "error, warning or never"
+[ -n "${INPUT_TARGET:-}" ] && args+=("--target=$INPUT_TARGET")
+flag check-run "${INPUT_CHECK_RUN:-}" --check-run
+flag allow-destructive "${INPUT_ALLOW_DESTRUCTIVE:-}" --allow-destructive
+flag allow-any-branch "${INPUT_ALLOW_ANY_BRANCH:-}" --allow-any-branch
 
 # Secrets travel in the environment, not on the command line.
 if [ -n "${INPUT_DATABASE_URL:-}" ]; then

@@ -280,7 +280,7 @@ pub struct CiArgs {
     /// Apply destructive migrations (the approved half of manual-review).
     #[arg(long)]
     pub allow_destructive: bool,
-    /// Let workflow_dispatch deploy or roll back from a branch other than the default one.
+    /// Let deploy, manual-review or rollback run from a branch other than the default one.
     #[arg(long)]
     pub allow_any_branch: bool,
     /// Boxed: the runner settings would make `Command` lopsided in size.

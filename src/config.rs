@@ -71,8 +71,9 @@ impl Config {
             Some(path) => {
                 if !path.is_file() {
                     return Err(AppError::usage(format!(
-                        "config file {} does not exist; check the --config path",
-                        display_path(path)
+                        "config file {} does not exist; {}",
+                        display_path(path),
+                        crate::surface::Setting::Config.instruction()
                     )));
                 }
                 Config::from_file(path)

@@ -27,6 +27,8 @@ pub enum Setting {
     AllowPooled,
     RollbackTarget,
     MigrationsDir,
+    Mode,
+    Config,
 }
 
 impl Setting {
@@ -53,6 +55,12 @@ impl Setting {
             }
             (Setting::MigrationsDir, false) => "pass --dir",
             (Setting::MigrationsDir, true) => "set the `migrations-dir` input",
+            (Setting::Mode, false) => "pass --mode (check, deploy, manual-review, rollback)",
+            (Setting::Mode, true) => {
+                "set the `mode` input (check, deploy, manual-review, rollback)"
+            }
+            (Setting::Config, false) => "check the --config path",
+            (Setting::Config, true) => "check the `config` input",
         }
     }
 }
@@ -66,6 +74,8 @@ impl fmt::Display for Setting {
             Setting::AllowPooled => ("--allow-pooled", "database-url"),
             Setting::RollbackTarget => ("--to", "target"),
             Setting::MigrationsDir => ("--dir", "migrations-dir"),
+            Setting::Mode => ("--mode", "mode"),
+            Setting::Config => ("--config", "config"),
         };
         if in_action() {
             write!(f, "the `{input}` input")

@@ -29,14 +29,33 @@ impl CheckAnnotation {
                 Severity::Warning => "warning",
             },
             title: format!("migration-gate: {}", finding.rule),
-            message: if finding.help.is_empty() {
+            message: within_limit(if finding.help.is_empty() {
                 finding.message.clone()
             } else {
                 format!("{}\n\n{}", finding.message, finding.help)
-            },
-            raw_details: (!finding.statement.is_empty()).then(|| finding.statement.clone()),
+            }),
+            raw_details: (!finding.statement.is_empty())
+                .then(|| within_limit(finding.statement.clone())),
         }
     }
+}
+
+/// GitHub refuses the whole request (50 annotations) when one annotation's `message` or
+/// `raw_details` is over 64 KB, as a long data migration's statement can be: cut it there.
+const ANNOTATION_FIELD_BYTES: usize = 65_535;
+
+fn within_limit(mut text: String) -> String {
+    const MARK: &str = "\n…";
+    if text.len() <= ANNOTATION_FIELD_BYTES {
+        return text;
+    }
+    let mut cut = ANNOTATION_FIELD_BYTES - MARK.len();
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    text.push_str(MARK);
+    text
 }
 
 #[cfg(test)]
@@ -65,5 +84,14 @@ pub(crate) mod tests {
         assert_eq!(error.annotation_level, "failure");
         assert_eq!(warning.annotation_level, "warning");
         assert_eq!((error.start_line, error.end_line), (3, 4));
+    }
+
+    #[test]
+    fn long_fields_are_cut_at_githubs_limit_on_a_character_boundary() {
+        let mut long = finding("m.sql", Severity::Error, "x");
+        long.statement = "é".repeat(40_000);
+        let details = CheckAnnotation::from_finding(&long).raw_details.unwrap();
+        assert!(details.len() <= ANNOTATION_FIELD_BYTES, "{}", details.len());
+        assert!(details.ends_with("é\n…"));
     }
 }

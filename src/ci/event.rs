@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::cli::CiMode;
 use crate::error::{AppError, Result};
+use crate::surface::Setting;
 
 /// The pull request a `pull_request` event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Event {
     /// `workflow_dispatch` inputs `type` and `target`.
     pub dispatch_type: Option<String>,
     pub dispatch_target: Option<String>,
+    /// The payload field a PR check needs but the payload lacks (`merge_group.head_sha`).
+    pub missing_field: Option<&'static str>,
 }
 
 impl Event {
@@ -75,9 +78,25 @@ impl Event {
             Some(MergeGroup {
                 base_sha: text(group.get("base_sha")?)?,
                 head_sha: text(group.get("head_sha")?)?,
-                base_ref: text(group.get("base_ref")?)?,
+                // Only shown in the log: not worth refusing the check over.
+                base_ref: group.get("base_ref").and_then(text).unwrap_or_default(),
             })
         });
+        let needs = |fields: &[&'static str]| {
+            fields
+                .iter()
+                .copied()
+                .find(|field| payload.pointer(&pointer(field)).is_none_or(Value::is_null))
+        };
+        let missing_field = match name {
+            "merge_group" => needs(&["merge_group.base_sha", "merge_group.head_sha"]),
+            "pull_request" | "pull_request_target" => needs(&[
+                "pull_request.number",
+                "pull_request.base.sha",
+                "pull_request.head.sha",
+            ]),
+            _ => None,
+        };
         let input = |key: &str| {
             payload
                 .pointer(&format!("/inputs/{key}"))
@@ -93,6 +112,7 @@ impl Event {
             default_branch: payload.pointer("/repository/default_branch").and_then(text),
             dispatch_type: input("type"),
             dispatch_target: input("target"),
+            missing_field,
         }
     }
 
@@ -105,23 +125,38 @@ impl Event {
         }
     }
 
-    /// A dispatch run from a branch other than the default one would apply (or roll back to) that
-    /// branch's migrations in production: refused unless the workflow opts in.
-    pub fn refuse_dispatch_off_default_branch(&self, allow_any_branch: bool) -> Result<()> {
-        if self.name != "workflow_dispatch" || allow_any_branch || self.is_push_to_default_branch()
+    /// Deploy, review or roll back from anything but the default branch (a dispatch from
+    /// another branch, a push workflow without a branch filter given `mode: deploy`, a pull
+    /// request, a tag) would apply that code's migrations or rollback scripts in production:
+    /// refused unless the workflow opts in. A payload that does not name both its ref and the
+    /// default branch is not trusted to be the default branch. Outside Actions (no event) the
+    /// caller chose the checkout.
+    pub fn refuse_production_off_default_branch(&self, allow_any_branch: bool) -> Result<()> {
+        // GitHub runs these from the default branch only; their payloads name no ref.
+        const DEFAULT_BRANCH_ONLY: &[&str] = &["schedule", "repository_dispatch", "workflow_run"];
+        if allow_any_branch
+            || self.name.is_empty()
+            || DEFAULT_BRANCH_ONLY.contains(&self.name.as_str())
         {
             return Ok(());
         }
+        let default = self.default_branch.as_deref();
+        if let (Some(git_ref), Some(default)) = (self.git_ref.as_deref(), default) {
+            if git_ref == format!("refs/heads/{default}") {
+                return Ok(());
+            }
+        }
+        let default = default.unwrap_or("the default branch");
+        let how = if self.name == "workflow_dispatch" {
+            " (Run workflow > Use workflow from)"
+        } else {
+            ""
+        };
         Err(AppError::usage(format!(
-            "workflow_dispatch from {} touches production from a branch that is not {}: run it \
-             from {} (Run workflow > Use workflow from), or set the `allow-any-branch: true` input",
-            self.git_ref.as_deref().unwrap_or("a branch"),
-            self.default_branch
-                .as_deref()
-                .unwrap_or("the default branch"),
-            self.default_branch
-                .as_deref()
-                .unwrap_or("the default branch"),
+            "{} from {} touches production from a branch that is not {default}: run it from \
+             {default}{how}, or set the `allow-any-branch: true` input",
+            self.name,
+            self.git_ref.as_deref().unwrap_or("an unnamed ref"),
         )))
     }
 
@@ -146,10 +181,16 @@ impl Event {
                 "no GitHub event: pass --mode (check, deploy, manual-review, rollback) or run inside GitHub Actions",
             )),
             other => Err(AppError::usage(format!(
-                "event {other:?} has no default mode: pass --mode (check, deploy, manual-review, rollback)"
+                "event {other:?} has no default mode: {}",
+                Setting::Mode.instruction()
             ))),
         }
     }
+}
+
+/// `a.b` as a JSON pointer, `/a/b`.
+fn pointer(field: &str) -> String {
+    format!("/{}", field.replace('.', "/"))
 }
 
 #[cfg(test)]
@@ -201,7 +242,7 @@ mod tests {
             )
         };
         let err = dispatch("refs/heads/experiment")
-            .refuse_dispatch_off_default_branch(false)
+            .refuse_production_off_default_branch(false)
             .unwrap_err();
         assert!(
             err.message.starts_with("workflow_dispatch from refs/heads/experiment touches production from a branch that is not main"),
@@ -210,10 +251,10 @@ mod tests {
         );
         assert!(err.message.contains("`allow-any-branch: true`"));
         assert!(dispatch("refs/heads/experiment")
-            .refuse_dispatch_off_default_branch(true)
+            .refuse_production_off_default_branch(true)
             .is_ok());
         assert!(dispatch("refs/heads/main")
-            .refuse_dispatch_off_default_branch(false)
+            .refuse_production_off_default_branch(false)
             .is_ok());
     }
 

@@ -14,8 +14,9 @@ use crate::db::url::redact_secrets;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
-/// Attempts at creating the sticky comment when GitHub answers 5xx or cannot be reached.
-const COMMENT_CREATE_ATTEMPTS: u32 = 3;
+/// Attempts at a write that is not safe to repeat blindly (creating the sticky comment or the
+/// check run, appending annotations) when GitHub answers 5xx or cannot be reached.
+const WRITE_ATTEMPTS: u32 = 3;
 /// GitHub rejects check-run updates with more annotations than this.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 
@@ -24,6 +25,9 @@ pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 pub struct ApiError {
     pub status: Option<u16>,
     pub message: String,
+    /// GitHub refused because the token's rate limit is used up (a 403 or 429): not a missing
+    /// permission, and nothing the workflow's `permissions:` can fix.
+    pub rate_limited: bool,
 }
 
 impl ApiError {
@@ -35,13 +39,18 @@ impl ApiError {
 
     /// The token may not do this (fork PR, missing `permissions:`).
     pub fn is_permission_denied(&self) -> bool {
-        matches!(self.status, Some(403) | Some(404))
+        !self.rate_limited && matches!(self.status, Some(403) | Some(404))
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.status {
+            Some(status) if self.rate_limited => write!(
+                f,
+                "GitHub answered {status}, the token's API rate limit is used up: {}",
+                self.message
+            ),
             Some(status) => write!(f, "GitHub answered {status}: {}", self.message),
             None => write!(f, "GitHub unreachable: {}", self.message),
         }
@@ -51,20 +60,71 @@ impl std::fmt::Display for ApiError {
 impl From<octocrab::Error> for ApiError {
     fn from(err: octocrab::Error) -> Self {
         match err {
-            octocrab::Error::GitHub { source, .. } => ApiError {
-                status: Some(source.status_code.as_u16()),
-                message: source.message,
-            },
+            octocrab::Error::GitHub { source, .. } => {
+                let status = source.status_code.as_u16();
+                let header = |name: &str| {
+                    source
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get(name))
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                // GitHub's documented signals: x-ratelimit-remaining 0 or retry-after; its
+                // secondary-limit 403 carries only the message.
+                let rate_limited = status == 429
+                    || (status == 403
+                        && (header("x-ratelimit-remaining").as_deref() == Some("0")
+                            || header("retry-after").is_some()
+                            || source.message.to_lowercase().contains("rate limit")));
+                ApiError {
+                    status: Some(status),
+                    message: one_line(&source.message),
+                    rate_limited,
+                }
+            }
             other => ApiError {
                 status: None,
                 // The Display of octocrab errors can carry a backtrace: keep the first line.
                 message: other.to_string().lines().next().unwrap_or("").to_string(),
+                rate_limited: false,
             },
         }
     }
 }
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// GitHub's message on one short line: it goes into a `::warning::` workflow command, which ends
+/// at the first line break, and a proxy in front of GitHub answers with a whole HTML page.
+fn one_line(message: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    let text = if message.trim_start().starts_with('<') {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in message.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    } else {
+        message.to_string()
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() <= MAX_CHARS {
+        line
+    } else {
+        format!("{}…", line.chars().take(MAX_CHARS).collect::<String>())
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 struct IssueComment {
@@ -127,7 +187,8 @@ impl GitHub {
         self
     }
 
-    /// The gate's comment on the PR, if there is one.
+    /// The gate's comment on the PR, if there is one: the marker opens it. A person's comment
+    /// that quotes the gate's markdown has it further down, and is never overwritten.
     async fn find_comment(&self, pr: u64) -> ApiResult<Option<IssueComment>> {
         let comments: Vec<IssueComment> = self
             .all_pages(&format!("/repos/{}/issues/{pr}/comments", self.repository))
@@ -135,7 +196,7 @@ impl GitHub {
         Ok(comments.into_iter().find(|c| {
             c.body
                 .as_deref()
-                .is_some_and(|body| body.contains(COMMENT_MARKER))
+                .is_some_and(|body| body.trim_start().starts_with(COMMENT_MARKER))
         }))
     }
 
@@ -153,7 +214,7 @@ impl GitHub {
                 Ok(created) => return Ok(created.id),
                 Err(e) => e.into(),
             };
-            if attempt >= COMMENT_CREATE_ATTEMPTS || !error.may_have_succeeded() {
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
                 return Err(error);
             }
             tokio::time::sleep(self.retry_delay * attempt).await;
@@ -233,37 +294,131 @@ impl GitHub {
     }
 
     async fn publish_check_run_unredacted(&self, run: &CheckRun<'_>) -> ApiResult<u64> {
-        #[derive(Deserialize)]
-        struct Created {
-            id: u64,
-        }
-        let repo = &self.repository;
         let mut batches = run.annotations.chunks(ANNOTATIONS_PER_REQUEST);
-        let output = |annotations: &[CheckAnnotation]| json!({"title": run.title, "summary": run.summary, "annotations": annotations});
-        let created: Created = self
-            .octo
-            .post(
-                format!("/repos/{repo}/check-runs"),
-                Some(&json!({
-                    "name": run.name,
-                    "head_sha": run.head_sha,
-                    "status": "completed",
-                    "conclusion": run.conclusion,
-                    "output": output(batches.next().unwrap_or(&[])),
-                })),
-            )
-            .await?;
+        let first = batches.next().unwrap_or(&[]);
+        let id = self.create_check_run(run, first).await?;
+        let mut published = first.len();
         for batch in batches {
-            let _: serde_json::Value = self
+            published += batch.len();
+            self.append_annotations(run, id, batch, published).await?;
+        }
+        Ok(id)
+    }
+
+    /// Create the check run, tagged with an `external_id` of this attempt; after a 5xx or a lost
+    /// answer, look for that tag among the commit's check runs before trying again, since
+    /// GitHub often created it anyway (a second one would show every annotation twice).
+    async fn create_check_run(
+        &self,
+        run: &CheckRun<'_>,
+        annotations: &[CheckAnnotation],
+    ) -> ApiResult<u64> {
+        let repo = &self.repository;
+        let external_id = attempt_tag();
+        let payload = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "external_id": external_id,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": run.output(annotations),
+        });
+        let route = format!("/repos/{repo}/check-runs");
+        let mut attempt = 1;
+        loop {
+            let error: ApiError = match self
+                .octo_once
+                .post::<_, CheckRunState>(route.as_str(), Some(&payload))
+                .await
+            {
+                Ok(created) => return Ok(created.id),
+                Err(e) => e.into(),
+            };
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
+                return Err(error);
+            }
+            tokio::time::sleep(self.retry_delay * attempt).await;
+            let listed: CheckRunList = self
                 .octo
-                .patch(
-                    format!("/repos/{repo}/check-runs/{}", created.id),
-                    Some(&json!({ "output": output(batch) })),
+                .get(
+                    format!("/repos/{repo}/commits/{}/check-runs", run.head_sha),
+                    Some(&[("check_name", run.name), ("filter", "all")]),
                 )
                 .await?;
+            if let Some(created) = listed
+                .check_runs
+                .iter()
+                .find(|r| r.external_id.as_deref() == Some(external_id.as_str()))
+            {
+                return Ok(created.id);
+            }
+            attempt += 1;
         }
-        Ok(created.id)
     }
+
+    /// Append one batch of annotations; after a 5xx or a lost answer, count the check run's
+    /// annotations before sending the batch again, since GitHub appends rather than replaces.
+    async fn append_annotations(
+        &self,
+        run: &CheckRun<'_>,
+        id: u64,
+        batch: &[CheckAnnotation],
+        total_after: usize,
+    ) -> ApiResult<()> {
+        let route = format!("/repos/{}/check-runs/{id}", self.repository);
+        let payload = json!({ "output": run.output(batch) });
+        let mut attempt = 1;
+        loop {
+            let error: ApiError = match self
+                .octo_once
+                .patch::<serde_json::Value, _, _>(route.as_str(), Some(&payload))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => e.into(),
+            };
+            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
+                return Err(error);
+            }
+            tokio::time::sleep(self.retry_delay * attempt).await;
+            let current: CheckRunState = self.octo.get(route.as_str(), None::<&()>).await?;
+            if current
+                .output
+                .is_some_and(|o| o.annotations_count >= total_after)
+            {
+                return Ok(());
+            }
+            attempt += 1;
+        }
+    }
+}
+
+/// Identifies this process's check run among the commit's others (earlier runs, re-runs).
+fn attempt_tag() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("migration-gate-{}-{nanos}", std::process::id())
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunState {
+    id: u64,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    output: Option<CheckRunOutput>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunOutput {
+    #[serde(default)]
+    annotations_count: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRunList {
+    check_runs: Vec<CheckRunState>,
 }
 
 pub struct CheckRun<'a> {
@@ -274,4 +429,10 @@ pub struct CheckRun<'a> {
     pub title: &'a str,
     pub summary: &'a str,
     pub annotations: &'a [CheckAnnotation],
+}
+
+impl CheckRun<'_> {
+    fn output(&self, annotations: &[CheckAnnotation]) -> serde_json::Value {
+        json!({"title": self.title, "summary": self.summary, "annotations": annotations})
+    }
 }

@@ -46,7 +46,7 @@ pub fn run(args: &CiArgs) -> Result<u8> {
         mode,
         CiMode::Deploy | CiMode::ManualReview | CiMode::Rollback
     ) {
-        event.refuse_dispatch_off_default_branch(args.allow_any_branch)?;
+        event.refuse_production_off_default_branch(args.allow_any_branch)?;
     }
     let files = RunnerFiles {
         output: gh.output.clone(),

@@ -51,6 +51,16 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
     let Project { config, dir, set } = Project::load(&args.migrations)?;
     let pr = pr_target(args, event);
+    if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
+        return Err(AppError::usage(format!(
+            "{} event without {field}: the event payload is incomplete, so there is nothing to \
+             compare the migrations against; re-run the job",
+            event.name
+        )));
+    }
+    if event.name == "pull_request_target" {
+        refuse_base_checkout(&dir, gh.sha.as_deref(), pr.head_sha.as_deref())?;
+    }
     let rt = runtime()?;
     // Octocrab's client spawns its worker on the current runtime.
     let _runtime = rt.enter();
@@ -81,7 +91,12 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     if let Some(group) = &event.merge_group {
         println!(
             "migration-gate: merge queue candidate {} onto {}",
-            group.head_sha, group.base_ref
+            group.head_sha,
+            if group.base_ref.is_empty() {
+                &group.base_sha
+            } else {
+                &group.base_ref
+            }
         );
     }
     let publish = Publish {
@@ -145,10 +160,16 @@ fn pending_migrations<'a>(
         Ok(selection) => return Ok(selection),
         Err(e) => e,
     };
-    let (Some(client), Some(number)) = (client, pr.number) else {
+    let git_reason = git_reason(&set.dir, base, &git_error);
+    let Some(number) = pr.number else {
+        // A merge group has no pull request whose files GitHub could list.
         return Err(AppError::usage(format!(
-            "cannot tell which migrations the PR changed ({}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed",
-            git_error.message
+            "cannot tell which migrations changed ({git_reason}); use actions/checkout with `fetch-depth: 0` so the base commit is in the checkout"
+        )));
+    };
+    let Some(client) = client else {
+        return Err(AppError::usage(format!(
+            "cannot tell which migrations the PR changed ({git_reason}); use actions/checkout with `fetch-depth: 0`, or keep the `token` input (the default github.token) so the PR's files can be listed"
         )));
     };
     println!(
@@ -166,6 +187,52 @@ fn pending_migrations<'a>(
         .collect();
     let root = repo_root(&set.dir, workspace);
     Ok(pending::from_files(set, &root, &files, base))
+}
+
+/// pull_request_target checks out the base branch (GITHUB_SHA) by default: the PR's migrations
+/// are not in the working tree, and checking it would report a clean PR.
+fn refuse_base_checkout(dir: &Path, event_sha: Option<&str>, head_sha: Option<&str>) -> Result<()> {
+    let checkout = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let Some(checkout) = checkout else {
+        return Ok(());
+    };
+    if Some(checkout.as_str()) != event_sha || Some(checkout.as_str()) == head_sha {
+        return Ok(());
+    }
+    Err(AppError::usage(format!(
+        "pull_request_target checked out the base branch ({checkout}), not the pull request: its \
+         migrations are not in the working tree; give actions/checkout \
+         `ref: ${{{{ github.event.pull_request.head.sha }}}}` (the gate only reads the files, it \
+         runs nothing from them), or run the check on `pull_request`"
+    )))
+}
+
+/// Why git could not list the changes, in the Action's words: git's own errors advise on
+/// `check --since` and MIGRATION arguments, which a workflow cannot pass.
+fn git_reason(dir: &Path, base: &str, git_error: &AppError) -> String {
+    let git_says = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+    };
+    match git_says(&["rev-parse", "--is-inside-work-tree"]) {
+        Err(_) => "git is not installed on the runner".to_string(),
+        Ok(false) => format!("{} is not in a git checkout", dir.display()),
+        Ok(true) => match git_says(&["cat-file", "-e", &format!("{base}^{{commit}}")]) {
+            Ok(false) => format!("the base commit {base} is not in the checkout"),
+            _ => git_error.message.clone(),
+        },
+    }
 }
 
 /// The checkout's root (PR file names are relative to it): the git top level, else

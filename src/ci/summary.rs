@@ -3,7 +3,11 @@
 
 use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::findings::{Report, Severity};
-use crate::report::{findings_section, markdown_cell as prose, GITHUB_COMMENT_LIMIT};
+use crate::report::{
+    findings_section, markdown_cell as prose, markdown_code as table_code,
+    markdown_code_span as code, markdown_fence as fence_for, markdown_html as html,
+    GITHUB_COMMENT_LIMIT,
+};
 
 use super::github::COMMENT_MARKER;
 use super::vercel::HookJob;
@@ -41,11 +45,6 @@ fn count(report: &Report, severity: Severity) -> usize {
         .count()
 }
 
-/// Make text safe inside a code span of a table cell (names); prose goes through [`prose`].
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
-}
-
 fn applied_table(title: &str, applied: &[AppliedMigration]) -> String {
     if applied.is_empty() {
         return String::new();
@@ -53,8 +52,8 @@ fn applied_table(title: &str, applied: &[AppliedMigration]) -> String {
     let mut out = format!("\n{title}\n\n| Migration | Duration |\n|---|---:|\n");
     for migration in applied {
         out.push_str(&format!(
-            "| `{}` | {} |\n",
-            cell(&migration.name),
+            "| {} | {} |\n",
+            table_code(&migration.name),
             format_duration(migration.duration)
         ));
     }
@@ -83,8 +82,8 @@ pub enum HookReport {
 fn hook_line(hook: &HookReport) -> String {
     match hook {
         HookReport::Fired(job) => format!(
-            "Vercel deploy hook: job `{}` ({}).",
-            cell(&job.id),
+            "Vercel deploy hook: job {} ({}).",
+            code(&job.id),
             if job.state.is_empty() {
                 "accepted"
             } else {
@@ -132,10 +131,9 @@ pub fn deploy(outcome: &DeployOutcome, hook: &HookReport) -> String {
             .filter(|f| f.severity == Severity::Error)
         {
             out.push_str(&format!(
-                "- `{}` `{}:{}`: {}\n",
+                "- `{}` {}: {}\n",
                 finding.rule,
-                cell(&finding.file),
-                finding.line,
+                code(&format!("{}:{}", finding.file, finding.line)),
                 prose(&finding.message)
             ));
         }
@@ -162,7 +160,7 @@ pub fn rollback(target: &str, outcome: &RollbackOutcome, hook: &HookReport) -> S
             "## migration-gate: rollback failed ❌\n\n{}\n",
             prose(failure)
         ),
-        None => format!("## migration-gate: rolled back to `{}` ✅\n", cell(target)),
+        None => format!("## migration-gate: rolled back to {} ✅\n", code(target)),
     };
     out.push_str(&applied_table(
         "Rolled back (newest first):",
@@ -176,9 +174,9 @@ pub fn rollback(target: &str, outcome: &RollbackOutcome, hook: &HookReport) -> S
 /// its SQL, so the approver sees exactly what will run.
 pub fn review(database: &str, pending: &[String], report: &Report) -> String {
     let mut out = format!(
-        "## migration-gate: manual review\n\n{} migration(s) pending on `{}`. Nothing was changed.\n",
+        "## migration-gate: manual review\n\n{} migration(s) pending on {}. Nothing was changed.\n",
         pending.len(),
-        cell(database)
+        code(database)
     );
     if pending.is_empty() {
         out.push_str("\nThe database is up to date: there is nothing to review.\n");
@@ -186,7 +184,7 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
     }
     out.push_str(&format!("\n{}\n", verdict(report)));
     for name in pending {
-        out.push_str(&format!("\n### `{}`\n\n", cell(name)));
+        out.push_str(&format!("\n### {}\n\n", code(name)));
         let findings: Vec<_> = report
             .findings
             .iter()
@@ -207,14 +205,10 @@ pub fn review(database: &str, pending: &[String], report: &Report) -> String {
             out.push_str(&findings_section(file, &findings, &allowed));
         }
         if let Some(migration) = migration {
-            let fence = if migration.sql.contains("```") {
-                "````"
-            } else {
-                "```"
-            };
+            let fence = fence_for(&migration.sql);
             out.push_str(&format!(
                 "\n<details><summary>SQL of <code>{}</code></summary>\n\n{fence}sql\n{}\n{fence}\n\n</details>\n",
-                cell(&migration.file),
+                html(&migration.file),
                 migration.sql.trim_end()
             ));
         }
@@ -294,6 +288,71 @@ mod tests {
         assert!(text.contains("type=manual-review"));
         assert!(text.contains("**not** called"));
         assert!(text.contains("drops data"));
+    }
+
+    #[test]
+    fn odd_migration_names_keep_their_code_spans_and_html() {
+        // Folder names may hold `|`, backticks and `<`: outside a table `\|` would show its
+        // backslash, a backtick would end the code span, and `<b>` in the <summary> is HTML.
+        let name = "20240101_a|b`c<b>";
+        let file = format!("prisma/migrations/{name}/migration.sql");
+        let report = Report {
+            migrations: vec![MigrationReport {
+                name: name.into(),
+                file: file.clone(),
+                statements: 1,
+                sql: "SELECT 1;".into(),
+            }],
+            ..Default::default()
+        };
+        let text = review("db", &[name.into()], &report);
+        assert!(text.contains("\n### `` 20240101_a|b`c<b> ``\n"), "{text}");
+        assert!(
+            text.contains("<summary>SQL of <code>prisma/migrations/20240101_a|b`c&lt;b&gt;/migration.sql</code></summary>"),
+            "{text}"
+        );
+        let outcome = DeployOutcome {
+            applied: vec![AppliedMigration {
+                name: name.into(),
+                duration: Duration::from_millis(5),
+            }],
+            ..Default::default()
+        };
+        let text = deploy(&outcome, &HookReport::NotConfigured);
+        assert!(
+            text.contains("| `` 20240101_a\\|b`c<b> `` | 5 ms |"),
+            "{text}"
+        );
+        let text = rollback(
+            name,
+            &RollbackOutcome::default(),
+            &HookReport::NotConfigured,
+        );
+        assert!(
+            text.contains("rolled back to `` 20240101_a|b`c<b> `` ✅"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn review_sql_with_a_long_backtick_run_stays_in_its_fence() {
+        // Backticks are legal in a dollar-quoted body: a line of four must not close the fence
+        // and let the rest of the SQL render as markdown and HTML.
+        let sql = "CREATE FUNCTION f() RETURNS text AS $$\n````\n</details><script>x</script>\n$$ LANGUAGE sql;";
+        let report = Report {
+            migrations: vec![MigrationReport {
+                name: "20240101_fn".into(),
+                file: "prisma/migrations/20240101_fn/migration.sql".into(),
+                statements: 1,
+                sql: sql.into(),
+            }],
+            ..Default::default()
+        };
+        let text = review("db", &["20240101_fn".into()], &report);
+        assert!(
+            text.contains(&format!("\n`````sql\n{sql}\n`````\n")),
+            "{text}"
+        );
     }
 
     #[test]

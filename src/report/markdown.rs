@@ -218,8 +218,7 @@ fn write_alternative(out: &mut String, migration_file: &str, finding: &Finding) 
     };
     let (label, body) = match help_as_sql(&finding.help) {
         Some(sql) => {
-            let longest_run = sql.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-            let fence = "`".repeat(longest_run.max(2) + 1);
+            let fence = fence_for(&sql);
             ("safe SQL", format!("{fence}sql\n{sql}\n{fence}"))
         }
         None => ("safe alternative", cell(&finding.help)),
@@ -230,6 +229,12 @@ fn write_alternative(out: &mut String, migration_file: &str, finding: &Finding) 
         severity_icon(finding.severity),
         html(finding.rule),
     );
+}
+
+/// A code fence no line of `text` can close: longer than its longest backtick run, at least 3.
+pub fn fence_for(text: &str) -> String {
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest_run.max(2) + 1)
 }
 
 /// The help as a script to copy: its SQL as written, its prose as `--` comments. `None` when it
@@ -268,7 +273,7 @@ fn is_sql(line: &str) -> bool {
 }
 
 /// Text inside an HTML element (the `<summary>`): markdown does not apply there.
-fn html(text: &str) -> String {
+pub fn html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -391,30 +396,73 @@ fn severity_cell(severity: Severity) -> &'static str {
 }
 
 /// A table cell: `|` escaped, line breaks as `<br>`, HTML special characters as entities outside
-/// code spans (inside them the text is shown literally anyway).
+/// code spans (inside them the text is shown literally anyway). Code spans are recognised as
+/// markdown does (a backtick run closed by a run of the same length), and backslashes outside
+/// them are escaped, so text markdown would not read as code never keeps a raw `<`.
 pub fn cell(text: &str) -> String {
     let text = text.trim().replace("\r\n", "\n").replace('\r', "\n");
-    let balanced_code = text.matches('`').count() % 2 == 0;
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut in_code = false;
-    for c in text.chars() {
-        match c {
-            '`' if balanced_code => {
-                in_code = !in_code;
-                out.push('`');
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            let run = backtick_run(&chars, i);
+            match closing_run(&chars, i + run, run) {
+                Some(close) => {
+                    let ticks = "`".repeat(run);
+                    out.push_str(&ticks);
+                    for &c in &chars[i + run..close] {
+                        match c {
+                            '|' => out.push_str("\\|"),
+                            c if c.is_control() => out.push(' '),
+                            c => out.push(c),
+                        }
+                    }
+                    out.push_str(&ticks);
+                    i = close + run;
+                }
+                None => {
+                    out.push_str(&"\\`".repeat(run));
+                    i += run;
+                }
             }
-            '`' => out.push_str("\\`"),
+            continue;
+        }
+        match c {
+            '\\' => out.push_str("\\\\"),
             '|' => out.push_str("\\|"),
-            '\n' if in_code => out.push(' '),
             '\n' => out.push_str("<br>"),
-            '<' if !in_code => out.push_str("&lt;"),
-            '>' if !in_code => out.push_str("&gt;"),
-            '&' if !in_code => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
             c if c.is_control() && c != '\t' => out.push(' '),
             c => out.push(c),
         }
+        i += 1;
     }
     out
+}
+
+fn backtick_run(chars: &[char], start: usize) -> usize {
+    chars[start..].iter().take_while(|&&c| c == '`').count()
+}
+
+/// Where the next run of exactly `len` backticks at or after `from` starts.
+fn closing_run(chars: &[char], from: usize, len: usize) -> Option<usize> {
+    let mut i = from;
+    while i < chars.len() {
+        if chars[i] == '`' {
+            let run = backtick_run(chars, i);
+            if run == len {
+                return Some(i);
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
 /// A code span that survives any content: a fence longer than any backtick run inside, pipes
@@ -424,7 +472,7 @@ pub fn code(text: &str) -> String {
 }
 
 /// A code span outside a table (headings, lists): there a `\|` would show its backslash.
-fn code_span(text: &str) -> String {
+pub fn code_span(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -449,6 +497,26 @@ mod tests {
             "a \\| b<br>c &lt;d&gt; &amp; `x \\| y`"
         );
         assert_eq!(cell("odd ` tick"), "odd \\` tick");
+    }
+
+    #[test]
+    fn html_in_a_cell_is_escaped_unless_markdown_really_reads_a_code_span() {
+        // A run of three backticks has no closing run of three: markdown shows the backticks
+        // as text, so the tag after them is live HTML unless escaped (a table name can be
+        // anything between double quotes).
+        let escaped = cell(r#"Dropping "``` <img src=x>`" deletes its data"#);
+        assert!(escaped.contains("&lt;img src=x&gt;"), "{escaped}");
+        // A backslash before a backtick would escape it in markdown; escaped itself, it shows
+        // as a backslash and the code span is one for markdown too.
+        assert_eq!(cell(r"a \` <b>x</b> ` c"), r"a \\` <b>x</b> ` c");
+        // Real code spans stay literal, with their pipes escaped for the table.
+        assert_eq!(cell("`` a`<b>|c ``"), "`` a`<b>\\|c ``");
+    }
+
+    #[test]
+    fn sql_fences_outrun_every_backtick_run_inside() {
+        assert_eq!(fence_for("SELECT 1"), "```");
+        assert_eq!(fence_for("/*\n````\n*/"), "`````");
     }
 
     #[test]

@@ -12,7 +12,10 @@ use crate::findings::{Report, Summary};
 
 pub use markdown::markdown_within;
 /// The pieces the CI reports share with `--format markdown`, so they look and escape the same.
-pub use markdown::{cell as markdown_cell, code as markdown_code, findings_section};
+pub use markdown::{
+    cell as markdown_cell, code as markdown_code, code_span as markdown_code_span,
+    fence_for as markdown_fence, findings_section, html as markdown_html,
+};
 
 /// GitHub rejects comment and check-run summary bodies longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;

@@ -398,3 +398,132 @@ fn composite_steps_deploy_with_the_binary_input() {
     }
     assert_eq!(vercel.requests().len(), 1);
 }
+
+/// The arguments run.sh hands to the binary (an `echo` stand-in), and how it ended.
+fn run_sh_with(inputs: &[(&str, &str)]) -> Output {
+    let mut cmd = script("run.sh");
+    cmd.env("MIGRATION_GATE_BIN", "echo");
+    for (name, value) in inputs {
+        cmd.env(name, value);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn boolean_inputs_read_like_githubs_own_actions_and_refuse_anything_else() {
+    // actions/toolkit's getBooleanInput: true/True/TRUE and false/False/FALSE.
+    for yes in ["true", "True", "TRUE"] {
+        let out = run_sh_with(&[
+            ("INPUT_CHECK_RUN", yes),
+            ("INPUT_ALLOW_DESTRUCTIVE", yes),
+            ("INPUT_ALLOW_ANY_BRANCH", yes),
+        ]);
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(
+            stdout(&out).trim(),
+            "ci --check-run --allow-destructive --allow-any-branch",
+            "{yes}"
+        );
+    }
+    for no in ["false", "False", "FALSE", ""] {
+        let out = run_sh_with(&[("INPUT_ALLOW_ANY_BRANCH", no)]);
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(stdout(&out).trim(), "ci", "{no:?}");
+    }
+    // A value the user meant as yes must not silently read as no (or the reverse).
+    for unclear in ["yes", "1", "0", " true", "ture"] {
+        let out = run_sh_with(&[("INPUT_ALLOW_ANY_BRANCH", unclear)]);
+        assert_eq!(out.status.code(), Some(2), "{unclear:?}: {}", show(&out));
+        let text = stdout(&out);
+        assert!(
+            text.starts_with("::error::migration-gate: the `allow-any-branch` input is "),
+            "{text}"
+        );
+        assert!(text.contains("true or false"), "{text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+}
+
+/// The lines of a workflow's `on:` block.
+fn triggers(workflow: &str) -> String {
+    let text = read(&repo_root().join("examples/workflows").join(workflow));
+    text.lines()
+        .skip_while(|line| *line != "on:")
+        .skip(1)
+        .take_while(|line| line.is_empty() || line.starts_with(' '))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn example_deploy_runs_on_every_push_to_main_since_vercel_waits_for_its_hook() {
+    // examples/vercel.json turns off Vercel's own deploys of main: the workflow's hook is then
+    // the only way code reaches production, so a push without a migration must run it too.
+    let vercel = read(&repo_root().join("examples/vercel.json"));
+    assert!(vercel.contains("\"main\": false"), "{vercel}");
+    let on = triggers("deploy.yml");
+    assert!(on.contains("branches: [main]"), "{on}");
+    assert!(
+        !on.contains("paths"),
+        "a path filter skips code-only pushes: {on}"
+    );
+}
+
+#[test]
+fn example_pr_check_can_be_a_required_check() {
+    // The merge queue needs the check required; a required check of a workflow skipped by a
+    // path filter never reports, and the PR can never merge.
+    let on = triggers("pr-check.yml");
+    assert!(on.contains("merge_group"), "{on}");
+    assert!(!on.contains("paths"), "{on}");
+}
+
+#[test]
+fn choice_inputs_with_a_wrong_value_name_the_input_not_a_flag() {
+    for (input, value, choices) in [
+        ("INPUT_FAIL_ON", "Error", "error, warning or never"),
+        (
+            "INPUT_MODE",
+            "Deploy",
+            "check, deploy, manual-review or rollback",
+        ),
+    ] {
+        let out = run_sh_with(&[(input, value)]);
+        assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+        let text = stdout(&out);
+        let name = input
+            .trim_start_matches("INPUT_")
+            .to_lowercase()
+            .replace('_', "-");
+        assert_eq!(
+            text.trim(),
+            format!("::error::migration-gate: the `{name}` input is \"{value}\": use {choices}")
+        );
+    }
+    let out = run_sh_with(&[("INPUT_FAIL_ON", "never"), ("INPUT_MODE", "manual-review")]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "ci --mode manual-review --fail-on never",
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn an_input_value_that_looks_like_a_flag_stays_a_value() {
+    // A dispatch input `target: --allow-destructive` must not become a flag, nor a clap error
+    // about flags: it is a (nonexistent) migration name.
+    let dir = tempfile::tempdir().unwrap();
+    let out = script("run.sh")
+        .current_dir(dir.path())
+        .env("MIGRATION_GATE_BIN", env!("CARGO_BIN_EXE_migration-gate"))
+        .env("INPUT_MODE", "rollback")
+        .env("INPUT_TARGET", "--allow-destructive")
+        .env("INPUT_MIGRATIONS_DIR", "--allow-any-branch")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let text = stderr(&out);
+    assert!(!text.contains("a value is required"), "{text}");
+    assert!(text.contains("--allow-any-branch does not exist"), "{text}");
+}

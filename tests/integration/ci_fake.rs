@@ -166,6 +166,16 @@ pub struct GitHubState {
     /// The next this-many comment creations store the comment, then answer 502 (GitHub's proxy
     /// timing out after the work was done).
     pub create_then_502: usize,
+    /// The same for check-run creations.
+    pub check_create_then_502: usize,
+    /// The next this-many check-run updates append their annotations, then answer 502.
+    pub check_update_then_502: usize,
+    /// `external_id` of each check run, by id.
+    pub check_run_external_ids: HashMap<u64, String>,
+    /// A proxy in front of GitHub fails: every request answers this status with its HTML page.
+    pub proxy_error: Option<u16>,
+    /// Writes answer 403 as GitHub does when the token's rate limit is used up.
+    pub rate_limited: bool,
 }
 
 pub struct FakeGitHub {
@@ -228,6 +238,22 @@ fn comment_json(id: u64, body: &str) -> Value {
     comment
 }
 
+/// GitHub's 422 for an annotation field over its 64 KB limit (`message`, `raw_details`).
+fn oversized_annotation(body: &Value) -> Option<Reply> {
+    let annotations = body["output"]["annotations"].as_array()?;
+    let too_long = annotations.iter().any(|a| {
+        ["message", "raw_details"]
+            .iter()
+            .any(|field| a[field].as_str().is_some_and(|text| text.len() > 65_535))
+    });
+    too_long.then(|| {
+        Reply::json(
+            422,
+            &json!({"message": "Invalid request.\n\nraw_details is too long (maximum is 65535 characters)."}),
+        )
+    })
+}
+
 fn forbidden() -> Reply {
     Reply::json(403, &fixture("github/error_403_integration.json"))
 }
@@ -246,6 +272,29 @@ impl FakeGitHub {
             let path = path.strip_prefix("/api/v3").unwrap_or(path).to_string();
             if let Some(status) = state.broken {
                 return Reply::json(status, &json!({"message": "Server Error"}));
+            }
+            if let Some(status) = state.proxy_error {
+                return Reply {
+                    status,
+                    headers: vec![("content-type".into(), "text/html".into())],
+                    body: format!(
+                        "<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n<center><h1>{status} Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+                    )
+                    .into_bytes(),
+                };
+            }
+            if state.rate_limited && request.method != "GET" {
+                let mut reply = Reply::json(
+                    403,
+                    &json!({"message": "API rate limit exceeded for installation ID 4242.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
+                );
+                reply
+                    .headers
+                    .push(("x-ratelimit-remaining".into(), "0".into()));
+                reply
+                    .headers
+                    .push(("x-ratelimit-reset".into(), "1893456000".into()));
+                return reply;
             }
             let comments_path = format!("{REPO}/issues/42/comments");
             let files_path = format!("{REPO}/pulls/42/files");
@@ -306,6 +355,9 @@ impl FakeGitHub {
                     }
                     let body = request.json();
                     let count = body["output"]["annotations"].as_array().map_or(0, Vec::len);
+                    if let Some(reply) = oversized_annotation(&body) {
+                        return reply;
+                    }
                     if count > 50 {
                         return Reply::json(
                             422,
@@ -315,6 +367,12 @@ impl FakeGitHub {
                     state.next_id += 1;
                     let id = state.next_id;
                     state.check_runs.insert(id, count);
+                    let external_id = body["external_id"].as_str().unwrap_or("").to_string();
+                    state.check_run_external_ids.insert(id, external_id);
+                    if state.check_create_then_502 > 0 {
+                        state.check_create_then_502 -= 1;
+                        return Reply::json(502, &json!({"message": "Server Error"}));
+                    }
                     let mut run = fixture("github/check_run.json");
                     run["id"] = json!(id);
                     run["head_sha"] = body["head_sha"].clone();
@@ -326,6 +384,9 @@ impl FakeGitHub {
                     let count = request.json()["output"]["annotations"]
                         .as_array()
                         .map_or(0, Vec::len);
+                    if let Some(reply) = oversized_annotation(&request.json()) {
+                        return reply;
+                    }
                     if count > 50 {
                         return Reply::json(
                             422,
@@ -336,10 +397,44 @@ impl FakeGitHub {
                         return Reply::json(404, &json!({"message": "Not Found"}));
                     };
                     *total += count;
+                    let total = *total;
+                    if state.check_update_then_502 > 0 {
+                        state.check_update_then_502 -= 1;
+                        return Reply::json(502, &json!({"message": "Server Error"}));
+                    }
                     let mut run = fixture("github/check_run.json");
                     run["id"] = json!(id);
+                    run["output"]["annotations_count"] = json!(total);
+                    Reply::json(200, &run)
+                }
+                ("GET", p) if p.starts_with(&format!("{checks_path}/")) => {
+                    let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+                    let Some(total) = state.check_runs.get(&id) else {
+                        return Reply::json(404, &json!({"message": "Not Found"}));
+                    };
+                    let mut run = fixture("github/check_run.json");
+                    run["id"] = json!(id);
+                    run["external_id"] = json!(state.check_run_external_ids[&id]);
                     run["output"]["annotations_count"] = json!(*total);
                     Reply::json(200, &run)
+                }
+                // Every check run of the commit (the fake has one commit).
+                ("GET", p)
+                    if p.starts_with(&format!("{REPO}/commits/")) && p.ends_with("/check-runs") =>
+                {
+                    let mut ids: Vec<&u64> = state.check_runs.keys().collect();
+                    ids.sort();
+                    let runs: Vec<Value> = ids
+                        .into_iter()
+                        .map(|id| {
+                            let mut run = fixture("github/check_run.json");
+                            run["id"] = json!(id);
+                            run["external_id"] = json!(state.check_run_external_ids[id]);
+                            run["output"]["annotations_count"] = json!(state.check_runs[id]);
+                            run
+                        })
+                        .collect();
+                    Reply::json(200, &json!({"total_count": runs.len(), "check_runs": runs}))
                 }
                 _ => Reply::json(
                     404,

@@ -606,3 +606,123 @@ fn github_down_warns_and_keeps_the_verdict_and_outputs() {
     assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
     assert!(runner.summary().contains("drop-column"));
 }
+
+#[test]
+fn rate_limited_token_is_not_blamed_on_permissions() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState {
+        rate_limited: true,
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .args(["--fail-on", "never", "--check-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let text = stdout(&out);
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::warning::migration-gate: cannot"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{text}");
+    for warning in warnings {
+        assert!(warning.contains("rate limit"), "{warning}");
+        assert!(!warning.contains("permissions"), "{warning}");
+    }
+    assert_eq!(
+        text.matches("ghs_testtoken123").count(),
+        1,
+        "the token only in its mask command: {text}"
+    );
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+}
+
+#[test]
+fn proxy_error_page_stays_inside_one_warning_line() {
+    let (project, base, head) = repo_with_a_dropped_column();
+    let github = FakeGitHub::start(GitHubState {
+        proxy_error: Some(502),
+        ..Default::default()
+    });
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .args(["--fail-on", "error", "--check-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    // A workflow command ends at the line break: the rest of an HTML page would be loose log
+    // lines and the warning would lose its advice.
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::warning::"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{text}");
+    for warning in warnings {
+        assert!(warning.contains("502 Bad Gateway"), "{warning}");
+        assert!(
+            warning.ends_with("the job summary and the exit code carry it"),
+            "{warning}"
+        );
+    }
+    assert!(!text.lines().any(|l| l.starts_with("</")), "{text}");
+    assert_eq!(runner.outputs(), "pending-count=1\nneeds-review=true\n");
+}
+
+#[test]
+fn pull_request_target_on_the_base_checkout_is_not_a_clean_verdict() {
+    // pull_request_target's default checkout is the base branch: the PR's migrations are not
+    // in the working tree, and checking it would report "no dangerous statements".
+    let (project, base, head) = repo_with_a_dropped_column();
+    git(project.path(), &["checkout", "-q", &base]);
+    let runner = Runner::new();
+    let event = pr_event(runner.dir.path(), &base, &head);
+    let mut cmd = ci_command(project.path(), "pull_request_target", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let text = stderr(&out);
+    assert!(text.contains("pull_request_target"), "{text}");
+    assert!(
+        text.contains("github.event.pull_request.head.sha"),
+        "{text}"
+    );
+    assert!(
+        !runner.summary().contains("no dangerous"),
+        "{}",
+        runner.summary()
+    );
+
+    // Checked out at the PR's head, as the message says: the real verdict.
+    git(project.path(), &["checkout", "-q", &head]);
+    let mut cmd = ci_command(project.path(), "pull_request_target", None);
+    runner.apply(&mut cmd);
+    let out = cmd
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        runner.summary().contains("drop-column"),
+        "{}",
+        runner.summary()
+    );
+}

@@ -421,3 +421,101 @@ fn an_error_body_echoing_the_token_is_redacted() {
         assert!(!shown.contains(TOKEN), "{shown}");
     }
 }
+
+#[test]
+fn check_run_created_despite_a_502_is_not_created_twice() {
+    let github = FakeGitHub::start(GitHubState {
+        check_create_then_502: 1,
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        true,
+        false,
+    );
+    let state = github.state.lock().unwrap();
+    let ids: Vec<&u64> = state.check_runs.keys().collect();
+    assert_eq!(ids.len(), 1, "one check run, not a duplicate: {ids:?}");
+    assert_eq!(run.published.check_run_id, Some(*ids[0]));
+    assert_eq!(run.published.exit_code, 1);
+}
+
+#[test]
+fn annotations_appended_despite_a_502_are_not_appended_twice() {
+    let github = FakeGitHub::start(GitHubState {
+        check_update_then_502: 1,
+        ..Default::default()
+    });
+    let findings: Vec<Finding> = (1..=120).map(|l| finding(l, Severity::Error)).collect();
+    let run = publish(&github, &report(findings), true, false);
+    let id = run.published.check_run_id.expect("check run created");
+    assert_eq!(
+        github.state.lock().unwrap().check_runs[&id],
+        120,
+        "each annotation once"
+    );
+}
+
+#[test]
+fn check_run_survives_a_statement_longer_than_githubs_annotation_limit() {
+    let github = FakeGitHub::start(GitHubState::default());
+    // A data migration's 200 KB INSERT: GitHub refuses annotation details over 64 KB.
+    let mut long = finding(2, Severity::Error);
+    long.statement = format!(
+        "INSERT INTO \"users\" (\"email\") VALUES {};",
+        vec!["('é@example.com')"; 12_000].join(", ")
+    );
+    long.help = "x".repeat(70_000);
+    let run = publish(&github, &report(vec![long]), true, false);
+    let id = run
+        .published
+        .check_run_id
+        .expect("the check run is created despite the long statement");
+    assert_eq!(github.state.lock().unwrap().check_runs[&id], 1);
+    let created = github
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .unwrap()
+        .json();
+    let details = created["output"]["annotations"][0]["raw_details"]
+        .as_str()
+        .unwrap();
+    assert!(
+        details.starts_with("INSERT INTO \"users\""),
+        "{}",
+        &details[..40]
+    );
+}
+
+#[test]
+fn a_human_comment_quoting_the_marker_is_never_overwritten() {
+    // A reviewer pastes the bot's raw markdown to discuss it: the marker is in their comment,
+    // but not at its start, where the gate always puts it.
+    let quoted =
+        format!("Why does the bot say this?\n```\n{COMMENT_MARKER}\n### ❌ migration-gate\n```");
+    let github = FakeGitHub::start(GitHubState {
+        comments: vec![(11, quoted.clone())],
+        ..Default::default()
+    });
+    let run = publish(
+        &github,
+        &report(vec![finding(2, Severity::Error)]),
+        false,
+        false,
+    );
+    assert!(
+        matches!(run.published.comment, Some(CommentAction::Created(_))),
+        "{:?}",
+        run.published.comment
+    );
+    let state = github.state.lock().unwrap();
+    assert_eq!(
+        state.comments[0],
+        (11, quoted),
+        "the human comment is untouched"
+    );
+    assert_eq!(state.comments.len(), 2);
+}
