@@ -121,6 +121,16 @@ pub struct MigrationsArgs {
     pub config: Option<PathBuf>,
 }
 
+impl MigrationsArgs {
+    /// The plain options the project layer takes.
+    pub fn project(&self) -> crate::project::ProjectOptions {
+        crate::project::ProjectOptions {
+            config: self.config.clone(),
+            dir: self.dir.clone(),
+        }
+    }
+}
+
 /// Production-safety settings for statements that run against the database.
 #[derive(Debug, Clone, Args)]
 pub struct SafetyArgs {

@@ -10,16 +10,16 @@ pub mod analysis;
 pub mod ci;
 pub mod cli;
 pub mod commands;
-pub mod config;
 pub mod db;
-pub mod discover;
-pub mod dotenv;
 pub mod error;
 pub mod findings;
-pub mod git;
+pub mod project;
 pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod sql;
 pub mod suppress;
 pub mod surface;
+
+// Restructure shims: the old paths of modules that moved into `project/`.
+pub use project::{config, discover, dotenv, git};

@@ -10,10 +10,10 @@ use super::runner::RunnerFiles;
 use super::{pending, runtime, summary};
 use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
 use crate::cli::{CiArgs, FailOn, OutputFormat};
-use crate::db::session::Project;
 use crate::discover::{Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
+use crate::project::Project;
 use crate::report::{self, RenderOptions};
 
 /// The check run's name, as it appears in the PR's checks list.
@@ -49,7 +49,7 @@ fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
 
 pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
-    let Project { config, dir, set } = Project::load(&args.migrations)?;
+    let Project { config, dir, set } = Project::load(&args.migrations.project())?;
     let pr = pr_target(args, event);
     if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
         return Err(AppError::usage(format!(

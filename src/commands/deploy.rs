@@ -9,18 +9,19 @@ use crate::analysis::{self, AnalysisInput};
 use crate::cli::{BackupPolicy, DeployArgs};
 use crate::db::apply::{self, Failure, FailureKind, Record, Safety, Script};
 use crate::db::history::{self, HistoryRow};
-use crate::db::session::{self, block_on, Access, Database, Project};
+use crate::db::session::{self, block_on, Access, Database};
 use crate::db::{lock, AppliedMigration, DeployOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
 use crate::findings::Report;
+use crate::project::Project;
 use crate::say;
 use crate::surface::Setting;
 
 /// Apply the pending migrations (progress printed to stdout, Prisma-style). The CI layer calls
 /// this directly.
 pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
-    let project = Project::load(&args.migrations)?;
+    let project = Project::load(&args.migrations.project())?;
     if let Some(last) = &args.to {
         crate::commands::check::ensure_known(&project.set, last, "--to")?;
     }

@@ -5,12 +5,13 @@
 use crate::cli::ResolveArgs;
 use crate::db::history;
 use crate::db::lock;
-use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::session::{block_on, Access, Database};
 use crate::error::{AppError, Result};
+use crate::project::Project;
 use crate::say;
 
 pub fn run(args: &ResolveArgs) -> Result<u8> {
-    let project = Project::load(&args.migrations)?;
+    let project = Project::load(&args.migrations.project())?;
     let database = Database::resolve(&args.database, Access::Write("resolve"))?;
     block_on(async {
         let client = database.connect().await?;

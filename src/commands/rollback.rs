@@ -8,16 +8,17 @@ use super::deploy::{format_duration, print_findings, split};
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::RollbackArgs;
 use crate::db::apply::{self, Record, Safety, Script};
-use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::session::{block_on, Access, Database};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
+use crate::project::Project;
 use crate::say;
 use crate::surface::Setting;
 
 /// Run the down scripts (progress printed to stdout). The CI layer calls this directly.
 pub fn execute(args: &RollbackArgs) -> Result<RollbackOutcome> {
-    let project = Project::load(&args.migrations)?;
+    let project = Project::load(&args.migrations.project())?;
     let access = if args.dry_run {
         Access::Read
     } else {

@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use crate::cli::{StatusArgs, StatusFormat};
 use crate::db::history::{self, HistoryRow};
-use crate::db::session::{block_on, Access, Database, Project};
+use crate::db::session::{block_on, Access, Database};
 use crate::error::{exit, Result};
+use crate::project::Project;
 use crate::say;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,7 +180,7 @@ pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
 }
 
 pub fn run(args: &StatusArgs) -> Result<u8> {
-    let project = Project::load(&args.migrations)?;
+    let project = Project::load(&args.migrations.project())?;
     let database = Database::resolve(&args.database, Access::Read)?;
     let (rows, not_managed, invalid_indexes) = block_on(async {
         let client = database.connect().await?;

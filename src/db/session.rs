@@ -2,7 +2,6 @@
 //! ones refused for writing commands), a connection and a runtime to drive it.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
@@ -10,33 +9,8 @@ use tokio_postgres::Client;
 
 use super::history::{History, HistoryRow};
 use super::url::DatabaseUrl;
-use crate::cli::{DatabaseArgs, MigrationsArgs};
-use crate::config::Config;
-use crate::discover::{self, MigrationSet};
+use crate::cli::DatabaseArgs;
 use crate::error::{AppError, Result};
-
-/// The local side: config and the migrations folder.
-pub struct Project {
-    pub config: Config,
-    pub dir: PathBuf,
-    pub set: MigrationSet,
-}
-
-impl Project {
-    pub fn load(args: &MigrationsArgs) -> Result<Project> {
-        let config = Config::load(args.config.as_deref())?;
-        let dir = config.migrations_dir(args.dir.as_deref());
-        let set = discover::discover(&dir)?;
-        Ok(Project { config, dir, set })
-    }
-
-    /// `N migrations found in prisma/migrations`, as Prisma words it.
-    pub fn found_line(&self) -> String {
-        let n = self.set.migrations.len();
-        let noun = if n == 1 { "migration" } else { "migrations" };
-        format!("{n} {noun} found in {}", self.dir.display())
-    }
-}
 
 /// Whether the command writes to the database (pooled URLs are refused for those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
