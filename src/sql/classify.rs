@@ -467,11 +467,7 @@ fn alter_table(text: &str, c: &mut Cursor<'_, '_>) -> AlterTableOps {
     result
 }
 
-fn alter_table_action(
-    text: &str,
-    table: &ObjectName,
-    action: &[Token<'_>],
-) -> Option<Op> {
+fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> Option<Op> {
     let mut c = Cursor::new(action);
     let table = table.clone();
     let op = if c.eat("drop") {
@@ -649,11 +645,7 @@ fn starts_with_words(tokens: &[Token<'_>], starts: &[&[&str]]) -> bool {
 
 /// `ADD [COLUMN] [IF NOT EXISTS] name type [NOT NULL] [DEFAULT expr]` when that is all there is;
 /// anything more elaborate is left to sqlparser.
-fn add_column_by_tokens(
-    text: &str,
-    table: ObjectName,
-    c: &mut Cursor<'_, '_>,
-) -> Option<Op> {
+fn add_column_by_tokens(text: &str, table: ObjectName, c: &mut Cursor<'_, '_>) -> Option<Op> {
     if c.peek_word("constraint")
         || c.peek_word("primary")
         || c.peek_word("unique")

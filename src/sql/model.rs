@@ -1,6 +1,6 @@
 //! The normalized statement model the rules, the schema model and the deploy engine work on.
 //!
-//! `sqlparser`'s AST is large and changes between versions; the token fallback knows less. Both
+//! `sqlparser`'s AST is large and changes between versions; the token classifier knows less. Both
 //! produce these [`Op`]s so the rules see one vocabulary. Identifiers are already folded the
 //! PostgreSQL way: unquoted names lower-cased, quoted names exact.
 

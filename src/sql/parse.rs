@@ -30,8 +30,8 @@ fn parse_one(text: &str) -> Option<ast::Statement> {
     }
 }
 
-/// `None` when the statement parsed but not into something we map faithfully: the fallback
-/// then looks at its tokens instead.
+/// `None` when the statement parsed but not into something we map faithfully: the token
+/// classifier then looks at its tokens instead.
 fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
     use ast::Statement as S;
     let ops = match statement {

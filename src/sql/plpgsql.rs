@@ -16,10 +16,7 @@ pub(super) fn understand_do_block(text: &str) -> Option<(Vec<Op>, Understanding)
     understand_do_block_nested(text, 0)
 }
 
-fn understand_do_block_nested(
-    text: &str,
-    depth: u32,
-) -> Option<(Vec<Op>, Understanding)> {
+fn understand_do_block_nested(text: &str, depth: u32) -> Option<(Vec<Op>, Understanding)> {
     // Cheap check first: this runs for every statement of every file.
     let starts_with_do = text.get(..2).is_some_and(|w| w.eq_ignore_ascii_case("do"))
         && !text
@@ -496,30 +493,21 @@ mod tests {
                 cascade: false
             }]
         );
+        let drop_of_unknown_column = vec![Op::DropColumn {
+            table: name("?"),
+            column: "?".into(),
+            if_exists: false,
+        }];
         let (ops, understanding) = understand(
             "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', t, c); END $$ LANGUAGE 'plpgsql'",
         );
         assert_eq!(understanding, Understanding::Unparsed);
-        assert_eq!(
-            ops,
-            vec![Op::DropColumn {
-                table: name("?"),
-                column: "?".into(),
-                if_exists: false
-            }]
-        );
+        assert_eq!(ops, drop_of_unknown_column);
         // Literal arguments of format() are values for its placeholders, not more SQL.
         let (ops, _) = understand(
             "DO $$ BEGIN EXECUTE format('ALTER TABLE %I DROP COLUMN %I', 'User', 'legacy'); END $$",
         );
-        assert_eq!(
-            ops,
-            vec![Op::DropColumn {
-                table: name("?"),
-                column: "?".into(),
-                if_exists: false
-            }]
-        );
+        assert_eq!(ops, drop_of_unknown_column);
         let (ops, understanding) = understand(
             "DO $$ BEGIN CASE 1 WHEN 1 THEN EXECUTE 'TRUNCATE \"Log\"' USING 1; END CASE; END $$",
         );

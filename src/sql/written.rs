@@ -56,10 +56,7 @@ fn column_definition_texts(text: &str, element: &[Token<'_>]) -> Option<WrittenT
 }
 
 /// Index of the first token outside parentheses that satisfies `found`.
-fn depth0_position(
-    tokens: &[Token<'_>],
-    found: impl Fn(&Token<'_>) -> bool,
-) -> Option<usize> {
+fn depth0_position(tokens: &[Token<'_>], found: impl Fn(&Token<'_>) -> bool) -> Option<usize> {
     let mut depth = 0i32;
     for (i, token) in tokens.iter().enumerate() {
         if token.is_punct("(") || token.is_punct("[") {
