@@ -164,8 +164,8 @@ pub struct StatusArgs {
 /// Where the database URL comes from, for the `--help` of every command that connects.
 const DATABASE_ENV_HELP: &str = "Database URL: --database-url, else the first set of DIRECT_URL, \
 DATABASE_URL_UNPOOLED, POSTGRES_URL_NON_POOLING, DATABASE_URL, POSTGRES_URL. Each is read from the \
-environment, else from .env in the working directory or prisma/.env (as Prisma reads them; the \
-environment wins).";
+environment, else from .env in the working directory or prisma/.env (as Prisma reads them). Any \
+of them set in the environment wins over every variable of the files.";
 
 #[derive(Debug, Args)]
 #[command(after_help = DATABASE_ENV_HELP)]

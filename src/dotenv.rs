@@ -1,7 +1,7 @@
 //! `.env` files, read the way the Prisma CLI reads them, so `DATABASE_URL` in a Prisma project's
 //! `.env` works without exporting it: `./.env`, then `./prisma/.env` (the folder of
-//! `prisma/schema.prisma`). The real environment always wins; a variable set in both files is an
-//! error, as in Prisma ("There is a conflict between env vars").
+//! `prisma/schema.prisma`). The real environment always wins, over every variable of the files; a
+//! variable set in both files is an error, as in Prisma ("There is a conflict between env vars").
 //!
 //! The syntax is dotenv's: `KEY=value` or `export KEY=value`, `#` comment lines, `#` after an
 //! unquoted value starts a comment, values in `'...'`, `"..."` (with `\n` escapes) or `` `...` ``
@@ -17,13 +17,28 @@ use crate::error::{AppError, Result};
 /// The files Prisma's CLI reads, in its order.
 const FILES: &[&str] = &[".env", "prisma/.env"];
 
-/// `name` from the environment, else from the `.env` files of the working directory.
-pub fn var(name: &str) -> Result<Option<String>> {
-    if let Ok(value) = std::env::var(name) {
-        return Ok(Some(value));
+/// The first of `names` set (and not empty) in the real environment, else the first set in the
+/// `.env` files of the working directory, with the name it came from. Any variable of the real
+/// environment beats every file, whatever the order of `names`: a `.env` committed by mistake
+/// must not redirect a deploy whose CI secret is `DATABASE_URL` to the file's `DIRECT_URL`.
+pub fn first_set<'a>(names: &[&'a str]) -> Result<Option<(&'a str, String)>> {
+    let from_environment = names.iter().find_map(|name| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.is_empty())
+            .map(|value| (*name, value))
+    });
+    if from_environment.is_some() {
+        return Ok(from_environment);
     }
     let files = FILES.iter().map(PathBuf::from).collect::<Vec<_>>();
-    Ok(load(&files)?.remove(name))
+    let mut from_files = load(&files)?;
+    Ok(names.iter().find_map(|name| {
+        from_files
+            .remove(*name)
+            .filter(|value| !value.is_empty())
+            .map(|value| (*name, value))
+    }))
 }
 
 /// The variables of the existing `files`, expanded; a name defined in two files is an error.

@@ -372,6 +372,36 @@ fn deploy_reads_the_url_from_dotenv_files_after_the_environment() {
     one_line_error(&output, &[".env", "prisma/.env", "DATABASE_URL"]);
 }
 
+/// A committed `.env` must not redirect a CI deploy: the real environment's `DATABASE_URL` (a
+/// secret) wins over a `DIRECT_URL` that only a file sets, although `DIRECT_URL` comes first in
+/// the order.
+#[test]
+fn any_url_variable_of_the_environment_wins_over_every_dotenv_file() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    project.write(".env", "DIRECT_URL=postgres://nobody@127.0.0.1:1/wrong\n");
+    project.write(
+        "prisma/.env",
+        "DATABASE_URL_UNPOOLED=postgres://nobody@127.0.0.1:1/wrong2\n",
+    );
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .arg("deploy")
+        .env("DATABASE_URL", &db.url)
+        .env_remove("DIRECT_URL")
+        .env_remove("DATABASE_URL_UNPOOLED")
+        .env_remove("POSTGRES_URL_NON_POOLING")
+        .env_remove("POSTGRES_URL")
+        .output()
+        .unwrap();
+    assert_success(&output);
+    assert_eq!(
+        states(&project, &db),
+        [("20240101000000_init".to_string(), "applied".to_string())]
+    );
+}
+
 #[test]
 fn deploy_to_stops_after_the_named_migration() {
     let db = TestDb::new();
