@@ -219,6 +219,39 @@ fn dir_pointing_at_the_prisma_folder_suggests_its_migrations() {
     one_line_error(&output, &["--dir prisma/migrations"]);
 }
 
+/// `--dir` at one migration's folder must not read its `migration.sql` as a plain-SQL migration
+/// named `migration`: `deploy` would record that name in the history and apply the SQL again
+/// under its real name later.
+#[test]
+fn dir_pointing_at_one_migration_folder_suggests_its_parent() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    let folder = "prisma/migrations/20240101000000_init";
+    let output = project.run(&["check", "--dir", folder]);
+    one_line_error(
+        &output,
+        &[folder, "one migration", "--dir prisma/migrations"],
+    );
+    let output = deploy(&project, &db, &["--dir", folder]);
+    one_line_error(&output, &["--dir prisma/migrations"]);
+    assert!(db
+        .query("SELECT to_regclass('_prisma_migrations')::text")
+        .iter()
+        .all(|row| row[0] == "NULL"));
+}
+
+/// `--dir .` at the project root: the suggestion is the migrations folder, not to move folders.
+#[test]
+fn dir_pointing_at_the_project_root_suggests_its_migrations() {
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    project.write("prisma/schema.prisma", "// schema\n");
+    project.write("src/index.ts", "// app\n");
+    let output = project.run(&["check", "--dir", "."]);
+    one_line_error(&output, &["--dir prisma/migrations"]);
+}
+
 // --- help, rules, explain ----------------------------------------------------------------
 
 #[test]
