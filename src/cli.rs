@@ -106,7 +106,7 @@ pub struct DatabaseArgs {
     #[arg(long)]
     pub allow_pooled: bool,
     /// How long to wait for the migration advisory lock (10s, 500ms, 2m; a bare number is
-    /// seconds).
+    /// seconds; 0 = no timeout).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub advisory_lock_timeout: Duration,
 }

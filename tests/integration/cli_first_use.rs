@@ -359,6 +359,27 @@ fn every_duration_flag_reads_a_bare_number_as_seconds() {
     assert_success(&output);
 }
 
+/// `0` means no timeout for every duration flag, as the README says: `--advisory-lock-timeout 0`
+/// waits for the lock instead of giving up at once.
+#[test]
+fn a_zero_advisory_lock_timeout_waits_for_the_lock() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    let holder = crate::db_deploy::hold_session(
+        &db.url,
+        "SELECT pg_advisory_lock(72707369)",
+        std::time::Duration::from_secs(2),
+    );
+    let output = deploy(&project, &db, &["--advisory-lock-timeout", "0"]);
+    holder.join().unwrap();
+    assert_success(&output);
+    assert_eq!(
+        states(&project, &db),
+        [("20240101000000_init".to_string(), "applied".to_string())]
+    );
+}
+
 // --- .env, deploy --to, status -----------------------------------------------------------
 
 #[test]
