@@ -210,6 +210,44 @@ fn an_allow_with_its_reason_written_almost_right_raises_one_warning_with_the_fix
     }
 }
 
+/// The reason written as plain words after the rules, or after a dash or in parentheses: still
+/// one warning with the corrected comment, not one "not a rule id" warning per word.
+#[test]
+fn an_allow_with_its_reason_as_bare_words_raises_one_warning_with_the_fix() {
+    let comments = [
+        "allow drop-column unused since the v2 release, backed up",
+        "allow drop-column - unused since the v2 release, backed up",
+        "allow drop-column -- unused since the v2 release, backed up",
+        "allow drop-column \u{2014} unused since the v2 release, backed up",
+        "allow drop-column (unused since the v2 release, backed up)",
+    ];
+    for comment in comments {
+        let project = Project::new();
+        project.migration("20240101000000_init", INIT);
+        project.migration(
+            "20240102000000_drop_legacy",
+            &format!("-- migration-gate: {comment}\n{DROP_LEGACY}"),
+        );
+        let output = project.run(&["check", "20240102000000_drop_legacy", "--format", "json"]);
+        let report = json(&output);
+        let warnings: Vec<&serde_json::Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "allow-without-reason")
+            .collect();
+        assert_eq!(warnings.len(), 1, "{comment}: {report}");
+        let help = warnings[0]["help"].as_str().unwrap();
+        assert!(
+            help.contains(
+                "`-- migration-gate: allow drop-column reason: unused since the v2 release, backed up`"
+            ),
+            "{comment}: {help}"
+        );
+        assert_eq!(output.status.code(), Some(1), "{comment}");
+    }
+}
+
 #[test]
 fn dir_pointing_at_the_prisma_folder_suggests_its_migrations() {
     let project = Project::new();
