@@ -12,7 +12,7 @@ use crate::cli::RollbackArgs;
 use crate::db::apply::{self, Record, Safety, Script};
 use crate::db::session::{block_on, Access, Database, Project};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
-use crate::discover::Migration;
+use crate::discover::{display_path, Layout, Migration};
 use crate::error::{exit, AppError, Result};
 use crate::surface::Setting;
 
@@ -110,15 +110,24 @@ async fn rollback(
         println!("Nothing to roll back: no applied migration after the target.");
         return Ok(outcome);
     }
-    let missing: Vec<&str> = targets
+    let missing: Vec<String> = targets
         .iter()
         .filter(|m| m.down_path.is_none())
-        .map(|m| m.name.as_str())
+        .map(|m| display_path(&expected_down_path(project.set.layout, m)))
         .collect();
     if !missing.is_empty() {
+        // Prisma never writes down scripts, so a Prisma user needs to hear how to make one.
+        let how = match project.set.layout {
+            Layout::Prisma => {
+                "Prisma does not generate down scripts: write them by hand, or generate each with \
+                 `npx prisma migrate diff --from-schema-datamodel prisma/schema.prisma \
+                 --to-schema-datasource prisma/schema.prisma --script` run against a database at \
+                 the schema before that migration (Prisma's guide \"Generating down migrations\")"
+            }
+            Layout::PlainSql => "write the down script(s) first",
+        };
         return Err(AppError::failed(format!(
-            "nothing was rolled back: no down.sql next to migration.sql for {}; write the down \
-             script(s) first",
+            "nothing was rolled back: no down.sql at {}; {how}",
             missing.join(", ")
         )));
     }
@@ -186,4 +195,20 @@ async fn rollback(
         outcome.rolled_back.len()
     );
     Ok(outcome)
+}
+
+/// Where the down script of `migration` is looked for: `down.sql` in a Prisma migration's folder,
+/// `<name>.down.sql` (for `<name>.sql` or `<name>.up.sql`) in a plain folder.
+fn expected_down_path(layout: Layout, migration: &Migration) -> std::path::PathBuf {
+    let folder = migration.path.parent().unwrap_or(std::path::Path::new("."));
+    match layout {
+        Layout::Prisma => folder.join("down.sql"),
+        Layout::PlainSql => {
+            let base = migration
+                .name
+                .strip_suffix(".up")
+                .unwrap_or(&migration.name);
+            folder.join(format!("{base}.down.sql"))
+        }
+    }
 }

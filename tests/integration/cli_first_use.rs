@@ -545,3 +545,26 @@ fn status_of_a_database_nobody_baselined_gives_the_baseline_step() {
     assert_success(&run_db(&project, &db, &["resolve", "--applied", "1_a"]));
     assert_success(&deploy(&project, &db, &[]));
 }
+
+/// Prisma writes no `down.sql`: a rollback that lacks one says where it goes and how to produce
+/// it (`prisma migrate diff ... --script`), on one line, and touches nothing.
+#[test]
+fn rollback_without_down_sql_says_how_to_produce_one() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    let output = run_db(&project, &db, &["rollback", "--steps", "1"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for fragment in [
+        "prisma/migrations/2_b/down.sql",
+        "prisma migrate diff",
+        "--script",
+    ] {
+        assert!(err.contains(fragment), "`{fragment}` missing in: {err}");
+    }
+    assert_eq!(states(&project, &db)[1].1, "applied");
+}
