@@ -150,17 +150,28 @@ async fn prepare<'a>(
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
     let mut split = split(project, &rows);
+    let mut held_back = 0;
     if let Some(last) = to {
+        let all_pending = split.pending.len();
         split
             .pending
             .retain(|m| m.name.as_bytes() <= last.as_bytes());
+        held_back = all_pending - split.pending.len();
     }
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),
         ..DeployOutcome::default()
     };
     if split.pending.is_empty() {
-        println!("\nNo pending migrations to apply.");
+        match to.filter(|_| held_back > 0) {
+            // "No pending migrations" would read as "up to date" while later ones still wait.
+            Some(last) => println!(
+                "\nNothing to apply up to {last}: {last} is applied already; {held_back} later \
+                 migration{} pending.",
+                if held_back == 1 { " stays" } else { "s stay" }
+            ),
+            None => println!("\nNo pending migrations to apply."),
+        }
         return Ok(Prepared::NothingPending(outcome));
     }
     outcome.report = analyze(project, &split);

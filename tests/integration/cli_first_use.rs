@@ -523,6 +523,26 @@ fn deploy_to_stops_after_the_named_migration() {
     assert_eq!(states(&project, &db)[2], pair("3_c", "applied"));
 }
 
+/// `deploy --to NAME` when NAME is applied already must not say that nothing is pending: the
+/// later migrations still are.
+#[test]
+fn deploy_to_an_applied_migration_says_the_later_ones_stay_pending() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    assert_success(&deploy(&project, &db, &["--to", "1_a"]));
+    let output = deploy(&project, &db, &["--to", "1_a"]);
+    assert_success(&output);
+    let out = stdout(&output);
+    assert!(!out.contains("No pending migrations to apply"), "{out}");
+    assert!(
+        out.contains("1_a is applied already") && out.contains("1 later migration stays pending"),
+        "{out}"
+    );
+    assert_eq!(states(&project, &db)[1].1, "pending");
+}
+
 #[test]
 fn status_of_a_database_nobody_baselined_gives_the_baseline_step() {
     let db = TestDb::new();
