@@ -97,7 +97,10 @@ fn parse(text: &str) -> Vec<Entry> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let line = line
+            .strip_prefix("export")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .map_or(line, str::trim_start);
         let Some(split) = line.find(['=', ':']) else {
             continue;
         };
@@ -234,6 +237,17 @@ mod tests {
                 pair("SPANNING", "a\nb"),
                 pair("EMPTY", ""),
                 pair("COLON", "value"),
+            ]
+        );
+    }
+
+    #[test]
+    fn export_may_be_followed_by_any_whitespace() {
+        assert_eq!(
+            values("export\tDATABASE_URL=postgres://a\nexport  DIRECT_URL=postgres://b\n"),
+            [
+                pair("DATABASE_URL", "postgres://a"),
+                pair("DIRECT_URL", "postgres://b")
             ]
         );
     }
