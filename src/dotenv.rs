@@ -17,33 +17,70 @@ use crate::error::{AppError, Result};
 /// The files Prisma's CLI reads, in its order.
 const FILES: &[&str] = &[".env", "prisma/.env"];
 
+/// A variable found by [`first_set`], and the file it came from (`None`: the real environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub name: &'a str,
+    pub value: String,
+    pub file: Option<PathBuf>,
+}
+
+impl Found<'_> {
+    /// `DATABASE_URL`, or `DATABASE_URL (from prisma/.env)`, for error messages: a variable
+    /// that only a file sets cannot be found in the shell.
+    pub fn describe(&self) -> String {
+        match &self.file {
+            Some(file) => format!("{} (from {})", self.name, display_path(file)),
+            None => self.name.to_string(),
+        }
+    }
+}
+
 /// The first of `names` set (and not empty) in the real environment, else the first set in the
-/// `.env` files of the working directory, with the name it came from. Any variable of the real
-/// environment beats every file, whatever the order of `names`: a `.env` committed by mistake
-/// must not redirect a deploy whose CI secret is `DATABASE_URL` to the file's `DIRECT_URL`.
-pub fn first_set<'a>(names: &[&'a str]) -> Result<Option<(&'a str, String)>> {
+/// `.env` files of the working directory. Any variable of the real environment beats every file,
+/// whatever the order of `names`: a `.env` committed by mistake must not redirect a deploy whose
+/// CI secret is `DATABASE_URL` to the file's `DIRECT_URL`.
+pub fn first_set<'a>(names: &[&'a str]) -> Result<Option<Found<'a>>> {
     let from_environment = names.iter().find_map(|name| {
         std::env::var(name)
             .ok()
             .filter(|value| !value.is_empty())
-            .map(|value| (*name, value))
+            .map(|value| Found {
+                name,
+                value,
+                file: None,
+            })
     });
     if from_environment.is_some() {
         return Ok(from_environment);
     }
     let files = FILES.iter().map(PathBuf::from).collect::<Vec<_>>();
-    let mut from_files = load(&files)?;
+    let mut from_files = load_with_origin(&files)?;
     Ok(names.iter().find_map(|name| {
         from_files
             .remove(*name)
-            .filter(|value| !value.is_empty())
-            .map(|value| (*name, value))
+            .filter(|(value, _)| !value.is_empty())
+            .map(|(value, file)| Found {
+                name,
+                value,
+                file: Some(file),
+            })
     }))
 }
 
 /// The variables of the existing `files`, expanded; a name defined in two files is an error.
+#[cfg(test)]
 fn load(files: &[PathBuf]) -> Result<BTreeMap<String, String>> {
+    Ok(load_with_origin(files)?
+        .into_iter()
+        .map(|(name, (value, _))| (name, value))
+        .collect())
+}
+
+/// [`load`], with the file each variable came from.
+fn load_with_origin(files: &[PathBuf]) -> Result<BTreeMap<String, (String, PathBuf)>> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut first_file: Option<&Path> = None;
     for path in files.iter().filter(|p| p.is_file()) {
         let entries = parse(&read_utf8(path)?);
@@ -70,10 +107,17 @@ fn load(files: &[PathBuf]) -> Result<BTreeMap<String, String>> {
             } else {
                 entry.value
             };
+            origin.insert(entry.key.clone(), path.clone());
             merged.insert(entry.key, value);
         }
     }
-    Ok(merged)
+    Ok(merged
+        .into_iter()
+        .map(|(name, value)| {
+            let file = origin.remove(&name).unwrap_or_default();
+            (name, (value, file))
+        })
+        .collect())
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -360,9 +360,9 @@ impl DatabaseUrl {
         if let Some(raw) = flag {
             return parse(raw);
         }
-        if let Some((var, raw)) = crate::dotenv::first_set(ENV_ORDER)? {
-            return parse(&raw).map_err(|e| AppError {
-                message: format!("{var}: {}", e.message),
+        if let Some(found) = crate::dotenv::first_set(ENV_ORDER)? {
+            return parse(&found.value).map_err(|e| AppError {
+                message: format!("{}: {}", found.describe(), e.message),
                 exit_code: e.exit_code,
             });
         }

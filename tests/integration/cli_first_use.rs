@@ -494,6 +494,25 @@ fn any_url_variable_of_the_environment_wins_over_every_dotenv_file() {
     );
 }
 
+/// A malformed URL read from a file names the file (the shell has no such variable to look at)
+/// and never shows the URL or its password.
+#[test]
+fn a_malformed_url_from_a_dotenv_file_names_the_file_not_the_secret() {
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    project.write(
+        "prisma/.env",
+        "DATABASE_URL=\"mysql://app:S3cretPass@db.internal:3306/app\"\n",
+    );
+    let output = project.run(&["status"]);
+    one_line_error(&output, &["DATABASE_URL", "prisma/.env", "postgresql://"]);
+    let err = stderr(&output);
+    assert!(
+        !err.contains("S3cretPass") && !err.contains("mysql://"),
+        "{err}"
+    );
+}
+
 #[test]
 fn deploy_to_stops_after_the_named_migration() {
     let db = TestDb::new();
