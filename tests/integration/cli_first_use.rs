@@ -136,6 +136,32 @@ fn bare_check_on_the_default_branch_says_everything_is_pending() {
     }
 }
 
+/// A CI checkout of the branch alone (actions/checkout's default depth of 1) has no default
+/// branch to compare with: the note must say so and how to fix it, since "every migration
+/// pending" hides a drop of a column the history created.
+#[test]
+fn bare_check_in_a_clone_without_the_default_branch_says_what_to_fetch() {
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    project.migration("20240102000000_drop_legacy", DROP_LEGACY);
+    git(project.path(), &["init", "-q", "-b", "feature"]);
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "both"]);
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let note = stderr(&output);
+    assert_eq!(note.lines().count(), 1, "{note}");
+    for fragment in [
+        "no default branch",
+        "fetch-depth: 0",
+        "every migration counts as pending",
+        "--since",
+        "start_after",
+    ] {
+        assert!(note.contains(fragment), "`{fragment}` missing: {note}");
+    }
+}
+
 #[test]
 fn bare_check_with_start_after_prints_no_note() {
     let project = repository();
