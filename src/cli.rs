@@ -91,7 +91,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Target PostgreSQL major version (overrides the config; default 15).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
 }
 
@@ -415,6 +415,23 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         .checked_mul(millis_per_unit)
         .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long; {accepted}"))
+}
+
+/// A major version number; the range is checked with the config's `pg_version`. A minor version
+/// (`15.4`, as `SELECT version()` prints it) gets its major version as the suggestion.
+fn parse_pg_version(text: &str) -> std::result::Result<u32, String> {
+    text.trim().parse().map_err(|_| {
+        let example = text
+            .trim()
+            .split('.')
+            .next()
+            .filter(|major| major.parse::<u32>().is_ok())
+            .unwrap_or("15");
+        format!(
+            "not a PostgreSQL major version; the rules know {}, e.g. --pg-version {example}",
+            crate::config::supported_pg_versions()
+        )
+    })
 }
 
 /// A duration for PostgreSQL's `lock_timeout` / `statement_timeout`, which count milliseconds

@@ -199,6 +199,18 @@ fn unsupported_pg_versions_are_refused_with_the_range() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
+/// A minor version (`15.4`, as `SELECT version()` shows it) or a word is refused with the range
+/// too, not with "invalid digit found in string".
+#[test]
+fn a_pg_version_that_is_not_a_number_is_refused_with_the_range() {
+    let project = Project::new();
+    project.migration("20240101000000_init", INIT);
+    for version in ["15.4", "PostgreSQL 15", "v15"] {
+        let output = project.run(&["check", "--pg-version", version]);
+        one_line_error(&output, &["--pg-version", version, "10 to 18"]);
+    }
+}
+
 // --- allow comments and --dir --------------------------------------------------------------
 
 #[test]
