@@ -386,6 +386,33 @@ fn rules_lists_the_catalogue_and_explain_tells_one_rule() {
     );
 }
 
+/// A rule id typed in capitals (as SQL keywords are) or with a stray space still gets its
+/// "did you mean", in `explain` and in allow comments alike.
+#[test]
+fn a_rule_id_in_capitals_gets_did_you_mean() {
+    let project = Project::new();
+    for id in ["DROP-COLUMN", "Drop-Column ", " drop-column"] {
+        let output = project.run(&["explain", id]);
+        one_line_error(&output, &["unknown rule", "did you mean `drop-column`"]);
+    }
+    project.migration("20240101000000_init", INIT);
+    project.migration(
+        "20240102000000_drop_legacy",
+        &format!("-- migration-gate: allow DROP-COLUMN reason: unused since v2\n{DROP_LEGACY}"),
+    );
+    let output = project.run(&["check", "20240102000000_drop_legacy", "--format", "json"]);
+    let report = json(&output);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "allow-without-reason"
+                && f["message"].as_str().unwrap().contains("drop-column")),
+        "{report}"
+    );
+}
+
 // --- durations ---------------------------------------------------------------------------
 
 #[test]
