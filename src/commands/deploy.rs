@@ -251,12 +251,24 @@ async fn deploy(
                 if skipped > 0 {
                     eprintln!("{skipped} later migration(s) were not attempted.");
                 }
-                eprintln!(
-                    "The migration is recorded as failed. Fix the database, then run \
-                     `migration-gate resolve --rolled-back {name}` (to re-apply a fixed version) \
-                     or `migration-gate resolve --applied {name}` (if you completed it by hand).",
-                    name = migration.name
-                );
+                let statements = crate::sql::analyze_source(&migration.source);
+                if apply::plan(&statements).is_single_transaction() {
+                    eprintln!(
+                        "The migration ran in one transaction, which was rolled back: nothing of \
+                         `{name}` was applied, and it is recorded as failed. To apply it again, \
+                         fix the migration, then run `migration-gate resolve --rolled-back {name}` \
+                         and deploy.",
+                        name = migration.name
+                    );
+                } else {
+                    eprintln!(
+                        "The migration is recorded as failed. Fix the database, then run \
+                         `migration-gate resolve --rolled-back {name}` (to re-apply a fixed \
+                         version) or `migration-gate resolve --applied {name}` (if you completed \
+                         it by hand).",
+                        name = migration.name
+                    );
+                }
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
             }

@@ -672,3 +672,27 @@ fn rollback_without_down_sql_says_how_to_produce_one() {
     }
     assert_eq!(states(&project, &db)[1].1, "applied");
 }
+
+/// A migration that ran in one transaction and failed left nothing behind: the message says so
+/// and sends the user to the migration and `resolve --rolled-back`, not to "fix the database".
+#[test]
+fn an_atomic_failure_says_nothing_was_applied_and_to_fix_the_migration() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_a",
+        "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nSELECT 1/0;\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(!crate::db_deploy::exists(&db, "a"), "{err}");
+    for fragment in [
+        "nothing of `1_a` was applied",
+        "fix the migration",
+        "migration-gate resolve --rolled-back 1_a",
+    ] {
+        assert!(err.contains(fragment), "`{fragment}` missing in: {err}");
+    }
+    assert!(!err.contains("Fix the database"), "{err}");
+}
