@@ -188,6 +188,15 @@ fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migratio
 }
 
 /// An error naming `flag` unless `name` is a migration of the set, with the closest names.
+/// The name of the migration `arg` designates, taken as `check` takes its MIGRATION arguments
+/// (a name, its folder as the shell completes it, or its SQL file); the error names `flag`.
+pub(crate) fn known_name(set: &MigrationSet, arg: &str, flag: &str) -> Result<String> {
+    match resolve_argument(set, arg) {
+        Ok(migration) => Ok(migration.name.clone()),
+        Err(_) => ensure_known(set, arg, flag).map(|()| arg.to_string()),
+    }
+}
+
 pub(crate) fn ensure_known(set: &MigrationSet, name: &str, flag: &str) -> Result<()> {
     if set.find(name).is_some() {
         return Ok(());

@@ -21,9 +21,11 @@ use crate::surface::Setting;
 /// this directly.
 pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let project = Project::load(&args.migrations)?;
-    if let Some(last) = &args.to {
-        crate::commands::check::ensure_known(&project.set, last, "--to")?;
-    }
+    let to = args
+        .to
+        .as_deref()
+        .map(|last| crate::commands::check::known_name(&project.set, last, "--to"))
+        .transpose()?;
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -36,9 +38,9 @@ pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
         println!("{}\n", database.datasource_line());
         println!("{}", project.found_line());
         if args.dry_run {
-            return dry_run(&client, &database, &project, args).await;
+            return dry_run(&client, &database, &project, args, to.as_deref()).await;
         }
-        let work = deploy(&client, &database, &project, args, &safety);
+        let work = deploy(&client, &database, &project, args, to.as_deref(), &safety);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
 }
@@ -183,9 +185,10 @@ async fn deploy(
     database: &Database,
     project: &Project,
     args: &DeployArgs,
+    to: Option<&str>,
     safety: &Safety,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
+    let (split, mut outcome) = match prepare(client, database, project, to).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };
@@ -348,8 +351,9 @@ async fn dry_run(
     database: &Database,
     project: &Project,
     args: &DeployArgs,
+    to: Option<&str>,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
+    let (split, mut outcome) = match prepare(client, database, project, to).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };

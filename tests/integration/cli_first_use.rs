@@ -607,6 +607,32 @@ fn deploy_to_stops_after_the_named_migration() {
     assert_eq!(states(&project, &db)[2], pair("3_c", "applied"));
 }
 
+/// `deploy --to` takes what `check` takes: the folder as the shell completes it (`2_b/`,
+/// `prisma/migrations/2_b`) or its migration.sql.
+#[test]
+fn deploy_to_takes_a_folder_path_as_check_does() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    project.migration("3_c", "CREATE TABLE c (id int);\n");
+    assert_success(&deploy(&project, &db, &["--to", "prisma/migrations/1_a/"]));
+    assert_success(&deploy(
+        &project,
+        &db,
+        &["--to", "prisma/migrations/2_b/migration.sql"],
+    ));
+    let pair = |name: &str, state: &str| (name.to_string(), state.to_string());
+    assert_eq!(
+        states(&project, &db),
+        [
+            pair("1_a", "applied"),
+            pair("2_b", "applied"),
+            pair("3_c", "pending")
+        ]
+    );
+}
+
 /// `deploy --to NAME` when NAME is applied already must not say that nothing is pending: the
 /// later migrations still are.
 #[test]
