@@ -353,21 +353,18 @@ impl DatabaseUrl {
         Ok(())
     }
 
-    /// `--database-url` if given, else the first set variable of [`ENV_ORDER`].
+    /// `--database-url` if given, else the first set variable of [`ENV_ORDER`] in the real
+    /// environment, else in the `.env` files.
     pub fn resolve(flag: Option<&str>) -> Result<DatabaseUrl> {
         let parse = |raw: &str| DatabaseUrl::parse_with_env(raw, |var| std::env::var(var).ok());
         if let Some(raw) = flag {
             return parse(raw);
         }
-        for var in ENV_ORDER {
-            if let Some(raw) = crate::dotenv::var(var)? {
-                if !raw.is_empty() {
-                    return parse(&raw).map_err(|e| AppError {
-                        message: format!("{var}: {}", e.message),
-                        exit_code: e.exit_code,
-                    });
-                }
-            }
+        if let Some(found) = crate::dotenv::first_set(ENV_ORDER)? {
+            return parse(&found.value).map_err(|e| AppError {
+                message: format!("{}: {}", found.describe(), e.message),
+                exit_code: e.exit_code,
+            });
         }
         Err(AppError::usage(format!(
             "no database URL: {} or set one of {}",
