@@ -3,7 +3,7 @@
 //! (the statement's own spelling: `"User"` stays `"User"`, `users` stays `users`).
 
 use super::RuleContext;
-use crate::sql::ident::{quote_if_needed, truncate_to_max_bytes};
+use crate::sql::ident::{quote, quote_if_needed, truncate_to_max_bytes};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 /// How long the running app is affected: the part every lock message ends with.
@@ -49,18 +49,14 @@ impl<'a> Sql<'a> {
         }
     }
 
-    fn quoted(name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-
     fn was_quoted(&self, name: &str) -> bool {
-        self.statement.contains(&Self::quoted(name))
+        self.statement.contains(&quote(name))
     }
 
     /// `"email"` / `email`, ready to paste into SQL.
     pub fn ident(&self, name: &str) -> String {
         if self.was_quoted(name) {
-            Self::quoted(name)
+            quote(name)
         } else {
             quote_if_needed(name)
         }
@@ -69,7 +65,7 @@ impl<'a> Sql<'a> {
     /// A new name made from `source` (`age` → `age_new`): quoted when `source` was.
     pub fn derived_ident(&self, source: &str, name: &str) -> String {
         if self.was_quoted(source) {
-            Self::quoted(name)
+            quote(name)
         } else {
             quote_if_needed(name)
         }
