@@ -121,6 +121,12 @@ fn decode(part: &str, what: &str) -> Result<String> {
             "the {what} has a malformed percent-escape ('%' must be followed by two hex digits; write a literal % as %25)"
         )));
     }
+    // libpq refuses it too: a NUL ends the C string, so the value sent would not be the one given.
+    if part.contains("%00") {
+        return Err(malformed(&format!(
+            "the {what} contains %00 (a NUL byte), which PostgreSQL cannot receive"
+        )));
+    }
     percent_decode_str(part)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -859,6 +865,28 @@ mod tests {
             url("postgres://u:50%25off@h/d").password().as_deref(),
             Some("50%off")
         );
+    }
+
+    #[test]
+    fn an_escaped_nul_byte_is_a_malformed_url_as_in_libpq() {
+        // libpq: "forbidden value %00 in percent-encoded value". Decoded, the NUL would cut the
+        // password short (an authentication failure) or reach the output inside a user name.
+        for (raw, part) in [
+            ("postgres://root:hunter2%00x@db/x", "password"),
+            ("postgres://ro%00ot:hunter2@db/x", "user name"),
+            ("postgres://root:hunter2@db/sh%00op", "database name"),
+            (
+                "postgres://root:hunter2@db/x?application_name=a%00b",
+                "application_name",
+            ),
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(err.message.contains("malformed"), "{raw}: {}", err.message);
+            assert!(err.message.contains(part), "{raw}: {}", err.message);
+            assert!(err.message.contains("%00"), "{raw}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+            assert!(!err.message.contains('\0'), "{raw}: {}", err.message);
+        }
     }
 
     fn with_env(raw: &str, vars: &[(&str, &str)]) -> Result<DatabaseUrl> {
