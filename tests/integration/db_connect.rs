@@ -813,6 +813,105 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     );
 }
 
+#[test]
+fn pg_dump_with_sslrootcert_system_uses_the_system_roots_under_any_libpq() {
+    // libpq before 16 reads `sslrootcert=system` as a file named "system"; the dump must
+    // verify against the same system roots the deploy connection used (here SSL_CERT_FILE, which
+    // both rustls and OpenSSL read).
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        hba: Some("local all all trust\nhostssl all postgres 127.0.0.1/32 scram-sha-256\n"),
+        ..ServerSetup::default()
+    });
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let url = server.url_for_user("postgres", "localhost", "?sslrootcert=system");
+    let backups = tempfile::tempdir().unwrap();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .env("SSL_CERT_FILE", fixture("ca.pem"))
+        .env_remove("PGSSLROOTCERT")
+        .env_remove("PGSSLMODE")
+        .args([
+            "deploy",
+            "--database-url",
+            &url,
+            "--backup",
+            "always",
+            "--backup-dir",
+        ])
+        .arg(backups.path())
+        .output()
+        .unwrap();
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(backups.path()).unwrap().count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pg_dump_gets_the_connect_timeout_libpq_can_read() {
+    // connect_timeout=0 waits forever, and so must the dump, whatever PGCONNECT_TIMEOUT says;
+    // a timeout beyond libpq's int range is not an error for us and must not be one for pg_dump.
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    for timeout in ["99999999999", "0"] {
+        let url = DatabaseUrl::parse(&direct_url(
+            &db,
+            &format!("?sslmode=disable&connect_timeout={timeout}"),
+        ))
+        .unwrap();
+        let file = pg_dump(&url, dir.path()).unwrap_or_else(|e| panic!("{timeout}: {e}"));
+        assert!(std::fs::metadata(&file).unwrap().len() > 0);
+        std::fs::remove_file(file).unwrap();
+    }
+}
+
+#[test]
+fn pg_dump_waits_as_long_as_the_deploy_connection_did() {
+    // The URL's connect_timeout=0 (wait forever) wins over PGCONNECT_TIMEOUT for the deploy
+    // connection; the dump must not fall back to the environment's value.
+    let db = TestDb::new();
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let seen = project.path().join("seen-timeout");
+    let wrapper = project.write(
+        "pg_dump_wrapper.sh",
+        &format!(
+            "#!/bin/sh\nprintf '%s' \"${{PGCONNECT_TIMEOUT-unset}}\" > '{}'\nexec pg_dump \"$@\"\n",
+            seen.display()
+        ),
+    );
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let url = direct_url(&db, "?sslmode=disable&connect_timeout=0");
+    let backups = tempfile::tempdir().unwrap();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", &wrapper)
+        .env("PGCONNECT_TIMEOUT", "3")
+        .args([
+            "deploy",
+            "--database-url",
+            &url,
+            "--backup",
+            "always",
+            "--backup-dir",
+        ])
+        .arg(backups.path())
+        .output()
+        .unwrap();
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "0");
+}
+
 // --- the CLI -----------------------------------------------------------------------------------
 
 #[test]
