@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annotations::CheckAnnotation;
-use crate::db::url::redact_secrets;
+use crate::db::url::redact_server_text;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
@@ -195,7 +195,7 @@ impl GitHub {
     /// redaction as our own output before anyone prints it.
     fn redacted<T>(&self, result: ApiResult<T>) -> ApiResult<T> {
         result.map_err(|err| ApiError {
-            message: redact_secrets(&err.message, [self.token.as_str()]),
+            message: redact_server_text(&err.message, [self.token.as_str()]),
             ..err
         })
     }

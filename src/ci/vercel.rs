@@ -10,7 +10,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
-use crate::db::url::redact_secrets;
+use crate::db::url::redact_server_text;
 
 /// What Vercel answers: `{"job": {"id": "…", "state": "PENDING", "createdAt": …}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,10 +130,15 @@ where
             )),
         };
     }
-    let detail = redact_secrets(
-        &vercel_error_message(&body),
-        hook_secrets(uri).iter().map(String::as_str),
-    );
+    let detail = vercel_error_message(&body)
+        .map(|message| {
+            let secrets = hook_secrets(uri);
+            format!(
+                " ({})",
+                redact_server_text(&message, secrets.iter().map(String::as_str))
+            )
+        })
+        .unwrap_or_default();
     if status.as_u16() == 429 || status.is_server_error() {
         Attempt::Retry(format!("Vercel answered {status}{detail}"))
     } else {
@@ -157,15 +162,9 @@ fn hook_secrets(uri: &hyper::Uri) -> Vec<String> {
     ]
 }
 
-fn vercel_error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .and_then(|m| m.as_str())
-                .map(|m| format!(" ({m})"))
-        })
-        .unwrap_or_default()
+fn vercel_error_message(body: &[u8]) -> Option<String> {
+    let body = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    Some(body.pointer("/error/message")?.as_str()?.to_string())
 }
 
 fn error_kind(err: &hyper_util::client::legacy::Error) -> String {

@@ -421,3 +421,31 @@ fn an_error_body_echoing_the_token_is_redacted() {
         assert!(!shown.contains(TOKEN), "{shown}");
     }
 }
+
+#[test]
+fn a_huge_multi_line_error_message_is_shown_on_one_short_line() {
+    use super::ci_fake::{FakeServer, Reply};
+    // The message goes into a `::warning::` line: a newline would end the workflow command and
+    // let the server's text start one of its own.
+    let server = FakeServer::start(|_, _| {
+        Reply::json(
+            422,
+            &serde_json::json!({
+                "message": format!("Validation Failed\n::error::injected by the server\r\n{}", "x".repeat(200_000)),
+                "documentation_url": "https://docs.github.com/rest",
+            }),
+        )
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(async {
+        let client = GitHub::new(&server.url, "ghs_someToken1234", "acme/shop").unwrap();
+        client.pull_request_files(42).await.unwrap_err()
+    });
+    let shown = err.to_string();
+    assert!(shown.contains("Validation Failed"), "{shown}");
+    assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+    assert!(shown.len() < 2_000, "{} bytes", shown.len());
+}

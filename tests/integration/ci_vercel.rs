@@ -239,3 +239,25 @@ fn an_error_body_echoing_the_hook_url_is_redacted() {
         }
     }
 }
+
+#[test]
+fn a_huge_multi_line_error_message_is_shown_on_one_short_line() {
+    // The reason goes into `::error::` and `::warning::` lines: a newline would end the workflow
+    // command and let the server's text start one of its own.
+    let vercel = FakeServer::start(|_, _| {
+        Reply::json(
+            400,
+            &serde_json::json!({"error": {
+                "code": "bad_request",
+                "message": format!("bad hook\n::error::injected by the server\r\n{}", "x".repeat(200_000)),
+            }}),
+        )
+    });
+    let reason = match fire_hook(Some(&hook_url(&vercel)), &quick()) {
+        HookReport::Failed(reason) => reason,
+        other => panic!("{other:?}"),
+    };
+    assert!(reason.contains("bad hook"), "{reason}");
+    assert!(!reason.contains('\n') && !reason.contains('\r'), "{reason}");
+    assert!(reason.len() < 2_000, "{} bytes", reason.len());
+}
