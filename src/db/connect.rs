@@ -49,7 +49,7 @@ async fn negotiate(url: &DatabaseUrl) -> Result<Client> {
             Negotiate::Disable
         }
         // libpq's `allow`: plaintext first, and TLS only when the server refuses that.
-        SslMode::Allow if refused_at_startup => Negotiate::Require,
+        SslMode::Allow if refused_at_startup && !url.is_unix_socket() => Negotiate::Require,
         _ => return Err(describe_connect_error(url, &first_error)),
     };
     match open_with(url, retry_mode, tls.fresh()).await {

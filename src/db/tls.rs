@@ -92,6 +92,11 @@ pub enum Verification {
 /// check applied. The retries of `allow` and `prefer` are in [`super::connect`].
 pub fn plan(url: &DatabaseUrl) -> (tokio_postgres::config::SslMode, Verification) {
     use tokio_postgres::config::SslMode as Negotiate;
+    if url.is_unix_socket() {
+        // As libpq: TLS is never used over a Unix socket, whatever sslmode says (the server
+        // would answer 'N' anyway).
+        return (Negotiate::Disable, Verification::None);
+    }
     match url.ssl_mode() {
         SslMode::Disable => (Negotiate::Disable, Verification::None),
         SslMode::Allow => (Negotiate::Disable, Verification::None),
@@ -128,10 +133,11 @@ pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, 
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let identity = match url.ssl_mode() {
-        // No TLS, so no certificate to present (libpq does not read the files then either).
-        SslMode::Disable => (None, None),
-        _ => url.client_identity(),
+    // No TLS, so no certificate to present (libpq does not read the files then either).
+    let identity = if url.ssl_mode() == SslMode::Disable || url.is_unix_socket() {
+        (None, None)
+    } else {
+        url.client_identity()
     };
     let config = match identity {
         (None, None) => builder.with_no_client_auth(),

@@ -494,6 +494,11 @@ impl DatabaseUrl {
         &self.host
     }
 
+    /// A socket directory (`?host=/var/run/postgresql`) rather than a network host.
+    pub fn is_unix_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -1017,6 +1017,36 @@ hostssl   all tlsonly   127.0.0.1/32  scram-sha-256
 const SESSION_USES_TLS: &str = "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
 
 #[test]
+fn a_unix_socket_connects_without_tls_whatever_the_sslmode_like_libpq() {
+    // libpq never uses TLS over a Unix socket and ignores sslmode there; the server answers
+    // an SSLRequest on one with 'N'.
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        ..ServerSetup::default()
+    });
+    let socket_dir = server.dir.path().display().to_string();
+    for query in [
+        "",
+        "&sslmode=require",
+        &format!("&sslmode=verify-full&sslrootcert={}", fixture("ca.pem")),
+    ] {
+        let url = server.url_for_user(
+            "postgres",
+            "localhost",
+            &format!("?host={socket_dir}{query}"),
+        );
+        let libpq = psql_query(&url, SESSION_USES_TLS);
+        let ours = connect_and_query(&url, SESSION_USES_TLS);
+        assert_eq!(libpq.as_deref(), Ok("false"), "{query}");
+        assert_eq!(
+            ours.as_ref().map_err(|e| &e.message),
+            Ok(&"false".to_string()),
+            "{query}"
+        );
+    }
+}
+
+#[test]
 fn prefer_and_allow_fall_back_like_libpq_when_the_server_refuses_one_transport() {
     let server = PasswordServer::start_with(ServerSetup {
         tls: true,
