@@ -142,7 +142,7 @@ pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, 
     let config = match identity {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
-            let (certs, private_key) = client_identity(cert, key)?;
+            let (certs, private_key) = client_identity(url, cert, key)?;
             builder.with_client_auth_cert(certs, private_key).map_err(|e| {
                 AppError::usage(format!(
                     "sslcert {} and sslkey {} do not make a usable client identity: {e}",
@@ -226,13 +226,15 @@ impl<S, T: TlsConnect<S>> TlsConnect<S> for NotingTlsConnect<T> {
 }
 
 fn client_identity(
+    url: &DatabaseUrl,
     cert: &Path,
     key: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
     let unreadable = |what: &str, path: &Path, e: &dyn fmt::Display| {
         AppError::usage(format!(
-            "{what} {} cannot be used: {e} (expected a PEM file)",
-            path.display()
+            "{what} {}{} cannot be used: {e} (expected a PEM file)",
+            path.display(),
+            url.origin(what)
         ))
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -252,8 +254,9 @@ fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
         Some(RootCert::File(path)) => {
             let bytes = std::fs::read(path).map_err(|e| {
                 AppError::usage(format!(
-                    "sslrootcert {} cannot be read ({}): point sslrootcert at the PEM file of the server's CA",
+                    "sslrootcert {}{} cannot be read ({}): point sslrootcert at the PEM file of the server's CA",
                     path.display(),
+                    url.origin("sslrootcert"),
                     match e.kind() {
                         std::io::ErrorKind::NotFound => "no such file".to_string(),
                         _ => e.to_string(),
@@ -264,15 +267,17 @@ fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| {
                     AppError::usage(format!(
-                        "sslrootcert {} is not a valid PEM certificate file: {e}",
-                        path.display()
+                        "sslrootcert {}{} is not a valid PEM certificate file: {e}",
+                        path.display(),
+                        url.origin("sslrootcert")
                     ))
                 })?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
                 return Err(AppError::usage(format!(
-                    "sslrootcert {} holds no usable CA certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
-                    path.display()
+                    "sslrootcert {}{} holds no usable CA certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
+                    path.display(),
+                    url.origin("sslrootcert")
                 )));
             }
         }

@@ -92,6 +92,8 @@ pub struct DatabaseUrl {
     other_params: Vec<(String, String)>,
     /// The parameters set so far (URL, then environment), so the environment never overrides one.
     given_params: Vec<String>,
+    /// The parameters libpq's environment variables gave: (parameter, variable).
+    from_env: Vec<(&'static str, &'static str)>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -206,6 +208,7 @@ impl DatabaseUrl {
                             .trim_start_matches("the database URL is malformed: ")
                     ))
                 })?;
+                url.from_env.push((key, var));
             }
         }
         url.settle_system_roots()?;
@@ -227,7 +230,9 @@ impl DatabaseUrl {
                 Ok(())
             }
             weak => Err(AppError::usage(format!(
-                "sslmode={weak} cannot be used with sslrootcert=system: any publicly trusted certificate would be accepted; use sslmode=verify-full (the default with sslrootcert=system)"
+                "sslmode={weak}{} cannot be used with sslrootcert=system{}: any publicly trusted certificate would be accepted; use sslmode=verify-full (the default with sslrootcert=system)",
+                self.origin("sslmode"),
+                self.origin("sslrootcert")
             ))),
         }
     }
@@ -292,6 +297,7 @@ impl DatabaseUrl {
             options: None,
             other_params: Vec::new(),
             given_params: Vec::new(),
+            from_env: Vec::new(),
         };
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -492,6 +498,16 @@ impl DatabaseUrl {
 
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// ` (from PGSSLROOTCERT)` when libpq's environment variable gave the parameter `key`, else
+    /// nothing: a message about a setting the URL does not show must say where it came from.
+    pub fn origin(&self, key: &str) -> String {
+        self.from_env
+            .iter()
+            .find(|(param, _)| *param == key)
+            .map(|(_, var)| format!(" (from {var})"))
+            .unwrap_or_default()
     }
 
     /// A socket directory (`?host=/var/run/postgresql`) rather than a network host.
@@ -1024,8 +1040,15 @@ mod tests {
             let from_env = with_env(
                 "postgres://u@h/d?sslrootcert=system",
                 &[("PGSSLMODE", mode)],
+            )
+            .expect_err(mode);
+            assert!(
+                from_env
+                    .message
+                    .contains(&format!("sslmode={mode} (from PGSSLMODE)")),
+                "{}",
+                from_env.message
             );
-            assert!(from_env.is_err(), "PGSSLMODE={mode}");
         }
     }
 

@@ -933,6 +933,30 @@ fn cli_connection_error_is_one_line_without_secrets() {
 }
 
 #[test]
+fn cli_names_the_environment_variable_a_missing_file_came_from() {
+    // A runner-wide PGSSLROOTCERT or PGSSLCERT is invisible in the URL: the error must say
+    // where the path came from, or the user searches the URL for an sslrootcert it does not have.
+    let project = crate::support::Project::new();
+    let url = format!("postgresql://app:{PASSWORD}@127.0.0.1:{}/shop", free_port());
+    for (var, query) in [
+        ("PGSSLROOTCERT", "?sslmode=verify-full"),
+        ("PGSSLCERT", "?sslmode=require&sslkey=%2Fno%2Fclient.key"),
+    ] {
+        let output = crate::support::bin()
+            .current_dir(project.path())
+            .env(var, "/no/such/file.pem")
+            .args(["status", "--database-url", &format!("{url}{query}")])
+            .output()
+            .unwrap();
+        let stderr = crate::support::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("/no/such/file.pem"), "{stderr}");
+        assert!(stderr.contains(&format!("from {var}")), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+    }
+}
+
+#[test]
 fn cli_malformed_url_from_the_environment_names_the_variable_not_the_url() {
     let project = crate::support::Project::new();
     let output = crate::support::bin()
