@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::tls::{self, SslMode};
-use super::url::{ChannelBinding, DatabaseUrl};
+use super::url::{one_line, ChannelBinding, DatabaseUrl};
 use crate::error::{AppError, Result};
 
 pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
@@ -181,7 +181,9 @@ fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> A
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => chain_text(err),
     };
-    AppError::usage(url.redact(&format!("{what} on {}: {detail}", url.display())))
+    AppError::usage(one_line(
+        &url.redact(&format!("{what} on {}: {detail}", url.display())),
+    ))
 }
 
 fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
@@ -260,7 +262,8 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
     } else {
         format!("cannot connect to {target}: {text}")
     };
-    AppError::usage(url.redact(&message))
+    // The server's words are part of it: a line break there must not start a line in a CI log.
+    AppError::usage(one_line(&url.redact(&message)))
 }
 
 fn describe_io_error(url: &DatabaseUrl, io: &std::io::Error) -> String {

@@ -588,17 +588,20 @@ const SERVER_TEXT_LIMIT: usize = 500;
 /// workflow command and let the server's text start one of its own), and cut at
 /// [`SERVER_TEXT_LIMIT`] characters. Redacted before it is cut, so no secret is cut in half.
 pub fn redact_server_text<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    let redacted = redact_secrets(text, secrets);
-    let one_line = redacted
-        .split(|c: char| c.is_control())
-        .filter(|part| !part.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let one_line = one_line(&redact_secrets(text, secrets));
     match one_line.char_indices().nth(SERVER_TEXT_LIMIT) {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,
     }
+}
+
+/// `text` with its line breaks and other control characters as single spaces.
+pub fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control())
+        .filter(|part| !part.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 type UrlParts = (String, Option<String>, String, u16, String);

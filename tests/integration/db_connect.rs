@@ -217,6 +217,29 @@ fn server_that_never_answers_times_out() {
     assert!(message.contains("connect_timeout"), "{message}");
 }
 
+#[test]
+fn a_multi_line_server_error_is_shown_on_one_line() {
+    // Whatever the server says must not start a line of its own in a CI log, where
+    // `::error::...` would be read as a workflow command.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut client, _) = listener.accept().unwrap();
+        let mut length = [0u8; 4];
+        client.read_exact(&mut length).unwrap();
+        let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+        client.read_exact(&mut startup).unwrap();
+        let frame = error_response("53300", "sorry\n::error::injected by the server");
+        client.write_all(&frame).unwrap();
+    });
+    let message = connect_error(&format!(
+        "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app?sslmode=disable"
+    ));
+    server.join().unwrap();
+    assert!(message.contains("sorry ::error::injected"), "{message}");
+}
+
 /// A private PostgreSQL cluster with scram-sha-256 password authentication (the shared test
 /// server trusts local connections, so it cannot show a wrong password). Stopped on drop.
 struct PasswordServer {
