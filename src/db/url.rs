@@ -312,6 +312,13 @@ impl DatabaseUrl {
         self.given_params.push(key.clone());
         match key.as_str() {
             "sslmode" => self.ssl_mode = SslMode::parse(&value)?,
+            // Empty, as from a template whose variable is unset, means "not given" to libpq, not
+            // a file named "" (it still keeps the environment's value out, as in libpq).
+            "sslrootcert" | "sslcert" | "sslkey" if value.is_empty() => match key.as_str() {
+                "sslrootcert" => self.root_cert = None,
+                "sslcert" => self.client_cert = None,
+                _ => self.client_key = None,
+            },
             "sslrootcert" => {
                 self.root_cert = Some(if value == "system" {
                     RootCert::System

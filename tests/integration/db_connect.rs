@@ -753,6 +753,18 @@ fn require_and_prefer_without_a_root_encrypt_without_verifying() {
 }
 
 #[test]
+fn empty_certificate_parameters_mean_not_given_as_in_libpq() {
+    // `sslrootcert=${CA}` from a template with CA unset: libpq takes the empty value as its
+    // default (no file, so require does not verify) rather than a file named "".
+    let db = TestDb::new();
+    let proxy = Proxy::tls("wrong-host.pem", "wrong-host.key");
+    let query = "?sslmode=require&sslrootcert=&sslcert=&sslkey=";
+    let got = connect_and_query(&proxy.url(&db, "127.0.0.1", query), "SELECT 'ok'")
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    assert_eq!(got, "ok");
+}
+
+#[test]
 fn disable_against_a_tls_only_server_fails_clearly() {
     let db = TestDb::new();
     let proxy = Proxy::tls("server.pem", "server.key");
