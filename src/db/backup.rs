@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::tls::SslMode;
 use super::url::{DatabaseUrl, RootCert};
 use crate::error::{AppError, Result};
 
@@ -67,6 +68,11 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
     match url.root_cert() {
         Some(RootCert::File(path)) => command.env("PGSSLROOTCERT", path),
         Some(RootCert::System) => command.env("PGSSLROOTCERT", system_roots_for_libpq()),
+        // Without sslrootcert our connection checks verify-* against the system roots, where
+        // libpq would look for ~/.postgresql/root.crt.
+        None if matches!(url.ssl_mode(), SslMode::VerifyCa | SslMode::VerifyFull) => {
+            command.env("PGSSLROOTCERT", system_roots_for_libpq())
+        }
         None => command.env_remove("PGSSLROOTCERT"),
     };
     let (client_cert, client_key) = url.client_identity();

@@ -849,42 +849,56 @@ fn pg_dump_failure_is_one_line_without_the_password() {
 }
 
 #[test]
-fn pg_dump_with_sslrootcert_system_uses_the_system_roots_under_any_libpq() {
-    // libpq before 16 reads `sslrootcert=system` as a file named "system"; the dump must
-    // verify against the same system roots the deploy connection used (here SSL_CERT_FILE, which
-    // both rustls and OpenSSL read).
+fn pg_dump_verifies_against_the_system_roots_the_deploy_used() {
+    // Our connection checks verify-* against the system roots when no sslrootcert is given, and
+    // `sslrootcert=system` means them too; libpq before 16 reads "system" as a file name and
+    // libpq of any version looks for ~/.postgresql/root.crt without sslrootcert. The dump must
+    // verify against the same roots (here SSL_CERT_FILE, which rustls and OpenSSL both read).
     let server = PasswordServer::start_with(ServerSetup {
         tls: true,
         hba: Some("local all all trust\nhostssl all postgres 127.0.0.1/32 scram-sha-256\n"),
         ..ServerSetup::default()
     });
-    let project = crate::support::Project::new();
-    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
-    let url = server.url_for_user("postgres", "localhost", "?sslrootcert=system");
-    let backups = tempfile::tempdir().unwrap();
-    let output = crate::support::bin()
-        .current_dir(project.path())
-        .env("SSL_CERT_FILE", fixture("ca.pem"))
-        .env_remove("PGSSLROOTCERT")
-        .env_remove("PGSSLMODE")
-        .args([
-            "deploy",
-            "--database-url",
-            &url,
-            "--backup",
-            "always",
-            "--backup-dir",
-        ])
-        .arg(backups.path())
-        .output()
-        .unwrap();
-    let stderr = crate::support::stderr(&output);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert_eq!(
-        std::fs::read_dir(backups.path()).unwrap().count(),
-        1,
-        "{stderr}"
-    );
+    for (n, query) in [
+        "?sslrootcert=system",
+        "?sslmode=verify-full",
+        "?sslmode=verify-ca",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        server.psql_admin(&format!("CREATE DATABASE roots_{n}"));
+        let project = crate::support::Project::new();
+        project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+        let url = server
+            .url_for_user("postgres", "localhost", query)
+            .replace("/postgres?", &format!("/roots_{n}?"));
+        let backups = tempfile::tempdir().unwrap();
+        let output = crate::support::bin()
+            .current_dir(project.path())
+            .env("SSL_CERT_FILE", fixture("ca.pem"))
+            .env("HOME", backups.path())
+            .env_remove("PGSSLROOTCERT")
+            .env_remove("PGSSLMODE")
+            .args([
+                "deploy",
+                "--database-url",
+                &url,
+                "--backup",
+                "always",
+                "--backup-dir",
+            ])
+            .arg(backups.path())
+            .output()
+            .unwrap();
+        let stderr = crate::support::stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{query}: {stderr}");
+        let dumps = std::fs::read_dir(backups.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("dump".as_ref()))
+            .count();
+        assert_eq!(dumps, 1, "{query}: {stderr}");
+    }
 }
 
 #[test]
