@@ -153,23 +153,34 @@ pub const HONOURED_LIBPQ_VARS: &[(&str, &str)] = &[
     ("PGOPTIONS", "options"),
 ];
 
-/// libpq variables that would make libpq check or route the connection in a way we cannot:
-/// ignoring them would quietly weaken a job that relies on them, so they are refused unless set
-/// to a value that changes nothing (listed with each).
-pub const REFUSED_LIBPQ_VARS: &[(&str, &[&str])] = &[
-    ("PGSSLCRL", &[]),
-    ("PGSSLCRLDIR", &[]),
-    ("PGREQUIREAUTH", &[]),
-    ("PGSERVICE", &[]),
-    ("PGSSLMAXPROTOCOLVERSION", &[]),
+/// libpq settings that would make libpq check or route the connection in a way we cannot:
+/// ignoring them would quietly weaken a job that relies on them, so they are refused, as an
+/// environment variable or a URL parameter, unless set to a value that changes nothing (listed
+/// with each).
+pub const REFUSED_LIBPQ_SETTINGS: &[(&str, &str, &[&str])] = &[
+    ("PGSSLCRL", "sslcrl", &[]),
+    ("PGSSLCRLDIR", "sslcrldir", &[]),
+    ("PGREQUIREAUTH", "require_auth", &[]),
+    ("PGSERVICE", "service", &[]),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version", &[]),
     // rustls never speaks less than TLS 1.2, libpq's default minimum.
-    ("PGSSLMINPROTOCOLVERSION", &["TLSv1.2"]),
-    ("PGSSLNEGOTIATION", &["postgres"]),
-    ("PGREQUIRESSL", &["0"]),
-    ("PGGSSENCMODE", &["disable", "prefer"]),
-    ("PGSSLCERTMODE", &["allow", "disable"]),
-    ("PGTARGETSESSIONATTRS", &["any"]),
+    (
+        "PGSSLMINPROTOCOLVERSION",
+        "ssl_min_protocol_version",
+        &["TLSv1.2"],
+    ),
+    ("PGSSLNEGOTIATION", "sslnegotiation", &["postgres"]),
+    ("PGREQUIRESSL", "requiressl", &["0"]),
+    ("PGGSSENCMODE", "gssencmode", &["disable", "prefer"]),
+    ("PGSSLCERTMODE", "sslcertmode", &["allow", "disable"]),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs", &["any"]),
 ];
+
+fn is_harmless(harmless: &[&str], value: &str) -> bool {
+    harmless
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(value.trim()))
+}
 
 impl DatabaseUrl {
     /// The URL alone, without libpq's environment variables (see [`DatabaseUrl::resolve`]).
@@ -180,12 +191,9 @@ impl DatabaseUrl {
     /// The URL, then libpq's environment variables (read through `env`) for what it leaves out.
     pub fn parse_with_env(raw: &str, env: impl Fn(&str) -> Option<String>) -> Result<DatabaseUrl> {
         let env = |var: &str| env(var).filter(|value| !value.is_empty());
-        for (var, harmless) in REFUSED_LIBPQ_VARS {
+        for (var, _, harmless) in REFUSED_LIBPQ_SETTINGS {
             if let Some(value) = env(var) {
-                if !harmless
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(value.trim()))
-                {
+                if !is_harmless(harmless, &value) {
                     return Err(AppError::usage(format!(
                         "{var} is set, but migration-gate does not support it and will not connect without it: unset {var} for this step (see README, Connection)"
                     )));
@@ -309,6 +317,16 @@ impl DatabaseUrl {
     }
 
     fn apply_param(&mut self, key: String, value: String) -> Result<()> {
+        if let Some((_, _, harmless)) = REFUSED_LIBPQ_SETTINGS
+            .iter()
+            .find(|(_, param, _)| *param == key)
+        {
+            if !is_harmless(harmless, &value) {
+                return Err(AppError::usage(format!(
+                    "the database URL sets `{key}`, but migration-gate does not support it and will not connect without it: remove it from the URL (see README, Connection)"
+                )));
+            }
+        }
         self.given_params.push(key.clone());
         match key.as_str() {
             "sslmode" => self.ssl_mode = SslMode::parse(&value)?,
@@ -1019,6 +1037,45 @@ mod tests {
                 with_env("postgres://u@h/d", &[(var, value)]).is_ok(),
                 "{var}"
             );
+        }
+    }
+
+    #[test]
+    fn url_parameters_we_cannot_honour_are_refused_like_their_variables() {
+        // `require_auth=scram-sha-256` in the URL protects against a downgrade to a cleartext
+        // password as PGREQUIREAUTH does: ignoring it silently would weaken the connection.
+        for (param, value) in [
+            ("require_auth", "scram-sha-256"),
+            ("sslcrl", "%2Fetc%2Fcrl.pem"),
+            ("sslcrldir", "%2Fetc%2Fcrl"),
+            ("service", "prod"),
+            ("target_session_attrs", "read-write"),
+            ("ssl_max_protocol_version", "TLSv1.2"),
+            ("ssl_min_protocol_version", "TLSv1.3"),
+            ("sslnegotiation", "direct"),
+            ("requiressl", "1"),
+            ("gssencmode", "require"),
+            ("sslcertmode", "require"),
+        ] {
+            let raw = format!("postgres://u:hunter2@h/d?{param}={value}");
+            let err = DatabaseUrl::parse(&raw).expect_err(&raw);
+            assert!(err.message.contains(param), "{raw}: {}", err.message);
+            assert!(
+                err.message.contains("not support"),
+                "{raw}: {}",
+                err.message
+            );
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+            assert!(!err.message.contains('\n'), "{raw}: {}", err.message);
+        }
+        for (param, value) in [
+            ("target_session_attrs", "any"),
+            ("gssencmode", "disable"),
+            ("ssl_min_protocol_version", "TLSv1.2"),
+            ("requiressl", "0"),
+        ] {
+            let raw = format!("postgres://u@h/d?{param}={value}");
+            assert!(DatabaseUrl::parse(&raw).is_ok(), "{raw}");
         }
     }
 
