@@ -108,15 +108,19 @@ where
         )
         .body(Full::new(Bytes::from_static(b"{}")))
         .expect("static request parts are valid");
-    let response = match tokio::time::timeout(timeout, client.request(request)).await {
-        Err(_) => return Attempt::Retry(format!("no answer within {}s", timeout.as_secs())),
+    // One deadline for the headers and the body: a server may stall after either.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let no_answer = || Attempt::Retry(format!("no answer within {}s", timeout.as_secs()));
+    let response = match tokio::time::timeout_at(deadline, client.request(request)).await {
+        Err(_) => return no_answer(),
         Ok(Err(e)) => return Attempt::Retry(format!("network error ({})", error_kind(&e))),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
-    let body = match response.into_body().collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => return Attempt::Retry(format!("answer {status} cut off")),
+    let body = match tokio::time::timeout_at(deadline, response.into_body().collect()).await {
+        Err(_) => return no_answer(),
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => return Attempt::Retry(format!("answer {status} cut off")),
     };
     if status.is_success() {
         return match serde_json::from_slice::<HookResponse>(&body) {

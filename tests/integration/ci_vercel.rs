@@ -261,3 +261,38 @@ fn a_huge_multi_line_error_message_is_shown_on_one_short_line() {
     assert!(!reason.contains('\n') && !reason.contains('\r'), "{reason}");
     assert!(reason.len() < 2_000, "{} bytes", reason.len());
 }
+
+#[test]
+fn an_answer_whose_body_never_comes_does_not_hang_the_job() {
+    // Headers, then nothing: the request timeout must cover the body too.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"job\"",
+            );
+            held.push(stream);
+        }
+    });
+    let policy = RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(10),
+        request_timeout: Duration::from_secs(1),
+    };
+    let (done, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let url = format!("{base}/v1/integrations/deploy/prj_8Xq2mZ/kH3sd0Qw1");
+        let _ = done.send(fire_hook(Some(&url), &policy));
+    });
+    match receive.recv_timeout(Duration::from_secs(30)) {
+        Ok(HookReport::Failed(reason)) => assert!(reason.contains("1s"), "{reason}"),
+        Ok(other) => panic!("{other:?}"),
+        Err(_) => panic!("still waiting for the hook's answer after 30 s"),
+    }
+}
