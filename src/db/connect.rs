@@ -187,8 +187,14 @@ fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> A
 }
 
 fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
+    let origin = url.origin("connect_timeout");
+    let raise = if origin.is_empty() {
+        "raise connect_timeout in the URL".to_string()
+    } else {
+        format!("raise connect_timeout{origin}")
+    };
     AppError::usage(format!(
-        "timed out after {}s connecting to {}: check that the host and port are reachable from here, or raise connect_timeout in the URL",
+        "timed out after {}s connecting to {}: check that the host and port are reachable from here, or {raise}",
         limit.as_secs(),
         url.display()
     ))

@@ -240,6 +240,28 @@ fn a_multi_line_server_error_is_shown_on_one_line() {
     assert!(message.contains("sorry ::error::injected"), "{message}");
 }
 
+#[test]
+fn a_timeout_from_pgconnect_timeout_names_the_variable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let project = crate::support::Project::new();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .env("PGCONNECT_TIMEOUT", "1")
+        .args([
+            "status",
+            "--database-url",
+            &format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app?sslmode=disable"),
+        ])
+        .output()
+        .unwrap();
+    drop(listener);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("timed out after 1s"), "{stderr}");
+    assert!(stderr.contains("PGCONNECT_TIMEOUT"), "{stderr}");
+}
+
 /// A private PostgreSQL cluster with scram-sha-256 password authentication (the shared test
 /// server trusts local connections, so it cannot show a wrong password). Stopped on drop.
 struct PasswordServer {
