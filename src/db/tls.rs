@@ -143,18 +143,26 @@ pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, 
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
             let (certs, private_key) = client_identity(url, cert, key)?;
-            builder.with_client_auth_cert(certs, private_key).map_err(|e| {
-                AppError::usage(format!(
-                    "sslcert {} and sslkey {} do not make a usable client identity: {e}",
-                    cert.display(),
-                    key.display()
-                ))
-            })?
+            builder
+                .with_client_auth_cert(certs, private_key)
+                .map_err(|e| {
+                    AppError::usage(format!(
+                        "sslcert {} and sslkey {} do not make a usable client identity: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?
         }
         (Some(_), None) | (None, Some(_)) => {
-            return Err(AppError::usage(
-                "the database URL gives only one of sslcert and sslkey: a client certificate needs both",
-            ))
+            let given = if identity.0.is_some() {
+                "sslcert"
+            } else {
+                "sslkey"
+            };
+            return Err(AppError::usage(format!(
+                "only {given}{} is given, not both sslcert and sslkey: a client certificate needs both",
+                url.origin(given)
+            )));
         }
     };
     Ok((
