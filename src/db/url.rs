@@ -673,6 +673,11 @@ fn parse_host_port(hostport: &str) -> Result<(String, u16)> {
         (host.to_string(), port)
     } else {
         match hostport.rsplit_once(':') {
+            Some((host, _)) if host.contains(':') => {
+                return Err(malformed(
+                    "an IPv6 address must be in brackets, as in [::1]:5432",
+                ))
+            }
             Some((host, port)) => (decode(host, "host")?, Some(port)),
             None => (decode(hostport, "host")?, None),
         }
@@ -748,6 +753,21 @@ mod tests {
         assert_eq!(u.port(), 6000);
         assert_eq!(u.display(), "u@[::1]:6000/db");
         assert_eq!(url("postgres://u@[2001:db8::5]/db").port(), 5432);
+    }
+
+    #[test]
+    fn an_ipv6_address_without_brackets_is_malformed_with_a_hint() {
+        // libpq reads `::1` as host and port too, and refuses the port; a host named ":" that
+        // cannot be resolved says nothing useful.
+        for raw in [
+            "postgres://u:hunter2@::1/db",
+            "postgres://u:hunter2@2001:db8::5:5432/db",
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(err.message.contains("malformed"), "{raw}: {}", err.message);
+            assert!(err.message.contains("[::1]"), "{raw}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+        }
     }
 
     #[test]
