@@ -128,11 +128,13 @@ fn release(checksum_ok: bool) -> Release {
         action.path().join("action/install.sh"),
     )
     .unwrap();
-    std::fs::copy(
-        repo_root().join("Cargo.toml"),
-        action.path().join("Cargo.toml"),
-    )
-    .unwrap();
+    // The action at its v0.9.1 tag: Cargo.toml says 0.9.1, as in the release it installs.
+    let manifest = read(&repo_root().join("Cargo.toml")).replacen(
+        &format!("version = \"{}\"", env!("CARGO_PKG_VERSION")),
+        "version = \"0.9.1\"",
+        1,
+    );
+    std::fs::write(action.path().join("Cargo.toml"), manifest).unwrap();
     // The "released binary": a script that says which build it is, in the archive's folder.
     let staging = tempfile::tempdir().unwrap();
     let folder = staging.path().join(ASSET.trim_end_matches(".tar.gz"));
@@ -325,6 +327,182 @@ fn install_without_a_sum_or_cargo_says_what_to_do() {
         show(&out)
     );
     assert_eq!(read(&runner.path().join("output")), "");
+}
+
+/// A `cargo` for runners with a Rust toolchain: `cargo install --root R` leaves a binary in R/bin
+/// that says it was built from source, and each call is logged in the folder's `calls`.
+fn fake_cargo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cargo = dir.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\necho \"$*\" >>'{calls}'\nwhile [ $# -gt 0 ]; do\n  if [ \"$1\" = --root ]; then root=\"$2\"; fi\n  shift\ndone\nmkdir -p \"$root/bin\"\nprintf '#!/bin/sh\\necho \"migration-gate (source build)\"\\n' >\"$root/bin/migration-gate\"\nchmod +x \"$root/bin/migration-gate\"\n",
+            calls = dir.path().join("calls").display()
+        ),
+    )
+    .unwrap();
+    assert!(Command::new("chmod")
+        .arg("+x")
+        .arg(&cargo)
+        .status()
+        .unwrap()
+        .success());
+    dir
+}
+
+fn path_with(dir: &Path) -> String {
+    format!("{}:{}", dir.display(), path_without_cargo())
+}
+
+fn installed_binary_says(runner: &Path) -> String {
+    let path = read(&runner.join("output"))
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("path="))
+        .map(str::to_string)
+        .unwrap_or_default();
+    let ran = Command::new(&path).output();
+    ran.map(|out| stdout(&out)).unwrap_or_default()
+}
+
+#[test]
+fn install_reads_a_checksums_file_with_crlf_line_ends() {
+    let release = release(true);
+    let sums = release.action.path().join("dist/checksums.txt");
+    std::fs::write(&sums, read(&sums).replace('\n', "\r\n")).unwrap();
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let out = install(&release, &server, runner.path());
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(&format!("installed {ASSET} (SHA-256 verified)")),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn install_does_not_trust_a_binary_it_did_not_finish_installing() {
+    // A run killed while it copied the binary into the tool cache left this behind.
+    let release = release(true);
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let stale = runner.path().join(INSTALLED);
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, "#!/bin/sh\necho 'half written'\n").unwrap();
+    assert!(Command::new("chmod")
+        .arg("+x")
+        .arg(&stale)
+        .status()
+        .unwrap()
+        .success());
+    let out = install(&release, &server, runner.path());
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("SHA-256 verified"), "{}", show(&out));
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(
+        installed_binary_says(runner.path()),
+        "migration-gate 0.9.1 (release)\n"
+    );
+}
+
+#[test]
+fn install_keeps_source_builds_and_release_binaries_apart_in_the_tool_cache() {
+    let release = release(true);
+    let sums = read(&release.action.path().join("dist/checksums.txt"));
+    let server = serve(release.archive.clone());
+    let cargo = fake_cargo();
+    let runner = tempfile::tempdir().unwrap();
+
+    // The action at @main (no sums committed) on a self-hosted runner: built from source.
+    std::fs::write(release.action.path().join("dist/checksums.txt"), "").unwrap();
+    let out = install_step(&release, runner.path())
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("PATH", path_with(cargo.path()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(
+        installed_binary_says(runner.path()),
+        "migration-gate (source build)\n"
+    );
+
+    // Later, a job on the same runner uses the released tag: it gets the verified release binary.
+    std::fs::write(release.action.path().join("dist/checksums.txt"), &sums).unwrap();
+    let out = install(&release, &server, runner.path());
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("SHA-256 verified"), "{}", show(&out));
+    assert_eq!(
+        installed_binary_says(runner.path()),
+        "migration-gate 0.9.1 (release)\n"
+    );
+
+    // And @main again: its source build, from the cache, not the release binary.
+    std::fs::write(release.action.path().join("dist/checksums.txt"), "").unwrap();
+    let out = install_step(&release, runner.path())
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("PATH", path_with(cargo.path()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(stdout(&out).contains("tool cache"), "{}", show(&out));
+    assert_eq!(
+        installed_binary_says(runner.path()),
+        "migration-gate (source build)\n"
+    );
+    assert_eq!(read(&cargo.path().join("calls")).lines().count(), 1);
+}
+
+#[test]
+fn install_does_not_pass_off_the_actions_source_as_another_version() {
+    let release = release(true);
+    let server = serve(release.archive.clone());
+    let cargo = fake_cargo();
+    let runner = tempfile::tempdir().unwrap();
+    let out = install_step(&release, runner.path())
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("PATH", path_with(cargo.path()))
+        .env("INPUT_VERSION", "0.9.2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(
+            "::error::no verified release archive of migration-gate 0.9.2, and this action's source is 0.9.1"
+        ),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(read(&cargo.path().join("calls")), "");
+    assert_eq!(read(&runner.path().join("output")), "");
+}
+
+#[test]
+fn install_says_when_the_release_download_fails() {
+    let release = release(true);
+    let server = serve(Vec::new());
+    let runner = tempfile::tempdir().unwrap();
+    let out = install_step(&release, runner.path())
+        .env("PATH", path_without_cargo())
+        .env(
+            "MIGRATION_GATE_DOWNLOAD_URL",
+            format!("{}/nowhere", server.url),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "::error::could not download {}/nowhere/v0.9.1/{ASSET} and cargo is not installed",
+            server.url
+        )),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(read(&runner.path().join("output")), "");
+    assert!(!runner.path().join(INSTALLED).exists());
 }
 
 #[test]
