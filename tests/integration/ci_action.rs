@@ -576,3 +576,182 @@ fn composite_steps_deploy_with_the_binary_input() {
     }
     assert_eq!(vercel.requests().len(), 1);
 }
+
+/// The npm package's launcher, run by node as `npx migration-gate` runs it, with the binary it
+/// starts given by MIGRATION_GATE_BINARY.
+fn launcher(binary: &Path) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(repo_root().join("npm/migration-gate/bin/migration-gate.js"))
+        .env("MIGRATION_GATE_BINARY", binary)
+        .env_remove("NODE_OPTIONS");
+    cmd
+}
+
+fn shell_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    assert!(Command::new("chmod")
+        .arg("+x")
+        .arg(&path)
+        .status()
+        .unwrap()
+        .success());
+    path
+}
+
+#[test]
+fn npm_launcher_passes_on_check_exit_codes_and_pipes() {
+    let project = Project::new();
+    project.migration(
+        "20261101000000_init",
+        "CREATE TABLE t (id int, name text);\n",
+    );
+    project.migration("20261102000000_drop", "ALTER TABLE t DROP COLUMN name;\n");
+    let binary = Path::new(env!("CARGO_BIN_EXE_migration-gate"));
+    let out = launcher(binary)
+        .current_dir(project.path())
+        .args(["check", "20261102000000_drop"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("error[drop-column]"),
+        "{}",
+        show(&out)
+    );
+    let out = launcher(binary)
+        .current_dir(project.path())
+        .args(["check", "no_such_migration"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cat = shell_script(dir.path(), "cat with spaces", "exec cat\n");
+    let mut child = launcher(&cat)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SELECT 1;\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "SELECT 1;\n");
+}
+
+#[test]
+fn npm_launcher_fails_when_the_binary_dies_of_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    // Node ignores SIGPIPE, so it cannot die of it as the binary did.
+    let binary = shell_script(dir.path(), "migration-gate", "kill -PIPE $$\n");
+    let out = launcher(&binary).output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + 13), "{}", show(&out));
+}
+
+#[test]
+fn npm_launcher_hands_sigterm_to_the_binary_and_waits_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let binary = shell_script(
+        dir.path(),
+        "migration-gate",
+        &format!(
+            "trap 'echo cleaned up >>\"{log}\"; exit 7' TERM\necho started >>\"{log}\"\ni=0\nwhile [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n",
+            log = log.display()
+        ),
+    );
+    let mut child = launcher(&binary).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !read(&log).contains("started") {
+        assert!(started.elapsed().as_secs() < 10, "the binary never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // As `kill PID` or a process manager stopping `npx migration-gate deploy` does: the launcher
+    // alone gets the signal.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert_eq!(read(&log), "started\ncleaned up\n");
+    assert_eq!(status.code(), Some(7));
+}
+
+#[test]
+fn npm_launcher_names_the_platform_it_has_no_binary_for() {
+    let dir = tempfile::tempdir().unwrap();
+    // FreeBSD's Node, whose process report has no glibc version (as on macOS, or musl).
+    let preload = dir.path().join("freebsd.js");
+    std::fs::write(
+        &preload,
+        "Object.defineProperty(process, 'platform', { value: 'freebsd' });\n\
+         process.report.getReport = () => ({ header: {} });\n",
+    )
+    .unwrap();
+    let out = Command::new("node")
+        .arg("--require")
+        .arg(&preload)
+        .arg(repo_root().join("npm/migration-gate/bin/migration-gate.js"))
+        .arg("--version")
+        .env_remove("MIGRATION_GATE_BINARY")
+        .env_remove("NODE_OPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "migration-gate: no prebuilt binary for freebsd-{}: install it with `cargo install migration-gate` or take a prebuilt archive from https://github.com/migration-gate/migration-gate/releases\n",
+            std::env::consts::ARCH.replace("x86_64", "x64").replace("aarch64", "arm64")
+        )
+    );
+}
+
+#[test]
+fn npm_launcher_without_its_platform_package_says_how_to_fix_it() {
+    // `npm install --omit=optional`: the launcher is installed, its platform package is not.
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("node_modules/migration-gate/bin");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::copy(
+        repo_root().join("npm/migration-gate/bin/migration-gate.js"),
+        package.join("migration-gate.js"),
+    )
+    .unwrap();
+    let out = Command::new("node")
+        .arg(package.join("migration-gate.js"))
+        .arg("--version")
+        .env_remove("MIGRATION_GATE_BINARY")
+        .env_remove("NODE_OPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stderr(&out).contains(
+            "(optional dependencies omitted?): reinstall migration-gate without --omit=optional"
+        ),
+        "{}",
+        show(&out)
+    );
+
+    let out = Command::new("node")
+        .arg(package.join("migration-gate.js"))
+        .env("MIGRATION_GATE_BINARY", dir.path().join("nothing here"))
+        .env_remove("NODE_OPTIONS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "migration-gate: MIGRATION_GATE_BINARY is {}, which does not exist\n",
+            dir.path().join("nothing here").display()
+        )
+    );
+}
