@@ -755,3 +755,142 @@ fn npm_launcher_without_its_platform_package_says_how_to_fix_it() {
         )
     );
 }
+
+/// git in `dir`, with an identity, failing the test on error; returns stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "release")
+        .env("GIT_AUTHOR_EMAIL", "release@example.com")
+        .env("GIT_COMMITTER_NAME", "release")
+        .env("GIT_COMMITTER_EMAIL", "release@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", show(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// scripts/release-tags in a clone of `remote`, as the release job runs it.
+fn release_tags(clone: &Path, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(repo_root().join("scripts/release-tags"))
+        .args(args)
+        .current_dir(clone)
+        .env("GIT_AUTHOR_NAME", "release")
+        .env("GIT_AUTHOR_EMAIL", "release@example.com")
+        .env("GIT_COMMITTER_NAME", "release")
+        .env("GIT_COMMITTER_EMAIL", "release@example.com")
+        .output()
+        .unwrap()
+}
+
+/// The commit a tag of the remote points at.
+fn remote_tag(remote: &Path, tag: &str) -> String {
+    git(
+        remote,
+        &["rev-parse", &format!("refs/tags/{tag}^{{commit}}")],
+    )
+}
+
+#[test]
+fn release_tags_commit_the_sums_and_move_the_major_tag_only_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let clone = dir.path().join("clone");
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    std::fs::create_dir(clone.join("dist")).unwrap();
+    std::fs::write(clone.join("dist/checksums.txt"), "").unwrap();
+    git(&clone, &["add", "."]);
+    git(&clone, &["commit", "-qm", "C"]);
+    git(&clone, &["push", "-q", "origin", "HEAD:main"]);
+    let built = git(&clone, &["rev-parse", "HEAD"]);
+    let sums = dir.path().join("checksums.txt");
+    let release = |version: &str, sum: &str| {
+        std::fs::write(
+            &sums,
+            format!("{sum}  migration-gate-{version}-x86_64-unknown-linux-gnu.tar.gz\n"),
+        )
+        .unwrap();
+        git(&clone, &["checkout", "-q", "--detach", &built]);
+        let out = release_tags(&clone, &["version", version, sums.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", show(&out));
+        let out = release_tags(&clone, &["major", version]);
+        assert!(out.status.success(), "{}", show(&out));
+        out
+    };
+
+    release("0.2.0", "aa");
+    let v020 = remote_tag(&remote, "v0.2.0");
+    assert_eq!(git(&remote, &["rev-parse", &format!("{v020}^")]), built);
+    assert_eq!(
+        git(&remote, &["show", "v0.2.0:dist/checksums.txt"]),
+        "# SHA-256 sums of the release archives the action installs, in `sha256sum` format.\n\
+         # Written by the release workflow in the commit it tags v0.2.0 (see RELEASING.md).\n\
+         aa  migration-gate-0.2.0-x86_64-unknown-linux-gnu.tar.gz"
+    );
+    assert_eq!(remote_tag(&remote, "v0"), v020);
+
+    // A fix for an older line, and a pre-release: @v0 keeps the newest release.
+    let out = release("0.1.5", "bb");
+    assert!(
+        stdout(&out).contains("v0.2.0 is newer than v0.1.5: v0 stays at v0.2.0"),
+        "{}",
+        show(&out)
+    );
+    assert_ne!(remote_tag(&remote, "v0.1.5"), v020);
+    assert_eq!(remote_tag(&remote, "v0"), v020);
+    release("0.3.0-rc.1", "cc");
+    assert_eq!(remote_tag(&remote, "v0"), v020);
+    // npm's `latest` too: `npx migration-gate` runs the newest release.
+    for (version, dist_tag) in [
+        ("0.2.0", "latest"),
+        ("0.1.5", "maintenance"),
+        ("0.3.0-rc.1", "next"),
+    ] {
+        let out = release_tags(&clone, &["npm-tag", version]);
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(stdout(&out), format!("{dist_tag}\n"), "{version}");
+    }
+
+    // A re-run of the job: what is done stays; other sums for a released version are refused.
+    std::fs::write(
+        &sums,
+        "aa  migration-gate-0.2.0-x86_64-unknown-linux-gnu.tar.gz\n",
+    )
+    .unwrap();
+    let out = release_tags(&clone, &["version", "0.2.0", sums.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(remote_tag(&remote, "v0.2.0"), v020);
+    std::fs::write(
+        &sums,
+        "dd  migration-gate-0.2.0-x86_64-unknown-linux-gnu.tar.gz\n",
+    )
+    .unwrap();
+    let out = release_tags(&clone, &["version", "0.2.0", sums.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(
+            "::error::tag v0.2.0 exists with other sums than these archives: release a new version"
+        ),
+        "{}",
+        show(&out)
+    );
+    // The major tag moved by a re-run after a first attempt stopped before moving it.
+    git(&remote, &["tag", "-f", "v0", &built]);
+    let out = release_tags(&clone, &["major", "0.2.0"]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(remote_tag(&remote, "v0"), v020);
+}
