@@ -894,3 +894,89 @@ fn release_tags_commit_the_sums_and_move_the_major_tag_only_forward() {
     assert!(out.status.success(), "{}", show(&out));
     assert_eq!(remote_tag(&remote, "v0"), v020);
 }
+
+/// The paths pre-commit passes to the published hook: those its `files` regex finds and its
+/// `exclude` regex does not (pre-commit uses Python's `re.search`, which these regexes share).
+fn pre_commit_selects(staged: &[&str]) -> Vec<String> {
+    let hooks = read(&repo_root().join(".pre-commit-hooks.yaml"));
+    let field = |name: &str| {
+        let prefix = format!("  {name}: ");
+        let value = hooks
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {name} in .pre-commit-hooks.yaml"));
+        regex::Regex::new(value).unwrap()
+    };
+    let (files, exclude) = (field("files"), field("exclude"));
+    staged
+        .iter()
+        .filter(|path| files.is_match(path) && !exclude.is_match(path))
+        .map(|path| path.to_string())
+        .collect()
+}
+
+#[test]
+fn pre_commit_hook_passes_the_up_scripts_of_each_layout() {
+    assert_eq!(
+        pre_commit_selects(&[
+            "prisma/migrations/20260101_init/migration.sql",
+            "prisma/migrations/migration_lock.toml",
+            "prisma/migrations/20260101_init/down.sql",
+            "apps/web/prisma/migrations/20260102_add/migration.sql",
+            "db/migrations/001_init.sql",
+            "db/migrations/001_init.down.sql",
+            "db/migrations/README.md",
+            "src/queries/report.sql",
+        ]),
+        [
+            "prisma/migrations/20260101_init/migration.sql",
+            "apps/web/prisma/migrations/20260102_add/migration.sql",
+            "db/migrations/001_init.sql",
+        ]
+    );
+}
+
+#[test]
+fn pre_commit_hook_in_a_monorepo_says_which_dir_to_pass() {
+    // The root app's migrations and a second app's, staged in one commit.
+    let project = Project::new();
+    project.migration("20260101000000_init", "CREATE TABLE t (id int);\n");
+    let web = project
+        .path()
+        .join("apps/web/prisma/migrations/20260102000000_drop");
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(web.join("migration.sql"), "ALTER TABLE t DROP COLUMN id;\n").unwrap();
+    let staged = pre_commit_selects(&[
+        "prisma/migrations/20260101000000_init/migration.sql",
+        "apps/web/prisma/migrations/20260102000000_drop/migration.sql",
+    ]);
+    assert_eq!(staged.len(), 2);
+    let out = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .current_dir(project.path())
+        .arg("check")
+        .args(&staged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: `apps/web/prisma/migrations/20260102000000_drop/migration.sql` is not in \
+         prisma/migrations but in apps/web/prisma/migrations: check one migrations folder at a \
+         time, with --dir apps/web/prisma/migrations (pre-commit: one hook per folder, with its \
+         own `files` and `args: [--dir, ...]`)\n"
+    );
+
+    // The hook entry the message asks for finds the DROP COLUMN.
+    let out = Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+        .current_dir(project.path())
+        .args(["check", "--dir", "apps/web/prisma/migrations"])
+        .arg(&staged[1])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains("error[drop-column]"),
+        "{}",
+        show(&out)
+    );
+}
