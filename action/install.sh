@@ -32,6 +32,13 @@ action_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_dir/Cargo.toml" 
 version="${INPUT_VERSION:-}"
 version="${version#v}"
 version="${version:-$action_version}"
+case "$version" in
+  [0-9]*.[0-9]*.[0-9]*) ;;
+  *)
+    echo "::error::version input \`${INPUT_VERSION:-}\` is not a release version such as $action_version: give one, or leave it empty for this action's own ($action_version)"
+    exit 1
+    ;;
+esac
 
 exe=""
 archive_ext="tar.gz"
@@ -57,7 +64,10 @@ asset="$name.$archive_ext"
 checksums="${MIGRATION_GATE_CHECKSUMS:-$action_dir/dist/checksums.txt}"
 case "$checksums" in
   *://*)
-    curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/checksums.txt" "$checksums" || true
+    if ! curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/checksums.txt" "$checksums"; then
+      echo "::error::could not download the checksums $checksums: check MIGRATION_GATE_CHECKSUMS"
+      exit 1
+    fi
     checksums_file="$tmp/checksums.txt"
     ;;
   *) checksums_file="$checksums" ;;

@@ -980,3 +980,45 @@ fn pre_commit_hook_in_a_monorepo_says_which_dir_to_pass() {
         show(&out)
     );
 }
+
+#[test]
+fn install_says_when_the_checksums_url_cannot_be_read() {
+    let release = release(true);
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let sums_url = format!("{}/mirror/checksums.txt", server.url);
+    let out = install_step(&release, runner.path())
+        .env("PATH", path_without_cargo())
+        .env("MIGRATION_GATE_CHECKSUMS", &sums_url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "::error::could not download the checksums {sums_url}: check MIGRATION_GATE_CHECKSUMS"
+        )),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(read(&runner.path().join("output")), "");
+}
+
+#[test]
+fn install_refuses_a_version_input_that_is_not_a_version() {
+    let release = release(true);
+    let server = serve(release.archive.clone());
+    let cargo = fake_cargo();
+    let runner = tempfile::tempdir().unwrap();
+    let out = install_step(&release, runner.path())
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("PATH", path_with(cargo.path()))
+        .env("INPUT_VERSION", "latest")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        stdout(&out),
+        "::error::version input `latest` is not a release version such as 0.9.1: give one, or leave it empty for this action's own (0.9.1)\n"
+    );
+    assert_eq!(read(&cargo.path().join("calls")), "");
+}
