@@ -28,7 +28,7 @@ if [ -n "${INPUT_BINARY:-}" ]; then
   exit 0
 fi
 
-action_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_dir/Cargo.toml" | head -n 1)"
+action_version="$(sed -n 's/^version = "\([^"]*\)".*/\1/p' "$action_dir/Cargo.toml" | head -n 1)"
 version="${INPUT_VERSION:-}"
 version="${version#v}"
 version="${version:-$action_version}"

@@ -1022,3 +1022,40 @@ fn install_refuses_a_version_input_that_is_not_a_version() {
     );
     assert_eq!(read(&cargo.path().join("calls")), "");
 }
+
+#[test]
+fn install_reads_the_version_of_a_crlf_cargo_toml() {
+    // The action checked out on a Windows runner, where git's core.autocrlf is true.
+    let release = release(true);
+    let manifest = release.action.path().join("Cargo.toml");
+    std::fs::write(&manifest, read(&manifest).replace('\n', "\r\n")).unwrap();
+    let server = serve(release.archive.clone());
+    let runner = tempfile::tempdir().unwrap();
+    let out = install_step(&release, runner.path())
+        .env("GITHUB_SERVER_URL", &server.url)
+        .env("INPUT_VERSION", "")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stdout(&out).contains(&format!("installed {ASSET} (SHA-256 verified)")),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn release_builds_check_out_lf_line_ends_on_windows() {
+    // Git on GitHub's Windows runners checks out with CRLF (core.autocrlf true): bash then fails
+    // on scripts/dist (`set: pipefail\r`), the version check reads an empty version, and the
+    // release job, which needs every build, never runs.
+    let workflow = read(&repo_root().join(".github/workflows/release.yml"));
+    let build =
+        &workflow[workflow.find("\n  build:").unwrap()..workflow.find("\n  release:").unwrap()];
+    let autocrlf = build.find("git config --global core.autocrlf false");
+    let checkout = build.find("uses: actions/checkout@").unwrap();
+    assert!(
+        autocrlf.is_some_and(|at| at < checkout),
+        "the build job checks out before turning core.autocrlf off:\n{build}"
+    );
+}
