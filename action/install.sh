@@ -20,7 +20,7 @@ add_to_path() {
 }
 
 if [ -n "${INPUT_BINARY:-}" ]; then
-  if [ ! -x "$INPUT_BINARY" ]; then
+  if [ ! -f "$INPUT_BINARY" ] || [ ! -x "$INPUT_BINARY" ]; then
     echo "::error::binary input: $INPUT_BINARY is not an executable file"
     exit 1
   fi

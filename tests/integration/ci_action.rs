@@ -107,6 +107,21 @@ fn install_uses_the_binary_input() {
         "{}",
         show(&out)
     );
+
+    // A folder is "executable" to `test -x`, but not a binary.
+    let out = script("install.sh")
+        .env("GITHUB_OUTPUT", &output)
+        .env("INPUT_BINARY", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "::error::binary input: {} is not an executable file\n",
+            dir.path().display()
+        )
+    );
 }
 
 /// A copy of the action (scripts + Cargo.toml + dist/checksums.txt) and a release archive laid
