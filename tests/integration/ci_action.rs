@@ -1074,3 +1074,48 @@ fn release_builds_check_out_lf_line_ends_on_windows() {
         "the build job checks out before turning core.autocrlf off:\n{build}"
     );
 }
+
+/// `npx migration-gate deploy` stopped by SIGTERM, sent to the launcher alone (`kill PID`, npm
+/// passing it on, `docker stop` when npm is PID 1) or to the whole process group (`timeout`,
+/// systemd): either way the binary gets it once, cancels the statement and says what state the
+/// database is in. More than one SIGTERM would make it exit at once, without that report.
+#[test]
+fn npm_launcher_deploy_stopped_by_sigterm_reports_the_state() {
+    use std::os::unix::process::CommandExt;
+    for whole_group in [false, true] {
+        let db = TestDb::new();
+        let project = Project::new();
+        project.migration("1_first", "CREATE TABLE first (id int);\n");
+        project.migration(
+            "2_slow",
+            "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
+        );
+        let child = launcher(Path::new(env!("CARGO_BIN_EXE_migration-gate")))
+            .current_dir(project.path())
+            .args(["deploy", "--database-url", &db.url])
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        super::db_deploy::wait_for_query(&db, "SELECT pg_sleep(30)");
+        let target = if whole_group {
+            format!("-{}", child.id())
+        } else {
+            child.id().to_string()
+        };
+        let kill = Command::new("kill")
+            .args(["-TERM", "--", &target])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(
+            err.contains("interrupted by SIGTERM while applying `2_slow`"),
+            "whole group: {whole_group}: {}",
+            show(&out)
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    }
+}
