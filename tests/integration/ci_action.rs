@@ -1119,3 +1119,17 @@ fn npm_launcher_deploy_stopped_by_sigterm_reports_the_state() {
         assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     }
 }
+
+#[test]
+fn dist_without_a_target_value_says_how_to_call_it() {
+    let out = Command::new("bash")
+        .arg(repo_root().join("scripts/dist"))
+        .arg("--target")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(
+        stderr(&out),
+        "scripts/dist: --target needs a target triple (usage: scripts/dist [--target TRIPLE])\n"
+    );
+}
