@@ -32,13 +32,17 @@ action_version="$(sed -n 's/^version = "\([^"]*\)".*/\1/p' "$action_dir/Cargo.to
 version="${INPUT_VERSION:-}"
 version="${version#v}"
 version="${version:-$action_version}"
+# A release version such as 1.2.3 or 1.2.3-rc.1; never a path, which would lead out of the
+# tool cache too.
 case "$version" in
-  [0-9]*.[0-9]*.[0-9]*) ;;
-  *)
-    echo "::error::version input \`${INPUT_VERSION:-}\` is not a release version such as $action_version: give one, or leave it empty for this action's own ($action_version)"
-    exit 1
-    ;;
+  *[!0-9A-Za-z.+-]*) release_version="" ;;
+  [0-9]*.[0-9]*.[0-9]*) release_version=yes ;;
+  *) release_version="" ;;
 esac
+if [ -z "$release_version" ]; then
+  echo "::error::version input \`${INPUT_VERSION:-}\` is not a release version such as $action_version: give one, or leave it empty for this action's own ($action_version)"
+  exit 1
+fi
 
 exe=""
 archive_ext="tar.gz"

@@ -1024,17 +1024,20 @@ fn install_refuses_a_version_input_that_is_not_a_version() {
     let server = serve(release.archive.clone());
     let cargo = fake_cargo();
     let runner = tempfile::tempdir().unwrap();
-    let out = install_step(&release, runner.path())
-        .env("GITHUB_SERVER_URL", &server.url)
-        .env("PATH", path_with(cargo.path()))
-        .env("INPUT_VERSION", "latest")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert_eq!(
-        stdout(&out),
-        "::error::version input `latest` is not a release version such as 0.9.1: give one, or leave it empty for this action's own (0.9.1)\n"
-    );
+    // A path in the version would also be a path out of the tool cache.
+    for version in ["latest", "0.9.1/../../../elsewhere"] {
+        let out = install_step(&release, runner.path())
+            .env("GITHUB_SERVER_URL", &server.url)
+            .env("PATH", path_with(cargo.path()))
+            .env("INPUT_VERSION", version)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        assert_eq!(
+            stdout(&out),
+            format!("::error::version input `{version}` is not a release version such as 0.9.1: give one, or leave it empty for this action's own (0.9.1)\n")
+        );
+    }
     assert_eq!(read(&cargo.path().join("calls")), "");
 }
 
