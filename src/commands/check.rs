@@ -180,6 +180,28 @@ fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migratio
             return Ok(migration);
         }
     }
+    // A migration of another folder (a monorepo's second app, pre-commit passing the staged
+    // files of two folders at once): name the --dir that checks it.
+    let other_dir = if given.is_dir() {
+        given.parent()
+    } else if given.file_name().is_some_and(|n| n == "migration.sql") {
+        given.parent().and_then(Path::parent)
+    } else if given.is_file() {
+        given.parent()
+    } else {
+        None
+    };
+    if let Some(other_dir) = other_dir.filter(|dir| {
+        dir.canonicalize().ok() != set.dir.canonicalize().ok() && !dir.as_os_str().is_empty()
+    }) {
+        let other_dir = display_path(other_dir);
+        return Err(AppError::usage(format!(
+            "`{arg}` is not in {} but in {other_dir}: check one migrations folder at a time, \
+             with --dir {other_dir} (pre-commit: one hook per folder, with its own `files` and \
+             `args: [--dir, ...]`)",
+            display_path(&set.dir),
+        )));
+    }
     Err(AppError::usage(format!(
         "unknown migration `{arg}` in {}{}",
         display_path(&set.dir),
