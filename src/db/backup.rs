@@ -36,25 +36,12 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
             dir.display()
         ))
     })?;
-    let file = dir.join(format!(
-        "{}-{}.dump",
+    let stem = format!(
+        "{}-{}",
         file_safe(url.database()),
         utc_timestamp(SystemTime::now())
-    ));
-
-    // A dump holds every row: the file is created readable by its owner only, before any data
-    // goes in (a chmod afterwards would leave a window), and pg_dump writes into it as stdout.
-    let output_file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&file)
-        .map_err(|e| {
-            AppError::usage(format!(
-                "cannot create the backup file {}: {e}",
-                file.display()
-            ))
-        })?;
+    );
+    let (file, output_file) = create_private_file(dir, &stem)?;
     let program = pg_dump_program();
     let mut command = Command::new(&program);
     command
@@ -122,6 +109,35 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         ))));
     }
     Ok(file)
+}
+
+/// `<stem>.dump` in `dir`, or `<stem>-2.dump`, `<stem>-3.dump`, ... when a dump of the same
+/// second is already there (never overwritten). A dump holds every row: the file is created
+/// readable by its owner only, before any data goes in (a chmod afterwards would leave a
+/// window), and pg_dump writes into it as stdout.
+fn create_private_file(dir: &Path, stem: &str) -> Result<(PathBuf, std::fs::File)> {
+    let mut n = 1u32;
+    loop {
+        let file = match n {
+            1 => dir.join(format!("{stem}.dump")),
+            _ => dir.join(format!("{stem}-{n}.dump")),
+        };
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file);
+        match created {
+            Ok(handle) => return Ok((file, handle)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => {
+                return Err(AppError::usage(format!(
+                    "cannot create the backup file {}: {e}",
+                    file.display()
+                )))
+            }
+        }
+    }
 }
 
 /// The last few meaningful lines of `pg_dump`'s stderr, on one line.

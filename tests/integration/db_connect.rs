@@ -785,6 +785,29 @@ fn pg_dump_writes_a_file_pg_restore_can_list() {
 }
 
 #[test]
+fn two_backups_in_the_same_second_both_succeed_into_separate_files() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE accounts (id int PRIMARY KEY)");
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
+    // Three dumps of a tiny database take well under a second on any machine; the timestamp
+    // in the name has one-second resolution, so at least two of them share it.
+    let files: Vec<PathBuf> = (0..3)
+        .map(|_| pg_dump(&url, dir.path()).expect("a second dump in the same second"))
+        .collect();
+    let mut names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "{files:?}");
+    for file in &files {
+        assert!(std::fs::metadata(file).unwrap().len() > 0, "{file:?}");
+    }
+}
+
+#[test]
 fn pg_dump_failure_is_one_line_without_the_password() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
