@@ -211,7 +211,7 @@ async fn deploy(
     }
     if let Some(dir) = &args.backup_dir {
         if destructive || args.backup == BackupPolicy::Always {
-            backup(database, dir)?;
+            backup(database, dir).await?;
         }
     }
 
@@ -366,12 +366,12 @@ fn state_after(outcome: &DeployOutcome, current: &Migration, started: bool) -> S
 }
 
 /// `pg_dump -Fc` into `dir`; the deploy stops when it fails.
-fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
+async fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
     say!(
         "Backing up the database before applying (pg_dump -Fc into {})",
         dir.display()
     );
-    let file = crate::db::backup::pg_dump(&database.url, dir)?;
+    let file = crate::db::backup::pg_dump(&database.url, dir).await?;
     say!("Backup written to {}", file.display());
     Ok(())
 }

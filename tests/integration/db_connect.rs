@@ -756,13 +756,17 @@ fn require_against_a_server_without_tls_fails_and_prefer_falls_back() {
 
 // --- backup ------------------------------------------------------------------------------------
 
+fn dump(url: &DatabaseUrl, dir: &std::path::Path) -> migration_gate::error::Result<PathBuf> {
+    migration_gate::db::session::runtime()?.block_on(pg_dump(url, dir))
+}
+
 #[test]
 fn pg_dump_writes_a_file_pg_restore_can_list() {
     let db = TestDb::new();
     db.execute("CREATE TABLE accounts (id int PRIMARY KEY, email text); INSERT INTO accounts VALUES (1, 'a@example.com')");
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
-    let file: PathBuf = pg_dump(&url, &dir.path().join("backups")).expect("pg_dump");
+    let file: PathBuf = dump(&url, &dir.path().join("backups")).expect("pg_dump");
 
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with(&format!("{}-", db.name)), "{name}");
@@ -793,7 +797,7 @@ fn two_backups_in_the_same_second_both_succeed_into_separate_files() {
     // Three dumps of a tiny database take well under a second on any machine; the timestamp
     // in the name has one-second resolution, so at least two of them share it.
     let files: Vec<PathBuf> = (0..3)
-        .map(|_| pg_dump(&url, dir.path()).expect("a second dump in the same second"))
+        .map(|_| dump(&url, dir.path()).expect("a second dump in the same second"))
         .collect();
     let mut names: Vec<_> = files
         .iter()
@@ -820,7 +824,7 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     ))
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err = pg_dump(&url, dir.path()).expect_err("dump of a missing database");
+    let err = dump(&url, dir.path()).expect_err("dump of a missing database");
     assert!(err.message.contains("backup of"), "{}", err.message);
     assert!(
         err.message.contains("no_such_db_for_dump"),

@@ -557,6 +557,67 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
     assert!(String::from_utf8_lossy(&listing.stdout).contains("legacy text"));
 }
 
+#[test]
+fn sigterm_during_the_backup_stops_the_dump_at_once_and_applies_nothing() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE account (id int, legacy text);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_drop", "ALTER TABLE account DROP COLUMN legacy;\n");
+    // A dump of a big database: announces that it runs, then takes its time.
+    let started = project.path().join("dump-started");
+    let slow_dump = project.write(
+        "slow_pg_dump",
+        &format!("#!/bin/sh\ntouch '{}'\nexec sleep 30\n", started.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow_dump, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let backups = project.path().join("backups");
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", &slow_dump)
+        .args(["deploy", "--allow-destructive", "--backup-dir"])
+        .arg(&backups)
+        .args(["--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the dump never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "exited {:?} after the signal",
+        signalled.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(err.contains("backup"), "{err}");
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '2_drop'")[0][0],
+        "0"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&backups)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(
+        leftovers.is_empty(),
+        "a partial dump was left: {leftovers:?}"
+    );
+}
+
 /// Wait until a backend other than the test's own runs a query containing `needle`.
 fn wait_for_query(db: &TestDb, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
