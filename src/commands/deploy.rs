@@ -289,11 +289,13 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
     };
     // An interruption is one line; a statement failure keeps its located report above.
     let separator = match failure.kind {
-        FailureKind::Interrupted(_) | FailureKind::ConnectionLost => " ",
+        FailureKind::Interrupted(_) | FailureKind::ConnectionLost | FailureKind::LockLost => " ",
         _ => "\n",
     };
     let next = match (failure.kind, atomic) {
-        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) if failure.segmented => {
+        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost | FailureKind::LockLost, true)
+            if failure.segmented =>
+        {
             format!(
                 "No segment of `{name}` had committed and the interrupted one was rolled back, \
                  but `{name}` is recorded as started (failed) and an interrupted CONCURRENTLY \
@@ -304,6 +306,9 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
         (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) => format!(
             "Its transaction was rolled back: nothing of `{name}` was applied or recorded. \
              Deploy again to apply it."
+        ),
+        (FailureKind::LockLost, true) => format!(
+            "Its transaction was rolled back: nothing of `{name}` was applied or recorded."
         ),
         (FailureKind::LockTimeout, true) => format!(
             "Nothing of `{name}` was applied: it waited longer than --lock-timeout for a lock on \

@@ -194,6 +194,9 @@ pub enum FailureKind {
     ConnectionLost,
     /// SIGTERM / SIGINT: the running statement was cancelled.
     Interrupted(&'static str),
+    /// A statement of the script released the migration advisory lock and another session
+    /// took it: nothing more may be committed or recorded.
+    LockLost,
 }
 
 /// A failed script: what to show on stderr and what goes into the history row's `logs`.
@@ -330,6 +333,11 @@ pub async fn run_script(
         }
         Plan::AsWritten(statements) => runner.as_written(statements).await?,
     };
+    // The last statement may have released the lock: finish the record only while holding it.
+    let outcome = match outcome {
+        Ok(()) if !runner.lock_still_held().await? => Err(lock_lost(script)),
+        other => other,
+    };
     let outcome = outcome.map_err(|failure| Failure {
         segmented: true,
         ..failure
@@ -392,6 +400,23 @@ fn with_committed(logs: &str, committed: &[String]) -> String {
     )
 }
 
+fn lock_lost(script: Script<'_>) -> Failure {
+    let message = format!(
+        "a statement of it released the migration advisory lock ({}) (DISCARD ALL, \
+         pg_advisory_unlock_all() or pg_advisory_unlock) and another session took it: stopped \
+         so that two deploys do not run at once, with its open transaction rolled back and \
+         nothing more recorded. Remove that statement from the migration",
+        super::lock::KEY
+    );
+    Failure {
+        report: format!("Migration `{}`: {message}", script.migration),
+        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
+        kind: FailureKind::LockLost,
+        committed: Vec::new(),
+        segmented: false,
+    }
+}
+
 fn interrupted_before(script: Script<'_>, signal: &'static str) -> Failure {
     let message = format!("interrupted by {signal} before it started");
     Failure {
@@ -443,6 +468,8 @@ enum Attempt {
     Failed(StatementError),
     /// A signal arrived after the statements ran, before COMMIT: rolled back.
     Interrupted(&'static str),
+    /// The advisory lock was released by the script and taken by another session: rolled back.
+    LockLost,
 }
 
 /// A transactional segment joined into one query, with where each statement starts.
@@ -514,6 +541,7 @@ impl Runner<'_> {
                 Attempt::Interrupted(signal) => {
                     return Ok(Err(interrupted_before(self.script, signal)))
                 }
+                Attempt::LockLost => return Ok(Err(lock_lost(self.script))),
                 Attempt::Failed(error) => error,
             };
             // Leave no half transaction behind; harmless when the server already ended it.
@@ -582,6 +610,14 @@ impl Runner<'_> {
             let _ = self.client.batch_execute("ROLLBACK").await;
             return Ok(Attempt::Interrupted(signal));
         }
+        match super::lock::still_held(self.client).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Attempt::LockLost);
+            }
+            Err(error) => return Ok(outside(error)),
+        }
         let written = match record {
             Some(Record::Apply { checksum }) => {
                 self.history
@@ -603,6 +639,13 @@ impl Runner<'_> {
             Ok(()) => Attempt::Done,
             Err(error) => outside(error),
         })
+    }
+
+    /// See [`super::lock::still_held`].
+    async fn lock_still_held(&self) -> Result<bool> {
+        super::lock::still_held(self.client)
+            .await
+            .map_err(|e| db_error("cannot check the migration advisory lock", &e))
     }
 
     /// Record which segments of a multi-segment script have committed so far.
@@ -642,6 +685,9 @@ impl Runner<'_> {
         loop {
             if let Some(signal) = super::session::interrupted() {
                 return Ok(Err(interrupted_before(self.script, signal)));
+            }
+            if !self.lock_still_held().await? {
+                return Ok(Err(lock_lost(self.script)));
             }
             let before = self.invalid_indexes(statement).await;
             let error = match self.client.batch_execute(&statement.text).await {
@@ -717,6 +763,10 @@ impl Runner<'_> {
         statements: &[&Statement],
     ) -> Result<std::result::Result<(), Failure>> {
         for statement in statements {
+            if !self.lock_still_held().await? {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(lock_lost(self.script)));
+            }
             let before = self.invalid_indexes(statement).await;
             if let Err(error) = self.client.batch_execute(&statement.text).await {
                 let failure = self.failure(Some(statement), &error);

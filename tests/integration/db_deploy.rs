@@ -619,7 +619,7 @@ fn sigterm_during_the_backup_stops_the_dump_at_once_and_applies_nothing() {
 }
 
 /// Wait until a backend other than the test's own runs a query containing `needle`.
-fn wait_for_query(db: &TestDb, needle: &str) -> String {
+pub fn wait_for_query(db: &TestDb, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let pids = db.query(&format!(
