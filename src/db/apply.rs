@@ -231,6 +231,12 @@ pub async fn run_script(
     record: Record<'_>,
     safety: &Safety,
 ) -> Result<std::result::Result<Duration, Failure>> {
+    // Every script starts from the session the command set up: a `SET`, `RESET ALL` or
+    // `DISCARD ALL` of an earlier one must change neither where the next one creates objects
+    // nor how long it may wait for a lock (the result must not depend on whether migrations
+    // are applied by one deploy or by several).
+    history.restore_search_path(client).await?;
+    safety.apply_to_session(client).await?;
     let started = Instant::now();
     let statements = crate::sql::analyze_source(script.source);
     let plan = plan(&statements);

@@ -124,6 +124,18 @@ impl History {
         &self.qualified
     }
 
+    /// Put `search_path` back on the history's schema, where the session started.
+    pub async fn restore_search_path(&self, client: &Client) -> Result<()> {
+        client
+            .query_one(
+                "SELECT set_config('search_path', $1, false)",
+                &[&quote_ident(&self.schema)],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error("cannot prepare the database session", &e))
+    }
+
     pub async fn exists(&self, client: &Client) -> Result<bool> {
         let row = client
             .query_one(

@@ -971,3 +971,62 @@ fn a_lock_timeout_before_any_segment_committed_is_retried_by_the_next_deploy() {
     assert_success(&deploy(&project, &db, &[]));
     assert!(exists(&db, "accounts_balance"));
 }
+
+#[test]
+fn a_migration_that_resets_the_session_does_not_lift_the_lock_timeout_of_the_next() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE t (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_reset", "RESET ALL;\n");
+    project.migration("3_alter", "ALTER TABLE t ADD COLUMN b int;\n");
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(8),
+    );
+    let started = Instant::now();
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "1s", "--lock-retries", "0"],
+    );
+    let took = started.elapsed();
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        took < Duration::from_secs(6),
+        "waited {took:?} for the lock despite --lock-timeout 1s"
+    );
+    assert!(stderr(&output).contains("55P03"), "{}", stderr(&output));
+    assert_eq!(
+        db.query(
+            "SELECT migration_name FROM _prisma_migrations \
+             WHERE finished_at IS NOT NULL ORDER BY 1"
+        ),
+        vec![vec!["1_init".to_string()], vec!["2_reset".to_string()]]
+    );
+}
+
+#[test]
+fn a_migration_that_changes_search_path_does_not_move_the_next_ones() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_elsewhere",
+        "CREATE SCHEMA audit;\nSET search_path TO audit;\nCREATE TABLE log (id int);\n",
+    );
+    project.migration("2_users", "CREATE TABLE users (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // The same result as deploying them one at a time: `users` lands in the URL's schema.
+    assert_eq!(
+        db.query(
+            "SELECT table_schema, table_name FROM information_schema.tables \
+             WHERE table_name IN ('log', 'users') ORDER BY 2"
+        ),
+        vec![
+            vec!["audit".to_string(), "log".to_string()],
+            vec!["public".to_string(), "users".to_string()],
+        ]
+    );
+}
