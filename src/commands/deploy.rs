@@ -104,6 +104,16 @@ async fn refuse_unsafe_states(
             failed.started_at
         )));
     }
+    if let Some(half) = rows.iter().find(|row| row.is_rollback_incomplete()) {
+        let name = &half.migration_name;
+        return Err(AppError::failed(format!(
+            "the rollback of `{name}` stopped part way: part of its down.sql is committed while \
+             it is still recorded as applied (`migration-gate status` shows what), so new \
+             migrations will not be applied on top of it. Fix its down.sql (IF EXISTS makes it \
+             re-run safely) and run `migration-gate rollback` again to finish undoing it, then \
+             deploy"
+        )));
+    }
     Ok(())
 }
 

@@ -236,3 +236,33 @@ fn a_rollback_that_stops_part_way_is_reported_by_status() {
     assert_success(&run_db(&project, &db, &["rollback", "--steps", "1"]));
     assert_eq!(states(&project, &db), vec![pair("1_a", "rolled_back")]);
 }
+
+#[test]
+fn deploy_refuses_to_build_on_a_rollback_that_stopped_part_way() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_a",
+        "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n",
+    );
+    project.write(
+        "prisma/migrations/1_a/down.sql",
+        "DROP INDEX CONCURRENTLY a_id_idx;\nDROP TABLE nosuch;\nDROP TABLE a;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert_eq!(
+        run_db(&project, &db, &["rollback", "--steps", "1"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A new migration arrives while `status` reports the half-done rollback (exit 5).
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("rollback of `1_a` stopped part way"), "{err}");
+    assert!(err.contains("migration-gate rollback"), "{err}");
+    assert!(!exists(&db, "b"), "built on a half rolled back migration");
+    assert!(!stdout(&output).contains("successfully applied"));
+}
