@@ -144,14 +144,21 @@ fn committed_segments(logs: &str) -> Vec<String> {
         .collect()
 }
 
-/// INVALID indexes anywhere in the database: what a killed `CONCURRENTLY` build leaves.
+/// INVALID indexes anywhere in the database: what a killed `CONCURRENTLY` build leaves. Not
+/// those being built right now (INVALID until the build ends) nor those of extensions' tables.
 async fn invalid_indexes(client: &tokio_postgres::Client) -> Result<Vec<String>> {
     let rows = client
         .query(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i \
              JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid ORDER BY 1",
+             WHERE NOT i.indisvalid \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
+                 WHERE p.index_relid = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                 WHERE d.classid = 'pg_catalog.pg_class'::regclass \
+                   AND d.objid IN (i.indexrelid, i.indrelid) AND d.deptype = 'e') \
+             ORDER BY 1",
             &[],
         )
         .await
