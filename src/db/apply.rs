@@ -832,7 +832,13 @@ impl Runner<'_> {
             self.safety.lock_retries,
             wait.as_millis()
         ));
-        tokio::time::sleep(wait).await;
+        // In short steps: a SIGTERM must not wait out a pause of up to MAX_RETRY_WAIT (the
+        // attempt loop stops on the flag).
+        let until = Instant::now() + wait;
+        while Instant::now() < until && super::session::interrupted().is_none() {
+            tokio::time::sleep(SIGNAL_POLL.min(until.saturating_duration_since(Instant::now())))
+                .await;
+        }
     }
 
     /// The tables a CONCURRENTLY index build works on: its INVALID indexes before the build.
@@ -1056,6 +1062,9 @@ fn source_context(source: &str, line: u32) -> String {
 /// The longest pause between two attempts: the backoff doubles, but a deploy must not sleep for
 /// hours because someone asked for many retries.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a pause looks for a SIGTERM / SIGINT.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 fn retry_wait(backoff: Duration, attempt: u32) -> Duration {
     backoff

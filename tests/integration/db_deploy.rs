@@ -1030,3 +1030,68 @@ fn a_migration_that_changes_search_path_does_not_move_the_next_ones() {
         ]
     );
 }
+
+#[test]
+fn sigterm_during_a_lock_retry_pause_exits_at_once() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(11),
+    );
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .args(["--lock-timeout", "100ms", "--lock-retries", "8"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pauses double (0.5 s, 1 s, 2 s, 4 s, then 8 s before the fifth retry).
+    let stdout_pipe = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout_pipe).lines() {
+            let _ = lines_tx.send(line.unwrap_or_default());
+        }
+    });
+    loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the fifth retry was never announced");
+        if line.contains("retry 5 of 8") {
+            break;
+        }
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    holder.join().unwrap();
+    assert!(
+        took < Duration::from_secs(3),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted by SIGTERM"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'balance'")[0][0],
+        "0"
+    );
+}
