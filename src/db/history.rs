@@ -245,7 +245,16 @@ impl History {
             {
                 return Err(self.locked(client, waited).await);
             }
-            Err(e) => return Err(db_error("cannot read the migration history", &e)),
+            Err(e) => {
+                // Our own cancel (SIGTERM / SIGINT) of a read waiting for a locked table.
+                if let Some(signal) = super::session::interrupted() {
+                    return Err(AppError::failed(format!(
+                        "interrupted by {signal} while reading the migration history: nothing \
+                         was changed"
+                    )));
+                }
+                return Err(db_error("cannot read the migration history", &e));
+            }
         };
         Ok(rows
             .iter()

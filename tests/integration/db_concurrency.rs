@@ -204,3 +204,39 @@ fn a_migration_whose_lock_another_session_took_meanwhile_does_not_commit() {
         "0"
     );
 }
+
+#[test]
+fn sigterm_while_the_history_table_is_locked_says_nothing_was_changed() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    assert_success(&project.run(&["deploy", "--database-url", &db.url]));
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(5),
+    );
+    let child = bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .args(["--advisory-lock-timeout", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_query(&db, "FROM \"public\"._prisma_migrations ORDER BY");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    holder.join().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(!err.contains("57014"), "{err}");
+    assert!(!exists(&db, "b"));
+}
