@@ -231,10 +231,15 @@ pub async fn run_script(
     record: Record<'_>,
     safety: &Safety,
 ) -> Result<std::result::Result<Duration, Failure>> {
-    // Every script starts from the session the command set up: a `SET`, `RESET ALL` or
-    // `DISCARD ALL` of an earlier one must change neither where the next one creates objects
-    // nor how long it may wait for a lock (the result must not depend on whether migrations
-    // are applied by one deploy or by several).
+    // Every script starts from the session the command set up: a `SET`, `SET ROLE`, `RESET
+    // ALL` or `DISCARD ALL` of an earlier one must change neither as whom nor where the next
+    // one creates objects, nor how long it may wait for a lock (the result must not depend on
+    // whether migrations are applied by one deploy or by several). RESET goes back to the
+    // connection's own defaults, a role given in the URL's `options` included.
+    client
+        .batch_execute("RESET SESSION AUTHORIZATION; RESET ROLE")
+        .await
+        .map_err(|e| db_error("cannot prepare the database session", &e))?;
     history.restore_search_path(client).await?;
     safety.apply_to_session(client).await?;
     let started = Instant::now();

@@ -1095,3 +1095,38 @@ fn sigterm_during_a_lock_retry_pause_exits_at_once() {
         "0"
     );
 }
+
+#[test]
+fn a_migration_that_sets_a_role_does_not_change_the_owner_of_the_next_ones() {
+    let db = TestDb::new();
+    let role = format!("{}_app", db.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} NOLOGIN; GRANT ALL ON SCHEMA public TO {role}"
+    ));
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE t (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    db.execute(&format!("GRANT ALL ON _prisma_migrations TO {role}"));
+    project.migration(
+        "2_as_app",
+        &format!("SET ROLE {role};\nCREATE TABLE app_t (id int);\n"),
+    );
+    project.migration("3_next", "CREATE TABLE next_t (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    let owners = db.query(
+        "SELECT tablename, tableowner FROM pg_tables WHERE tablename IN ('app_t', 'next_t') \
+         ORDER BY 1",
+    );
+    let user = db.query("SELECT current_user")[0][0].clone();
+    db.execute(&format!("DROP OWNED BY {role}"));
+    crate::support::admin_execute(&crate::support::server_url(), &format!("DROP ROLE {role}"));
+    assert_success(&output);
+    // The same owners as when 2 and 3 are deployed one at a time.
+    assert_eq!(
+        owners,
+        vec![
+            vec!["app_t".to_string(), role.clone()],
+            vec!["next_t".to_string(), user],
+        ]
+    );
+}
