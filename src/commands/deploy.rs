@@ -129,7 +129,7 @@ fn analyze(project: &Project, split: &Split<'_>) -> Report {
 /// Error-level findings, one block each, as a reviewer reads them.
 pub(crate) fn print_findings(report: &Report) {
     for finding in &report.findings {
-        eprintln!(
+        crate::complain!(
             "{}[{}] {}:{}:{}: {}",
             finding.severity.as_str(),
             finding.rule,
@@ -139,11 +139,11 @@ pub(crate) fn print_findings(report: &Report) {
             finding.message
         );
         if !finding.help.is_empty() {
-            eprintln!("  help: {}", finding.help);
+            crate::complain!("  help: {}", finding.help);
         }
     }
     for allowed in &report.allowed {
-        eprintln!(
+        crate::complain!(
             "allowed[{}] {}:{}: {} (allowed at line {}: {})",
             allowed.rule,
             allowed.file,
@@ -203,7 +203,7 @@ async fn deploy(
     let destructive = outcome.report.has_errors();
     if destructive && !args.allow_destructive {
         print_findings(&outcome.report);
-        eprintln!(
+        crate::complain!(
             "error: {} error-level finding(s) in the pending migrations need review; nothing was \
              applied. To apply them: {}",
             count_errors(&outcome.report),
@@ -234,7 +234,7 @@ async fn deploy(
                 "interrupted by {signal} before `{}` started",
                 migration.name
             );
-            eprintln!(
+            crate::complain!(
                 "error: {report}. {}",
                 state_after(&outcome, migration, false)
             );
@@ -271,7 +271,7 @@ async fn deploy(
             }
             Err(failure) => {
                 crate::db::end_line(&format!("Migration `{}`", migration.name), " (failed)");
-                eprintln!("{}", failure_message(&failure, migration, &outcome));
+                crate::complain!("{}", failure_message(&failure, migration, &outcome));
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
             }
@@ -407,7 +407,7 @@ fn warn_edited(project: &Project, rows: &[HistoryRow]) {
                 && !history::checksum_matches(&migration.source, &row.checksum)
         });
         if edited {
-            eprintln!(
+            crate::complain!(
                 "warning: the migration `{}` was modified after it was applied",
                 migration.name
             );

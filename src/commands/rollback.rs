@@ -162,7 +162,7 @@ async fn rollback(
                 "interrupted by {signal} before rolling back `{}`",
                 down.name
             );
-            eprintln!("error: {report}; it stays applied");
+            crate::complain!("error: {report}; it stays applied");
             outcome.failure = Some(report);
             return Ok(outcome);
         }
@@ -187,15 +187,16 @@ async fn rollback(
             }
             Err(failure) => {
                 crate::db::end_line(&format!("Rollback of `{}`", down.name), " (failed)");
-                eprintln!("error: {}", failure.report);
+                crate::complain!("error: {}", failure.report);
                 if failure.committed.is_empty() {
-                    eprintln!(
+                    crate::complain!(
                         "Nothing of {} was committed: `{}` stays applied; the migrations rolled \
                          back before it stay rolled back.",
-                        down.display_path, down.name
+                        down.display_path,
+                        down.name
                     );
                 } else {
-                    eprintln!(
+                    crate::complain!(
                         "{} stopped part way; these segments were committed and are not \
                          undone:\n{}\n`{}` is still recorded as applied and `migration-gate \
                          status` reports its rollback as incomplete; the migrations rolled back \

@@ -860,6 +860,30 @@ fn a_closed_stdout_does_not_stop_or_fail_a_deploy() {
 }
 
 #[test]
+fn a_closed_stderr_does_not_stop_or_fail_a_deploy_with_findings_or_warnings() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE old (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // Both lead to lines on stderr before anything is applied: a warning and the findings.
+    project.migration("1_init", "CREATE TABLE old (id int);\n-- edited\n");
+    project.migration("2_drop", "DROP TABLE old;\n");
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--allow-destructive", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `deploy 2>&1 | head -1`: the reader of both went away.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!exists(&db, "old"), "the deploy stopped half way");
+}
+
+#[test]
 fn an_invalid_leftover_index_is_not_a_successful_if_not_exists_build() {
     let db = TestDb::new();
     let project = Project::new();
