@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use super::history::{db_error, History, ROLLBACK_INCOMPLETE};
 use crate::error::{AppError, Result};
-use crate::sql::{Op, Position, Statement};
+use crate::sql::{Op, Position, Statement, TransactionControl};
 
 /// SQLSTATE lock_not_available: `lock_timeout` expired.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
@@ -773,8 +773,13 @@ impl Runner<'_> {
         &self,
         statements: &[&Statement],
     ) -> Result<std::result::Result<(), Failure>> {
+        // Inside the file's own transaction only before its COMMIT: nothing of ours may run
+        // between its BEGIN and a SET TRANSACTION.
+        let mut in_own_transaction = false;
         for statement in statements {
-            if !self.lock_still_held().await? {
+            let control = statement.transaction_control();
+            let commits = matches!(control, Some(TransactionControl::Commit));
+            if (!in_own_transaction || commits) && !self.lock_still_held().await? {
                 let _ = self.client.batch_execute("ROLLBACK").await;
                 return Ok(Err(lock_lost(self.script)));
             }
@@ -786,6 +791,13 @@ impl Runner<'_> {
                     self.drop_new_invalid_indexes(statement, &before).await;
                 }
                 return Ok(Err(failure));
+            }
+            match control {
+                Some(TransactionControl::Begin) => in_own_transaction = true,
+                Some(TransactionControl::Commit | TransactionControl::Rollback) => {
+                    in_own_transaction = false
+                }
+                None => {}
             }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends

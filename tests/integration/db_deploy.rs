@@ -374,6 +374,20 @@ fn a_file_with_its_own_transaction_runs_as_written() {
 }
 
 #[test]
+fn a_file_with_its_own_serializable_transaction_runs_as_written() {
+    // SET TRANSACTION must be the transaction's first statement: nothing of ours may run
+    // between the file's BEGIN and it.
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_serializable",
+        "BEGIN;\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "a"));
+}
+
+#[test]
 fn a_file_that_begins_a_transaction_it_never_commits_fails() {
     // The session would end with the transaction open: the server rolls it back, so reporting
     // success would be a lie (the table and the finished history row both vanish).
