@@ -53,6 +53,10 @@ pub struct MigrationStatus {
     /// Segments of a failed migration (or of an incomplete rollback) that stayed committed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub committed: Vec<String>,
+    /// The statement outside a transaction that was running when the process stopped: the
+    /// server may have completed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,6 +129,16 @@ fn status_of(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationSta
             .and_then(|r| r.logs.as_deref())
             .map(committed_segments)
             .unwrap_or_default(),
+        running: row
+            .filter(|_| matches!(state, State::Failed | State::RollbackIncomplete))
+            .and_then(|r| r.logs.as_deref())
+            .and_then(|logs| {
+                logs.lines().find_map(|line| {
+                    line.strip_prefix(history::RUNNING_WHEN_STOPPED)
+                        .and_then(|rest| rest.strip_prefix(": "))
+                        .map(str::to_string)
+                })
+            }),
     }
 }
 
@@ -240,6 +254,13 @@ fn print_committed(report: &StatusReport, state: State) {
                     .map(|c| format!("  - {c}"))
                     .collect::<Vec<_>>()
                     .join("\n")
+            );
+        }
+        if let Some(running) = &m.running {
+            say!(
+                "`{}` was running when it stopped (a statement outside a transaction: the server \
+                 may have completed it; check before resolving):\n  - {running}\n",
+                m.name
             );
         }
     }

@@ -9,7 +9,7 @@ use futures_util::Stream;
 use tokio_postgres::error::{DbError, ErrorPosition};
 use tokio_postgres::Client;
 
-use super::history::{db_error, History, ROLLBACK_INCOMPLETE};
+use super::history::{db_error, History, ROLLBACK_INCOMPLETE, RUNNING_WHEN_STOPPED};
 use crate::error::{AppError, Result};
 use crate::sql::{Op, Position, Statement, TransactionControl};
 
@@ -318,26 +318,37 @@ pub async fn run_script(
         Plan::Segmented(segments) => {
             let mut outcome = Ok(());
             let mut committed = Vec::new();
+            let label = |index: usize, segment: &Segment<'_>| {
+                format!(
+                    "segment {} of {}: {}",
+                    index + 1,
+                    segments.len(),
+                    segment.describe()
+                )
+            };
             for (index, segment) in segments.iter().enumerate() {
                 let result = match segment {
                     Segment::Transaction(statements) => {
                         runner.transaction(statements, None).await?
                     }
-                    Segment::Autocommit(statement) => runner.autocommit(statement).await?,
+                    Segment::Autocommit(statement) => {
+                        // Outside a transaction the server finishes the statement even when
+                        // this process dies (SIGKILL): say which one ran, for `status`.
+                        let running = label(index, segment);
+                        runner
+                            .trace_progress(&trace, &committed, Some(&running))
+                            .await?;
+                        runner.autocommit(statement).await?
+                    }
                 };
                 if let Err(mut failure) = result {
                     failure.committed = committed;
                     outcome = Err(failure);
                     break;
                 }
-                committed.push(format!(
-                    "segment {} of {}: {}",
-                    index + 1,
-                    segments.len(),
-                    segment.describe()
-                ));
-                if index + 1 < segments.len() {
-                    runner.trace_progress(&trace, &committed).await?;
+                committed.push(label(index, segment));
+                if matches!(segments.get(index + 1), Some(Segment::Transaction(_))) {
+                    runner.trace_progress(&trace, &committed, None).await?;
                 }
             }
             outcome
@@ -660,12 +671,20 @@ impl Runner<'_> {
     }
 
     /// Record which segments of a multi-segment script have committed so far.
-    async fn trace_progress(&self, trace: &Trace<'_>, committed: &[String]) -> Result<()> {
-        let list = committed
+    async fn trace_progress(
+        &self,
+        trace: &Trace<'_>,
+        committed: &[String],
+        running: Option<&str>,
+    ) -> Result<()> {
+        let mut list = committed
             .iter()
             .map(|c| format!("- {c}"))
             .collect::<Vec<_>>()
             .join("\n");
+        if let Some(running) = running {
+            list.push_str(&format!("\n{RUNNING_WHEN_STOPPED}: {running}"));
+        }
         match trace {
             Trace::Started(id) => {
                 let logs = format!(

@@ -15,6 +15,11 @@ pub const TABLE: &str = "_prisma_migrations";
 /// its segments (Prisma ignores the logs of applied rows).
 pub const ROLLBACK_INCOMPLETE: &str = "migration-gate: rollback incomplete";
 
+/// In the logs of a multi-segment script, the statement outside a transaction that was running
+/// when the process stopped: the server may have completed it (nothing cancels it when the
+/// process is killed outright).
+pub const RUNNING_WHEN_STOPPED: &str = "Running outside a transaction";
+
 /// Prisma's PostgreSQL DDL for the history table, column for column.
 const COLUMNS_DDL: &str = "(
     id                      VARCHAR(36) PRIMARY KEY NOT NULL,

@@ -1168,3 +1168,65 @@ fn a_migration_that_sets_a_role_does_not_change_the_owner_of_the_next_ones() {
         ]
     );
 }
+
+#[test]
+fn status_says_which_statement_ran_when_a_deploy_was_killed_outright() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_table", "CREATE TABLE k (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_index",
+        "CREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    // An open snapshot keeps the build waiting while the deploy is killed (SIGKILL: no
+    // cancel reaches the server, which then finishes the build on its own).
+    let holder = hold_session(
+        &db.url,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1",
+        Duration::from_secs(3),
+    );
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&db, "CREATE INDEX CONCURRENTLY k_id");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    holder.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !db
+        .query(&format!(
+            "SELECT pid FROM pg_stat_activity WHERE pid = {pid}"
+        ))
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the build never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'k_id'::regclass"),
+        vec![vec!["t".to_string()]],
+        "the server completed the build after the client died"
+    );
+
+    let status = run_db(&project, &db, &["status"]);
+    assert_eq!(status.status.code(), Some(5));
+    let out = stdout(&status);
+    // Not just "failed, nothing committed": the build may well have completed.
+    assert!(
+        out.contains("was running when it stopped")
+            && out.contains("CREATE INDEX CONCURRENTLY k_id"),
+        "{out}"
+    );
+    let (_, json) = status_json(&project, &db);
+    assert!(
+        json["migrations"][1]["running"]
+            .as_str()
+            .is_some_and(|s| s.contains("CREATE INDEX CONCURRENTLY k_id")),
+        "{json}"
+    );
+}
