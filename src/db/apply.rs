@@ -798,6 +798,10 @@ impl Runner<'_> {
         for statement in statements {
             let control = statement.transaction_control();
             let commits = matches!(control, Some(TransactionControl::Commit));
+            if let Some(signal) = super::session::interrupted() {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(interrupted_before(self.script, signal)));
+            }
             if (!in_own_transaction || commits) && !self.lock_still_held().await? {
                 let _ = self.client.batch_execute("ROLLBACK").await;
                 return Ok(Err(lock_lost(self.script)));

@@ -332,6 +332,7 @@ impl History {
         name: &str,
         checksum: &str,
     ) -> Result<String> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -348,6 +349,7 @@ impl History {
     /// The finished row of a migration applied in one transaction (written inside it, so the
     /// row commits with the script or not at all): one applied step, `finished_at` now.
     pub async fn insert_finished(&self, client: &Client, name: &str, checksum: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -364,6 +366,7 @@ impl History {
 
     /// Mark a started row finished: one applied step, `finished_at` now.
     pub async fn mark_finished(&self, client: &Client, id: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET applied_steps_count = applied_steps_count + 1, \
              finished_at = clock_timestamp() WHERE id = $1",
@@ -378,6 +381,7 @@ impl History {
 
     /// Mark every applied row of `name` rolled back (used by `rollback`).
     pub async fn mark_rolled_back(&self, client: &Client, name: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET rolled_back_at = clock_timestamp() WHERE migration_name = $1 \
              AND finished_at IS NOT NULL AND rolled_back_at IS NULL",
@@ -403,6 +407,7 @@ impl History {
         logs: &str,
         rolled_back: bool,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -430,6 +435,7 @@ impl History {
         logs: &str,
         rolled_back: bool,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET logs = $2, rolled_back_at = CASE WHEN $3 THEN now() END WHERE id = $1",
             self.qualified
@@ -449,6 +455,7 @@ impl History {
         name: &str,
         logs: Option<&str>,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET logs = $2 WHERE migration_name = $1 \
              AND finished_at IS NOT NULL AND rolled_back_at IS NULL",
@@ -464,6 +471,7 @@ impl History {
     /// `resolve --applied`: a finished row with zero applied steps, as Prisma's
     /// `markMigrationApplied` writes it; failed rows of the same name are marked rolled back.
     pub async fn mark_applied(&self, client: &Client, name: &str, checksum: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let close_failed = format!(
             "UPDATE {} SET rolled_back_at = now() WHERE migration_name = $1 \
@@ -493,6 +501,7 @@ impl History {
 
     /// `resolve --rolled-back`: the failed rows of `name` get `rolled_back_at`.
     pub async fn mark_failed_rolled_back(&self, client: &Client, name: &str) -> Result<u64> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET rolled_back_at = now() WHERE migration_name = $1 \
              AND finished_at IS NULL AND rolled_back_at IS NULL",

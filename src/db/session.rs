@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio_postgres::Client;
@@ -127,6 +127,25 @@ pub fn interrupted() -> Option<&'static str> {
     }
 }
 
+/// History writes in progress: a signal then waits for the next statement boundary instead of
+/// cancelling the write (a cancelled `finished_at` would leave a migration whose every segment
+/// committed recorded as failed).
+static UNCANCELLED: AtomicUsize = AtomicUsize::new(0);
+
+/// Held while a history write runs; see [`UNCANCELLED`].
+pub struct Uncancelled(());
+
+pub fn uncancelled() -> Uncancelled {
+    UNCANCELLED.fetch_add(1, Ordering::SeqCst);
+    Uncancelled(())
+}
+
+impl Drop for Uncancelled {
+    fn drop(&mut self) {
+        UNCANCELLED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
@@ -149,7 +168,10 @@ pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
             _ = int.recv() => SIGINT,
         };
         INTERRUPTED.store(number, Ordering::SeqCst);
-        let _ = token.cancel_query(tls).await;
+        // The commands look at the flag before every statement they send.
+        if UNCANCELLED.load(Ordering::SeqCst) == 0 {
+            let _ = token.cancel_query(tls).await;
+        }
         tokio::select! {
             _ = term.recv() => {},
             _ = int.recv() => {},

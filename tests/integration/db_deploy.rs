@@ -1230,3 +1230,55 @@ fn status_says_which_statement_ran_when_a_deploy_was_killed_outright() {
         "{json}"
     );
 }
+
+#[test]
+fn sigterm_while_the_history_row_is_written_finishes_the_row_and_stops_after_it() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("0_init", "CREATE TABLE k (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // A slow history write (a busy server): the signal arrives while the row of a migration
+    // whose segments all committed is being marked finished.
+    db.execute(
+        "CREATE FUNCTION slow_finish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.finished_at IS NOT NULL AND OLD.finished_at IS NULL THEN \
+             PERFORM pg_sleep(2); \
+           END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER slow_finish BEFORE UPDATE ON _prisma_migrations \
+           FOR EACH ROW EXECUTE FUNCTION slow_finish()",
+    );
+    project.migration(
+        "1_split",
+        "CREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    project.migration("2_later", "CREATE TABLE later (id int);\n");
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_query(&db, "finished_at = clock_timestamp()");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(err.contains("`1_split`"), "{err}");
+    assert!(err.contains("Not attempted: `2_later`"), "{err}");
+    // Every segment of 1_split committed: its row says so, not "failed".
+    assert_eq!(
+        states(&project, &db),
+        vec![
+            ("0_init".to_string(), "applied".to_string()),
+            ("1_split".to_string(), "applied".to_string()),
+            ("2_later".to_string(), "pending".to_string()),
+        ]
+    );
+    assert!(!exists(&db, "later"));
+}
