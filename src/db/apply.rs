@@ -792,9 +792,25 @@ impl Runner<'_> {
         &self,
         statements: &[&Statement],
     ) -> Result<std::result::Result<(), Failure>> {
+        let mut committed = Vec::new();
+        let outcome = self.as_written_tracking(statements, &mut committed).await?;
+        Ok(outcome.map_err(|failure| Failure {
+            committed,
+            ..failure
+        }))
+    }
+
+    /// [`Runner::as_written`], noting in `committed` what the file committed so far: each
+    /// statement outside its own transactions, each of its transactions at COMMIT.
+    async fn as_written_tracking(
+        &self,
+        statements: &[&Statement],
+        committed: &mut Vec<String>,
+    ) -> Result<std::result::Result<(), Failure>> {
         // Inside the file's own transaction only before its COMMIT: nothing of ours may run
         // between its BEGIN and a SET TRANSACTION.
         let mut in_own_transaction = false;
+        let mut opened_at = 0;
         for statement in statements {
             let control = statement.transaction_control();
             let commits = matches!(control, Some(TransactionControl::Commit));
@@ -816,11 +832,24 @@ impl Runner<'_> {
                 return Ok(Err(failure));
             }
             match control {
-                Some(TransactionControl::Begin) => in_own_transaction = true,
-                Some(TransactionControl::Commit | TransactionControl::Rollback) => {
-                    in_own_transaction = false
+                Some(TransactionControl::Begin) => {
+                    in_own_transaction = true;
+                    opened_at = statement.start.line;
                 }
-                None => {}
+                Some(TransactionControl::Commit) if in_own_transaction => {
+                    in_own_transaction = false;
+                    committed.push(format!(
+                        "transaction, lines {opened_at}-{}",
+                        statement.end.line
+                    ));
+                }
+                Some(_) => in_own_transaction = false,
+                None if in_own_transaction => {}
+                None => committed.push(format!(
+                    "line {}: {}",
+                    statement.start.line,
+                    first_line(&statement.text)
+                )),
             }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends

@@ -388,6 +388,31 @@ fn a_file_with_its_own_serializable_transaction_runs_as_written() {
 }
 
 #[test]
+fn a_file_with_its_own_commits_that_then_fails_lists_what_it_committed() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_mixed",
+        "CREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n\
+         BEGIN;\nCREATE TABLE c (id int);\nROLLBACK;\nCREATE TABLE d (id nosuchtype);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(exists(&db, "a") && exists(&db, "b") && !exists(&db, "c"));
+    let err = stderr(&output);
+    assert!(!err.contains("Nothing of `1_mixed` was applied"), "{err}");
+    assert!(err.contains("line 1: CREATE TABLE a (id int)"), "{err}");
+    assert!(err.contains("transaction, lines 2-4"), "{err}");
+    assert!(!err.contains("CREATE TABLE c"), "{err}");
+    let status = stdout(&run_db(&project, &db, &["status"]));
+    assert!(
+        status.contains("line 1: CREATE TABLE a (id int)"),
+        "{status}"
+    );
+    assert!(status.contains("transaction, lines 2-4"), "{status}");
+}
+
+#[test]
 fn a_file_that_begins_a_transaction_it_never_commits_fails() {
     // The session would end with the transaction open: the server rolls it back, so reporting
     // success would be a lie (the table and the finished history row both vanish).
