@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use super::deploy::{format_duration, print_findings, split};
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::RollbackArgs;
-use crate::db::apply::{self, Record, Safety, Script};
+use crate::db::apply::{self, FailureKind, Record, Safety, Script};
 use crate::db::session::{block_on, Access, Database, Project};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
 use crate::discover::Migration;
@@ -187,7 +187,20 @@ async fn rollback(
             }
             Err(failure) => {
                 crate::db::end_line(&format!("Rollback of `{}`", down.name), " (failed)");
-                crate::complain!("error: {}", failure.report);
+                match failure.kind {
+                    FailureKind::Interrupted(signal) => crate::complain!(
+                        "error: interrupted by {signal} while rolling back `{}`: its running \
+                         statement was cancelled and its transaction rolled back.",
+                        down.name
+                    ),
+                    FailureKind::ConnectionLost => crate::complain!(
+                        "error: the server closed the connection while rolling back `{}` (the \
+                         session was terminated, or the server restarted or became \
+                         unreachable); its transaction was rolled back.",
+                        down.name
+                    ),
+                    _ => crate::complain!("error: {}", failure.report),
+                }
                 if failure.committed.is_empty() {
                     crate::complain!(
                         "Nothing of {} was committed: `{}` stays applied; the migrations rolled \
