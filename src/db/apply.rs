@@ -233,11 +233,14 @@ pub async fn run_script(
 ) -> Result<std::result::Result<Duration, Failure>> {
     // Every script starts from the session the command set up: a `SET`, `SET ROLE`, `RESET
     // ALL` or `DISCARD ALL` of an earlier one must change neither as whom nor where the next
-    // one creates objects, nor how long it may wait for a lock (the result must not depend on
+    // one creates objects, nor how long it may wait for a lock, nor how the server reads its
+    // literals (see `Database::connect`) (the result must not depend on
     // whether migrations are applied by one deploy or by several). RESET goes back to the
     // connection's own defaults, a role given in the URL's `options` included.
     client
-        .batch_execute("RESET SESSION AUTHORIZATION; RESET ROLE")
+        .batch_execute(
+            "RESET SESSION AUTHORIZATION; RESET ROLE; SET standard_conforming_strings = on",
+        )
         .await
         .map_err(|e| db_error("cannot prepare the database session", &e))?;
     history.restore_search_path(client).await?;

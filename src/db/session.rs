@@ -82,7 +82,11 @@ impl Database {
     /// commands write nothing, and writing ones create it under the advisory lock
     /// ([`History::ensure`]), where concurrent first runs cannot race. Every wait of the
     /// lookups that follow is bounded: a lock on `_prisma_migrations` by `lock_timeout`,
-    /// anything else (catalog reads) by `statement_timeout`.
+    /// anything else (catalog reads) by `statement_timeout`. `standard_conforming_strings` is
+    /// on, whatever the database's or role's default: the gate reads `\` in a literal as
+    /// PostgreSQL's default does, and the server must split the SQL the same way (with it
+    /// off, `'x\''; DROP TABLE t; --'` is a harmless string to the gate and a DROP to the
+    /// server).
     pub async fn connect(&self) -> Result<Client> {
         let client = super::connect::open(&self.url).await?;
         let search_path = format!(
@@ -96,7 +100,8 @@ impl Database {
             client
                 .query_one(
                     "SELECT set_config('lock_timeout', $1, false), \
-                     set_config('statement_timeout', $2, false)",
+                     set_config('statement_timeout', $2, false), \
+                     set_config('standard_conforming_strings', 'on', false)",
                     &[&lock_wait, &lookup_limit],
                 )
                 .await

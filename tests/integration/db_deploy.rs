@@ -1307,3 +1307,31 @@ fn sigterm_while_the_history_row_is_written_finishes_the_row_and_stops_after_it(
     );
     assert!(!exists(&db, "later"));
 }
+
+#[test]
+fn standard_conforming_strings_off_cannot_smuggle_sql_past_the_gate() {
+    // With the setting off, `'x\''` ends after `\'`, and the DROP below runs; the gate (like
+    // PostgreSQL's default) reads `\` literally: one harmless SELECT.
+    let sneaky = "SELECT 'x\\''; DROP TABLE users; --';\n";
+    // The database's own setting, and one a previous migration of the same deploy set.
+    for via_migration in [false, true] {
+        let db = TestDb::new();
+        let project = Project::new();
+        project.migration("0_users", "CREATE TABLE users (id int);\n");
+        assert_success(&deploy(&project, &db, &[]));
+        if via_migration {
+            project.migration("1_off", "SET standard_conforming_strings = off;\n");
+        } else {
+            db.execute(&format!(
+                "ALTER DATABASE {} SET standard_conforming_strings = off",
+                db.name
+            ));
+        }
+        project.migration("2_sneaky", sneaky);
+        let _ = deploy(&project, &db, &[]);
+        assert!(
+            exists(&db, "users"),
+            "a DROP the gate never saw ran (via migration: {via_migration})"
+        );
+    }
+}
