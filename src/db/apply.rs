@@ -605,7 +605,9 @@ impl Runner<'_> {
                 shift: 0,
             })
         };
-        if let Err(error) = self.client.batch_execute("BEGIN").await {
+        // With BEGIN in one round trip: an earlier segment may have turned it off.
+        let begin = "SET standard_conforming_strings = on; BEGIN";
+        if let Err(error) = self.client.batch_execute(begin).await {
             return Ok(outside(error));
         }
         let batch = Batch::new(statements);
@@ -666,6 +668,16 @@ impl Runner<'_> {
         })
     }
 
+    /// `standard_conforming_strings` back on before the next statement is sent: an earlier
+    /// statement of the file may have turned it off, and the server must read literals as the
+    /// gate did (see `Database::connect`).
+    async fn read_literals_as_the_gate(&self) -> Result<()> {
+        self.client
+            .batch_execute("SET standard_conforming_strings = on")
+            .await
+            .map_err(|e| db_error("cannot prepare the database session", &e))
+    }
+
     /// See [`super::lock::still_held`].
     async fn lock_still_held(&self) -> Result<bool> {
         super::lock::still_held(self.client)
@@ -722,6 +734,7 @@ impl Runner<'_> {
             if !self.lock_still_held().await? {
                 return Ok(Err(lock_lost(self.script)));
             }
+            self.read_literals_as_the_gate().await?;
             let before = self.invalid_indexes(statement).await;
             let error = match self.client.batch_execute(&statement.text).await {
                 Ok(()) => return Ok(self.check_index_is_valid(statement).await),
@@ -824,6 +837,9 @@ impl Runner<'_> {
             if (!in_own_transaction || commits) && !self.lock_still_held().await? {
                 let _ = self.client.batch_execute("ROLLBACK").await;
                 return Ok(Err(lock_lost(self.script)));
+            }
+            if !in_own_transaction {
+                self.read_literals_as_the_gate().await?;
             }
             let before = self.invalid_indexes(statement).await;
             if let Err(error) = self.client.batch_execute(&statement.text).await {

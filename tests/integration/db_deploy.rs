@@ -1335,3 +1335,19 @@ fn standard_conforming_strings_off_cannot_smuggle_sql_past_the_gate() {
         );
     }
 }
+
+#[test]
+fn standard_conforming_strings_off_in_an_earlier_segment_cannot_smuggle_sql() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("0_users", "CREATE TABLE users (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // The CONCURRENTLY statement splits the file: the SET commits in the first segment.
+    project.migration(
+        "1_sneaky",
+        "SET standard_conforming_strings = off;\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n\
+         SELECT 'x\\''; DROP TABLE users; --';\n",
+    );
+    let _ = deploy(&project, &db, &[]);
+    assert!(exists(&db, "users"), "a DROP the gate never saw ran");
+}
