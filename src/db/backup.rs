@@ -32,9 +32,16 @@ fn pg_dump_program() -> String {
 /// `<database>-<UTC timestamp>.dump`, custom format (`pg_restore` reads it). Returns the file.
 /// A SIGTERM / SIGINT stops the dump at once (a big database takes long) and removes its file.
 pub async fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::usage(format!(
+            "--backup-dir {} is not a directory: pass a directory (created if missing); \
+             nothing was applied",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         AppError::usage(format!(
-            "cannot create backup directory {}: {e}",
+            "cannot create backup directory {}: {e}; nothing was applied",
             dir.display()
         ))
     })?;

@@ -812,6 +812,27 @@ fn two_backups_in_the_same_second_both_succeed_into_separate_files() {
 }
 
 #[test]
+fn a_backup_dir_that_is_a_file_says_so() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backups");
+    std::fs::write(&file, "not a directory").unwrap();
+    let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
+    let err = dump(&url, &file).expect_err("a file is no backup directory");
+    assert!(
+        err.message.contains("is not a directory"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("--backup-dir"), "{}", err.message);
+    assert!(
+        err.message.contains("nothing was applied"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
 fn pg_dump_failure_is_one_line_without_the_password() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
