@@ -98,6 +98,8 @@ pub struct Schema {
     /// What the body of each user function / procedure does when called, so a pending
     /// `SELECT f()` is judged by it, wherever `f` was created.
     routines: ByName<Vec<BodyOp>>,
+    /// The routines each user routine's body calls, followed when a call reaches it.
+    routine_calls: ByName<Vec<ObjectName>>,
 }
 
 impl Schema {
@@ -384,8 +386,12 @@ impl Schema {
             | Op::Transaction(_)
             | Op::NonTransactional { .. }
             | Op::Other { .. } => {}
-            Op::CreateRoutine { name, body } => {
+            Op::CreateRoutine { name, body, calls } => {
                 let resolved = self.resolve(name);
+                self.routine_calls
+                    .entry(schema_of(&resolved).to_string())
+                    .or_default()
+                    .insert(resolved.name.clone(), calls.clone());
                 self.routines
                     .entry(schema_of(&resolved).to_string())
                     .or_default()
@@ -403,6 +409,11 @@ impl Schema {
     /// The body of a user routine, as far as it was understood; `None` when unknown.
     pub fn routine_body(&self, name: &ObjectName) -> Option<&[BodyOp]> {
         get(&self.routines, name).map(Vec::as_slice)
+    }
+
+    /// The routines the body of a user routine calls; empty when unknown.
+    pub fn routine_calls(&self, name: &ObjectName) -> &[ObjectName] {
+        get(&self.routine_calls, name).map_or(&[], Vec::as_slice)
     }
 
     /// `name` with its schema filled in (`public` when unqualified).

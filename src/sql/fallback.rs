@@ -1771,8 +1771,10 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         }
         i += 1;
     }
+    let mut calls = Vec::new();
     let body_ops = match (body, language.as_deref()) {
         (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
+            calls = called_routines(&body);
             let (ops, _) = if language == "sql" {
                 analyse_sql_lines(&body, 1)
             } else {
@@ -1793,6 +1795,7 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         vec![Op::CreateRoutine {
             name,
             body: body_ops,
+            calls,
         }],
         Understanding::Parsed,
     ))

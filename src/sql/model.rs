@@ -298,6 +298,8 @@ pub enum Op {
     CreateRoutine {
         name: ObjectName,
         body: Vec<BodyOp>,
+        /// Names the body calls (`f(`): a call of this routine runs theirs too.
+        calls: Vec<ObjectName>,
     },
     /// Understood and harmless to the rules (COMMENT, CREATE EXTENSION, CREATE/DROP VIEW,
     /// CREATE FUNCTION in another language, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).

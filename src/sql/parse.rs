@@ -1053,6 +1053,7 @@ mod tests {
                         cascade: false,
                     },
                 }],
+                calls: vec![],
             }]
         );
     }
