@@ -350,10 +350,22 @@ fn violations(
 }
 
 /// Statements that run code (not the ones that only define it: CREATE FUNCTION, CREATE
-/// TRIGGER, a DEFAULT expression).
+/// TRIGGER, SET DEFAULT); DDL that runs some is in [`evaluates_expressions_now`].
 const CALLING_STATEMENTS: &[&str] = &[
     "select", "call", "do", "with", "insert", "update", "delete", "merge", "values", "table", "(",
 ];
+
+/// DDL that evaluates its expressions while it runs: a new column's default and a USING or
+/// CHECK expression for each existing row, the query of CREATE TABLE AS and of a
+/// materialized view. (SET DEFAULT, CREATE VIEW and CREATE TRIGGER only store them.)
+fn evaluates_expressions_now(op: &Op) -> bool {
+    match op {
+        Op::CreateTable { from_query, .. } => *from_query,
+        Op::AddColumn { .. } | Op::AlterColumnType { .. } | Op::AddConstraint { .. } => true,
+        Op::Other { kind } => kind == "CREATE MATERIALIZED VIEW",
+        _ => false,
+    }
+}
 
 /// A statement that calls a user routine does what the routine's body does: its dangers are
 /// reported here too (the routine may come from the history), and the schema changes with it.
@@ -370,10 +382,17 @@ fn check_routine_calls(
         .split(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("");
+    let explain_analyze = first_word.eq_ignore_ascii_case("explain")
+        && statement
+            .text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.eq_ignore_ascii_case("analyze") || w.eq_ignore_ascii_case("analyse"));
     let runs_code = statement.text.starts_with('(')
         || CALLING_STATEMENTS
             .iter()
-            .any(|k| first_word.eq_ignore_ascii_case(k));
+            .any(|k| first_word.eq_ignore_ascii_case(k))
+        || explain_analyze
+        || statement.ops.iter().any(evaluates_expressions_now);
     if !runs_code || !schema.has_routines() {
         return;
     }
@@ -1251,6 +1270,41 @@ COMMIT;
             "{}",
             report.findings[1].message
         );
+    }
+
+    #[test]
+    fn statements_that_run_a_routine_while_migrating_are_judged_by_its_body() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN 1; END $$;"
+            ),
+        );
+        // The first four run purge() now; the last four only name it for later or not at all.
+        let pending = migration(
+            "20240102000000_call",
+            "ALTER TABLE \"User\" ADD COLUMN n int DEFAULT purge();\n\
+             CREATE TABLE snapshot AS SELECT purge();\n\
+             CREATE MATERIALIZED VIEW mv AS SELECT purge();\n\
+             EXPLAIN ANALYZE SELECT purge();\n\
+             ALTER TABLE \"User\" ALTER COLUMN n SET DEFAULT purge();\n\
+             CREATE VIEW v AS SELECT purge();\n\
+             COMMENT ON FUNCTION purge() IS 'drops User';\n\
+             DROP FUNCTION purge();\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let drops: Vec<u32> = rules_of(&report)
+            .into_iter()
+            .filter(|(rule, _)| *rule == "drop-table")
+            .map(|(_, line)| line)
+            .collect();
+        assert_eq!(drops, vec![1, 2, 3, 4]);
     }
 
     /// Thousands of routines calling each other in a chain, each called once: each call used to
