@@ -262,8 +262,9 @@ pub(super) fn skip_word(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// A `--` comment runs to the end of the line; PostgreSQL also ends it at a lone `\r`.
 pub(super) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
-    match bytes[i..].iter().position(|&b| b == b'\n') {
+    match bytes[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
         Some(newline) => i + newline + 1,
         None => bytes.len(),
     }
@@ -446,6 +447,15 @@ mod tests {
         assert_eq!(
             texts("SELECT 1 -- a; b\n + 1; /* x; /* nested; */ still; */ SELECT 2"),
             vec!["SELECT 1 -- a; b\n + 1", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn a_line_comment_ends_at_a_lone_carriage_return_as_in_postgresql() {
+        // psql and the server end `--` at \r too: this file drops the table.
+        assert_eq!(
+            texts("-- harmless\rDROP TABLE users;\r-- done\r"),
+            vec!["DROP TABLE users"]
         );
     }
 
