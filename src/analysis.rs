@@ -231,7 +231,7 @@ fn check_migration(
         }
     }
     let mut in_transaction_block = false;
-    // Routines whose whole reach does nothing, until a CREATE FUNCTION changes what they reach.
+    // Routines whose whole reach does nothing, until a CREATE or ALTER FUNCTION changes it.
     let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {
@@ -282,7 +282,7 @@ fn check_migration(
             if let Op::Transaction(control) = op {
                 in_transaction_block = *control == TransactionControl::Begin;
             }
-            if matches!(op, Op::CreateRoutine { .. }) {
+            if matches!(op, Op::CreateRoutine { .. } | Op::RenameRoutine { .. }) {
                 harmless_reach.clear();
             }
             schema.apply(op, Origin::Pending);
@@ -440,7 +440,10 @@ fn check_routine_calls(
                 emit.raise(rule, index, statement, violation);
             }
             schema.apply(&body_op.op, Origin::Pending);
-            if matches!(body_op.op, Op::CreateRoutine { .. }) {
+            if matches!(
+                body_op.op,
+                Op::CreateRoutine { .. } | Op::RenameRoutine { .. }
+            ) {
                 harmless_reach.clear();
             }
         }
@@ -1305,6 +1308,32 @@ COMMIT;
             .map(|(_, line)| line)
             .collect();
         assert_eq!(drops, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_renamed_or_moved_routine_keeps_its_body() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN 1; END $$;"
+            ),
+        );
+        let pending = migration(
+            "20240102000000_call",
+            "ALTER FUNCTION purge() RENAME TO tidy;\nSELECT tidy();\n\
+             ALTER FUNCTION public.tidy() SET SCHEMA util;\nSELECT util.tidy();\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-table", 2), ("drop-table", 4)]
+        );
     }
 
     /// Thousands of routines calling each other in a chain, each called once: each call used to

@@ -386,6 +386,27 @@ impl Schema {
             | Op::Transaction(_)
             | Op::NonTransactional { .. }
             | Op::Other { .. } => {}
+            Op::RenameRoutine { routine, new_name } => {
+                let (from, to) = (self.resolve(routine), self.resolve(new_name));
+                let body = self
+                    .routines
+                    .get_mut(schema_of(&from))
+                    .and_then(|in_schema| in_schema.remove(&from.name));
+                let calls = self
+                    .routine_calls
+                    .get_mut(schema_of(&from))
+                    .and_then(|in_schema| in_schema.remove(&from.name));
+                if let (Some(body), Some(calls)) = (body, calls) {
+                    self.apply(
+                        &Op::CreateRoutine {
+                            name: to,
+                            body,
+                            calls,
+                        },
+                        origin,
+                    );
+                }
+            }
             Op::CreateRoutine { name, body, calls } => {
                 let resolved = self.resolve(name);
                 self.routine_calls

@@ -1801,6 +1801,51 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     ))
 }
 
+/// `ALTER FUNCTION|PROCEDURE|ROUTINE name [(args)] RENAME TO new | SET SCHEMA s`; `None` for
+/// any other statement (other ALTER FUNCTION forms stay `Other`).
+pub(crate) fn understand_routine_rename(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    if !text.get(..5)?.eq_ignore_ascii_case("alter") {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat("alter");
+    if !(c.eat("function") || c.eat("procedure") || c.eat("routine")) {
+        return None;
+    }
+    let routine = c.object_name()?;
+    if c.eat_punct("(") {
+        let mut depth = 1;
+        while depth > 0 {
+            let token = c.peek()?;
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                depth -= 1;
+            }
+            c.at += 1;
+        }
+    }
+    let new_name = if c.eat_all(&["rename", "to"]) {
+        ObjectName {
+            schema: routine.schema.clone(),
+            name: c.ident()?,
+        }
+    } else if c.eat_all(&["set", "schema"]) {
+        ObjectName {
+            schema: Some(c.ident()?),
+            name: routine.name.clone(),
+        }
+    } else {
+        return None;
+    };
+    c.at_end().then_some((
+        vec![Op::RenameRoutine { routine, new_name }],
+        Understanding::Parsed,
+    ))
+}
+
 /// Names written just before a `(`, also inside string literals (a DO body, an EXECUTE
 /// literal); read as a stream, so a huge statement costs no memory.
 pub(crate) fn called_routines(text: &str) -> Vec<ObjectName> {

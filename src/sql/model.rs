@@ -301,6 +301,11 @@ pub enum Op {
         /// Names the body calls (`f(`): a call of this routine runs theirs too.
         calls: Vec<ObjectName>,
     },
+    /// `ALTER FUNCTION/PROCEDURE f(...) RENAME TO g` or `SET SCHEMA s`: its body goes with it.
+    RenameRoutine {
+        routine: ObjectName,
+        new_name: ObjectName,
+    },
     /// Understood and harmless to the rules (COMMENT, CREATE EXTENSION, CREATE/DROP VIEW,
     /// CREATE FUNCTION in another language, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).
     /// `kind` is the leading keywords in upper case, e.g. `CREATE EXTENSION`.

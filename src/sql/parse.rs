@@ -36,6 +36,9 @@ pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
     if let Some(result) = fallback::understand_routine(text) {
         return result;
     }
+    if let Some(result) = fallback::understand_routine_rename(text) {
+        return result;
+    }
     if fallback::longest_operator_chain(text) > MAX_CHAINED_OPERATORS {
         return fallback::classify(text);
     }
