@@ -1421,15 +1421,14 @@ pub(crate) fn longest_operator_chain(text: &str) -> usize {
     let mut open_levels = vec![0usize];
     let mut longest = 0;
     for token in Tokens::new(text) {
+        let nested = open_levels.len() > 1;
         let current = open_levels
             .last_mut()
             .expect("the outermost level is never closed");
         match token.kind {
             Kind::Other if token.is_punct("(") => open_levels.push(0),
-            Kind::Other if token.is_punct(")") => {
-                if open_levels.len() > 1 {
-                    open_levels.pop();
-                }
+            Kind::Other if token.is_punct(")") && nested => {
+                open_levels.pop();
             }
             Kind::Other if token.is_punct(",") => *current = 0,
             // A `::` cast nests its operand like a binary operator does.
@@ -1441,10 +1440,8 @@ pub(crate) fn longest_operator_chain(text: &str) -> usize {
                 longest = longest.max(*current);
             }
             Kind::Word if token.is_word("case") => open_levels.push(0),
-            Kind::Word if token.is_word("end") => {
-                if open_levels.len() > 1 {
-                    open_levels.pop();
-                }
+            Kind::Word if token.is_word("end") && nested => {
+                open_levels.pop();
             }
             Kind::Word if ["when", "then", "else"].iter().any(|k| token.is_word(k)) => {
                 *current = 0;
