@@ -411,7 +411,7 @@ fn check_routine_calls(
         if harmless_reach.contains(&resolved) {
             continue;
         }
-        let Some(body) = schema.routine_body(&name).map(<[_]>::to_vec) else {
+        let Some(body) = schema.routine_body(&name) else {
             continue;
         };
         if !reached.insert(resolved) {
@@ -447,7 +447,7 @@ fn check_routine_calls(
                 harmless_reach.clear();
             }
         }
-        let calls = schema.routine_calls(&name).to_vec();
+        let calls = schema.routine_calls(&name);
         to_visit.extend(calls.into_iter().rev().map(|next| (called.clone(), next)));
     }
     // A chain of thousands of routines, each called, is then followed once, not once per call.
@@ -1334,6 +1334,31 @@ COMMIT;
             rules_of(&report),
             vec![("drop-table", 2), ("drop-table", 4)]
         );
+    }
+
+    #[test]
+    fn a_harmless_overload_does_not_hide_a_destructive_one() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN n; END $$;"
+            ),
+        );
+        // purge(1) still runs purge(int); replacing purge(text) leaves it alone.
+        let pending = migration(
+            "20240102000000_call",
+            "CREATE FUNCTION purge(s text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n\
+             CREATE OR REPLACE FUNCTION purge(s text) RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n\
+             SELECT purge(1);\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(rules_of(&report), vec![("drop-table", 3)]);
     }
 
     /// Thousands of routines calling each other in a chain, each called once: each call used to

@@ -1728,6 +1728,7 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         return None;
     }
     let name = c.object_name()?;
+    let signature = argument_list(&tokens[c.at..]);
     let mut language = None;
     let mut body: Option<(String, usize)> = None;
     let mut depth = 0i32;
@@ -1791,11 +1792,36 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     Some((
         vec![Op::CreateRoutine {
             name,
+            signature,
             body: body_ops,
             calls,
         }],
         Understanding::Parsed,
     ))
+}
+
+/// The tokens inside the parentheses that open `tokens`, lower case, joined by spaces.
+fn argument_list(tokens: &[Token<'_>]) -> String {
+    let mut depth = 0;
+    let mut words = Vec::new();
+    for token in tokens {
+        if token.is_punct("(") {
+            depth += 1;
+            if depth == 1 {
+                continue;
+            }
+        } else if token.is_punct(")") {
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+        }
+        if depth == 0 {
+            break;
+        }
+        words.push(token.text.to_lowercase());
+    }
+    words.join(" ")
 }
 
 /// `ALTER FUNCTION|PROCEDURE|ROUTINE name [(args)] RENAME TO new | SET SCHEMA s`; `None` for

@@ -1048,6 +1048,7 @@ mod tests {
             ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
             vec![Op::CreateRoutine {
                 name: ObjectName::unqualified("f"),
+                signature: String::new(),
                 body: vec![super::super::BodyOp {
                     line: 0,
                     op: Op::DropTable {
