@@ -436,16 +436,51 @@ pub(super) fn leading_keywords_of(tokens: &[Token<'_>]) -> String {
 /// Binary operators and set operations at any depth: each is one level of the left-deep tree
 /// sqlparser builds for `1 + 1 + ...` or `a OR b OR ...`, which is then walked and dropped
 /// recursively.
-pub(super) fn chained_operator_count(text: &str) -> usize {
-    Tokens::new(text)
-        .filter(|t| match t.kind {
-            Kind::Other => t.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)),
-            Kind::Word => ["and", "or", "union", "intersect", "except"]
-                .iter()
-                .any(|k| t.text.eq_ignore_ascii_case(k)),
-            _ => false,
-        })
-        .count()
+/// The longest run of binary operators that sqlparser would fold into one left-deep tree: the
+/// operators of one expression at one nesting level. A `,` or a CASE's WHEN/THEN/ELSE ends an
+/// expression, and parentheses or CASE ... END nest a new one, so a 2,500-row VALUES list or a
+/// 3,000-branch CASE has short chains however many operators it holds.
+pub(super) fn longest_operator_chain(text: &str) -> usize {
+    let mut open_levels = vec![0usize];
+    let mut longest = 0;
+    for token in Tokens::new(text) {
+        let nested = open_levels.len() > 1;
+        let current = open_levels
+            .last_mut()
+            .expect("the outermost level is never closed");
+        match token.kind {
+            Kind::Other if token.is_punct("(") => open_levels.push(0),
+            Kind::Other if token.is_punct(")") && nested => {
+                open_levels.pop();
+            }
+            Kind::Other if token.is_punct(",") => *current = 0,
+            // A `::` cast nests its operand like a binary operator does.
+            Kind::Other
+                if token.text == "::"
+                    || token.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)) =>
+            {
+                *current += 1;
+                longest = longest.max(*current);
+            }
+            Kind::Word if token.is_word("case") => open_levels.push(0),
+            Kind::Word if token.is_word("end") && nested => {
+                open_levels.pop();
+            }
+            Kind::Word if ["when", "then", "else"].iter().any(|k| token.is_word(k)) => {
+                *current = 0;
+            }
+            Kind::Word
+                if ["and", "or", "union", "intersect", "except"]
+                    .iter()
+                    .any(|k| token.is_word(k)) =>
+            {
+                *current += 1;
+                longest = longest.max(*current);
+            }
+            _ => {}
+        }
+    }
+    longest
 }
 
 pub(super) fn has_word(text: &str, word: &str) -> bool {

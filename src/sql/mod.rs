@@ -79,7 +79,10 @@ pub fn understand(text: &str) -> (Vec<Op>, Understanding) {
     if let Some(result) = plpgsql::understand_routine(text) {
         return result;
     }
-    if lex::chained_operator_count(text) > MAX_CHAINED_OPERATORS {
+    if let Some(result) = plpgsql::understand_routine_rename(text) {
+        return result;
+    }
+    if lex::longest_operator_chain(text) > MAX_CHAINED_OPERATORS {
         return classify::classify(text);
     }
     match parse::parse(text) {

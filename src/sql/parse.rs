@@ -615,6 +615,22 @@ mod tests {
     }
 
     #[test]
+    fn long_value_lists_and_case_mappings_are_parsed_not_cut_short() {
+        // Common data migrations: thousands of operators, but no long chain of them.
+        let rows: Vec<String> = (0..2_500).map(|i| format!("(-{i}, 'x' || 'y')")).collect();
+        let insert = format!("INSERT INTO t (a, b) VALUES {}", rows.join(", "));
+        assert!(matches!(ops(&insert)[..], [Op::Insert { .. }]));
+        let whens: Vec<String> = (0..3_000)
+            .map(|i| format!("WHEN id = {i} THEN {i}"))
+            .collect();
+        let update = format!("UPDATE t SET a = CASE {} END", whens.join(" "));
+        assert!(matches!(ops(&update)[..], [Op::Update { .. }]));
+        let ids: Vec<String> = (0..2_500).map(|i| format!("-{i}")).collect();
+        let delete = format!("DELETE FROM t WHERE id IN ({})", ids.join(", "));
+        assert!(matches!(ops(&delete)[..], [Op::Delete { .. }]));
+    }
+
+    #[test]
     fn prisma_create_table() {
         let [Op::CreateTable {
             table,

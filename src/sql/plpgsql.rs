@@ -275,6 +275,7 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         return None;
     }
     let name = c.object_name()?;
+    let signature = argument_list(&tokens[c.at..]);
     let mut language = None;
     let mut body: Option<(String, usize)> = None;
     let mut depth = 0i32;
@@ -315,8 +316,10 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         }
         i += 1;
     }
+    let mut calls = Vec::new();
     let body_ops = match (body, language.as_deref()) {
         (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
+            calls = called_routines(&body);
             let (ops, _) = if language == "sql" {
                 analyse_sql_lines(&body, 1)
             } else {
@@ -336,8 +339,79 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     Some((
         vec![Op::CreateRoutine {
             name,
+            signature,
             body: body_ops,
+            calls,
         }],
+        Understanding::Parsed,
+    ))
+}
+
+/// The tokens inside the parentheses that open `tokens`, lower case, joined by spaces.
+fn argument_list(tokens: &[Token<'_>]) -> String {
+    let mut depth = 0;
+    let mut words = Vec::new();
+    for token in tokens {
+        if token.is_punct("(") {
+            depth += 1;
+            if depth == 1 {
+                continue;
+            }
+        } else if token.is_punct(")") {
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+        }
+        if depth == 0 {
+            break;
+        }
+        words.push(token.text.to_lowercase());
+    }
+    words.join(" ")
+}
+
+/// `ALTER FUNCTION|PROCEDURE|ROUTINE name [(args)] RENAME TO new | SET SCHEMA s`; `None` for
+/// any other statement (other ALTER FUNCTION forms stay `Other`).
+pub(super) fn understand_routine_rename(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    if !text.get(..5)?.eq_ignore_ascii_case("alter") {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat("alter");
+    if !(c.eat("function") || c.eat("procedure") || c.eat("routine")) {
+        return None;
+    }
+    let routine = c.object_name()?;
+    if c.eat_punct("(") {
+        let mut depth = 1;
+        while depth > 0 {
+            let token = c.peek()?;
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                depth -= 1;
+            }
+            c.at += 1;
+        }
+    }
+    let new_name = if c.eat_all(&["rename", "to"]) {
+        ObjectName {
+            schema: routine.schema.clone(),
+            name: c.ident()?,
+        }
+    } else if c.eat_all(&["set", "schema"]) {
+        ObjectName {
+            schema: Some(c.ident()?),
+            name: routine.name.clone(),
+        }
+    } else {
+        return None;
+    };
+    c.at_end().then_some((
+        vec![Op::RenameRoutine { routine, new_name }],
         Understanding::Parsed,
     ))
 }
@@ -525,6 +599,7 @@ mod tests {
             ops,
             vec![Op::CreateRoutine {
                 name: ObjectName::unqualified("f"),
+                signature: String::new(),
                 body: vec![BodyOp {
                     line: 0,
                     op: Op::DropTable {
@@ -533,6 +608,7 @@ mod tests {
                         cascade: false,
                     },
                 }],
+                calls: vec![],
             }]
         );
     }
