@@ -68,7 +68,8 @@ fn statement(source: &str, raw: RawStatement) -> Statement {
     }
 }
 
-/// The ops of one statement's text (no terminating `;`) and how well it was understood.
+/// The ops of one statement's text (no terminating `;`) and how well it was understood: for
+/// every statement of a file, and again for each statement inside a `DO` block or routine body.
 pub fn understand(text: &str) -> (Vec<Op>, Understanding) {
     if let Some(result) = plpgsql::understand_do_block(text) {
         return result;

@@ -1,7 +1,7 @@
 //! PL/pgSQL and routine bodies: a `DO` block, an `EXECUTE` literal, a `CREATE FUNCTION` /
 //! `CREATE PROCEDURE` body. The block frame is stripped and the SQL inside goes back through
 //! [`super::understand`] statement by statement, so a `DO` block that drops a column yields
-//! `DropColumn`.
+//! `DropColumn`. Routines are also followed by name: what they call, and their renames.
 
 use super::classify::scan_destructive;
 use super::lex::{tokenize, Cursor, Kind, Token, Tokens};
