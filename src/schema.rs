@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::sql::ident;
 use crate::sql::{BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, TypeName};
 
 /// Whether an operation comes from the applied history or from the pending set.
@@ -78,9 +79,6 @@ fn schema_of(name: &ObjectName) -> &str {
 }
 
 const DEFAULT_SCHEMA: &str = "public";
-
-/// PostgreSQL truncates generated identifiers to NAMEDATALEN - 1 bytes.
-const MAX_IDENTIFIER_BYTES: usize = 63;
 
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
@@ -751,14 +749,7 @@ fn generated_name(table: &str, columns: &[String], suffix: &str) -> String {
     }
     name.push('_');
     name.push_str(suffix);
-    if name.len() > MAX_IDENTIFIER_BYTES {
-        let mut cut = MAX_IDENTIFIER_BYTES;
-        while !name.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        name.truncate(cut);
-    }
-    name
+    ident::truncate_to_max_bytes(name)
 }
 
 /// `expression` is `column IS NOT NULL`, in any quoting, case, spacing or parenthesisation:
@@ -776,7 +767,7 @@ fn is_not_null_check_of(expression: &str, column: &str) -> bool {
         return false;
     };
     let operand = strip_parens(expression[..is_at].trim_end());
-    identifier(operand).as_deref() == Some(column)
+    ident::fold_written(operand).as_deref() == Some(column)
 }
 
 /// Removes balanced outer parentheses and surrounding whitespace.
@@ -810,21 +801,6 @@ fn balanced(text: &str) -> bool {
         }
     }
     depth == 0
-}
-
-/// A single (possibly quoted) identifier, folded the PostgreSQL way.
-fn identifier(text: &str) -> Option<String> {
-    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        if inner.is_empty() || inner.replace("\"\"", "").contains('"') {
-            return None;
-        }
-        return Some(inner.replace("\"\"", "\""));
-    }
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-    plain.then(|| text.to_lowercase())
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ async fn open_with(
 /// `CREATE SCHEMA IF NOT EXISTS` + `SET search_path`, as Prisma does for `?schema=`.
 pub async fn use_schema(client: &Client, url: &DatabaseUrl) -> Result<()> {
     let schema = url.schema();
-    let quoted = quote_ident(schema);
+    let quoted = crate::sql::ident::quote(schema);
     // Checking first lets a user without CREATE on the database use an existing schema.
     let exists = client
         .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
@@ -171,10 +171,8 @@ pub async fn server_version(client: &Client) -> Result<u32> {
     Ok(u32::try_from(number / 10_000).unwrap_or(0))
 }
 
-/// `"name"` with embedded quotes doubled.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+/// Restructure shim: the old name of [`crate::sql::ident::quote`], for branches not yet merged.
+pub use crate::sql::ident::quote as quote_ident;
 
 fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> AppError {
     let detail = match err.as_db_error() {
@@ -331,12 +329,6 @@ fn find_cause<'a, E: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote_ident("billing"), "\"billing\"");
-        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
-    }
 
     #[test]
     fn finds_rustls_error_inside_io_error() {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use super::connect::quote_ident;
 use crate::error::{AppError, Result};
+use crate::sql::ident::quote;
 
 pub const TABLE: &str = "_prisma_migrations";
 
@@ -121,7 +121,7 @@ impl History {
     pub fn new(schema: &str) -> History {
         History {
             schema: schema.to_string(),
-            qualified: format!("{}.{}", quote_ident(schema), TABLE),
+            qualified: format!("{}.{}", quote(schema), TABLE),
         }
     }
 
@@ -134,7 +134,7 @@ impl History {
         client
             .query_one(
                 "SELECT set_config('search_path', $1, false)",
-                &[&quote_ident(&self.schema)],
+                &[&quote(&self.schema)],
             )
             .await
             .map(|_| ())
@@ -168,7 +168,7 @@ impl History {
             .map_err(|e| db_error("cannot create the migration history table", &e))?
             .is_some();
         if !schema_exists {
-            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(&self.schema));
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote(&self.schema));
             tolerate_duplicate(client.batch_execute(&sql).await)
                 .map_err(|e| db_error("cannot create the migration history schema", &e))?;
         }

@@ -65,7 +65,7 @@ impl Database {
         let client = super::connect::open(&self.url).await?;
         let search_path = format!(
             "SET search_path TO {}",
-            super::connect::quote_ident(self.url.schema())
+            crate::sql::ident::quote(self.url.schema())
         );
         let lock_wait = format!("{}ms", self.lock_timeout.as_millis().max(1));
         let lookup_limit = format!("{}ms", (self.lock_timeout + LOOKUP_MARGIN).as_millis());

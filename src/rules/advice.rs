@@ -3,11 +3,8 @@
 //! (the statement's own spelling: `"User"` stays `"User"`, `users` stays `users`).
 
 use super::RuleContext;
-use crate::sql::model::quote_ident;
+use crate::sql::ident::{quote, quote_if_needed, truncate_to_max_bytes};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
-
-/// PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1).
-const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// How long the running app is affected: the part every lock message ends with.
 pub const FOR_THE_TABLE_SIZE: &str =
@@ -52,29 +49,25 @@ impl<'a> Sql<'a> {
         }
     }
 
-    fn quoted(name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-
     fn was_quoted(&self, name: &str) -> bool {
-        self.statement.contains(&Self::quoted(name))
+        self.statement.contains(&quote(name))
     }
 
     /// `"email"` / `email`, ready to paste into SQL.
     pub fn ident(&self, name: &str) -> String {
         if self.was_quoted(name) {
-            Self::quoted(name)
+            quote(name)
         } else {
-            quote_ident(name)
+            quote_if_needed(name)
         }
     }
 
     /// A new name made from `source` (`age` → `age_new`): quoted when `source` was.
     pub fn derived_ident(&self, source: &str, name: &str) -> String {
         if self.was_quoted(source) {
-            Self::quoted(name)
+            quote(name)
         } else {
-            quote_ident(name)
+            quote_if_needed(name)
         }
     }
 
@@ -108,15 +101,7 @@ pub fn derived_name(table: &ObjectName, columns: &[String], suffix: &str) -> Str
     let mut parts: Vec<&str> = vec![table.name.as_str()];
     parts.extend(columns.iter().map(String::as_str));
     parts.push(suffix);
-    let mut name = parts.join("_");
-    if name.len() > MAX_IDENTIFIER_BYTES {
-        let mut cut = MAX_IDENTIFIER_BYTES;
-        while !name.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        name.truncate(cut);
-    }
-    name
+    truncate_to_max_bytes(parts.join("_"))
 }
 
 /// The column a batched backfill can walk: the table's single-column primary key when the

@@ -2,7 +2,7 @@
 //! app still reads it (Prisma's client names every column in its queries).
 
 use super::{RuleContext, Violation};
-use crate::sql::model::quote_ident;
+use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
@@ -13,7 +13,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     {
         return None;
     }
-    let column = quote_ident(column);
+    let column = quote_if_needed(column);
     Some(Violation {
         message: format!(
             "You are about to drop the column {column} on the {table} table: the data in that \

@@ -1,7 +1,7 @@
 //! `drop-schema`: DROP SCHEMA / DROP DATABASE: everything in it is lost.
 
 use super::{RuleContext, Violation};
-use crate::sql::model::quote_ident;
+use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
@@ -10,7 +10,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             if ctx.schema.is_new_schema(name) {
                 return None;
             }
-            let name = quote_ident(name);
+            let name = quote_if_needed(name);
             let what = if *cascade {
                 "and, with CASCADE, every table, view, type and function in it"
             } else {
@@ -30,7 +30,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             })
         }
         Op::DropDatabase { name } => {
-            let name = quote_ident(name);
+            let name = quote_if_needed(name);
             Some(Violation {
                 message: format!(
                     "You are about to drop the database {name} with all its data; a migration \

@@ -220,7 +220,7 @@ pub fn key_column(schema: &Schema, table: &crate::sql::ObjectName) -> String {
             _ => None,
         })
     });
-    crate::sql::model::quote_ident(primary_key.as_deref().unwrap_or("id"))
+    crate::sql::ident::quote_if_needed(primary_key.as_deref().unwrap_or("id"))
 }
 
 /// Builders for the rules' unit tests: a schema with an existing and a new table, a statement,

@@ -1,7 +1,7 @@
 //! `rename-column`: RENAME COLUMN: the running app still queries the old name.
 
 use super::{key_column, RuleContext, Violation};
-use crate::sql::model::quote_ident;
+use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
@@ -18,7 +18,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     }
     let data_type = known.map_or("<type>", |c| c.data_type.sql.as_str());
-    let (old, new) = (quote_ident(column), quote_ident(new_name));
+    let (old, new) = (quote_if_needed(column), quote_if_needed(new_name));
     let id = key_column(ctx.schema, table);
     Some(Violation {
         message: format!(

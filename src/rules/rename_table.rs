@@ -1,7 +1,7 @@
 //! `rename-table`: ALTER TABLE ... RENAME TO: the running app still queries the old name.
 
 use super::{RuleContext, Violation};
-use crate::sql::model::quote_ident;
+use crate::sql::ident::quote_if_needed;
 use crate::sql::{ObjectName, Op};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
@@ -15,7 +15,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         schema: table.schema.clone(),
         name: new_name.clone(),
     };
-    let bare_new = quote_ident(new_name);
+    let bare_new = quote_if_needed(new_name);
     Some(Violation {
         message: format!(
             "Renaming the table {table} to {renamed} (ACCESS EXCLUSIVE lock, briefly) breaks the \

@@ -1,10 +1,16 @@
 //! SQL front end: split a migration file into statements with exact positions, then understand
-//! each one as a list of [`model::Op`]s — through `sqlparser` first, a token-level classifier second.
+//! each one as a list of [`model::Op`]s. [`understand`] decides who reads a statement: the
+//! PL/pgSQL reader for `DO` blocks and routines, `sqlparser` (`parse`) for the rest, the token
+//! classifier (`classify`) when sqlparser cannot or must not; bodies come back through it.
 
-pub mod fallback;
+mod classify;
+pub mod ident;
+mod lex;
 pub mod model;
-pub mod parse;
+mod parse;
+mod plpgsql;
 pub mod split;
+mod written;
 
 pub use model::{
     BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
@@ -38,16 +44,62 @@ pub(crate) mod work {
 /// User routines a statement that runs calls (`SELECT f()`, `CALL p()`, `PERFORM f()` in a DO
 /// body, ...): names written before a `(`, looked up by the caller in the schema model.
 pub fn called_routines(text: &str) -> Vec<ObjectName> {
-    fallback::called_routines(text)
+    plpgsql::called_routines(text)
 }
 
 /// Split `source` and understand every statement. Never panics, whatever the input.
 pub fn analyze_source(source: &str) -> Vec<Statement> {
     split(source)
         .into_iter()
-        .map(|raw| parse::understand(source, raw))
+        .map(|raw| statement(source, raw))
         .collect()
 }
+
+fn statement(source: &str, raw: RawStatement) -> Statement {
+    let text = raw.text(source);
+    let (ops, understanding) = understand(text);
+    Statement {
+        text: text.to_string(),
+        span: raw.span,
+        start: raw.start,
+        end: raw.end,
+        ops,
+        understanding,
+    }
+}
+
+/// The ops of one statement's text (no terminating `;`) and how well it was understood: for
+/// every statement of a file, and again for each statement inside a `DO` block or routine body.
+pub fn understand(text: &str) -> (Vec<Op>, Understanding) {
+    if let Some(result) = plpgsql::understand_do_block(text) {
+        return result;
+    }
+    if text.len() > MAX_SQLPARSER_BYTES {
+        return classify::classify_large(text);
+    }
+    if let Some(result) = plpgsql::understand_routine(text) {
+        return result;
+    }
+    if let Some(result) = plpgsql::understand_routine_rename(text) {
+        return result;
+    }
+    if lex::longest_operator_chain(text) > MAX_CHAINED_OPERATORS {
+        return classify::classify(text);
+    }
+    match parse::parse(text) {
+        Some(ops) => (ops, Understanding::Parsed),
+        None => classify::classify(text),
+    }
+}
+
+/// sqlparser's own recursion limit bounds nesting, but a chain of binary operators parses
+/// iteratively into a left-deep tree that Display, our walk and Drop then recurse through: a
+/// 40,000-term `OR` chain overflows a worker thread's stack (an abort, not a panic). Such
+/// statements go to the token classifier, which walks iteratively. Very large ones (sqlparser's
+/// tokens and tree take ~100 times the text: 3.4 GB for a 31 MB INSERT) are read by a bounded
+/// window of tokens instead.
+const MAX_CHAINED_OPERATORS: usize = 2_000;
+const MAX_SQLPARSER_BYTES: usize = 1 << 20;
 
 #[cfg(test)]
 mod properties {

@@ -1,9 +1,10 @@
 //! The normalized statement model the rules, the schema model and the deploy engine work on.
 //!
-//! `sqlparser`'s AST is large and changes between versions; the token fallback knows less. Both
+//! `sqlparser`'s AST is large and changes between versions; the token classifier knows less. Both
 //! produce these [`Op`]s so the rules see one vocabulary. Identifiers are already folded the
 //! PostgreSQL way: unquoted names lower-cased, quoted names exact.
 
+use super::ident;
 use super::split::{Position, Span};
 
 /// A possibly schema-qualified name, folded (`"User"` → `User`, `Users` → `users`).
@@ -31,28 +32,14 @@ impl std::fmt::Display for ObjectName {
     /// Quoted the way a person would write it back in SQL: `"User"`, `app."Order"`, `users`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(schema) = &self.schema {
-            write!(f, "{}.", quote_ident(schema))?;
+            write!(f, "{}.", ident::quote_if_needed(schema))?;
         }
-        f.write_str(&quote_ident(&self.name))
+        f.write_str(&ident::quote_if_needed(&self.name))
     }
 }
 
-/// Quote an identifier only when PostgreSQL needs it to keep its spelling.
-pub fn quote_ident(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
+/// Restructure shim: the old name of [`ident::quote_if_needed`], for branches not yet merged.
+pub use super::ident::quote_if_needed as quote_ident;
 
 /// A column type, canonicalized so rules can compare types.
 ///
@@ -398,11 +385,11 @@ impl TypeName {
                 parts.iter().filter(|(w, q)| *q || w != ".").collect();
             let name = names
                 .last()
-                .map(|(w, q)| fold_word(w, *q))
+                .map(|(w, q)| ident::fold(w, *q))
                 .unwrap_or_default();
             let schema = (names.len() >= 2).then(|| {
                 let (w, q) = names[names.len() - 2];
-                fold_word(w, *q)
+                ident::fold(w, *q)
             });
             match schema.as_deref() {
                 Some("pg_catalog") => (None, builtin_name(&name).unwrap_or(name)),
@@ -505,14 +492,6 @@ fn words_and_modifiers(text: &str) -> (Vec<(String, bool)>, Vec<u32>) {
         }
     }
     (words, modifiers)
-}
-
-fn fold_word(word: &str, quoted: bool) -> String {
-    if quoted {
-        word.to_string()
-    } else {
-        word.to_ascii_lowercase()
-    }
 }
 
 /// PostgreSQL's internal name for a built-in type spelled `phrase` (lower case, single spaces).

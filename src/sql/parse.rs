@@ -1,64 +1,22 @@
 //! Turn a raw statement into [`Op`]s: `sqlparser` (PostgreSqlDialect) first; when it cannot parse
-//! valid PostgreSQL, the token classifier in [`super::fallback`]. A `DO` body is analysed as SQL.
+//! valid PostgreSQL, [`super::understand`] hands the statement to the token classifier instead.
 
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::fallback;
+use super::ident;
+use super::lex::{has_word, leading_keywords};
 use super::model::{
-    ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement, TransactionControl,
-    TypeName, Understanding,
+    ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, TransactionControl, TypeName,
 };
-use super::split::RawStatement;
+use super::written::{alter_table_texts, create_table_texts, WrittenTexts};
 
-pub fn understand(source: &str, raw: RawStatement) -> Statement {
-    let text = raw.text(source);
-    let (ops, understanding) = understand_text(text);
-    Statement {
-        text: text.to_string(),
-        span: raw.span,
-        start: raw.start,
-        end: raw.end,
-        ops,
-        understanding,
-    }
+/// The ops of a statement sqlparser parses and this module maps faithfully; `None` sends it to
+/// the token classifier.
+pub(super) fn parse(text: &str) -> Option<Vec<Op>> {
+    map_statement(&parse_one(text)?, text)
 }
-
-/// The ops of one statement's text (no terminating `;`) and how well it was understood.
-pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
-    if let Some(result) = fallback::understand_do_block(text) {
-        return result;
-    }
-    if text.len() > MAX_SQLPARSER_BYTES {
-        return fallback::classify_large(text);
-    }
-    if let Some(result) = fallback::understand_routine(text) {
-        return result;
-    }
-    if let Some(result) = fallback::understand_routine_rename(text) {
-        return result;
-    }
-    if fallback::longest_operator_chain(text) > MAX_CHAINED_OPERATORS {
-        return fallback::classify(text);
-    }
-    match parse_one(text) {
-        Some(statement) => match map_statement(&statement, text) {
-            Some(ops) => (ops, Understanding::Parsed),
-            None => fallback::classify(text),
-        },
-        None => fallback::classify(text),
-    }
-}
-
-/// sqlparser's own recursion limit bounds nesting, but a chain of binary operators parses
-/// iteratively into a left-deep tree that Display, our walk and Drop then recurse through: a
-/// 40,000-term `OR` chain overflows a worker thread's stack (an abort, not a panic). Such
-/// statements go to the token classifier, which walks iteratively. Very large ones (sqlparser's
-/// tokens and tree take ~100 times the text: 3.4 GB for a 31 MB INSERT) are read by a bounded
-/// window of tokens instead.
-const MAX_CHAINED_OPERATORS: usize = 2_000;
-const MAX_SQLPARSER_BYTES: usize = 1 << 20;
 
 fn parse_one(text: &str) -> Option<ast::Statement> {
     let dialect = PostgreSqlDialect {};
@@ -72,8 +30,8 @@ fn parse_one(text: &str) -> Option<ast::Statement> {
     }
 }
 
-/// `None` when the statement parsed but not into something we map faithfully: the fallback
-/// then looks at its tokens instead.
+/// `None` when the statement parsed but not into something we map faithfully: the token
+/// classifier then looks at its tokens instead.
 fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
     use ast::Statement as S;
     let ops = match statement {
@@ -88,7 +46,7 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
         }],
         S::AlterTable(alter) => {
             let table = object_name(&alter.name);
-            let written = fallback::alter_table_texts(text);
+            let written = alter_table_texts(text);
             let mut ops = Vec::new();
             for (i, operation) in alter.operations.iter().enumerate() {
                 let before = ops.len();
@@ -201,17 +159,17 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
             let data_changes = query_data_changes(query, text);
             if data_changes.is_empty() {
                 vec![Op::Other {
-                    kind: fallback::leading_keywords(text),
+                    kind: leading_keywords(text),
                 }]
             } else {
                 data_changes
             }
         }
         S::CreateDatabase { .. } | S::Vacuum(_) => vec![Op::NonTransactional {
-            kind: fallback::leading_keywords(text),
+            kind: leading_keywords(text),
         }],
         _ => vec![Op::Other {
-            kind: fallback::leading_keywords(text),
+            kind: leading_keywords(text),
         }],
     };
     Some(ops)
@@ -245,7 +203,7 @@ fn set_expr_data_changes(body: &ast::SetExpr, text: &str) -> Vec<Op> {
 }
 
 fn create_table(create: &ast::CreateTable, text: &str) -> Op {
-    let written = fallback::create_table_texts(text);
+    let written = create_table_texts(text);
     let columns = create
         .columns
         .iter()
@@ -349,7 +307,7 @@ fn column_spec(column: &ast::ColumnDef) -> ColumnSpec {
 
 /// Prefer the source's spelling of a type and DEFAULT over sqlparser's rendering; the type is
 /// re-read from the source only when both readings agree on what it is.
-fn column_written_texts(spec: &mut ColumnSpec, written: &fallback::WrittenTexts) {
+fn column_written_texts(spec: &mut ColumnSpec, written: &WrittenTexts) {
     if let Some(type_sql) = &written.type_sql {
         let as_written = TypeName::parse(type_sql);
         if same_type(&as_written, &spec.data_type) {
@@ -367,7 +325,7 @@ fn same_type(a: &TypeName, b: &TypeName) -> bool {
     a.base == b.base && a.schema == b.schema && a.modifiers == b.modifiers && a.array == b.array
 }
 
-fn use_written_texts(op: &mut Op, written: &fallback::WrittenTexts) {
+fn use_written_texts(op: &mut Op, written: &WrittenTexts) {
     let names_match = |column: &str| written.column.as_deref() == Some(column);
     match op {
         Op::AddColumn { column, .. } if names_match(&column.name) => {
@@ -543,12 +501,12 @@ fn alter_table_operation(
                     using: using.as_ref().map(ToString::to_string),
                 },
                 _ => Op::Other {
-                    kind: fallback::leading_keywords(text),
+                    kind: leading_keywords(text),
                 },
             });
         }
         _ => ops.push(Op::Other {
-            kind: fallback::leading_keywords(text),
+            kind: leading_keywords(text),
         }),
     }
     Some(())
@@ -585,7 +543,7 @@ fn drop_objects(
             if_exists,
         },
         _ => Op::Other {
-            kind: fallback::leading_keywords(text),
+            kind: leading_keywords(text),
         },
     });
     let mut ops: Vec<Op> = ops.collect();
@@ -597,7 +555,7 @@ fn drop_objects(
     }
     // DROP INDEX CONCURRENTLY is not in sqlparser's grammar: if it ever parses, it must not
     // lose the keyword.
-    if object_type == T::Index && fallback::has_word(text, "concurrently") {
+    if object_type == T::Index && has_word(text, "concurrently") {
         return None;
     }
     Some(ops)
@@ -617,13 +575,8 @@ fn index_column(column: &ast::IndexColumn) -> String {
     }
 }
 
-/// PostgreSQL folding: unquoted identifiers to lower case, quoted ones exact.
-pub(crate) fn fold(ident: &ast::Ident) -> String {
-    if ident.quote_style.is_some() {
-        ident.value.clone()
-    } else {
-        ident.value.to_ascii_lowercase()
-    }
+fn fold(name: &ast::Ident) -> String {
+    ident::fold(&name.value, name.quote_style.is_some())
 }
 
 fn part_name(part: &ast::ObjectNamePart) -> String {
@@ -649,10 +602,10 @@ fn object_name(name: &ast::ObjectName) -> ObjectName {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::analyze_source;
+    use crate::sql::{analyze_source, understand, Understanding};
 
     fn ops(sql: &str) -> Vec<Op> {
-        let (ops, understanding) = understand_text(sql);
+        let (ops, understanding) = understand(sql);
         assert_eq!(understanding, Understanding::Parsed, "{sql}");
         ops
     }
@@ -1038,26 +991,6 @@ mod tests {
             ops("DROP VIEW v"),
             vec![Op::Other {
                 kind: "DROP VIEW".into()
-            }]
-        );
-    }
-
-    #[test]
-    fn a_routine_carries_what_its_body_does() {
-        assert_eq!(
-            ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
-            vec![Op::CreateRoutine {
-                name: ObjectName::unqualified("f"),
-                signature: String::new(),
-                body: vec![super::super::BodyOp {
-                    line: 0,
-                    op: Op::DropTable {
-                        table: ObjectName::unqualified("x"),
-                        if_exists: false,
-                        cascade: false,
-                    },
-                }],
-                calls: vec![],
             }]
         );
     }

@@ -1,0 +1,1129 @@
+//! Token-level classifier for statements `sqlparser` does not parse (seen in real histories:
+//! `DROP INDEX CONCURRENTLY IF EXISTS`, `ALTER SEQUENCE`, `CREATE PUBLICATION`, ...). It recognises
+//! the statement kind and its target; when it cannot, it still scans the tokens for destructive
+//! sequences so nothing dangerous passes silently.
+
+use super::lex::{
+    leading_keywords_of, strip_collate, text_of, tokenize, trim_closing_paren, Cursor, Kind, Token,
+    Tokens,
+};
+use super::model::{ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding};
+
+/// Classify a statement sqlparser could not (or not faithfully) map.
+pub(super) fn classify(text: &str) -> (Vec<Op>, Understanding) {
+    let tokens = tokenize(text);
+    if let Some(ops) = classify_tokens(text, &tokens) {
+        return (ops, Understanding::Classified);
+    }
+    (scan_destructive(text, &tokens), Understanding::Unparsed)
+}
+
+fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
+    let mut c = Cursor::new(tokens);
+    let first = c.peek()?;
+    if first.kind != Kind::Word {
+        return None;
+    }
+    let kind = leading_keywords_of(tokens);
+    let other = || Some(vec![Op::Other { kind: kind.clone() }]);
+    let non_transactional = || Some(vec![Op::NonTransactional { kind: kind.clone() }]);
+    match kind.as_str() {
+        "DROP INDEX" => drop_index(&mut c),
+        "CREATE INDEX" => create_index(text, &mut c),
+        "ALTER TYPE" => alter_type(&mut c).or_else(other),
+        "ALTER TABLE" => {
+            let ops = alter_table(text, &mut c);
+            ops.complete.then_some(ops.ops)
+        }
+        "ALTER INDEX" => alter_index(&mut c).or_else(other),
+        "REINDEX" => Some(reindex(&mut c)),
+        "DROP TABLE" => {
+            c.eat_all(&["drop", "table"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
+            let names = c.object_names();
+            let cascade = c.eat("cascade");
+            c.eat("restrict");
+            (c.at_end() && !names.is_empty()).then(|| {
+                names
+                    .into_iter()
+                    .map(|table| Op::DropTable {
+                        table,
+                        if_exists,
+                        cascade,
+                    })
+                    .collect()
+            })
+        }
+        "DROP SCHEMA" => {
+            let ops = drop_schemas(&mut c);
+            (!ops.is_empty() && c.at_end()).then_some(ops)
+        }
+        "DROP DATABASE" => {
+            c.eat_all(&["drop", "database"]);
+            c.eat_all(&["if", "exists"]);
+            Some(vec![
+                Op::DropDatabase { name: c.ident()? },
+                Op::NonTransactional {
+                    kind: "DROP DATABASE".to_string(),
+                },
+            ])
+        }
+        "TRUNCATE" => {
+            let ops = truncate(&mut c);
+            (!ops.is_empty()).then_some(ops)
+        }
+        "BEGIN" | "START TRANSACTION" => Some(vec![Op::Transaction(TransactionControl::Begin)]),
+        "COMMIT" | "END" => Some(vec![Op::Transaction(TransactionControl::Commit)]),
+        "ROLLBACK" | "ABORT" if !tokens.iter().any(|t| t.is_word("to")) => {
+            Some(vec![Op::Transaction(TransactionControl::Rollback)])
+        }
+        "VACUUM"
+        | "ALTER SYSTEM"
+        | "CREATE DATABASE"
+        | "CREATE TABLESPACE"
+        | "DROP TABLESPACE"
+        | "CREATE SUBSCRIPTION"
+        | "DROP SUBSCRIPTION" => non_transactional(),
+        "ALTER SEQUENCE"
+        | "CREATE SEQUENCE"
+        | "DROP SEQUENCE"
+        | "CREATE PUBLICATION"
+        | "ALTER PUBLICATION"
+        | "DROP PUBLICATION"
+        | "ALTER SUBSCRIPTION"
+        | "COMMENT ON"
+        | "GRANT"
+        | "REVOKE"
+        | "SET"
+        | "RESET"
+        | "SELECT"
+        | "ANALYZE"
+        | "CREATE EXTENSION"
+        | "ALTER EXTENSION"
+        | "DROP EXTENSION"
+        | "CREATE FUNCTION"
+        | "ALTER FUNCTION"
+        | "DROP FUNCTION"
+        | "CREATE PROCEDURE"
+        | "ALTER PROCEDURE"
+        | "DROP PROCEDURE"
+        | "CREATE TRIGGER"
+        | "ALTER TRIGGER"
+        | "DROP TRIGGER"
+        | "CREATE VIEW"
+        | "ALTER VIEW"
+        | "DROP VIEW"
+        | "CREATE MATERIALIZED VIEW"
+        | "ALTER MATERIALIZED VIEW"
+        | "DROP MATERIALIZED VIEW"
+        | "REFRESH MATERIALIZED VIEW"
+        | "CREATE POLICY"
+        | "ALTER POLICY"
+        | "DROP POLICY"
+        | "CREATE ROLE"
+        | "ALTER ROLE"
+        | "DROP ROLE"
+        | "CREATE USER"
+        | "ALTER USER"
+        | "DROP USER"
+        | "ALTER DEFAULT PRIVILEGES"
+        | "CREATE DOMAIN"
+        | "ALTER DOMAIN"
+        | "DROP DOMAIN"
+        | "CREATE AGGREGATE"
+        | "DROP AGGREGATE"
+        | "CREATE CAST"
+        | "DROP CAST"
+        | "CREATE COLLATION"
+        | "DROP COLLATION"
+        | "CREATE STATISTICS"
+        | "ALTER STATISTICS"
+        | "DROP STATISTICS"
+        | "CREATE RULE"
+        | "DROP RULE"
+        | "CREATE EVENT TRIGGER"
+        | "DROP EVENT TRIGGER"
+        | "CREATE SERVER"
+        | "CREATE FOREIGN TABLE"
+        | "CREATE USER MAPPING"
+        | "IMPORT FOREIGN"
+        | "CREATE TEXT SEARCH"
+        | "SECURITY LABEL"
+        | "NOTIFY"
+        | "LISTEN"
+        | "SAVEPOINT"
+        | "RELEASE"
+        | "CHECKPOINT"
+        | "DISCARD"
+        | "LOCK"
+        | "CALL"
+        | "ALTER SCHEMA"
+        | "ALTER DATABASE"
+        | "CREATE OPERATOR"
+        | "CREATE LANGUAGE"
+        | "ALTER LARGE OBJECT"
+        | "CREATE ACCESS METHOD"
+        | "CLUSTER"
+        | "ROLLBACK"
+        | "ABORT"
+        | "DROP OWNED"
+        | "REASSIGN OWNED"
+        | "ALTER TABLESPACE"
+        | "ALTER OPERATOR"
+        | "DROP OPERATOR"
+        | "ALTER COLLATION"
+        | "ALTER SERVER"
+        | "DROP SERVER"
+        | "ALTER FOREIGN TABLE"
+        | "DROP FOREIGN TABLE"
+        | "DROP USER MAPPING"
+        | "ALTER USER MAPPING"
+        | "ALTER TEXT SEARCH"
+        | "DROP TEXT SEARCH"
+        | "DROP LANGUAGE"
+        | "ALTER LANGUAGE"
+        | "DROP ACCESS METHOD"
+        | "ALTER EVENT TRIGGER"
+        | "CREATE GROUP"
+        | "ALTER GROUP"
+        | "DROP GROUP"
+        | "ALTER AGGREGATE"
+        | "COPY"
+        | "SHOW"
+        | "EXPLAIN"
+        | "PREPARE"
+        | "DEALLOCATE"
+        | "VALUES"
+        | "CREATE CONVERSION"
+        | "DROP CONVERSION"
+        | "CREATE TRANSFORM"
+        | "DROP TRANSFORM"
+        | "ALTER RULE" => other(),
+        "CREATE TYPE" => {
+            c.eat_all(&["create", "type"]);
+            let name = c.object_name()?;
+            if !c.eat_all(&["as", "enum"]) {
+                return other();
+            }
+            c.eat_punct("(").then_some(())?;
+            let mut values = Vec::new();
+            while let Some(value) = c.string() {
+                values.push(value);
+                if !c.eat_punct(",") {
+                    break;
+                }
+            }
+            (c.eat_punct(")") && c.at_end()).then_some(vec![Op::CreateEnum { name, values }])
+        }
+        "CREATE SCHEMA" => {
+            c.eat_all(&["create", "schema"]);
+            let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+            Some(vec![Op::CreateSchema {
+                name: c.ident()?,
+                if_not_exists,
+            }])
+        }
+        "CREATE TABLE" => {
+            // LIKE, PARTITION OF, OF type, ...: a new table whose columns we do not know.
+            c.eat("create");
+            while ["temp", "temporary", "unlogged", "global", "local"]
+                .iter()
+                .any(|k| c.eat(k))
+            {}
+            c.eat("table");
+            let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+            Some(vec![Op::CreateTable {
+                table: c.object_name()?,
+                columns: Vec::new(),
+                constraints: Vec::new(),
+                if_not_exists,
+                from_query: true,
+            }])
+        }
+        "DROP TYPE" => {
+            c.eat_all(&["drop", "type"]);
+            let if_exists = c.eat_all(&["if", "exists"]);
+            let names = c.object_names();
+            (!names.is_empty()).then(|| {
+                names
+                    .into_iter()
+                    .map(|type_name| Op::DropType {
+                        type_name,
+                        if_exists,
+                    })
+                    .collect()
+            })
+        }
+        _ => None,
+    }
+}
+
+fn drop_index(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["drop", "index"]);
+    let concurrently = c.eat("concurrently");
+    let if_exists = c.eat_all(&["if", "exists"]);
+    let names = c.object_names();
+    c.eat("cascade");
+    c.eat("restrict");
+    if names.is_empty() || !c.at_end() {
+        return None;
+    }
+    Some(
+        names
+            .into_iter()
+            .map(|name| Op::DropIndex {
+                name,
+                concurrently,
+                if_exists,
+            })
+            .collect(),
+    )
+}
+
+fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat("create");
+    let unique = c.eat("unique");
+    c.eat("index");
+    let concurrently = c.eat("concurrently");
+    let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+    let name = if c.peek_word("on") {
+        None
+    } else {
+        Some(c.ident()?)
+    };
+    if !c.eat("on") {
+        return None;
+    }
+    c.eat("only");
+    let table = c.object_name()?;
+    if c.eat("using") {
+        c.ident()?;
+    }
+    if !c.eat_punct("(") {
+        return None;
+    }
+    let mut columns = Vec::new();
+    loop {
+        let element = c.until_comma();
+        let element = trim_closing_paren(element);
+        columns.push(match element {
+            [single] => single.ident().unwrap_or_else(|| single.text.to_string()),
+            _ => text_of(text, element).to_string(),
+        });
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    Some(vec![Op::CreateIndex {
+        name,
+        table,
+        columns,
+        unique,
+        concurrently,
+        if_not_exists,
+    }])
+}
+
+fn alter_type(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "type"]);
+    let type_name = c.object_name()?;
+    if c.eat_all(&["add", "value"]) {
+        let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+        let value = c.string()?;
+        return Some(vec![Op::AddEnumValue {
+            type_name,
+            value,
+            if_not_exists,
+        }]);
+    }
+    if c.eat_all(&["rename", "value"]) {
+        let value = c.string()?;
+        c.eat("to").then_some(())?;
+        let new_value = c.string()?;
+        return Some(vec![Op::RenameEnumValue {
+            type_name,
+            value,
+            new_value,
+        }]);
+    }
+    if c.eat_all(&["rename", "to"]) {
+        let new_name = c.ident()?;
+        return Some(vec![Op::RenameType {
+            type_name,
+            new_name,
+        }]);
+    }
+    None
+}
+
+fn alter_index(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "index"]);
+    c.eat_all(&["if", "exists"]);
+    let name = c.object_name()?;
+    if c.eat_all(&["rename", "to"]) {
+        let new_name = c.ident()?;
+        return c.at_end().then(|| vec![Op::RenameIndex { name, new_name }]);
+    }
+    None
+}
+
+fn reindex(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat("reindex");
+    if c.eat_punct("(") {
+        // REINDEX (CONCURRENTLY, VERBOSE) TABLE x is the PG 14+ spelling.
+        let options = c.until_comma_or_paren_end();
+        if options.iter().any(|t| t.is_word("concurrently")) {
+            return with_scope(c, true);
+        }
+    }
+    with_scope(c, false)
+}
+
+fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
+    let scope = c
+        .peek()
+        .map(|t| t.text.to_ascii_uppercase())
+        .unwrap_or_default();
+    if !c.at_end() {
+        c.at += 1;
+    }
+    let concurrently = concurrently_option || c.eat("concurrently");
+    let mut ops = vec![Op::Reindex { concurrently }];
+    // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
+    if !concurrently && matches!(scope.as_str(), "SCHEMA" | "DATABASE" | "SYSTEM") {
+        ops.push(Op::NonTransactional {
+            kind: format!("REINDEX {scope}"),
+        });
+    }
+    ops
+}
+
+fn drop_schemas(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat_all(&["drop", "schema"]);
+    c.eat_all(&["if", "exists"]);
+    let mut names = Vec::new();
+    while let Some(name) = c.ident() {
+        names.push(name);
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    let cascade = c.eat("cascade");
+    c.eat("restrict");
+    names
+        .into_iter()
+        .map(|name| Op::DropSchema { name, cascade })
+        .collect()
+}
+
+fn truncate(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat("truncate");
+    c.eat("table");
+    let mut ops = Vec::new();
+    loop {
+        c.eat("only");
+        let Some(table) = c.object_name() else { break };
+        c.eat_punct("*");
+        ops.push(Op::Truncate { table });
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    ops
+}
+
+/// What the token-level ALTER TABLE reader found.
+struct AlterTableOps {
+    ops: Vec<Op>,
+    /// Every action was understood.
+    complete: bool,
+}
+
+/// `ALTER TABLE [IF EXISTS] [ONLY] name action [, action ...]`, at token level.
+fn alter_table(text: &str, c: &mut Cursor<'_, '_>) -> AlterTableOps {
+    let mut result = AlterTableOps {
+        ops: Vec::new(),
+        complete: false,
+    };
+    c.eat_all(&["alter", "table"]);
+    c.eat_all(&["if", "exists"]);
+    c.eat("only");
+    let Some(table) = c.object_name() else {
+        return result;
+    };
+    c.eat_punct("*");
+    let mut complete = true;
+    loop {
+        let action = c.until_comma();
+        match alter_table_action(text, &table, action) {
+            Some(op) => result.ops.push(op),
+            None => complete = false,
+        }
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    result.complete = complete;
+    result
+}
+
+fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> Option<Op> {
+    let mut c = Cursor::new(action);
+    let table = table.clone();
+    let op = if c.eat("drop") {
+        let op = if c.eat("constraint") {
+            c.eat_all(&["if", "exists"]);
+            Op::DropConstraint {
+                table,
+                name: c.ident()?,
+            }
+        } else {
+            c.eat("column");
+            let if_exists = c.eat_all(&["if", "exists"]);
+            Op::DropColumn {
+                table,
+                column: c.ident()?,
+                if_exists,
+            }
+        };
+        // Only what else goes with it depends on these; the drop is the same.
+        let _ = c.eat("cascade") || c.eat("restrict");
+        op
+    } else if c.eat("rename") {
+        if c.eat("to") {
+            Op::RenameTable {
+                table,
+                new_name: c.ident()?,
+            }
+        } else if c.eat("constraint") {
+            let name = c.ident()?;
+            c.eat("to").then_some(())?;
+            Op::RenameConstraint {
+                table,
+                name,
+                new_name: c.ident()?,
+            }
+        } else {
+            c.eat("column");
+            let column = c.ident()?;
+            c.eat("to").then_some(())?;
+            Op::RenameColumn {
+                table,
+                column,
+                new_name: c.ident()?,
+            }
+        }
+    } else if c.eat_all(&["set", "schema"]) {
+        Op::SetTableSchema {
+            table,
+            new_schema: c.ident()?,
+        }
+    } else if c.eat_all(&["validate", "constraint"]) {
+        Op::ValidateConstraint {
+            table,
+            name: c.ident()?,
+        }
+    } else if c.eat("alter") {
+        c.eat("column");
+        let column = c.ident()?;
+        if c.eat_all(&["set", "data", "type"]) || c.eat("type") {
+            let rest = &action[c.at..];
+            let using_at = rest.iter().position(|t| t.is_word("using"));
+            let type_tokens = &rest[..using_at.unwrap_or(rest.len())];
+            let type_tokens = strip_collate(type_tokens);
+            if type_tokens.is_empty() {
+                return None;
+            }
+            let using = using_at.map(|at| text_of(text, &rest[at + 1..]).to_string());
+            return Some(Op::AlterColumnType {
+                table,
+                column,
+                new_type: TypeName::parse(text_of(text, type_tokens)),
+                using,
+            });
+        }
+        if is_harmless_column_action(&action[c.at..]) {
+            return Some(alter_table_other());
+        }
+        if c.eat_all(&["set", "not", "null"]) {
+            Op::SetNotNull { table, column }
+        } else if c.eat_all(&["drop", "not", "null"]) {
+            Op::DropNotNull { table, column }
+        } else if c.eat_all(&["drop", "default"]) {
+            Op::DropDefault { table, column }
+        } else if c.eat_all(&["set", "default"]) {
+            return Some(Op::SetDefault {
+                table,
+                column,
+                default: text_of(text, &action[c.at..]).to_string(),
+            });
+        } else {
+            return None;
+        }
+    } else if c.eat("add") {
+        return add_column_by_tokens(text, table, &mut c);
+    } else if c.eat_all(&["detach", "partition"]) {
+        let concurrently = action.iter().any(|t| t.is_word("concurrently"));
+        return Some(if concurrently {
+            Op::NonTransactional {
+                kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".to_string(),
+            }
+        } else {
+            alter_table_other()
+        });
+    } else if is_harmless_table_action(action) {
+        return Some(alter_table_other());
+    } else {
+        return None;
+    };
+    c.at_end().then_some(op)
+}
+
+fn alter_table_other() -> Op {
+    Op::Other {
+        kind: "ALTER TABLE".to_string(),
+    }
+}
+
+/// Table-level actions no rule looks at (they take brief locks or only touch the catalog).
+fn is_harmless_table_action(action: &[Token<'_>]) -> bool {
+    const STARTS: &[&[&str]] = &[
+        &["enable"],
+        &["disable"],
+        &["force", "row"],
+        &["no", "force"],
+        &["owner", "to"],
+        &["cluster", "on"],
+        &["set", "without"],
+        &["set", "("],
+        &["reset", "("],
+        &["replica", "identity"],
+        &["inherit"],
+        &["no", "inherit"],
+        &["of"],
+        &["not", "of"],
+        &["attach", "partition"],
+        &["set", "logged"],
+        &["set", "unlogged"],
+        &["set", "tablespace"],
+        &["set", "access"],
+    ];
+    starts_with_words(action, STARTS)
+}
+
+/// Column-level actions no rule looks at.
+fn is_harmless_column_action(rest: &[Token<'_>]) -> bool {
+    const STARTS: &[&[&str]] = &[
+        &["set", "statistics"],
+        &["set", "storage"],
+        &["set", "compression"],
+        &["set", "("],
+        &["reset", "("],
+        &["add", "generated"],
+        &["set", "generated"],
+        &["restart"],
+        &["drop", "identity"],
+        &["drop", "expression"],
+    ];
+    starts_with_words(rest, STARTS)
+}
+
+/// `tokens` begins with one of the word sequences (`(` matches the punctuation).
+fn starts_with_words(tokens: &[Token<'_>], starts: &[&[&str]]) -> bool {
+    starts.iter().any(|words| {
+        words.iter().enumerate().all(|(i, word)| {
+            tokens.get(i).is_some_and(|t| {
+                if *word == "(" {
+                    t.is_punct("(")
+                } else {
+                    t.is_word(word)
+                }
+            })
+        })
+    })
+}
+
+/// `ADD [COLUMN] [IF NOT EXISTS] name type [NOT NULL] [DEFAULT expr]` when that is all there is;
+/// anything more elaborate is left to sqlparser.
+fn add_column_by_tokens(text: &str, table: ObjectName, c: &mut Cursor<'_, '_>) -> Option<Op> {
+    if c.peek_word("constraint")
+        || c.peek_word("primary")
+        || c.peek_word("unique")
+        || c.peek_word("foreign")
+        || c.peek_word("check")
+    {
+        return None;
+    }
+    c.eat("column");
+    let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+    let name = c.ident()?;
+    let rest = &c.tokens[c.at..];
+    let type_end = rest
+        .iter()
+        .position(|t| {
+            ["not", "null", "default", "collate", "constraint", "primary"]
+                .iter()
+                .any(|k| t.is_word(k))
+        })
+        .unwrap_or(rest.len());
+    if type_end == 0 {
+        return None;
+    }
+    let data_type = TypeName::parse(text_of(text, &rest[..type_end]));
+    let mut c = Cursor::new(&rest[type_end..]);
+    let mut not_null = false;
+    let mut default = None;
+    loop {
+        if c.eat_all(&["not", "null"]) {
+            not_null = true;
+        } else if c.eat("null") {
+            not_null = false;
+        } else if c.eat("default") {
+            let start = c.at;
+            while !c.at_end() && !c.peek_word("not") && !c.peek_word("null") {
+                c.at += 1;
+            }
+            default = Some(text_of(text, &c.tokens[start..c.at]).to_string());
+        } else {
+            break;
+        }
+    }
+    c.at_end().then(|| Op::AddColumn {
+        table,
+        column: ColumnSpec {
+            name,
+            data_type,
+            not_null,
+            default,
+            generated_stored: false,
+            identity: false,
+            constraints: Vec::new(),
+        },
+        if_not_exists,
+    })
+}
+
+/// For a statement nobody understood: the destructive operations its tokens spell out, so the
+/// matching rules still fire (targets best effort).
+pub(super) fn scan_destructive(text: &str, tokens: &[Token<'_>]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    scan_destructive_until(text, tokens, tokens.len(), &mut ops);
+    ops
+}
+
+/// [`scan_destructive`] over the tokens starting before `limit` (later ones are only looked
+/// ahead at); returns where the scan stopped, at or after `limit`.
+fn scan_destructive_until(
+    text: &str,
+    tokens: &[Token<'_>],
+    limit: usize,
+    ops: &mut Vec<Op>,
+) -> usize {
+    let mut i = 0;
+    while i < limit {
+        let mut c = Cursor::new(&tokens[i..]);
+        if c.eat_all(&["drop", "table"]) {
+            let if_exists = c.eat_all(&["if", "exists"]);
+            let names = or_unknown(c.object_names());
+            let cascade = c.eat("cascade");
+            ops.extend(names.into_iter().map(|table| Op::DropTable {
+                table,
+                if_exists,
+                cascade,
+            }));
+        } else if c.peek_word("drop") && c.tokens.get(1).is_some_and(|t| t.is_word("schema")) {
+            ops.extend(drop_schemas(&mut c));
+        } else if c.eat_all(&["drop", "database"]) {
+            c.eat_all(&["if", "exists"]);
+            if let Some(name) = c.ident() {
+                ops.push(Op::DropDatabase { name });
+            }
+        } else if c.eat_all(&["drop", "index"]) {
+            let concurrently = c.eat("concurrently");
+            let if_exists = c.eat_all(&["if", "exists"]);
+            ops.extend(c.object_names().into_iter().map(|name| Op::DropIndex {
+                name,
+                concurrently,
+                if_exists,
+            }));
+        } else if c.peek_word("truncate") {
+            let found = truncate(&mut c);
+            if found.is_empty() {
+                ops.push(Op::Truncate {
+                    table: unknown_target(),
+                });
+            }
+            ops.extend(found);
+        } else if c.peek_word("alter") && c.tokens.get(1).is_some_and(|t| t.is_word("table")) {
+            // Only the actions that destroy or break something: the rest needs a real parse.
+            let found = alter_table(text, &mut c);
+            ops.extend(found.ops.into_iter().filter(|op| {
+                matches!(
+                    op,
+                    Op::DropColumn { .. }
+                        | Op::AlterColumnType { .. }
+                        | Op::RenameColumn { .. }
+                        | Op::RenameTable { .. }
+                        | Op::SetTableSchema { .. }
+                        | Op::SetNotNull { .. }
+                )
+            }));
+        }
+        i += c.at.max(1);
+    }
+    i
+}
+
+/// A statement too large to hold all its tokens at once (a 30 MB seed INSERT): `INSERT INTO t`
+/// is recognised from its first tokens; anything else is scanned for destructive sequences
+/// through a bounded window of tokens and stays unparsed (reviewed by hand).
+pub(super) fn classify_large(text: &str) -> (Vec<Op>, Understanding) {
+    const WINDOW: usize = 1 << 16;
+    const LOOKAHEAD: usize = 1 << 12;
+    let head: Vec<Token<'_>> = Tokens::new(text).take(8).collect();
+    let mut c = Cursor::new(&head);
+    if c.eat_all(&["insert", "into"]) {
+        if let Some(table) = c.object_name() {
+            return (vec![Op::Insert { table }], Understanding::Classified);
+        }
+    }
+    let mut tokens = Tokens::new(text);
+    let mut window: Vec<Token<'_>> = Vec::with_capacity(WINDOW);
+    let mut ops = Vec::new();
+    loop {
+        window.extend(tokens.by_ref().take(WINDOW - window.len()));
+        let exhausted = window.len() < WINDOW;
+        let limit = if exhausted {
+            window.len()
+        } else {
+            WINDOW - LOOKAHEAD
+        };
+        let stopped = scan_destructive_until(text, &window, limit, &mut ops);
+        if exhausted {
+            break;
+        }
+        window.drain(..stopped.min(window.len()));
+    }
+    (ops, Understanding::Unparsed)
+}
+
+/// Target of a destructive operation whose name is only known at run time (dynamic SQL).
+fn unknown_target() -> ObjectName {
+    ObjectName::unqualified("?")
+}
+
+fn or_unknown(names: Vec<ObjectName>) -> Vec<ObjectName> {
+    if names.is_empty() {
+        vec![unknown_target()]
+    } else {
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::understand;
+
+    fn name(name: &str) -> ObjectName {
+        ObjectName::unqualified(name)
+    }
+
+    fn classified(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand(sql);
+        assert_eq!(understanding, Understanding::Classified, "{sql}: {ops:?}");
+        ops
+    }
+
+    fn unparsed(sql: &str) -> Vec<Op> {
+        let (ops, understanding) = understand(sql);
+        assert_eq!(understanding, Understanding::Unparsed, "{sql}: {ops:?}");
+        ops
+    }
+
+    #[test]
+    fn drop_index_concurrently_if_exists() {
+        assert_eq!(
+            classified("DROP INDEX CONCURRENTLY IF EXISTS \"Post_title_idx\", app.other"),
+            vec![
+                Op::DropIndex {
+                    name: name("Post_title_idx"),
+                    concurrently: true,
+                    if_exists: true
+                },
+                Op::DropIndex {
+                    name: ObjectName::new(Some("app"), "other"),
+                    concurrently: true,
+                    if_exists: true
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn create_index_concurrently_if_not_exists() {
+        let ops = understand(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"i\" ON ONLY \"T\" USING btree (\"a\", lower(b)) WHERE x",
+        )
+        .0;
+        assert_eq!(
+            ops,
+            vec![Op::CreateIndex {
+                name: Some("i".into()),
+                table: name("T"),
+                columns: vec!["a".into(), "lower(b)".into()],
+                unique: true,
+                concurrently: true,
+                if_not_exists: true
+            }]
+        );
+        let sql = "CREATE INDEX CONCURRENTLY ON t (a, (b + 1))";
+        let tokens = tokenize(sql);
+        let token_level = create_index(sql, &mut Cursor::new(&tokens));
+        let Some(
+            [Op::CreateIndex {
+                name: None,
+                columns,
+                concurrently: true,
+                ..
+            }],
+        ) = token_level.as_deref()
+        else {
+            panic!("token-level CREATE INDEX not understood: {token_level:?}");
+        };
+        assert_eq!(columns, &vec!["a".to_string(), "(b + 1)".to_string()]);
+    }
+
+    #[test]
+    fn harmless_statements_sqlparser_misses() {
+        assert_eq!(
+            understand("ALTER SEQUENCE \"User_id_seq\" RESTART WITH 100").0,
+            vec![Op::Other {
+                kind: "ALTER SEQUENCE".into()
+            }]
+        );
+        assert_eq!(
+            classified("CREATE PUBLICATION p FOR ALL TABLES"),
+            vec![Op::Other {
+                kind: "CREATE PUBLICATION".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_values_at_token_level() {
+        let mut tokens =
+            tokenize("ALTER TYPE app.\"Role\" ADD VALUE IF NOT EXISTS 'GUEST' AFTER 'USER'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::AddEnumValue {
+                type_name: ObjectName::new(Some("app"), "Role"),
+                value: "GUEST".into(),
+                if_not_exists: true
+            }])
+        );
+        tokens = tokenize("ALTER TYPE mood RENAME VALUE 'it''s' TO E'it\\'s'");
+        let mut c = Cursor::new(&tokens);
+        assert_eq!(
+            alter_type(&mut c),
+            Some(vec![Op::RenameEnumValue {
+                type_name: name("mood"),
+                value: "it's".into(),
+                new_value: "it's".into()
+            }])
+        );
+    }
+
+    #[test]
+    fn reindex_and_vacuum_are_recognised() {
+        assert_eq!(
+            classified("REINDEX INDEX CONCURRENTLY \"i\""),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX (CONCURRENTLY, VERBOSE) TABLE t"),
+            vec![Op::Reindex { concurrently: true }]
+        );
+        assert_eq!(
+            classified("REINDEX TABLE t"),
+            vec![Op::Reindex {
+                concurrently: false
+            }]
+        );
+        let (ops, _) = understand("VACUUM (ANALYZE) users");
+        assert_eq!(
+            ops,
+            vec![Op::NonTransactional {
+                kind: "VACUUM".into()
+            }]
+        );
+        let (ops, _) = understand("ALTER SYSTEM SET work_mem = '64MB'");
+        assert!(ops.iter().all(Op::requires_autocommit) && !ops.is_empty());
+    }
+
+    #[test]
+    fn alter_table_actions_sqlparser_misses() {
+        assert_eq!(
+            classified("ALTER TABLE \"User\" SET SCHEMA archive"),
+            vec![Op::SetTableSchema {
+                table: name("User"),
+                new_schema: "archive".into()
+            }]
+        );
+        assert_eq!(
+            classified("ALTER TABLE a DETACH PARTITION b CONCURRENTLY"),
+            vec![Op::NonTransactional {
+                kind: "ALTER TABLE DETACH PARTITION CONCURRENTLY".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn drop_column_cascade_next_to_an_action_sqlparser_misses_is_still_a_drop() {
+        assert_eq!(
+            classified(
+                "ALTER TABLE \"User\" DROP COLUMN \"name\" CASCADE, ALTER COLUMN \"email\" SET STATISTICS 5"
+            ),
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "name".into(),
+                    if_exists: false
+                },
+                alter_table_other()
+            ]
+        );
+        assert_eq!(
+            classified(
+                "ALTER TABLE a DROP CONSTRAINT c RESTRICT, ALTER COLUMN b SET COMPRESSION lz4"
+            )[0],
+            Op::DropConstraint {
+                table: name("a"),
+                name: "c".into()
+            }
+        );
+    }
+
+    #[test]
+    fn create_table_sqlparser_misses_is_a_new_table_with_unknown_columns() {
+        assert_eq!(
+            classified("CREATE TABLE IF NOT EXISTS app.\"Copy\" (LIKE \"User\" INCLUDING ALL)"),
+            vec![Op::CreateTable {
+                table: ObjectName::new(Some("app"), "Copy"),
+                columns: vec![],
+                constraints: vec![],
+                if_not_exists: true,
+                from_query: true
+            }]
+        );
+    }
+
+    #[test]
+    fn enum_created_at_token_level() {
+        let tokens = tokenize("CREATE TYPE app.\"Mood\" AS ENUM ('sad', 'it''s ok')");
+        assert_eq!(
+            classify_tokens("", &tokens),
+            Some(vec![Op::CreateEnum {
+                name: ObjectName::new(Some("app"), "Mood"),
+                values: vec!["sad".into(), "it's ok".into()]
+            }])
+        );
+        assert_eq!(
+            classified("DROP OWNED BY legacy_role"),
+            vec![Op::Other {
+                kind: "DROP OWNED".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_statements_still_report_destruction() {
+        assert_eq!(
+            unparsed("FROBNICATE NOW; DROP TABLE IF EXISTS \"Audit\" CASCADE"),
+            vec![Op::DropTable {
+                table: name("Audit"),
+                if_exists: true,
+                cascade: true
+            }]
+        );
+        let ops = unparsed("WITH weird AS (x) ALTER TABLE \"User\" DROP COLUMN \"legacy\", ALTER COLUMN \"n\" SET DATA TYPE bigint USING n::bigint");
+        assert_eq!(
+            ops,
+            vec![
+                Op::DropColumn {
+                    table: name("User"),
+                    column: "legacy".into(),
+                    if_exists: false
+                },
+                Op::AlterColumnType {
+                    table: name("User"),
+                    column: "n".into(),
+                    new_type: TypeName::parse("bigint"),
+                    using: Some("n::bigint".into())
+                },
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS TRUNCATE TABLE ONLY a, b"),
+            vec![
+                Op::Truncate { table: name("a") },
+                Op::Truncate { table: name("b") }
+            ]
+        );
+        assert_eq!(
+            unparsed("OOPS DROP SCHEMA legacy CASCADE"),
+            vec![Op::DropSchema {
+                name: "legacy".into(),
+                cascade: true
+            }]
+        );
+        assert_eq!(
+            unparsed("OOPS ALTER TABLE t RENAME COLUMN a TO b"),
+            vec![Op::RenameColumn {
+                table: name("t"),
+                column: "a".into(),
+                new_name: "b".into()
+            }]
+        );
+        assert_eq!(unparsed("FROBNICATE 'DROP TABLE x'"), vec![]);
+    }
+
+    #[test]
+    fn a_huge_insert_is_an_insert() {
+        let rows = vec!["(1, 'a;b')"; 200_000].join(", ");
+        let (ops, understanding) =
+            classify_large(&format!("INSERT INTO \"Seed\" (a, b) VALUES {rows}"));
+        assert_eq!(understanding, Understanding::Classified);
+        assert_eq!(
+            ops,
+            vec![Op::Insert {
+                table: name("Seed")
+            }]
+        );
+    }
+
+    #[test]
+    fn a_huge_statement_is_scanned_whole_across_token_windows() {
+        // The window of 65,536 tokens is scanned up to 61,440 and then refilled: a DROP TABLE on
+        // either side of that seam, or of the window's end, is still found.
+        for before in [0, 61_438, 61_439, 61_440, 61_441, 65_535, 65_536, 130_000] {
+            let text = format!(
+                "SELECT {}DROP TABLE users{}",
+                "x ".repeat(before),
+                " y".repeat(70_000)
+            );
+            let (ops, understanding) = classify_large(&text);
+            assert_eq!(understanding, Understanding::Unparsed);
+            assert_eq!(
+                ops,
+                vec![Op::DropTable {
+                    table: name("users"),
+                    if_exists: false,
+                    cascade: false,
+                }],
+                "DROP TABLE after {before} tokens"
+            );
+        }
+    }
+}
