@@ -1,8 +1,18 @@
 //! `unbatched-data-change`: UPDATE / DELETE over an existing table in one transaction: long row
 //! locks, bloat. A migration holds every touched row locked until it commits.
 
-use super::{key_column, RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "unbatched-data-change",
+    default_severity: Severity::Warning,
+    summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat",
+    check: Some(check),
+    file: include_str!("unbatched_data_change.rs"),
+    example: Example::Migration("UPDATE \"User\" SET \"name\" = '';\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let (verb, table, has_where) = match op {
@@ -146,7 +156,7 @@ fn top_level_words(text: &str) -> Vec<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{name, run, schema, statement};
+    use crate::lint::rules::testing::{name, run, schema, statement};
 
     fn update(table: &str, has_where: bool) -> crate::sql::Statement {
         statement(

@@ -5,8 +5,18 @@
 //! skipped; the CHECK itself can be validated without blocking (SHARE UPDATE EXCLUSIVE).
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "set-not-null",
+    default_severity: Severity::Error,
+    summary: "SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists",
+    check: Some(check),
+    file: include_str!("set_not_null.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n"),
+};
 
 /// SET NOT NULL uses a validated CHECK constraint as proof from PostgreSQL 12.
 const CHECK_PROOF_SINCE: u32 = 12;

@@ -5,8 +5,18 @@
 //! database breaks in production. Identity, generated and SERIAL columns fill themselves.
 
 use super::advice::{self, Sql};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ColumnSpec, ConstraintKind, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "add-column-required",
+    default_severity: Severity::Error,
+    summary: "ADD COLUMN NOT NULL without DEFAULT: fails on a table with rows",
+    check: Some(check),
+    file: include_str!("add_column_required.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ADD COLUMN \"age\" INTEGER NOT NULL;\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::AddColumn {

@@ -1,7 +1,17 @@
 //! `truncate-table`: TRUNCATE: deletes every row under an ACCESS EXCLUSIVE lock.
 
-use super::{key_column, RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "truncate-table",
+    default_severity: Severity::Error,
+    summary: "TRUNCATE: deletes every row under an ACCESS EXCLUSIVE lock",
+    check: Some(check),
+    file: include_str!("truncate_table.rs"),
+    example: Example::Migration("TRUNCATE \"User\";\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::Truncate { table } = op else {
@@ -29,7 +39,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{name, run, schema, statement};
+    use crate::lint::rules::testing::{name, run, schema, statement};
 
     fn truncate(table: &str) -> crate::sql::Statement {
         statement(

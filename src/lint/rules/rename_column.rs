@@ -1,8 +1,18 @@
 //! `rename-column`: RENAME COLUMN: the running app still queries the old name.
 
-use super::{key_column, RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::model::quote_ident;
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "rename-column",
+    default_severity: Severity::Error,
+    summary: "RENAME COLUMN: the running app still queries the old name",
+    check: Some(check),
+    file: include_str!("rename_column.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"fullName\";\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::RenameColumn {
@@ -44,8 +54,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{column, name, run, schema, statement};
-    use crate::schema::Origin;
+    use crate::lint::rules::testing::{column, name, run, schema, statement};
+    use crate::lint::schema::Origin;
 
     fn rename(table: &str, from: &str, to: &str) -> crate::sql::Statement {
         statement(

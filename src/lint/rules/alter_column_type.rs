@@ -6,8 +6,18 @@
 //! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op, TypeName};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "alter-column-type",
+    default_severity: Severity::Error,
+    summary: "ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE",
+    check: Some(check),
+    file: include_str!("alter_column_type.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ALTER COLUMN \"teamId\" SET DATA TYPE BIGINT;\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::AlterColumnType {

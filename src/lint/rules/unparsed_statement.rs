@@ -3,10 +3,18 @@
 //! the token classifier understood (destructive operations found in its tokens still go through
 //! their own rules).
 
-use super::Violation;
+use super::{Example, RuleInfo, Violation};
 use crate::sql::Statement;
+use crate::findings::Severity;
 
-pub const ID: &str = "unparsed-statement";
+pub const RULE: RuleInfo = RuleInfo {
+    id: "unparsed-statement",
+    default_severity: Severity::Warning,
+    summary: "a statement migration-gate could not understand: review it by hand",
+    check: None,
+    file: include_str!("unparsed_statement.rs"),
+    example: Example::Migration("FROBNICATE \"User\" VERY FAST;\n"),
+};
 
 /// The violation for a statement that was not understood.
 pub fn violation(statement: &Statement) -> Violation {

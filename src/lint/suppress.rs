@@ -259,8 +259,8 @@ fn reason_near_miss(rest: &str) -> Option<(usize, String)> {
             return Some((start, rest[start..].trim().to_string()));
         }
         let misspelled_reason = (4..=8).contains(&bare.len())
-            && crate::rules::find(&bare).is_none()
-            && crate::rules::allow_without_reason::edit_distance(&bare, "reason") <= 2;
+            && crate::lint::rules::find(&bare).is_none()
+            && crate::spelling::edit_distance(&bare, "reason") <= 2;
         if bare == "reason" || misspelled_reason {
             let glued = word
                 .split_once(['=', ':'])

@@ -3,10 +3,19 @@
 //! An allow naming a rule id that does not exist (a typo) is ignored for that id too, and said so
 //! here: a suppression that silently does nothing is as misleading as one without a reason.
 
+use super::{Example, RuleInfo};
 use crate::findings::{Finding, Severity};
-use crate::suppress::Allow;
+use crate::lint::suppress::Allow;
+use crate::spelling::edit_distance;
 
-pub const ID: &str = "allow-without-reason";
+pub const RULE: RuleInfo = RuleInfo {
+    id: "allow-without-reason",
+    default_severity: Severity::Warning,
+    summary: "a migration-gate: allow comment without a reason is ignored",
+    check: None,
+    file: include_str!("allow_without_reason.rs"),
+    example: Example::Migration("-- migration-gate: allow drop-column\nALTER TABLE \"User\" DROP COLUMN \"name\";\n"),
+};
 
 /// The finding for one allow comment that has no reason (`file` as reports show it).
 pub fn finding(allow: &Allow, file: &str, migration: &str) -> Finding {
@@ -78,8 +87,8 @@ pub fn unknown_rule_finding(allow: &Allow, rule: &str, file: &str, migration: &s
 /// A warning placed on the allow comment itself, quoting it.
 fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: String) -> Finding {
     Finding {
-        rule: ID,
-        severity: Severity::Warning,
+        rule: RULE.id,
+        severity: RULE.default_severity,
         file: file.to_string(),
         line: allow.line,
         column: allow.column,
@@ -99,21 +108,6 @@ pub fn closest_rule(rule: &str) -> Option<&'static str> {
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, id)| id)
-}
-
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

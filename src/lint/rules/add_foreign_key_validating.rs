@@ -8,8 +8,18 @@
 //! new table is empty, nothing to scan.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "add-foreign-key-validating",
+    default_severity: Severity::Error,
+    summary: "ADD FOREIGN KEY without NOT VALID scans the table while blocking writes on both tables",
+    check: Some(check),
+    file: include_str!("add_foreign_key_validating.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ADD CONSTRAINT \"User_teamId_fkey\" FOREIGN KEY (\"teamId\") REFERENCES \"Team\"(\"id\");\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let (table, constraint, inline_column) = match op {

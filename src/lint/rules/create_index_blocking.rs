@@ -8,8 +8,18 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "create-index-blocking",
+    default_severity: Severity::Error,
+    summary: "CREATE INDEX without CONCURRENTLY blocks writes for the whole build",
+    check: Some(check),
+    file: include_str!("create_index_blocking.rs"),
+    example: Example::Migration("CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::CreateIndex {

@@ -223,7 +223,7 @@ pub mod test_support {
     //! schema, then each pending statement is checked and applied, exactly as the analysis does.
 
     use super::super::{CheckFn, RuleContext, Violation};
-    use crate::schema::{Origin, Schema};
+    use crate::lint::schema::{Origin, Schema};
     use crate::sql::{analyze_source, TransactionControl};
 
     pub const DEFAULT_PG_VERSION: u32 = 15;
@@ -287,7 +287,7 @@ pub mod test_support {
 mod tests {
     use super::test_support::violations_on;
     use super::*;
-    use crate::rules::Violation;
+    use crate::lint::rules::Violation;
 
     #[test]
     fn derived_names_follow_postgres_style_and_are_cut_to_63_bytes() {
@@ -338,7 +338,7 @@ mod tests {
     /// The safe examples: none of the lock and rewrite rules may fire on them.
     #[test]
     fn safe_examples_raise_nothing_from_the_lock_and_rewrite_rules() {
-        use crate::rules::{
+        use crate::lint::rules::{
             add_check_validating, add_column_required, add_column_rewrite,
             add_foreign_key_validating, add_unique_blocking, alter_column_type,
             create_index_blocking, drop_index_blocking, set_not_null, CheckFn,

@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::config::Config;
-use crate::discover::Migration;
 use crate::findings::{AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
-use crate::rules::{self, RuleContext, RuleInfo, Violation};
-use crate::schema::{Origin, Schema};
+use crate::lint::rules::{self, RuleContext, RuleInfo, Violation};
+use crate::lint::schema::{Origin, Schema};
+use crate::lint::suppress::{self, Suppressions};
+use crate::project::config::Config;
+use crate::project::discover::Migration;
 use crate::sql::{self, Op, Statement, TransactionControl, Understanding};
-use crate::suppress::{self, Suppressions};
 
 pub struct AnalysisInput<'a> {
     /// Already applied (or merged) migrations, in order: they define the existing schema.
@@ -216,7 +216,7 @@ fn check_migration(
         last_excerpt: None,
     };
     if let Some(error) = &file.lexical_error {
-        if let Some(severity) = severity(config, rules::malformed_sql::ID) {
+        if let Some(severity) = severity(config, rules::malformed_sql::RULE.id) {
             let source = &migration.source;
             let line_start = source[..error.offset].rfind('\n').map_or(0, |i| i + 1);
             let line_text = source[line_start..].lines().next().unwrap_or("");
@@ -234,7 +234,7 @@ fn check_migration(
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {
             emit.raise(
-                "unparsed-statement",
+                rules::unparsed_statement::RULE.id,
                 index,
                 statement,
                 rules::unparsed_statement::violation(statement),
@@ -284,7 +284,7 @@ fn check_migration(
         }
         check_routine_calls(schema, statement, index, config, &mut emit);
     }
-    if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
+    if let Some(severity) = severity(config, rules::allow_without_reason::RULE.id) {
         let (file_path, name) = (&migration.display_path, &migration.name);
         for allow in file.suppressions.all() {
             let mut findings = Vec::new();
@@ -507,7 +507,7 @@ fn summarize(report: &Report, pending: &[UnderstoodFile]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RuleSetting;
+    use crate::project::config::RuleSetting;
     use std::path::PathBuf;
 
     fn migration(name: &str, sql: &str) -> Migration {
@@ -993,7 +993,7 @@ COMMIT;
             "20240201000000_x",
             "ALTER TABLE \"User\" DROP COLUMN \"name\";\nTRUNCATE \"Post\";",
         );
-        let edited = crate::rules::edited_migration::finding(&history, "origin/main");
+        let edited = crate::lint::rules::edited_migration::finding(&history, "origin/main");
         let report = analyze(AnalysisInput {
             existing: &[&history],
             pending: &[&pending],
@@ -1035,7 +1035,7 @@ COMMIT;
     fn extra_findings_are_kept_and_sorted_in() {
         let history = migration("20240101000000_init", HISTORY);
         let pending = migration("20240201000000_x", "\nDROP TABLE \"Post\";");
-        let out_of_order = crate::rules::out_of_order_migration::finding(
+        let out_of_order = crate::lint::rules::out_of_order_migration::finding(
             &pending,
             "20240301000000_newer",
             "origin/main",
@@ -1311,23 +1311,23 @@ COMMIT;
 #[cfg(test)]
 mod fuzz {
     use super::*;
-    use crate::discover::Migration;
+    use crate::project::discover::Migration;
     use proptest::prelude::*;
 
     const SEEDS: &[&str] = &[
-        include_str!("../migrations/20240108093012_init/migration.sql"),
-        include_str!("../migrations/20240122141530_add_projects/migration.sql"),
-        include_str!("../migrations/20240205103344_add_tasks/migration.sql"),
-        include_str!("../migrations/20240219161205_add_invitations/migration.sql"),
-        include_str!("../migrations/20240304112850_add_billing/migration.sql"),
-        include_str!("../migrations/20240318095517_add_comments/migration.sql"),
-        include_str!("../migrations/20240402134021_task_due_dates/migration.sql"),
-        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/migration.sql"),
-        include_str!("../migrations/20240416102233_api_keys_and_project_slugs/down.sql"),
-        include_str!("../migrations/20240430150912_task_review_status/migration.sql"),
-        include_str!("../migrations/20240430150912_task_review_status/down.sql"),
-        include_str!("../migrations/20240514093045_drop_legacy_password_hash/migration.sql"),
-        include_str!("../migrations/20240514093045_drop_legacy_password_hash/down.sql"),
+        include_str!("../../migrations/20240108093012_init/migration.sql"),
+        include_str!("../../migrations/20240122141530_add_projects/migration.sql"),
+        include_str!("../../migrations/20240205103344_add_tasks/migration.sql"),
+        include_str!("../../migrations/20240219161205_add_invitations/migration.sql"),
+        include_str!("../../migrations/20240304112850_add_billing/migration.sql"),
+        include_str!("../../migrations/20240318095517_add_comments/migration.sql"),
+        include_str!("../../migrations/20240402134021_task_due_dates/migration.sql"),
+        include_str!("../../migrations/20240416102233_api_keys_and_project_slugs/migration.sql"),
+        include_str!("../../migrations/20240416102233_api_keys_and_project_slugs/down.sql"),
+        include_str!("../../migrations/20240430150912_task_review_status/migration.sql"),
+        include_str!("../../migrations/20240430150912_task_review_status/down.sql"),
+        include_str!("../../migrations/20240514093045_drop_legacy_password_hash/migration.sql"),
+        include_str!("../../migrations/20240514093045_drop_legacy_password_hash/down.sql"),
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1) THEN ALTER TABLE \"User\" DROP COLUMN \"x\"; END IF; \
          EXECUTE 'DROP TABLE ' || quote_ident(t); END $$;\nCREATE FUNCTION f() RETURNS void \
          LANGUAGE plpgsql AS $body$ BEGIN PERFORM g(); DELETE FROM \"User\"; END $body$;\n\

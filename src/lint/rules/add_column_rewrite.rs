@@ -11,8 +11,18 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ColumnSpec, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "add-column-rewrite",
+    default_severity: Severity::Error,
+    summary: "ADD COLUMN with a volatile default, SERIAL, identity or GENERATED STORED: rewrites the table",
+    check: Some(check),
+    file: include_str!("add_column_rewrite.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ADD COLUMN \"token\" UUID NOT NULL DEFAULT gen_random_uuid();\n"),
+};
 
 /// Fast (catalog-only) defaults arrived in PostgreSQL 11.
 const FAST_DEFAULT_SINCE: u32 = 11;

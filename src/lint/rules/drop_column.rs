@@ -1,9 +1,19 @@
 //! `drop-column`: ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running
 //! app still reads it (Prisma's client names every column in its queries).
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::model::quote_ident;
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "drop-column",
+    default_severity: Severity::Error,
+    summary: "ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running app still reads it",
+    check: Some(check),
+    file: include_str!("drop_column.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" DROP COLUMN \"name\";\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::DropColumn { table, column, .. } = op else {
@@ -33,8 +43,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{column, name, run, schema, statement};
-    use crate::schema::Origin;
+    use crate::lint::rules::testing::{column, name, run, schema, statement};
+    use crate::lint::schema::Origin;
 
     fn drop(table: &str, col: &str) -> crate::sql::Statement {
         statement(

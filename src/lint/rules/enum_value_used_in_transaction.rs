@@ -4,8 +4,18 @@
 //! transaction (checked on PostgreSQL 15). Before PostgreSQL 12, ADD VALUE cannot run in a
 //! transaction block at all. So there is no new-object exemption: the migration itself fails.
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{Op, Statement, TransactionControl};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "enum-value-used-in-transaction",
+    default_severity: Severity::Error,
+    summary: "a new enum value used in the same migration fails (55P04)",
+    check: Some(check),
+    file: include_str!("enum_value_used_in_transaction.rs"),
+    example: Example::Migration("ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nUPDATE \"User\" SET \"name\" = 'x' WHERE 'ADMIN'::\"Role\" = 'ADMIN';\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::AddEnumValue {
@@ -121,8 +131,8 @@ fn has_string_literal(text: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{ctx, name, schema, statement};
-    use crate::schema::{Origin, Schema};
+    use crate::lint::rules::testing::{ctx, name, schema, statement};
+    use crate::lint::schema::{Origin, Schema};
 
     fn add(type_name: &str, value: &str) -> Statement {
         statement(

@@ -1,8 +1,18 @@
 //! `drop-schema`: DROP SCHEMA / DROP DATABASE: everything in it is lost.
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::model::quote_ident;
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "drop-schema",
+    default_severity: Severity::Error,
+    summary: "DROP SCHEMA / DROP DATABASE: everything in it is lost",
+    check: Some(check),
+    file: include_str!("drop_schema.rs"),
+    example: Example::Migration("DROP SCHEMA \"legacy\" CASCADE;\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     match op {
@@ -48,8 +58,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{run, schema, statement};
-    use crate::schema::Origin;
+    use crate::lint::rules::testing::{run, schema, statement};
+    use crate::lint::schema::Origin;
 
     fn drop(name: &str) -> crate::sql::Statement {
         statement(

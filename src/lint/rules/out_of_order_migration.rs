@@ -2,17 +2,28 @@
 //! Raised by `check --since REF` (the git side compares folder names and calls [`finding`]).
 //! Databases already past the newest merged migration would apply it out of order, or not at all.
 
-use crate::discover::Migration;
+use super::{Example, RuleInfo};
 use crate::findings::{Finding, Severity};
+use crate::project::discover::Migration;
 
-pub const ID: &str = "out-of-order-migration";
+pub const RULE: RuleInfo = RuleInfo {
+    id: "out-of-order-migration",
+    default_severity: Severity::Warning,
+    summary: "a new migration sorts before migrations already merged",
+    check: None,
+    file: include_str!("out_of_order_migration.rs"),
+    example: Example::FromGit {
+        setting: "Example: `check --since main` on a branch that adds 20240301000000_add_teams while\nmain already has 20240315000000_invoices.\n",
+        finding: |migration| finding(migration, "20240315000000_invoices", "main"),
+    },
+};
 
 /// The finding for `migration`, new since `since`, whose name sorts before `newest_at_ref`, the
 /// newest migration that exists at `since`.
 pub fn finding(migration: &Migration, newest_at_ref: &str, since: &str) -> Finding {
     Finding {
-        rule: ID,
-        severity: Severity::Warning,
+        rule: RULE.id,
+        severity: RULE.default_severity,
         file: migration.display_path.clone(),
         line: 1,
         column: 1,
@@ -28,7 +39,7 @@ pub fn finding(migration: &Migration, newest_at_ref: &str, since: &str) -> Findi
              e.g. regenerate it with `prisma migrate dev`), and check it still applies on top of \
              the newer migrations."
         ),
-        statement: crate::analysis::excerpt(&migration.source),
+        statement: crate::lint::engine::excerpt(&migration.source),
         migration: migration.name.clone(),
     }
 }
@@ -48,7 +59,7 @@ mod tests {
             down_path: None,
         };
         let f = finding(&m, "20240301000000_later", "origin/main");
-        assert_eq!((f.rule, f.severity, f.line), (ID, Severity::Warning, 1));
+        assert_eq!((f.rule, f.severity, f.line), (RULE.id, Severity::Warning, 1));
         assert!(f
             .message
             .contains("20240101000000_add_x sorts before 20240301000000_later"));

@@ -4,8 +4,18 @@
 //! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ConstraintKind, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "add-check-validating",
+    default_severity: Severity::Error,
+    summary: "ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE",
+    check: Some(check),
+    file: include_str!("add_check_validating.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_check\" CHECK (\"email\" <> '');\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let (table, constraint, inline_column) = match op {

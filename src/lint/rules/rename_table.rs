@@ -1,8 +1,18 @@
 //! `rename-table`: ALTER TABLE ... RENAME TO: the running app still queries the old name.
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::model::quote_ident;
 use crate::sql::{ObjectName, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "rename-table",
+    default_severity: Severity::Error,
+    summary: "ALTER TABLE ... RENAME TO: the running app still queries the old name",
+    check: Some(check),
+    file: include_str!("rename_table.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" RENAME TO \"Account\";\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::RenameTable { table, new_name } = op else {
@@ -36,7 +46,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{name, run, schema, statement};
+    use crate::lint::rules::testing::{name, run, schema, statement};
 
     fn rename(table: &str, to: &str) -> crate::sql::Statement {
         statement(

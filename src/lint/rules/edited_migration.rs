@@ -2,17 +2,28 @@
 //! Raised by `check --since REF` (the git side finds the modified files and calls [`finding`]).
 //! Databases that applied the old text keep it; Prisma sees a checksum mismatch.
 
-use crate::discover::Migration;
+use super::{Example, RuleInfo};
 use crate::findings::{Finding, Severity};
+use crate::project::discover::Migration;
 
-pub const ID: &str = "edited-migration";
+pub const RULE: RuleInfo = RuleInfo {
+    id: "edited-migration",
+    default_severity: Severity::Error,
+    summary: "a migration already merged (and maybe applied) was modified",
+    check: None,
+    file: include_str!("edited_migration.rs"),
+    example: Example::FromGit {
+        setting: "Example: `check --since main` on a branch that modified 20240301000000_add_teams,\nwhich main already has.\n",
+        finding: |migration| finding(migration, "main"),
+    },
+};
 
 /// The finding for `migration`, which exists at `since` and was modified after it.
 pub fn finding(migration: &Migration, since: &str) -> Finding {
     let lines = migration.source.lines().count().max(1) as u32;
     Finding {
-        rule: ID,
-        severity: Severity::Error,
+        rule: RULE.id,
+        severity: RULE.default_severity,
         file: migration.display_path.clone(),
         line: 1,
         column: 1,
@@ -28,7 +39,7 @@ pub fn finding(migration: &Migration, since: &str) -> Finding {
              change in a new migration (`prisma migrate dev --create-only`).",
             migration.display_path
         ),
-        statement: crate::analysis::excerpt(&migration.source),
+        statement: crate::lint::engine::excerpt(&migration.source),
         migration: migration.name.clone(),
     }
 }
@@ -50,7 +61,7 @@ mod tests {
         let f = finding(&m, "origin/main");
         assert_eq!(
             (f.rule, f.severity, f.line, f.end_line),
-            (ID, Severity::Error, 1, 2)
+            (RULE.id, Severity::Error, 1, 2)
         );
         assert!(f.message.contains("checksum mismatch"));
         assert!(f

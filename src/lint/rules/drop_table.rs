@@ -1,7 +1,17 @@
 //! `drop-table`: DROP TABLE on an existing table: the data is gone and the running app fails.
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "drop-table",
+    default_severity: Severity::Error,
+    summary: "DROP TABLE on an existing table: the data is gone and the running app fails",
+    check: Some(check),
+    file: include_str!("drop_table.rs"),
+    example: Example::Migration("DROP TABLE \"Team\";\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::DropTable { table, .. } = op else {
@@ -33,7 +43,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{name, run, schema, statement};
+    use crate::lint::rules::testing::{name, run, schema, statement};
 
     fn drop(table: &str) -> crate::sql::Statement {
         statement(

@@ -3,16 +3,24 @@
 //! token to the end of the file, so every statement after it would go unchecked. Raised once per
 //! file, at the token that is never closed.
 
+use super::{Example, RuleInfo};
 use crate::findings::{Finding, Severity};
 use crate::sql::{LexicalError, Position};
 
-pub const ID: &str = "malformed-sql";
+pub const RULE: RuleInfo = RuleInfo {
+    id: "malformed-sql",
+    default_severity: Severity::Error,
+    summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
+    check: None,
+    file: include_str!("malformed_sql.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n/* the comment never ends\n"),
+};
 
 pub fn finding(error: &LexicalError, file: &str, migration: &str, line_text: &str) -> Finding {
     let Position { line, column } = error.position;
     Finding {
-        rule: ID,
-        severity: Severity::Error,
+        rule: RULE.id,
+        severity: RULE.default_severity,
         file: file.to_string(),
         line,
         column,

@@ -2,8 +2,18 @@
 //! The same holds for the other statements PostgreSQL refuses in a transaction block (VACUUM,
 //! ALTER SYSTEM, ...): the migration fails at that point whatever the table.
 
-use super::{RuleContext, Violation};
+use super::{Example, RuleContext, RuleInfo, Violation};
 use crate::sql::Op;
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "concurrently-in-transaction",
+    default_severity: Severity::Error,
+    summary: "a CONCURRENTLY statement inside BEGIN ... COMMIT fails (25001)",
+    check: Some(check),
+    file: include_str!("concurrently_in_transaction.rs"),
+    example: Example::Migration("BEGIN;\nCREATE INDEX CONCURRENTLY \"User_name_idx\" ON \"User\"(\"name\");\nCOMMIT;\n"),
+};
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if !ctx.in_transaction_block {
@@ -37,7 +47,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::testing::{ctx, name, schema, statement};
+    use crate::lint::rules::testing::{ctx, name, schema, statement};
 
     fn create_index(concurrently: bool, table: &str) -> crate::sql::Statement {
         statement(
