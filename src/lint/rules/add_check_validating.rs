@@ -63,7 +63,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use crate::lint::rules::testing::{only_violation, violations};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER NOT NULL);"#;
@@ -73,7 +73,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0);"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("\"total\" >= 0"), "{}", v.message);
@@ -92,7 +92,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Order" ADD CHECK ("total" < 1000000);"#,
-            check,
+            &RULE,
         );
         assert!(
             v.help.contains(r#"VALIDATE CONSTRAINT "Order_check";"#),
@@ -106,7 +106,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Order" ADD COLUMN "discount" INTEGER CHECK ("discount" >= 0);"#,
-            check,
+            &RULE,
         );
         assert!(
             v.help
@@ -123,7 +123,7 @@ mod tests {
     fn not_valid_validated_in_the_same_migration_is_flagged() {
         let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;
             ALTER TABLE "Order" VALIDATE CONSTRAINT "total_positive";"#;
-        let v = only_violation(HISTORY, pending, check);
+        let v = only_violation(HISTORY, pending, &RULE);
         assert!(
             v.message.starts_with("NOT VALID buys nothing here"),
             "{}",
@@ -132,19 +132,19 @@ mod tests {
         // Another constraint validated later does not count.
         let other = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;
             ALTER TABLE "Order" VALIDATE CONSTRAINT "something_else";"#;
-        assert!(violations(HISTORY, other, check).is_empty());
+        assert!(violations(HISTORY, other, &RULE).is_empty());
     }
 
     #[test]
     fn not_valid_is_fine() {
         let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 
     #[test]
     fn check_on_new_table_is_fine() {
         let pending = r#"CREATE TABLE "Refund" ("id" TEXT NOT NULL, "amount" INTEGER NOT NULL);
             ALTER TABLE "Refund" ADD CONSTRAINT "amount_positive" CHECK ("amount" > 0);"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 }

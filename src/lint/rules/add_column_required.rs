@@ -88,7 +88,7 @@ fn is_required_without_value(column: &ColumnSpec) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{only_violation, violations, violations_on};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL,
@@ -99,7 +99,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT NOT NULL;"#,
-            check,
+            &RULE,
         );
         assert!(
             v.message
@@ -129,7 +129,7 @@ mod tests {
             r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT NOT NULL DEFAULT NULL;"#,
             r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT DEFAULT NULL::text NOT NULL;"#,
         ] {
-            only_violation(HISTORY, add, check);
+            only_violation(HISTORY, add, &RULE);
         }
     }
 
@@ -142,23 +142,23 @@ mod tests {
             r#"ALTER TABLE "User" ADD COLUMN "n" SERIAL NOT NULL;"#,
             r#"ALTER TABLE "User" ADD COLUMN "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
         ] {
-            assert!(violations(HISTORY, add, check).is_empty(), "{add}");
+            assert!(violations(HISTORY, add, &RULE).is_empty(), "{add}");
         }
     }
 
     #[test]
     fn if_not_exists_on_a_present_column_is_a_no_op() {
         let again = r#"ALTER TABLE "User" ADD COLUMN IF NOT EXISTS "email" TEXT NOT NULL;"#;
-        assert!(violations(HISTORY, again, check).is_empty());
+        assert!(violations(HISTORY, again, &RULE).is_empty());
         let missing = r#"ALTER TABLE "User" ADD COLUMN IF NOT EXISTS "phone" TEXT NOT NULL;"#;
-        assert_eq!(violations(HISTORY, missing, check).len(), 1);
+        assert_eq!(violations(HISTORY, missing, &RULE).len(), 1);
     }
 
     #[test]
     fn new_table_is_exempt() {
         let pending = r#"CREATE TABLE "Team" ("id" TEXT NOT NULL);
             ALTER TABLE "Team" ADD COLUMN "name" TEXT NOT NULL;"#;
-        assert!(violations("", pending, check).is_empty());
+        assert!(violations("", pending, &RULE).is_empty());
     }
 
     #[test]
@@ -167,7 +167,7 @@ mod tests {
             violations(
                 "",
                 "ALTER TABLE accounts ADD COLUMN owner_id bigint NOT NULL;",
-                check
+                &RULE
             )
             .len(),
             1
@@ -180,7 +180,7 @@ mod tests {
             10,
             HISTORY,
             r#"ALTER TABLE "User" ADD COLUMN "x" INT NOT NULL;"#,
-            check,
+            &RULE,
         );
         assert!(
             v[0].help.contains("on PostgreSQL 10 any default rewrites"),

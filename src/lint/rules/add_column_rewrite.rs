@@ -184,14 +184,14 @@ fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) 
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{only_violation, violations, violations_on};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER,
         CONSTRAINT "Order_pkey" PRIMARY KEY ("id"));"#;
 
     fn flagged_on(pg_version: u32, add: &str) -> bool {
-        !violations_on(pg_version, HISTORY, add, check).is_empty()
+        !violations_on(pg_version, HISTORY, add, &RULE).is_empty()
     }
 
     #[test]
@@ -199,7 +199,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Order" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();"#,
-            check,
+            &RULE,
         );
         assert!(
             v.message.contains("volatile gen_random_uuid()"),
@@ -256,7 +256,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Order" ADD COLUMN "number" BIGSERIAL NOT NULL;"#,
-            check,
+            &RULE,
         );
         assert!(
             v.message.contains("sequence value for each existing row"),
@@ -315,6 +315,6 @@ mod tests {
     fn new_table_is_exempt() {
         let pending = r#"CREATE TABLE "Invoice" ("id" TEXT NOT NULL);
             ALTER TABLE "Invoice" ADD COLUMN "publicId" UUID DEFAULT gen_random_uuid();"#;
-        assert!(violations("", pending, check).is_empty());
+        assert!(violations("", pending, &RULE).is_empty());
     }
 }

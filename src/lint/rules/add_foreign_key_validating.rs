@@ -112,7 +112,7 @@ fn constraint_name(
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use crate::lint::rules::testing::{only_violation, violations};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn validating_foreign_key_on_existing_table_is_flagged() {
-        let v = only_violation(HISTORY, PRISMA_FK, check);
+        let v = only_violation(HISTORY, PRISMA_FK, &RULE);
         assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("\"Post\" and \"User\""), "{}", v.message);
         assert!(
@@ -139,14 +139,14 @@ mod tests {
     #[test]
     fn not_valid_then_validate_is_fine() {
         let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 
     #[test]
     fn not_valid_validated_in_the_same_migration_is_flagged() {
         let pending = r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
             ALTER TABLE "Post" VALIDATE CONSTRAINT "Post_authorId_fkey";"#;
-        let v = only_violation(HISTORY, pending, check);
+        let v = only_violation(HISTORY, pending, &RULE);
         assert!(
             v.message.starts_with("NOT VALID buys nothing here"),
             "{}",
@@ -159,7 +159,7 @@ mod tests {
     fn new_table_with_foreign_key_to_existing_table_is_fine() {
         let pending = r#"CREATE TABLE "Comment" ("id" TEXT NOT NULL, "userId" TEXT NOT NULL);
             ALTER TABLE "Comment" ADD CONSTRAINT "Comment_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 
     #[test]
@@ -167,11 +167,11 @@ mod tests {
         // Without a default every row is NULL and PostgreSQL skips the validation.
         let no_default =
             r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT REFERENCES "User"("id");"#;
-        assert!(violations(HISTORY, no_default, check).is_empty());
+        assert!(violations(HISTORY, no_default, &RULE).is_empty());
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "Post" ADD COLUMN "editorId" TEXT DEFAULT 'system' REFERENCES "User"("id");"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("SHARE ROW EXCLUSIVE"), "{}", v.message);
         assert!(v.help.contains("without REFERENCES first"), "{}", v.help);
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn inside_a_do_block_the_advice_is_rebuilt_not_appended() {
         let pending = format!("DO $$ BEGIN {PRISMA_FK} END $$;");
-        let v = only_violation(HISTORY, &pending, check);
+        let v = only_violation(HISTORY, &pending, &RULE);
         assert!(!v.help.contains("END $$ NOT VALID"), "{}", v.help);
         assert!(v.help.contains(
             r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User" ("id") NOT VALID;"#
@@ -195,7 +195,7 @@ mod tests {
         let v = only_violation(
             "",
             "ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);",
-            check,
+            &RULE,
         );
         assert!(
             v.help

@@ -79,7 +79,7 @@ fn builds_index(constraint: &ConstraintSpec) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use crate::lint::rules::testing::{only_violation, violations};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL);"#;
@@ -89,7 +89,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(
@@ -109,7 +109,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "User" ADD PRIMARY KEY ("id");"#,
-            check,
+            &RULE,
         );
         assert!(
             v.help.contains(r#"PRIMARY KEY USING INDEX "User_pkey";"#),
@@ -124,7 +124,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;"#,
-            check,
+            &RULE,
         );
         assert!(
             v.help.contains(
@@ -135,20 +135,20 @@ mod tests {
         );
         let new_table = r#"CREATE TABLE "Org" ("id" TEXT NOT NULL);
             ALTER TABLE "Org" ADD COLUMN "slug" TEXT UNIQUE;"#;
-        assert!(violations(HISTORY, new_table, check).is_empty());
+        assert!(violations(HISTORY, new_table, &RULE).is_empty());
     }
 
     #[test]
     fn using_index_is_fine() {
         let pending = r#"CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User"("email");
             ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 
     #[test]
     fn new_table_is_fine() {
         let pending = r#"CREATE TABLE "Team" ("id" TEXT NOT NULL, "slug" TEXT NOT NULL);
             ALTER TABLE "Team" ADD CONSTRAINT "Team_slug_key" UNIQUE ("slug");"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 }

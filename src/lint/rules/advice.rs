@@ -218,76 +218,10 @@ pub const CONCURRENTLY_OUTSIDE_TRANSACTION: &str =
      migration of its own, as its only statement.";
 
 #[cfg(test)]
-pub mod test_support {
-    //! Rule tests build their context from real SQL: the history is replayed as the existing
-    //! schema, then each pending statement is checked and applied, exactly as the analysis does.
-
-    use super::super::{CheckFn, RuleContext, Violation};
-    use crate::lint::schema::{Origin, Schema};
-    use crate::sql::{analyze_source, TransactionControl};
-
-    pub const DEFAULT_PG_VERSION: u32 = 15;
-
-    /// Every violation `rule` raises on the `pending` SQL, given the `history` SQL.
-    pub fn violations(history: &str, pending: &str, rule: CheckFn) -> Vec<Violation> {
-        violations_on(DEFAULT_PG_VERSION, history, pending, rule)
-    }
-
-    pub fn violations_on(
-        pg_version: u32,
-        history: &str,
-        pending: &str,
-        rule: CheckFn,
-    ) -> Vec<Violation> {
-        let mut schema = Schema::new();
-        schema.begin_migration();
-        for statement in analyze_source(history) {
-            for op in &statement.ops {
-                schema.apply(op, Origin::Existing);
-            }
-        }
-        let statements = analyze_source(pending);
-        schema.begin_migration();
-        let mut found = Vec::new();
-        let mut in_transaction_block = false;
-        for (i, statement) in statements.iter().enumerate() {
-            match statement.transaction_control() {
-                Some(TransactionControl::Begin) => in_transaction_block = true,
-                Some(_) => in_transaction_block = false,
-                None => {}
-            }
-            for op in &statement.ops {
-                let ctx = RuleContext {
-                    schema: &schema,
-                    pg_version,
-                    statement,
-                    later_in_file: &statements[i + 1..],
-                    in_transaction_block,
-                };
-                found.extend(rule(op, &ctx));
-                schema.apply(op, Origin::Pending);
-            }
-        }
-        found
-    }
-
-    /// The single violation `rule` raises; fails the test on none or several.
-    pub fn only_violation(history: &str, pending: &str, rule: CheckFn) -> Violation {
-        let mut found = violations(history, pending, rule);
-        assert_eq!(
-            found.len(),
-            1,
-            "expected exactly one violation, got {found:#?}"
-        );
-        found.remove(0)
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::test_support::violations_on;
     use super::*;
-    use crate::lint::rules::Violation;
+    use crate::lint::rules::set_not_null;
+    use crate::lint::rules::testing::violations_on;
 
     #[test]
     fn derived_names_follow_postgres_style_and_are_cut_to_63_bytes() {
@@ -300,26 +234,21 @@ mod tests {
         assert_eq!(derived_name(&long, &["c".to_string()], "key").len(), 63);
     }
 
-    /// A rule that just echoes the advice, to see the quoting from a real statement.
-    fn echo_not_null(op: &crate::sql::Op, ctx: &RuleContext) -> Option<Violation> {
-        let crate::sql::Op::SetNotNull { table, column } = op else {
-            return None;
-        };
-        Some(Violation {
-            message: Sql::of(ctx).table(table),
-            help: set_not_null_safely(ctx, table, column),
-        })
-    }
-
     #[test]
     fn names_are_quoted_the_way_the_statement_wrote_them() {
         let prisma = violations_on(
             15,
             "",
             r#"ALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;"#,
-            echo_not_null,
+            &set_not_null::RULE,
         );
-        assert_eq!(prisma[0].message, "\"User\"");
+        assert!(
+            prisma[0]
+                .message
+                .starts_with(r#"SET NOT NULL on "User"."email" scans"#),
+            "{}",
+            prisma[0].message
+        );
         assert!(prisma[0].help.contains(
             r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_not_null" CHECK ("email" IS NOT NULL) NOT VALID;"#
         ), "{}", prisma[0].help);
@@ -327,9 +256,15 @@ mod tests {
             15,
             "",
             "alter table app.users alter column email set not null;",
-            echo_not_null,
+            &set_not_null::RULE,
         );
-        assert_eq!(plain[0].message, "app.users");
+        assert!(
+            plain[0]
+                .message
+                .starts_with("SET NOT NULL on app.users.email scans"),
+            "{}",
+            plain[0].message
+        );
         assert!(plain[0].help.contains(
             "ALTER TABLE app.users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;"
         ), "{}", plain[0].help);
@@ -341,21 +276,18 @@ mod tests {
         use crate::lint::rules::{
             add_check_validating, add_column_required, add_column_rewrite,
             add_foreign_key_validating, add_unique_blocking, alter_column_type,
-            create_index_blocking, drop_index_blocking, set_not_null, CheckFn,
+            create_index_blocking, drop_index_blocking, set_not_null,
         };
-        let rules: [(&str, CheckFn); 9] = [
-            ("alter-column-type", alter_column_type::check),
-            ("add-column-required", add_column_required::check),
-            ("add-column-rewrite", add_column_rewrite::check),
-            ("set-not-null", set_not_null::check),
-            ("create-index-blocking", create_index_blocking::check),
-            ("drop-index-blocking", drop_index_blocking::check),
-            (
-                "add-foreign-key-validating",
-                add_foreign_key_validating::check,
-            ),
-            ("add-check-validating", add_check_validating::check),
-            ("add-unique-blocking", add_unique_blocking::check),
+        let rules = [
+            &alter_column_type::RULE,
+            &add_column_required::RULE,
+            &add_column_rewrite::RULE,
+            &set_not_null::RULE,
+            &create_index_blocking::RULE,
+            &drop_index_blocking::RULE,
+            &add_foreign_key_validating::RULE,
+            &add_check_validating::RULE,
+            &add_unique_blocking::RULE,
         ];
         let history = r#"
             CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
@@ -392,11 +324,12 @@ mod tests {
             r#"COMMENT ON TABLE "User" IS 'people';"#,
         ];
         for pending in safe {
-            for (id, rule) in rules {
+            for rule in rules {
                 let found = violations_on(15, history, pending, rule);
                 assert!(
                     found.is_empty(),
-                    "{id} fired on safe SQL {pending}: {found:#?}"
+                    "{} fired on safe SQL {pending}: {found:#?}",
+                    rule.id
                 );
             }
         }
@@ -408,7 +341,7 @@ mod tests {
             11,
             "",
             "ALTER TABLE t ALTER COLUMN c SET NOT NULL;",
-            echo_not_null,
+            &set_not_null::RULE,
         );
         assert!(
             old[0].help.contains("PostgreSQL 11 still scans"),
@@ -419,7 +352,7 @@ mod tests {
             12,
             "",
             "ALTER TABLE t ALTER COLUMN c SET NOT NULL;",
-            echo_not_null,
+            &set_not_null::RULE,
         );
         assert!(!new[0].help.contains("still scans"));
     }

@@ -298,7 +298,7 @@ fn expand_contract_help(
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{only_violation, violations, violations_on};
     use super::*;
 
     const USERS: &str = r#"CREATE TABLE "User" (
@@ -315,7 +315,7 @@ mod tests {
     );"#;
 
     fn flagged(alter: &str) -> bool {
-        !violations(USERS, alter, check).is_empty()
+        !violations(USERS, alter, &RULE).is_empty()
     }
 
     #[test]
@@ -323,7 +323,7 @@ mod tests {
         let v = only_violation(
             USERS,
             r#"ALTER TABLE "User" ALTER COLUMN "age" SET DATA TYPE BIGINT;"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("rewrites every row of \"User\""));
@@ -399,7 +399,7 @@ mod tests {
         let v = only_violation(
             USERS,
             r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("TimeZone is UTC"), "{}", v.message);
         assert!(
@@ -411,7 +411,7 @@ mod tests {
         let v = only_violation(
             USERS,
             r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
-            check,
+            &RULE,
         );
         assert!(!v.message.contains("TimeZone is UTC"), "{}", v.message);
         assert!(v.help.starts_with("Expand and contract"), "{}", v.help);
@@ -423,7 +423,7 @@ mod tests {
             11,
             USERS,
             r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
-            check,
+            &RULE,
         );
         assert!(
             v[0].message
@@ -451,7 +451,7 @@ mod tests {
         let v = only_violation(
             USERS,
             r#"ALTER TABLE "User" ALTER COLUMN "bio" TYPE TEXT USING trim("bio");"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("USING clause"), "{}", v.message);
         assert!(
@@ -474,7 +474,7 @@ mod tests {
             ALTER TYPE "Role" RENAME TO "Role_old";
             ALTER TYPE "Role_new" RENAME TO "Role";
             DROP TYPE "Role_old";"#;
-        let v = only_violation(history, pending, check);
+        let v = only_violation(history, pending, &RULE);
         assert!(v.message.contains("Prisma's enum change"), "{}", v.message);
         assert!(
             v.help.contains("ALTER TYPE \"Role\" ADD VALUE 'OWNER';"),
@@ -489,7 +489,7 @@ mod tests {
             CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL);"#;
         let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
             ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");"#;
-        let v = only_violation(history, pending, check);
+        let v = only_violation(history, pending, &RULE);
         assert!(
             v.help
                 .starts_with("Removing enum values ('GUEST') always converts every row"),
@@ -515,7 +515,7 @@ mod tests {
         let v = only_violation(
             "",
             "ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
-            check,
+            &RULE,
         );
         assert!(
             v.message.contains("not known from the history"),
@@ -536,11 +536,11 @@ mod tests {
     fn table_created_in_the_pending_set_is_exempt() {
         let pending = r#"CREATE TABLE "Invoice" ("id" INTEGER NOT NULL, "total" INTEGER);
             ALTER TABLE "Invoice" ALTER COLUMN "total" SET DATA TYPE BIGINT;"#;
-        assert!(violations("", pending, check).is_empty());
+        assert!(violations("", pending, &RULE).is_empty());
     }
 
     #[test]
     fn other_operations_are_ignored() {
-        assert!(violations(USERS, r#"ALTER TABLE "User" DROP COLUMN "age";"#, check).is_empty());
+        assert!(violations(USERS, r#"ALTER TABLE "User" DROP COLUMN "age";"#, &RULE).is_empty());
     }
 }

@@ -47,55 +47,48 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{ctx, name, schema, statement};
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
-    fn create_index(concurrently: bool, table: &str) -> crate::sql::Statement {
-        statement(
-            "CREATE INDEX CONCURRENTLY i ON t (c)",
-            vec![Op::CreateIndex {
-                name: Some("i".into()),
-                table: name(table),
-                columns: vec!["email".into()],
-                unique: false,
-                concurrently,
-                if_not_exists: false,
-            }],
-        )
-    }
-
-    fn in_block(s: &crate::sql::Statement) -> Option<Violation> {
-        let schema = schema();
-        let mut c = ctx(&schema, s);
-        c.in_transaction_block = true;
-        check(&s.ops[0], &c)
+    fn in_block(statement: &str) -> String {
+        format!("BEGIN;\n{statement}\nCOMMIT;\n")
     }
 
     #[test]
     fn flags_concurrently_inside_begin_commit() {
-        let v = in_block(&create_index(true, "User")).expect("finding");
+        let v = only_violation(
+            HISTORY,
+            &in_block("CREATE INDEX CONCURRENTLY i ON \"User\" (email);"),
+            &RULE,
+        );
         assert!(v.message.contains("25001"));
         assert!(v.help.contains("Remove the BEGIN/COMMIT"));
-        let drop = statement(
-            "DROP INDEX CONCURRENTLY i",
-            vec![Op::DropIndex {
-                name: name("i"),
-                concurrently: true,
-                if_exists: false,
-            }],
-        );
-        assert!(in_block(&drop).is_some());
+        assert!(flags(
+            HISTORY,
+            &in_block("DROP INDEX CONCURRENTLY i;"),
+            &RULE
+        ));
     }
 
     #[test]
     fn fails_on_a_new_table_too() {
-        assert!(in_block(&create_index(true, "Draft")).is_some());
+        let pending = format!(
+            "{CREATE_DRAFT}{}",
+            in_block("CREATE INDEX CONCURRENTLY i ON \"Draft\" (email);")
+        );
+        assert!(flags(HISTORY, &pending, &RULE));
     }
 
     #[test]
     fn ignores_concurrently_outside_a_block_and_plain_statements_inside() {
-        let schema = schema();
-        let s = create_index(true, "User");
-        assert_eq!(check(&s.ops[0], &ctx(&schema, &s)), None);
-        assert_eq!(in_block(&create_index(false, "User")), None);
+        assert!(!flags(
+            HISTORY,
+            "CREATE INDEX CONCURRENTLY i ON \"User\" (email);",
+            &RULE
+        ));
+        assert!(!flags(
+            HISTORY,
+            &in_block("CREATE INDEX i ON \"User\" (email);"),
+            &RULE
+        ));
     }
 }

@@ -93,7 +93,7 @@ fn with_concurrently(statement: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use crate::lint::rules::testing::{only_violation, violations};
     use super::*;
 
     const HISTORY: &str =
@@ -104,7 +104,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"CREATE INDEX "User_name_idx" ON "User"("name");"#,
-            check,
+            &RULE,
         );
         assert!(v.message.contains("SHARE lock"), "{}", v.message);
         assert!(v.message.contains("INSERT, UPDATE and DELETE"));
@@ -122,7 +122,7 @@ mod tests {
         let v = only_violation(
             HISTORY,
             r#"create unique index if not exists "User_email_key" on "User" using btree ("email");"#,
-            check,
+            &RULE,
         );
         assert!(v.message.starts_with("CREATE UNIQUE INDEX"));
         assert!(
@@ -136,8 +136,8 @@ mod tests {
     fn if_not_exists_on_an_existing_index_builds_nothing() {
         let history = format!(r#"{HISTORY} CREATE INDEX "User_name_idx" ON "User"("name");"#);
         let again = r#"CREATE INDEX IF NOT EXISTS "User_name_idx" ON "User"("name");"#;
-        assert!(violations(&history, again, check).is_empty());
-        assert_eq!(violations(HISTORY, again, check).len(), 1);
+        assert!(violations(&history, again, &RULE).is_empty());
+        assert_eq!(violations(HISTORY, again, &RULE).len(), 1);
     }
 
     #[test]
@@ -145,7 +145,7 @@ mod tests {
         assert!(violations(
             HISTORY,
             r#"CREATE INDEX CONCURRENTLY "User_name_idx" ON "User"("name");"#,
-            check
+            &RULE
         )
         .is_empty());
     }
@@ -154,13 +154,13 @@ mod tests {
     fn index_on_new_table_is_fine() {
         let pending = r#"CREATE TABLE "Post" ("id" TEXT NOT NULL, "authorId" TEXT NOT NULL);
             CREATE INDEX "Post_authorId_idx" ON "Post"("authorId");"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
     }
 
     #[test]
     fn unknown_table_counts_as_existing() {
         assert_eq!(
-            violations("", "CREATE INDEX ON events (created_at);", check).len(),
+            violations("", "CREATE INDEX ON events (created_at);", &RULE).len(),
             1
         );
     }

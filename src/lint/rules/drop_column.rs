@@ -43,23 +43,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{column, name, run, schema, statement};
-    use crate::lint::schema::Origin;
-
-    fn drop(table: &str, col: &str) -> crate::sql::Statement {
-        statement(
-            &format!("ALTER TABLE {table} DROP COLUMN {col}"),
-            vec![Op::DropColumn {
-                table: name(table),
-                column: col.to_string(),
-                if_exists: false,
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_column_with_the_two_release_sequence() {
-        let v = run(check, &schema(), &drop("User", "email")).expect("finding");
+        let v = only_violation(HISTORY, "ALTER TABLE \"User\" DROP COLUMN email;", &RULE);
         assert!(v.message.contains("column does not exist"), "{}", v.message);
         assert!(v.help.contains("@ignore"));
         assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN email;"));
@@ -67,22 +55,16 @@ mod tests {
 
     #[test]
     fn flags_unknown_columns_and_tables_as_existing() {
-        assert!(run(check, &schema(), &drop("User", "legacy")).is_some());
-        assert!(run(check, &schema(), &drop("Unknown", "x")).is_some());
+        assert!(flags(HISTORY, "ALTER TABLE \"User\" DROP COLUMN legacy;", &RULE));
+        assert!(flags(HISTORY, "ALTER TABLE \"Unknown\" DROP COLUMN x;", &RULE));
     }
 
     #[test]
     fn ignores_new_tables_and_columns_added_in_the_pending_set() {
-        assert_eq!(run(check, &schema(), &drop("Draft", "email")), None);
-        let mut s = schema();
-        s.apply(
-            &Op::AddColumn {
-                table: name("User"),
-                column: column("nickname", "text"),
-                if_not_exists: false,
-            },
-            Origin::Pending,
-        );
-        assert_eq!(run(check, &s, &drop("User", "nickname")), None);
+        let new_table = format!("{CREATE_DRAFT}ALTER TABLE \"Draft\" DROP COLUMN email;");
+        assert!(!flags(HISTORY, &new_table, &RULE));
+        let new_column = "ALTER TABLE \"User\" ADD COLUMN nickname text;\n\
+                          ALTER TABLE \"User\" DROP COLUMN nickname;";
+        assert!(!flags(HISTORY, new_column, &RULE));
     }
 }

@@ -50,7 +50,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations};
+    use crate::lint::rules::testing::{only_violation, violations};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT);
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn dropping_an_existing_index_blocks_the_table() {
-        let v = only_violation(HISTORY, r#"DROP INDEX "User_name_idx";"#, check);
+        let v = only_violation(HISTORY, r#"DROP INDEX "User_name_idx";"#, &RULE);
         assert!(
             v.message.contains("ACCESS EXCLUSIVE lock on \"User\""),
             "{}",
@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn unknown_index_counts_as_existing() {
-        let v = only_violation("", "DROP INDEX IF EXISTS app.orders_total_idx;", check);
+        let v = only_violation("", "DROP INDEX IF EXISTS app.orders_total_idx;", &RULE);
         assert!(
             v.help
                 .contains("DROP INDEX CONCURRENTLY IF EXISTS app.orders_total_idx;"),
@@ -88,7 +88,7 @@ mod tests {
         assert!(violations(
             HISTORY,
             r#"DROP INDEX CONCURRENTLY "User_name_idx";"#,
-            check
+            &RULE
         )
         .is_empty());
     }
@@ -97,10 +97,10 @@ mod tests {
     fn index_created_in_the_pending_set_is_fine() {
         let pending = r#"CREATE INDEX CONCURRENTLY "User_id_idx" ON "User"("id");
             DROP INDEX "User_id_idx";"#;
-        assert!(violations(HISTORY, pending, check).is_empty());
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
         let new_table = r#"CREATE TABLE "Tag" ("id" TEXT);
             CREATE INDEX "Tag_id_idx" ON "Tag"("id");
             DROP INDEX "Tag_id_idx";"#;
-        assert!(violations(HISTORY, new_table, check).is_empty());
+        assert!(violations(HISTORY, new_table, &RULE).is_empty());
     }
 }

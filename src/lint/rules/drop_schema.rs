@@ -58,45 +58,23 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{run, schema, statement};
-    use crate::lint::schema::Origin;
-
-    fn drop(name: &str) -> crate::sql::Statement {
-        statement(
-            &format!("DROP SCHEMA {name} CASCADE"),
-            vec![Op::DropSchema {
-                name: name.to_string(),
-                cascade: true,
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, HISTORY};
 
     #[test]
     fn flags_an_existing_or_unknown_schema() {
-        let v = run(check, &schema(), &drop("reporting")).expect("finding");
+        let v = only_violation(HISTORY, "DROP SCHEMA reporting CASCADE;", &RULE);
         assert!(v.message.contains("CASCADE"), "{}", v.message);
         assert!(v.help.contains("pg_dump --schema=reporting"));
     }
 
     #[test]
     fn flags_drop_database() {
-        let s = statement(
-            "DROP DATABASE app",
-            vec![Op::DropDatabase { name: "app".into() }],
-        );
-        assert!(run(check, &schema(), &s).is_some());
+        assert!(flags(HISTORY, "DROP DATABASE app;", &RULE));
     }
 
     #[test]
     fn ignores_a_schema_created_in_the_pending_set() {
-        let mut s = schema();
-        s.apply(
-            &Op::CreateSchema {
-                name: "scratch".into(),
-                if_not_exists: false,
-            },
-            Origin::Pending,
-        );
-        assert_eq!(run(check, &s, &drop("scratch")), None);
+        let pending = "CREATE SCHEMA scratch;\nDROP SCHEMA scratch CASCADE;";
+        assert!(!flags(HISTORY, pending, &RULE));
     }
 }

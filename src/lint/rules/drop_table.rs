@@ -43,22 +43,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{name, run, schema, statement};
-
-    fn drop(table: &str) -> crate::sql::Statement {
-        statement(
-            &format!("DROP TABLE {table}"),
-            vec![Op::DropTable {
-                table: name(table),
-                if_exists: false,
-                cascade: false,
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_table_with_data_loss_and_the_safe_sequence() {
-        let v = run(check, &schema(), &drop("User")).expect("finding");
+        let v = only_violation(HISTORY, "DROP TABLE \"User\";", &RULE);
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("\"User\""));
         assert!(v
@@ -69,22 +58,17 @@ mod tests {
 
     #[test]
     fn flags_an_unknown_table_as_existing() {
-        assert!(run(check, &schema(), &drop("legacy.audit")).is_some());
+        assert!(flags(HISTORY, "DROP TABLE legacy.audit;", &RULE));
     }
 
     #[test]
     fn ignores_a_table_created_in_the_pending_set() {
-        assert_eq!(run(check, &schema(), &drop("Draft")), None);
+        let pending = format!("{CREATE_DRAFT}DROP TABLE \"Draft\";");
+        assert!(!flags(HISTORY, &pending, &RULE));
     }
 
     #[test]
     fn ignores_other_operations() {
-        let s = statement(
-            "TRUNCATE \"User\"",
-            vec![Op::Truncate {
-                table: name("User"),
-            }],
-        );
-        assert_eq!(run(check, &schema(), &s), None);
+        assert!(!flags(HISTORY, "TRUNCATE \"User\";", &RULE));
     }
 }

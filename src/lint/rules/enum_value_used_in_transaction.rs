@@ -131,39 +131,16 @@ fn has_string_literal(text: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{ctx, name, schema, statement};
-    use crate::lint::schema::{Origin, Schema};
+    use crate::lint::rules::testing::{flags, only_violation, violations_on, HISTORY};
 
-    fn add(type_name: &str, value: &str) -> Statement {
-        statement(
-            &format!("ALTER TYPE \"{type_name}\" ADD VALUE '{value}'"),
-            vec![Op::AddEnumValue {
-                type_name: name(type_name),
-                value: value.to_string(),
-                if_not_exists: false,
-            }],
-        )
-    }
-
-    fn later(text: &str, line: u32) -> Statement {
-        let mut s = statement(text, vec![]);
-        s.start.line = line;
-        s
-    }
-
-    fn verdict(schema: &Schema, add: &Statement, later: &[Statement]) -> Option<Violation> {
-        let mut c = ctx(schema, add);
-        c.later_in_file = later;
-        check(&add.ops[0], &c)
-    }
+    const ADD_ADMIN: &str = "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\n";
 
     #[test]
     fn flags_the_new_value_used_later_in_the_file() {
-        let use_it = [later(
-            "UPDATE \"User\" SET \"role\" = 'ADMIN' WHERE id = 1",
-            7,
-        )];
-        let v = verdict(&schema(), &add("Role", "ADMIN"), &use_it).expect("finding");
+        let pending = format!(
+            "{ADD_ADMIN}\n\n\n\n\nUPDATE \"User\" SET \"role\" = 'ADMIN' WHERE id = 1;\n"
+        );
+        let v = only_violation(HISTORY, &pending, &RULE);
         assert!(v.message.contains("line 7"), "{}", v.message);
         assert!(v.message.contains("55P04"));
         assert!(v
@@ -173,69 +150,53 @@ mod tests {
 
     #[test]
     fn finds_the_value_in_defaults_and_do_blocks_but_not_in_identifiers_or_comments() {
-        let s = schema();
-        let a = add("Role", "ADMIN");
         for text in [
             "ALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'ADMIN'",
             "DO $$ BEGIN UPDATE \"User\" SET role = 'ADMIN'; END $$",
         ] {
-            assert!(verdict(&s, &a, &[later(text, 3)]).is_some(), "{text}");
+            let pending = format!("{ADD_ADMIN}{text};\n");
+            assert!(flags(HISTORY, &pending, &RULE), "{text}");
         }
         for text in [
             "CREATE INDEX \"ADMIN\" ON \"User\" (id)",
-            "SELECT 1 -- 'ADMIN'",
+            "SELECT 1 -- 'ADMIN'\n",
             "UPDATE \"User\" SET role = 'ADMINS'",
             "UPDATE \"User\" SET role = 'it''s ADMIN'",
         ] {
-            assert_eq!(verdict(&s, &a, &[later(text, 3)]), None, "{text}");
+            let pending = format!("{ADD_ADMIN}{text};\n");
+            assert!(!flags(HISTORY, &pending, &RULE), "{text}");
         }
         assert!(has_string_literal("SELECT 'it''s'", "it's"));
     }
 
     #[test]
     fn adding_alone_is_safe() {
-        assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[]), None);
-        let another = add("Role", "OWNER");
-        assert_eq!(verdict(&schema(), &add("Role", "ADMIN"), &[another]), None);
+        assert!(!flags(HISTORY, ADD_ADMIN, &RULE));
+        let another = format!("{ADD_ADMIN}ALTER TYPE \"Role\" ADD VALUE 'OWNER';\n");
+        assert!(!flags(HISTORY, &another, &RULE));
     }
 
     #[test]
     fn a_commit_before_the_use_makes_it_safe() {
-        let commit = statement("COMMIT", vec![Op::Transaction(TransactionControl::Commit)]);
-        let use_it = later("UPDATE \"User\" SET \"role\" = 'ADMIN'", 5);
-        let s = schema();
-        let a = add("Role", "ADMIN");
-        assert_eq!(verdict(&s, &a, &[commit, use_it.clone()]), None);
-        let begin = statement("BEGIN", vec![Op::Transaction(TransactionControl::Begin)]);
-        assert!(verdict(&s, &a, &[begin, use_it]).is_some());
+        let use_it = "UPDATE \"User\" SET \"role\" = 'ADMIN';\n";
+        assert!(!flags(HISTORY, &format!("{ADD_ADMIN}COMMIT;\n{use_it}"), &RULE));
+        assert!(flags(HISTORY, &format!("{ADD_ADMIN}BEGIN;\n{use_it}"), &RULE));
     }
 
     #[test]
     fn a_new_enum_fails_the_same_way() {
         // PostgreSQL 15: CREATE TYPE "F" AS ENUM ('a'); ALTER TYPE "F" ADD VALUE 'b';
         // SELECT 'b'::"F"; in one transaction fails with 55P04 too.
-        let mut s = schema();
-        s.apply(
-            &Op::CreateEnum {
-                name: name("Status"),
-                values: vec!["open".into()],
-            },
-            Origin::Pending,
-        );
-        let use_it = [later("INSERT INTO t VALUES ('closed')", 4)];
-        assert!(verdict(&s, &add("Status", "closed"), &use_it).is_some());
+        let pending = "CREATE TYPE \"Status\" AS ENUM ('open');\n\
+                       ALTER TYPE \"Status\" ADD VALUE 'closed';\n\
+                       INSERT INTO t VALUES ('closed');\n";
+        assert!(flags(HISTORY, pending, &RULE));
     }
 
     #[test]
     fn before_postgres_12_add_value_fails_in_a_transaction_block() {
-        let schema = schema();
-        let a = add("Role", "ADMIN");
-        let mut c = ctx(&schema, &a);
-        c.pg_version = 11;
-        c.in_transaction_block = true;
-        assert!(check(&a.ops[0], &c)
-            .unwrap()
-            .message
-            .contains("PostgreSQL 11"));
+        let pending = format!("BEGIN;\n{ADD_ADMIN}COMMIT;\n");
+        let found = violations_on(11, HISTORY, &pending, &RULE);
+        assert!(found[0].message.contains("PostgreSQL 11"), "{found:#?}");
     }
 }

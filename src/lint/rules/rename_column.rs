@@ -54,23 +54,15 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{column, name, run, schema, statement};
-    use crate::lint::schema::Origin;
-
-    fn rename(table: &str, from: &str, to: &str) -> crate::sql::Statement {
-        statement(
-            &format!("ALTER TABLE {table} RENAME COLUMN {from} TO {to}"),
-            vec![Op::RenameColumn {
-                table: name(table),
-                column: from.to_string(),
-                new_name: to.to_string(),
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_column_with_the_expand_contract_steps() {
-        let v = run(check, &schema(), &rename("User", "email", "mail")).expect("finding");
+        let v = only_violation(
+            HISTORY,
+            "ALTER TABLE \"User\" RENAME COLUMN email TO mail;",
+            &RULE,
+        );
         assert!(v.message.contains("column does not exist"));
         assert!(
             v.help
@@ -87,19 +79,11 @@ mod tests {
 
     #[test]
     fn ignores_new_tables_and_new_columns() {
-        assert_eq!(
-            run(check, &schema(), &rename("Draft", "email", "mail")),
-            None
-        );
-        let mut s = schema();
-        s.apply(
-            &Op::AddColumn {
-                table: name("User"),
-                column: column("nick", "text"),
-                if_not_exists: false,
-            },
-            Origin::Pending,
-        );
-        assert_eq!(run(check, &s, &rename("User", "nick", "nickname")), None);
+        let new_table =
+            format!("{CREATE_DRAFT}ALTER TABLE \"Draft\" RENAME COLUMN email TO mail;");
+        assert!(!flags(HISTORY, &new_table, &RULE));
+        let new_column = "ALTER TABLE \"User\" ADD COLUMN nick text;\n\
+                          ALTER TABLE \"User\" RENAME COLUMN nick TO nickname;";
+        assert!(!flags(HISTORY, new_column, &RULE));
     }
 }

@@ -46,21 +46,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{name, run, schema, statement};
-
-    fn rename(table: &str, to: &str) -> crate::sql::Statement {
-        statement(
-            &format!("ALTER TABLE {table} RENAME TO {to}"),
-            vec![Op::RenameTable {
-                table: name(table),
-                new_name: to.to_string(),
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_table_with_the_view_bridge() {
-        let v = run(check, &schema(), &rename("User", "Account")).expect("finding");
+        let v = only_violation(HISTORY, "ALTER TABLE \"User\" RENAME TO \"Account\";", &RULE);
         assert!(
             v.message.contains("relation does not exist"),
             "{}",
@@ -74,6 +64,7 @@ mod tests {
 
     #[test]
     fn ignores_a_new_table() {
-        assert_eq!(run(check, &schema(), &rename("Draft", "Draft2")), None);
+        let pending = format!("{CREATE_DRAFT}ALTER TABLE \"Draft\" RENAME TO \"Draft2\";");
+        assert!(!flags(HISTORY, &pending, &RULE));
     }
 }

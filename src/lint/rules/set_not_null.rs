@@ -62,7 +62,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::test_support::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{only_violation, violations, violations_on};
     use super::*;
 
     const HISTORY: &str =
@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn set_not_null_on_existing_table_scans() {
-        let v = only_violation(HISTORY, SET, check);
+        let v = only_violation(HISTORY, SET, &RULE);
         assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
         assert!(v.message.contains("\"User\".\"email\""));
         assert!(v.help.contains(
@@ -95,9 +95,9 @@ mod tests {
             ALTER TABLE "User" ADD CONSTRAINT "email_nn" CHECK ("email" IS NOT NULL) NOT VALID;
             ALTER TABLE "User" VALIDATE CONSTRAINT "email_nn";"#
         );
-        assert!(violations_on(12, &history, SET, check).is_empty());
-        assert!(violations_on(15, &history, SET, check).is_empty());
-        let old = violations_on(11, &history, SET, check);
+        assert!(violations_on(12, &history, SET, &RULE).is_empty());
+        assert!(violations_on(15, &history, SET, &RULE).is_empty());
+        let old = violations_on(11, &history, SET, &RULE);
         assert_eq!(old.len(), 1);
         assert!(
             old[0]
@@ -114,18 +114,18 @@ mod tests {
             r#"{HISTORY}
             ALTER TABLE "User" ADD CONSTRAINT "email_nn" CHECK ("email" IS NOT NULL) NOT VALID;"#
         );
-        assert_eq!(violations(&history, SET, check).len(), 1);
+        assert_eq!(violations(&history, SET, &RULE).len(), 1);
     }
 
     #[test]
     fn new_table_and_already_not_null_are_exempt() {
         let pending = r#"CREATE TABLE "Team" ("id" TEXT, "name" TEXT);
             ALTER TABLE "Team" ALTER COLUMN "name" SET NOT NULL;"#;
-        assert!(violations("", pending, check).is_empty());
+        assert!(violations("", pending, &RULE).is_empty());
         assert!(violations(
             HISTORY,
             r#"ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;"#,
-            check
+            &RULE
         )
         .is_empty());
     }
@@ -135,7 +135,7 @@ mod tests {
         assert!(violations(
             HISTORY,
             r#"ALTER TABLE "User" ALTER COLUMN "name" DROP NOT NULL;"#,
-            check
+            &RULE
         )
         .is_empty());
     }

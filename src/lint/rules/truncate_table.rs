@@ -39,27 +39,21 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{name, run, schema, statement};
-
-    fn truncate(table: &str) -> crate::sql::Statement {
-        statement(
-            &format!("TRUNCATE {table}"),
-            vec![Op::Truncate { table: name(table) }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_table_with_a_batched_delete() {
-        let v = run(check, &schema(), &truncate("User")).expect("finding");
+        let v = only_violation(HISTORY, "TRUNCATE \"User\";", &RULE);
         assert!(v.message.contains("ACCESS EXCLUSIVE"));
         assert!(v
             .help
             .contains("DELETE FROM \"User\" WHERE id IN (SELECT id FROM \"User\" LIMIT 1000);"));
-        assert!(run(check, &schema(), &truncate("unknown")).is_some());
+        assert!(flags(HISTORY, "TRUNCATE unknown;", &RULE));
     }
 
     #[test]
     fn ignores_a_new_table() {
-        assert_eq!(run(check, &schema(), &truncate("Draft")), None);
+        let pending = format!("{CREATE_DRAFT}TRUNCATE \"Draft\";");
+        assert!(!flags(HISTORY, &pending, &RULE));
     }
 }

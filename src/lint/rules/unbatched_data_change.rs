@@ -156,21 +156,11 @@ fn top_level_words(text: &str) -> Vec<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{name, run, schema, statement};
-
-    fn update(table: &str, has_where: bool) -> crate::sql::Statement {
-        statement(
-            "UPDATE t SET x = 1",
-            vec![Op::Update {
-                table: name(table),
-                has_where,
-            }],
-        )
-    }
+    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_update_and_delete_on_existing_tables_with_a_batched_loop() {
-        let v = run(check, &schema(), &update("User", false)).expect("finding");
+        let v = only_violation(HISTORY, "UPDATE \"User\" SET x = 1;", &RULE);
         assert!(v.message.contains("every row"));
         assert!(
             v.help.contains(
@@ -179,40 +169,27 @@ mod tests {
             "{}",
             v.help
         );
-        let delete = statement(
-            "DELETE FROM \"User\" WHERE x",
-            vec![Op::Delete {
-                table: name("User"),
-                has_where: true,
-            }],
-        );
-        let v = run(check, &schema(), &delete).expect("finding");
+        let v = only_violation(HISTORY, "DELETE FROM \"User\" WHERE x;", &RULE);
         assert!(v.message.contains("every matching row"));
         assert!(v.help.contains("DELETE FROM \"User\" WHERE id IN"));
     }
 
     #[test]
     fn the_batched_loop_reuses_the_statement_s_own_change_and_condition() {
-        let s = statement(
-            "UPDATE \"Workspace\" SET \"logoUrl\" = NULL WHERE \"logoUrl\" = '' AND (SELECT 1) = 1",
-            vec![Op::Update {
-                table: name("Workspace"),
-                has_where: true,
-            }],
+        let v = only_violation(
+            HISTORY,
+            "UPDATE \"Workspace\" SET \"logoUrl\" = NULL WHERE \"logoUrl\" = '' AND (SELECT 1) = 1;",
+            &RULE,
         );
-        let v = run(check, &schema(), &s).expect("finding");
         assert!(v.help.contains(
             "UPDATE \"Workspace\" SET \"logoUrl\" = NULL WHERE id IN (SELECT id FROM \"Workspace\" \
              WHERE \"logoUrl\" = '' AND (SELECT 1) = 1 LIMIT 1000);"
         ), "{}", v.help);
-        let delete = statement(
-            "DELETE FROM \"User\" WHERE \"email\" LIKE '%where%'",
-            vec![Op::Delete {
-                table: name("User"),
-                has_where: true,
-            }],
+        let v = only_violation(
+            HISTORY,
+            "DELETE FROM \"User\" WHERE \"email\" LIKE '%where%';",
+            &RULE,
         );
-        let v = run(check, &schema(), &delete).expect("finding");
         assert!(
             v.help.contains(
                 "DELETE FROM \"User\" WHERE id IN (SELECT id FROM \"User\" WHERE \"email\" LIKE \
@@ -221,26 +198,18 @@ mod tests {
             "{}",
             v.help
         );
-        let joined = statement(
-            "UPDATE \"User\" u SET x = p.y FROM \"Post\" p WHERE p.a = u.id",
-            vec![Op::Update {
-                table: name("User"),
-                has_where: true,
-            }],
+        let v = only_violation(
+            HISTORY,
+            "UPDATE \"User\" u SET x = p.y FROM \"Post\" p WHERE p.a = u.id;",
+            &RULE,
         );
-        let v = run(check, &schema(), &joined).expect("finding");
         assert!(v.help.contains("SET <change> WHERE id IN"), "{}", v.help);
     }
 
     #[test]
     fn ignores_new_tables_and_inserts() {
-        assert_eq!(run(check, &schema(), &update("Draft", false)), None);
-        let insert = statement(
-            "INSERT INTO \"User\" VALUES (1)",
-            vec![Op::Insert {
-                table: name("User"),
-            }],
-        );
-        assert_eq!(run(check, &schema(), &insert), None);
+        let new_table = format!("{CREATE_DRAFT}UPDATE \"Draft\" SET x = 1;");
+        assert!(!flags(HISTORY, &new_table, &RULE));
+        assert!(!flags(HISTORY, "INSERT INTO \"User\" VALUES (1);", &RULE));
     }
 }
