@@ -137,3 +137,35 @@ pub fn key_column(schema: &Schema, table: &crate::sql::ObjectName) -> String {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::CATALOGUE;
+
+    /// The README's rule table, as (id, default severity) rows in order.
+    fn readme_rule_table() -> Vec<(String, String)> {
+        let readme = include_str!("../../../README.md");
+        readme
+            .lines()
+            .skip_while(|line| *line != "| id | default | flags |")
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|row| {
+                let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+                (cells[1].trim_matches('`').to_string(), cells[2].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_rule_table_lists_exactly_the_catalogue() {
+        let catalogue: Vec<(String, String)> = CATALOGUE
+            .iter()
+            .map(|rule| {
+                let severity = rule.default_severity.as_str();
+                (rule.id.to_string(), severity.to_string())
+            })
+            .collect();
+        assert_eq!(readme_rule_table(), catalogue);
+    }
+}
