@@ -2,8 +2,6 @@
 //! line. The words come from the rules themselves (the catalogue's summary, the rule file's own
 //! documentation, and the finding the rule raises on a small example), so they cannot drift.
 
-use std::path::PathBuf;
-
 use crate::analysis::{self, AnalysisInput};
 use crate::config::Config;
 use crate::discover::Migration;
@@ -122,22 +120,12 @@ fn wrap(paragraph: &str, width: usize) -> String {
     out
 }
 
-fn example_migration(name: &str, source: &str) -> Migration {
-    Migration {
-        name: name.to_string(),
-        path: PathBuf::from(format!("{name}/migration.sql")),
-        display_path: format!("{name}/migration.sql"),
-        source: source.to_string(),
-        down_path: None,
-    }
-}
-
 /// The rules `check --since` raises from git history, on a migration of a feature branch.
 fn git_example_finding(rule: &RuleInfo) -> Option<(String, crate::findings::Finding)> {
     let Example::FromGit { setting, finding } = rule.example else {
         return None;
     };
-    let migration = example_migration("20240301000000_add_teams", "SELECT 1;\n");
+    let migration = Migration::in_memory("20240301000000_add_teams", "SELECT 1;\n");
     Some((setting.to_string(), finding(&migration)))
 }
 
@@ -145,8 +133,8 @@ fn example_finding(rule: &RuleInfo) -> Option<(&'static str, crate::findings::Fi
     let Example::Migration(sql) = rule.example else {
         return None;
     };
-    let history = example_migration("1_history", EXAMPLE_HISTORY);
-    let pending = example_migration("2_example", sql);
+    let history = Migration::in_memory("1_history", EXAMPLE_HISTORY);
+    let pending = Migration::in_memory("2_example", sql);
     let report = analysis::analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],

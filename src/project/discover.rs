@@ -31,6 +31,19 @@ pub struct Migration {
     pub down_path: Option<PathBuf>,
 }
 
+impl Migration {
+    /// A migration that exists only in memory (examples and tests), at `name/migration.sql`.
+    pub fn in_memory(name: &str, source: &str) -> Migration {
+        Migration {
+            name: name.to_string(),
+            path: PathBuf::from(format!("{name}/migration.sql")),
+            display_path: format!("{name}/migration.sql"),
+            source: source.to_string(),
+            down_path: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationSet {
     pub dir: PathBuf,

@@ -21,27 +21,21 @@ pub const RULE: RuleInfo = RuleInfo {
 /// The finding for `migration`, which exists at `since` and was modified after it.
 pub fn finding(migration: &Migration, since: &str) -> Finding {
     let lines = migration.source.lines().count().max(1) as u32;
-    Finding {
-        rule: RULE.id,
-        severity: RULE.default_severity,
-        file: migration.display_path.clone(),
-        line: 1,
-        column: 1,
-        end_line: lines,
-        message: format!(
+    RULE.on_migration(
+        migration,
+        lines,
+        format!(
             "The migration {} already existed at {since} and was modified: databases that \
              applied it keep the old version, so environments drift apart, and `prisma migrate \
              deploy` reports that it was modified after it was applied (checksum mismatch).",
             migration.name
         ),
-        help: format!(
+        format!(
             "Restore the file as it is at {since} (`git checkout {since} -- {}`) and put the \
              change in a new migration (`prisma migrate dev --create-only`).",
             migration.display_path
         ),
-        statement: crate::lint::engine::excerpt(&migration.source),
-        migration: migration.name.clone(),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -61,7 +55,7 @@ mod tests {
         let f = finding(&m, "origin/main");
         assert_eq!(
             (f.rule, f.severity, f.line, f.end_line),
-            (RULE.id, Severity::Error, 1, 2)
+            ("edited-migration", Severity::Error, 1, 2)
         );
         assert!(f.message.contains("checksum mismatch"));
         assert!(f

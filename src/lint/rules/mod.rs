@@ -114,6 +114,31 @@ rules![
     malformed_sql,
 ];
 
+impl RuleInfo {
+    /// A finding about `migration` as a whole (raised from git history), from its first line to
+    /// `end_line`.
+    pub fn on_migration(
+        &self,
+        migration: &Migration,
+        end_line: u32,
+        message: String,
+        help: String,
+    ) -> Finding {
+        Finding {
+            rule: self.id,
+            severity: self.default_severity,
+            file: migration.display_path.clone(),
+            line: 1,
+            column: 1,
+            end_line,
+            message,
+            help,
+            statement: crate::lint::engine::excerpt(&migration.source),
+            migration: migration.name.clone(),
+        }
+    }
+}
+
 pub fn find(id: &str) -> Option<&'static RuleInfo> {
     CATALOGUE.iter().find(|rule| rule.id == id)
 }

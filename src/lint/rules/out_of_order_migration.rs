@@ -21,27 +21,21 @@ pub const RULE: RuleInfo = RuleInfo {
 /// The finding for `migration`, new since `since`, whose name sorts before `newest_at_ref`, the
 /// newest migration that exists at `since`.
 pub fn finding(migration: &Migration, newest_at_ref: &str, since: &str) -> Finding {
-    Finding {
-        rule: RULE.id,
-        severity: RULE.default_severity,
-        file: migration.display_path.clone(),
-        line: 1,
-        column: 1,
-        end_line: 1,
-        message: format!(
+    RULE.on_migration(
+        migration,
+        1,
+        format!(
             "The new migration {} sorts before {newest_at_ref}, which is already in {since}: \
              databases that applied {newest_at_ref} run it after it, in a different order than a \
              fresh database does, and its changes may conflict with what came after.",
             migration.name
         ),
-        help: format!(
+        format!(
             "Rename the folder so it sorts after {newest_at_ref} (give it a newer timestamp, \
              e.g. regenerate it with `prisma migrate dev`), and check it still applies on top of \
              the newer migrations."
         ),
-        statement: crate::lint::engine::excerpt(&migration.source),
-        migration: migration.name.clone(),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -59,7 +53,7 @@ mod tests {
             down_path: None,
         };
         let f = finding(&m, "20240301000000_later", "origin/main");
-        assert_eq!((f.rule, f.severity, f.line), (RULE.id, Severity::Warning, 1));
+        assert_eq!((f.rule, f.severity, f.line), ("out-of-order-migration", Severity::Warning, 1));
         assert!(f
             .message
             .contains("20240101000000_add_x sorts before 20240301000000_later"));

@@ -2,8 +2,6 @@
 //! through the real engine ([`crate::lint::analyze`]) with every other rule turned off, and the
 //! findings of the rule under test come back as violations.
 
-use std::path::PathBuf;
-
 use super::{RuleInfo, Violation, CATALOGUE};
 use crate::lint::engine::{analyze, AnalysisInput};
 use crate::project::config::{Config, RuleSetting, DEFAULT_PG_VERSION};
@@ -28,8 +26,8 @@ pub fn violations_on(
     for other in CATALOGUE.iter().filter(|other| other.id != rule.id) {
         config.rules.insert(other.id.to_string(), RuleSetting::Off);
     }
-    let history = migration("1_history", history);
-    let pending = migration("2_pending", pending);
+    let history = Migration::in_memory("1_history", history);
+    let pending = Migration::in_memory("2_pending", pending);
     let report = analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],
@@ -60,16 +58,6 @@ pub fn only_violation(history: &str, pending: &str, rule: &RuleInfo) -> Violatio
 /// Whether `rule` raises anything on the `pending` SQL.
 pub fn flags(history: &str, pending: &str, rule: &RuleInfo) -> bool {
     !violations(history, pending, rule).is_empty()
-}
-
-fn migration(name: &str, source: &str) -> Migration {
-    Migration {
-        name: name.to_string(),
-        path: PathBuf::from(format!("{name}/migration.sql")),
-        display_path: format!("{name}/migration.sql"),
-        source: source.to_string(),
-        down_path: None,
-    }
 }
 
 /// The history most rule tests start from: `User` (`id`, `email`) and the enum `Role` (`USER`)
