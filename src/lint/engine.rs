@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::findings::{AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
+use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
 use crate::lint::rules::{self, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
 use crate::lint::suppress::{self, Suppressions};
@@ -23,11 +23,6 @@ pub struct AnalysisInput<'a> {
     /// The config's severity for their rule applies (`off` drops them); suppression does not.
     pub extra_findings: Vec<Finding>,
 }
-
-/// Statements longer than this many lines are shown as an excerpt in findings.
-const EXCERPT_LINES: usize = 8;
-/// Longer lines are cut in the excerpt.
-const EXCERPT_LINE_CHARS: usize = 200;
 
 pub fn analyze(input: AnalysisInput<'_>) -> Report {
     analyze_with_applied_elsewhere(input, &[])
@@ -216,7 +211,7 @@ fn check_migration(
         last_excerpt: None,
     };
     if let Some(error) = &file.lexical_error {
-        if let Some(severity) = severity(config, rules::malformed_sql::RULE.id) {
+        if let Some(severity) = config.severity_of(&rules::malformed_sql::RULE) {
             let source = &migration.source;
             let line_start = source[..error.offset].rfind('\n').map_or(0, |i| i + 1);
             let line_text = source[line_start..].lines().next().unwrap_or("");
@@ -284,7 +279,7 @@ fn check_migration(
         }
         check_routine_calls(schema, statement, index, config, &mut emit);
     }
-    if let Some(severity) = severity(config, rules::allow_without_reason::RULE.id) {
+    if let Some(severity) = config.severity_of(&rules::allow_without_reason::RULE) {
         let (file_path, name) = (&migration.display_path, &migration.name);
         for allow in file.suppressions.all() {
             let mut findings = Vec::new();
@@ -461,26 +456,10 @@ fn configured(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
         .collect()
 }
 
-/// The statement as shown in a finding: long ones cut to their first lines, long lines (a
-/// one-line bulk INSERT) to their start.
+/// [`findings::excerpt`], with the bytes it reads counted as the analysis's work.
 pub fn excerpt(text: &str) -> String {
     sql::work::read(text.len());
-    let text = text.trim();
-    let mut lines = text.lines();
-    let head: Vec<String> = lines
-        .by_ref()
-        .take(EXCERPT_LINES)
-        .map(|line| match line.char_indices().nth(EXCERPT_LINE_CHARS) {
-            Some((cut, _)) => format!("{} ...", &line[..cut]),
-            None => line.to_string(),
-        })
-        .collect();
-    let rest = lines.count();
-    let mut shown = head.join("\n");
-    if rest > 0 {
-        shown.push_str(&format!("\n... ({rest} more lines)"));
-    }
-    shown
+    findings::excerpt(text)
 }
 
 fn summarize(report: &Report, pending: &[UnderstoodFile]) -> Summary {
@@ -1196,19 +1175,6 @@ COMMIT;
             large < 5 * small,
             "4x the statements took {large} bytes read vs {small}: not linear"
         );
-    }
-
-    #[test]
-    fn long_statements_are_cut_to_an_excerpt() {
-        let long: String = (1..=20).map(|i| format!("line {i}\n")).collect();
-        let shown = excerpt(&long);
-        assert_eq!(shown.lines().count(), EXCERPT_LINES + 1);
-        assert!(shown.ends_with("... (12 more lines)"), "{shown}");
-        assert_eq!(excerpt("DROP TABLE a"), "DROP TABLE a");
-        let wide = format!("INSERT INTO t VALUES {}", "('é', 1), ".repeat(100));
-        let shown = excerpt(&wide);
-        assert_eq!(shown.chars().count(), EXCERPT_LINE_CHARS + 4);
-        assert!(shown.ends_with(" ..."));
     }
 
     #[test]
