@@ -53,9 +53,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     })
 }
 
-/// An error naming `flag` unless `name` is a migration of the set, with the closest names.
-pub(crate) fn ensure_known(set: &MigrationSet, name: &str, flag: &str) -> Result<()> {
-    set.ensure_known(name, flag)
+/// The name of the migration `arg` designates, taken as `check` takes its MIGRATION arguments
+/// (a name, its folder as the shell completes it, or its SQL file); the error names `flag`.
+pub(crate) fn known_name(set: &MigrationSet, arg: &str, flag: &str) -> Result<String> {
+    pending::known_name(set, arg, flag)
 }
 
 fn no_color_unset() -> bool {

@@ -22,9 +22,11 @@ use crate::surface::Setting;
 /// this directly.
 pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
     let project = Project::load(&args.migrations.project())?;
-    if let Some(last) = &args.to {
-        crate::commands::check::ensure_known(&project.set, last, "--to")?;
-    }
+    let to = args
+        .to
+        .as_deref()
+        .map(|last| crate::commands::check::known_name(&project.set, last, "--to"))
+        .transpose()?;
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -37,10 +39,10 @@ pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
         say!("{}\n", database.datasource_line());
         say!("{}", project.found_line());
         if args.dry_run {
-            return dry_run(&client, &database, &project, args).await;
+            return dry_run(&client, &database, &project, args, to.as_deref()).await;
         }
         crate::db::session::cancel_on_signals(&client, &database.url)?;
-        let work = deploy(&client, &database, &project, args, &safety);
+        let work = deploy(&client, &database, &project, args, to.as_deref(), &safety);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
 }
@@ -163,10 +165,13 @@ async fn prepare<'a>(
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
     let mut split = split(project, &rows);
+    let mut held_back = 0;
     if let Some(last) = to {
+        let all_pending = split.pending.len();
         split
             .pending
             .retain(|m| m.name.as_bytes() <= last.as_bytes());
+        held_back = all_pending - split.pending.len();
     }
     crate::analysis::refuse_malformed(split.pending.iter().copied())?;
     let mut outcome = DeployOutcome {
@@ -174,7 +179,15 @@ async fn prepare<'a>(
         ..DeployOutcome::default()
     };
     if split.pending.is_empty() {
-        say!("\nNo pending migrations to apply.");
+        match to.filter(|_| held_back > 0) {
+            // "No pending migrations" would read as "up to date" while later ones still wait.
+            Some(last) => say!(
+                "\nNothing to apply up to {last}: {last} is applied already; {held_back} later \
+                 migration{} pending.",
+                if held_back == 1 { " stays" } else { "s stay" }
+            ),
+            None => say!("\nNo pending migrations to apply."),
+        }
         return Ok(Prepared::NothingPending(outcome));
     }
     outcome.report = analyze(project, &split);
@@ -186,9 +199,10 @@ async fn deploy(
     database: &Database,
     project: &Project,
     args: &DeployArgs,
+    to: Option<&str>,
     safety: &Safety,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
+    let (split, mut outcome) = match prepare(client, database, project, to).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };
@@ -436,8 +450,9 @@ async fn dry_run(
     database: &Database,
     project: &Project,
     args: &DeployArgs,
+    to: Option<&str>,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, args.to.as_deref()).await? {
+    let (split, mut outcome) = match prepare(client, database, project, to).await? {
         Prepared::NothingPending(outcome) => return Ok(outcome),
         Prepared::Pending(split, outcome) => (split, outcome),
     };

@@ -87,6 +87,18 @@ pub enum Plan<'a> {
     AsWritten(Vec<&'a Statement>),
 }
 
+impl Plan<'_> {
+    /// One transaction for the whole file: a failure leaves nothing of it behind.
+    pub fn is_single_transaction(&self) -> bool {
+        match self {
+            Plan::Segmented(segments) => segments
+                .iter()
+                .all(|segment| matches!(segment, Segment::Transaction(_))),
+            Plan::AsWritten(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Segment<'a> {
     /// Consecutive statements that run in one transaction.
@@ -237,14 +249,7 @@ pub async fn run_script(
         script,
         safety,
     };
-    let single_transaction = match &plan {
-        Plan::Segmented(segments) => segments
-            .iter()
-            .all(|segment| matches!(segment, Segment::Transaction(_))),
-        Plan::AsWritten(_) => false,
-    };
-
-    if single_transaction {
+    if plan.is_single_transaction() {
         // Fast and atomic: the history row commits with the script, or neither does.
         let statements: &[&Statement] = match &plan {
             Plan::Segmented(segments) => match segments.first() {
