@@ -27,11 +27,6 @@ impl Config {
         Config::load_knowing(path, &rules::ids())
     }
 
-    /// [`Config::parse_knowing`] the rule catalogue.
-    pub fn parse(text: &str, shown: &str) -> Result<Config> {
-        Config::parse_knowing(text, shown, &rules::ids())
-    }
-
     /// The severity `rule` reports at, `None` when it is turned off.
     pub fn severity_of(&self, rule: &RuleInfo) -> Option<Severity> {
         self.severity(rule.id, rule.default_severity)
@@ -51,15 +46,19 @@ mod tests {
 
     #[test]
     fn config_rule_ids_are_checked_against_the_catalogue() {
-        let err = Config::parse("[rules]\ndrop-colum = \"off\"\n", "cfg.toml").unwrap_err();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gate.toml");
+        std::fs::write(&path, "[rules]\ndrop-colum = \"off\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err();
         assert!(
-            err.message.starts_with(
-                "cfg.toml: unknown rule id `drop-colum` in [rules]; valid ids: drop-table, drop-column,"
+            err.message.contains(
+                "unknown rule id `drop-colum` in [rules]; valid ids: drop-table, drop-column,"
             ),
             "{}",
             err.message
         );
-        let config = Config::parse("[rules]\nmalformed-sql = \"warning\"\n", "cfg.toml").unwrap();
+        std::fs::write(&path, "[rules]\nmalformed-sql = \"warning\"\n").unwrap();
+        let config = Config::load(Some(&path)).unwrap();
         let malformed = rules::find("malformed-sql").unwrap();
         assert_eq!(config.severity_of(malformed), Some(Severity::Warning));
     }
