@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use super::deploy::{format_duration, print_findings, split};
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::RollbackArgs;
-use crate::db::apply::{self, Record, Safety, Script};
+use crate::db::apply::{self, FailureKind, Record, Safety, Script};
 use crate::db::session::{block_on, Access, Database};
 use crate::db::{lock, AppliedMigration, RollbackOutcome};
 use crate::discover::{display_path, Layout, Migration};
@@ -172,7 +172,7 @@ async fn rollback(
                 "interrupted by {signal} before rolling back `{}`",
                 down.name
             );
-            eprintln!("error: {report}; it stays applied");
+            crate::complain!("error: {report}; it stays applied");
             outcome.failure = Some(report);
             return Ok(outcome);
         }
@@ -197,15 +197,29 @@ async fn rollback(
             }
             Err(failure) => {
                 crate::db::end_line(&format!("Rollback of `{}`", down.name), " (failed)");
-                eprintln!("error: {}", failure.report);
+                match failure.kind {
+                    FailureKind::Interrupted(signal) => crate::complain!(
+                        "error: interrupted by {signal} while rolling back `{}`: its running \
+                         statement was cancelled and its transaction rolled back.",
+                        down.name
+                    ),
+                    FailureKind::ConnectionLost => crate::complain!(
+                        "error: the server closed the connection while rolling back `{}` (the \
+                         session was terminated, or the server restarted or became \
+                         unreachable); its transaction was rolled back.",
+                        down.name
+                    ),
+                    _ => crate::complain!("error: {}", failure.report),
+                }
                 if failure.committed.is_empty() {
-                    eprintln!(
+                    crate::complain!(
                         "Nothing of {} was committed: `{}` stays applied; the migrations rolled \
                          back before it stay rolled back.",
-                        down.display_path, down.name
+                        down.display_path,
+                        down.name
                     );
                 } else {
-                    eprintln!(
+                    crate::complain!(
                         "{} stopped part way; these segments were committed and are not \
                          undone:\n{}\n`{}` is still recorded as applied and `migration-gate \
                          status` reports its rollback as incomplete; the migrations rolled back \

@@ -9,9 +9,9 @@ use futures_util::Stream;
 use tokio_postgres::error::{DbError, ErrorPosition};
 use tokio_postgres::Client;
 
-use super::history::{db_error, History, ROLLBACK_INCOMPLETE};
+use super::history::{db_error, History, ROLLBACK_INCOMPLETE, RUNNING_WHEN_STOPPED};
 use crate::error::{AppError, Result};
-use crate::sql::{Op, Position, Statement};
+use crate::sql::{Op, Position, Statement, TransactionControl};
 
 /// SQLSTATE lock_not_available: `lock_timeout` expired.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
@@ -206,6 +206,9 @@ pub enum FailureKind {
     ConnectionLost,
     /// SIGTERM / SIGINT: the running statement was cancelled.
     Interrupted(&'static str),
+    /// A statement of the script released the migration advisory lock and another session
+    /// took it: nothing more may be committed or recorded.
+    LockLost,
 }
 
 /// A failed script: what to show on stderr and what goes into the history row's `logs`.
@@ -240,6 +243,20 @@ pub async fn run_script(
     record: Record<'_>,
     safety: &Safety,
 ) -> Result<std::result::Result<Duration, Failure>> {
+    // Every script starts from the session the command set up: a `SET`, `SET ROLE`, `RESET
+    // ALL` or `DISCARD ALL` of an earlier one must change neither as whom nor where the next
+    // one creates objects, nor how long it may wait for a lock, nor how the server reads its
+    // literals (see `Database::connect`) (the result must not depend on
+    // whether migrations are applied by one deploy or by several). RESET goes back to the
+    // connection's own defaults, a role given in the URL's `options` included.
+    client
+        .batch_execute(
+            "RESET SESSION AUTHORIZATION; RESET ROLE; SET standard_conforming_strings = on",
+        )
+        .await
+        .map_err(|e| db_error("cannot prepare the database session", &e))?;
+    history.restore_search_path(client).await?;
+    safety.apply_to_session(client).await?;
     let started = Instant::now();
     let statements = crate::sql::analyze_source(script.source);
     let plan = plan(&statements);
@@ -309,31 +326,47 @@ pub async fn run_script(
         Plan::Segmented(segments) => {
             let mut outcome = Ok(());
             let mut committed = Vec::new();
+            let label = |index: usize, segment: &Segment<'_>| {
+                format!(
+                    "segment {} of {}: {}",
+                    index + 1,
+                    segments.len(),
+                    segment.describe()
+                )
+            };
             for (index, segment) in segments.iter().enumerate() {
                 let result = match segment {
                     Segment::Transaction(statements) => {
                         runner.transaction(statements, None).await?
                     }
-                    Segment::Autocommit(statement) => runner.autocommit(statement).await?,
+                    Segment::Autocommit(statement) => {
+                        // Outside a transaction the server finishes the statement even when
+                        // this process dies (SIGKILL): say which one ran, for `status`.
+                        let running = label(index, segment);
+                        runner
+                            .trace_progress(&trace, &committed, Some(&running))
+                            .await?;
+                        runner.autocommit(statement).await?
+                    }
                 };
                 if let Err(mut failure) = result {
                     failure.committed = committed;
                     outcome = Err(failure);
                     break;
                 }
-                committed.push(format!(
-                    "segment {} of {}: {}",
-                    index + 1,
-                    segments.len(),
-                    segment.describe()
-                ));
-                if index + 1 < segments.len() {
-                    runner.trace_progress(&trace, &committed).await?;
+                committed.push(label(index, segment));
+                if matches!(segments.get(index + 1), Some(Segment::Transaction(_))) {
+                    runner.trace_progress(&trace, &committed, None).await?;
                 }
             }
             outcome
         }
         Plan::AsWritten(statements) => runner.as_written(statements).await?,
+    };
+    // The last statement may have released the lock: finish the record only while holding it.
+    let outcome = match outcome {
+        Ok(()) if !runner.lock_still_held().await? => Err(lock_lost(script)),
+        other => other,
     };
     let outcome = outcome.map_err(|failure| Failure {
         segmented: true,
@@ -397,6 +430,23 @@ fn with_committed(logs: &str, committed: &[String]) -> String {
     )
 }
 
+fn lock_lost(script: Script<'_>) -> Failure {
+    let message = format!(
+        "a statement of it released the migration advisory lock ({}) (DISCARD ALL, \
+         pg_advisory_unlock_all() or pg_advisory_unlock) and another session took it: stopped \
+         so that two deploys do not run at once, with its open transaction rolled back and \
+         nothing more recorded. Remove that statement from the migration",
+        super::lock::KEY
+    );
+    Failure {
+        report: format!("Migration `{}`: {message}", script.migration),
+        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
+        kind: FailureKind::LockLost,
+        committed: Vec::new(),
+        segmented: false,
+    }
+}
+
 fn interrupted_before(script: Script<'_>, signal: &'static str) -> Failure {
     let message = format!("interrupted by {signal} before it started");
     Failure {
@@ -448,6 +498,8 @@ enum Attempt {
     Failed(StatementError),
     /// A signal arrived after the statements ran, before COMMIT: rolled back.
     Interrupted(&'static str),
+    /// The advisory lock was released by the script and taken by another session: rolled back.
+    LockLost,
 }
 
 /// A transactional segment joined into one query, with where each statement starts.
@@ -519,6 +571,7 @@ impl Runner<'_> {
                 Attempt::Interrupted(signal) => {
                     return Ok(Err(interrupted_before(self.script, signal)))
                 }
+                Attempt::LockLost => return Ok(Err(lock_lost(self.script))),
                 Attempt::Failed(error) => error,
             };
             // Leave no half transaction behind; harmless when the server already ended it.
@@ -557,7 +610,9 @@ impl Runner<'_> {
                 shift: 0,
             })
         };
-        if let Err(error) = self.client.batch_execute("BEGIN").await {
+        // With BEGIN in one round trip: an earlier segment may have turned it off.
+        let begin = "SET standard_conforming_strings = on; BEGIN";
+        if let Err(error) = self.client.batch_execute(begin).await {
             return Ok(outside(error));
         }
         let batch = Batch::new(statements);
@@ -587,6 +642,14 @@ impl Runner<'_> {
             let _ = self.client.batch_execute("ROLLBACK").await;
             return Ok(Attempt::Interrupted(signal));
         }
+        match super::lock::still_held(self.client).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Attempt::LockLost);
+            }
+            Err(error) => return Ok(outside(error)),
+        }
         let written = match record {
             Some(Record::Apply { checksum }) => {
                 self.history
@@ -610,13 +673,38 @@ impl Runner<'_> {
         })
     }
 
+    /// `standard_conforming_strings` back on before the next statement is sent: an earlier
+    /// statement of the file may have turned it off, and the server must read literals as the
+    /// gate did (see `Database::connect`).
+    async fn read_literals_as_the_gate(&self) -> Result<()> {
+        self.client
+            .batch_execute("SET standard_conforming_strings = on")
+            .await
+            .map_err(|e| db_error("cannot prepare the database session", &e))
+    }
+
+    /// See [`super::lock::still_held`].
+    async fn lock_still_held(&self) -> Result<bool> {
+        super::lock::still_held(self.client)
+            .await
+            .map_err(|e| db_error("cannot check the migration advisory lock", &e))
+    }
+
     /// Record which segments of a multi-segment script have committed so far.
-    async fn trace_progress(&self, trace: &Trace<'_>, committed: &[String]) -> Result<()> {
-        let list = committed
+    async fn trace_progress(
+        &self,
+        trace: &Trace<'_>,
+        committed: &[String],
+        running: Option<&str>,
+    ) -> Result<()> {
+        let mut list = committed
             .iter()
             .map(|c| format!("- {c}"))
             .collect::<Vec<_>>()
             .join("\n");
+        if let Some(running) = running {
+            list.push_str(&format!("\n{RUNNING_WHEN_STOPPED}: {running}"));
+        }
         match trace {
             Trace::Started(id) => {
                 let logs = format!(
@@ -648,6 +736,10 @@ impl Runner<'_> {
             if let Some(signal) = super::session::interrupted() {
                 return Ok(Err(interrupted_before(self.script, signal)));
             }
+            if !self.lock_still_held().await? {
+                return Ok(Err(lock_lost(self.script)));
+            }
+            self.read_literals_as_the_gate().await?;
             let before = self.invalid_indexes(statement).await;
             let error = match self.client.batch_execute(&statement.text).await {
                 Ok(()) => return Ok(self.check_index_is_valid(statement).await),
@@ -721,7 +813,39 @@ impl Runner<'_> {
         &self,
         statements: &[&Statement],
     ) -> Result<std::result::Result<(), Failure>> {
+        let mut committed = Vec::new();
+        let outcome = self.as_written_tracking(statements, &mut committed).await?;
+        Ok(outcome.map_err(|failure| Failure {
+            committed,
+            ..failure
+        }))
+    }
+
+    /// [`Runner::as_written`], noting in `committed` what the file committed so far: each
+    /// statement outside its own transactions, each of its transactions at COMMIT.
+    async fn as_written_tracking(
+        &self,
+        statements: &[&Statement],
+        committed: &mut Vec<String>,
+    ) -> Result<std::result::Result<(), Failure>> {
+        // Inside the file's own transaction only before its COMMIT: nothing of ours may run
+        // between its BEGIN and a SET TRANSACTION.
+        let mut in_own_transaction = false;
+        let mut opened_at = 0;
         for statement in statements {
+            let control = statement.transaction_control();
+            let commits = matches!(control, Some(TransactionControl::Commit));
+            if let Some(signal) = super::session::interrupted() {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(interrupted_before(self.script, signal)));
+            }
+            if (!in_own_transaction || commits) && !self.lock_still_held().await? {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(lock_lost(self.script)));
+            }
+            if !in_own_transaction {
+                self.read_literals_as_the_gate().await?;
+            }
             let before = self.invalid_indexes(statement).await;
             if let Err(error) = self.client.batch_execute(&statement.text).await {
                 let failure = self.failure(Some(statement), &error);
@@ -730,6 +854,26 @@ impl Runner<'_> {
                     self.drop_new_invalid_indexes(statement, &before).await;
                 }
                 return Ok(Err(failure));
+            }
+            match control {
+                Some(TransactionControl::Begin) => {
+                    in_own_transaction = true;
+                    opened_at = statement.start.line;
+                }
+                Some(TransactionControl::Commit) if in_own_transaction => {
+                    in_own_transaction = false;
+                    committed.push(format!(
+                        "transaction, lines {opened_at}-{}",
+                        statement.end.line
+                    ));
+                }
+                Some(_) => in_own_transaction = false,
+                None if in_own_transaction => {}
+                None => committed.push(format!(
+                    "line {}: {}",
+                    statement.start.line,
+                    first_line(&statement.text)
+                )),
             }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends
@@ -781,7 +925,13 @@ impl Runner<'_> {
             self.safety.lock_retries,
             wait.as_millis()
         ));
-        tokio::time::sleep(wait).await;
+        // In short steps: a SIGTERM must not wait out a pause of up to MAX_RETRY_WAIT (the
+        // attempt loop stops on the flag).
+        let until = Instant::now() + wait;
+        while Instant::now() < until && super::session::interrupted().is_none() {
+            tokio::time::sleep(SIGNAL_POLL.min(until.saturating_duration_since(Instant::now())))
+                .await;
+        }
     }
 
     /// The tables a CONCURRENTLY index build works on: its INVALID indexes before the build.
@@ -1005,6 +1155,9 @@ fn source_context(source: &str, line: u32) -> String {
 /// The longest pause between two attempts: the backoff doubles, but a deploy must not sleep for
 /// hours because someone asked for many retries.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a pause looks for a SIGTERM / SIGINT.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 fn retry_wait(backoff: Duration, attempt: u32) -> Duration {
     backoff

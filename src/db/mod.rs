@@ -54,6 +54,13 @@ pub fn say_line(line: &str) {
     let _ = writeln!(out, "{line}");
 }
 
+/// A line on stderr (findings, warnings, what failed), with write errors ignored for the same
+/// reason as [`say_line`]: `deploy 2>&1 | head -1` must not stop a deploy half way.
+pub fn complain_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Start a progress line that [`end_line`] completes (`Applying migration `x`` … ` (12 ms)`).
 pub fn begin_line(text: &str) {
     use std::io::Write;
@@ -81,4 +88,10 @@ static LINE_OPEN: AtomicBool = AtomicBool::new(false);
 macro_rules! say {
     () => { $crate::db::say_line("") };
     ($($arg:tt)*) => { $crate::db::say_line(&format!($($arg)*)) };
+}
+
+/// [`complain_line`] with `format!` arguments.
+#[macro_export]
+macro_rules! complain {
+    ($($arg:tt)*) => { $crate::db::complain_line(&format!($($arg)*)) };
 }

@@ -306,7 +306,7 @@ fn names_rules(word: &str) -> bool {
                 && id
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            id_shaped || crate::rules::allow_without_reason::closest_rule(&id).is_some()
+            id_shaped || crate::lint::rules::allow_without_reason::closest_rule(&id).is_some()
         })
 }
 
