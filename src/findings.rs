@@ -90,3 +90,47 @@ impl Report {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 }
+
+/// Statements longer than this many lines are shown as an excerpt in findings.
+const EXCERPT_LINES: usize = 8;
+/// Longer lines are cut in the excerpt.
+const EXCERPT_LINE_CHARS: usize = 200;
+
+/// The statement as shown in a finding: long ones cut to their first lines, long lines (a
+/// one-line bulk INSERT) to their start.
+pub fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    let mut lines = text.lines();
+    let head: Vec<String> = lines
+        .by_ref()
+        .take(EXCERPT_LINES)
+        .map(|line| match line.char_indices().nth(EXCERPT_LINE_CHARS) {
+            Some((cut, _)) => format!("{} ...", &line[..cut]),
+            None => line.to_string(),
+        })
+        .collect();
+    let rest = lines.count();
+    let mut shown = head.join("\n");
+    if rest > 0 {
+        shown.push_str(&format!("\n... ({rest} more lines)"));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_statements_are_cut_to_an_excerpt() {
+        let long: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let shown = excerpt(&long);
+        assert_eq!(shown.lines().count(), EXCERPT_LINES + 1);
+        assert!(shown.ends_with("... (12 more lines)"), "{shown}");
+        assert_eq!(excerpt("DROP TABLE a"), "DROP TABLE a");
+        let wide = format!("INSERT INTO t VALUES {}", "('é', 1), ".repeat(100));
+        let shown = excerpt(&wide);
+        assert_eq!(shown.chars().count(), EXCERPT_LINE_CHARS + 4);
+        assert!(shown.ends_with(" ..."));
+    }
+}

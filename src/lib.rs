@@ -6,20 +6,20 @@
 //! what is reported. The database side is separate: [`db`] (connection → history table → lock →
 //! apply). [`ci`] binds both into the GitHub Action; [`cli`] is the command line.
 
-pub mod analysis;
 pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod error;
 pub mod findings;
+pub mod lint;
 pub mod project;
 pub mod report;
-pub mod rules;
-pub mod schema;
+pub mod spelling;
 pub mod sql;
-pub mod suppress;
 pub mod surface;
 
 // Restructure shims: the old paths of modules that moved into `project/`.
 pub use project::{config, discover, dotenv, git};
+// Restructure shims: the old paths of modules that moved into `lint/`.
+pub use lint::{engine as analysis, rules, schema, suppress};

@@ -7,7 +7,6 @@ pub mod annotations;
 pub mod deploy;
 pub mod event;
 pub mod github;
-pub mod pending;
 pub mod pr;
 pub mod runner;
 pub mod summary;

@@ -7,12 +7,13 @@ use super::annotations::CheckAnnotation;
 use super::event::Event;
 use super::github::{self, CheckRun, CommentAction, GitHub};
 use super::runner::RunnerFiles;
-use super::{pending, runtime, summary};
+use super::{runtime, summary};
 use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
 use crate::cli::{CiArgs, FailOn, OutputFormat};
 use crate::discover::{Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
+use crate::lint::pending;
 use crate::project::Project;
 use crate::report::{self, RenderOptions};
 

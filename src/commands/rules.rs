@@ -2,13 +2,13 @@
 //! line. The words come from the rules themselves (the catalogue's summary, the rule file's own
 //! documentation, and the finding the rule raises on a small example), so they cannot drift.
 
-use std::path::PathBuf;
-
 use crate::analysis::{self, AnalysisInput};
 use crate::config::Config;
 use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
-use crate::rules::{self, allow_without_reason::closest_rule, RuleInfo, CATALOGUE};
+use crate::rules::{
+    self, allow_without_reason::closest_rule, Example, RuleInfo, CATALOGUE, EXAMPLE_HISTORY,
+};
 
 pub fn list() -> Result<u8> {
     let width = CATALOGUE.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -45,15 +45,15 @@ fn explanation(rule: &RuleInfo) -> String {
         rule.id,
         rule.default_severity.as_str()
     );
-    text.push_str(&module_doc(rule.id));
-    let example = example_finding(rule.id).map(|(sql, finding)| {
+    text.push_str(&module_doc(rule));
+    let example = example_finding(rule).map(|(sql, finding)| {
         let setting = format!(
             "Example, on tables that already hold data:\n\n{}",
             indent(sql)
         );
         (setting, finding)
     });
-    if let Some((setting, finding)) = example.or_else(|| git_example_finding(rule.id)) {
+    if let Some((setting, finding)) = example.or_else(|| git_example_finding(rule)) {
         text.push('\n');
         text.push_str(&setting);
         text.push_str("\nWhat happens in production:\n\n");
@@ -78,48 +78,10 @@ fn indent(text: &str) -> String {
         .collect()
 }
 
-/// The source of every rule file, by module name (the rule id with `_` for `-`).
-macro_rules! rule_sources {
-    ($($module:literal),* $(,)?) => {
-        &[$(($module, include_str!(concat!("../rules/", $module, ".rs")))),*]
-    };
-}
-
-static RULE_SOURCES: &[(&str, &str)] = rule_sources!(
-    "add_check_validating",
-    "add_column_required",
-    "add_column_rewrite",
-    "add_foreign_key_validating",
-    "add_unique_blocking",
-    "allow_without_reason",
-    "alter_column_type",
-    "concurrently_in_transaction",
-    "create_index_blocking",
-    "drop_column",
-    "drop_index_blocking",
-    "drop_schema",
-    "drop_table",
-    "edited_migration",
-    "enum_value_used_in_transaction",
-    "malformed_sql",
-    "out_of_order_migration",
-    "rename_column",
-    "rename_table",
-    "set_not_null",
-    "truncate_table",
-    "unbatched_data_change",
-    "unparsed_statement",
-);
-
 /// The `//!` documentation at the top of the rule's file, as plain paragraphs.
-fn module_doc(id: &str) -> String {
-    let module = id.replace('-', "_");
-    let source = RULE_SOURCES
-        .iter()
-        .find(|(name, _)| *name == module)
-        .map_or("", |(_, source)| source);
+fn module_doc(rule: &RuleInfo) -> String {
     let mut paragraphs: Vec<String> = vec![String::new()];
-    for line in source.lines().map_while(|l| l.strip_prefix("//!")) {
+    for line in rule.file.lines().map_while(|l| l.strip_prefix("//!")) {
         let line = line.trim();
         if line.is_empty() {
             paragraphs.push(String::new());
@@ -158,101 +120,28 @@ fn wrap(paragraph: &str, width: usize) -> String {
     out
 }
 
-/// The history every example runs against: tables with rows in production.
-const EXAMPLE_HISTORY: &str = r#"CREATE TYPE "Role" AS ENUM ('USER');
-CREATE TABLE "Team" ("id" INTEGER NOT NULL, CONSTRAINT "Team_pkey" PRIMARY KEY ("id"));
-CREATE TABLE "User" (
-    "id" INTEGER NOT NULL,
-    "email" TEXT,
-    "name" TEXT,
-    "teamId" INTEGER,
-    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
-);
-CREATE INDEX "User_email_idx" ON "User"("email");
-CREATE SCHEMA "legacy";
-"#;
-
-/// A pending migration that raises the rule. Rules raised from git history (edited and
-/// out-of-order migrations) have none: their documentation says when they fire.
-fn example(id: &str) -> Option<&'static str> {
-    Some(match id {
-        "drop-table" => "DROP TABLE \"Team\";\n",
-        "drop-column" => "ALTER TABLE \"User\" DROP COLUMN \"name\";\n",
-        "drop-schema" => "DROP SCHEMA \"legacy\" CASCADE;\n",
-        "truncate-table" => "TRUNCATE \"User\";\n",
-        "rename-table" => "ALTER TABLE \"User\" RENAME TO \"Account\";\n",
-        "rename-column" => "ALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"fullName\";\n",
-        "alter-column-type" => "ALTER TABLE \"User\" ALTER COLUMN \"teamId\" SET DATA TYPE BIGINT;\n",
-        "add-column-required" => "ALTER TABLE \"User\" ADD COLUMN \"age\" INTEGER NOT NULL;\n",
-        "add-column-rewrite" => {
-            "ALTER TABLE \"User\" ADD COLUMN \"token\" UUID NOT NULL DEFAULT gen_random_uuid();\n"
-        }
-        "set-not-null" => "ALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n",
-        "create-index-blocking" => "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n",
-        "drop-index-blocking" => "DROP INDEX \"User_email_idx\";\n",
-        "add-foreign-key-validating" => {
-            "ALTER TABLE \"User\" ADD CONSTRAINT \"User_teamId_fkey\" FOREIGN KEY (\"teamId\") REFERENCES \"Team\"(\"id\");\n"
-        }
-        "add-check-validating" => {
-            "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_check\" CHECK (\"email\" <> '');\n"
-        }
-        "add-unique-blocking" => {
-            "ALTER TABLE \"User\" ADD CONSTRAINT \"User_email_key\" UNIQUE (\"email\");\n"
-        }
-        "concurrently-in-transaction" => {
-            "BEGIN;\nCREATE INDEX CONCURRENTLY \"User_name_idx\" ON \"User\"(\"name\");\nCOMMIT;\n"
-        }
-        "enum-value-used-in-transaction" => {
-            "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nUPDATE \"User\" SET \"name\" = 'x' WHERE 'ADMIN'::\"Role\" = 'ADMIN';\n"
-        }
-        "unbatched-data-change" => "UPDATE \"User\" SET \"name\" = '';\n",
-        "unparsed-statement" => "FROBNICATE \"User\" VERY FAST;\n",
-        "malformed-sql" => "ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n/* the comment never ends\n",
-        "allow-without-reason" => {
-            "-- migration-gate: allow drop-column\nALTER TABLE \"User\" DROP COLUMN \"name\";\n"
-        }
-        _ => return None,
-    })
-}
-
-fn example_migration(name: &str, source: &str) -> Migration {
-    Migration {
-        name: name.to_string(),
-        path: PathBuf::from(format!("{name}/migration.sql")),
-        display_path: format!("{name}/migration.sql"),
-        source: source.to_string(),
-        down_path: None,
-    }
-}
-
 /// The rules `check --since` raises from git history, on a migration of a feature branch.
-fn git_example_finding(id: &str) -> Option<(String, crate::findings::Finding)> {
-    let migration = example_migration("20240301000000_add_teams", "SELECT 1;\n");
-    let (setting, finding) = match id {
-        "edited-migration" => (
-            "Example: `check --since main` on a branch that modified 20240301000000_add_teams,\nwhich main already has.\n",
-            rules::edited_migration::finding(&migration, "main"),
-        ),
-        "out-of-order-migration" => (
-            "Example: `check --since main` on a branch that adds 20240301000000_add_teams while\nmain already has 20240315000000_invoices.\n",
-            rules::out_of_order_migration::finding(&migration, "20240315000000_invoices", "main"),
-        ),
-        _ => return None,
+fn git_example_finding(rule: &RuleInfo) -> Option<(String, crate::findings::Finding)> {
+    let Example::FromGit { setting, finding } = rule.example else {
+        return None;
     };
-    Some((setting.to_string(), finding))
+    let migration = Migration::in_memory("20240301000000_add_teams", "SELECT 1;\n");
+    Some((setting.to_string(), finding(&migration)))
 }
 
-fn example_finding(id: &str) -> Option<(&'static str, crate::findings::Finding)> {
-    let sql = example(id)?;
-    let history = example_migration("1_history", EXAMPLE_HISTORY);
-    let pending = example_migration("2_example", sql);
+fn example_finding(rule: &RuleInfo) -> Option<(&'static str, crate::findings::Finding)> {
+    let Example::Migration(sql) = rule.example else {
+        return None;
+    };
+    let history = Migration::in_memory("1_history", EXAMPLE_HISTORY);
+    let pending = Migration::in_memory("2_example", sql);
     let report = analysis::analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],
         config: &Config::default(),
         extra_findings: Vec::new(),
     });
-    let finding = report.findings.into_iter().find(|f| f.rule == id)?;
+    let finding = report.findings.into_iter().find(|f| f.rule == rule.id)?;
     Some((sql, finding))
 }
 
@@ -263,7 +152,7 @@ mod tests {
     #[test]
     fn every_rule_has_its_file_documentation() {
         for rule in CATALOGUE {
-            let doc = module_doc(rule.id);
+            let doc = module_doc(rule);
             assert!(
                 doc.starts_with(&format!("`{}`", rule.id)),
                 "{}: {doc}",
@@ -275,9 +164,9 @@ mod tests {
     #[test]
     fn every_rule_has_an_example_that_raises_it() {
         for rule in CATALOGUE {
-            let raised = example_finding(rule.id)
+            let raised = example_finding(rule)
                 .map(|(_, finding)| finding)
-                .or_else(|| git_example_finding(rule.id).map(|(_, finding)| finding));
+                .or_else(|| git_example_finding(rule).map(|(_, finding)| finding));
             assert_eq!(
                 raised.map(|finding| finding.rule),
                 Some(rule.id),

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::discover::{display_path, read_utf8};
 use crate::error::{AppError, Result};
 use crate::findings::Severity;
-use crate::rules::RuleInfo;
+use crate::project::discover::{display_path, read_utf8};
 
 pub const DEFAULT_PG_VERSION: u32 = 15;
 pub const FILE_NAME: &str = "migration-gate.toml";
@@ -47,17 +46,18 @@ impl Default for Config {
 
 impl Config {
     /// `--dir` when given, else the config's `migrations_dir`, else `prisma/migrations` or
-    /// `migrations` (see [`crate::discover::default_dir`]).
+    /// `migrations` (see [`crate::project::discover::default_dir`]).
     pub fn migrations_dir(&self, flag: Option<&Path>) -> PathBuf {
         flag.map(Path::to_path_buf)
             .or_else(|| self.migrations_dir.clone())
-            .unwrap_or_else(crate::discover::default_dir)
+            .unwrap_or_else(crate::project::discover::default_dir)
     }
 
-    /// The severity a rule reports at, `None` when it is turned off.
-    pub fn severity_of(&self, rule: &RuleInfo) -> Option<Severity> {
-        match self.rules.get(rule.id) {
-            None => Some(rule.default_severity),
+    /// The severity rule `id` reports at (`default` unless overridden), `None` when it is
+    /// turned off.
+    pub fn severity(&self, id: &str, default: Severity) -> Option<Severity> {
+        match self.rules.get(id) {
+            None => Some(default),
             Some(RuleSetting::Error) => Some(Severity::Error),
             Some(RuleSetting::Warning) => Some(Severity::Warning),
             Some(RuleSetting::Off) => None,
@@ -65,8 +65,9 @@ impl Config {
     }
 
     /// `path` if given (must exist), else `migration-gate.toml` in the working directory if
-    /// present, else the defaults.
-    pub fn load(path: Option<&Path>) -> Result<Config> {
+    /// present, else the defaults. `[rules]` may name only `rule_ids` (the catalogue lives above
+    /// this layer: `Config::load` in `lint` passes it).
+    pub fn load_knowing(path: Option<&Path>, rule_ids: &[&str]) -> Result<Config> {
         match path {
             Some(path) => {
                 if !path.is_file() {
@@ -76,12 +77,12 @@ impl Config {
                         crate::surface::Setting::Config.instruction()
                     )));
                 }
-                Config::from_file(path)
+                Config::from_file(path, rule_ids)
             }
             None => {
                 let default = Path::new(FILE_NAME);
                 if default.is_file() {
-                    Config::from_file(default)
+                    Config::from_file(default, rule_ids)
                 } else {
                     Ok(Config::default())
                 }
@@ -89,10 +90,10 @@ impl Config {
         }
     }
 
-    fn from_file(path: &Path) -> Result<Config> {
+    fn from_file(path: &Path, rule_ids: &[&str]) -> Result<Config> {
         let text = read_utf8(path)?;
         let shown = display_path(path);
-        let mut config = Config::parse(&text, &shown)?;
+        let mut config = Config::parse_knowing(&text, &shown, rule_ids)?;
         config.file = Some(shown);
         // A relative `migrations_dir` means: next to the config file.
         if let (Some(dir), Some(base)) = (&config.migrations_dir, path.parent()) {
@@ -103,8 +104,9 @@ impl Config {
         Ok(config)
     }
 
-    /// Parse the TOML text of a config file; `shown` names the file in errors.
-    pub fn parse(text: &str, shown: &str) -> Result<Config> {
+    /// Parse the TOML text of a config file; `shown` names the file in errors, `[rules]` may
+    /// name only `rule_ids`.
+    pub fn parse_knowing(text: &str, shown: &str, rule_ids: &[&str]) -> Result<Config> {
         let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
             let line = err
                 .span()
@@ -123,7 +125,7 @@ impl Config {
                     config.migrations_dir = Some(PathBuf::from(string(value, shown, key)?))
                 }
                 "start_after" => config.start_after = Some(string(value, shown, key)?.to_string()),
-                "rules" => config.rules = rule_settings(value, shown)?,
+                "rules" => config.rules = rule_settings(value, shown, rule_ids)?,
                 _ => {
                     return Err(AppError::usage(format!(
                         "{shown}: unknown key `{key}`; valid keys: {}",
@@ -177,7 +179,11 @@ fn pg_version(value: &toml::Value, shown: &str) -> Result<u32> {
     }
 }
 
-fn rule_settings(value: &toml::Value, shown: &str) -> Result<BTreeMap<String, RuleSetting>> {
+fn rule_settings(
+    value: &toml::Value,
+    shown: &str,
+    rule_ids: &[&str],
+) -> Result<BTreeMap<String, RuleSetting>> {
     let table = value.as_table().ok_or_else(|| {
         AppError::usage(format!(
             "{shown}: `rules` must be a table: [rules] then lines like drop-column = \"warning\""
@@ -185,11 +191,10 @@ fn rule_settings(value: &toml::Value, shown: &str) -> Result<BTreeMap<String, Ru
     })?;
     let mut settings = BTreeMap::new();
     for (id, setting) in table {
-        if crate::rules::find(id).is_none() {
-            let ids: Vec<&str> = crate::rules::CATALOGUE.iter().map(|r| r.id).collect();
+        if !rule_ids.contains(&id.as_str()) {
             return Err(AppError::usage(format!(
                 "{shown}: unknown rule id `{id}` in [rules]; valid ids: {}",
-                ids.join(", ")
+                rule_ids.join(", ")
             )));
         }
         let setting = match setting.as_str() {
@@ -211,9 +216,21 @@ fn rule_settings(value: &toml::Value, shown: &str) -> Result<BTreeMap<String, Ru
 mod tests {
     use super::*;
 
+    /// A few ids stand in for the catalogue, which this layer does not know.
+    const IDS: &[&str] = &[
+        "drop-table",
+        "drop-column",
+        "rename-table",
+        "unbatched-data-change",
+    ];
+
+    fn parse(text: &str, shown: &str) -> Result<Config> {
+        Config::parse_knowing(text, shown, IDS)
+    }
+
     #[test]
     fn full_file_parses() {
-        let config = Config::parse(
+        let config = parse(
             "pg_version = 13\nmigrations_dir = \"db/migrations\"\nstart_after = \"20240101_init\"\n\n[rules]\ndrop-column = \"warning\"\nrename-table = \"off\"\nunbatched-data-change = \"error\"\n",
             "migration-gate.toml",
         )
@@ -221,25 +238,25 @@ mod tests {
         assert_eq!(config.pg_version, 13);
         assert_eq!(config.migrations_dir, Some(PathBuf::from("db/migrations")));
         assert_eq!(config.start_after.as_deref(), Some("20240101_init"));
-        let drop_column = crate::rules::find("drop-column").unwrap();
-        let rename_table = crate::rules::find("rename-table").unwrap();
-        let unbatched = crate::rules::find("unbatched-data-change").unwrap();
-        let drop_table = crate::rules::find("drop-table").unwrap();
-        assert_eq!(config.severity_of(drop_column), Some(Severity::Warning));
-        assert_eq!(config.severity_of(rename_table), None);
-        assert_eq!(config.severity_of(unbatched), Some(Severity::Error));
-        assert_eq!(config.severity_of(drop_table), Some(Severity::Error));
+        let severity = |id| config.severity(id, Severity::Error);
+        assert_eq!(severity("drop-column"), Some(Severity::Warning));
+        assert_eq!(severity("rename-table"), None);
+        assert_eq!(
+            config.severity("unbatched-data-change", Severity::Warning),
+            Some(Severity::Error)
+        );
+        assert_eq!(severity("drop-table"), Some(Severity::Error));
     }
 
     #[test]
     fn empty_file_is_the_defaults() {
-        assert_eq!(Config::parse("", "x.toml").unwrap(), Config::default());
+        assert_eq!(parse("", "x.toml").unwrap(), Config::default());
         assert_eq!(Config::default().pg_version, 15);
     }
 
     #[test]
     fn unknown_key_is_named_with_the_valid_ones() {
-        let err = Config::parse("pg_verison = 14\n", "migration-gate.toml").unwrap_err();
+        let err = parse("pg_verison = 14\n", "migration-gate.toml").unwrap_err();
         assert_eq!(
             err.message,
             "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, [rules]"
@@ -248,31 +265,28 @@ mod tests {
 
     #[test]
     fn unknown_rule_id_is_named_with_the_valid_ones() {
-        let err = Config::parse("[rules]\ndrop-colum = \"off\"\n", "cfg.toml").unwrap_err();
-        assert!(
-            err.message
-                .starts_with("cfg.toml: unknown rule id `drop-colum` in [rules]; valid ids: drop-table, drop-column,"),
-            "{}",
-            err.message
+        let err = parse("[rules]\ndrop-colum = \"off\"\n", "cfg.toml").unwrap_err();
+        assert_eq!(
+            err.message,
+            "cfg.toml: unknown rule id `drop-colum` in [rules]; valid ids: drop-table, drop-column, rename-table, unbatched-data-change"
         );
     }
 
     #[test]
     fn bad_values_are_errors() {
-        let bad_severity =
-            Config::parse("[rules]\ndrop-column = \"fatal\"\n", "c.toml").unwrap_err();
+        let bad_severity = parse("[rules]\ndrop-column = \"fatal\"\n", "c.toml").unwrap_err();
         assert!(
             bad_severity.message.contains("drop-column"),
             "{}",
             bad_severity.message
         );
-        let bad_version = Config::parse("pg_version = \"15\"\n", "c.toml").unwrap_err();
+        let bad_version = parse("pg_version = \"15\"\n", "c.toml").unwrap_err();
         assert!(
             bad_version.message.contains("pg_version"),
             "{}",
             bad_version.message
         );
-        let bad_toml = Config::parse("\n[rules\n", "c.toml").unwrap_err();
+        let bad_toml = parse("\n[rules\n", "c.toml").unwrap_err();
         assert!(
             bad_toml
                 .message
@@ -285,7 +299,8 @@ mod tests {
 
     #[test]
     fn load_missing_explicit_file_is_an_error() {
-        let err = Config::load(Some(Path::new("/no/such/migration-gate.toml"))).unwrap_err();
+        let err =
+            Config::load_knowing(Some(Path::new("/no/such/migration-gate.toml")), IDS).unwrap_err();
         assert!(
             err.message.contains("/no/such/migration-gate.toml"),
             "{}",
@@ -299,7 +314,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gate.toml");
         std::fs::write(&path, "migrations_dir = \"db\"\n").unwrap();
-        let config = Config::load(Some(&path)).unwrap();
+        let config = Config::load_knowing(Some(&path), IDS).unwrap();
         assert_eq!(config.migrations_dir, Some(dir.path().join("db")));
     }
 }

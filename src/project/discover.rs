@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{AppError, Result};
+use crate::spelling::edit_distance;
 use crate::surface::Setting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,19 @@ pub struct Migration {
     pub down_path: Option<PathBuf>,
 }
 
+impl Migration {
+    /// A migration that exists only in memory (examples and tests), at `name/migration.sql`.
+    pub fn in_memory(name: &str, source: &str) -> Migration {
+        Migration {
+            name: name.to_string(),
+            path: PathBuf::from(format!("{name}/migration.sql")),
+            display_path: format!("{name}/migration.sql"),
+            source: source.to_string(),
+            down_path: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationSet {
     pub dir: PathBuf,
@@ -41,6 +55,55 @@ pub struct MigrationSet {
 impl MigrationSet {
     pub fn find(&self, name: &str) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.name == name)
+    }
+
+    /// An error naming `flag` unless `name` is a migration of the set, with the closest names.
+    pub fn ensure_known(&self, name: &str, flag: &str) -> Result<()> {
+        if self.find(name).is_some() {
+            return Ok(());
+        }
+        Err(AppError::usage(format!(
+            "{flag} {name}: no such migration in {}{}",
+            display_path(&self.dir),
+            self.suggestions(name)
+        )))
+    }
+
+    /// "; did you mean: a, b" with the closest migration names, or the newest names when none
+    /// is close.
+    pub fn suggestions(&self, wanted: &str) -> String {
+        let wanted_name = Path::new(wanted)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(wanted);
+        let mut scored: Vec<(usize, &str)> = self
+            .migrations
+            .iter()
+            .map(|m| (edit_distance(wanted_name, &m.name), m.name.as_str()))
+            .collect();
+        scored.sort();
+        let limit = wanted_name.chars().count() / 3 + 2;
+        let close: Vec<&str> = scored
+            .iter()
+            .filter(|(d, name)| *d <= limit || name.contains(wanted_name))
+            .take(3)
+            .map(|(_, name)| *name)
+            .collect();
+        if !close.is_empty() {
+            return format!("; did you mean: {}", close.join(", "));
+        }
+        let newest: Vec<&str> = self
+            .migrations
+            .iter()
+            .rev()
+            .take(3)
+            .map(|m| m.name.as_str())
+            .collect();
+        if newest.is_empty() {
+            "; the directory has no migrations".to_string()
+        } else {
+            format!("; the newest are: {}", newest.join(", "))
+        }
     }
 }
 

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::discover::{display_path, read_utf8};
 use crate::error::{AppError, Result};
+use crate::project::discover::{display_path, read_utf8};
 
 /// The files Prisma's CLI reads, in its order.
 const FILES: &[&str] = &[".env", "prisma/.env"];

@@ -8,10 +8,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::discover::{display_path, Layout, MigrationSet};
 use crate::error::{AppError, Result};
-use crate::findings::Finding;
-use crate::rules::{edited_migration, out_of_order_migration};
+use crate::project::discover::{display_path, Layout, MigrationSet};
 
 /// What changed in the migrations directory since the ref, by migration name, in apply order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,27 +20,6 @@ pub struct Changes {
     pub modified: Vec<String>,
     /// New migrations that sort before the newest migration that existed at the ref.
     pub out_of_order: Vec<OutOfOrder>,
-}
-
-impl Changes {
-    /// The findings the change itself raises: `edited-migration` for each modified migration,
-    /// `out-of-order-migration` for each late addition. `check --since` and the PR gate share it.
-    pub fn findings(&self, set: &MigrationSet, reference: &str) -> Vec<Finding> {
-        let edited = self
-            .modified
-            .iter()
-            .filter_map(|name| set.find(name))
-            .map(|migration| edited_migration::finding(migration, reference));
-        let late = self.out_of_order.iter().filter_map(|late| {
-            let migration = set.find(&late.name)?;
-            Some(out_of_order_migration::finding(
-                migration,
-                &late.newest_at_ref,
-                reference,
-            ))
-        });
-        edited.chain(late).collect()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,7 +285,7 @@ fn run(dir: &Path, args: &[&str]) -> Result<std::process::Output> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::discover;
+    use crate::project::discover::discover;
     use std::fs;
 
     struct Repo {

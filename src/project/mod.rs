@@ -27,8 +27,10 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn load(options: &ProjectOptions) -> Result<Project> {
-        let config = Config::load(options.config.as_deref())?;
+    /// Reads the config (whose `[rules]` may name only `rule_ids`) and the migrations folder.
+    /// Commands call `Project::load` (in `lint`), which passes the rule catalogue.
+    pub fn load_knowing(options: &ProjectOptions, rule_ids: &[&str]) -> Result<Project> {
+        let config = Config::load_knowing(options.config.as_deref(), rule_ids)?;
         let dir = config.migrations_dir(options.dir.as_deref());
         let set = discover::discover(&dir)?;
         Ok(Project { config, dir, set })

@@ -1,0 +1,546 @@
+//! `alter-column-type`: ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE.
+//!
+//! PostgreSQL skips the rewrite only when the old values are valid, byte for byte, in the new type
+//! (binary-coercible and no narrower): varchar widening, varchar ↔ text, numeric widening with the
+//! same scale, cidr → inet, more fractional-second precision. Everything else, and any USING
+//! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
+
+use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
+use super::{Example, RuleContext, RuleInfo, Violation};
+use crate::sql::{ObjectName, Op, TypeName};
+use crate::findings::Severity;
+
+pub const RULE: RuleInfo = RuleInfo {
+    id: "alter-column-type",
+    default_severity: Severity::Error,
+    summary: "ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE",
+    check: Some(check),
+    file: include_str!("alter_column_type.rs"),
+    example: Example::Migration("ALTER TABLE \"User\" ALTER COLUMN \"teamId\" SET DATA TYPE BIGINT;\n"),
+};
+
+pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
+    let Op::AlterColumnType {
+        table,
+        column,
+        new_type,
+        using,
+    } = op
+    else {
+        return None;
+    };
+    if !advice::has_rows_in_production(ctx, table) {
+        return None;
+    }
+    let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    let timezone_dependent = using.is_none()
+        && current.is_some_and(|old| change_kind(old, new_type) == Change::TimeZoneDependent);
+    let why = match (using, current) {
+        (Some(expression), _) if is_enum_recreate(expression) => {
+            format!("Prisma's enum change converts every value with `USING {expression}`, so")
+        }
+        (Some(expression), _) => {
+            format!("the USING clause ({expression}) converts every value, so")
+        }
+        (None, Some(old)) => match change_kind(old, new_type) {
+            Change::InPlace => return None,
+            Change::Rewrite => format!(
+                "{} values are not stored the same way as {}, so",
+                old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent if ctx.pg_version >= 12 => format!(
+                "{} → {} is only free when the session TimeZone is UTC (PostgreSQL ≥ 12); \
+                 otherwise",
+                old.sql, new_type.sql
+            ),
+            Change::TimeZoneDependent => format!(
+                "on PostgreSQL {} {} → {} always converts every value, so",
+                ctx.pg_version, old.sql, new_type.sql
+            ),
+        },
+        (None, None) => {
+            "the current type of the column is not known from the history (treated as a rewrite):"
+                .to_string()
+        }
+    };
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let table_sql = sql.table(table);
+    let table_sql = &table_sql;
+    let message = format!(
+        "ALTER COLUMN {col} TYPE {new} on {table_sql}: {why} PostgreSQL rewrites every row of {table_sql} \
+         and rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
+         read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
+        new = new_type.sql,
+    );
+    let expand_contract = || expand_contract_help(ctx, table, column, new_type, using.as_deref());
+    let help = match enum_change(ctx, table, column, new_type) {
+        Some(change) if change.removed.is_empty() && !change.added.is_empty() => {
+            add_enum_values_help(ctx, table, column, &change.added)
+        }
+        Some(change) if !change.removed.is_empty() => format!(
+            "Removing enum values ({}) always converts every row. The cheap safe path: keep the \
+             values in the type and stop using them (move rows off them in batches outside the \
+             migration); PostgreSQL keeps an unused enum value at no cost.\nIf the type must \
+             change: {}",
+            quoted_values(&change.removed),
+            expand_contract()
+        ),
+        _ if timezone_dependent && ctx.pg_version >= 12 => format!(
+            "If the stored values are UTC, run the change in a UTC session and it is catalog-only: \
+             put `SET timezone = 'UTC';` before it in this migration and allow this finding with \
+             a reason.\nOtherwise: {}",
+            expand_contract()
+        ),
+        _ => expand_contract(),
+    };
+    Some(Violation { message, help })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Catalog-only: no rewrite, no scan, indexes kept.
+    InPlace,
+    Rewrite,
+    /// timestamp → timestamptz: free only when the session TimeZone is UTC.
+    TimeZoneDependent,
+}
+
+/// Types whose only modifier is a maximum length (a wider one accepts every old value as is).
+const LENGTH_LIMITED: &[&str] = &["varchar", "varbit"];
+/// Types whose only modifier is fractional-second precision (none = 6, the maximum).
+const PRECISION_LIMITED: &[&str] = &["timestamp", "timestamptz", "time", "timetz", "interval"];
+const MAX_SECONDS_PRECISION: u32 = 6;
+
+fn change_kind(old: &TypeName, new: &TypeName) -> Change {
+    if old.array != new.array {
+        return Change::Rewrite;
+    }
+    let same_type = old.base == new.base && old.schema == new.schema;
+    if old.array {
+        // Array element coercions go through array_coerce: only the identical type is free.
+        return if same_type && old.modifiers == new.modifiers {
+            Change::InPlace
+        } else {
+            Change::Rewrite
+        };
+    }
+    let in_place = match (old.base.as_str(), new.base.as_str()) {
+        (a, b) if same_type && a == b => {
+            if old.modifiers == new.modifiers {
+                true
+            } else if LENGTH_LIMITED.contains(&a) {
+                widens(&old.modifiers, &new.modifiers, None)
+            } else if PRECISION_LIMITED.contains(&a) {
+                widens(&old.modifiers, &new.modifiers, Some(MAX_SECONDS_PRECISION))
+            } else if a == "numeric" {
+                numeric_widens(&old.modifiers, &new.modifiers)
+            } else {
+                // char(n) pads to its length, bit(n) is exact: any change rewrites.
+                false
+            }
+        }
+        ("varchar", "text") => true,
+        ("text", "varchar") => new.modifiers.is_empty(),
+        ("cidr", "inet") => true,
+        // Measured on PostgreSQL 15: in place only in a UTC session and only to the full
+        // precision; timestamp(3) → timestamptz(3) rewrites even then (it rounds every value).
+        ("timestamp", "timestamptz")
+            if new
+                .modifiers
+                .first()
+                .is_none_or(|p| *p >= MAX_SECONDS_PRECISION) =>
+        {
+            return Change::TimeZoneDependent
+        }
+        _ => false,
+    };
+    if in_place {
+        Change::InPlace
+    } else {
+        Change::Rewrite
+    }
+}
+
+/// A single limit that only grows: no limit is the widest; `unlimited` is what "no modifier"
+/// means when it is not "unbounded" (precision 6 for timestamps).
+fn widens(old: &[u32], new: &[u32], unlimited: Option<u32>) -> bool {
+    let limit = |m: &[u32]| m.first().copied().or(unlimited);
+    match (limit(old), limit(new)) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(o), Some(n)) => n >= o,
+    }
+}
+
+/// numeric(p, s) → numeric(p2 ≥ p, s) or unbounded numeric keeps every value as stored.
+fn numeric_widens(old: &[u32], new: &[u32]) -> bool {
+    if new.is_empty() {
+        return true;
+    }
+    if old.is_empty() {
+        return false;
+    }
+    let scale = |m: &[u32]| m.get(1).copied().unwrap_or(0);
+    scale(old) == scale(new) && new[0] >= old[0]
+}
+
+/// Prisma changes an enum by creating `"E_new"` and converting the column through text.
+fn is_enum_recreate(using: &str) -> bool {
+    using
+        .to_ascii_lowercase()
+        .replace(' ', "")
+        .contains("::text::")
+}
+
+/// How the values differ when the column moves from one enum type to another.
+struct EnumChange {
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+fn enum_change(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    new_type: &TypeName,
+) -> Option<EnumChange> {
+    let old_type = &ctx.schema.column(table, column)?.data_type;
+    if old_type.array || new_type.array {
+        return None;
+    }
+    let old_enum = ctx.schema.enum_type(&type_object_name(old_type))?;
+    let new_enum = ctx.schema.enum_type(&type_object_name(new_type))?;
+    if old_enum.name == new_enum.name {
+        return None;
+    }
+    let missing_from = |from: &[String], other: &[String]| {
+        from.iter()
+            .filter(|v| !other.contains(v))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    Some(EnumChange {
+        added: missing_from(&new_enum.values, &old_enum.values),
+        removed: missing_from(&old_enum.values, &new_enum.values),
+    })
+}
+
+fn sql_string(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn quoted_values(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| sql_string(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn type_object_name(data_type: &TypeName) -> ObjectName {
+    ObjectName::new(data_type.schema.as_deref(), &data_type.base)
+}
+
+fn add_enum_values_help(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    values: &[String],
+) -> String {
+    let old_type = ctx
+        .schema
+        .column(table, column)
+        .map(|c| type_object_name(&c.data_type))
+        .map(|name| Sql::of(ctx).table(&name))
+        .unwrap_or_else(|| column.to_string());
+    let adds = values
+        .iter()
+        .map(|v| format!("ALTER TYPE {old_type} ADD VALUE {};", sql_string(v)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "The new enum only adds values: add them to the existing type instead (no rewrite, no \
+         table lock), in a migration of their own, and use them only in a later one (55P04):\n{adds}"
+    )
+}
+
+fn expand_contract_help(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    new_type: &TypeName,
+    using: Option<&str>,
+) -> String {
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let new_col = sql.derived_ident(column, &format!("{column}_new"));
+    let table_sql = sql.table(table);
+    let conversion = using
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{col}::{}", new_type.sql));
+    let backfill = advice::batched_update(
+        ctx,
+        table,
+        &format!("{new_col} = {conversion}"),
+        &format!("{new_col} IS NULL AND {col} IS NOT NULL"),
+    );
+    format!(
+        "Expand and contract instead of converting in place:\n\
+         1. ALTER TABLE {table_sql} ADD COLUMN {new_col} {new};\n\
+         2. Make the app write both columns (or add a trigger), then backfill outside the \
+         migration in batches, repeating until it updates 0 rows:\n   {backfill}\n\
+         3. Switch the app to read {new_col} (Prisma: `@map(\"{column}_new\")` on the field).\n\
+         4. In a later migration, once nothing uses {col}: ALTER TABLE {table_sql} DROP COLUMN {col};",
+        new = new_type.sql,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::rules::testing::{only_violation, violations, violations_on};
+    use super::*;
+
+    const USERS: &str = r#"CREATE TABLE "User" (
+        "id" SERIAL NOT NULL,
+        "age" INTEGER,
+        "name" VARCHAR(100),
+        "bio" TEXT,
+        "price" DECIMAL(10,2),
+        "code" CHAR(4),
+        "net" CIDR,
+        "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        "tags" VARCHAR(10)[],
+        CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+    );"#;
+
+    fn flagged(alter: &str) -> bool {
+        !violations(USERS, alter, &RULE).is_empty()
+    }
+
+    #[test]
+    fn int_to_bigint_rewrites_with_expand_contract_help() {
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "age" SET DATA TYPE BIGINT;"#,
+            &RULE,
+        );
+        assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
+        assert!(v.message.contains("rewrites every row of \"User\""));
+        assert!(v
+            .help
+            .contains("ALTER TABLE \"User\" ADD COLUMN \"age_new\" BIGINT;"));
+        assert!(
+            v.help.contains(
+                "UPDATE \"User\" SET \"age_new\" = \"age\"::BIGINT WHERE \"id\" IN (SELECT \"id\" FROM \"User\""
+            ),
+            "{}",
+            v.help
+        );
+        assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN \"age\";"));
+    }
+
+    #[test]
+    fn widening_varchar_or_to_text_is_in_place() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(200);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE varchar;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE TEXT;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" TYPE character varying;"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE VARCHAR(100);"#
+        ));
+    }
+
+    #[test]
+    fn narrowing_or_limiting_varchar_rewrites() {
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(50);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" SET DATA TYPE VARCHAR(50);"#
+        ));
+    }
+
+    #[test]
+    fn numeric_widening_with_same_scale_is_in_place() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(12,2);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE NUMERIC;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(12,3);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "price" TYPE DECIMAL(8,2);"#
+        ));
+    }
+
+    #[test]
+    fn timestamp_precision_increase_is_in_place_and_timezone_change_is_not() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP(6);"#
+        ));
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" TYPE TIMESTAMP(0);"#
+        ));
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
+            &RULE,
+        );
+        assert!(v.message.contains("TimeZone is UTC"), "{}", v.message);
+        assert!(
+            v.help.starts_with("If the stored values are UTC"),
+            "{}",
+            v.help
+        );
+        // Prisma's TIMESTAMPTZ(3) rounds every value: a rewrite even in a UTC session.
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ(3);"#,
+            &RULE,
+        );
+        assert!(!v.message.contains("TimeZone is UTC"), "{}", v.message);
+        assert!(v.help.starts_with("Expand and contract"), "{}", v.help);
+    }
+
+    #[test]
+    fn timezone_change_before_12_always_rewrites() {
+        let v = violations_on(
+            11,
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "createdAt" SET DATA TYPE TIMESTAMPTZ;"#,
+            &RULE,
+        );
+        assert!(
+            v[0].message
+                .contains("on PostgreSQL 11 TIMESTAMP(3) → TIMESTAMPTZ always converts"),
+            "{}",
+            v[0].message
+        );
+    }
+
+    #[test]
+    fn cidr_to_inet_is_in_place_but_char_length_change_rewrites() {
+        assert!(!flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "net" TYPE INET;"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "code" TYPE CHAR(8);"#
+        ));
+        assert!(flagged(
+            r#"ALTER TABLE "User" ALTER COLUMN "tags" TYPE VARCHAR(20)[];"#
+        ));
+    }
+
+    #[test]
+    fn any_using_clause_rewrites() {
+        let v = only_violation(
+            USERS,
+            r#"ALTER TABLE "User" ALTER COLUMN "bio" TYPE TEXT USING trim("bio");"#,
+            &RULE,
+        );
+        assert!(v.message.contains("USING clause"), "{}", v.message);
+        assert!(
+            v.help
+                .to_lowercase()
+                .contains("set \"bio_new\" = trim(\"bio\")"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn prisma_enum_recreate_counts_and_suggests_add_value_when_only_adding() {
+        let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
+            CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL DEFAULT 'USER',
+                CONSTRAINT "Member_pkey" PRIMARY KEY ("id"));"#;
+        let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN', 'OWNER');
+            ALTER TABLE "Member" ALTER COLUMN "role" DROP DEFAULT;
+            ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+            ALTER TYPE "Role" RENAME TO "Role_old";
+            ALTER TYPE "Role_new" RENAME TO "Role";
+            DROP TYPE "Role_old";"#;
+        let v = only_violation(history, pending, &RULE);
+        assert!(v.message.contains("Prisma's enum change"), "{}", v.message);
+        assert!(
+            v.help.contains("ALTER TYPE \"Role\" ADD VALUE 'OWNER';"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn prisma_enum_recreate_removing_a_value_suggests_keeping_it_or_expand_contract() {
+        let history = r#"CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN', 'GUEST');
+            CREATE TABLE "Member" ("id" TEXT NOT NULL, "role" "Role" NOT NULL);"#;
+        let pending = r#"CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
+            ALTER TABLE "Member" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");"#;
+        let v = only_violation(history, pending, &RULE);
+        assert!(
+            v.help
+                .starts_with("Removing enum values ('GUEST') always converts every row"),
+            "{}",
+            v.help
+        );
+        assert!(
+            v.help.contains("ADD COLUMN \"role_new\" \"Role_new\""),
+            "{}",
+            v.help
+        );
+        // No primary key in the history: the batch walks ctid.
+        assert!(
+            v.help
+                .contains("WHERE ctid IN (SELECT ctid FROM \"Member\""),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn unknown_table_is_treated_as_existing() {
+        let v = only_violation(
+            "",
+            "ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
+            &RULE,
+        );
+        assert!(
+            v.message.contains("not known from the history"),
+            "{}",
+            v.message
+        );
+        // Not quoted in the statement, not quoted in the advice.
+        assert!(
+            v.help
+                .to_lowercase()
+                .contains("alter table orders add column total_new bigint;"),
+            "{}",
+            v.help
+        );
+    }
+
+    #[test]
+    fn table_created_in_the_pending_set_is_exempt() {
+        let pending = r#"CREATE TABLE "Invoice" ("id" INTEGER NOT NULL, "total" INTEGER);
+            ALTER TABLE "Invoice" ALTER COLUMN "total" SET DATA TYPE BIGINT;"#;
+        assert!(violations("", pending, &RULE).is_empty());
+    }
+
+    #[test]
+    fn other_operations_are_ignored() {
+        assert!(violations(USERS, r#"ALTER TABLE "User" DROP COLUMN "age";"#, &RULE).is_empty());
+    }
+}

@@ -1,0 +1,196 @@
+//! The rule catalogue: every rule id, its default severity and what it guards against, in one
+//! place. Rule ids are a public interface (users write them in suppressions and config).
+//! One file per rule; each declares its `pub const RULE: RuleInfo` and, when it judges single
+//! operations, `pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation>`. Adding a rule is
+//! its file and its line in `rules![...]` below (the README's table is checked against it).
+
+pub mod advice;
+
+use crate::findings::{Finding, Severity};
+use crate::lint::schema::Schema;
+use crate::project::discover::Migration;
+use crate::sql::{Op, Statement};
+
+/// What a rule sees besides the operation itself.
+pub struct RuleContext<'a> {
+    /// The schema as it stands just BEFORE this statement (history replayed, then the pending
+    /// statements before this one). Knows which objects are new in the pending set.
+    pub schema: &'a Schema,
+    /// Target PostgreSQL major version (config `pg_version`, default 15).
+    pub pg_version: u32,
+    pub statement: &'a Statement,
+    /// The statements after this one in the same file.
+    pub later_in_file: &'a [Statement],
+    /// Inside an explicit BEGIN ... COMMIT written in the file.
+    pub in_transaction_block: bool,
+}
+
+/// A rule's verdict on one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// What happens in production (lock level, rewrite/scan, data loss, app failure).
+    pub message: String,
+    /// The safe alternative, with the SQL to write instead.
+    pub help: String,
+}
+
+pub type CheckFn = fn(&Op, &RuleContext) -> Option<Violation>;
+
+/// What the catalogue, `explain`, SARIF and the README know about one rule.
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub default_severity: Severity,
+    /// One line for the README, SARIF rule metadata and `--help`.
+    pub summary: &'static str,
+    /// `None` for rules raised outside the per-operation pass (unparsed-statement,
+    /// allow-without-reason, edited-migration, out-of-order-migration, malformed-sql).
+    pub check: Option<CheckFn>,
+    /// The rule's own source file (`include_str!`): its `//!` documentation is what `explain`
+    /// prints.
+    pub file: &'static str,
+    /// What `explain` shows the rule raising.
+    pub example: Example,
+}
+
+/// A small situation that raises a rule, for `explain`.
+pub enum Example {
+    /// A pending migration, run on [`EXAMPLE_HISTORY`] (tables that already hold data).
+    Migration(&'static str),
+    /// A rule raised from git history: the situation in words, and the finding it raises on a
+    /// migration of a feature branch (`20240301000000_add_teams`).
+    FromGit {
+        setting: &'static str,
+        finding: fn(&Migration) -> Finding,
+    },
+}
+
+/// The history every [`Example::Migration`] runs against: tables with rows in production.
+pub const EXAMPLE_HISTORY: &str = r#"CREATE TYPE "Role" AS ENUM ('USER');
+CREATE TABLE "Team" ("id" INTEGER NOT NULL, CONSTRAINT "Team_pkey" PRIMARY KEY ("id"));
+CREATE TABLE "User" (
+    "id" INTEGER NOT NULL,
+    "email" TEXT,
+    "name" TEXT,
+    "teamId" INTEGER,
+    CONSTRAINT "User_pkey" PRIMARY KEY ("id")
+);
+CREATE INDEX "User_email_idx" ON "User"("email");
+CREATE SCHEMA "legacy";
+"#;
+
+/// Declares the rule modules and builds [`CATALOGUE`] from their `RULE`s, in the order given
+/// (the order of `migration-gate rules`, SARIF and the README).
+macro_rules! rules {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        pub static CATALOGUE: &[RuleInfo] = &[$($module::RULE),*];
+    };
+}
+
+rules![
+    drop_table,
+    drop_column,
+    drop_schema,
+    truncate_table,
+    rename_table,
+    rename_column,
+    alter_column_type,
+    add_column_required,
+    add_column_rewrite,
+    set_not_null,
+    create_index_blocking,
+    drop_index_blocking,
+    add_foreign_key_validating,
+    add_check_validating,
+    add_unique_blocking,
+    concurrently_in_transaction,
+    enum_value_used_in_transaction,
+    unbatched_data_change,
+    unparsed_statement,
+    allow_without_reason,
+    edited_migration,
+    out_of_order_migration,
+    malformed_sql,
+];
+
+impl RuleInfo {
+    /// A finding about `migration` as a whole (raised from git history), from its first line to
+    /// `end_line`.
+    pub fn on_migration(
+        &self,
+        migration: &Migration,
+        end_line: u32,
+        message: String,
+        help: String,
+    ) -> Finding {
+        Finding {
+            rule: self.id,
+            severity: self.default_severity,
+            file: migration.display_path.clone(),
+            line: 1,
+            column: 1,
+            end_line,
+            message,
+            help,
+            statement: crate::lint::engine::excerpt(&migration.source),
+            migration: migration.name.clone(),
+        }
+    }
+}
+
+pub fn find(id: &str) -> Option<&'static RuleInfo> {
+    CATALOGUE.iter().find(|rule| rule.id == id)
+}
+
+/// Every rule id, in catalogue order.
+pub fn ids() -> Vec<&'static str> {
+    CATALOGUE.iter().map(|rule| rule.id).collect()
+}
+
+/// The column batched backfills and deletes page through: the table's (first) primary-key
+/// column when the history declares one, else `id` (Prisma's default), quoted for SQL.
+pub fn key_column(schema: &Schema, table: &crate::sql::ObjectName) -> String {
+    let primary_key = schema.table(table).and_then(|t| {
+        t.constraints.iter().find_map(|c| match &c.kind {
+            crate::sql::ConstraintKind::PrimaryKey { columns, .. } => columns.first().cloned(),
+            _ => None,
+        })
+    });
+    crate::sql::ident::quote_if_needed(primary_key.as_deref().unwrap_or("id"))
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::CATALOGUE;
+
+    /// The README's rule table, as (id, default severity) rows in order.
+    fn readme_rule_table() -> Vec<(String, String)> {
+        let readme = include_str!("../../../README.md");
+        readme
+            .lines()
+            .skip_while(|line| *line != "| id | default | flags |")
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|row| {
+                let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+                (cells[1].trim_matches('`').to_string(), cells[2].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_rule_table_lists_exactly_the_catalogue() {
+        let catalogue: Vec<(String, String)> = CATALOGUE
+            .iter()
+            .map(|rule| {
+                let severity = rule.default_severity.as_str();
+                (rule.id.to_string(), severity.to_string())
+            })
+            .collect();
+        assert_eq!(readme_rule_table(), catalogue);
+    }
+}
