@@ -9,10 +9,10 @@
 pub mod analysis;
 pub mod ci;
 pub mod cli;
-pub mod commands;
 pub mod db;
 pub mod error;
 pub mod findings;
+pub mod migrate;
 pub mod project;
 pub mod report;
 pub mod rules;
@@ -21,5 +21,6 @@ pub mod sql;
 pub mod suppress;
 pub mod surface;
 
-// Restructure shims: the old paths of modules that moved into `project/`.
+// Restructure shims: the old paths of modules that moved into `project/` and `cli/`.
+pub use cli::commands;
 pub use project::{config, discover, dotenv, git};

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::url::{DatabaseUrl, RootCert};
+use super::connection::params::RootCert;
+use super::connection::url::DatabaseUrl;
 use crate::error::{AppError, Result};
 
 /// Environment variables that could point `pg_dump` somewhere other than `url`.

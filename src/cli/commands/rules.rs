@@ -81,7 +81,7 @@ fn indent(text: &str) -> String {
 /// The source of every rule file, by module name (the rule id with `_` for `-`).
 macro_rules! rule_sources {
     ($($module:literal),* $(,)?) => {
-        &[$(($module, include_str!(concat!("../rules/", $module, ".rs")))),*]
+        &[$(($module, include_str!(concat!("../../rules/", $module, ".rs")))),*]
     };
 }
 

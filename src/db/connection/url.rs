@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 
-use super::tls::SslMode;
+use super::params::{ChannelBinding, RootCert, SslMode};
+use super::secrets::redact_secrets;
 use crate::error::{AppError, Result};
 use crate::surface::Setting;
 
@@ -22,11 +23,7 @@ pub const ENV_ORDER: &[&str] = &[
 ];
 
 /// The variables that hold a direct (unpooled) URL, named when a pooled URL is refused.
-pub const DIRECT_URL_VARS: &[&str] = &[
-    "DIRECT_URL",
-    "DATABASE_URL_UNPOOLED",
-    "POSTGRES_URL_NON_POOLING",
-];
+pub const DIRECT_URL_VARS: &[&str] = ENV_ORDER.split_at(3).0;
 
 pub const DEFAULT_PORT: u16 = 5432;
 pub const DEFAULT_SCHEMA: &str = "public";
@@ -36,35 +33,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const PGBOUNCER_PORT: u16 = 6432;
 /// Supabase's transaction-mode pooler (Supavisor).
 const SUPABASE_POOLER_PORT: u16 = 6543;
-
-/// Where `sslrootcert` points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootCert {
-    /// `sslrootcert=system`: the operating system's trust store.
-    System,
-    /// A PEM file of CA certificates.
-    File(PathBuf),
-}
-
-/// `channel_binding`: whether SCRAM authentication must be bound to the TLS session (Neon's URLs
-/// say `require`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ChannelBinding {
-    Disable,
-    #[default]
-    Prefer,
-    Require,
-}
-
-impl ChannelBinding {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelBinding::Disable => "disable",
-            ChannelBinding::Prefer => "prefer",
-            ChannelBinding::Require => "require",
-        }
-    }
-}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
@@ -534,23 +502,6 @@ impl DatabaseUrl {
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
-}
-
-/// Replace every secret in `text` with `***`: what a server or tool says back may quote the
-/// password, token or hook URL it was given.
-pub fn redact_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    // Masking a two-letter secret would garble every message; servers rarely echo secrets
-    // anyway, this is the second line of defence.
-    let mut secrets: Vec<&str> = secrets
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| s.chars().count() >= 4)
-        .collect();
-    // Longest first: a URL contains its password or its hook id.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets
-        .iter()
-        .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
 }
 
 type UrlParts = (String, Option<String>, String, u16, String);
