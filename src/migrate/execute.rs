@@ -478,22 +478,14 @@ impl Runner<'_> {
              build), so IF NOT EXISTS skipped the build and the index is not usable: drop it with \
              DROP INDEX CONCURRENTLY {index}; then deploy again"
         );
-        Err(Failure {
-            report: format!(
-                "Migration `{}` failed at {}:{}:{}\n  {message}",
-                self.script.migration,
-                self.script.file,
-                statement.start.line,
-                statement.start.column
+        Err(Failure::refused(
+            self.script,
+            &format!(
+                "{}:{}:{}",
+                self.script.file, statement.start.line, statement.start.column
             ),
-            logs: format!(
-                "Migration name: {}\n\nDatabase error:\n{message}\n",
-                self.script.migration
-            ),
-            kind: FailureKind::Statement,
-            committed: Vec::new(),
-            segmented: false,
-        })
+            &message,
+        ))
     }
 
     /// Each statement as written; an open transaction is rolled back after a failure.
@@ -528,19 +520,11 @@ impl Runner<'_> {
             let _ = self.client.batch_execute("ROLLBACK").await;
             let message = "the file opens a transaction (BEGIN) that it never commits: its \
                            changes were rolled back; end the transaction with COMMIT";
-            return Ok(Err(Failure {
-                report: format!(
-                    "Migration `{}` failed at {}\n  {message}",
-                    self.script.migration, self.script.file
-                ),
-                logs: format!(
-                    "Migration name: {}\n\nDatabase error:\n{message}\n",
-                    self.script.migration
-                ),
-                kind: FailureKind::Statement,
-                committed: Vec::new(),
-                segmented: false,
-            }));
+            return Ok(Err(Failure::refused(
+                self.script,
+                self.script.file,
+                message,
+            )));
         }
         Ok(Ok(()))
     }

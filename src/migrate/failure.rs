@@ -43,6 +43,24 @@ impl Failure {
     pub(super) fn recordable(&self) -> bool {
         matches!(self.kind, FailureKind::Statement | FailureKind::LockTimeout)
     }
+
+    /// A statement failure we detect ourselves (the server accepted the SQL): `message` at
+    /// `location` of the script.
+    pub(super) fn refused(script: Script<'_>, location: &str, message: &str) -> Failure {
+        Failure {
+            report: format!(
+                "Migration `{}` failed at {location}\n  {message}",
+                script.migration
+            ),
+            logs: format!(
+                "Migration name: {}\n\nDatabase error:\n{message}\n",
+                script.migration
+            ),
+            kind: FailureKind::Statement,
+            committed: Vec::new(),
+            segmented: false,
+        }
+    }
 }
 
 /// The logs with the committed segments listed after them.
