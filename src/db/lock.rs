@@ -60,6 +60,7 @@ pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Release the advisory lock (nothing to do when the session is already gone).
 pub async fn release(client: &Client) -> Result<()> {
     if client.is_closed() {
         // The server released it with the session; the caller reports why the session ended.

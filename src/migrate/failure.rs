@@ -29,6 +29,7 @@ pub struct Failure {
     pub report: String,
     /// Prisma-style logs for `_prisma_migrations.logs`.
     pub logs: String,
+    /// Why it stopped.
     pub kind: FailureKind,
     /// The segments that committed before the failure and stay (a script that had to run in
     /// several segments); empty when nothing of the script was applied.

@@ -7,15 +7,21 @@ use std::path::PathBuf;
 
 use crate::error::{AppError, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 /// `sslmode`, meaning what libpq means by it (see [`super::tls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
+    /// Never TLS.
     Disable,
+    /// Plaintext first, TLS only when the server refuses it.
     Allow,
+    /// TLS when the server offers it, no certificate check (the default).
     #[default]
     Prefer,
+    /// Always TLS; the chain is checked only when `sslrootcert` is given.
     Require,
+    /// Always TLS, the chain checked, any host name.
     VerifyCa,
+    /// Always TLS, the chain and the host name checked.
     VerifyFull,
 }
 
@@ -69,9 +75,12 @@ pub enum RootCert {
 /// say `require`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChannelBinding {
+    /// Never bind.
     Disable,
+    /// Bind when the server supports it (the default).
     #[default]
     Prefer,
+    /// Refuse to authenticate without binding.
     Require,
 }
 

@@ -35,6 +35,7 @@ use crate::error::{AppError, Result};
 /// How the server certificate is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
+    /// Any certificate (the handshake signatures are still checked).
     None,
     /// Chain to a trusted root, any host name (verify-ca).
     Chain,

@@ -25,8 +25,11 @@ pub const ENV_ORDER: &[&str] = &[
 /// The variables that hold a direct (unpooled) URL, named when a pooled URL is refused.
 pub const DIRECT_URL_VARS: &[&str] = ENV_ORDER.split_at(3).0;
 
+/// PostgreSQL's port when the URL names none.
 pub const DEFAULT_PORT: u16 = 5432;
+/// Prisma's schema when the URL has no `?schema=`.
 pub const DEFAULT_SCHEMA: &str = "public";
+/// libpq leaves it open; we give up on a silent server after this long.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// PgBouncer's conventional port.
@@ -34,6 +37,7 @@ const PGBOUNCER_PORT: u16 = 6432;
 /// Supabase's transaction-mode pooler (Supavisor).
 const SUPABASE_POOLER_PORT: u16 = 6543;
 
+/// A parsed database URL with the libpq environment applied; its `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
@@ -448,26 +452,32 @@ impl DatabaseUrl {
         redact_secrets(text, self.secrets().iter().map(String::as_str))
     }
 
+    /// The role to log in as.
     pub fn user(&self) -> &str {
         &self.user
     }
 
+    /// The host name or address (IPv6 without brackets), or a Unix socket directory.
     pub fn host(&self) -> &str {
         &self.host
     }
 
+    /// The port.
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The database name.
     pub fn database(&self) -> &str {
         &self.database
     }
 
+    /// `sslmode` (default `prefer`).
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode
     }
 
+    /// `sslrootcert`, if given.
     pub fn root_cert(&self) -> Option<&RootCert> {
         self.root_cert.as_ref()
     }
@@ -477,6 +487,7 @@ impl DatabaseUrl {
         (self.client_cert.as_deref(), self.client_key.as_deref())
     }
 
+    /// `channel_binding` (default `prefer`).
     pub fn channel_binding(&self) -> ChannelBinding {
         self.channel_binding
     }
@@ -486,10 +497,12 @@ impl DatabaseUrl {
         self.connect_timeout
     }
 
+    /// `application_name`, if given (else we announce ourselves as migration-gate).
     pub fn application_name(&self) -> Option<&str> {
         self.application_name.as_deref()
     }
 
+    /// `options` (server settings for the session), if given.
     pub fn options(&self) -> Option<&str> {
         self.options.as_deref()
     }
