@@ -3,8 +3,9 @@
 //! The analysis pipeline reads top to bottom:
 //! [`discover`] → [`sql`] (split with positions → parse, with a token fallback) → [`schema`] model →
 //! [`rules`] → [`findings`] → [`report`]. [`analysis`] drives it; [`suppress`] and [`config`] shape
-//! what is reported. The database side is separate: [`db`] (connection → history table → lock →
-//! apply). [`ci`] binds both into the GitHub Action; [`cli`] is the command line.
+//! what is reported. The database side is separate: [`db`] (connection → history table → lock)
+//! under the [`migrate`] runner. [`ci`] binds both into the GitHub Action; [`cli`] is the command
+//! line. README.md, "How the code is laid out", lists the layers.
 
 pub mod analysis;
 pub mod ci;

@@ -6,7 +6,7 @@ use tokio_postgres::Client;
 use super::execute;
 use super::failure::{Failure, FailureKind};
 use super::options::{BackupPolicy, DeployOptions};
-use super::plan::{self, Record, Script};
+use super::plan::{self, split, Record, Script, Split};
 use super::progress::{begin_line, count_errors, end_line, format_duration, print_findings};
 use super::{AppliedMigration, DeployOutcome};
 use crate::analysis::{self, AnalysisInput};
@@ -40,23 +40,6 @@ pub fn deploy(project: &Project, options: &DeployOptions) -> Result<DeployOutcom
         let work = apply_pending(&client, &database, project, options);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
-}
-
-/// The local migrations split by the database's history.
-pub(crate) struct Split<'a> {
-    /// Applied according to the history, in folder order.
-    pub applied: Vec<&'a Migration>,
-    /// Not applied (never, or rolled back), in folder order.
-    pub pending: Vec<&'a Migration>,
-}
-
-/// Split the local migrations by the history rows.
-pub(crate) fn split<'a>(project: &'a Project, rows: &[HistoryRow]) -> Split<'a> {
-    let (applied, pending) = project.set.migrations.iter().partition(|m| {
-        rows.iter()
-            .any(|row| row.migration_name == m.name && row.is_applied())
-    });
-    Split { applied, pending }
 }
 
 /// The refusal states shared by `deploy`: no history on a non-empty schema, a failed migration.

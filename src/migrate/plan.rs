@@ -1,7 +1,11 @@
-//! How a script runs: its statements grouped into segments (consecutive transactional statements
+//! What a run will do: which local migrations the history says are applied or pending, and how
+//! each script runs: its statements grouped into segments (consecutive transactional statements
 //! → ONE transaction; statements PostgreSQL refuses inside a transaction → alone, in autocommit,
 //! in file order). A file with its own BEGIN/COMMIT runs as written.
 
+use crate::db::history::HistoryRow;
+use crate::discover::Migration;
+use crate::project::Project;
 use crate::sql::Statement;
 
 /// How a file's statements are run.
@@ -131,6 +135,23 @@ pub enum Record<'a> {
     Apply { checksum: &'a str },
     /// Rollback: set `rolled_back_at` on the applied row in the same transaction.
     RollBack,
+}
+
+/// The local migrations split by the database's history.
+pub(crate) struct Split<'a> {
+    /// Applied according to the history, in folder order.
+    pub applied: Vec<&'a Migration>,
+    /// Not applied (never, or rolled back), in folder order.
+    pub pending: Vec<&'a Migration>,
+}
+
+/// Split the local migrations by the history rows.
+pub(crate) fn split<'a>(project: &'a Project, rows: &[HistoryRow]) -> Split<'a> {
+    let (applied, pending) = project.set.migrations.iter().partition(|m| {
+        rows.iter()
+            .any(|row| row.migration_name == m.name && row.is_applied())
+    });
+    Split { applied, pending }
 }
 
 #[cfg(test)]

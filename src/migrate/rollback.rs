@@ -4,10 +4,9 @@
 
 use tokio_postgres::Client;
 
-use super::deploy::split;
 use super::execute;
 use super::options::{RollbackOptions, RollbackTarget};
-use super::plan::{self, Record, Script};
+use super::plan::{self, split, Record, Script};
 use super::progress::{begin_line, end_line, format_duration, print_findings};
 use super::{AppliedMigration, RollbackOutcome};
 use crate::analysis::{self, AnalysisInput};
