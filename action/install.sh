@@ -20,7 +20,7 @@ add_to_path() {
 }
 
 if [ -n "${INPUT_BINARY:-}" ]; then
-  if [ ! -x "$INPUT_BINARY" ]; then
+  if [ ! -f "$INPUT_BINARY" ] || [ ! -x "$INPUT_BINARY" ]; then
     echo "::error::binary input: $INPUT_BINARY is not an executable file"
     exit 1
   fi
@@ -28,10 +28,20 @@ if [ -n "${INPUT_BINARY:-}" ]; then
   exit 0
 fi
 
+action_version="$(sed -n 's/^version = "\([^"]*\)".*/\1/p' "$action_dir/Cargo.toml" | head -n 1)"
 version="${INPUT_VERSION:-}"
 version="${version#v}"
-if [ -z "$version" ]; then
-  version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_dir/Cargo.toml" | head -n 1)"
+version="${version:-$action_version}"
+# A release version such as 1.2.3 or 1.2.3-rc.1; never a path, which would lead out of the
+# tool cache too.
+case "$version" in
+  *[!0-9A-Za-z.+-]*) release_version="" ;;
+  [0-9]*.[0-9]*.[0-9]*) release_version=yes ;;
+  *) release_version="" ;;
+esac
+if [ -z "$release_version" ]; then
+  echo "::error::version input \`${INPUT_VERSION:-}\` is not a release version such as $action_version: give one, or leave it empty for this action's own ($action_version)"
+  exit 1
 fi
 
 exe=""
@@ -45,22 +55,9 @@ case "${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}" in
   *) target="" ;;
 esac
 
-# The tool cache path is the cache key: one folder per version and target.
-cache_root="${RUNNER_TOOL_CACHE:-${HOME}/.cache}/migration-gate/${version}/${target:-source}"
-binary="$cache_root/bin/migration-gate$exe"
-if [ -x "$binary" ]; then
-  echo "migration-gate $version: using the tool cache ($cache_root)"
-  echo "path=$binary" >>"$output"
-  add_to_path "$binary"
-  exit 0
-fi
-
-sha256() {
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d ' ' -f 1
-  else
-    shasum -a 256 "$1" | cut -d ' ' -f 1
-  fi
+# sha256sum, or shasum on macOS runners without coreutils; both print "<hex>  <file>".
+sums() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$@"; else shasum -a 256 "$@"; fi
 }
 
 tmp="$(mktemp -d)"
@@ -71,25 +68,62 @@ asset="$name.$archive_ext"
 checksums="${MIGRATION_GATE_CHECKSUMS:-$action_dir/dist/checksums.txt}"
 case "$checksums" in
   *://*)
-    curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/checksums.txt" "$checksums" || true
+    if ! curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/checksums.txt" "$checksums"; then
+      echo "::error::could not download the checksums $checksums: check MIGRATION_GATE_CHECKSUMS"
+      exit 1
+    fi
     checksums_file="$tmp/checksums.txt"
     ;;
   *) checksums_file="$checksums" ;;
 esac
 expected=""
 if [ -n "$target" ] && [ -f "$checksums_file" ]; then
-  # sha256sum writes "<hex>  <file>" or, in binary mode, "<hex> *<file>".
-  expected="$(awk -v asset="$asset" '$2 == asset || $2 == "*" asset { print $1 }' "$checksums_file")"
+  # sha256sum writes "<hex>  <file>" or, in binary mode, "<hex> *<file>"; a checksums file
+  # edited or checked out on Windows may end its lines with CR.
+  expected="$(awk -v asset="$asset" '{ sub(/\r$/, "") } $2 == asset || $2 == "*" asset { print $1 }' "$checksums_file")"
 fi
+
+# The tool cache folder is the cache key. A release binary is reused only if the sum of the
+# archive it came from (written last, after the binary is in place) is the expected one; a
+# source build has a folder of its own per source tree, so a job at @main never runs a release
+# binary of the same version number, nor a job at the released tag a source build.
+cache_base="${RUNNER_TOOL_CACHE:-${HOME:-/tmp}/.cache}/migration-gate/${version}"
+
+# Moves a finished binary into place with a rename inside its folder, so a run killed midway
+# never leaves a partial file at the path later runs look at.
+place_binary() {
+  mkdir -p "$(dirname "$binary")"
+  cp "$1" "$binary.partial.$$"
+  chmod 755 "$binary.partial.$$"
+  mv -f "$binary.partial.$$" "$binary"
+}
+
+use_binary() {
+  echo "path=$binary" >>"$output"
+  add_to_path "$binary"
+  exit 0
+}
+
+if [ -n "$expected" ]; then
+  cache_root="$cache_base/$target"
+  binary="$cache_root/bin/migration-gate$exe"
+  if [ -x "$binary" ] && [ "$(cat "$cache_root/archive.sha256" 2>/dev/null)" = "$expected" ]; then
+    echo "migration-gate $version: using the tool cache ($cache_root)"
+    use_binary
+  fi
+fi
+
 repository="${ACTION_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}"
 base="${MIGRATION_GATE_DOWNLOAD_URL:-}"
 if [ -z "$base" ] && [ -n "$repository" ]; then
   base="${GITHUB_SERVER_URL:-https://github.com}/${repository}/releases/download"
 fi
 
+download_failed=""
 if [ -n "$expected" ] && [ -n "$base" ]; then
-  if curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/$asset" "$base/v${version}/${asset}"; then
-    actual="$(sha256 "$tmp/$asset")"
+  url="$base/v${version}/${asset}"
+  if curl -fsSL --retry 3 --retry-delay 2 -o "$tmp/$asset" "$url"; then
+    actual="$(sums "$tmp/$asset" | cut -d ' ' -f 1)"
     if [ "$actual" != "$expected" ]; then
       echo "::error::$asset does not match $checksums (expected $expected, got $actual): refusing to run it"
       exit 1
@@ -100,14 +134,14 @@ if [ -n "$expected" ] && [ -n "$base" ]; then
     else
       tar -xzf "$tmp/$asset" -C "$tmp/unpacked"
     fi
-    mkdir -p "$cache_root/bin"
-    mv "$tmp/unpacked/$name/migration-gate$exe" "$binary"
+    rm -f "$cache_root/archive.sha256"
+    place_binary "$tmp/unpacked/$name/migration-gate$exe"
+    echo "$expected" >"$cache_root/archive.sha256"
     echo "migration-gate $version: installed $asset (SHA-256 verified)"
-    echo "path=$binary" >>"$output"
-    add_to_path "$binary"
-    exit 0
+    use_binary
   fi
-  echo "::warning::could not download $base/v${version}/${asset}; building migration-gate from source instead"
+  download_failed=yes
+  echo "::warning::could not download $url; building migration-gate from source instead"
 elif [ -z "$target" ]; then
   echo "::notice::no release archive of migration-gate for this runner (${RUNNER_OS:-$(uname -s)}/${RUNNER_ARCH:-$(uname -m)}): building from source"
 elif [ -z "$expected" ]; then
@@ -116,12 +150,34 @@ else
   echo "::notice::cannot tell which repository this action comes from (ACTION_REPOSITORY is empty): building from source"
 fi
 
+# The source at hand is the action's own: building it for another version input would install
+# the wrong code under that version's name.
+if [ "$version" != "$action_version" ]; then
+  echo "::error::no verified release archive of migration-gate $version, and this action's source is $action_version: use the action at @v$version (or drop the version input)"
+  exit 1
+fi
+
+source_sum="$(
+  cd "$action_dir"
+  { find Cargo.toml Cargo.lock src -type f 2>/dev/null || true; } | LC_ALL=C sort |
+    while IFS= read -r file; do sums "$file"; done | sums | cut -c 1-16
+)"
+cache_root="$cache_base/source-$source_sum-${target:-other}"
+binary="$cache_root/bin/migration-gate$exe"
+if [ -x "$binary" ]; then
+  echo "migration-gate $version: using the tool cache ($cache_root, built from this action's source)"
+  use_binary
+fi
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "::error::no verified release archive and cargo is not installed: use a released tag of the action (such as @v0), add dtolnay/rust-toolchain before it, or pass the binary input"
+  if [ -n "$download_failed" ]; then
+    echo "::error::could not download $url and cargo is not installed: re-run the job, add dtolnay/rust-toolchain before the action, or pass the binary input"
+  else
+    echo "::error::no verified release archive and cargo is not installed: use a released tag of the action (such as @v0), add dtolnay/rust-toolchain before it, or pass the binary input"
+  fi
   exit 1
 fi
 echo "::notice::compiling migration-gate $version from source: about 4 minutes on a 2-core runner, in every job whose runner has no cached build; a released tag of the action installs in seconds"
 # Build outside the action's folder, so no target/ is left behind in it.
-cargo install --locked --path "$action_dir" --root "$cache_root" --target-dir "$tmp/target"
-echo "path=$binary" >>"$output"
-add_to_path "$binary"
+cargo install --locked --path "$action_dir" --root "$tmp/root" --target-dir "$tmp/target"
+place_binary "$tmp/root/bin/migration-gate$exe"
+use_binary

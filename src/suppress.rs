@@ -276,8 +276,38 @@ fn reason_near_miss(rest: &str) -> Option<(usize, String)> {
         if let Some(rule) = word.strip_suffix(':') {
             return Some((start + rule.len(), after.trim().to_string()));
         }
+        // After the rules, a word that is no rule id starts the reason: bare prose (`unused since
+        // v2`), a dash (`- unused`, `— unused`) or a parenthesis. Without this each word would be
+        // reported as an unknown rule id.
+        if start > 0 && !names_rules(word) {
+            let text = rest[start..]
+                .trim()
+                .trim_start_matches(['-', '\u{2014}', '\u{2013}'])
+                .trim();
+            let text = text
+                .strip_prefix('(')
+                .and_then(|inner| inner.strip_suffix(')'))
+                .unwrap_or(text);
+            return Some((start, text.trim().to_string()));
+        }
     }
     None
+}
+
+/// Whether `word` reads as rule ids (`drop-column`, `drop-column,rename-column,`, a misspelt
+/// id), rather than as the first word of a reason.
+fn names_rules(word: &str) -> bool {
+    let mut ids = word.split(',').filter(|id| !id.is_empty()).peekable();
+    ids.peek().is_some()
+        && ids.all(|id| {
+            let id = id.to_ascii_lowercase();
+            let id_shaped = id.contains('-')
+                && id.chars().any(|c| c.is_ascii_alphabetic())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            id_shaped || crate::rules::allow_without_reason::closest_rule(&id).is_some()
+        })
 }
 
 #[cfg(test)]
@@ -494,6 +524,25 @@ mod tests {
             (vec!["drop-column".to_string()], None)
         );
         assert_eq!(corrected(" migration-gate: allow drop-column:").1, None);
+        // Rule ids after the first one, misspelt ones included, are still rules.
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column, rename-colum,drop-tabel"),
+            (
+                vec![
+                    "drop-column".to_string(),
+                    "rename-colum".to_string(),
+                    "drop-tabel".to_string()
+                ],
+                None
+            )
+        );
+        assert_eq!(
+            corrected(" migration-gate: allow drop-column,rename-column \u{2014} old, unused"),
+            (
+                vec!["drop-column".to_string(), "rename-column".to_string()],
+                fixed("drop-column,rename-column", "old, unused")
+            )
+        );
         // The real syntax is untouched.
         let (_, right) =
             parse_comment(" migration-gate: allow drop-column reason: because x", 1, 1).unwrap();

@@ -10,13 +10,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annotations::CheckAnnotation;
-use crate::db::connection::secrets::redact_secrets;
+use crate::db::connection::secrets::redact_server_text;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";
 /// Attempts at a write that is not safe to repeat blindly (creating the sticky comment or the
 /// check run, appending annotations) when GitHub answers 5xx or cannot be reached.
 const WRITE_ATTEMPTS: u32 = 3;
+/// The longest wait for GitHub to accept the connection or to send the next part of an answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// GitHub rejects check-run updates with more annotations than this.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 
@@ -163,8 +165,23 @@ pub struct GitHub {
 impl GitHub {
     /// Needs a tokio runtime (octocrab's client spawns on it).
     pub fn new(api_url: &str, token: &str, repository: &str) -> ApiResult<GitHub> {
+        GitHub::with_timeout(api_url, token, repository, REQUEST_TIMEOUT)
+    }
+
+    /// [`GitHub::new`] with another limit on connecting and on each wait for the server (tests).
+    pub fn with_timeout(
+        api_url: &str,
+        token: &str,
+        repository: &str,
+        timeout: Duration,
+    ) -> ApiResult<GitHub> {
         let client = |retry: RetryConfig| {
+            // octocrab waits forever by default: a stuck proxy in front of GitHub would hold the
+            // job until its own timeout, hours later.
             Octocrab::builder()
+                .set_connect_timeout(Some(timeout))
+                .set_read_timeout(Some(timeout))
+                .set_write_timeout(Some(timeout))
                 .add_retry_config(retry)
                 .base_uri(api_url.trim_end_matches('/'))
                 .map_err(ApiError::from)?
@@ -256,7 +273,7 @@ impl GitHub {
     /// redaction as our own output before anyone prints it.
     fn redacted<T>(&self, result: ApiResult<T>) -> ApiResult<T> {
         result.map_err(|err| ApiError {
-            message: redact_secrets(&err.message, [self.token.as_str()]),
+            message: redact_server_text(&err.message, [self.token.as_str()]),
             ..err
         })
     }

@@ -10,7 +10,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
-use crate::db::connection::secrets::redact_secrets;
+use crate::db::connection::secrets::redact_server_text;
 
 /// What Vercel answers: `{"job": {"id": "…", "state": "PENDING", "createdAt": …}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,15 +108,19 @@ where
         )
         .body(Full::new(Bytes::from_static(b"{}")))
         .expect("static request parts are valid");
-    let response = match tokio::time::timeout(timeout, client.request(request)).await {
-        Err(_) => return Attempt::Retry(format!("no answer within {}s", timeout.as_secs())),
+    // One deadline for the headers and the body: a server may stall after either.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let no_answer = || Attempt::Retry(format!("no answer within {}s", timeout.as_secs()));
+    let response = match tokio::time::timeout_at(deadline, client.request(request)).await {
+        Err(_) => return no_answer(),
         Ok(Err(e)) => return Attempt::Retry(format!("network error ({})", error_kind(&e))),
         Ok(Ok(response)) => response,
     };
     let status = response.status();
-    let body = match response.into_body().collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => return Attempt::Retry(format!("answer {status} cut off")),
+    let body = match tokio::time::timeout_at(deadline, response.into_body().collect()).await {
+        Err(_) => return no_answer(),
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => return Attempt::Retry(format!("answer {status} cut off")),
     };
     if status.is_success() {
         return match serde_json::from_slice::<HookResponse>(&body) {
@@ -130,10 +134,15 @@ where
             )),
         };
     }
-    let detail = redact_secrets(
-        &vercel_error_message(&body),
-        hook_secrets(uri).iter().map(String::as_str),
-    );
+    let detail = vercel_error_message(&body)
+        .map(|message| {
+            let secrets = hook_secrets(uri);
+            format!(
+                " ({})",
+                redact_server_text(&message, secrets.iter().map(String::as_str))
+            )
+        })
+        .unwrap_or_default();
     if status.as_u16() == 429 || status.is_server_error() {
         Attempt::Retry(format!("Vercel answered {status}{detail}"))
     } else {
@@ -157,15 +166,9 @@ fn hook_secrets(uri: &hyper::Uri) -> Vec<String> {
     ]
 }
 
-fn vercel_error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .and_then(|m| m.as_str())
-                .map(|m| format!(" ({m})"))
-        })
-        .unwrap_or_default()
+fn vercel_error_message(body: &[u8]) -> Option<String> {
+    let body = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    Some(body.pointer("/error/message")?.as_str()?.to_string())
 }
 
 fn error_kind(err: &hyper_util::client::legacy::Error) -> String {

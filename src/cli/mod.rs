@@ -83,7 +83,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Target PostgreSQL major version (overrides the config; default 15).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
 }
 
@@ -98,7 +98,7 @@ pub struct DatabaseArgs {
     #[arg(long)]
     pub allow_pooled: bool,
     /// How long to wait for the migration advisory lock (10s, 500ms, 2m; a bare number is
-    /// seconds).
+    /// seconds; 0 = no timeout).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub advisory_lock_timeout: Duration,
 }
@@ -158,8 +158,8 @@ pub struct StatusArgs {
 /// Where the database URL comes from, for the `--help` of every command that connects.
 const DATABASE_ENV_HELP: &str = "Database URL: --database-url, else the first set of DIRECT_URL, \
 DATABASE_URL_UNPOOLED, POSTGRES_URL_NON_POOLING, DATABASE_URL, POSTGRES_URL. Each is read from the \
-environment, else from .env in the working directory or prisma/.env (as Prisma reads them; the \
-environment wins).";
+environment, else from .env in the working directory or prisma/.env (as Prisma reads them). Any \
+of them set in the environment wins over every variable of the files.";
 
 #[derive(Debug, Args)]
 #[command(after_help = DATABASE_ENV_HELP)]
@@ -391,6 +391,23 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         .checked_mul(millis_per_unit)
         .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long; {accepted}"))
+}
+
+/// A major version number; the range is checked with the config's `pg_version`. A minor version
+/// (`15.4`, as `SELECT version()` prints it) gets its major version as the suggestion.
+fn parse_pg_version(text: &str) -> std::result::Result<u32, String> {
+    text.trim().parse().map_err(|_| {
+        let example = text
+            .trim()
+            .split('.')
+            .next()
+            .filter(|major| major.parse::<u32>().is_ok())
+            .unwrap_or("15");
+        format!(
+            "not a PostgreSQL major version; the rules know {}, e.g. --pg-version {example}",
+            crate::config::supported_pg_versions()
+        )
+    })
 }
 
 /// A duration for PostgreSQL's `lock_timeout` / `statement_timeout`, which count milliseconds

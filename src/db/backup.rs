@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::connection::params::RootCert;
+use super::connection::params::{RootCert, SslMode};
 use super::connection::url::DatabaseUrl;
 use crate::error::{AppError, Result};
 
@@ -80,7 +80,12 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
     };
     match url.root_cert() {
         Some(RootCert::File(path)) => command.env("PGSSLROOTCERT", path),
-        Some(RootCert::System) => command.env("PGSSLROOTCERT", "system"),
+        Some(RootCert::System) => command.env("PGSSLROOTCERT", system_roots_for_libpq()),
+        // Without sslrootcert our connection checks verify-* against the system roots, where
+        // libpq would look for ~/.postgresql/root.crt.
+        None if matches!(url.ssl_mode(), SslMode::VerifyCa | SslMode::VerifyFull) => {
+            command.env("PGSSLROOTCERT", system_roots_for_libpq())
+        }
         None => command.env_remove("PGSSLROOTCERT"),
     };
     let (client_cert, client_key) = url.client_identity();
@@ -97,9 +102,12 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         None => command.env_remove("PGOPTIONS"),
     };
     command.env("PGCHANNELBINDING", url.channel_binding().as_str());
-    if let Some(timeout) = url.connect_timeout() {
-        command.env("PGCONNECT_TIMEOUT", timeout.as_secs().max(2).to_string());
-    }
+    // Always set, so the environment's value never replaces the URL's 0 (wait forever); libpq
+    // reads an int and refuses more.
+    let connect_timeout = url
+        .connect_timeout()
+        .map_or(0, |limit| limit.as_secs().clamp(2, i32::MAX as u64));
+    command.env("PGCONNECT_TIMEOUT", connect_timeout.to_string());
 
     let output = command.output().map_err(|e| {
         let _ = std::fs::remove_file(&file);
@@ -123,6 +131,15 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         ))));
     }
     Ok(file)
+}
+
+/// libpq before 16 reads `sslrootcert=system` as a file named "system". The file OpenSSL would
+/// use for the system roots (`SSL_CERT_FILE` first) is the one our own connection loaded through
+/// the same probe, and every libpq reads it; "system" is left for libpq 16+ when there is none.
+fn system_roots_for_libpq() -> std::ffi::OsString {
+    openssl_probe::probe()
+        .cert_file
+        .map_or_else(|| "system".into(), PathBuf::into_os_string)
 }
 
 /// The last few meaningful lines of `pg_dump`'s stderr, on one line.

@@ -30,9 +30,10 @@ where
     }
 }
 
-/// Poll `pg_try_advisory_lock` until it succeeds or `timeout` passes.
+/// Poll `pg_try_advisory_lock` until it succeeds or `timeout` passes; a zero `timeout` waits as
+/// long as it takes, as `0` means no timeout for every duration flag.
 pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
-    let deadline = Instant::now() + timeout;
+    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
     loop {
         let row = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&KEY])
@@ -47,7 +48,7 @@ pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
                  was applied"
             )));
         }
-        if Instant::now() >= deadline {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             let holder = describe_holder(client).await;
             return Err(AppError::usage(format!(
                 "timed out after {}s waiting for the migration advisory lock ({KEY}) held by \

@@ -118,6 +118,9 @@ pub fn interrupted() -> Option<&'static str> {
     }
 }
 
+/// Signals this close after the first are copies of the same stop, not a second one.
+const SAME_STOP: Duration = Duration::from_secs(1);
+
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
@@ -125,7 +128,9 @@ const SIGTERM: i32 = 15;
 /// so its transaction rolls back now instead of committing minutes later on the server; the
 /// command sees [`interrupted`], writes nothing more and says what state the database is in.
 /// A second signal ends the process at once (the server rolls back an open transaction when
-/// the connection closes).
+/// the connection closes), if it comes [`SAME_STOP`] or more after the first: one stop often
+/// arrives twice at once, sent to the whole process group (`timeout`, systemd) and passed on
+/// again by a wrapper (the npm launcher, npm itself).
 pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen =
@@ -140,12 +145,17 @@ pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
             _ = int.recv() => SIGINT,
         };
         INTERRUPTED.store(number, Ordering::SeqCst);
+        let first = tokio::time::Instant::now();
         let _ = token.cancel_query(tls).await;
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = int.recv() => {},
+        loop {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+            if first.elapsed() >= SAME_STOP {
+                std::process::exit(128 + number);
+            }
         }
-        std::process::exit(128 + number);
     });
     Ok(())
 }

@@ -106,10 +106,13 @@ async fn prepare<'a>(
     refuse_unsafe_states(client, database, &rows).await?;
     warn_edited(project, &rows);
     let mut split = split(project, &rows);
+    let mut held_back = 0;
     if let Some(last) = to {
+        let all_pending = split.pending.len();
         split
             .pending
             .retain(|m| m.name.as_bytes() <= last.as_bytes());
+        held_back = all_pending - split.pending.len();
     }
     crate::analysis::refuse_malformed(split.pending.iter().copied())?;
     let mut outcome = DeployOutcome {
@@ -117,7 +120,15 @@ async fn prepare<'a>(
         ..DeployOutcome::default()
     };
     if split.pending.is_empty() {
-        say!("\nNo pending migrations to apply.");
+        match to.filter(|_| held_back > 0) {
+            // "No pending migrations" would read as "up to date" while later ones still wait.
+            Some(last) => say!(
+                "\nNothing to apply up to {last}: {last} is applied already; {held_back} later \
+                 migration{} pending.",
+                if held_back == 1 { " stays" } else { "s stay" }
+            ),
+            None => say!("\nNo pending migrations to apply."),
+        }
         return Ok(Prepared::NothingPending(outcome));
     }
     outcome.report = analyze(project, &split);

@@ -73,14 +73,7 @@ pub async fn run_script(
         script,
         safety,
     };
-    let single_transaction = match &plan {
-        Plan::Segmented(segments) => segments
-            .iter()
-            .all(|segment| matches!(segment, Segment::Transaction(_))),
-        Plan::AsWritten(_) => false,
-    };
-
-    if single_transaction {
+    if plan.is_single_transaction() {
         // Fast and atomic: the history row commits with the script, or neither does.
         let statements: &[&Statement] = match &plan {
             Plan::Segmented(segments) => match segments.first() {

@@ -50,6 +50,16 @@ pub fn plan(statements: &[Statement]) -> Plan<'_> {
 }
 
 impl Plan<'_> {
+    /// One transaction for the whole file: a failure leaves nothing of it behind.
+    pub fn is_single_transaction(&self) -> bool {
+        match self {
+            Plan::Segmented(segments) => segments
+                .iter()
+                .all(|segment| matches!(segment, Segment::Transaction(_))),
+            Plan::AsWritten(_) => false,
+        }
+    }
+
     /// One line per segment, for `--dry-run`.
     pub fn describe(&self) -> Vec<String> {
         fn lines(statements: &[&Statement]) -> String {

@@ -12,7 +12,7 @@ use super::{AppliedMigration, RollbackOutcome};
 use crate::analysis::{self, AnalysisInput};
 use crate::db::lock;
 use crate::db::session::{self, block_on, Access, Database};
-use crate::discover::Migration;
+use crate::discover::{display_path, Layout, Migration};
 use crate::error::{AppError, Result};
 use crate::project::Project;
 use crate::say;
@@ -106,21 +106,29 @@ async fn undo(
         say!("Nothing to roll back: no applied migration after the target.");
         return Ok(outcome);
     }
-    let missing: Vec<&str> = targets
+    let missing: Vec<String> = targets
         .iter()
         .filter(|m| m.down_path.is_none())
-        .map(|m| m.name.as_str())
+        .map(|m| display_path(&expected_down_path(project.set.layout, m)))
         .collect();
-    if let Some(first) = missing.first() {
+    if let Some(first) = targets.iter().find(|m| m.down_path.is_none()) {
+        // Prisma never writes down scripts, so a Prisma user needs to hear how to make one.
+        let how = match project.set.layout {
+            Layout::Prisma => format!(
+                "Prisma does not write them; generate one from the schema as it is to the schema \
+                 before the migration, e.g. for `{name}`: `npx prisma migrate diff --from-schema \
+                 prisma/schema.prisma --to-migrations <a copy of {dir} without {name}> --script > \
+                 {path}` (Prisma 7; Prisma 6 spells it --from-schema-datamodel and needs \
+                 --shadow-database-url), review it, and roll back again",
+                name = first.name,
+                dir = project.dir.display(),
+                path = missing[0],
+            ),
+            Layout::PlainSql => "write the down script(s) first".to_string(),
+        };
         return Err(AppError::failed(format!(
-            "nothing was rolled back: no down.sql next to migration.sql for {}. Prisma does not \
-             write them; generate one from the schema as it is to the schema before the \
-             migration, e.g. for `{first}`: `npx prisma migrate diff --from-schema \
-             prisma/schema.prisma --to-migrations <a copy of {dir} without {first}> --script > \
-             {dir}/{first}/down.sql` (Prisma 7; Prisma 6 spells it --from-schema-datamodel and \
-             needs --shadow-database-url), review it, and roll back again",
-            missing.join(", "),
-            dir = project.dir.display()
+            "nothing was rolled back: no down.sql at {}; {how}",
+            missing.join(", ")
         )));
     }
     let downs = targets
@@ -218,4 +226,20 @@ async fn undo(
         outcome.rolled_back.len()
     );
     Ok(outcome)
+}
+
+/// Where the down script of `migration` is looked for: `down.sql` in a Prisma migration's folder,
+/// `<name>.down.sql` (for `<name>.sql` or `<name>.up.sql`) in a plain folder.
+fn expected_down_path(layout: Layout, migration: &Migration) -> std::path::PathBuf {
+    let folder = migration.path.parent().unwrap_or(std::path::Path::new("."));
+    match layout {
+        Layout::Prisma => folder.join("down.sql"),
+        Layout::PlainSql => {
+            let base = migration
+                .name
+                .strip_suffix(".up")
+                .unwrap_or(&migration.name);
+            folder.join(format!("{base}.down.sql"))
+        }
+    }
 }

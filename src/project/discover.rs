@@ -96,12 +96,30 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         .iter()
         .any(|f| f.path.join(MIGRATION_FILE).is_file());
 
-    // `--dir prisma`: the parent of the migrations folder, not a migrations folder itself.
-    let nested = dir.join("migrations");
-    if !has_lock && !prisma_folders && sql_files.is_empty() && nested.is_dir() {
+    // `--dir prisma` or `--dir .`: a folder above the migrations folder, not one itself.
+    let nested = ["prisma/migrations", "migrations"]
+        .into_iter()
+        .map(|below| dir.join(below))
+        .find(|candidate| candidate.is_dir());
+    if let Some(nested) = nested.filter(|_| !has_lock && !prisma_folders && sql_files.is_empty()) {
         return Err(AppError::usage(format!(
             "{shown_dir} holds a migrations folder rather than migrations; pass --dir {}",
             display_path(&nested)
+        )));
+    }
+    // `--dir prisma/migrations/<name>`: one migration's folder. Read as a plain-SQL folder, its
+    // `migration.sql` would become a migration named `migration`, and `deploy` would record it so.
+    let only_prisma_files = sql_files
+        .iter()
+        .all(|f| f.name == MIGRATION_FILE || f.name == DOWN_FILE);
+    if !has_lock && !prisma_folders && only_prisma_files && dir.join(MIGRATION_FILE).is_file() {
+        let parent = match dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => dir.join(".."),
+        };
+        return Err(AppError::usage(format!(
+            "{shown_dir} is one migration's folder (it holds {MIGRATION_FILE}); pass the folder that holds the migrations: --dir {}",
+            display_path(&parent)
         )));
     }
 

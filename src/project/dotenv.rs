@@ -1,7 +1,7 @@
 //! `.env` files, read the way the Prisma CLI reads them, so `DATABASE_URL` in a Prisma project's
 //! `.env` works without exporting it: `./.env`, then `./prisma/.env` (the folder of
-//! `prisma/schema.prisma`). The real environment always wins; a variable set in both files is an
-//! error, as in Prisma ("There is a conflict between env vars").
+//! `prisma/schema.prisma`). The real environment always wins, over every variable of the files; a
+//! variable set in both files is an error, as in Prisma ("There is a conflict between env vars").
 //!
 //! The syntax is dotenv's: `KEY=value` or `export KEY=value`, `#` comment lines, `#` after an
 //! unquoted value starts a comment, values in `'...'`, `"..."` (with `\n` escapes) or `` `...` ``
@@ -17,18 +17,70 @@ use crate::error::{AppError, Result};
 /// The files Prisma's CLI reads, in its order.
 const FILES: &[&str] = &[".env", "prisma/.env"];
 
-/// `name` from the environment, else from the `.env` files of the working directory.
-pub fn var(name: &str) -> Result<Option<String>> {
-    if let Ok(value) = std::env::var(name) {
-        return Ok(Some(value));
+/// A variable found by [`first_set`], and the file it came from (`None`: the real environment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub name: &'a str,
+    pub value: String,
+    pub file: Option<PathBuf>,
+}
+
+impl Found<'_> {
+    /// `DATABASE_URL`, or `DATABASE_URL (from prisma/.env)`, for error messages: a variable
+    /// that only a file sets cannot be found in the shell.
+    pub fn describe(&self) -> String {
+        match &self.file {
+            Some(file) => format!("{} (from {})", self.name, display_path(file)),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// The first of `names` set (and not empty) in the real environment, else the first set in the
+/// `.env` files of the working directory. Any variable of the real environment beats every file,
+/// whatever the order of `names`: a `.env` committed by mistake must not redirect a deploy whose
+/// CI secret is `DATABASE_URL` to the file's `DIRECT_URL`.
+pub fn first_set<'a>(names: &[&'a str]) -> Result<Option<Found<'a>>> {
+    let from_environment = names.iter().find_map(|name| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.is_empty())
+            .map(|value| Found {
+                name,
+                value,
+                file: None,
+            })
+    });
+    if from_environment.is_some() {
+        return Ok(from_environment);
     }
     let files = FILES.iter().map(PathBuf::from).collect::<Vec<_>>();
-    Ok(load(&files)?.remove(name))
+    let mut from_files = load_with_origin(&files)?;
+    Ok(names.iter().find_map(|name| {
+        from_files
+            .remove(*name)
+            .filter(|(value, _)| !value.is_empty())
+            .map(|(value, file)| Found {
+                name,
+                value,
+                file: Some(file),
+            })
+    }))
 }
 
 /// The variables of the existing `files`, expanded; a name defined in two files is an error.
+#[cfg(test)]
 fn load(files: &[PathBuf]) -> Result<BTreeMap<String, String>> {
+    Ok(load_with_origin(files)?
+        .into_iter()
+        .map(|(name, (value, _))| (name, value))
+        .collect())
+}
+
+/// [`load`], with the file each variable came from.
+fn load_with_origin(files: &[PathBuf]) -> Result<BTreeMap<String, (String, PathBuf)>> {
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut first_file: Option<&Path> = None;
     for path in files.iter().filter(|p| p.is_file()) {
         let entries = parse(&read_utf8(path)?);
@@ -55,10 +107,17 @@ fn load(files: &[PathBuf]) -> Result<BTreeMap<String, String>> {
             } else {
                 entry.value
             };
+            origin.insert(entry.key.clone(), path.clone());
             merged.insert(entry.key, value);
         }
     }
-    Ok(merged)
+    Ok(merged
+        .into_iter()
+        .map(|(name, value)| {
+            let file = origin.remove(&name).unwrap_or_default();
+            (name, (value, file))
+        })
+        .collect())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +141,10 @@ fn parse(text: &str) -> Vec<Entry> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let line = line
+            .strip_prefix("export")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .map_or(line, str::trim_start);
         let Some(split) = line.find(['=', ':']) else {
             continue;
         };
@@ -219,6 +281,17 @@ mod tests {
                 pair("SPANNING", "a\nb"),
                 pair("EMPTY", ""),
                 pair("COLON", "value"),
+            ]
+        );
+    }
+
+    #[test]
+    fn export_may_be_followed_by_any_whitespace() {
+        assert_eq!(
+            values("export\tDATABASE_URL=postgres://a\nexport  DIRECT_URL=postgres://b\n"),
+            [
+                pair("DATABASE_URL", "postgres://a"),
+                pair("DIRECT_URL", "postgres://b")
             ]
         );
     }

@@ -136,16 +136,29 @@ pub fn changes_since(set: &MigrationSet, reference: &str) -> Result<Changes> {
     Ok(changes)
 }
 
-/// The default branch (`origin/HEAD`, else `main`, else `master`) when the migrations directory
-/// is in a git repository whose HEAD is elsewhere: a bare `check` then judges what this branch
-/// changed, as `--since` would. `None` on the default branch itself, outside a repository, or
-/// without git.
-pub fn default_branch_elsewhere(dir: &Path) -> Option<String> {
+/// Where HEAD stands against the default branch, for a bare `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultBranch {
+    /// HEAD is elsewhere than this default branch: judge what it changed, as `--since` would.
+    Elsewhere(String),
+    /// HEAD is on the default branch.
+    Here,
+    /// A repository without `origin/HEAD`, `main` or `master` (a CI checkout of the branch alone).
+    Missing,
+    /// Not in a git repository, or no git.
+    NoRepository,
+}
+
+/// The default branch (`origin/HEAD`, else `main`, else `master`) of the repository around the
+/// migrations directory, and whether HEAD is elsewhere.
+pub fn default_branch(dir: &Path) -> DefaultBranch {
     let succeeds = |args: &[&str]| run(dir, args).ok().filter(|o| o.status.success());
     let text = |args: &[&str]| {
         succeeds(args).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    succeeds(&["rev-parse", "--is-inside-work-tree"])?;
+    if succeeds(&["rev-parse", "--is-inside-work-tree"]).is_none() {
+        return DefaultBranch::NoRepository;
+    }
     let is_commit = |reference: &str| {
         let spec = format!("{reference}^{{commit}}");
         succeeds(&[
@@ -157,7 +170,7 @@ pub fn default_branch_elsewhere(dir: &Path) -> Option<String> {
         ])
         .is_some()
     };
-    let default = text(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"])
+    let Some(default) = text(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"])
         .and_then(|full| full.strip_prefix("refs/remotes/").map(str::to_string))
         .filter(|reference| is_commit(reference))
         .or_else(|| {
@@ -165,15 +178,23 @@ pub fn default_branch_elsewhere(dir: &Path) -> Option<String> {
                 .into_iter()
                 .find(|branch| is_commit(branch))
                 .map(str::to_string)
-        })?;
+        })
+    else {
+        return DefaultBranch::Missing;
+    };
     let differs = match text(&["symbolic-ref", "--quiet", "--short", "HEAD"]) {
         // On a branch: another branch than the default one (whatever its commit, so a fresh
         // branch with uncommitted migrations is judged by them).
-        Some(branch) => default.strip_prefix("origin/").unwrap_or(&default) != branch,
+        Some(branch) => Some(default.strip_prefix("origin/").unwrap_or(&default) != branch),
         // Detached (a CI checkout): another commit than the default branch's.
-        None => text(&["rev-parse", "HEAD"])? != text(&["rev-parse", &default])?,
+        None => text(&["rev-parse", "HEAD"])
+            .zip(text(&["rev-parse", &default]))
+            .map(|(head, default)| head != default),
     };
-    differs.then_some(default)
+    match differs {
+        Some(true) => DefaultBranch::Elsewhere(default),
+        _ => DefaultBranch::Here,
+    }
 }
 
 /// The merge base of REF and HEAD; REF itself when there is none (unrelated or unborn history).

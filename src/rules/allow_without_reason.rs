@@ -91,11 +91,13 @@ fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: S
     }
 }
 
-/// The catalogue id nearest to a misspelt one (at most 3 edits away).
+/// The catalogue id nearest to a misspelt one (at most 3 edits away, case and surrounding
+/// spaces aside: `DROP-COLUMN` is typed by habit from SQL).
 pub fn closest_rule(rule: &str) -> Option<&'static str> {
+    let rule = rule.trim().to_ascii_lowercase();
     super::CATALOGUE
         .iter()
-        .map(|r| (edit_distance(rule, r.id), r.id))
+        .map(|r| (edit_distance(&rule, r.id), r.id))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, id)| id)

@@ -519,3 +519,66 @@ fn a_human_comment_quoting_the_marker_is_never_overwritten() {
     );
     assert_eq!(state.comments.len(), 2);
 }
+
+#[test]
+fn a_huge_multi_line_error_message_is_shown_on_one_short_line() {
+    use super::ci_fake::{FakeServer, Reply};
+    // The message goes into a `::warning::` line: a newline would end the workflow command and
+    // let the server's text start one of its own.
+    let server = FakeServer::start(|_, _| {
+        Reply::json(
+            422,
+            &serde_json::json!({
+                "message": format!("Validation Failed\n::error::injected by the server\r\n{}", "x".repeat(200_000)),
+                "documentation_url": "https://docs.github.com/rest",
+            }),
+        )
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(async {
+        let client = GitHub::new(&server.url, "ghs_someToken1234", "acme/shop").unwrap();
+        client.pull_request_files(42).await.unwrap_err()
+    });
+    let shown = err.to_string();
+    assert!(shown.contains("Validation Failed"), "{shown}");
+    assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+    assert!(shown.len() < 2_000, "{} bytes", shown.len());
+}
+
+#[test]
+fn a_github_that_accepts_and_never_answers_does_not_hang_the_job() {
+    // A stuck proxy in front of GitHub Enterprise: the calls must give up, not wait until the
+    // job's own timeout hours later.
+    use std::time::Duration;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = rt.block_on(async {
+        let client = GitHub::with_timeout(
+            &url,
+            "ghs_someToken1234",
+            "acme/shop",
+            Duration::from_secs(1),
+        )
+        .unwrap()
+        .with_retry_delay(Duration::from_millis(10));
+        tokio::time::timeout(Duration::from_secs(60), client.pull_request_files(42))
+            .await
+            .expect("still waiting after 60 s")
+            .unwrap_err()
+    });
+    drop(listener);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.status, None, "{err}");
+}

@@ -239,3 +239,60 @@ fn an_error_body_echoing_the_hook_url_is_redacted() {
         }
     }
 }
+
+#[test]
+fn a_huge_multi_line_error_message_is_shown_on_one_short_line() {
+    // The reason goes into `::error::` and `::warning::` lines: a newline would end the workflow
+    // command and let the server's text start one of its own.
+    let vercel = FakeServer::start(|_, _| {
+        Reply::json(
+            400,
+            &serde_json::json!({"error": {
+                "code": "bad_request",
+                "message": format!("bad hook\n::error::injected by the server\r\n{}", "x".repeat(200_000)),
+            }}),
+        )
+    });
+    let reason = match fire_hook(Some(&hook_url(&vercel)), &quick()) {
+        HookReport::Failed(reason) => reason,
+        other => panic!("{other:?}"),
+    };
+    assert!(reason.contains("bad hook"), "{reason}");
+    assert!(!reason.contains('\n') && !reason.contains('\r'), "{reason}");
+    assert!(reason.len() < 2_000, "{} bytes", reason.len());
+}
+
+#[test]
+fn an_answer_whose_body_never_comes_does_not_hang_the_job() {
+    // Headers, then nothing: the request timeout must cover the body too.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"job\"",
+            );
+            held.push(stream);
+        }
+    });
+    let policy = RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(10),
+        request_timeout: Duration::from_secs(1),
+    };
+    let (done, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let url = format!("{base}/v1/integrations/deploy/prj_8Xq2mZ/kH3sd0Qw1");
+        let _ = done.send(fire_hook(Some(&url), &policy));
+    });
+    match receive.recv_timeout(Duration::from_secs(30)) {
+        Ok(HookReport::Failed(reason)) => assert!(reason.contains("1s"), "{reason}"),
+        Ok(other) => panic!("{other:?}"),
+        Err(_) => panic!("still waiting for the hook's answer after 30 s"),
+    }
+}

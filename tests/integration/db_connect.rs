@@ -217,6 +217,51 @@ fn server_that_never_answers_times_out() {
     assert!(message.contains("connect_timeout"), "{message}");
 }
 
+#[test]
+fn a_multi_line_server_error_is_shown_on_one_line() {
+    // Whatever the server says must not start a line of its own in a CI log, where
+    // `::error::...` would be read as a workflow command.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut client, _) = listener.accept().unwrap();
+        let mut length = [0u8; 4];
+        client.read_exact(&mut length).unwrap();
+        let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+        client.read_exact(&mut startup).unwrap();
+        let frame = error_response("53300", "sorry\n::error::injected by the server");
+        client.write_all(&frame).unwrap();
+    });
+    let message = connect_error(&format!(
+        "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app?sslmode=disable"
+    ));
+    server.join().unwrap();
+    assert!(message.contains("sorry ::error::injected"), "{message}");
+}
+
+#[test]
+fn a_timeout_from_pgconnect_timeout_names_the_variable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let project = crate::support::Project::new();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .env("PGCONNECT_TIMEOUT", "1")
+        .args([
+            "status",
+            "--database-url",
+            &format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/app?sslmode=disable"),
+        ])
+        .output()
+        .unwrap();
+    drop(listener);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("timed out after 1s"), "{stderr}");
+    assert!(stderr.contains("PGCONNECT_TIMEOUT"), "{stderr}");
+}
+
 /// A private PostgreSQL cluster with scram-sha-256 password authentication (the shared test
 /// server trusts local connections, so it cannot show a wrong password). Stopped on drop.
 struct PasswordServer {
@@ -730,6 +775,18 @@ fn require_and_prefer_without_a_root_encrypt_without_verifying() {
 }
 
 #[test]
+fn empty_certificate_parameters_mean_not_given_as_in_libpq() {
+    // `sslrootcert=${CA}` from a template with CA unset: libpq takes the empty value as its
+    // default (no file, so require does not verify) rather than a file named "".
+    let db = TestDb::new();
+    let proxy = Proxy::tls("wrong-host.pem", "wrong-host.key");
+    let query = "?sslmode=require&sslrootcert=&sslcert=&sslkey=";
+    let got = connect_and_query(&proxy.url(&db, "127.0.0.1", query), "SELECT 'ok'")
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    assert_eq!(got, "ok");
+}
+
+#[test]
 fn disable_against_a_tls_only_server_fails_clearly() {
     let db = TestDb::new();
     let proxy = Proxy::tls("server.pem", "server.key");
@@ -813,6 +870,128 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     );
 }
 
+#[test]
+fn pg_dump_verifies_against_the_system_roots_the_deploy_used() {
+    // Our connection checks verify-* against the system roots when no sslrootcert is given, and
+    // `sslrootcert=system` means them too; libpq before 16 reads "system" as a file name and
+    // libpq of any version looks for ~/.postgresql/root.crt without sslrootcert. The dump must
+    // verify against the same roots (here SSL_CERT_FILE, which rustls and OpenSSL both read).
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        hba: Some("local all all trust\nhostssl all postgres 127.0.0.1/32 scram-sha-256\n"),
+        ..ServerSetup::default()
+    });
+    for (n, query) in [
+        "?sslrootcert=system",
+        "?sslmode=verify-full",
+        "?sslmode=verify-ca",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        server.psql_admin(&format!("CREATE DATABASE roots_{n}"));
+        let project = crate::support::Project::new();
+        project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+        let url = server
+            .url_for_user("postgres", "localhost", query)
+            .replace("/postgres?", &format!("/roots_{n}?"));
+        let backups = tempfile::tempdir().unwrap();
+        let output = crate::support::bin()
+            .current_dir(project.path())
+            .env("SSL_CERT_FILE", fixture("ca.pem"))
+            .env("HOME", backups.path())
+            .env_remove("PGSSLROOTCERT")
+            .env_remove("PGSSLMODE")
+            .args([
+                "deploy",
+                "--database-url",
+                &url,
+                "--backup",
+                "always",
+                "--backup-dir",
+            ])
+            .arg(backups.path())
+            .output()
+            .unwrap();
+        let stderr = crate::support::stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{query}: {stderr}");
+        let dumps = std::fs::read_dir(backups.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("dump".as_ref()))
+            .count();
+        assert_eq!(dumps, 1, "{query}: {stderr}");
+    }
+}
+
+#[test]
+fn pg_dump_accepts_every_connect_timeout_the_deploy_accepts() {
+    // libpq reads connect_timeout as an int: a value beyond it worked for the deploy connection
+    // and then failed the backup.
+    let db = TestDb::new();
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let url = direct_url(&db, "?sslmode=disable&connect_timeout=99999999999");
+    let backups = tempfile::tempdir().unwrap();
+    let output = project.run(&[
+        "deploy",
+        "--database-url",
+        &url,
+        "--backup",
+        "always",
+        "--backup-dir",
+        &backups.path().display().to_string(),
+    ]);
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(backups.path()).unwrap().count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pg_dump_waits_as_long_as_the_deploy_connection_did() {
+    // The URL's connect_timeout=0 (wait forever) wins over PGCONNECT_TIMEOUT for the deploy
+    // connection; the dump must not fall back to the environment's value.
+    let db = TestDb::new();
+    let project = crate::support::Project::new();
+    project.migration("20240101000000_init", "CREATE TABLE t (id int);\n");
+    let seen = project.path().join("seen-timeout");
+    let wrapper = project.write(
+        "pg_dump_wrapper.sh",
+        &format!(
+            "#!/bin/sh\nprintf '%s' \"${{PGCONNECT_TIMEOUT-unset}}\" > '{}'\nexec pg_dump \"$@\"\n",
+            seen.display()
+        ),
+    );
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let url = direct_url(&db, "?sslmode=disable&connect_timeout=0");
+    let backups = tempfile::tempdir().unwrap();
+    let output = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", &wrapper)
+        .env("PGCONNECT_TIMEOUT", "3")
+        .args([
+            "deploy",
+            "--database-url",
+            &url,
+            "--backup",
+            "always",
+            "--backup-dir",
+        ])
+        .arg(backups.path())
+        .output()
+        .unwrap();
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "0");
+}
+
 // --- the CLI -----------------------------------------------------------------------------------
 
 #[test]
@@ -830,6 +1009,33 @@ fn cli_connection_error_is_one_line_without_secrets() {
     for output in [&stdout, &stderr] {
         assert!(!output.contains(PASSWORD), "{output}");
         assert!(!output.contains(&url), "{output}");
+    }
+}
+
+#[test]
+fn cli_names_the_environment_variable_a_missing_file_came_from() {
+    // A runner-wide PGSSLROOTCERT or PGSSLCERT is invisible in the URL: the error must say
+    // where the path came from, or the user searches the URL for an sslrootcert it does not have.
+    let project = crate::support::Project::new();
+    let url = format!("postgresql://app:{PASSWORD}@127.0.0.1:{}/shop", free_port());
+    for (var, query) in [
+        ("PGSSLROOTCERT", "?sslmode=verify-full"),
+        ("PGSSLCERT", "?sslmode=require&sslkey=%2Fno%2Fclient.key"),
+        ("PGSSLKEY", "?sslmode=require"),
+    ] {
+        let output = crate::support::bin()
+            .current_dir(project.path())
+            .env(var, "/no/such/file.pem")
+            .args(["status", "--database-url", &format!("{url}{query}")])
+            .output()
+            .unwrap();
+        let stderr = crate::support::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("from {var}")), "{stderr}");
+        if var != "PGSSLKEY" {
+            assert!(stderr.contains("/no/such/file.pem"), "{stderr}");
+        }
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
     }
 }
 
@@ -916,6 +1122,36 @@ hostssl   all tlsonly   127.0.0.1/32  scram-sha-256
 ";
 
 const SESSION_USES_TLS: &str = "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+#[test]
+fn a_unix_socket_connects_without_tls_whatever_the_sslmode_like_libpq() {
+    // libpq never uses TLS over a Unix socket and ignores sslmode there; the server answers
+    // an SSLRequest on one with 'N'.
+    let server = PasswordServer::start_with(ServerSetup {
+        tls: true,
+        ..ServerSetup::default()
+    });
+    let socket_dir = server.dir.path().display().to_string();
+    for query in [
+        "",
+        "&sslmode=require",
+        &format!("&sslmode=verify-full&sslrootcert={}", fixture("ca.pem")),
+    ] {
+        let url = server.url_for_user(
+            "postgres",
+            "localhost",
+            &format!("?host={socket_dir}{query}"),
+        );
+        let libpq = psql_query(&url, SESSION_USES_TLS);
+        let ours = connect_and_query(&url, SESSION_USES_TLS);
+        assert_eq!(libpq.as_deref(), Ok("false"), "{query}");
+        assert_eq!(
+            ours.as_ref().map_err(|e| &e.message),
+            Ok(&"false".to_string()),
+            "{query}"
+        );
+    }
+}
 
 #[test]
 fn prefer_and_allow_fall_back_like_libpq_when_the_server_refuses_one_transport() {

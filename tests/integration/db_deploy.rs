@@ -558,7 +558,7 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
 }
 
 /// Wait until a backend other than the test's own runs a query containing `needle`.
-fn wait_for_query(db: &TestDb, needle: &str) -> String {
+pub(crate) fn wait_for_query(db: &TestDb, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let pids = db.query(&format!(

@@ -4,7 +4,8 @@
 // outside npm and needs no postinstall script.
 "use strict";
 
-const { spawnSync } = require("child_process");
+const { spawn } = require("child_process");
+const os = require("os");
 const path = require("path");
 
 function fail(message) {
@@ -13,6 +14,9 @@ function fail(message) {
 }
 
 function isMusl() {
+  if (process.platform !== "linux") {
+    return false;
+  }
   // Node built against glibc reports its runtime glibc version; on musl the field is missing.
   const report = process.report && process.report.getReport ? process.report.getReport() : null;
   return report ? !report.header.glibcVersionRuntime : false;
@@ -27,8 +31,11 @@ function binaryPath() {
   const install =
     "install it with `cargo install migration-gate` or take a prebuilt archive from " +
     "https://github.com/migration-gate/migration-gate/releases";
-  if (!supported.includes(platform) || (process.platform === "linux" && isMusl())) {
-    fail(`no prebuilt binary for ${platform}${isMusl() ? " (musl)" : ""}: ${install}`);
+  if (!supported.includes(platform)) {
+    fail(`no prebuilt binary for ${platform}: ${install}`);
+  }
+  if (isMusl()) {
+    fail(`no prebuilt binary for ${platform} (musl): ${install}`);
   }
   const pkg = `@migration-gate/${platform}`;
   const file = process.platform === "win32" ? "migration-gate.exe" : "migration-gate";
@@ -43,12 +50,32 @@ function binaryPath() {
 }
 
 const binary = binaryPath();
-const result = spawnSync(binary, process.argv.slice(2), { stdio: "inherit" });
-if (result.error) {
-  fail(`cannot run ${binary}: ${result.error.message}`);
+const child = spawn(binary, process.argv.slice(2), { stdio: "inherit" });
+// SIGTERM and SIGHUP often reach this process alone (`kill PID`, a process manager, PID 1 in a
+// container): pass them on, or the binary (a deploy, say) would run on unwatched and never cancel
+// its statement. Ctrl-C reaches the binary from the terminal itself, as one process group: the
+// launcher only waits for it to finish, since a second SIGINT makes the binary stop at once.
+const forwarded = ["SIGTERM", "SIGHUP"];
+for (const signal of forwarded) {
+  process.on(signal, () => child.kill(signal));
 }
-if (result.signal) {
-  // Die of the same signal, so a shell or CI runner sees what happened to the binary.
-  process.kill(process.pid, result.signal);
-}
-process.exit(result.status);
+process.on("SIGINT", () => {});
+child.on("error", (error) => {
+  if (error.code === "ENOENT" && process.env.MIGRATION_GATE_BINARY) {
+    fail(`MIGRATION_GATE_BINARY is ${binary}, which does not exist`);
+  }
+  fail(`cannot run ${binary}: ${error.message}`);
+});
+child.on("exit", (code, signal) => {
+  if (signal) {
+    // Die of the same signal, so a shell or CI runner sees what happened to the binary.
+    for (const name of [...forwarded, "SIGINT"]) {
+      process.removeAllListeners(name);
+    }
+    process.kill(process.pid, signal);
+    // Node survives some signals (it ignores SIGPIPE; SIGUSR1 starts its inspector): then the
+    // exit code a shell gives a process killed by that signal.
+    process.exit(128 + (os.constants.signals[signal] || 0));
+  }
+  process.exit(code);
+});

@@ -111,17 +111,25 @@ fn select_pending(set: &MigrationSet, args: &CheckArgs, config: &Config) -> Resu
                 .collect()
         }
         None => {
-            if let Some(reference) = git::default_branch_elsewhere(&set.dir) {
+            let position = git::default_branch(&set.dir);
+            if let git::DefaultBranch::Elsewhere(reference) = &position {
                 eprintln!(
                     "note: no MIGRATION, --since or start_after given: checking the migrations \
                      this branch adds or modifies, as `--since {reference}`"
                 );
-                return since(set, &reference);
+                return since(set, reference);
             }
+            // A clone of the branch alone hides the history a drop or a rename acts on.
+            let missing_default = if position == git::DefaultBranch::Missing {
+                ", and this clone has no default branch to compare with (origin/HEAD, main or \
+                 master; in CI check out with fetch-depth: 0)"
+            } else {
+                ""
+            };
             eprintln!(
-                "note: no MIGRATION, --since or start_after given: every migration counts as \
-                 pending (a fresh database); pass --since GIT_REF or set start_after in \
-                 {FILE_NAME} to check only the new ones"
+                "note: no MIGRATION, --since or start_after given{missing_default}: every \
+                 migration counts as pending (a fresh database); pass --since GIT_REF or set \
+                 start_after in {FILE_NAME} to check only the new ones"
             );
             set.migrations.iter().map(|m| m.name.clone()).collect()
         }
@@ -172,6 +180,28 @@ fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migratio
             return Ok(migration);
         }
     }
+    // A migration of another folder (a monorepo's second app, pre-commit passing the staged
+    // files of two folders at once): name the --dir that checks it.
+    let other_dir = if given.is_dir() {
+        given.parent()
+    } else if given.file_name().is_some_and(|n| n == "migration.sql") {
+        given.parent().and_then(Path::parent)
+    } else if given.is_file() {
+        given.parent()
+    } else {
+        None
+    };
+    if let Some(other_dir) = other_dir.filter(|dir| {
+        dir.canonicalize().ok() != set.dir.canonicalize().ok() && !dir.as_os_str().is_empty()
+    }) {
+        let other_dir = display_path(other_dir);
+        return Err(AppError::usage(format!(
+            "`{arg}` is not in {} but in {other_dir}: check one migrations folder at a time, \
+             with --dir {other_dir} (pre-commit: one hook per folder, with its own `files` and \
+             `args: [--dir, ...]`)",
+            display_path(&set.dir),
+        )));
+    }
     Err(AppError::usage(format!(
         "unknown migration `{arg}` in {}{}",
         display_path(&set.dir),
@@ -180,6 +210,15 @@ fn resolve_argument<'s>(set: &'s MigrationSet, arg: &str) -> Result<&'s Migratio
 }
 
 /// An error naming `flag` unless `name` is a migration of the set, with the closest names.
+/// The name of the migration `arg` designates, taken as `check` takes its MIGRATION arguments
+/// (a name, its folder as the shell completes it, or its SQL file); the error names `flag`.
+pub(crate) fn known_name(set: &MigrationSet, arg: &str, flag: &str) -> Result<String> {
+    match resolve_argument(set, arg) {
+        Ok(migration) => Ok(migration.name.clone()),
+        Err(_) => ensure_known(set, arg, flag).map(|()| arg.to_string()),
+    }
+}
+
 pub(crate) fn ensure_known(set: &MigrationSet, name: &str, flag: &str) -> Result<()> {
     if set.find(name).is_some() {
         return Ok(());

@@ -8,10 +8,13 @@ use crate::project::Project;
 
 pub fn run(args: &DeployArgs) -> Result<u8> {
     let project = Project::load(&args.migrations.project())?;
-    if let Some(last) = &args.to {
-        super::check::ensure_known(&project.set, last, "--to")?;
-    }
-    let outcome = migrate::deploy(&project, &args.options())?;
+    let mut options = args.options();
+    options.to = args
+        .to
+        .as_deref()
+        .map(|last| super::check::known_name(&project.set, last, "--to"))
+        .transpose()?;
+    let outcome = migrate::deploy(&project, &options)?;
     Ok(if outcome.needs_review {
         exit::NEEDS_REVIEW
     } else if outcome.failure.is_some() {

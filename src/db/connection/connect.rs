@@ -11,6 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::params::{ChannelBinding, SslMode};
+use super::secrets::one_line;
 use super::tls;
 use super::url::DatabaseUrl;
 use crate::error::{AppError, Result};
@@ -51,7 +52,7 @@ async fn negotiate(url: &DatabaseUrl) -> Result<Client> {
             Negotiate::Disable
         }
         // libpq's `allow`: plaintext first, and TLS only when the server refuses that.
-        SslMode::Allow if refused_at_startup => Negotiate::Require,
+        SslMode::Allow if refused_at_startup && !url.is_unix_socket() => Negotiate::Require,
         _ => return Err(describe_connect_error(url, &first_error)),
     };
     match open_with(url, retry_mode, tls.fresh()).await {
@@ -183,12 +184,20 @@ fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> A
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => chain_text(err),
     };
-    AppError::usage(url.redact(&format!("{what} on {}: {detail}", url.display())))
+    AppError::usage(one_line(
+        &url.redact(&format!("{what} on {}: {detail}", url.display())),
+    ))
 }
 
 fn timed_out(url: &DatabaseUrl, limit: Duration) -> AppError {
+    let origin = url.origin("connect_timeout");
+    let raise = if origin.is_empty() {
+        "raise connect_timeout in the URL".to_string()
+    } else {
+        format!("raise connect_timeout{origin}")
+    };
     AppError::usage(format!(
-        "timed out after {}s connecting to {}: check that the host and port are reachable from here, or raise connect_timeout in the URL",
+        "timed out after {}s connecting to {}: check that the host and port are reachable from here, or {raise}",
         limit.as_secs(),
         url.display()
     ))
@@ -262,7 +271,8 @@ pub fn describe_connect_error(url: &DatabaseUrl, err: &tokio_postgres::Error) ->
     } else {
         format!("cannot connect to {target}: {text}")
     };
-    AppError::usage(url.redact(&message))
+    // The server's words are part of it: a line break there must not start a line in a CI log.
+    AppError::usage(one_line(&url.redact(&message)))
 }
 
 fn describe_io_error(url: &DatabaseUrl, io: &std::io::Error) -> String {

@@ -47,6 +47,11 @@ pub enum Verification {
 /// check applied. The retries of `allow` and `prefer` are in [`super::connect`].
 pub fn plan(url: &DatabaseUrl) -> (tokio_postgres::config::SslMode, Verification) {
     use tokio_postgres::config::SslMode as Negotiate;
+    if url.is_unix_socket() {
+        // As libpq: TLS is never used over a Unix socket, whatever sslmode says (the server
+        // would answer 'N' anyway).
+        return (Negotiate::Disable, Verification::None);
+    }
     match url.ssl_mode() {
         SslMode::Disable => (Negotiate::Disable, Verification::None),
         SslMode::Allow => (Negotiate::Disable, Verification::None),
@@ -89,27 +94,36 @@ pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, 
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let identity = match url.ssl_mode() {
-        // No TLS, so no certificate to present (libpq does not read the files then either).
-        SslMode::Disable => (None, None),
-        _ => url.client_identity(),
+    // No TLS, so no certificate to present (libpq does not read the files then either).
+    let identity = if url.ssl_mode() == SslMode::Disable || url.is_unix_socket() {
+        (None, None)
+    } else {
+        url.client_identity()
     };
     let config = match identity {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
-            let (certs, private_key) = client_identity(cert, key)?;
-            builder.with_client_auth_cert(certs, private_key).map_err(|e| {
-                AppError::usage(format!(
-                    "sslcert {} and sslkey {} do not make a usable client identity: {e}",
-                    cert.display(),
-                    key.display()
-                ))
-            })?
+            let (certs, private_key) = client_identity(url, cert, key)?;
+            builder
+                .with_client_auth_cert(certs, private_key)
+                .map_err(|e| {
+                    AppError::usage(format!(
+                        "sslcert {} and sslkey {} do not make a usable client identity: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?
         }
         (Some(_), None) | (None, Some(_)) => {
-            return Err(AppError::usage(
-                "the database URL gives only one of sslcert and sslkey: a client certificate needs both",
-            ))
+            let given = if identity.0.is_some() {
+                "sslcert"
+            } else {
+                "sslkey"
+            };
+            return Err(AppError::usage(format!(
+                "only {given}{} is given, not both sslcert and sslkey: a client certificate needs both",
+                url.origin(given)
+            )));
         }
     };
     Ok((
@@ -181,13 +195,15 @@ impl<S, T: TlsConnect<S>> TlsConnect<S> for NotingTlsConnect<T> {
 }
 
 fn client_identity(
+    url: &DatabaseUrl,
     cert: &Path,
     key: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
     let unreadable = |what: &str, path: &Path, e: &dyn std::fmt::Display| {
         AppError::usage(format!(
-            "{what} {} cannot be used: {e} (expected a PEM file)",
-            path.display()
+            "{what} {}{} cannot be used: {e} (expected a PEM file)",
+            path.display(),
+            url.origin(what)
         ))
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -207,8 +223,9 @@ fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
         Some(RootCert::File(path)) => {
             let bytes = std::fs::read(path).map_err(|e| {
                 AppError::usage(format!(
-                    "sslrootcert {} cannot be read ({}): point sslrootcert at the PEM file of the server's CA",
+                    "sslrootcert {}{} cannot be read ({}): point sslrootcert at the PEM file of the server's CA",
                     path.display(),
+                    url.origin("sslrootcert"),
                     match e.kind() {
                         std::io::ErrorKind::NotFound => "no such file".to_string(),
                         _ => e.to_string(),
@@ -219,15 +236,17 @@ fn root_store(url: &DatabaseUrl) -> Result<RootCertStore> {
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| {
                     AppError::usage(format!(
-                        "sslrootcert {} is not a valid PEM certificate file: {e}",
-                        path.display()
+                        "sslrootcert {}{} is not a valid PEM certificate file: {e}",
+                        path.display(),
+                        url.origin("sslrootcert")
                     ))
                 })?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
                 return Err(AppError::usage(format!(
-                    "sslrootcert {} holds no usable CA certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
-                    path.display()
+                    "sslrootcert {}{} holds no usable CA certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
+                    path.display(),
+                    url.origin("sslrootcert")
                 )));
             }
         }

@@ -64,6 +64,8 @@ pub struct DatabaseUrl {
     other_params: Vec<(String, String)>,
     /// The parameters set so far (URL, then environment), so the environment never overrides one.
     given_params: Vec<String>,
+    /// The parameters libpq's environment variables gave: (parameter, variable).
+    from_env: Vec<(&'static str, &'static str)>,
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -93,6 +95,12 @@ fn decode(part: &str, what: &str) -> Result<String> {
             "the {what} has a malformed percent-escape ('%' must be followed by two hex digits; write a literal % as %25)"
         )));
     }
+    // libpq refuses it too: a NUL ends the C string, so the value sent would not be the one given.
+    if part.contains("%00") {
+        return Err(malformed(&format!(
+            "the {what} contains %00 (a NUL byte), which PostgreSQL cannot receive"
+        )));
+    }
     percent_decode_str(part)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -117,23 +125,34 @@ pub const HONOURED_LIBPQ_VARS: &[(&str, &str)] = &[
     ("PGOPTIONS", "options"),
 ];
 
-/// libpq variables that would make libpq check or route the connection in a way we cannot:
-/// ignoring them would quietly weaken a job that relies on them, so they are refused unless set
-/// to a value that changes nothing (listed with each).
-pub const REFUSED_LIBPQ_VARS: &[(&str, &[&str])] = &[
-    ("PGSSLCRL", &[]),
-    ("PGSSLCRLDIR", &[]),
-    ("PGREQUIREAUTH", &[]),
-    ("PGSERVICE", &[]),
-    ("PGSSLMAXPROTOCOLVERSION", &[]),
+/// libpq settings that would make libpq check or route the connection in a way we cannot:
+/// ignoring them would quietly weaken a job that relies on them, so they are refused, as an
+/// environment variable or a URL parameter, unless set to a value that changes nothing (listed
+/// with each).
+pub const REFUSED_LIBPQ_SETTINGS: &[(&str, &str, &[&str])] = &[
+    ("PGSSLCRL", "sslcrl", &[]),
+    ("PGSSLCRLDIR", "sslcrldir", &[]),
+    ("PGREQUIREAUTH", "require_auth", &[]),
+    ("PGSERVICE", "service", &[]),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version", &[]),
     // rustls never speaks less than TLS 1.2, libpq's default minimum.
-    ("PGSSLMINPROTOCOLVERSION", &["TLSv1.2"]),
-    ("PGSSLNEGOTIATION", &["postgres"]),
-    ("PGREQUIRESSL", &["0"]),
-    ("PGGSSENCMODE", &["disable", "prefer"]),
-    ("PGSSLCERTMODE", &["allow", "disable"]),
-    ("PGTARGETSESSIONATTRS", &["any"]),
+    (
+        "PGSSLMINPROTOCOLVERSION",
+        "ssl_min_protocol_version",
+        &["TLSv1.2"],
+    ),
+    ("PGSSLNEGOTIATION", "sslnegotiation", &["postgres"]),
+    ("PGREQUIRESSL", "requiressl", &["0"]),
+    ("PGGSSENCMODE", "gssencmode", &["disable", "prefer"]),
+    ("PGSSLCERTMODE", "sslcertmode", &["allow", "disable"]),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs", &["any"]),
 ];
+
+fn is_harmless(harmless: &[&str], value: &str) -> bool {
+    harmless
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(value.trim()))
+}
 
 impl DatabaseUrl {
     /// The URL alone, without libpq's environment variables (see [`DatabaseUrl::resolve`]).
@@ -144,12 +163,9 @@ impl DatabaseUrl {
     /// The URL, then libpq's environment variables (read through `env`) for what it leaves out.
     pub fn parse_with_env(raw: &str, env: impl Fn(&str) -> Option<String>) -> Result<DatabaseUrl> {
         let env = |var: &str| env(var).filter(|value| !value.is_empty());
-        for (var, harmless) in REFUSED_LIBPQ_VARS {
+        for (var, _, harmless) in REFUSED_LIBPQ_SETTINGS {
             if let Some(value) = env(var) {
-                if !harmless
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(value.trim()))
-                {
+                if !is_harmless(harmless, &value) {
                     return Err(AppError::usage(format!(
                         "{var} is set, but migration-gate does not support it and will not connect without it: unset {var} for this step (see README, Connection)"
                     )));
@@ -172,6 +188,7 @@ impl DatabaseUrl {
                             .trim_start_matches("the database URL is malformed: ")
                     ))
                 })?;
+                url.from_env.push((key, var));
             }
         }
         url.settle_system_roots()?;
@@ -193,7 +210,9 @@ impl DatabaseUrl {
                 Ok(())
             }
             weak => Err(AppError::usage(format!(
-                "sslmode={weak} cannot be used with sslrootcert=system: any publicly trusted certificate would be accepted; use sslmode=verify-full (the default with sslrootcert=system)"
+                "sslmode={weak}{} cannot be used with sslrootcert=system{}: any publicly trusted certificate would be accepted; use sslmode=verify-full (the default with sslrootcert=system)",
+                self.origin("sslmode"),
+                self.origin("sslrootcert")
             ))),
         }
     }
@@ -258,6 +277,7 @@ impl DatabaseUrl {
             options: None,
             other_params: Vec::new(),
             given_params: Vec::new(),
+            from_env: Vec::new(),
         };
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -269,9 +289,26 @@ impl DatabaseUrl {
     }
 
     fn apply_param(&mut self, key: String, value: String) -> Result<()> {
+        if let Some((_, _, harmless)) = REFUSED_LIBPQ_SETTINGS
+            .iter()
+            .find(|(_, param, _)| *param == key)
+        {
+            if !is_harmless(harmless, &value) {
+                return Err(AppError::usage(format!(
+                    "the database URL sets `{key}`, but migration-gate does not support it and will not connect without it: remove it from the URL (see README, Connection)"
+                )));
+            }
+        }
         self.given_params.push(key.clone());
         match key.as_str() {
             "sslmode" => self.ssl_mode = SslMode::parse(&value)?,
+            // Empty, as from a template whose variable is unset, means "not given" to libpq, not
+            // a file named "" (it still keeps the environment's value out, as in libpq).
+            "sslrootcert" | "sslcert" | "sslkey" if value.is_empty() => match key.as_str() {
+                "sslrootcert" => self.root_cert = None,
+                "sslcert" => self.client_cert = None,
+                _ => self.client_key = None,
+            },
             "sslrootcert" => {
                 self.root_cert = Some(if value == "system" {
                     RootCert::System
@@ -325,21 +362,18 @@ impl DatabaseUrl {
         Ok(())
     }
 
-    /// `--database-url` if given, else the first set variable of [`ENV_ORDER`].
+    /// `--database-url` if given, else the first set variable of [`ENV_ORDER`] in the real
+    /// environment, else in the `.env` files.
     pub fn resolve(flag: Option<&str>) -> Result<DatabaseUrl> {
         let parse = |raw: &str| DatabaseUrl::parse_with_env(raw, |var| std::env::var(var).ok());
         if let Some(raw) = flag {
             return parse(raw);
         }
-        for var in ENV_ORDER {
-            if let Some(raw) = crate::dotenv::var(var)? {
-                if !raw.is_empty() {
-                    return parse(&raw).map_err(|e| AppError {
-                        message: format!("{var}: {}", e.message),
-                        exit_code: e.exit_code,
-                    });
-                }
-            }
+        if let Some(found) = crate::dotenv::first_set(ENV_ORDER)? {
+            return parse(&found.value).map_err(|e| AppError {
+                message: format!("{}: {}", found.describe(), e.message),
+                exit_code: e.exit_code,
+            });
         }
         Err(AppError::usage(format!(
             "no database URL: {} or set one of {}",
@@ -462,6 +496,21 @@ impl DatabaseUrl {
         &self.host
     }
 
+    /// ` (from PGSSLROOTCERT)` when libpq's environment variable gave the parameter `key`, else
+    /// nothing: a message about a setting the URL does not show must say where it came from.
+    pub fn origin(&self, key: &str) -> String {
+        self.from_env
+            .iter()
+            .find(|(param, _)| *param == key)
+            .map(|(_, var)| format!(" (from {var})"))
+            .unwrap_or_default()
+    }
+
+    /// A socket directory (`?host=/var/run/postgresql`) rather than a network host.
+    pub fn is_unix_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+
     /// The port.
     pub fn port(&self) -> u16 {
         self.port
@@ -561,6 +610,11 @@ fn parse_host_port(hostport: &str) -> Result<(String, u16)> {
         (host.to_string(), port)
     } else {
         match hostport.rsplit_once(':') {
+            Some((host, _)) if host.contains(':') => {
+                return Err(malformed(
+                    "an IPv6 address must be in brackets, as in [::1]:5432",
+                ))
+            }
             Some((host, port)) => (decode(host, "host")?, Some(port)),
             None => (decode(hostport, "host")?, None),
         }
@@ -636,6 +690,21 @@ mod tests {
         assert_eq!(u.port(), 6000);
         assert_eq!(u.display(), "u@[::1]:6000/db");
         assert_eq!(url("postgres://u@[2001:db8::5]/db").port(), 5432);
+    }
+
+    #[test]
+    fn an_ipv6_address_without_brackets_is_malformed_with_a_hint() {
+        // libpq reads `::1` as host and port too, and refuses the port; a host named ":" that
+        // cannot be resolved says nothing useful.
+        for raw in [
+            "postgres://u:hunter2@::1/db",
+            "postgres://u:hunter2@2001:db8::5:5432/db",
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(err.message.contains("malformed"), "{raw}: {}", err.message);
+            assert!(err.message.contains("[::1]"), "{raw}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+        }
     }
 
     #[test]
@@ -825,6 +894,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_escaped_nul_byte_is_a_malformed_url_as_in_libpq() {
+        // libpq: "forbidden value %00 in percent-encoded value". Decoded, the NUL would cut the
+        // password short (an authentication failure) or reach the output inside a user name.
+        for (raw, part) in [
+            ("postgres://root:hunter2%00x@db/x", "password"),
+            ("postgres://ro%00ot:hunter2@db/x", "user name"),
+            ("postgres://root:hunter2@db/sh%00op", "database name"),
+            (
+                "postgres://root:hunter2@db/x?application_name=a%00b",
+                "application_name",
+            ),
+        ] {
+            let err = DatabaseUrl::parse(raw).expect_err(raw);
+            assert!(err.message.contains("malformed"), "{raw}: {}", err.message);
+            assert!(err.message.contains(part), "{raw}: {}", err.message);
+            assert!(err.message.contains("%00"), "{raw}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+            assert!(!err.message.contains('\0'), "{raw}: {}", err.message);
+        }
+    }
+
     fn with_env(raw: &str, vars: &[(&str, &str)]) -> Result<DatabaseUrl> {
         DatabaseUrl::parse_with_env(raw, |name| {
             vars.iter()
@@ -907,6 +998,45 @@ mod tests {
     }
 
     #[test]
+    fn url_parameters_we_cannot_honour_are_refused_like_their_variables() {
+        // `require_auth=scram-sha-256` in the URL protects against a downgrade to a cleartext
+        // password as PGREQUIREAUTH does: ignoring it silently would weaken the connection.
+        for (param, value) in [
+            ("require_auth", "scram-sha-256"),
+            ("sslcrl", "%2Fetc%2Fcrl.pem"),
+            ("sslcrldir", "%2Fetc%2Fcrl"),
+            ("service", "prod"),
+            ("target_session_attrs", "read-write"),
+            ("ssl_max_protocol_version", "TLSv1.2"),
+            ("ssl_min_protocol_version", "TLSv1.3"),
+            ("sslnegotiation", "direct"),
+            ("requiressl", "1"),
+            ("gssencmode", "require"),
+            ("sslcertmode", "require"),
+        ] {
+            let raw = format!("postgres://u:hunter2@h/d?{param}={value}");
+            let err = DatabaseUrl::parse(&raw).expect_err(&raw);
+            assert!(err.message.contains(param), "{raw}: {}", err.message);
+            assert!(
+                err.message.contains("not support"),
+                "{raw}: {}",
+                err.message
+            );
+            assert!(!err.message.contains("hunter2"), "{raw}: {}", err.message);
+            assert!(!err.message.contains('\n'), "{raw}: {}", err.message);
+        }
+        for (param, value) in [
+            ("target_session_attrs", "any"),
+            ("gssencmode", "disable"),
+            ("ssl_min_protocol_version", "TLSv1.2"),
+            ("requiressl", "0"),
+        ] {
+            let raw = format!("postgres://u@h/d?{param}={value}");
+            assert!(DatabaseUrl::parse(&raw).is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
     fn sslrootcert_system_means_verify_full_and_refuses_weaker_modes() {
         // As libpq 16+: verify-full by default...
         assert_eq!(
@@ -934,8 +1064,15 @@ mod tests {
             let from_env = with_env(
                 "postgres://u@h/d?sslrootcert=system",
                 &[("PGSSLMODE", mode)],
+            )
+            .expect_err(mode);
+            assert!(
+                from_env
+                    .message
+                    .contains(&format!("sslmode={mode} (from PGSSLMODE)")),
+                "{}",
+                from_env.message
             );
-            assert!(from_env.is_err(), "PGSSLMODE={mode}");
         }
     }
 
