@@ -1,5 +1,6 @@
-//! One module per subcommand: each reads its arguments, runs the pipeline pieces it needs and
-//! returns the process exit code (see [`crate::error::exit`]).
+//! One thin handler per subcommand: its arguments become the options of the layer that does the
+//! work, that layer is called, its outcome printed, and the process exit code returned (see
+//! [`crate::error::exit`]).
 
 pub mod check;
 pub mod ci;
