@@ -1,4 +1,4 @@
-//! `deploy`: the runner's deploy ([`crate::migrate::deploy`]), which prints its progress; the
+//! `deploy`: the runner's deploy ([`crate::migrate::deploy()`]), which prints its progress; the
 //! outcome becomes the exit code.
 
 use crate::cli::DeployArgs;

@@ -1,4 +1,4 @@
-//! `resolve --applied NAME | --rolled-back NAME`: [`crate::migrate::resolve`], then the line that
+//! `resolve --applied NAME | --rolled-back NAME`: [`crate::migrate::resolve()`], then the line that
 //! confirms it.
 
 use crate::cli::ResolveArgs;

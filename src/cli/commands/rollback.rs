@@ -1,4 +1,4 @@
-//! `rollback --to NAME | --steps N`: the runner's rollback ([`crate::migrate::rollback`]), which
+//! `rollback --to NAME | --steps N`: the runner's rollback ([`crate::migrate::rollback()`]), which
 //! prints its progress; the outcome becomes the exit code.
 
 use crate::cli::RollbackArgs;

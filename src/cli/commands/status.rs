@@ -1,4 +1,4 @@
-//! `status`: every migration's state ([`crate::migrate::status`]), as a table with what to do
+//! `status`: every migration's state ([`crate::migrate::status()`]), as a table with what to do
 //! next or as JSON. Exit codes: 0 up to date, 4 pending, 5 failed / edited / missing locally.
 
 use crate::cli::{StatusArgs, StatusFormat};
