@@ -1,9 +1,10 @@
 //! The migration runner, in the manner of sqlx's `Migrator` or refinery's `Runner`: plain option
 //! structs in ([`options`]), outcome data out. [`deploy()`] is lock → refuse unsafe history →
-//! pending set → gate (the analysis) → backup → apply; [`rollback()`], [`resolve()`] and [`status()`]
-//! are the other database commands. Each script runs by [`plan`] and [`execute`], and a stopped
-//! one is told by [`failure`]. Progress is printed as it happens ([`progress`]); what the callers
-//! need afterwards (exit codes, the Action's outputs and summary) is in the returned outcome.
+//! pending set → gate (the analysis) → backup → apply; [`rollback()`], [`resolve()`] and
+//! [`status()`] are the other database commands. Each script runs by [`plan`] and [`execute`],
+//! and a stopped one is told by [`failure`]. Progress is printed as it happens ([`progress`]);
+//! what the callers need afterwards (exit codes, the Action's outputs and summary) is in the
+//! returned outcome.
 
 pub mod deploy;
 pub mod execute;
