@@ -14,7 +14,8 @@ use crate::error::{AppError, Result};
 /// How to reach the database, as the command line or the Action gives it.
 #[derive(Debug, Clone)]
 pub struct DatabaseOptions {
-    /// The URL given explicitly; `None`: the first set variable of [`super::connection::url::ENV_ORDER`].
+    /// The URL given explicitly; `None`: the first set variable of
+    /// [`super::connection::url::ENV_ORDER`].
     pub url: Option<String>,
     /// Accept a pooled URL for a writing command.
     pub allow_pooled: bool,
