@@ -161,3 +161,67 @@ flag_values!(FailOn {
     Warning => "warning",
     Never => "never",
 });
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Command {
+        let argv = std::iter::once("migration-gate").chain(args.iter().copied());
+        Cli::try_parse_from(argv).expect("valid arguments").command
+    }
+
+    #[test]
+    fn flags_become_the_options_of_the_layers_below() {
+        let Command::Rollback(args) = parse(&["rollback", "--steps", "2", "--lock-timeout", "2"])
+        else {
+            panic!("rollback");
+        };
+        let options = args.options();
+        assert_eq!(options.target, RollbackTarget::Steps(2));
+        assert_eq!(options.safety.lock_timeout, "2000ms");
+        assert!(!options.dry_run);
+
+        let Command::Resolve(args) = parse(&["resolve", "--rolled-back", "1_init"]) else {
+            panic!("resolve");
+        };
+        assert_eq!(
+            args.resolution(),
+            Resolution::RolledBack("1_init".to_string())
+        );
+
+        let Command::Deploy(args) = parse(&["deploy", "--backup", "always", "--backup-dir", "b"])
+        else {
+            panic!("deploy");
+        };
+        let options = args.options();
+        assert_eq!(options.backup, BackupPolicy::Always);
+        assert_eq!(options.backup_dir, Some("b".into()));
+    }
+
+    #[test]
+    fn every_variant_of_a_flag_enum_is_reachable_by_its_name() {
+        for (name, format) in [
+            ("human", OutputFormat::Human),
+            ("json", OutputFormat::Json),
+            ("sarif", OutputFormat::Sarif),
+            ("github", OutputFormat::Github),
+            ("markdown", OutputFormat::Markdown),
+        ] {
+            let Command::Check(args) = parse(&["check", "--format", name]) else {
+                panic!("check");
+            };
+            assert_eq!(args.format, format);
+        }
+        let Command::Ci(args) = parse(&["ci", "--mode", "manual-review", "--fail-on", "warning"])
+        else {
+            panic!("ci");
+        };
+        let options = args.options();
+        assert_eq!(options.mode, Some(CiMode::ManualReview));
+        assert_eq!(options.fail_on, FailOn::Warning);
+    }
+}
