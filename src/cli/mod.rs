@@ -345,7 +345,9 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(AppError { message, exit_code }) => {
-            eprintln!("error: {message}");
+            // Ignoring a closed stderr: the exit code still tells what happened.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(if exit_code == exit::OK {
                 exit::USAGE
             } else {

@@ -3,9 +3,10 @@
 //! variables so the dump connects the way the deploy does.
 
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::connection::params::{RootCert, SslMode};
 use super::connection::url::DatabaseUrl;
@@ -30,32 +31,27 @@ fn pg_dump_program() -> String {
 
 /// Dump the whole database into `dir` (created if missing) as
 /// `<database>-<UTC timestamp>.dump`, custom format (`pg_restore` reads it). Returns the file.
-pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
+/// A SIGTERM / SIGINT stops the dump at once (a big database takes long) and removes its file.
+pub async fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::usage(format!(
+            "--backup-dir {} is not a directory: pass a directory (created if missing); \
+             nothing was applied",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         AppError::usage(format!(
-            "cannot create backup directory {}: {e}",
+            "cannot create backup directory {}: {e}; nothing was applied",
             dir.display()
         ))
     })?;
-    let file = dir.join(format!(
-        "{}-{}.dump",
+    let stem = format!(
+        "{}-{}",
         file_safe(url.database()),
         utc_timestamp(SystemTime::now())
-    ));
-
-    // A dump holds every row: the file is created readable by its owner only, before any data
-    // goes in (a chmod afterwards would leave a window), and pg_dump writes into it as stdout.
-    let output_file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&file)
-        .map_err(|e| {
-            AppError::usage(format!(
-                "cannot create the backup file {}: {e}",
-                file.display()
-            ))
-        })?;
+    );
+    let (file, output_file) = create_private_file(dir, &stem)?;
     let program = pg_dump_program();
     let mut command = Command::new(&program);
     command
@@ -109,24 +105,38 @@ pub fn pg_dump(url: &DatabaseUrl, dir: &Path) -> Result<PathBuf> {
         .map_or(0, |limit| limit.as_secs().clamp(2, i32::MAX as u64));
     command.env("PGCONNECT_TIMEOUT", connect_timeout.to_string());
 
-    let output = command.output().map_err(|e| {
-        let _ = std::fs::remove_file(&file);
-        match e.kind() {
-        std::io::ErrorKind::NotFound => AppError::usage(format!(
-            "cannot back up {}: `{program}` was not found; install the PostgreSQL client tools (e.g. apt-get install postgresql-client) matching the server's version, or set MIGRATION_GATE_PG_DUMP",
-            url.display()
-        )),
-        _ => AppError::usage(format!("cannot run `{program}` to back up {}: {e}", url.display())),
+    let child = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&file);
+            match e.kind() {
+            std::io::ErrorKind::NotFound => AppError::usage(format!(
+                "cannot back up {}: `{program}` was not found; install the PostgreSQL client tools (e.g. apt-get install postgresql-client) matching the server's version, or set MIGRATION_GATE_PG_DUMP",
+                url.display()
+            )),
+            _ => AppError::usage(format!("cannot run `{program}` to back up {}: {e}", url.display())),
+            }
+        })?;
+    let (status, stderr) = match wait_unless_interrupted(child).await {
+        Ok(done) => done,
+        Err(signal) => {
+            let _ = std::fs::remove_file(&file);
+            return Err(AppError::failed(format!(
+                "interrupted by {signal} during the backup of {}: `{program}` was stopped and its \
+                 partial file removed; nothing was applied",
+                url.display()
+            )));
         }
-    })?;
-    if !output.status.success() {
+    };
+    if !status.success() {
         let _ = std::fs::remove_file(&file);
-        let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(AppError::usage(url.redact(&format!(
             "backup of {} failed ({}, {}): {}; nothing was applied",
             url.display(),
             program,
-            output.status,
+            status,
             stderr_tail(&stderr)
         ))));
     }
@@ -141,6 +151,77 @@ fn system_roots_for_libpq() -> std::ffi::OsString {
         .cert_file
         .map_or_else(|| "system".into(), PathBuf::into_os_string)
 }
+
+/// `<stem>.dump` in `dir`, or `<stem>-2.dump`, `<stem>-3.dump`, ... when a dump of the same
+/// second is already there (never overwritten). A dump holds every row: the file is created
+/// readable by its owner only, before any data goes in (a chmod afterwards would leave a
+/// window), and pg_dump writes into it as stdout.
+fn create_private_file(dir: &Path, stem: &str) -> Result<(PathBuf, std::fs::File)> {
+    let mut n = 1u32;
+    loop {
+        let file = match n {
+            1 => dir.join(format!("{stem}.dump")),
+            _ => dir.join(format!("{stem}-{n}.dump")),
+        };
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file);
+        match created {
+            Ok(handle) => return Ok((file, handle)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => {
+                return Err(AppError::usage(format!(
+                    "cannot create the backup file {}: {e}",
+                    file.display()
+                )))
+            }
+        }
+    }
+}
+
+/// Wait for `child` while letting the runtime run (the signal listener among others); on
+/// SIGTERM / SIGINT kill it and return the signal's name. Its stderr is read on a thread of its
+/// own so a chatty dump cannot block on a full pipe.
+async fn wait_unless_interrupted(
+    mut child: Child,
+) -> std::result::Result<(ExitStatus, String), &'static str> {
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+            text
+        })
+    });
+    loop {
+        if let Some(signal) = super::session::interrupted() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(signal);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if !status.success() {
+                    // A Ctrl-C reaches the whole process group: the dump dies of the same
+                    // signal, and the listener must get its turn to say so.
+                    tokio::time::sleep(POLL_INTERVAL).await;
+                    if let Some(signal) = super::session::interrupted() {
+                        return Err(signal);
+                    }
+                }
+                let text = stderr
+                    .and_then(|reader| reader.join().ok())
+                    .unwrap_or_default();
+                return Ok((status, text));
+            }
+            Ok(None) => tokio::time::sleep(POLL_INTERVAL).await,
+            Err(e) => return Ok((ExitStatus::from_raw(1), e.to_string())),
+        }
+    }
+}
+
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The last few meaningful lines of `pg_dump`'s stderr, on one line.
 fn stderr_tail(stderr: &str) -> String {
@@ -199,7 +280,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn timestamps_are_utc_and_sortable() {

@@ -16,6 +16,11 @@ pub const TABLE: &str = "_prisma_migrations";
 /// its segments (Prisma ignores the logs of applied rows).
 pub const ROLLBACK_INCOMPLETE: &str = "migration-gate: rollback incomplete";
 
+/// In the logs of a multi-segment script, the statement outside a transaction that was running
+/// when the process stopped: the server may have completed it (nothing cancels it when the
+/// process is killed outright).
+pub const RUNNING_WHEN_STOPPED: &str = "Running outside a transaction";
+
 /// Prisma's PostgreSQL DDL for the history table, column for column.
 const COLUMNS_DDL: &str = "(
     id                      VARCHAR(36) PRIMARY KEY NOT NULL,
@@ -136,6 +141,18 @@ impl History {
         &self.qualified
     }
 
+    /// Put `search_path` back on the history's schema, where the session started.
+    pub async fn restore_search_path(&self, client: &Client) -> Result<()> {
+        client
+            .query_one(
+                "SELECT set_config('search_path', $1, false)",
+                &[&quote_ident(&self.schema)],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| db_error("cannot prepare the database session", &e))
+    }
+
     /// Whether the table exists yet.
     pub async fn exists(&self, client: &Client) -> Result<bool> {
         let row = client
@@ -246,7 +263,16 @@ impl History {
             {
                 return Err(self.locked(client, waited).await);
             }
-            Err(e) => return Err(db_error("cannot read the migration history", &e)),
+            Err(e) => {
+                // Our own cancel (SIGTERM / SIGINT) of a read waiting for a locked table.
+                if let Some(signal) = super::session::interrupted() {
+                    return Err(AppError::failed(format!(
+                        "interrupted by {signal} while reading the migration history: nothing \
+                         was changed"
+                    )));
+                }
+                return Err(db_error("cannot read the migration history", &e));
+            }
         };
         Ok(rows
             .iter()
@@ -319,6 +345,7 @@ impl History {
         name: &str,
         checksum: &str,
     ) -> Result<String> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -335,6 +362,7 @@ impl History {
     /// The finished row of a migration applied in one transaction (written inside it, so the
     /// row commits with the script or not at all): one applied step, `finished_at` now.
     pub async fn insert_finished(&self, client: &Client, name: &str, checksum: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -351,6 +379,7 @@ impl History {
 
     /// Mark a started row finished: one applied step, `finished_at` now.
     pub async fn mark_finished(&self, client: &Client, id: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET applied_steps_count = applied_steps_count + 1, \
              finished_at = clock_timestamp() WHERE id = $1",
@@ -365,6 +394,7 @@ impl History {
 
     /// Mark every applied row of `name` rolled back (used by `rollback`).
     pub async fn mark_rolled_back(&self, client: &Client, name: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET rolled_back_at = clock_timestamp() WHERE migration_name = $1 \
              AND finished_at IS NOT NULL AND rolled_back_at IS NULL",
@@ -390,6 +420,7 @@ impl History {
         logs: &str,
         rolled_back: bool,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let sql = format!(
             "INSERT INTO {} (id, checksum, started_at, finished_at, migration_name, logs, \
@@ -417,6 +448,7 @@ impl History {
         logs: &str,
         rolled_back: bool,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET logs = $2, rolled_back_at = CASE WHEN $3 THEN now() END WHERE id = $1",
             self.qualified
@@ -436,6 +468,7 @@ impl History {
         name: &str,
         logs: Option<&str>,
     ) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET logs = $2 WHERE migration_name = $1 \
              AND finished_at IS NOT NULL AND rolled_back_at IS NULL",
@@ -451,6 +484,7 @@ impl History {
     /// `resolve --applied`: a finished row with zero applied steps, as Prisma's
     /// `markMigrationApplied` writes it; failed rows of the same name are marked rolled back.
     pub async fn mark_applied(&self, client: &Client, name: &str, checksum: &str) -> Result<()> {
+        let _uncancelled = super::session::uncancelled();
         let id = uuid::Uuid::new_v4().to_string();
         let close_failed = format!(
             "UPDATE {} SET rolled_back_at = now() WHERE migration_name = $1 \
@@ -480,6 +514,7 @@ impl History {
 
     /// `resolve --rolled-back`: the failed rows of `name` get `rolled_back_at`.
     pub async fn mark_failed_rolled_back(&self, client: &Client, name: &str) -> Result<u64> {
+        let _uncancelled = super::session::uncancelled();
         let sql = format!(
             "UPDATE {} SET rolled_back_at = now() WHERE migration_name = $1 \
              AND finished_at IS NULL AND rolled_back_at IS NULL",

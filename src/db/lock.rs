@@ -61,6 +61,23 @@ pub async fn acquire(client: &Client, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Whether this session still holds the lock, taking it again when a statement of the
+/// migration released it (`DISCARD ALL`, `pg_advisory_unlock_all()`): `false` when another
+/// session took it meanwhile. Checked before every commit of migration work, so that nothing
+/// commits while another deploy may be running.
+pub async fn still_held(client: &Client) -> std::result::Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks \
+                 WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted \
+                   AND classid = 0 AND objid = $1 AND objsubid = 1) \
+             THEN true ELSE pg_try_advisory_lock($2) END",
+            &[&(KEY as u32), &KEY],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// Release the advisory lock (nothing to do when the session is already gone).
 pub async fn release(client: &Client) -> Result<()> {
     if client.is_closed() {

@@ -2,7 +2,7 @@
 //! ones refused for writing commands), a connection and a runtime to drive it.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio_postgres::Client;
@@ -73,7 +73,11 @@ impl Database {
     /// commands write nothing, and writing ones create it under the advisory lock
     /// ([`History::ensure`]), where concurrent first runs cannot race. Every wait of the
     /// lookups that follow is bounded: a lock on `_prisma_migrations` by `lock_timeout`,
-    /// anything else (catalog reads) by `statement_timeout`.
+    /// anything else (catalog reads) by `statement_timeout`. `standard_conforming_strings` is
+    /// on, whatever the database's or role's default: the gate reads `\` in a literal as
+    /// PostgreSQL's default does, and the server must split the SQL the same way (with it
+    /// off, `'x\''; DROP TABLE t; --'` is a harmless string to the gate and a DROP to the
+    /// server).
     pub async fn connect(&self) -> Result<Client> {
         let client = super::connection::connect::open(&self.url).await?;
         let search_path = format!(
@@ -87,7 +91,8 @@ impl Database {
             client
                 .query_one(
                     "SELECT set_config('lock_timeout', $1, false), \
-                     set_config('statement_timeout', $2, false)",
+                     set_config('statement_timeout', $2, false), \
+                     set_config('standard_conforming_strings', 'on', false)",
                     &[&lock_wait, &lookup_limit],
                 )
                 .await
@@ -122,6 +127,26 @@ pub fn interrupted() -> Option<&'static str> {
 /// Signals this close after the first are copies of the same stop, not a second one.
 const SAME_STOP: Duration = Duration::from_secs(1);
 
+/// History writes in progress: a signal then waits for the next statement boundary instead of
+/// cancelling the write (a cancelled `finished_at` would leave a migration whose every segment
+/// committed recorded as failed).
+static UNCANCELLED: AtomicUsize = AtomicUsize::new(0);
+
+/// Held while a history write runs; see [`UNCANCELLED`].
+pub struct Uncancelled(());
+
+/// Hold off cancelling on a signal until the returned guard is dropped.
+pub fn uncancelled() -> Uncancelled {
+    UNCANCELLED.fetch_add(1, Ordering::SeqCst);
+    Uncancelled(())
+}
+
+impl Drop for Uncancelled {
+    fn drop(&mut self) {
+        UNCANCELLED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
@@ -147,7 +172,10 @@ pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
         };
         INTERRUPTED.store(number, Ordering::SeqCst);
         let first = tokio::time::Instant::now();
-        let _ = token.cancel_query(tls).await;
+        // The commands look at the flag before every statement they send.
+        if UNCANCELLED.load(Ordering::SeqCst) == 0 {
+            let _ = token.cancel_query(tls).await;
+        }
         loop {
             tokio::select! {
                 _ = term.recv() => {},

@@ -77,6 +77,16 @@ async fn refuse_unsafe_states(
             failed.started_at
         )));
     }
+    if let Some(half) = rows.iter().find(|row| row.is_rollback_incomplete()) {
+        let name = &half.migration_name;
+        return Err(AppError::failed(format!(
+            "the rollback of `{name}` stopped part way: part of its down.sql is committed while \
+             it is still recorded as applied (`migration-gate status` shows what), so new \
+             migrations will not be applied on top of it. Fix its down.sql (IF EXISTS makes it \
+             re-run safely) and run `migration-gate rollback` again to finish undoing it, then \
+             deploy"
+        )));
+    }
     Ok(())
 }
 
@@ -150,7 +160,7 @@ async fn apply_pending(
     let destructive = outcome.report.has_errors();
     if destructive && !options.allow_destructive {
         print_findings(&outcome.report);
-        eprintln!(
+        crate::complain!(
             "error: {} error-level finding(s) in the pending migrations need review; nothing was \
              applied. To apply them: {}",
             count_errors(&outcome.report),
@@ -168,7 +178,7 @@ async fn apply_pending(
     }
     if let Some(dir) = &options.backup_dir {
         if destructive || options.backup == BackupPolicy::Always {
-            backup(database, dir)?;
+            backup(database, dir).await?;
         }
     }
 
@@ -181,7 +191,7 @@ async fn apply_pending(
                 "interrupted by {signal} before `{}` started",
                 migration.name
             );
-            eprintln!(
+            crate::complain!(
                 "error: {report}. {}",
                 state_after(&outcome, migration, false)
             );
@@ -218,7 +228,7 @@ async fn apply_pending(
             }
             Err(failure) => {
                 end_line(&format!("Migration `{}`", migration.name), " (failed)");
-                eprintln!("{}", failure_message(&failure, migration, &outcome));
+                crate::complain!("{}", failure_message(&failure, migration, &outcome));
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
             }
@@ -246,11 +256,13 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
     };
     // An interruption is one line; a statement failure keeps its located report above.
     let separator = match failure.kind {
-        FailureKind::Interrupted(_) | FailureKind::ConnectionLost => " ",
+        FailureKind::Interrupted(_) | FailureKind::ConnectionLost | FailureKind::LockLost => " ",
         _ => "\n",
     };
     let next = match (failure.kind, atomic) {
-        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) if failure.segmented => {
+        (FailureKind::Interrupted(_) | FailureKind::ConnectionLost | FailureKind::LockLost, true)
+            if failure.segmented =>
+        {
             format!(
                 "No segment of `{name}` had committed and the interrupted one was rolled back, \
                  but `{name}` is recorded as started (failed) and an interrupted CONCURRENTLY \
@@ -261,6 +273,9 @@ fn failure_message(failure: &Failure, migration: &Migration, outcome: &DeployOut
         (FailureKind::Interrupted(_) | FailureKind::ConnectionLost, true) => format!(
             "Its transaction was rolled back: nothing of `{name}` was applied or recorded. \
              Deploy again to apply it."
+        ),
+        (FailureKind::LockLost, true) => format!(
+            "Its transaction was rolled back: nothing of `{name}` was applied or recorded."
         ),
         (FailureKind::LockTimeout, true) => format!(
             "Nothing of `{name}` was applied: it waited longer than --lock-timeout for a lock on \
@@ -323,12 +338,12 @@ fn state_after(outcome: &DeployOutcome, current: &Migration, started: bool) -> S
 }
 
 /// `pg_dump -Fc` into `dir`; the deploy stops when it fails.
-fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
+async fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
     say!(
         "Backing up the database before applying (pg_dump -Fc into {})",
         dir.display()
     );
-    let file = crate::db::backup::pg_dump(&database.url, dir)?;
+    let file = crate::db::backup::pg_dump(&database.url, dir).await?;
     say!("Backup written to {}", file.display());
     Ok(())
 }
@@ -341,7 +356,7 @@ fn warn_edited(project: &Project, rows: &[HistoryRow]) {
                 && !history::checksum_matches(&migration.source, &row.checksum)
         });
         if edited {
-            eprintln!(
+            crate::complain!(
                 "warning: the migration `{}` was modified after it was applied",
                 migration.name
             );

@@ -8,13 +8,15 @@ use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
 use super::failure::{
-    failure_for, interrupted_before, is_lock_timeout, with_committed, Failure, FailureKind,
+    failure_for, interrupted_before, is_lock_timeout, lock_lost, with_committed, Failure,
+    FailureKind,
 };
 use super::options::SafetyOptions;
-use super::plan::{plan, Plan, Record, Script, Segment};
-use crate::db::history::{db_error, History, ROLLBACK_INCOMPLETE};
+use super::plan::{first_line, plan, Plan, Record, Script, Segment};
+use crate::db::history::{db_error, History, ROLLBACK_INCOMPLETE, RUNNING_WHEN_STOPPED};
+use crate::db::lock;
 use crate::error::{AppError, Result};
-use crate::sql::{Op, Statement};
+use crate::sql::{Op, Statement, TransactionControl};
 
 impl SafetyOptions {
     /// `lock_timeout` / `statement_timeout` for the migrations. Without --statement-timeout
@@ -64,6 +66,20 @@ pub async fn run_script(
     record: Record<'_>,
     safety: &SafetyOptions,
 ) -> Result<std::result::Result<Duration, Failure>> {
+    // Every script starts from the session the command set up: a `SET`, `SET ROLE`, `RESET
+    // ALL` or `DISCARD ALL` of an earlier one must change neither as whom nor where the next
+    // one creates objects, nor how long it may wait for a lock, nor how the server reads its
+    // literals (see `Database::connect`) (the result must not depend on
+    // whether migrations are applied by one deploy or by several). RESET goes back to the
+    // connection's own defaults, a role given in the URL's `options` included.
+    client
+        .batch_execute(
+            "RESET SESSION AUTHORIZATION; RESET ROLE; SET standard_conforming_strings = on",
+        )
+        .await
+        .map_err(|e| db_error("cannot prepare the database session", &e))?;
+    history.restore_search_path(client).await?;
+    safety.apply_to_session(client).await?;
     let started = Instant::now();
     let statements = crate::sql::analyze_source(script.source);
     let plan = plan(&statements);
@@ -133,31 +149,47 @@ pub async fn run_script(
         Plan::Segmented(segments) => {
             let mut outcome = Ok(());
             let mut committed = Vec::new();
+            let label = |index: usize, segment: &Segment<'_>| {
+                format!(
+                    "segment {} of {}: {}",
+                    index + 1,
+                    segments.len(),
+                    segment.describe()
+                )
+            };
             for (index, segment) in segments.iter().enumerate() {
                 let result = match segment {
                     Segment::Transaction(statements) => {
                         runner.transaction(statements, None).await?
                     }
-                    Segment::Autocommit(statement) => runner.autocommit(statement).await?,
+                    Segment::Autocommit(statement) => {
+                        // Outside a transaction the server finishes the statement even when
+                        // this process dies (SIGKILL): say which one ran, for `status`.
+                        let running = label(index, segment);
+                        runner
+                            .trace_progress(&trace, &committed, Some(&running))
+                            .await?;
+                        runner.autocommit(statement).await?
+                    }
                 };
                 if let Err(mut failure) = result {
                     failure.committed = committed;
                     outcome = Err(failure);
                     break;
                 }
-                committed.push(format!(
-                    "segment {} of {}: {}",
-                    index + 1,
-                    segments.len(),
-                    segment.describe()
-                ));
-                if index + 1 < segments.len() {
-                    runner.trace_progress(&trace, &committed).await?;
+                committed.push(label(index, segment));
+                if matches!(segments.get(index + 1), Some(Segment::Transaction(_))) {
+                    runner.trace_progress(&trace, &committed, None).await?;
                 }
             }
             outcome
         }
         Plan::AsWritten(statements) => runner.as_written(statements).await?,
+    };
+    // The last statement may have released the lock: finish the record only while holding it.
+    let outcome = match outcome {
+        Ok(()) if !runner.lock_still_held().await? => Err(lock_lost(script)),
+        other => other,
     };
     let outcome = outcome.map_err(|failure| Failure {
         segmented: true,
@@ -221,6 +253,8 @@ enum Attempt {
     Failed(StatementError),
     /// A signal arrived after the statements ran, before COMMIT: rolled back.
     Interrupted(&'static str),
+    /// The advisory lock was released by the script and taken by another session: rolled back.
+    LockLost,
 }
 
 /// A transactional segment joined into one query, with where each statement starts.
@@ -292,6 +326,7 @@ impl Runner<'_> {
                 Attempt::Interrupted(signal) => {
                     return Ok(Err(interrupted_before(self.script, signal)))
                 }
+                Attempt::LockLost => return Ok(Err(lock_lost(self.script))),
                 Attempt::Failed(error) => error,
             };
             // Leave no half transaction behind; harmless when the server already ended it.
@@ -330,7 +365,9 @@ impl Runner<'_> {
                 shift: 0,
             })
         };
-        if let Err(error) = self.client.batch_execute("BEGIN").await {
+        // With BEGIN in one round trip: an earlier segment may have turned it off.
+        let begin = "SET standard_conforming_strings = on; BEGIN";
+        if let Err(error) = self.client.batch_execute(begin).await {
             return Ok(outside(error));
         }
         let batch = Batch::new(statements);
@@ -360,6 +397,14 @@ impl Runner<'_> {
             let _ = self.client.batch_execute("ROLLBACK").await;
             return Ok(Attempt::Interrupted(signal));
         }
+        match lock::still_held(self.client).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Attempt::LockLost);
+            }
+            Err(error) => return Ok(outside(error)),
+        }
         let written = match record {
             Some(Record::Apply { checksum }) => {
                 self.history
@@ -383,13 +428,38 @@ impl Runner<'_> {
         })
     }
 
+    /// `standard_conforming_strings` back on before the next statement is sent: an earlier
+    /// statement of the file may have turned it off, and the server must read literals as the
+    /// gate did (see `Database::connect`).
+    async fn read_literals_as_the_gate(&self) -> Result<()> {
+        self.client
+            .batch_execute("SET standard_conforming_strings = on")
+            .await
+            .map_err(|e| db_error("cannot prepare the database session", &e))
+    }
+
+    /// See [`lock::still_held`].
+    async fn lock_still_held(&self) -> Result<bool> {
+        lock::still_held(self.client)
+            .await
+            .map_err(|e| db_error("cannot check the migration advisory lock", &e))
+    }
+
     /// Record which segments of a multi-segment script have committed so far.
-    async fn trace_progress(&self, trace: &Trace<'_>, committed: &[String]) -> Result<()> {
-        let list = committed
+    async fn trace_progress(
+        &self,
+        trace: &Trace<'_>,
+        committed: &[String],
+        running: Option<&str>,
+    ) -> Result<()> {
+        let mut list = committed
             .iter()
             .map(|c| format!("- {c}"))
             .collect::<Vec<_>>()
             .join("\n");
+        if let Some(running) = running {
+            list.push_str(&format!("\n{RUNNING_WHEN_STOPPED}: {running}"));
+        }
         match trace {
             Trace::Started(id) => {
                 let logs = format!(
@@ -421,6 +491,10 @@ impl Runner<'_> {
             if let Some(signal) = crate::db::session::interrupted() {
                 return Ok(Err(interrupted_before(self.script, signal)));
             }
+            if !self.lock_still_held().await? {
+                return Ok(Err(lock_lost(self.script)));
+            }
+            self.read_literals_as_the_gate().await?;
             let before = self.invalid_indexes(statement).await;
             let error = match self.client.batch_execute(&statement.text).await {
                 Ok(()) => return Ok(self.check_index_is_valid(statement).await),
@@ -486,7 +560,39 @@ impl Runner<'_> {
         &self,
         statements: &[&Statement],
     ) -> Result<std::result::Result<(), Failure>> {
+        let mut committed = Vec::new();
+        let outcome = self.as_written_tracking(statements, &mut committed).await?;
+        Ok(outcome.map_err(|failure| Failure {
+            committed,
+            ..failure
+        }))
+    }
+
+    /// [`Runner::as_written`], noting in `committed` what the file committed so far: each
+    /// statement outside its own transactions, each of its transactions at COMMIT.
+    async fn as_written_tracking(
+        &self,
+        statements: &[&Statement],
+        committed: &mut Vec<String>,
+    ) -> Result<std::result::Result<(), Failure>> {
+        // Inside the file's own transaction only before its COMMIT: nothing of ours may run
+        // between its BEGIN and a SET TRANSACTION.
+        let mut in_own_transaction = false;
+        let mut opened_at = 0;
         for statement in statements {
+            let control = statement.transaction_control();
+            let commits = matches!(control, Some(TransactionControl::Commit));
+            if let Some(signal) = crate::db::session::interrupted() {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(interrupted_before(self.script, signal)));
+            }
+            if (!in_own_transaction || commits) && !self.lock_still_held().await? {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Ok(Err(lock_lost(self.script)));
+            }
+            if !in_own_transaction {
+                self.read_literals_as_the_gate().await?;
+            }
             let before = self.invalid_indexes(statement).await;
             if let Err(error) = self.client.batch_execute(&statement.text).await {
                 let failure = self.failure(Some(statement), &error);
@@ -495,6 +601,26 @@ impl Runner<'_> {
                     self.drop_new_invalid_indexes(statement, &before).await;
                 }
                 return Ok(Err(failure));
+            }
+            match control {
+                Some(TransactionControl::Begin) => {
+                    in_own_transaction = true;
+                    opened_at = statement.start.line;
+                }
+                Some(TransactionControl::Commit) if in_own_transaction => {
+                    in_own_transaction = false;
+                    committed.push(format!(
+                        "transaction, lines {opened_at}-{}",
+                        statement.end.line
+                    ));
+                }
+                Some(_) => in_own_transaction = false,
+                None if in_own_transaction => {}
+                None => committed.push(format!(
+                    "line {}: {}",
+                    statement.start.line,
+                    first_line(&statement.text)
+                )),
             }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends
@@ -538,7 +664,13 @@ impl Runner<'_> {
             self.safety.lock_retries,
             wait.as_millis()
         ));
-        tokio::time::sleep(wait).await;
+        // In short steps: a SIGTERM must not wait out a pause of up to MAX_RETRY_WAIT (the
+        // attempt loop stops on the flag).
+        let until = Instant::now() + wait;
+        while Instant::now() < until && crate::db::session::interrupted().is_none() {
+            tokio::time::sleep(SIGNAL_POLL.min(until.saturating_duration_since(Instant::now())))
+                .await;
+        }
     }
 
     /// The tables a CONCURRENTLY index build works on: its INVALID indexes before the build.
@@ -632,6 +764,9 @@ fn concurrent_index_table(statement: &Statement) -> Option<String> {
 /// The longest pause between two attempts: the backoff doubles, but a deploy must not sleep for
 /// hours because someone asked for many retries.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a pause looks for a SIGTERM / SIGINT.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 fn retry_wait(backoff: Duration, attempt: u32) -> Duration {
     backoff

@@ -20,6 +20,9 @@ pub enum FailureKind {
     ConnectionLost,
     /// SIGTERM / SIGINT: the running statement was cancelled.
     Interrupted(&'static str),
+    /// A statement of the script released the migration advisory lock and another session
+    /// took it: nothing more may be committed or recorded.
+    LockLost,
 }
 
 /// A failed script: what to show on stderr and what goes into the history row's `logs`.
@@ -77,6 +80,24 @@ pub(super) fn with_committed(logs: &str, committed: &[String]) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     )
+}
+
+/// A script that released the advisory lock to another session (see [`FailureKind::LockLost`]).
+pub(super) fn lock_lost(script: Script<'_>) -> Failure {
+    let message = format!(
+        "a statement of it released the migration advisory lock ({}) (DISCARD ALL, \
+         pg_advisory_unlock_all() or pg_advisory_unlock) and another session took it: stopped \
+         so that two deploys do not run at once, with its open transaction rolled back and \
+         nothing more recorded. Remove that statement from the migration",
+        crate::db::lock::KEY
+    );
+    Failure {
+        report: format!("Migration `{}`: {message}", script.migration),
+        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
+        kind: FailureKind::LockLost,
+        committed: Vec::new(),
+        segmented: false,
+    }
 }
 
 /// A script that a signal stopped before it started.

@@ -18,6 +18,13 @@ pub fn say_line(line: &str) {
     let _ = writeln!(out, "{line}");
 }
 
+/// A line on stderr (findings, warnings, what failed), with write errors ignored for the same
+/// reason as [`say_line`]: `deploy 2>&1 | head -1` must not stop a deploy half way.
+pub fn complain_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Start a progress line that [`end_line`] completes (`Applying migration `x`` … ` (12 ms)`).
 pub fn begin_line(text: &str) {
     use std::io::Write;
@@ -47,10 +54,16 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::migrate::progress::say_line(&format!($($arg)*)) };
 }
 
+/// [`complain_line`] with `format!` arguments.
+#[macro_export]
+macro_rules! complain {
+    ($($arg:tt)*) => { $crate::migrate::progress::complain_line(&format!($($arg)*)) };
+}
+
 /// Error-level findings, one block each, as a reviewer reads them.
 pub fn print_findings(report: &Report) {
     for finding in &report.findings {
-        eprintln!(
+        crate::complain!(
             "{}[{}] {}:{}:{}: {}",
             finding.severity.as_str(),
             finding.rule,
@@ -60,11 +73,11 @@ pub fn print_findings(report: &Report) {
             finding.message
         );
         if !finding.help.is_empty() {
-            eprintln!("  help: {}", finding.help);
+            crate::complain!("  help: {}", finding.help);
         }
     }
     for allowed in &report.allowed {
-        eprintln!(
+        crate::complain!(
             "allowed[{}] {}:{}: {} (allowed at line {}: {})",
             allowed.rule,
             allowed.file,

@@ -5,6 +5,7 @@
 use tokio_postgres::Client;
 
 use super::execute;
+use super::failure::FailureKind;
 use super::options::{RollbackOptions, RollbackTarget};
 use super::plan::{self, split, Record, Script};
 use super::progress::{begin_line, end_line, format_duration, print_findings};
@@ -167,7 +168,7 @@ async fn undo(
                 "interrupted by {signal} before rolling back `{}`",
                 down.name
             );
-            eprintln!("error: {report}; it stays applied");
+            crate::complain!("error: {report}; it stays applied");
             outcome.failure = Some(report);
             return Ok(outcome);
         }
@@ -193,15 +194,29 @@ async fn undo(
             }
             Err(failure) => {
                 end_line(&format!("Rollback of `{}`", down.name), " (failed)");
-                eprintln!("error: {}", failure.report);
+                match failure.kind {
+                    FailureKind::Interrupted(signal) => crate::complain!(
+                        "error: interrupted by {signal} while rolling back `{}`: its running \
+                         statement was cancelled and its transaction rolled back.",
+                        down.name
+                    ),
+                    FailureKind::ConnectionLost => crate::complain!(
+                        "error: the server closed the connection while rolling back `{}` (the \
+                         session was terminated, or the server restarted or became \
+                         unreachable); its transaction was rolled back.",
+                        down.name
+                    ),
+                    _ => crate::complain!("error: {}", failure.report),
+                }
                 if failure.committed.is_empty() {
-                    eprintln!(
+                    crate::complain!(
                         "Nothing of {} was committed: `{}` stays applied; the migrations rolled \
                          back before it stay rolled back.",
-                        down.display_path, down.name
+                        down.display_path,
+                        down.name
                     );
                 } else {
-                    eprintln!(
+                    crate::complain!(
                         "{} stopped part way; these segments were committed and are not \
                          undone:\n{}\n`{}` is still recorded as applied and `migration-gate \
                          status` reports its rollback as incomplete; the migrations rolled back \

@@ -63,6 +63,10 @@ pub struct MigrationStatus {
     /// Segments of a failed migration (or of an incomplete rollback) that stayed committed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub committed: Vec<String>,
+    /// The statement outside a transaction that was running when the process stopped: the
+    /// server may have completed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<String>,
 }
 
 /// What `status` found; serialized as-is for `--format json`.
@@ -143,6 +147,16 @@ fn status_of(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationSta
             .and_then(|r| r.logs.as_deref())
             .map(committed_segments)
             .unwrap_or_default(),
+        running: row
+            .filter(|_| matches!(state, State::Failed | State::RollbackIncomplete))
+            .and_then(|r| r.logs.as_deref())
+            .and_then(|logs| {
+                logs.lines().find_map(|line| {
+                    line.strip_prefix(history::RUNNING_WHEN_STOPPED)
+                        .and_then(|rest| rest.strip_prefix(": "))
+                        .map(str::to_string)
+                })
+            }),
     }
 }
 
@@ -162,14 +176,21 @@ fn committed_segments(logs: &str) -> Vec<String> {
         .collect()
 }
 
-/// INVALID indexes anywhere in the database: what a killed `CONCURRENTLY` build leaves.
+/// INVALID indexes anywhere in the database: what a killed `CONCURRENTLY` build leaves. Not
+/// those being built right now (INVALID until the build ends) nor those of extensions' tables.
 async fn invalid_indexes(client: &tokio_postgres::Client) -> Result<Vec<String>> {
     let rows = client
         .query(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i \
              JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid ORDER BY 1",
+             WHERE NOT i.indisvalid \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
+                 WHERE p.index_relid = i.indexrelid) \
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                 WHERE d.classid = 'pg_catalog.pg_class'::regclass \
+                   AND d.objid IN (i.indexrelid, i.indrelid) AND d.deptype = 'e') \
+             ORDER BY 1",
             &[],
         )
         .await

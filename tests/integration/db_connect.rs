@@ -813,13 +813,17 @@ fn require_against_a_server_without_tls_fails_and_prefer_falls_back() {
 
 // --- backup ------------------------------------------------------------------------------------
 
+fn dump(url: &DatabaseUrl, dir: &std::path::Path) -> migration_gate::error::Result<PathBuf> {
+    migration_gate::db::session::runtime()?.block_on(pg_dump(url, dir))
+}
+
 #[test]
 fn pg_dump_writes_a_file_pg_restore_can_list() {
     let db = TestDb::new();
     db.execute("CREATE TABLE accounts (id int PRIMARY KEY, email text); INSERT INTO accounts VALUES (1, 'a@example.com')");
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
-    let file: PathBuf = pg_dump(&url, &dir.path().join("backups")).expect("pg_dump");
+    let file: PathBuf = dump(&url, &dir.path().join("backups")).expect("pg_dump");
 
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with(&format!("{}-", db.name)), "{name}");
@@ -842,6 +846,50 @@ fn pg_dump_writes_a_file_pg_restore_can_list() {
 }
 
 #[test]
+fn two_backups_in_the_same_second_both_succeed_into_separate_files() {
+    let db = TestDb::new();
+    db.execute("CREATE TABLE accounts (id int PRIMARY KEY)");
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
+    // Three dumps of a tiny database take well under a second on any machine; the timestamp
+    // in the name has one-second resolution, so at least two of them share it.
+    let files: Vec<PathBuf> = (0..3)
+        .map(|_| dump(&url, dir.path()).expect("a second dump in the same second"))
+        .collect();
+    let mut names: Vec<_> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "{files:?}");
+    for file in &files {
+        assert!(std::fs::metadata(file).unwrap().len() > 0, "{file:?}");
+    }
+}
+
+#[test]
+fn a_backup_dir_that_is_a_file_says_so() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backups");
+    std::fs::write(&file, "not a directory").unwrap();
+    let url = DatabaseUrl::parse(&direct_url(&db, "?sslmode=disable")).unwrap();
+    let err = dump(&url, &file).expect_err("a file is no backup directory");
+    assert!(
+        err.message.contains("is not a directory"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("--backup-dir"), "{}", err.message);
+    assert!(
+        err.message.contains("nothing was applied"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
 fn pg_dump_failure_is_one_line_without_the_password() {
     let db = TestDb::new();
     let server = DatabaseUrl::parse(&db.url).unwrap();
@@ -854,7 +902,7 @@ fn pg_dump_failure_is_one_line_without_the_password() {
     ))
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err = pg_dump(&url, dir.path()).expect_err("dump of a missing database");
+    let err = dump(&url, dir.path()).expect_err("dump of a missing database");
     assert!(err.message.contains("backup of"), "{}", err.message);
     assert!(
         err.message.contains("no_such_db_for_dump"),

@@ -374,6 +374,45 @@ fn a_file_with_its_own_transaction_runs_as_written() {
 }
 
 #[test]
+fn a_file_with_its_own_serializable_transaction_runs_as_written() {
+    // SET TRANSACTION must be the transaction's first statement: nothing of ours may run
+    // between the file's BEGIN and it.
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_serializable",
+        "BEGIN;\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert!(exists(&db, "a"));
+}
+
+#[test]
+fn a_file_with_its_own_commits_that_then_fails_lists_what_it_committed() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_mixed",
+        "CREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n\
+         BEGIN;\nCREATE TABLE c (id int);\nROLLBACK;\nCREATE TABLE d (id nosuchtype);\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(exists(&db, "a") && exists(&db, "b") && !exists(&db, "c"));
+    let err = stderr(&output);
+    assert!(!err.contains("Nothing of `1_mixed` was applied"), "{err}");
+    assert!(err.contains("line 1: CREATE TABLE a (id int)"), "{err}");
+    assert!(err.contains("transaction, lines 2-4"), "{err}");
+    assert!(!err.contains("CREATE TABLE c"), "{err}");
+    let status = stdout(&run_db(&project, &db, &["status"]));
+    assert!(
+        status.contains("line 1: CREATE TABLE a (id int)"),
+        "{status}"
+    );
+    assert!(status.contains("transaction, lines 2-4"), "{status}");
+}
+
+#[test]
 fn a_file_that_begins_a_transaction_it_never_commits_fails() {
     // The session would end with the transaction open: the server rolls it back, so reporting
     // success would be a lie (the table and the finished history row both vanish).
@@ -555,6 +594,67 @@ fn destructive_deploys_are_backed_up_first_and_stop_when_the_backup_fails() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("legacy text"));
+}
+
+#[test]
+fn sigterm_during_the_backup_stops_the_dump_at_once_and_applies_nothing() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE account (id int, legacy text);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_drop", "ALTER TABLE account DROP COLUMN legacy;\n");
+    // A dump of a big database: announces that it runs, then takes its time.
+    let started = project.path().join("dump-started");
+    let slow_dump = project.write(
+        "slow_pg_dump",
+        &format!("#!/bin/sh\ntouch '{}'\nexec sleep 30\n", started.display()),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&slow_dump, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let backups = project.path().join("backups");
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .env("MIGRATION_GATE_PG_DUMP", &slow_dump)
+        .args(["deploy", "--allow-destructive", "--backup-dir"])
+        .arg(&backups)
+        .args(["--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "the dump never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "exited {:?} after the signal",
+        signalled.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(err.contains("backup"), "{err}");
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '2_drop'")[0][0],
+        "0"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&backups)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(
+        leftovers.is_empty(),
+        "a partial dump was left: {leftovers:?}"
+    );
 }
 
 /// Wait until a backend other than the test's own runs a query containing `needle`.
@@ -799,6 +899,30 @@ fn a_closed_stdout_does_not_stop_or_fail_a_deploy() {
 }
 
 #[test]
+fn a_closed_stderr_does_not_stop_or_fail_a_deploy_with_findings_or_warnings() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE old (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // Both lead to lines on stderr before anything is applied: a warning and the findings.
+    project.migration("1_init", "CREATE TABLE old (id int);\n-- edited\n");
+    project.migration("2_drop", "DROP TABLE old;\n");
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--allow-destructive", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `deploy 2>&1 | head -1`: the reader of both went away.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!exists(&db, "old"), "the deploy stopped half way");
+}
+
+#[test]
 fn an_invalid_leftover_index_is_not_a_successful_if_not_exists_build() {
     let db = TestDb::new();
     let project = Project::new();
@@ -909,4 +1033,321 @@ fn a_lock_timeout_before_any_segment_committed_is_retried_by_the_next_deploy() {
     );
     assert_success(&deploy(&project, &db, &[]));
     assert!(exists(&db, "accounts_balance"));
+}
+
+#[test]
+fn a_migration_that_resets_the_session_does_not_lift_the_lock_timeout_of_the_next() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE t (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration("2_reset", "RESET ALL;\n");
+    project.migration("3_alter", "ALTER TABLE t ADD COLUMN b int;\n");
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(8),
+    );
+    let started = Instant::now();
+    let output = deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "1s", "--lock-retries", "0"],
+    );
+    let took = started.elapsed();
+    holder.join().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        took < Duration::from_secs(6),
+        "waited {took:?} for the lock despite --lock-timeout 1s"
+    );
+    assert!(stderr(&output).contains("55P03"), "{}", stderr(&output));
+    assert_eq!(
+        db.query(
+            "SELECT migration_name FROM _prisma_migrations \
+             WHERE finished_at IS NOT NULL ORDER BY 1"
+        ),
+        vec![vec!["1_init".to_string()], vec!["2_reset".to_string()]]
+    );
+}
+
+#[test]
+fn a_migration_that_changes_search_path_does_not_move_the_next_ones() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_elsewhere",
+        "CREATE SCHEMA audit;\nSET search_path TO audit;\nCREATE TABLE log (id int);\n",
+    );
+    project.migration("2_users", "CREATE TABLE users (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // The same result as deploying them one at a time: `users` lands in the URL's schema.
+    assert_eq!(
+        db.query(
+            "SELECT table_schema, table_name FROM information_schema.tables \
+             WHERE table_name IN ('log', 'users') ORDER BY 2"
+        ),
+        vec![
+            vec!["audit".to_string(), "log".to_string()],
+            vec!["public".to_string(), "users".to_string()],
+        ]
+    );
+}
+
+#[test]
+fn sigterm_during_a_lock_retry_pause_exits_at_once() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_accounts", "CREATE TABLE accounts (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_balance",
+        "ALTER TABLE accounts ADD COLUMN balance int;\n",
+    );
+    let holder = hold_session(
+        &db.url,
+        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+        Duration::from_secs(11),
+    );
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .args(["--lock-timeout", "100ms", "--lock-retries", "8"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pauses double (0.5 s, 1 s, 2 s, 4 s, then 8 s before the fifth retry).
+    let stdout_pipe = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout_pipe).lines() {
+            let _ = lines_tx.send(line.unwrap_or_default());
+        }
+    });
+    loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the fifth retry was never announced");
+        if line.contains("retry 5 of 8") {
+            break;
+        }
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    holder.join().unwrap();
+    assert!(
+        took < Duration::from_secs(3),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("interrupted by SIGTERM"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'balance'")[0][0],
+        "0"
+    );
+}
+
+#[test]
+fn a_migration_that_sets_a_role_does_not_change_the_owner_of_the_next_ones() {
+    let db = TestDb::new();
+    let role = format!("{}_app", db.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} NOLOGIN; GRANT ALL ON SCHEMA public TO {role}"
+    ));
+    let project = Project::new();
+    project.migration("1_init", "CREATE TABLE t (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    db.execute(&format!("GRANT ALL ON _prisma_migrations TO {role}"));
+    project.migration(
+        "2_as_app",
+        &format!("SET ROLE {role};\nCREATE TABLE app_t (id int);\n"),
+    );
+    project.migration("3_next", "CREATE TABLE next_t (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    let owners = db.query(
+        "SELECT tablename, tableowner FROM pg_tables WHERE tablename IN ('app_t', 'next_t') \
+         ORDER BY 1",
+    );
+    let user = db.query("SELECT current_user")[0][0].clone();
+    db.execute(&format!("DROP OWNED BY {role}"));
+    crate::support::admin_execute(&crate::support::server_url(), &format!("DROP ROLE {role}"));
+    assert_success(&output);
+    // The same owners as when 2 and 3 are deployed one at a time.
+    assert_eq!(
+        owners,
+        vec![
+            vec!["app_t".to_string(), role.clone()],
+            vec!["next_t".to_string(), user],
+        ]
+    );
+}
+
+#[test]
+fn status_says_which_statement_ran_when_a_deploy_was_killed_outright() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_table", "CREATE TABLE k (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    project.migration(
+        "2_index",
+        "CREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    // An open snapshot keeps the build waiting while the deploy is killed (SIGKILL: no
+    // cancel reaches the server, which then finishes the build on its own).
+    let holder = hold_session(
+        &db.url,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1",
+        Duration::from_secs(3),
+    );
+    let mut child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_query(&db, "CREATE INDEX CONCURRENTLY k_id");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    holder.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !db
+        .query(&format!(
+            "SELECT pid FROM pg_stat_activity WHERE pid = {pid}"
+        ))
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the build never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'k_id'::regclass"),
+        vec![vec!["t".to_string()]],
+        "the server completed the build after the client died"
+    );
+
+    let status = run_db(&project, &db, &["status"]);
+    assert_eq!(status.status.code(), Some(5));
+    let out = stdout(&status);
+    // Not just "failed, nothing committed": the build may well have completed.
+    assert!(
+        out.contains("was running when it stopped")
+            && out.contains("CREATE INDEX CONCURRENTLY k_id"),
+        "{out}"
+    );
+    let (_, json) = status_json(&project, &db);
+    assert!(
+        json["migrations"][1]["running"]
+            .as_str()
+            .is_some_and(|s| s.contains("CREATE INDEX CONCURRENTLY k_id")),
+        "{json}"
+    );
+}
+
+#[test]
+fn sigterm_while_the_history_row_is_written_finishes_the_row_and_stops_after_it() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("0_init", "CREATE TABLE k (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // A slow history write (a busy server): the signal arrives while the row of a migration
+    // whose segments all committed is being marked finished.
+    db.execute(
+        "CREATE FUNCTION slow_finish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.finished_at IS NOT NULL AND OLD.finished_at IS NULL THEN \
+             PERFORM pg_sleep(2); \
+           END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER slow_finish BEFORE UPDATE ON _prisma_migrations \
+           FOR EACH ROW EXECUTE FUNCTION slow_finish()",
+    );
+    project.migration(
+        "1_split",
+        "CREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
+    );
+    project.migration("2_later", "CREATE TABLE later (id int);\n");
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_query(&db, "finished_at = clock_timestamp()");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(err.contains("`1_split`"), "{err}");
+    assert!(err.contains("Not attempted: `2_later`"), "{err}");
+    // Every segment of 1_split committed: its row says so, not "failed".
+    assert_eq!(
+        states(&project, &db),
+        vec![
+            ("0_init".to_string(), "applied".to_string()),
+            ("1_split".to_string(), "applied".to_string()),
+            ("2_later".to_string(), "pending".to_string()),
+        ]
+    );
+    assert!(!exists(&db, "later"));
+}
+
+#[test]
+fn standard_conforming_strings_off_cannot_smuggle_sql_past_the_gate() {
+    // With the setting off, `'x\''` ends after `\'`, and the DROP below runs; the gate (like
+    // PostgreSQL's default) reads `\` literally: one harmless SELECT.
+    let sneaky = "SELECT 'x\\''; DROP TABLE users; --';\n";
+    // The database's own setting, and one a previous migration of the same deploy set.
+    for via_migration in [false, true] {
+        let db = TestDb::new();
+        let project = Project::new();
+        project.migration("0_users", "CREATE TABLE users (id int);\n");
+        assert_success(&deploy(&project, &db, &[]));
+        if via_migration {
+            project.migration("1_off", "SET standard_conforming_strings = off;\n");
+        } else {
+            db.execute(&format!(
+                "ALTER DATABASE {} SET standard_conforming_strings = off",
+                db.name
+            ));
+        }
+        project.migration("2_sneaky", sneaky);
+        let _ = deploy(&project, &db, &[]);
+        assert!(
+            exists(&db, "users"),
+            "a DROP the gate never saw ran (via migration: {via_migration})"
+        );
+    }
+}
+
+#[test]
+fn standard_conforming_strings_off_in_an_earlier_segment_cannot_smuggle_sql() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("0_users", "CREATE TABLE users (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // The CONCURRENTLY statement splits the file: the SET commits in the first segment.
+    project.migration(
+        "1_sneaky",
+        "SET standard_conforming_strings = off;\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n\
+         SELECT 'x\\''; DROP TABLE users; --';\n",
+    );
+    let _ = deploy(&project, &db, &[]);
+    assert!(exists(&db, "users"), "a DROP the gate never saw ran");
 }

@@ -236,3 +236,69 @@ fn a_rollback_that_stops_part_way_is_reported_by_status() {
     assert_success(&run_db(&project, &db, &["rollback", "--steps", "1"]));
     assert_eq!(states(&project, &db), vec![pair("1_a", "rolled_back")]);
 }
+
+#[test]
+fn deploy_refuses_to_build_on_a_rollback_that_stopped_part_way() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_a",
+        "CREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n",
+    );
+    project.write(
+        "prisma/migrations/1_a/down.sql",
+        "DROP INDEX CONCURRENTLY a_id_idx;\nDROP TABLE nosuch;\nDROP TABLE a;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    assert_eq!(
+        run_db(&project, &db, &["rollback", "--steps", "1"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A new migration arrives while `status` reports the half-done rollback (exit 5).
+    project.migration("2_b", "CREATE TABLE b (id int);\n");
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("rollback of `1_a` stopped part way"), "{err}");
+    assert!(err.contains("migration-gate rollback"), "{err}");
+    assert!(!exists(&db, "b"), "built on a half rolled back migration");
+    assert!(!stdout(&output).contains("successfully applied"));
+}
+
+#[test]
+fn sigterm_during_a_rollback_says_it_was_interrupted_and_what_stays() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    project.write(
+        "prisma/migrations/1_a/down.sql",
+        "SELECT pg_sleep(30);\nDROP TABLE a;\n",
+    );
+    assert_success(&deploy(&project, &db, &[]));
+    let child = crate::support::bin()
+        .current_dir(project.path())
+        .args(["rollback", "--steps", "1", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::db_deploy::wait_for_query(&db, "SELECT pg_sleep(30)");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("interrupted by SIGTERM while rolling back `1_a`"),
+        "{err}"
+    );
+    assert!(!err.contains("57014"), "{err}");
+    assert!(err.contains("stays applied"), "{err}");
+    assert!(exists(&db, "a"));
+    assert_eq!(states(&project, &db), vec![pair("1_a", "applied")]);
+}

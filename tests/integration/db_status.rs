@@ -106,3 +106,72 @@ fn failed_edited_and_missing_migrations_exit_5() {
     let human = run_db(&project, &db, &["status"]);
     assert!(stdout(&human).contains("Following migration(s) have failed:\n3_broken"));
 }
+
+#[test]
+fn an_index_being_built_concurrently_right_now_is_not_reported_as_left_behind() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // A writer keeps the build waiting after it created its (not yet valid) catalog entry,
+    // as any long build on a busy table does.
+    let writer = crate::db_deploy::hold_session(
+        &db.url,
+        "BEGIN; INSERT INTO a VALUES (1)",
+        std::time::Duration::from_secs(4),
+    );
+    let url = db.url.clone();
+    let build = std::thread::spawn(move || {
+        crate::support::admin_execute(&url, "CREATE INDEX CONCURRENTLY a_id_idx ON a (id)")
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.query("SELECT count(*) FROM pg_index WHERE indrelid = 'a'::regclass")[0][0] == "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the build never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = run_db(&project, &db, &["status"]);
+    writer.join().unwrap();
+    build.join().unwrap();
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(!out.contains("a_id_idx"), "{out}");
+}
+
+#[test]
+fn an_invalid_index_of_an_extension_is_not_drift_of_the_migrations() {
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration("1_a", "CREATE TABLE a (id int);\n");
+    assert_success(&deploy(&project, &db, &[]));
+    // A table an extension owns, with an index that a failed build left INVALID: the
+    // extension's affair, not the migrations'.
+    db.execute(
+        "CREATE SCHEMA ext; CREATE TABLE ext.cache (k int); INSERT INTO ext.cache VALUES (1), (1)",
+    );
+    let failed_build = std::process::Command::new("psql")
+        .args([
+            &db.url,
+            "-c",
+            "CREATE UNIQUE INDEX CONCURRENTLY ext_cache_k ON ext.cache (k)",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !failed_build.status.success(),
+        "the duplicate must fail the build"
+    );
+    db.execute(
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto; ALTER EXTENSION pgcrypto ADD TABLE ext.cache",
+    );
+    assert_eq!(
+        db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ext.ext_cache_k'::regclass"),
+        vec![vec!["f".to_string()]]
+    );
+    let output = run_db(&project, &db, &["status"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(!out.contains("ext_cache_k"), "{out}");
+}

@@ -38,6 +38,13 @@ fn print_committed(report: &StatusReport, state: State) {
                     .join("\n")
             );
         }
+        if let Some(running) = &m.running {
+            say!(
+                "`{}` was running when it stopped (a statement outside a transaction: the server \
+                 may have completed it; check before resolving):\n  - {running}\n",
+                m.name
+            );
+        }
     }
 }
 
