@@ -2,7 +2,7 @@
 //! pending migrations statement by statement through the rules, apply suppressions and config,
 //! and produce a [`Report`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::config::Config;
@@ -10,7 +10,7 @@ use crate::discover::Migration;
 use crate::findings::{AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
 use crate::rules::{self, RuleContext, RuleInfo, Violation};
 use crate::schema::{Origin, Schema};
-use crate::sql::{self, Op, Statement, TransactionControl, Understanding};
+use crate::sql::{self, ObjectName, Op, Statement, TransactionControl, Understanding};
 use crate::suppress::{self, Suppressions};
 
 pub struct AnalysisInput<'a> {
@@ -231,6 +231,8 @@ fn check_migration(
         }
     }
     let mut in_transaction_block = false;
+    // Routines whose whole reach does nothing, until a CREATE or ALTER FUNCTION changes it.
+    let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {
             emit.raise(
@@ -251,7 +253,7 @@ fn check_migration(
             for (rule, violation) in violations(op, &ctx, config) {
                 emit.raise(rule, index, statement, violation);
             }
-            if let Op::CreateRoutine { name, body } = op {
+            if let Op::CreateRoutine { name, body, .. } = op {
                 // Judged where it is written, at the body line of each danger.
                 for body_op in body {
                     let mut at_body_line = statement.clone();
@@ -280,9 +282,19 @@ fn check_migration(
             if let Op::Transaction(control) = op {
                 in_transaction_block = *control == TransactionControl::Begin;
             }
+            if matches!(op, Op::CreateRoutine { .. } | Op::RenameRoutine { .. }) {
+                harmless_reach.clear();
+            }
             schema.apply(op, Origin::Pending);
         }
-        check_routine_calls(schema, statement, index, config, &mut emit);
+        check_routine_calls(
+            schema,
+            statement,
+            index,
+            config,
+            &mut harmless_reach,
+            &mut emit,
+        );
     }
     if let Some(severity) = severity(config, rules::allow_without_reason::ID) {
         let (file_path, name) = (&migration.display_path, &migration.name);
@@ -338,10 +350,22 @@ fn violations(
 }
 
 /// Statements that run code (not the ones that only define it: CREATE FUNCTION, CREATE
-/// TRIGGER, a DEFAULT expression).
+/// TRIGGER, SET DEFAULT); DDL that runs some is in [`evaluates_expressions_now`].
 const CALLING_STATEMENTS: &[&str] = &[
     "select", "call", "do", "with", "insert", "update", "delete", "merge", "values", "table", "(",
 ];
+
+/// DDL that evaluates its expressions while it runs: a new column's default and a USING or
+/// CHECK expression for each existing row, the query of CREATE TABLE AS and of a
+/// materialized view. (SET DEFAULT, CREATE VIEW and CREATE TRIGGER only store them.)
+fn evaluates_expressions_now(op: &Op) -> bool {
+    match op {
+        Op::CreateTable { from_query, .. } => *from_query,
+        Op::AddColumn { .. } | Op::AlterColumnType { .. } | Op::AddConstraint { .. } => true,
+        Op::Other { kind } => kind == "CREATE MATERIALIZED VIEW",
+        _ => false,
+    }
+}
 
 /// A statement that calls a user routine does what the routine's body does: its dangers are
 /// reported here too (the routine may come from the history), and the schema changes with it.
@@ -350,6 +374,7 @@ fn check_routine_calls(
     statement: &Statement,
     index: usize,
     config: &Config,
+    harmless_reach: &mut HashSet<ObjectName>,
     emit: &mut Emitter<'_>,
 ) {
     let first_word = statement
@@ -357,16 +382,47 @@ fn check_routine_calls(
         .split(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("");
+    let explain_analyze = first_word.eq_ignore_ascii_case("explain")
+        && statement
+            .text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.eq_ignore_ascii_case("analyze") || w.eq_ignore_ascii_case("analyse"));
     let runs_code = statement.text.starts_with('(')
         || CALLING_STATEMENTS
             .iter()
-            .any(|k| first_word.eq_ignore_ascii_case(k));
+            .any(|k| first_word.eq_ignore_ascii_case(k))
+        || explain_analyze
+        || statement.ops.iter().any(evaluates_expressions_now);
     if !runs_code || !schema.has_routines() {
         return;
     }
-    for name in sql::called_routines(&statement.text) {
-        let Some(body) = schema.routine_body(&name).map(<[_]>::to_vec) else {
+    // Each routine reached, directly or through the routines it calls, once: recursion ends.
+    let mut reached = HashSet::new();
+    let mut to_visit: Vec<(ObjectName, ObjectName)> = sql::called_routines(&statement.text)
+        .into_iter()
+        .rev()
+        .map(|name| (name.clone(), name))
+        .collect();
+    // Whether a routine reached does more than SELECT, SET, ... (ops no rule or schema change
+    // follows): then what was reached is not known harmless.
+    let mut reached_a_body = false;
+    while let Some((called, name)) = to_visit.pop() {
+        let resolved = schema.resolve(&name);
+        if harmless_reach.contains(&resolved) {
             continue;
+        }
+        let Some(body) = schema.routine_body(&name) else {
+            continue;
+        };
+        if !reached.insert(resolved) {
+            continue;
+        }
+        sql::work::read(name.name.len());
+        reached_a_body |= body.iter().any(|o| !matches!(o.op, Op::Other { .. }));
+        let through = if called == name {
+            String::new()
+        } else {
+            format!(", which leads to {name}")
         };
         for body_op in &body {
             let ctx = RuleContext {
@@ -378,14 +434,25 @@ fn check_routine_calls(
             };
             for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
                 violation.message = format!(
-                    "This calls {name}, whose body does this: {}",
+                    "This calls {called}{through}, whose body does this: {}",
                     violation.message
                 );
                 emit.raise(rule, index, statement, violation);
             }
-            // A body that calls the routine again is not followed: its ops are applied once.
             schema.apply(&body_op.op, Origin::Pending);
+            if matches!(
+                body_op.op,
+                Op::CreateRoutine { .. } | Op::RenameRoutine { .. }
+            ) {
+                harmless_reach.clear();
+            }
         }
+        let calls = schema.routine_calls(&name);
+        to_visit.extend(calls.into_iter().rev().map(|next| (called.clone(), next)));
+    }
+    // A chain of thousands of routines, each called, is then followed once, not once per call.
+    if !reached_a_body {
+        harmless_reach.extend(reached);
     }
 }
 
@@ -1167,6 +1234,161 @@ COMMIT;
         assert_eq!(
             rules_of(&report),
             vec![("drop-table", 2), ("unbatched-data-change", 2)]
+        );
+    }
+
+    #[test]
+    fn a_call_reaching_a_destructive_routine_through_other_routines_is_reported() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS void LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; END $$;"
+            ),
+        );
+        // The pending routines only call: their own bodies are harmless, what they call is not.
+        // ping and pong call each other (recursion must not loop the analysis).
+        let pending = migration(
+            "20240102000000_call",
+            "CREATE FUNCTION tidy() RETURNS void LANGUAGE sql AS $$ SELECT purge() $$;\n\
+             CREATE FUNCTION ping() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM pong(); END $$;\n\
+             CREATE FUNCTION pong() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM ping(); \
+             PERFORM tidy(); END $$;\n\
+             SELECT tidy();\nSELECT ping();\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-table", 4), ("drop-table", 5)]
+        );
+        assert!(
+            report.findings[1]
+                .message
+                .starts_with("This calls ping, which leads to purge,"),
+            "{}",
+            report.findings[1].message
+        );
+    }
+
+    #[test]
+    fn statements_that_run_a_routine_while_migrating_are_judged_by_its_body() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN 1; END $$;"
+            ),
+        );
+        // The first four run purge() now; the last four only name it for later or not at all.
+        let pending = migration(
+            "20240102000000_call",
+            "ALTER TABLE \"User\" ADD COLUMN n int DEFAULT purge();\n\
+             CREATE TABLE snapshot AS SELECT purge();\n\
+             CREATE MATERIALIZED VIEW mv AS SELECT purge();\n\
+             EXPLAIN ANALYZE SELECT purge();\n\
+             ALTER TABLE \"User\" ALTER COLUMN n SET DEFAULT purge();\n\
+             CREATE VIEW v AS SELECT purge();\n\
+             COMMENT ON FUNCTION purge() IS 'drops User';\n\
+             DROP FUNCTION purge();\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let drops: Vec<u32> = rules_of(&report)
+            .into_iter()
+            .filter(|(rule, _)| *rule == "drop-table")
+            .map(|(_, line)| line)
+            .collect();
+        assert_eq!(drops, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_renamed_or_moved_routine_keeps_its_body() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge() RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN 1; END $$;"
+            ),
+        );
+        let pending = migration(
+            "20240102000000_call",
+            "ALTER FUNCTION purge() RENAME TO tidy;\nSELECT tidy();\n\
+             ALTER FUNCTION public.tidy() SET SCHEMA util;\nSELECT util.tidy();\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(
+            rules_of(&report),
+            vec![("drop-table", 2), ("drop-table", 4)]
+        );
+    }
+
+    #[test]
+    fn a_harmless_overload_does_not_hide_a_destructive_one() {
+        let history = migration(
+            "20240101000000_init",
+            &format!(
+                "{HISTORY};\nCREATE FUNCTION purge(n int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN \
+                 DROP TABLE \"User\"; RETURN n; END $$;"
+            ),
+        );
+        // purge(1) still runs purge(int); replacing purge(text) leaves it alone.
+        let pending = migration(
+            "20240102000000_call",
+            "CREATE FUNCTION purge(s text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n\
+             CREATE OR REPLACE FUNCTION purge(s text) RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n\
+             SELECT purge(1);\n",
+        );
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        assert_eq!(rules_of(&report), vec![("drop-table", 3)]);
+    }
+
+    /// Thousands of routines calling each other in a chain, each called once: each call used to
+    /// follow the rest of the chain again.
+    #[test]
+    fn work_on_a_long_chain_of_called_routines_is_linear() {
+        let chain = |n: usize| {
+            let mut sql =
+                format!("CREATE FUNCTION f{n}() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n");
+            for i in (0..n).rev() {
+                let next = i + 1;
+                sql += &format!(
+                    "CREATE FUNCTION f{i}() RETURNS int LANGUAGE sql AS $$ SELECT f{next}() $$;\n"
+                );
+            }
+            for i in 0..n {
+                sql += &format!("SELECT f{i}();\n");
+            }
+            sql
+        };
+        let work_for = |n: usize| {
+            sql::work::take();
+            let report = check(&[("20240101000000_chain", &chain(n))]);
+            assert_eq!(rules_of(&report), vec![]);
+            sql::work::take()
+        };
+        let (small, large) = (work_for(200), work_for(800));
+        assert!(
+            large < 5 * small,
+            "4x the routines took {large} bytes read vs {small}: not linear"
         );
     }
 

@@ -96,8 +96,17 @@ pub struct Schema {
     /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
     enums_of_current_migration: Vec<ObjectName>,
     /// What the body of each user function / procedure does when called, so a pending
-    /// `SELECT f()` is judged by it, wherever `f` was created.
-    routines: ByName<Vec<BodyOp>>,
+    /// `SELECT f()` is judged by it, wherever `f` was created; every overload of a name.
+    routines: ByName<Vec<Routine>>,
+}
+
+/// One overload of a user routine.
+#[derive(Debug, Clone)]
+struct Routine {
+    signature: String,
+    body: Vec<BodyOp>,
+    /// The routines its body calls, followed when a call reaches it.
+    calls: Vec<ObjectName>,
 }
 
 impl Schema {
@@ -384,13 +393,45 @@ impl Schema {
             | Op::Transaction(_)
             | Op::NonTransactional { .. }
             | Op::Other { .. } => {}
-            Op::CreateRoutine { name, body } => {
-                let resolved = self.resolve(name);
-                self.routines
-                    .entry(schema_of(&resolved).to_string())
-                    .or_default()
-                    .insert(resolved.name, body.clone());
+            // Which overload moved is not known without argument types: each is kept under the
+            // old name as well, so no destructive body is lost from view.
+            Op::RenameRoutine { routine, new_name } => {
+                let overloads = get(&self.routines, &self.resolve(routine)).cloned();
+                for overload in overloads.into_iter().flatten() {
+                    self.add_routine(new_name, overload);
+                }
             }
+            Op::CreateRoutine {
+                name,
+                signature,
+                body,
+                calls,
+            } => self.add_routine(
+                name,
+                Routine {
+                    signature: signature.clone(),
+                    body: body.clone(),
+                    calls: calls.clone(),
+                },
+            ),
+        }
+    }
+
+    /// A new overload, or the replacement of the one with the same signature.
+    fn add_routine(&mut self, name: &ObjectName, routine: Routine) {
+        let resolved = self.resolve(name);
+        let overloads = self
+            .routines
+            .entry(schema_of(&resolved).to_string())
+            .or_default()
+            .entry(resolved.name)
+            .or_default();
+        match overloads
+            .iter_mut()
+            .find(|o| o.signature == routine.signature)
+        {
+            Some(same) => *same = routine,
+            None => overloads.push(routine),
         }
     }
 
@@ -400,9 +441,19 @@ impl Schema {
             .any(|in_schema| !in_schema.is_empty())
     }
 
-    /// The body of a user routine, as far as it was understood; `None` when unknown.
-    pub fn routine_body(&self, name: &ObjectName) -> Option<&[BodyOp]> {
-        get(&self.routines, name).map(Vec::as_slice)
+    /// The bodies of every overload of a user routine, as far as understood; `None` when unknown.
+    pub fn routine_body(&self, name: &ObjectName) -> Option<Vec<BodyOp>> {
+        let overloads = get(&self.routines, name)?;
+        Some(overloads.iter().flat_map(|o| o.body.clone()).collect())
+    }
+
+    /// The routines the bodies of a user routine's overloads call; empty when unknown.
+    pub fn routine_calls(&self, name: &ObjectName) -> Vec<ObjectName> {
+        get(&self.routines, name)
+            .into_iter()
+            .flatten()
+            .flat_map(|o| o.calls.clone())
+            .collect()
     }
 
     /// `name` with its schema filled in (`public` when unqualified).

@@ -1413,16 +1413,51 @@ fn leading_keywords_of(tokens: &[Token<'_>]) -> String {
 /// Binary operators and set operations at any depth: each is one level of the left-deep tree
 /// sqlparser builds for `1 + 1 + ...` or `a OR b OR ...`, which is then walked and dropped
 /// recursively.
-pub(crate) fn chained_operator_count(text: &str) -> usize {
-    Tokens::new(text)
-        .filter(|t| match t.kind {
-            Kind::Other => t.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)),
-            Kind::Word => ["and", "or", "union", "intersect", "except"]
-                .iter()
-                .any(|k| t.text.eq_ignore_ascii_case(k)),
-            _ => false,
-        })
-        .count()
+/// The longest run of binary operators that sqlparser would fold into one left-deep tree: the
+/// operators of one expression at one nesting level. A `,` or a CASE's WHEN/THEN/ELSE ends an
+/// expression, and parentheses or CASE ... END nest a new one, so a 2,500-row VALUES list or a
+/// 3,000-branch CASE has short chains however many operators it holds.
+pub(crate) fn longest_operator_chain(text: &str) -> usize {
+    let mut open_levels = vec![0usize];
+    let mut longest = 0;
+    for token in Tokens::new(text) {
+        let nested = open_levels.len() > 1;
+        let current = open_levels
+            .last_mut()
+            .expect("the outermost level is never closed");
+        match token.kind {
+            Kind::Other if token.is_punct("(") => open_levels.push(0),
+            Kind::Other if token.is_punct(")") && nested => {
+                open_levels.pop();
+            }
+            Kind::Other if token.is_punct(",") => *current = 0,
+            // A `::` cast nests its operand like a binary operator does.
+            Kind::Other
+                if token.text == "::"
+                    || token.text.bytes().all(|b| b"+-*/%<>=!~^&|#@?".contains(&b)) =>
+            {
+                *current += 1;
+                longest = longest.max(*current);
+            }
+            Kind::Word if token.is_word("case") => open_levels.push(0),
+            Kind::Word if token.is_word("end") && nested => {
+                open_levels.pop();
+            }
+            Kind::Word if ["when", "then", "else"].iter().any(|k| token.is_word(k)) => {
+                *current = 0;
+            }
+            Kind::Word
+                if ["and", "or", "union", "intersect", "except"]
+                    .iter()
+                    .any(|k| token.is_word(k)) =>
+            {
+                *current += 1;
+                longest = longest.max(*current);
+            }
+            _ => {}
+        }
+    }
+    longest
 }
 
 pub(crate) fn has_word(text: &str, word: &str) -> bool {
@@ -1693,6 +1728,7 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         return None;
     }
     let name = c.object_name()?;
+    let signature = argument_list(&tokens[c.at..]);
     let mut language = None;
     let mut body: Option<(String, usize)> = None;
     let mut depth = 0i32;
@@ -1733,8 +1769,10 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         }
         i += 1;
     }
+    let mut calls = Vec::new();
     let body_ops = match (body, language.as_deref()) {
         (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
+            calls = called_routines(&body);
             let (ops, _) = if language == "sql" {
                 analyse_sql_lines(&body, 1)
             } else {
@@ -1754,8 +1792,79 @@ pub(crate) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     Some((
         vec![Op::CreateRoutine {
             name,
+            signature,
             body: body_ops,
+            calls,
         }],
+        Understanding::Parsed,
+    ))
+}
+
+/// The tokens inside the parentheses that open `tokens`, lower case, joined by spaces.
+fn argument_list(tokens: &[Token<'_>]) -> String {
+    let mut depth = 0;
+    let mut words = Vec::new();
+    for token in tokens {
+        if token.is_punct("(") {
+            depth += 1;
+            if depth == 1 {
+                continue;
+            }
+        } else if token.is_punct(")") {
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+        }
+        if depth == 0 {
+            break;
+        }
+        words.push(token.text.to_lowercase());
+    }
+    words.join(" ")
+}
+
+/// `ALTER FUNCTION|PROCEDURE|ROUTINE name [(args)] RENAME TO new | SET SCHEMA s`; `None` for
+/// any other statement (other ALTER FUNCTION forms stay `Other`).
+pub(crate) fn understand_routine_rename(text: &str) -> Option<(Vec<Op>, Understanding)> {
+    // Cheap check first: this runs for every statement of every file.
+    if !text.get(..5)?.eq_ignore_ascii_case("alter") {
+        return None;
+    }
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    c.eat("alter");
+    if !(c.eat("function") || c.eat("procedure") || c.eat("routine")) {
+        return None;
+    }
+    let routine = c.object_name()?;
+    if c.eat_punct("(") {
+        let mut depth = 1;
+        while depth > 0 {
+            let token = c.peek()?;
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                depth -= 1;
+            }
+            c.at += 1;
+        }
+    }
+    let new_name = if c.eat_all(&["rename", "to"]) {
+        ObjectName {
+            schema: routine.schema.clone(),
+            name: c.ident()?,
+        }
+    } else if c.eat_all(&["set", "schema"]) {
+        ObjectName {
+            schema: Some(c.ident()?),
+            name: routine.name.clone(),
+        }
+    } else {
+        return None;
+    };
+    c.at_end().then_some((
+        vec![Op::RenameRoutine { routine, new_name }],
         Understanding::Parsed,
     ))
 }

@@ -297,7 +297,17 @@ pub enum Op {
     /// or `BEGIN ATOMIC ... END`): what the body does each time the routine is called.
     CreateRoutine {
         name: ObjectName,
+        /// The argument list as written (lower case, tokens joined by spaces): overloads of one
+        /// name are different routines, and a call may reach any of them.
+        signature: String,
         body: Vec<BodyOp>,
+        /// Names the body calls (`f(`): a call of this routine runs theirs too.
+        calls: Vec<ObjectName>,
+    },
+    /// `ALTER FUNCTION/PROCEDURE f(...) RENAME TO g` or `SET SCHEMA s`: its body goes with it.
+    RenameRoutine {
+        routine: ObjectName,
+        new_name: ObjectName,
     },
     /// Understood and harmless to the rules (COMMENT, CREATE EXTENSION, CREATE/DROP VIEW,
     /// CREATE FUNCTION in another language, GRANT, SET, SELECT, ALTER SEQUENCE, CREATE PUBLICATION, ...).

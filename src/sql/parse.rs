@@ -36,7 +36,10 @@ pub(crate) fn understand_text(text: &str) -> (Vec<Op>, Understanding) {
     if let Some(result) = fallback::understand_routine(text) {
         return result;
     }
-    if fallback::chained_operator_count(text) > MAX_CHAINED_OPERATORS {
+    if let Some(result) = fallback::understand_routine_rename(text) {
+        return result;
+    }
+    if fallback::longest_operator_chain(text) > MAX_CHAINED_OPERATORS {
         return fallback::classify(text);
     }
     match parse_one(text) {
@@ -659,6 +662,22 @@ mod tests {
     }
 
     #[test]
+    fn long_value_lists_and_case_mappings_are_parsed_not_cut_short() {
+        // Common data migrations: thousands of operators, but no long chain of them.
+        let rows: Vec<String> = (0..2_500).map(|i| format!("(-{i}, 'x' || 'y')")).collect();
+        let insert = format!("INSERT INTO t (a, b) VALUES {}", rows.join(", "));
+        assert!(matches!(ops(&insert)[..], [Op::Insert { .. }]));
+        let whens: Vec<String> = (0..3_000)
+            .map(|i| format!("WHEN id = {i} THEN {i}"))
+            .collect();
+        let update = format!("UPDATE t SET a = CASE {} END", whens.join(" "));
+        assert!(matches!(ops(&update)[..], [Op::Update { .. }]));
+        let ids: Vec<String> = (0..2_500).map(|i| format!("-{i}")).collect();
+        let delete = format!("DELETE FROM t WHERE id IN ({})", ids.join(", "));
+        assert!(matches!(ops(&delete)[..], [Op::Delete { .. }]));
+    }
+
+    #[test]
     fn prisma_create_table() {
         let [Op::CreateTable {
             table,
@@ -1029,6 +1048,7 @@ mod tests {
             ops("CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP TABLE x; RETURN NEW; END $$ LANGUAGE plpgsql"),
             vec![Op::CreateRoutine {
                 name: ObjectName::unqualified("f"),
+                signature: String::new(),
                 body: vec![super::super::BodyOp {
                     line: 0,
                     op: Op::DropTable {
@@ -1037,6 +1057,7 @@ mod tests {
                         cascade: false,
                     },
                 }],
+                calls: vec![],
             }]
         );
     }

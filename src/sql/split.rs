@@ -105,6 +105,32 @@ struct Splitter<'a> {
     unterminated: Option<(usize, &'static str)>,
 }
 
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum RoutineHeader {
+    #[default]
+    Start,
+    Create,
+    CreateOr,
+    CreateOrReplace,
+    Routine,
+    NotRoutine,
+}
+
+impl RoutineHeader {
+    fn next(self, word: Option<&[u8]>) -> Self {
+        use RoutineHeader::*;
+        let is = |keyword: &str| word.is_some_and(|w| w.eq_ignore_ascii_case(keyword.as_bytes()));
+        match self {
+            Start if is("create") => Create,
+            Create if is("or") => CreateOr,
+            CreateOr if is("replace") => CreateOrReplace,
+            Create | CreateOrReplace if is("function") || is("procedure") => Routine,
+            Routine | NotRoutine => self,
+            _ => NotRoutine,
+        }
+    }
+}
+
 /// Tracks where the current statement stands, for `CREATE FUNCTION ... BEGIN ATOMIC ... END`
 /// bodies whose inner `;` do not end the statement.
 #[derive(Default)]
@@ -113,8 +139,11 @@ struct StatementState {
     start: Option<usize>,
     /// Byte offset just after the last token seen.
     last_token_end: usize,
-    /// The statement's first word is CREATE (only those can hold a BEGIN ATOMIC body).
-    starts_with_create: bool,
+    /// How far the statement's leading words match CREATE [OR REPLACE] FUNCTION|PROCEDURE
+    /// (only those can hold a BEGIN ATOMIC body, as psql and the server read it).
+    header: RoutineHeader,
+    /// Parentheses open at this point: BEGIN, CASE and END count only outside them (as in psql).
+    paren_depth: u32,
     /// The previous token was the word BEGIN.
     previous_was_begin: bool,
     /// Nesting of BEGIN ATOMIC / CASE ... END inside an atomic body; 0 outside one.
@@ -191,10 +220,9 @@ impl Splitter<'_> {
             i = i_end;
             if state.start.is_none() {
                 state.start = Some(token_start);
-                state.starts_with_create = word.is_some_and(|w| w.eq_ignore_ascii_case(b"create"));
             }
             state.last_token_end = i_end;
-            track_atomic_body(&mut state, word);
+            track_atomic_body(&mut state, word, b);
         }
         self.finish(&state);
     }
@@ -218,12 +246,18 @@ impl Splitter<'_> {
     }
 }
 
-fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>) {
+fn track_atomic_body(state: &mut StatementState, word: Option<&[u8]>, first_byte: u8) {
+    state.header = state.header.next(word);
+    match first_byte {
+        b'(' => state.paren_depth += 1,
+        b')' => state.paren_depth = state.paren_depth.saturating_sub(1),
+        _ => {}
+    }
     let Some(word) = word else {
         state.previous_was_begin = false;
         return;
     };
-    if state.starts_with_create {
+    if state.header == RoutineHeader::Routine && state.paren_depth == 0 {
         if state.previous_was_begin && word.eq_ignore_ascii_case(b"atomic") {
             state.atomic_depth += 1;
         } else if state.atomic_depth > 0 {
@@ -262,8 +296,9 @@ pub(super) fn skip_word(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// A `--` comment runs to the end of the line; PostgreSQL also ends it at a lone `\r`.
 pub(super) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
-    match bytes[i..].iter().position(|&b| b == b'\n') {
+    match bytes[i..].iter().position(|&b| b == b'\n' || b == b'\r') {
         Some(newline) => i + newline + 1,
         None => bytes.len(),
     }
@@ -450,6 +485,15 @@ mod tests {
     }
 
     #[test]
+    fn a_line_comment_ends_at_a_lone_carriage_return_as_in_postgresql() {
+        // psql and the server end `--` at \r too: this file drops the table.
+        assert_eq!(
+            texts("-- harmless\rDROP TABLE users;\r-- done\r"),
+            vec!["DROP TABLE users"]
+        );
+    }
+
+    #[test]
     fn semicolons_in_strings_and_identifiers_do_not_split() {
         assert_eq!(
             texts("SELECT 'a;''b'; SELECT \"x;\"\"y\"; SELECT E'it\\'s; here'; SELECT 'c\\'; SELECT 3"),
@@ -491,6 +535,26 @@ mod tests {
             texts(source),
             vec![
                 "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END",
+                "SELECT 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_opens_a_body_only_in_create_function_or_procedure() {
+        // As psql and the server read it: a column named begin of a domain named atomic.
+        assert_eq!(
+            texts("CREATE DOMAIN atomic AS int; CREATE TABLE u (begin atomic); DROP TABLE users"),
+            vec![
+                "CREATE DOMAIN atomic AS int",
+                "CREATE TABLE u (begin atomic)",
+                "DROP TABLE users"
+            ]
+        );
+        assert_eq!(
+            texts("CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC SELECT 1; SELECT (CASE WHEN true THEN 1 END); END; SELECT 2"),
+            vec![
+                "CREATE OR REPLACE PROCEDURE p() BEGIN ATOMIC SELECT 1; SELECT (CASE WHEN true THEN 1 END); END",
                 "SELECT 2"
             ]
         );

@@ -682,6 +682,23 @@ fn long_operator_chains_never_abort_even_in_a_second_file() {
 }
 
 #[test]
+fn long_cast_chains_never_abort() {
+    let project = Project::new();
+    let casts = "::int".repeat(150_000);
+    project.migration(
+        "20240101000000_casts",
+        &format!("SELECT 1{casts};\nDROP TABLE \"User\";\n"),
+    );
+    let output = project.run(&["check", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let rules: Vec<String> = finding_positions(&json(&output))
+        .into_iter()
+        .map(|(rule, _, _)| rule)
+        .collect();
+    assert!(rules.contains(&"drop-table".to_string()), "{rules:?}");
+}
+
+#[test]
 fn deploy_stops_for_review_on_a_call_of_a_routine_whose_body_drops_a_table() {
     use crate::db_deploy::{deploy, exists};
     let db = crate::support::TestDb::new();
