@@ -4,20 +4,22 @@
 use std::time::Duration;
 
 use super::event::Event;
+use super::options::CiOptions;
 use super::runner::RunnerFiles;
 use super::runtime;
 use super::summary::{self, HookReport};
 use super::vercel::{self, RetryPolicy};
-use crate::cli::{BackupPolicy, CiArgs, DeployArgs, RollbackArgs};
-use crate::commands;
-use crate::db::url::DatabaseUrl;
-use crate::db::DeployOutcome;
+use crate::db::connection::url::DatabaseUrl;
 use crate::error::{exit, AppError, Result};
+use crate::migrate::{
+    self, BackupPolicy, DeployOptions, DeployOutcome, RollbackOptions, RollbackTarget,
+};
+use crate::project::Project;
 use crate::surface::Setting;
 
-pub fn deploy(args: &CiArgs, files: &RunnerFiles) -> Result<u8> {
-    let outcome = commands::deploy::execute(&deploy_args(args, false))
-        .map_err(|e| stopped(files, "deploy", e))?;
+/// Mode deploy: apply what is pending, then the hook, outputs and summary.
+pub fn deploy(args: &CiOptions, files: &RunnerFiles) -> Result<u8> {
+    let outcome = run_deploy(args, false).map_err(|e| stopped(files, "deploy", e))?;
     finish_deploy(
         &outcome,
         args.vercel_hook_url.as_deref(),
@@ -26,16 +28,17 @@ pub fn deploy(args: &CiArgs, files: &RunnerFiles) -> Result<u8> {
     )
 }
 
-pub fn manual_review(args: &CiArgs, files: &RunnerFiles) -> Result<u8> {
-    let outcome = commands::deploy::execute(&deploy_args(args, true))
-        .map_err(|e| stopped(files, "manual review", e))?;
-    let database = DatabaseUrl::resolve(args.database.database_url.as_deref())
+/// Mode manual-review: a dry-run deploy and its review report.
+pub fn manual_review(args: &CiOptions, files: &RunnerFiles) -> Result<u8> {
+    let outcome = run_deploy(args, true).map_err(|e| stopped(files, "manual review", e))?;
+    let database = DatabaseUrl::resolve(args.database.url.as_deref())
         .map(|u| u.display())
         .unwrap_or_else(|_| "the database".to_string());
     finish_review(&outcome, &database, files)
 }
 
-pub fn rollback(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
+/// Mode rollback: down scripts to the target, then the hook, outputs and summary.
+pub fn rollback(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let target = args
         .target
         .clone()
@@ -46,15 +49,15 @@ pub fn rollback(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8>
                 Setting::RollbackTarget.instruction()
             ))
         })?;
-    let outcome = commands::rollback::execute(&RollbackArgs {
-        migrations: args.migrations.clone(),
+    let options = RollbackOptions {
         database: args.database.clone(),
         safety: args.safety.clone(),
-        to: Some(target.clone()),
-        steps: None,
+        target: RollbackTarget::To(target.clone()),
         dry_run: false,
-    })
-    .map_err(|e| stopped(files, "rollback", e))?;
+    };
+    let outcome = Project::load(&args.project)
+        .and_then(|project| migrate::rollback(&project, &options))
+        .map_err(|e| stopped(files, "rollback", e))?;
     let hook = match &outcome.failure {
         Some(_) => HookReport::Withheld,
         None => fire_hook(args.vercel_hook_url.as_deref(), &hook_policy(args)),
@@ -85,9 +88,9 @@ fn stopped(files: &RunnerFiles, what: &str, err: AppError) -> AppError {
     err
 }
 
-fn deploy_args(args: &CiArgs, dry_run: bool) -> DeployArgs {
-    DeployArgs {
-        migrations: args.migrations.clone(),
+fn run_deploy(args: &CiOptions, dry_run: bool) -> Result<DeployOutcome> {
+    let project = Project::load(&args.project)?;
+    let options = DeployOptions {
         database: args.database.clone(),
         safety: args.safety.clone(),
         allow_destructive: args.allow_destructive,
@@ -95,10 +98,11 @@ fn deploy_args(args: &CiArgs, dry_run: bool) -> DeployArgs {
         backup: BackupPolicy::Destructive,
         dry_run,
         to: None,
-    }
+    };
+    migrate::deploy(&project, &options)
 }
 
-fn hook_policy(args: &CiArgs) -> RetryPolicy {
+fn hook_policy(args: &CiOptions) -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(args.github.hook_retry_delay_ms),
         ..RetryPolicy::default()

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cli::CiMode;
+use super::options::CiMode;
 use crate::error::{AppError, Result};
 use crate::surface::Setting;
 

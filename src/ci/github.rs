@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::annotations::CheckAnnotation;
-use crate::db::url::redact_server_text;
+use crate::db::connection::secrets::redact_server_text;
 
 /// Hidden marker that identifies the gate's own PR comment.
 pub const COMMENT_MARKER: &str = "<!-- migration-gate:sticky-comment -->";

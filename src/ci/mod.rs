@@ -7,23 +7,25 @@ pub mod annotations;
 pub mod deploy;
 pub mod event;
 pub mod github;
+pub mod options;
 pub mod pr;
 pub mod runner;
 pub mod summary;
 pub mod vercel;
 
-use crate::cli::{CiArgs, CiMode};
+use crate::db::connection::url::DatabaseUrl;
 use crate::db::session::runtime;
-use crate::db::url::DatabaseUrl;
 use crate::error::{exit, Result};
 
 use event::Event;
 use runner::RunnerFiles;
 
 pub use deploy::{finish_deploy, finish_review, fire_hook};
+pub use options::{CiMode, CiOptions, FailOn, GitHubEnv};
 pub use pr::{publish_check, PrTarget, Publish, Published, CHECK_RUN_NAME};
 
-pub fn run(args: &CiArgs) -> Result<u8> {
+/// Do what the runner's event (or `mode`) asks; returns the exit code.
+pub fn run(args: &CiOptions) -> Result<u8> {
     let gh = &args.github;
     crate::surface::speak_as_action();
     mask_secrets(args);
@@ -60,8 +62,8 @@ pub fn run(args: &CiArgs) -> Result<u8> {
 }
 
 /// `::add-mask::` the database password, the hook URL and the token before anything is printed.
-fn mask_secrets(args: &CiArgs) {
-    let mut secrets = DatabaseUrl::resolve(args.database.database_url.as_deref())
+fn mask_secrets(args: &CiOptions) {
+    let mut secrets = DatabaseUrl::resolve(args.database.url.as_deref())
         .map(|url| url.secrets())
         .unwrap_or_default();
     secrets.extend(args.vercel_hook_url.clone());

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use super::annotations::CheckAnnotation;
 use super::event::Event;
 use super::github::{self, CheckRun, CommentAction, GitHub};
+use super::options::{CiOptions, FailOn};
 use super::runner::RunnerFiles;
 use super::{runtime, summary};
 use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
-use crate::cli::{CiArgs, FailOn, OutputFormat};
 use crate::discover::{Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
 use crate::lint::pending;
 use crate::project::Project;
-use crate::report::{self, RenderOptions};
+use crate::report::{self, OutputFormat, RenderOptions};
 
 /// The check run's name, as it appears in the PR's checks list.
 pub const CHECK_RUN_NAME: &str = "migration-gate";
@@ -29,7 +29,7 @@ pub struct PrTarget {
     pub from_fork: bool,
 }
 
-fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
+fn pr_target(args: &CiOptions, event: &Event) -> PrTarget {
     let gh = &args.github;
     let from_event = event.pull_request.as_ref();
     // A merge group has no pull request to comment on: its base and head are checked the same.
@@ -48,9 +48,9 @@ fn pr_target(args: &CiArgs, event: &Event) -> PrTarget {
     }
 }
 
-pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
+pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
-    let Project { config, dir, set } = Project::load(&args.migrations.project())?;
+    let Project { config, dir, set } = Project::load(&args.project)?;
     let pr = pr_target(args, event);
     if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
         return Err(AppError::usage(format!(
@@ -118,7 +118,7 @@ pub fn check(args: &CiArgs, event: &Event, files: &RunnerFiles) -> Result<u8> {
     Ok(published.exit_code)
 }
 
-fn github_client(args: &CiArgs) -> Result<Option<GitHub>> {
+fn github_client(args: &CiOptions) -> Result<Option<GitHub>> {
     let gh = &args.github;
     let (Some(token), Some(repository)) = (
         gh.github_token.as_deref().filter(|t| !t.is_empty()),
@@ -135,7 +135,7 @@ fn github_client(args: &CiArgs) -> Result<Option<GitHub>> {
         })
 }
 
-fn run_url(args: &CiArgs) -> Option<String> {
+fn run_url(args: &CiOptions) -> Option<String> {
     let gh = &args.github;
     Some(format!(
         "{}/{}/actions/runs/{}",

@@ -1,8 +1,8 @@
 //! The markdown the gate writes for people: the sticky PR comment, the deploy / rollback job
 //! summary, and the manual-review report.
 
-use crate::db::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::findings::{Report, Severity};
+use crate::migrate::{AppliedMigration, DeployOutcome, RollbackOutcome};
 use crate::report::{
     findings_section, markdown_cell as prose, markdown_code as table_code,
     markdown_code_span as code, markdown_fence as fence_for, markdown_html as html,

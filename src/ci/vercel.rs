@@ -10,7 +10,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
-use crate::db::url::redact_server_text;
+use crate::db::connection::secrets::redact_server_text;
 
 /// What Vercel answers: `{"job": {"id": "…", "state": "PENDING", "createdAt": …}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

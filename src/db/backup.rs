@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::tls::SslMode;
-use super::url::{DatabaseUrl, RootCert};
+use super::connection::params::{RootCert, SslMode};
+use super::connection::url::DatabaseUrl;
 use crate::error::{AppError, Result};
 
 /// Environment variables that could point `pg_dump` somewhere other than `url`.

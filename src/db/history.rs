@@ -9,6 +9,7 @@ use tokio_postgres::Client;
 use crate::error::{AppError, Result};
 use crate::sql::ident::quote;
 
+/// Prisma's history table.
 pub const TABLE: &str = "_prisma_migrations";
 
 /// Prefix of the logs of an applied row whose `down.sql` is running or committed only part of
@@ -64,13 +65,21 @@ fn checksum_unpadded(source: &str) -> String {
 /// One row of `_prisma_migrations`; timestamps as ISO 8601 UTC text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryRow {
+    /// A random UUID, as Prisma writes it.
     pub id: String,
+    /// SHA-256 of the migration file, lowercase hex.
     pub checksum: String,
+    /// The migration's folder name.
     pub migration_name: String,
+    /// When the migration started.
     pub started_at: String,
+    /// When it finished; `None`: failed or still running.
     pub finished_at: Option<String>,
+    /// When it was rolled back; `None`: not rolled back.
     pub rolled_back_at: Option<String>,
+    /// What went wrong (or, during a rollback, how far it got).
     pub logs: Option<String>,
+    /// 1 when applied, 0 otherwise (Prisma's column).
     pub applied_steps_count: i32,
 }
 
@@ -104,6 +113,7 @@ pub struct History {
     qualified: String,
 }
 
+/// A query failure as one line: `context`, the server's message and its SQLSTATE.
 pub fn db_error(context: &str, err: &tokio_postgres::Error) -> AppError {
     match err.as_db_error() {
         Some(db) => AppError::usage(format!(
@@ -118,6 +128,7 @@ pub fn db_error(context: &str, err: &tokio_postgres::Error) -> AppError {
 const ISO: &str = r#"'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"#;
 
 impl History {
+    /// The history table in `schema`.
     pub fn new(schema: &str) -> History {
         History {
             schema: schema.to_string(),
@@ -125,6 +136,7 @@ impl History {
         }
     }
 
+    /// The table name, schema-qualified and quoted, for SQL text.
     pub fn qualified(&self) -> &str {
         &self.qualified
     }
@@ -141,6 +153,7 @@ impl History {
             .map_err(|e| db_error("cannot prepare the database session", &e))
     }
 
+    /// Whether the table exists yet.
     pub async fn exists(&self, client: &Client) -> Result<bool> {
         let row = client
             .query_one(

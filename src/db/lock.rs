@@ -78,6 +78,7 @@ pub async fn still_held(client: &Client) -> std::result::Result<bool, tokio_post
     Ok(row.get(0))
 }
 
+/// Release the advisory lock (nothing to do when the session is already gone).
 pub async fn release(client: &Client) -> Result<()> {
     if client.is_closed() {
         // The server released it with the session; the caller reports why the session ended.

@@ -7,36 +7,53 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
+use super::connection::url::DatabaseUrl;
 use super::history::{History, HistoryRow};
-use super::url::DatabaseUrl;
-use crate::cli::DatabaseArgs;
 use crate::error::{AppError, Result};
+
+/// How to reach the database, as the command line or the Action gives it.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// The URL given explicitly; `None`: the first set variable of
+    /// [`super::connection::url::ENV_ORDER`].
+    pub url: Option<String>,
+    /// Accept a pooled URL for a writing command.
+    pub allow_pooled: bool,
+    /// How long to wait for the migration advisory lock.
+    pub advisory_lock_timeout: Duration,
+}
 
 /// Whether the command writes to the database (pooled URLs are refused for those).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Reads only: any URL will do.
     Read,
+    /// Writes, as the named command (said when a pooled URL is refused).
     Write(&'static str),
 }
 
 /// The database side: URL and history table.
 pub struct Database {
+    /// Where the database is (never printed whole).
     pub url: DatabaseUrl,
+    /// The `_prisma_migrations` table in the URL's schema.
     pub history: History,
+    /// How long to wait for the advisory lock (and for locks during the first lookups).
     pub lock_timeout: Duration,
 }
 
 impl Database {
-    pub fn resolve(args: &DatabaseArgs, access: Access) -> Result<Database> {
-        let url = DatabaseUrl::resolve(args.database_url.as_deref())?;
+    /// The URL from `options` or the environment, refused when pooled for a writing command.
+    pub fn resolve(options: &DatabaseOptions, access: Access) -> Result<Database> {
+        let url = DatabaseUrl::resolve(options.url.as_deref())?;
         if let Access::Write(command) = access {
-            url.refuse_if_pooled(command, args.allow_pooled)?;
+            url.refuse_if_pooled(command, options.allow_pooled)?;
         }
         let history = History::new(url.schema());
         Ok(Database {
             url,
             history,
-            lock_timeout: args.advisory_lock_timeout,
+            lock_timeout: options.advisory_lock_timeout,
         })
     }
 
@@ -62,7 +79,7 @@ impl Database {
     /// off, `'x\''; DROP TABLE t; --'` is a harmless string to the gate and a DROP to the
     /// server).
     pub async fn connect(&self) -> Result<Client> {
-        let client = super::connect::open(&self.url).await?;
+        let client = super::connection::connect::open(&self.url).await?;
         let search_path = format!(
             "SET search_path TO {}",
             crate::sql::ident::quote(self.url.schema())
@@ -86,6 +103,7 @@ impl Database {
         Ok(client)
     }
 
+    /// Every row of the history table (none when it does not exist yet).
     pub async fn rows(&self, client: &Client) -> Result<Vec<HistoryRow>> {
         self.history.rows(client, self.lock_timeout).await
     }
@@ -117,6 +135,7 @@ static UNCANCELLED: AtomicUsize = AtomicUsize::new(0);
 /// Held while a history write runs; see [`UNCANCELLED`].
 pub struct Uncancelled(());
 
+/// Hold off cancelling on a signal until the returned guard is dropped.
 pub fn uncancelled() -> Uncancelled {
     UNCANCELLED.fetch_add(1, Ordering::SeqCst);
     Uncancelled(())
@@ -145,7 +164,7 @@ pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
     let mut term = listen(SignalKind::terminate())?;
     let mut int = listen(SignalKind::interrupt())?;
     let token = client.cancel_token();
-    let (_, tls) = super::tls::connector(url)?;
+    let (_, tls) = super::connection::tls::connector(url)?;
     tokio::spawn(async move {
         let number = tokio::select! {
             _ = term.recv() => SIGTERM,
@@ -182,7 +201,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
     runtime()?.block_on(async {
         let result = work.await;
-        super::connect::close_connections().await;
+        super::connection::connect::close_connections().await;
         result
     })
 }

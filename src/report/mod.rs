@@ -7,7 +7,6 @@ mod json;
 mod markdown;
 mod sarif;
 
-use crate::cli::OutputFormat;
 use crate::findings::{Report, Summary};
 
 pub use markdown::markdown_within;
@@ -16,6 +15,22 @@ pub use markdown::{
     cell as markdown_cell, code as markdown_code, code_span as markdown_code_span,
     fence_for as markdown_fence, findings_section, html as markdown_html,
 };
+
+/// The formats a report renders in; a new one is a variant here, its module, and its arm in
+/// [`render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Findings grouped by file, with the SQL to write instead (colour on a terminal).
+    Human,
+    /// One JSON object: findings, allowed findings, summary.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+    /// Markdown, as the job summary and the PR comment show it.
+    Markdown,
+}
 
 /// GitHub rejects comment and check-run summary bodies longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;

@@ -3,8 +3,8 @@
 
 use migration_gate::ci::github::{CommentAction, GitHub, COMMENT_MARKER};
 use migration_gate::ci::runner::RunnerFiles;
+use migration_gate::ci::FailOn;
 use migration_gate::ci::{publish_check, PrTarget, Publish, Published};
-use migration_gate::cli::FailOn;
 use migration_gate::findings::{Finding, Report, Severity, Summary};
 
 use super::ci_fake::{FakeGitHub, GitHubState};

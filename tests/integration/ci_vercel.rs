@@ -9,7 +9,7 @@ use migration_gate::ci::runner::RunnerFiles;
 use migration_gate::ci::summary::HookReport;
 use migration_gate::ci::vercel::RetryPolicy;
 use migration_gate::ci::{finish_deploy, fire_hook};
-use migration_gate::db::{AppliedMigration, DeployOutcome};
+use migration_gate::migrate::{AppliedMigration, DeployOutcome};
 
 use super::ci_fake::{fixture, FakeServer, Reply};
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use migration_gate::db::backup::pg_dump;
-use migration_gate::db::connect::{connect, server_version};
-use migration_gate::db::url::DatabaseUrl;
+use migration_gate::db::connection::connect::{connect, server_version};
+use migration_gate::db::connection::url::DatabaseUrl;
 use migration_gate::error::AppError;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

@@ -119,7 +119,8 @@ fn a_role_without_create_on_the_database_can_deploy() {
         "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'deployer-pw'; \
          GRANT USAGE, CREATE ON SCHEMA public TO {role}"
     ));
-    let server = migration_gate::db::url::DatabaseUrl::parse(&db.url).expect("test URL");
+    let server =
+        migration_gate::db::connection::url::DatabaseUrl::parse(&db.url).expect("test URL");
     let url = format!(
         "postgresql://{role}:deployer-pw@{}:{}/{}",
         server.host_display(),

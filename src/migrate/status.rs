@@ -3,17 +3,19 @@
 
 use serde::Serialize;
 
-use crate::cli::{StatusArgs, StatusFormat};
+use super::options::DatabaseOptions;
 use crate::db::history::{self, HistoryRow};
 use crate::db::session::{block_on, Access, Database};
 use crate::error::{exit, Result};
 use crate::project::Project;
-use crate::say;
 
+/// Where a migration stands: the local folder against the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
+    /// Applied, and the local file is unchanged.
     Applied,
+    /// Not applied yet.
     Pending,
     /// Started, never finished, not resolved.
     Failed,
@@ -28,7 +30,8 @@ pub enum State {
 }
 
 impl State {
-    fn label(self) -> &'static str {
+    /// The state as the human table shows it.
+    pub fn label(self) -> &'static str {
         match self {
             State::Applied => "applied",
             State::Pending => "pending",
@@ -41,12 +44,18 @@ impl State {
     }
 }
 
+/// One migration's line of `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MigrationStatus {
+    /// The migration's folder name.
     pub name: String,
+    /// What state it is in.
     pub state: State,
+    /// When its (latest relevant) history row was started.
     pub started_at: Option<String>,
+    /// When it finished applying.
     pub finished_at: Option<String>,
+    /// When it was rolled back.
     pub rolled_back_at: Option<String>,
     /// The failure recorded for a failed migration.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,11 +69,19 @@ pub struct MigrationStatus {
     pub running: Option<String>,
 }
 
+/// What `status` found; serialized as-is for `--format json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
+    /// Prisma's datasource line (not part of the JSON).
+    #[serde(skip)]
+    pub datasource: String,
+    /// The migrations folder, as given.
     pub migrations_dir: String,
+    /// Nothing pending, nothing drifted.
     pub up_to_date: bool,
+    /// 0 up to date, 4 pending, 5 failed / edited / missing locally / INVALID indexes.
     pub exit_code: u8,
+    /// Every migration, local ones first, then those only the database knows.
     pub migrations: Vec<MigrationStatus>,
     /// Tables but no history: `deploy` refuses it until it is baselined.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -181,6 +198,7 @@ async fn invalid_indexes(client: &tokio_postgres::Client) -> Result<Vec<String>>
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
+/// The exit code the states call for: drift before pending.
 pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
     let drift = migrations.iter().any(|m| {
         matches!(
@@ -200,9 +218,9 @@ pub fn exit_code(migrations: &[MigrationStatus]) -> u8 {
     }
 }
 
-pub fn run(args: &StatusArgs) -> Result<u8> {
-    let project = Project::load(&args.migrations.project())?;
-    let database = Database::resolve(&args.database, Access::Read)?;
+/// Every migration's state: the local folder against the database's history.
+pub fn status(project: &Project, database: &DatabaseOptions) -> Result<StatusReport> {
+    let database = Database::resolve(database, Access::Read)?;
     let (rows, not_managed, invalid_indexes) = block_on(async {
         let client = database.connect().await?;
         let rows = database.rows(&client).await?;
@@ -222,181 +240,15 @@ pub fn run(args: &StatusArgs) -> Result<u8> {
         exit::OK if !invalid_indexes.is_empty() => exit::DRIFT,
         code => code,
     };
-    let report = StatusReport {
+    Ok(StatusReport {
+        datasource: database.datasource_line(),
         migrations_dir: project.dir.display().to_string(),
         up_to_date: code == exit::OK,
         exit_code: code,
         migrations,
         not_managed,
         invalid_indexes,
-    };
-    match args.format {
-        StatusFormat::Json => say!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("status serializes")
-        ),
-        StatusFormat::Human => {
-            say!("{}\n", database.datasource_line());
-            print_human(&project, &report)
-        }
-    }
-    Ok(code)
-}
-
-/// The segments that stayed committed, under each migration in `state` that has some.
-fn print_committed(report: &StatusReport, state: State) {
-    for m in report.migrations.iter().filter(|m| m.state == state) {
-        if !m.committed.is_empty() {
-            say!(
-                "Committed segments of `{}` (not undone):\n{}\n",
-                m.name,
-                m.committed
-                    .iter()
-                    .map(|c| format!("  - {c}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-        }
-        if let Some(running) = &m.running {
-            say!(
-                "`{}` was running when it stopped (a statement outside a transaction: the server \
-                 may have completed it; check before resolving):\n  - {running}\n",
-                m.name
-            );
-        }
-    }
-}
-
-fn print_human(project: &Project, report: &StatusReport) {
-    say!("{}\n", project.found_line());
-    let width = report
-        .migrations
-        .iter()
-        .map(|m| m.name.len())
-        .max()
-        .unwrap_or(0);
-    for m in &report.migrations {
-        let when = match m.state {
-            State::Applied | State::Edited => m
-                .finished_at
-                .as_deref()
-                .map(|t| format!("applied {t}"))
-                .unwrap_or_default(),
-            State::Failed => m
-                .started_at
-                .as_deref()
-                .map(|t| format!("started {t}, never finished"))
-                .unwrap_or_default(),
-            State::RollbackIncomplete => m
-                .finished_at
-                .as_deref()
-                .map(|t| format!("applied {t}, its rollback stopped part way"))
-                .unwrap_or_default(),
-            State::RolledBack => m
-                .rolled_back_at
-                .as_deref()
-                .map(|t| format!("rolled back {t}"))
-                .unwrap_or_default(),
-            State::MissingLocally => m
-                .finished_at
-                .as_deref()
-                .or(m.started_at.as_deref())
-                .map(|t| format!("recorded {t}"))
-                .unwrap_or_default(),
-            State::Pending => String::new(),
-        };
-        let line = format!(
-            "  {:<15} {:<width$}  {when}",
-            m.state.label(),
-            m.name,
-            width = width
-        );
-        say!("{}", line.trim_end());
-    }
-    say!();
-    let named = |states: &[State]| -> Vec<&str> {
-        report
-            .migrations
-            .iter()
-            .filter(|m| states.contains(&m.state))
-            .map(|m| m.name.as_str())
-            .collect()
-    };
-    let failed = named(&[State::Failed]);
-    if !failed.is_empty() {
-        say!(
-            "Following migration(s) have failed:\n{}\n",
-            failed.join("\n")
-        );
-        print_committed(report, State::Failed);
-        say!(
-            "If nothing of it stayed committed, fix the migration and run `migration-gate \
-             resolve --rolled-back NAME` (to apply a fixed version); if you completed it by \
-             hand, `migration-gate resolve --applied NAME`.\n"
-        );
-    }
-    for name in named(&[State::RollbackIncomplete]) {
-        say!(
-            "The rollback of `{name}` stopped part way: part of its down.sql is committed and \
-             the migration is still recorded as applied."
-        );
-    }
-    print_committed(report, State::RollbackIncomplete);
-    if !named(&[State::RollbackIncomplete]).is_empty() {
-        say!(
-            "Bring the database to one side by hand, then run `migration-gate rollback` again \
-             (a down.sql written with IF EXISTS re-runs safely).\n"
-        );
-    }
-    if !report.invalid_indexes.is_empty() {
-        say!(
-            "INVALID indexes (left by a failed or killed CREATE INDEX CONCURRENTLY; not used by \
-             queries, still written to): {}\nDrop each with DROP INDEX CONCURRENTLY NAME before \
-             building it again.\n",
-            report.invalid_indexes.join(", ")
-        );
-    }
-    for name in named(&[State::Edited]) {
-        say!("The migration `{name}` was modified after it was applied.");
-    }
-    let missing = named(&[State::MissingLocally]);
-    if !missing.is_empty() {
-        say!(
-            "The migrations from the database are not found locally in {}:\n{}\n",
-            report.migrations_dir,
-            missing.join("\n")
-        );
-    }
-    let pending = named(&[State::Pending, State::RolledBack]);
-    if report.not_managed {
-        print_baseline_step(&pending);
-    } else if !pending.is_empty() {
-        say!(
-            "Following migration(s) have not yet been applied:\n{}\n\nTo apply them run \
-             migration-gate deploy.",
-            pending.join("\n")
-        );
-    }
-    if report.up_to_date {
-        say!("Database schema is up to date!");
-    }
-}
-
-/// A database with tables but no history: `deploy` would refuse it, so say how to baseline.
-fn print_baseline_step(local: &[&str]) {
-    let quoted: Vec<String> = local
-        .iter()
-        .map(|name| format!("'{}'", name.replace('\'', "'\\''")))
-        .collect();
-    say!(
-        "The database has tables but no migration history (_prisma_migrations): it is not \
-         managed yet, and deploy refuses it.\n\nBaseline it first: record each migration it \
-         already contains as applied, without running it:\n  migration-gate resolve --applied \
-         NAME\nor in one loop (keep only the names it already contains):\n  for m in {}; do \
-         migration-gate resolve --applied \"$m\"; done\n\nThen migration-gate deploy applies the \
-         rest.",
-        quoted.join(" ")
-    );
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 //! the server refuses it at startup (`hostssl ... reject`). `sslrootcert=system` means the system
 //! trust store and implies verify-full (see [`super::url`]).
 
-use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,58 +28,14 @@ use rustls::{
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::url::{DatabaseUrl, RootCert};
+use super::params::{RootCert, SslMode};
+use super::url::DatabaseUrl;
 use crate::error::{AppError, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SslMode {
-    Disable,
-    Allow,
-    #[default]
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl SslMode {
-    pub fn parse(value: &str) -> Result<SslMode> {
-        Ok(match value.trim().to_ascii_lowercase().as_str() {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            _ => {
-                return Err(AppError::usage(
-                    "the database URL is malformed: `sslmode` must be one of disable, allow, prefer, require, verify-ca, verify-full",
-                ))
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// How the server certificate is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
+    /// Any certificate (the handshake signatures are still checked).
     None,
     /// Chain to a trusted root, any host name (verify-ca).
     Chain,
@@ -117,16 +72,22 @@ pub fn connector(url: &DatabaseUrl) -> Result<(tokio_postgres::config::SslMode, 
         .with_safe_default_protocol_versions()
         .map_err(|e| AppError::usage(format!("cannot set up TLS: {e}")))?;
     let verifier: Arc<dyn ServerCertVerifier> = match verification {
-        Verification::None => Arc::new(AcceptAnyCertificate(provider)),
+        Verification::None => Arc::new(LenientVerifier {
+            provider,
+            chain: None,
+        }),
         Verification::Chain | Verification::Full => {
             let roots = Arc::new(root_store(url)?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|e| AppError::usage(format!("cannot set up TLS verification: {e}")))?;
             if verification == Verification::Full {
                 webpki
             } else {
-                Arc::new(ChainOnly(webpki))
+                Arc::new(LenientVerifier {
+                    provider,
+                    chain: Some(webpki),
+                })
             }
         }
     };
@@ -238,7 +199,7 @@ fn client_identity(
     cert: &Path,
     key: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-    let unreadable = |what: &str, path: &Path, e: &dyn fmt::Display| {
+    let unreadable = |what: &str, path: &Path, e: &dyn std::fmt::Display| {
         AppError::usage(format!(
             "{what} {}{} cannot be used: {e} (expected a PEM file)",
             path.display(),
@@ -368,62 +329,18 @@ fn describe_certificate_error(err: &CertificateError) -> String {
     }
 }
 
-/// `prefer` / `require`: encrypt, but accept any certificate (libpq does the same). The handshake
-/// signatures are still checked, so the session key belongs to whoever holds the certificate.
+/// The certificate checks weaker than verify-full, in one verifier. Without `chain` (`prefer`,
+/// `require`): encrypt, but accept any certificate, as libpq does. With it (`verify-ca`): the full
+/// WebPKI check except that a host name mismatch is accepted; WebPKI checks the chain before the
+/// name, so a name error means the chain was trusted. The handshake signatures are always
+/// checked, so the session key belongs to whoever holds the certificate.
 #[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct LenientVerifier {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// `verify-ca`: the full WebPKI check, except that a host name mismatch is accepted. WebPKI checks
-/// the chain before the name, so a name error means the chain was trusted.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for LenientVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -432,10 +349,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -449,7 +366,12 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -458,11 +380,18 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 
-use super::tls::SslMode;
+use super::params::{ChannelBinding, RootCert, SslMode};
+use super::secrets::redact_secrets;
 use crate::error::{AppError, Result};
 use crate::surface::Setting;
 
@@ -22,14 +23,13 @@ pub const ENV_ORDER: &[&str] = &[
 ];
 
 /// The variables that hold a direct (unpooled) URL, named when a pooled URL is refused.
-pub const DIRECT_URL_VARS: &[&str] = &[
-    "DIRECT_URL",
-    "DATABASE_URL_UNPOOLED",
-    "POSTGRES_URL_NON_POOLING",
-];
+pub const DIRECT_URL_VARS: &[&str] = ENV_ORDER.split_at(3).0;
 
+/// PostgreSQL's port when the URL names none.
 pub const DEFAULT_PORT: u16 = 5432;
+/// Prisma's schema when the URL has no `?schema=`.
 pub const DEFAULT_SCHEMA: &str = "public";
+/// libpq leaves it open; we give up on a silent server after this long.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// PgBouncer's conventional port.
@@ -37,35 +37,7 @@ const PGBOUNCER_PORT: u16 = 6432;
 /// Supabase's transaction-mode pooler (Supavisor).
 const SUPABASE_POOLER_PORT: u16 = 6543;
 
-/// Where `sslrootcert` points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootCert {
-    /// `sslrootcert=system`: the operating system's trust store.
-    System,
-    /// A PEM file of CA certificates.
-    File(PathBuf),
-}
-
-/// `channel_binding`: whether SCRAM authentication must be bound to the TLS session (Neon's URLs
-/// say `require`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ChannelBinding {
-    Disable,
-    #[default]
-    Prefer,
-    Require,
-}
-
-impl ChannelBinding {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelBinding::Disable => "disable",
-            ChannelBinding::Prefer => "prefer",
-            ChannelBinding::Require => "require",
-        }
-    }
-}
-
+/// A parsed database URL with the libpq environment applied; its `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     /// The URL as given (secret: never print it).
@@ -514,10 +486,12 @@ impl DatabaseUrl {
         redact_secrets(text, self.secrets().iter().map(String::as_str))
     }
 
+    /// The role to log in as.
     pub fn user(&self) -> &str {
         &self.user
     }
 
+    /// The host name or address (IPv6 without brackets), or a Unix socket directory.
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -537,18 +511,22 @@ impl DatabaseUrl {
         self.host.starts_with('/')
     }
 
+    /// The port.
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The database name.
     pub fn database(&self) -> &str {
         &self.database
     }
 
+    /// `sslmode` (default `prefer`).
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode
     }
 
+    /// `sslrootcert`, if given.
     pub fn root_cert(&self) -> Option<&RootCert> {
         self.root_cert.as_ref()
     }
@@ -558,6 +536,7 @@ impl DatabaseUrl {
         (self.client_cert.as_deref(), self.client_key.as_deref())
     }
 
+    /// `channel_binding` (default `prefer`).
     pub fn channel_binding(&self) -> ChannelBinding {
         self.channel_binding
     }
@@ -567,10 +546,12 @@ impl DatabaseUrl {
         self.connect_timeout
     }
 
+    /// `application_name`, if given (else we announce ourselves as migration-gate).
     pub fn application_name(&self) -> Option<&str> {
         self.application_name.as_deref()
     }
 
+    /// `options` (server settings for the session), if given.
     pub fn options(&self) -> Option<&str> {
         self.options.as_deref()
     }
@@ -583,47 +564,6 @@ impl DatabaseUrl {
     pub(crate) fn raw(&self) -> &str {
         &self.raw
     }
-}
-
-/// Replace every secret in `text` with `***`: what a server or tool says back may quote the
-/// password, token or hook URL it was given.
-pub fn redact_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    // Masking a two-letter secret would garble every message; servers rarely echo secrets
-    // anyway, this is the second line of defence.
-    let mut secrets: Vec<&str> = secrets
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| s.chars().count() >= 4)
-        .collect();
-    // Longest first: a URL contains its password or its hook id.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets
-        .iter()
-        .fold(text.to_string(), |text, secret| text.replace(secret, "***"))
-}
-
-/// How much of what a server said we show: enough for its reason, not a page of HTML.
-const SERVER_TEXT_LIMIT: usize = 500;
-
-/// What a server said (an API error message), fit for one line of our output: secrets redacted,
-/// line breaks and other control characters as spaces (a newline would end a `::warning::`
-/// workflow command and let the server's text start one of its own), and cut at
-/// [`SERVER_TEXT_LIMIT`] characters. Redacted before it is cut, so no secret is cut in half.
-pub fn redact_server_text<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    let one_line = one_line(&redact_secrets(text, secrets));
-    match one_line.char_indices().nth(SERVER_TEXT_LIMIT) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
-        None => one_line,
-    }
-}
-
-/// `text` with its line breaks and other control characters as single spaces.
-pub fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_control())
-        .filter(|part| !part.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 type UrlParts = (String, Option<String>, String, u16, String);
@@ -1134,21 +1074,6 @@ mod tests {
                 from_env.message
             );
         }
-    }
-
-    #[test]
-    fn server_text_is_redacted_before_it_is_cut_to_one_line() {
-        let token = "ghs_straddlingToken";
-        // The token straddles the cut: cutting first would show its first half.
-        let text = format!("{}\n{token} rejected", "a".repeat(SERVER_TEXT_LIMIT - 5));
-        let shown = redact_server_text(&text, [token]);
-        assert!(!shown.contains("ghs_"), "{shown}");
-        assert!(!shown.contains('\n'), "{shown}");
-        assert!(shown.ends_with('…'), "{shown}");
-        assert_eq!(
-            redact_server_text("Bad\r\n  credentials\t(ghs_straddlingToken)", [token]),
-            "Bad credentials (***)"
-        );
     }
 
     #[test]

@@ -4,74 +4,70 @@
 
 use tokio_postgres::Client;
 
-use super::deploy::{format_duration, print_findings, split};
+use super::execute;
+use super::failure::FailureKind;
+use super::options::{RollbackOptions, RollbackTarget};
+use super::plan::{self, split, Record, Script};
+use super::progress::{begin_line, end_line, format_duration, print_findings};
+use super::{AppliedMigration, RollbackOutcome};
 use crate::analysis::{self, AnalysisInput};
-use crate::cli::RollbackArgs;
-use crate::db::apply::{self, FailureKind, Record, Safety, Script};
-use crate::db::session::{block_on, Access, Database};
-use crate::db::{lock, AppliedMigration, RollbackOutcome};
+use crate::db::lock;
+use crate::db::session::{self, block_on, Access, Database};
 use crate::discover::{display_path, Layout, Migration};
-use crate::error::{exit, AppError, Result};
+use crate::error::{AppError, Result};
 use crate::project::Project;
 use crate::say;
 use crate::surface::Setting;
 
-/// Run the down scripts (progress printed to stdout). The CI layer calls this directly.
-pub fn execute(args: &RollbackArgs) -> Result<RollbackOutcome> {
-    let project = Project::load(&args.migrations.project())?;
-    let access = if args.dry_run {
+/// Run the down scripts of `project`'s applied migrations after the target (progress printed to
+/// stdout); with `dry_run`, print the plan and touch nothing.
+pub fn rollback(project: &Project, options: &RollbackOptions) -> Result<RollbackOutcome> {
+    let access = if options.dry_run {
         Access::Read
     } else {
         Access::Write("rollback")
     };
-    let database = Database::resolve(&args.database, access)?;
-    let safety = Safety::from_args(&args.safety);
+    let database = Database::resolve(&options.database, access)?;
     block_on(async {
         let client = database.connect().await?;
-        if args.dry_run {
-            return rollback(&client, &database, &project, args, &safety).await;
+        if options.dry_run {
+            return undo(&client, &database, project, options).await;
         }
-        crate::db::session::cancel_on_signals(&client, &database.url)?;
-        let work = rollback(&client, &database, &project, args, &safety);
+        session::cancel_on_signals(&client, &database.url)?;
+        let work = undo(&client, &database, project, options);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
 }
 
-pub fn run(args: &RollbackArgs) -> Result<u8> {
-    let outcome = execute(args)?;
-    Ok(if outcome.failure.is_some() {
-        exit::FAILED
-    } else {
-        exit::OK
-    })
-}
-
 /// The applied migrations to undo, newest first.
-fn targets<'a>(applied: &[&'a Migration], args: &RollbackArgs) -> Result<Vec<&'a Migration>> {
-    let keep = if let Some(name) = &args.to {
-        let index = applied
-            .iter()
-            .position(|m| m.name == *name)
-            .ok_or_else(|| {
-                AppError::failed(format!(
-                    "{} `{name}` is not an applied migration of this database: pick one that \
+fn targets<'a>(applied: &[&'a Migration], target: &RollbackTarget) -> Result<Vec<&'a Migration>> {
+    let keep = match target {
+        RollbackTarget::To(name) => {
+            let index = applied
+                .iter()
+                .position(|m| m.name == *name)
+                .ok_or_else(|| {
+                    AppError::failed(format!(
+                        "{} `{name}` is not an applied migration of this database: pick one that \
                  `migration-gate status` shows as applied",
-                    Setting::RollbackTarget
-                ))
-            })?;
-        index + 1
-    } else {
-        let steps = args.steps.unwrap_or(0);
-        if steps == 0 {
-            return Err(AppError::usage("--steps must be at least 1"));
+                        Setting::RollbackTarget
+                    ))
+                })?;
+            index + 1
         }
-        if steps > applied.len() {
-            return Err(AppError::failed(format!(
-                "--steps {steps}: only {} migration(s) are applied",
-                applied.len()
-            )));
+        RollbackTarget::Steps(steps) => {
+            let steps = *steps;
+            if steps == 0 {
+                return Err(AppError::usage("--steps must be at least 1"));
+            }
+            if steps > applied.len() {
+                return Err(AppError::failed(format!(
+                    "--steps {steps}: only {} migration(s) are applied",
+                    applied.len()
+                )));
+            }
+            applied.len() - steps
         }
-        applied.len() - steps
     };
     Ok(applied[keep..].iter().rev().copied().collect())
 }
@@ -96,16 +92,16 @@ fn down_script(migration: &Migration) -> Result<Migration> {
     })
 }
 
-async fn rollback(
+async fn undo(
     client: &Client,
     database: &Database,
     project: &Project,
-    args: &RollbackArgs,
-    safety: &Safety,
+    options: &RollbackOptions,
 ) -> Result<RollbackOutcome> {
+    let safety = &options.safety;
     let rows = database.rows(client).await?;
     let split = split(project, &rows);
-    let targets = targets(&split.applied, args)?;
+    let targets = targets(&split.applied, &options.target)?;
     let mut outcome = RollbackOutcome::default();
     if targets.is_empty() {
         say!("Nothing to roll back: no applied migration after the target.");
@@ -152,22 +148,22 @@ async fn rollback(
     say!("Rolling back {} migration(s), newest first:", downs.len());
     for down in &downs {
         say!("  {} ({})", down.name, down.display_path);
-        if args.dry_run {
+        if options.dry_run {
             let statements = crate::sql::analyze_source(&down.source);
-            for line in apply::plan(&statements).describe() {
+            for line in plan::plan(&statements).describe() {
                 say!("    - {line}");
             }
         }
     }
     print_findings(&report);
-    if args.dry_run {
+    if options.dry_run {
         say!("Dry run: nothing was changed.");
         return Ok(outcome);
     }
 
     safety.apply_to_session(client).await?;
     for down in &downs {
-        if let Some(signal) = crate::db::session::interrupted() {
+        if let Some(signal) = session::interrupted() {
             let report = format!(
                 "interrupted by {signal} before rolling back `{}`",
                 down.name
@@ -176,17 +172,18 @@ async fn rollback(
             outcome.failure = Some(report);
             return Ok(outcome);
         }
-        crate::db::begin_line(&format!("Rolling back migration `{}`", down.name));
+        begin_line(&format!("Rolling back migration `{}`", down.name));
         let script = Script {
             migration: &down.name,
             file: &down.display_path,
             source: &down.source,
         };
         let result =
-            apply::run_script(client, &database.history, script, Record::RollBack, safety).await?;
+            execute::run_script(client, &database.history, script, Record::RollBack, safety)
+                .await?;
         match result {
             Ok(duration) => {
-                crate::db::end_line(
+                end_line(
                     &format!("Rolled back migration `{}`", down.name),
                     &format!(" ({})", format_duration(duration)),
                 );
@@ -196,7 +193,7 @@ async fn rollback(
                 });
             }
             Err(failure) => {
-                crate::db::end_line(&format!("Rollback of `{}`", down.name), " (failed)");
+                end_line(&format!("Rollback of `{}`", down.name), " (failed)");
                 match failure.kind {
                     FailureKind::Interrupted(signal) => crate::complain!(
                         "error: interrupted by {signal} while rolling back `{}`: its running \

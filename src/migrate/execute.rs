@@ -1,54 +1,24 @@
-//! Run one migration script against the database: split into segments (consecutive transactional
-//! statements → ONE transaction; statements PostgreSQL refuses inside a transaction → alone, in
-//! autocommit, in file order), retry lock timeouts, clean up INVALID indexes, and record the
-//! outcome in the history table. A file with its own BEGIN/COMMIT runs as written.
+//! Run one migration script against the database: its segments ([`super::plan`]), lock timeouts
+//! retried, INVALID indexes cleaned up, and the outcome recorded in the history table.
 
 use std::time::{Duration, Instant};
 
 use futures_util::Stream;
-use tokio_postgres::error::{DbError, ErrorPosition};
+use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
-use super::history::{db_error, History, ROLLBACK_INCOMPLETE, RUNNING_WHEN_STOPPED};
+use super::failure::{
+    failure_for, interrupted_before, is_lock_timeout, lock_lost, with_committed, Failure,
+    FailureKind,
+};
+use super::options::SafetyOptions;
+use super::plan::{first_line, plan, Plan, Record, Script, Segment};
+use crate::db::history::{db_error, History, ROLLBACK_INCOMPLETE, RUNNING_WHEN_STOPPED};
+use crate::db::lock;
 use crate::error::{AppError, Result};
-use crate::sql::{Op, Position, Statement, TransactionControl};
+use crate::sql::{Op, Statement, TransactionControl};
 
-/// SQLSTATE lock_not_available: `lock_timeout` expired.
-const LOCK_NOT_AVAILABLE: &str = "55P03";
-
-/// Production-safety settings for the session that runs migrations.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Safety {
-    /// PostgreSQL interval text, e.g. `5s`; `0` disables.
-    pub lock_timeout: String,
-    pub statement_timeout: Option<String>,
-    /// Retries of a segment that hit the lock timeout.
-    pub lock_retries: u32,
-    /// Wait before the first retry; doubled for each further one.
-    pub retry_backoff: Duration,
-}
-
-impl Default for Safety {
-    fn default() -> Self {
-        Safety {
-            lock_timeout: "5s".to_string(),
-            statement_timeout: None,
-            lock_retries: 3,
-            retry_backoff: Duration::from_millis(500),
-        }
-    }
-}
-
-impl Safety {
-    pub fn from_args(args: &crate::cli::SafetyArgs) -> Safety {
-        Safety {
-            lock_timeout: args.lock_timeout.clone(),
-            statement_timeout: args.statement_timeout.clone(),
-            lock_retries: args.lock_retries,
-            ..Safety::default()
-        }
-    }
-
+impl SafetyOptions {
     /// `lock_timeout` / `statement_timeout` for the migrations. Without --statement-timeout
     /// the session's own default comes back (the lookups before ran under a bound of ours).
     pub async fn apply_to_session(&self, client: &Client) -> Result<()> {
@@ -79,153 +49,6 @@ impl Safety {
     }
 }
 
-/// How a file's statements are run.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Plan<'a> {
-    Segmented(Vec<Segment<'a>>),
-    /// The file has its own BEGIN/COMMIT: every statement runs as written, in autocommit mode.
-    AsWritten(Vec<&'a Statement>),
-}
-
-impl Plan<'_> {
-    /// One transaction for the whole file: a failure leaves nothing of it behind.
-    pub fn is_single_transaction(&self) -> bool {
-        match self {
-            Plan::Segmented(segments) => segments
-                .iter()
-                .all(|segment| matches!(segment, Segment::Transaction(_))),
-            Plan::AsWritten(_) => false,
-        }
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Segment<'a> {
-    /// Consecutive statements that run in one transaction.
-    Transaction(Vec<&'a Statement>),
-    /// A statement PostgreSQL refuses inside a transaction block.
-    Autocommit(&'a Statement),
-}
-
-pub fn plan(statements: &[Statement]) -> Plan<'_> {
-    if statements.iter().any(|s| s.transaction_control().is_some()) {
-        return Plan::AsWritten(statements.iter().collect());
-    }
-    let mut segments = Vec::new();
-    let mut current: Vec<&Statement> = Vec::new();
-    for statement in statements {
-        if statement.requires_autocommit() {
-            if !current.is_empty() {
-                segments.push(Segment::Transaction(std::mem::take(&mut current)));
-            }
-            segments.push(Segment::Autocommit(statement));
-        } else {
-            current.push(statement);
-        }
-    }
-    if !current.is_empty() {
-        segments.push(Segment::Transaction(current));
-    }
-    Plan::Segmented(segments)
-}
-
-impl Plan<'_> {
-    /// One line per segment, for `--dry-run`.
-    pub fn describe(&self) -> Vec<String> {
-        fn lines(statements: &[&Statement]) -> String {
-            match (statements.first(), statements.last()) {
-                (Some(first), Some(last)) => {
-                    format!("lines {}-{}", first.start.line, last.end.line)
-                }
-                _ => "no statements".to_string(),
-            }
-        }
-        match self {
-            Plan::AsWritten(statements) => vec![format!(
-                "as written (the file controls its own transactions): {} statement(s), {}",
-                statements.len(),
-                lines(statements)
-            )],
-            Plan::Segmented(segments) if segments.is_empty() => {
-                vec!["transaction: no statements (history row only)".to_string()]
-            }
-            Plan::Segmented(segments) => segments
-                .iter()
-                .map(|segment| match segment {
-                    Segment::Transaction(statements) => format!(
-                        "transaction: {} statement(s), {}",
-                        statements.len(),
-                        lines(statements)
-                    ),
-                    Segment::Autocommit(statement) => format!(
-                        "autocommit (cannot run in a transaction): line {}: {}",
-                        statement.start.line,
-                        first_line(&statement.text)
-                    ),
-                })
-                .collect(),
-        }
-    }
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    if line.chars().count() > 80 {
-        format!("{}...", line.chars().take(77).collect::<String>())
-    } else {
-        line.to_string()
-    }
-}
-
-/// A script to run: a migration's `migration.sql` or its `down.sql`.
-#[derive(Debug, Clone, Copy)]
-pub struct Script<'a> {
-    pub migration: &'a str,
-    /// The file as reports show it.
-    pub file: &'a str,
-    pub source: &'a str,
-}
-
-/// What to write to the history table around the script.
-#[derive(Debug, Clone, Copy)]
-pub enum Record<'a> {
-    /// Deploy: insert a started row, mark it finished (Prisma's rows).
-    Apply { checksum: &'a str },
-    /// Rollback: set `rolled_back_at` on the applied row in the same transaction.
-    RollBack,
-}
-
-/// Why a script stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// A statement failed.
-    Statement,
-    /// Every attempt waited longer than `lock_timeout` for a lock and rolled back.
-    LockTimeout,
-    /// The server closed the connection (`pg_terminate_backend`, a restart, a network cut).
-    ConnectionLost,
-    /// SIGTERM / SIGINT: the running statement was cancelled.
-    Interrupted(&'static str),
-    /// A statement of the script released the migration advisory lock and another session
-    /// took it: nothing more may be committed or recorded.
-    LockLost,
-}
-
-/// A failed script: what to show on stderr and what goes into the history row's `logs`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// `file:line:col`, SQLSTATE, message, detail, hint.
-    pub report: String,
-    /// Prisma-style logs for `_prisma_migrations.logs`.
-    pub logs: String,
-    pub kind: FailureKind,
-    /// The segments that committed before the failure and stay (a script that had to run in
-    /// several segments); empty when nothing of the script was applied.
-    pub committed: Vec<String>,
-    /// The script ran in several segments, so its started row was written before it ran.
-    pub segmented: bool,
-}
-
 /// Where a trace of the script's progress goes while it runs in several segments, so that a
 /// killed process still leaves something `status` can report.
 enum Trace<'a> {
@@ -241,7 +64,7 @@ pub async fn run_script(
     history: &History,
     script: Script<'_>,
     record: Record<'_>,
-    safety: &Safety,
+    safety: &SafetyOptions,
 ) -> Result<std::result::Result<Duration, Failure>> {
     // Every script starts from the session the command set up: a `SET`, `SET ROLE`, `RESET
     // ALL` or `DISCARD ALL` of an earlier one must change neither as whom nor where the next
@@ -296,7 +119,7 @@ pub async fn run_script(
         };
     }
 
-    if let Some(signal) = super::session::interrupted() {
+    if let Some(signal) = crate::db::session::interrupted() {
         return Ok(Err(interrupted_before(script, signal)));
     }
     // Some statements must commit on their own: the started row goes first, as Prisma does,
@@ -408,79 +231,11 @@ pub async fn run_script(
     }
 }
 
-impl Failure {
-    /// Whether the history may still be written: not after a signal (write nothing more), not
-    /// on a closed connection.
-    fn recordable(&self) -> bool {
-        matches!(self.kind, FailureKind::Statement | FailureKind::LockTimeout)
-    }
-}
-
-fn with_committed(logs: &str, committed: &[String]) -> String {
-    if committed.is_empty() {
-        return logs.to_string();
-    }
-    format!(
-        "{logs}\nCommitted before the failure (not undone):\n{}\n",
-        committed
-            .iter()
-            .map(|c| format!("- {c}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    )
-}
-
-fn lock_lost(script: Script<'_>) -> Failure {
-    let message = format!(
-        "a statement of it released the migration advisory lock ({}) (DISCARD ALL, \
-         pg_advisory_unlock_all() or pg_advisory_unlock) and another session took it: stopped \
-         so that two deploys do not run at once, with its open transaction rolled back and \
-         nothing more recorded. Remove that statement from the migration",
-        super::lock::KEY
-    );
-    Failure {
-        report: format!("Migration `{}`: {message}", script.migration),
-        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
-        kind: FailureKind::LockLost,
-        committed: Vec::new(),
-        segmented: false,
-    }
-}
-
-fn interrupted_before(script: Script<'_>, signal: &'static str) -> Failure {
-    let message = format!("interrupted by {signal} before it started");
-    Failure {
-        report: format!("Migration `{}`: {message}", script.migration),
-        logs: format!("Migration name: {}\n\n{message}\n", script.migration),
-        kind: FailureKind::Interrupted(signal),
-        committed: Vec::new(),
-        segmented: false,
-    }
-}
-
-impl Segment<'_> {
-    fn describe(&self) -> String {
-        match self {
-            Segment::Transaction(statements) => match (statements.first(), statements.last()) {
-                (Some(first), Some(last)) => {
-                    format!("transaction, lines {}-{}", first.start.line, last.end.line)
-                }
-                _ => "empty transaction".to_string(),
-            },
-            Segment::Autocommit(statement) => format!(
-                "line {}: {}",
-                statement.start.line,
-                first_line(&statement.text)
-            ),
-        }
-    }
-}
-
 struct Runner<'a> {
     client: &'a Client,
     history: &'a History,
     script: Script<'a>,
-    safety: &'a Safety,
+    safety: &'a SafetyOptions,
 }
 
 /// A statement that failed, before it becomes a [`Failure`].
@@ -563,7 +318,7 @@ impl Runner<'_> {
     ) -> Result<std::result::Result<(), Failure>> {
         let mut attempt = 0;
         loop {
-            if let Some(signal) = super::session::interrupted() {
+            if let Some(signal) = crate::db::session::interrupted() {
                 return Ok(Err(interrupted_before(self.script, signal)));
             }
             let error = match self.try_transaction(statements, record).await? {
@@ -579,7 +334,7 @@ impl Runner<'_> {
             let statement = statements.get(error.statement_index).copied();
             if is_lock_timeout(&error.error)
                 && attempt < self.safety.lock_retries
-                && super::session::interrupted().is_none()
+                && crate::db::session::interrupted().is_none()
             {
                 attempt += 1;
                 self.announce_retry(statement, attempt).await;
@@ -637,12 +392,12 @@ impl Runner<'_> {
                 shift,
             }));
         }
-        if let Some(signal) = super::session::interrupted() {
+        if let Some(signal) = crate::db::session::interrupted() {
             // The signal came between two queries, where no cancel reaches: roll back here.
             let _ = self.client.batch_execute("ROLLBACK").await;
             return Ok(Attempt::Interrupted(signal));
         }
-        match super::lock::still_held(self.client).await {
+        match lock::still_held(self.client).await {
             Ok(true) => {}
             Ok(false) => {
                 let _ = self.client.batch_execute("ROLLBACK").await;
@@ -683,9 +438,9 @@ impl Runner<'_> {
             .map_err(|e| db_error("cannot prepare the database session", &e))
     }
 
-    /// See [`super::lock::still_held`].
+    /// See [`lock::still_held`].
     async fn lock_still_held(&self) -> Result<bool> {
-        super::lock::still_held(self.client)
+        lock::still_held(self.client)
             .await
             .map_err(|e| db_error("cannot check the migration advisory lock", &e))
     }
@@ -733,7 +488,7 @@ impl Runner<'_> {
     async fn autocommit(&self, statement: &Statement) -> Result<std::result::Result<(), Failure>> {
         let mut attempt = 0;
         loop {
-            if let Some(signal) = super::session::interrupted() {
+            if let Some(signal) = crate::db::session::interrupted() {
                 return Ok(Err(interrupted_before(self.script, signal)));
             }
             if !self.lock_still_held().await? {
@@ -790,22 +545,14 @@ impl Runner<'_> {
              build), so IF NOT EXISTS skipped the build and the index is not usable: drop it with \
              DROP INDEX CONCURRENTLY {index}; then deploy again"
         );
-        Err(Failure {
-            report: format!(
-                "Migration `{}` failed at {}:{}:{}\n  {message}",
-                self.script.migration,
-                self.script.file,
-                statement.start.line,
-                statement.start.column
+        Err(Failure::refused(
+            self.script,
+            &format!(
+                "{}:{}:{}",
+                self.script.file, statement.start.line, statement.start.column
             ),
-            logs: format!(
-                "Migration name: {}\n\nDatabase error:\n{message}\n",
-                self.script.migration
-            ),
-            kind: FailureKind::Statement,
-            committed: Vec::new(),
-            segmented: false,
-        })
+            &message,
+        ))
     }
 
     /// Each statement as written; an open transaction is rolled back after a failure.
@@ -835,7 +582,7 @@ impl Runner<'_> {
         for statement in statements {
             let control = statement.transaction_control();
             let commits = matches!(control, Some(TransactionControl::Commit));
-            if let Some(signal) = super::session::interrupted() {
+            if let Some(signal) = crate::db::session::interrupted() {
                 let _ = self.client.batch_execute("ROLLBACK").await;
                 return Ok(Err(interrupted_before(self.script, signal)));
             }
@@ -892,19 +639,11 @@ impl Runner<'_> {
             let _ = self.client.batch_execute("ROLLBACK").await;
             let message = "the file opens a transaction (BEGIN) that it never commits: its \
                            changes were rolled back; end the transaction with COMMIT";
-            return Ok(Err(Failure {
-                report: format!(
-                    "Migration `{}` failed at {}\n  {message}",
-                    self.script.migration, self.script.file
-                ),
-                logs: format!(
-                    "Migration name: {}\n\nDatabase error:\n{message}\n",
-                    self.script.migration
-                ),
-                kind: FailureKind::Statement,
-                committed: Vec::new(),
-                segmented: false,
-            }));
+            return Ok(Err(Failure::refused(
+                self.script,
+                self.script.file,
+                message,
+            )));
         }
         Ok(Ok(()))
     }
@@ -919,7 +658,7 @@ impl Runner<'_> {
                 )
             })
             .unwrap_or_default();
-        crate::db::say_line(&format!(
+        super::progress::say_line(&format!(
             "Lock timeout (55P03){at} in `{}`: rolled back; retry {attempt} of {} in {} ms",
             self.script.migration,
             self.safety.lock_retries,
@@ -928,7 +667,7 @@ impl Runner<'_> {
         // In short steps: a SIGTERM must not wait out a pause of up to MAX_RETRY_WAIT (the
         // attempt loop stops on the flag).
         let until = Instant::now() + wait;
-        while Instant::now() < until && super::session::interrupted().is_none() {
+        while Instant::now() < until && crate::db::session::interrupted().is_none() {
             tokio::time::sleep(SIGNAL_POLL.min(until.saturating_duration_since(Instant::now())))
                 .await;
         }
@@ -979,11 +718,11 @@ impl Runner<'_> {
                 .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"))
                 .await;
             match dropped {
-                Ok(()) => crate::db::say_line(&format!(
+                Ok(()) => super::progress::say_line(&format!(
                     "Dropped the INVALID index {name} left by the failed CONCURRENTLY build in `{}`",
                     self.script.migration
                 )),
-                Err(e) => crate::db::say_line(&format!(
+                Err(e) => super::progress::say_line(&format!(
                     "Could not drop the INVALID index {name} left by the failed build ({}): drop \
                      it by hand with DROP INDEX CONCURRENTLY {name}",
                     e.as_db_error().map(|d| d.message()).unwrap_or("error")
@@ -995,12 +734,6 @@ impl Runner<'_> {
     fn failure(&self, statement: Option<&Statement>, error: &tokio_postgres::Error) -> Failure {
         failure_for(self.script, statement, error, 0, self.client.is_closed())
     }
-}
-
-fn is_lock_timeout(error: &tokio_postgres::Error) -> bool {
-    error
-        .as_db_error()
-        .is_some_and(|db| db.code().code() == LOCK_NOT_AVAILABLE)
 }
 
 /// The index a `CREATE INDEX CONCURRENTLY` names, in the table's schema, as `to_regclass` text.
@@ -1016,22 +749,6 @@ fn concurrent_index_name(statement: &Statement) -> Option<String> {
     })
 }
 
-/// Why the statement stopped: the server's SQLSTATE, the connection's state and our signal flag.
-fn failure_kind(error: &tokio_postgres::Error, connection_closed: bool) -> FailureKind {
-    let code = error.as_db_error().map(|db| db.code().code());
-    if connection_closed || matches!(code, Some("57P01" | "57P02" | "57P03")) || error.is_closed() {
-        return FailureKind::ConnectionLost;
-    }
-    if let Some(signal) = super::session::interrupted() {
-        return FailureKind::Interrupted(signal);
-    }
-    if code == Some(LOCK_NOT_AVAILABLE) {
-        FailureKind::LockTimeout
-    } else {
-        FailureKind::Statement
-    }
-}
-
 /// The table of a `CREATE INDEX CONCURRENTLY`, as text `to_regclass` understands.
 fn concurrent_index_table(statement: &Statement) -> Option<String> {
     statement.ops.iter().find_map(|op| match op {
@@ -1042,114 +759,6 @@ fn concurrent_index_table(statement: &Statement) -> Option<String> {
         } => Some(table.to_string()),
         _ => None,
     })
-}
-
-/// Where in the file the error is: the statement's start, moved by the server's error position
-/// (a 1-based character offset into the statement text) when it gives one.
-/// `shift`: characters sent before the statement in the same query.
-pub fn error_position(statement: &Statement, db: &DbError, shift: u32) -> Position {
-    match db.position() {
-        Some(ErrorPosition::Original(offset)) if *offset > shift => {
-            offset_position(statement, *offset - shift)
-        }
-        _ => statement.start,
-    }
-}
-
-fn offset_position(statement: &Statement, offset: u32) -> Position {
-    let mut position = statement.start;
-    for c in statement
-        .text
-        .chars()
-        .take(offset.saturating_sub(1) as usize)
-    {
-        if c == '\n' {
-            position.line += 1;
-            position.column = 1;
-        } else {
-            position.column += 1;
-        }
-    }
-    position
-}
-
-fn failure_for(
-    script: Script<'_>,
-    statement: Option<&Statement>,
-    error: &tokio_postgres::Error,
-    shift: u32,
-    connection_closed: bool,
-) -> Failure {
-    let kind = failure_kind(error, connection_closed);
-    let Some(db) = error.as_db_error() else {
-        let location = statement
-            .map(|s| format!("{}:{}:{}", script.file, s.start.line, s.start.column))
-            .unwrap_or_else(|| script.file.to_string());
-        let message = format!("{error}");
-        return Failure {
-            report: format!(
-                "Migration `{}` failed at {location}\n  {message}",
-                script.migration
-            ),
-            logs: format!("Database error:\n{message}\n"),
-            kind,
-            committed: Vec::new(),
-            segmented: false,
-        };
-    };
-    let position = statement.map(|s| error_position(s, db, shift));
-    let location = match position {
-        Some(p) => format!("{}:{}:{}", script.file, p.line, p.column),
-        None => script.file.to_string(),
-    };
-    let mut report = format!(
-        "Migration `{}` failed at {location}\n  SQLSTATE {}: {}",
-        script.migration,
-        db.code().code(),
-        db.message()
-    );
-    let mut server = format!("ERROR: {}", db.message());
-    if let Some(detail) = db.detail() {
-        report.push_str(&format!("\n  DETAIL: {detail}"));
-        server.push_str(&format!("\nDETAIL: {detail}"));
-    }
-    if let Some(hint) = db.hint() {
-        report.push_str(&format!("\n  HINT: {hint}"));
-        server.push_str(&format!("\nHINT: {hint}"));
-    }
-    if let Some(statement) = statement {
-        report.push_str(&format!("\n  statement: {}", first_line(&statement.text)));
-    }
-    let mut logs = format!(
-        "Migration name: {}\n\nDatabase error code: {}\n\nDatabase error:\n{server}\n",
-        script.migration,
-        db.code().code()
-    );
-    if let Some(p) = position {
-        logs.push_str(&format!(
-            "\nPosition:\n{}",
-            source_context(script.source, p.line)
-        ));
-    }
-    Failure {
-        report,
-        logs,
-        kind,
-        committed: Vec::new(),
-        segmented: false,
-    }
-}
-
-/// The lines around `line`, numbered as Prisma shows them in its logs.
-fn source_context(source: &str, line: u32) -> String {
-    let first = line.saturating_sub(5).max(1);
-    source
-        .lines()
-        .enumerate()
-        .map(|(i, text)| (i as u32 + 1, text))
-        .filter(|(n, _)| *n >= first && *n <= line)
-        .map(|(n, text)| format!("[{n:>3}] {text}\n"))
-        .collect()
 }
 
 /// The longest pause between two attempts: the backoff doubles, but a deploy must not sleep for
@@ -1168,6 +777,7 @@ fn retry_wait(backoff: Duration, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migrate::plan::tests::statement;
 
     #[test]
     fn retry_waits_double_up_to_a_ceiling() {
@@ -1176,108 +786,6 @@ mod tests {
         assert_eq!(retry_wait(backoff, 3), Duration::from_secs(2));
         assert_eq!(retry_wait(backoff, 40), MAX_RETRY_WAIT);
     }
-    use crate::sql::{Span, TransactionControl, Understanding};
-
-    fn statement(text: &str, line: u32, ops: Vec<Op>) -> Statement {
-        Statement {
-            text: text.to_string(),
-            span: Span::default(),
-            start: Position { line, column: 1 },
-            end: Position { line, column: 1 },
-            ops,
-            understanding: Understanding::Parsed,
-        }
-    }
-
-    fn create_index(concurrently: bool) -> Op {
-        Op::CreateIndex {
-            name: Some("i".to_string()),
-            table: crate::sql::ObjectName::unqualified("t"),
-            columns: vec!["a".to_string()],
-            unique: false,
-            concurrently,
-            if_not_exists: false,
-        }
-    }
-
-    #[test]
-    fn consecutive_transactional_statements_share_one_segment() {
-        let statements = vec![
-            statement("CREATE TABLE t (a int)", 1, vec![]),
-            statement("CREATE INDEX i ON t (a)", 2, vec![create_index(false)]),
-        ];
-        match plan(&statements) {
-            Plan::Segmented(segments) => {
-                assert_eq!(segments.len(), 1);
-                assert!(matches!(&segments[0], Segment::Transaction(s) if s.len() == 2));
-            }
-            other => panic!("expected segments, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn concurrently_runs_alone_between_transactions_in_file_order() {
-        let statements = vec![
-            statement("CREATE TABLE t (a int)", 1, vec![]),
-            statement(
-                "CREATE INDEX CONCURRENTLY i ON t (a)",
-                2,
-                vec![create_index(true)],
-            ),
-            statement("ALTER TABLE t ADD b int", 3, vec![]),
-            statement("INSERT INTO t VALUES (1)", 4, vec![]),
-        ];
-        let Plan::Segmented(segments) = plan(&statements) else {
-            panic!("expected segments");
-        };
-        let shape: Vec<(char, u32)> = segments
-            .iter()
-            .map(|s| match s {
-                Segment::Transaction(st) => ('T', st[0].start.line),
-                Segment::Autocommit(st) => ('A', st.start.line),
-            })
-            .collect();
-        assert_eq!(shape, vec![('T', 1), ('A', 2), ('T', 3)]);
-    }
-
-    #[test]
-    fn a_file_with_its_own_begin_runs_as_written() {
-        let statements = vec![
-            statement("BEGIN", 1, vec![Op::Transaction(TransactionControl::Begin)]),
-            statement("CREATE TABLE t (a int)", 2, vec![]),
-            statement(
-                "COMMIT",
-                3,
-                vec![Op::Transaction(TransactionControl::Commit)],
-            ),
-        ];
-        assert!(matches!(plan(&statements), Plan::AsWritten(s) if s.len() == 3));
-    }
-
-    #[test]
-    fn error_offsets_move_to_the_right_line_and_column() {
-        let mut st = statement("ALTER TABLE t\n  ADD COLUMN x nosuchtype", 7, vec![]);
-        st.start.column = 3;
-        // Offset 1 is the statement's first character.
-        assert_eq!(offset_position(&st, 1), Position { line: 7, column: 3 });
-        assert_eq!(offset_position(&st, 7), Position { line: 7, column: 9 });
-        // "nosuchtype" starts at character 29 (1-based) of the text: line 8, column 16.
-        let offset = st.text.find("nosuchtype").unwrap() as u32 + 1;
-        assert_eq!(
-            offset_position(&st, offset),
-            Position {
-                line: 8,
-                column: 16
-            }
-        );
-    }
-
-    #[test]
-    fn context_shows_numbered_lines_up_to_the_error() {
-        let source = "a\nb\nc\n";
-        assert_eq!(source_context(source, 2), "[  1] a\n[  2] b\n");
-    }
-
     #[test]
     fn a_batch_knows_where_each_statement_starts() {
         let a = statement("CREATE TABLE a (id int) -- trailing comment", 1, vec![]);

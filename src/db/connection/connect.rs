@@ -10,10 +10,13 @@ use tokio::task::JoinHandle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
-use super::tls::{self, SslMode};
-use super::url::{one_line, ChannelBinding, DatabaseUrl};
+use super::params::{ChannelBinding, SslMode};
+use super::secrets::one_line;
+use super::tls;
+use super::url::DatabaseUrl;
 use crate::error::{AppError, Result};
 
+/// Open the connection and put `search_path` on the `?schema=` schema, creating it if missing.
 pub async fn connect(url: &DatabaseUrl) -> Result<Client> {
     let client = open(url).await?;
     use_schema(&client, url).await?;

@@ -1,5 +1,9 @@
-//! The command line: argument definitions and dispatch only. Each command's work lives in
-//! [`crate::commands`].
+//! The command line: argument definitions and dispatch. [`options`] turns the arguments into the
+//! plain option structs of the layers below; each command's handler in [`commands`] calls the
+//! layer that does the work, prints its outcome and returns the exit code.
+
+pub mod commands;
+pub mod options;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,8 +11,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands;
+pub use crate::ci::{CiMode, FailOn};
 use crate::error::{exit, AppError};
+pub use crate::migrate::BackupPolicy;
+pub use crate::report::OutputFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,20 +53,6 @@ pub struct ExplainArgs {
     /// A rule id, as `migration-gate rules` lists them (e.g. drop-column).
     #[arg(value_name = "RULE")]
     pub rule: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Findings grouped by file, with the SQL to write instead (colour on a terminal).
-    Human,
-    /// One JSON object: findings, allowed findings, summary.
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning.
-    Sarif,
-    /// GitHub Actions workflow-command annotations.
-    Github,
-    /// Markdown, as the job summary and the PR comment show it.
-    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,14 +136,6 @@ pub struct SafetyArgs {
     /// Retries of a transactional segment that hit the lock timeout.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub lock_retries: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackupPolicy {
-    /// Back up before a deploy with destructive findings.
-    Destructive,
-    /// Back up before every deploy.
-    Always,
 }
 
 /// `status` reads and takes no lock: the writing commands' flags are accepted but not shown.
@@ -238,25 +222,6 @@ pub struct RollbackArgs {
     /// Print the plan without touching the database.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CiMode {
-    /// Check the migrations a pull request adds or modifies.
-    Check,
-    /// Apply pending migrations, then fire the deploy hook.
-    Deploy,
-    /// Report what is pending and its dangers; change nothing.
-    ManualReview,
-    /// Roll back to --target, then fire the deploy hook.
-    Rollback,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Never,
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +328,7 @@ pub struct GitHubArgs {
     pub hook_retry_delay_ms: u64,
 }
 
+/// Parse the arguments, run the command, and turn its outcome into the exit code.
 pub fn main() -> ExitCode {
     report_panics_in_one_line();
     let cli = parse_arguments();

@@ -1,75 +1,45 @@
 //! `deploy`: lock → refusal states → pending set → gate (analysis) → backup → apply, one
 //! migration at a time, each recorded in `_prisma_migrations` as Prisma records it.
 
-use std::time::Duration;
-
 use tokio_postgres::Client;
 
+use super::execute;
+use super::failure::{Failure, FailureKind};
+use super::options::{BackupPolicy, DeployOptions};
+use super::plan::{self, split, Record, Script, Split};
+use super::progress::{begin_line, count_errors, end_line, format_duration, print_findings};
+use super::{AppliedMigration, DeployOutcome};
 use crate::analysis::{self, AnalysisInput};
-use crate::cli::{BackupPolicy, DeployArgs};
-use crate::db::apply::{self, Failure, FailureKind, Record, Safety, Script};
 use crate::db::history::{self, HistoryRow};
+use crate::db::lock;
 use crate::db::session::{self, block_on, Access, Database};
-use crate::db::{lock, AppliedMigration, DeployOutcome};
 use crate::discover::Migration;
-use crate::error::{exit, AppError, Result};
+use crate::error::{AppError, Result};
 use crate::findings::Report;
 use crate::project::Project;
 use crate::say;
 use crate::surface::Setting;
 
-/// Apply the pending migrations (progress printed to stdout, Prisma-style). The CI layer calls
-/// this directly.
-pub fn execute(args: &DeployArgs) -> Result<DeployOutcome> {
-    let project = Project::load(&args.migrations.project())?;
-    let to = args
-        .to
-        .as_deref()
-        .map(|last| crate::commands::check::known_name(&project.set, last, "--to"))
-        .transpose()?;
-    let access = if args.dry_run {
+/// Apply the pending migrations of `project` (progress printed to stdout, Prisma-style); with
+/// `dry_run`, show the plan and write nothing.
+pub fn deploy(project: &Project, options: &DeployOptions) -> Result<DeployOutcome> {
+    let access = if options.dry_run {
         Access::Read
     } else {
         Access::Write("deploy")
     };
-    let database = Database::resolve(&args.database, access)?;
-    let safety = Safety::from_args(&args.safety);
+    let database = Database::resolve(&options.database, access)?;
     block_on(async {
         let client = database.connect().await?;
         say!("{}\n", database.datasource_line());
         say!("{}", project.found_line());
-        if args.dry_run {
-            return dry_run(&client, &database, &project, args, to.as_deref()).await;
+        if options.dry_run {
+            return dry_run(&client, &database, project, options).await;
         }
-        crate::db::session::cancel_on_signals(&client, &database.url)?;
-        let work = deploy(&client, &database, &project, args, to.as_deref(), &safety);
+        session::cancel_on_signals(&client, &database.url)?;
+        let work = apply_pending(&client, &database, project, options);
         lock::with_lock(&client, database.lock_timeout, work).await
     })
-}
-
-pub fn run(args: &DeployArgs) -> Result<u8> {
-    let outcome = execute(args)?;
-    Ok(if outcome.needs_review {
-        exit::NEEDS_REVIEW
-    } else if outcome.failure.is_some() {
-        exit::FAILED
-    } else {
-        exit::OK
-    })
-}
-
-/// The local migrations split by the database's history.
-pub(crate) struct Split<'a> {
-    pub applied: Vec<&'a Migration>,
-    pub pending: Vec<&'a Migration>,
-}
-
-pub(crate) fn split<'a>(project: &'a Project, rows: &[HistoryRow]) -> Split<'a> {
-    let (applied, pending) = project.set.migrations.iter().partition(|m| {
-        rows.iter()
-            .any(|row| row.migration_name == m.name && row.is_applied())
-    });
-    Split { applied, pending }
 }
 
 /// The refusal states shared by `deploy`: no history on a non-empty schema, a failed migration.
@@ -129,35 +99,6 @@ fn analyze(project: &Project, split: &Split<'_>) -> Report {
     })
 }
 
-/// Error-level findings, one block each, as a reviewer reads them.
-pub(crate) fn print_findings(report: &Report) {
-    for finding in &report.findings {
-        crate::complain!(
-            "{}[{}] {}:{}:{}: {}",
-            finding.severity.as_str(),
-            finding.rule,
-            finding.file,
-            finding.line,
-            finding.column,
-            finding.message
-        );
-        if !finding.help.is_empty() {
-            crate::complain!("  help: {}", finding.help);
-        }
-    }
-    for allowed in &report.allowed {
-        crate::complain!(
-            "allowed[{}] {}:{}: {} (allowed at line {}: {})",
-            allowed.rule,
-            allowed.file,
-            allowed.line,
-            allowed.message,
-            allowed.allow_line,
-            allowed.reason
-        );
-    }
-}
-
 enum Prepared<'a> {
     NothingPending(DeployOutcome),
     Pending(Split<'a>, DeployOutcome),
@@ -204,20 +145,20 @@ async fn prepare<'a>(
     Ok(Prepared::Pending(split, outcome))
 }
 
-async fn deploy(
+async fn apply_pending(
     client: &Client,
     database: &Database,
     project: &Project,
-    args: &DeployArgs,
-    to: Option<&str>,
-    safety: &Safety,
+    options: &DeployOptions,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, to).await? {
-        Prepared::NothingPending(outcome) => return Ok(outcome),
-        Prepared::Pending(split, outcome) => (split, outcome),
-    };
+    let safety = &options.safety;
+    let (split, mut outcome) =
+        match prepare(client, database, project, options.to.as_deref()).await? {
+            Prepared::NothingPending(outcome) => return Ok(outcome),
+            Prepared::Pending(split, outcome) => (split, outcome),
+        };
     let destructive = outcome.report.has_errors();
-    if destructive && !args.allow_destructive {
+    if destructive && !options.allow_destructive {
         print_findings(&outcome.report);
         crate::complain!(
             "error: {} error-level finding(s) in the pending migrations need review; nothing was \
@@ -235,8 +176,8 @@ async fn deploy(
             Setting::AllowDestructive
         );
     }
-    if let Some(dir) = &args.backup_dir {
-        if destructive || args.backup == BackupPolicy::Always {
+    if let Some(dir) = &options.backup_dir {
+        if destructive || options.backup == BackupPolicy::Always {
             backup(database, dir).await?;
         }
     }
@@ -257,14 +198,14 @@ async fn deploy(
             outcome.failure = Some(report);
             return Ok(outcome);
         }
-        crate::db::begin_line(&format!("Applying migration `{}`", migration.name));
+        begin_line(&format!("Applying migration `{}`", migration.name));
         let checksum = history::checksum(&migration.source);
         let script = Script {
             migration: &migration.name,
             file: &migration.display_path,
             source: &migration.source,
         };
-        let result = apply::run_script(
+        let result = execute::run_script(
             client,
             &database.history,
             script,
@@ -276,7 +217,7 @@ async fn deploy(
         .await?;
         match result {
             Ok(duration) => {
-                crate::db::end_line(
+                end_line(
                     &format!("Applied migration `{}`", migration.name),
                     &format!(" ({})", format_duration(duration)),
                 );
@@ -286,7 +227,7 @@ async fn deploy(
                 });
             }
             Err(failure) => {
-                crate::db::end_line(&format!("Migration `{}`", migration.name), " (failed)");
+                end_line(&format!("Migration `{}`", migration.name), " (failed)");
                 crate::complain!("{}", failure_message(&failure, migration, &outcome));
                 outcome.failure = Some(failure.report);
                 return Ok(outcome);
@@ -407,14 +348,6 @@ async fn backup(database: &Database, dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-fn count_errors(report: &Report) -> usize {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::findings::Severity::Error)
-        .count()
-}
-
 fn warn_edited(project: &Project, rows: &[HistoryRow]) {
     for migration in &project.set.migrations {
         let edited = rows.iter().any(|row| {
@@ -451,38 +384,29 @@ fn print_applied_tree(project: &Project, applied: &[AppliedMigration]) {
     }
 }
 
-pub(crate) fn format_duration(duration: Duration) -> String {
-    let ms = duration.as_secs_f64() * 1000.0;
-    if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.2} s", ms / 1000.0)
-    }
-}
-
 async fn dry_run(
     client: &Client,
     database: &Database,
     project: &Project,
-    args: &DeployArgs,
-    to: Option<&str>,
+    options: &DeployOptions,
 ) -> Result<DeployOutcome> {
-    let (split, mut outcome) = match prepare(client, database, project, to).await? {
-        Prepared::NothingPending(outcome) => return Ok(outcome),
-        Prepared::Pending(split, outcome) => (split, outcome),
-    };
+    let (split, mut outcome) =
+        match prepare(client, database, project, options.to.as_deref()).await? {
+            Prepared::NothingPending(outcome) => return Ok(outcome),
+            Prepared::Pending(split, outcome) => (split, outcome),
+        };
     say!("\nDry run: nothing will be written. Plan:");
     for migration in &split.pending {
         say!("\n{} ({})", migration.name, migration.display_path);
         let statements = crate::sql::analyze_source(&migration.source);
-        for line in apply::plan(&statements).describe() {
+        for line in plan::plan(&statements).describe() {
             say!("  - {line}");
         }
     }
     say!();
     print_findings(&outcome.report);
     if outcome.report.has_errors() {
-        if args.allow_destructive {
+        if options.allow_destructive {
             say!("Error-level findings present; --allow-destructive would apply them.");
         } else {
             say!(
