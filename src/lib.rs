@@ -20,8 +20,5 @@ pub mod spelling;
 pub mod sql;
 pub mod surface;
 
-// Restructure shims: the old paths of modules that moved into `project/` and `cli/`.
-pub use cli::commands;
-pub use project::{config, discover, dotenv, git};
 // Restructure shims: the old paths of modules that moved into `lint/`.
 pub use lint::{engine as analysis, rules, schema, suppress};

@@ -10,10 +10,10 @@ use super::options::{CiOptions, FailOn};
 use super::runner::RunnerFiles;
 use super::{runtime, summary};
 use crate::analysis::{analyze_with_applied_elsewhere, AnalysisInput};
-use crate::discover::{Migration, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
 use crate::lint::pending;
+use crate::project::discover::{Migration, MigrationSet};
 use crate::project::Project;
 use crate::report::{self, OutputFormat, RenderOptions};
 

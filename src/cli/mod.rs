@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::ci::{CiMode, FailOn};
+use crate::ci::{CiMode, FailOn};
 use crate::error::{exit, AppError};
-pub use crate::migrate::BackupPolicy;
-pub use crate::report::OutputFormat;
+use crate::migrate::BackupPolicy;
+use crate::report::OutputFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -407,7 +407,7 @@ fn parse_pg_version(text: &str) -> std::result::Result<u32, String> {
             .unwrap_or("15");
         format!(
             "not a PostgreSQL major version; the rules know {}, e.g. --pg-version {example}",
-            crate::config::supported_pg_versions()
+            crate::project::config::supported_pg_versions()
         )
     })
 }

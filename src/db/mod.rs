@@ -6,6 +6,3 @@ pub mod connection;
 pub mod history;
 pub mod lock;
 pub mod session;
-
-// Restructure shims: the old paths of the modules that moved into `connection/`.
-pub use connection::{connect, tls, url};

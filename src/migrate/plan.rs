@@ -4,7 +4,7 @@
 //! in file order). A file with its own BEGIN/COMMIT runs as written.
 
 use crate::db::history::HistoryRow;
-use crate::discover::Migration;
+use crate::project::discover::Migration;
 use crate::project::Project;
 use crate::sql::Statement;
 

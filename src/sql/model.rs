@@ -38,9 +38,6 @@ impl std::fmt::Display for ObjectName {
     }
 }
 
-/// Restructure shim: the old name of [`ident::quote_if_needed`], for branches not yet merged.
-pub use super::ident::quote_if_needed as quote_ident;
-
 /// A column type, canonicalized so rules can compare types.
 ///
 /// `base` uses PostgreSQL's internal names for built-ins: `int2`, `int4`, `int8`, `float4`,

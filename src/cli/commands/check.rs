@@ -5,10 +5,10 @@ use std::io::{IsTerminal, Write};
 
 use crate::analysis::{self, AnalysisInput};
 use crate::cli::CheckArgs;
-use crate::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
-use crate::discover::{self, MigrationSet};
 use crate::error::{exit, AppError, Result};
 use crate::lint::pending;
+use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
+use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {

@@ -3,9 +3,9 @@
 //! documentation, and the finding the rule raises on a small example), so they cannot drift.
 
 use crate::analysis::{self, AnalysisInput};
-use crate::config::Config;
-use crate::discover::Migration;
 use crate::error::{exit, AppError, Result};
+use crate::project::config::Config;
+use crate::project::discover::Migration;
 use crate::rules::{
     self, allow_without_reason::closest_rule, Example, RuleInfo, CATALOGUE, EXAMPLE_HISTORY,
 };

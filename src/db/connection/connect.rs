@@ -174,9 +174,6 @@ pub async fn server_version(client: &Client) -> Result<u32> {
     Ok(u32::try_from(number / 10_000).unwrap_or(0))
 }
 
-/// Restructure shim: the old name of [`crate::sql::ident::quote`], for branches not yet merged.
-pub use crate::sql::ident::quote as quote_ident;
-
 fn query_failed(url: &DatabaseUrl, what: &str, err: &tokio_postgres::Error) -> AppError {
     let detail = match err.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),

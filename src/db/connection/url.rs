@@ -369,7 +369,7 @@ impl DatabaseUrl {
         if let Some(raw) = flag {
             return parse(raw);
         }
-        if let Some(found) = crate::dotenv::first_set(ENV_ORDER)? {
+        if let Some(found) = crate::project::dotenv::first_set(ENV_ORDER)? {
             return parse(&found.value).map_err(|e| AppError {
                 message: format!("{}: {}", found.describe(), e.message),
                 exit_code: e.exit_code,
