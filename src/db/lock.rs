@@ -83,11 +83,15 @@ pub async fn release(client: &Client) -> Result<()> {
         // The server released it with the session; the caller reports why the session ended.
         return Ok(());
     }
-    client
+    match client
         .query_one("SELECT pg_advisory_unlock($1)", &[&KEY])
         .await
-        .map(|_| ())
-        .map_err(|e| db_error("cannot release the migration advisory lock", &e))
+    {
+        Ok(_) => Ok(()),
+        // The session ended between the check above and the query: the same as closed before.
+        Err(e) if e.is_closed() => Ok(()),
+        Err(e) => Err(db_error("cannot release the migration advisory lock", &e)),
+    }
 }
 
 /// Who holds the lock, from `pg_locks` + `pg_stat_activity`, safe to print.
