@@ -1,11 +1,11 @@
 //! migration-gate: stands between SQL migrations and production PostgreSQL.
 //!
-//! The analysis pipeline reads top to bottom:
-//! [`discover`] → [`sql`] (split with positions → parse, with a token fallback) → [`schema`] model →
-//! [`rules`] → [`findings`] → [`report`]. [`analysis`] drives it; [`suppress`] and [`config`] shape
-//! what is reported. The database side is separate: [`db`] (connection → history table → lock)
-//! under the [`migrate`] runner. [`ci`] binds both into the GitHub Action; [`cli`] is the command
-//! line. README.md, "How the code is laid out", lists the layers.
+//! Layers, each depending only on the ones above it: [`error`] and [`findings`]; [`sql`] (split
+//! with exact positions → parse, with the token classifier as fallback); [`project`] (discover,
+//! config, git); [`lint`] (schema model → rules → findings); [`db`] (connection → history table →
+//! lock); [`migrate`] (the runner: deploy, rollback, resolve, status); [`report`] (renderers);
+//! [`ci`] (the GitHub Action); [`cli`] (flags → options → one of the above → exit code).
+//! README.md, "How the code is laid out", says where a new rule, output format or command goes.
 
 pub mod ci;
 pub mod cli;
@@ -19,6 +19,3 @@ pub mod report;
 pub mod spelling;
 pub mod sql;
 pub mod surface;
-
-// Restructure shims: the old paths of modules that moved into `lint/`.
-pub use lint::{engine as analysis, rules, schema, suppress};

@@ -9,12 +9,12 @@ use super::options::{BackupPolicy, DeployOptions};
 use super::plan::{self, split, Record, Script, Split};
 use super::progress::{begin_line, count_errors, end_line, format_duration, print_findings};
 use super::{AppliedMigration, DeployOutcome};
-use crate::analysis::{self, AnalysisInput};
 use crate::db::history::{self, HistoryRow};
 use crate::db::lock;
 use crate::db::session::{self, block_on, Access, Database};
 use crate::error::{AppError, Result};
 use crate::findings::Report;
+use crate::lint::engine::{self, AnalysisInput};
 use crate::project::discover::Migration;
 use crate::project::Project;
 use crate::say;
@@ -91,7 +91,7 @@ async fn refuse_unsafe_states(
 }
 
 fn analyze(project: &Project, split: &Split<'_>) -> Report {
-    analysis::analyze(AnalysisInput {
+    engine::analyze(AnalysisInput {
         existing: &split.applied,
         pending: &split.pending,
         config: &project.config,
@@ -124,7 +124,7 @@ async fn prepare<'a>(
             .retain(|m| m.name.as_bytes() <= last.as_bytes());
         held_back = all_pending - split.pending.len();
     }
-    crate::analysis::refuse_malformed(split.pending.iter().copied())?;
+    crate::lint::engine::refuse_malformed(split.pending.iter().copied())?;
     let mut outcome = DeployOutcome {
         pending: split.pending.iter().map(|m| m.name.clone()).collect(),
         ..DeployOutcome::default()

@@ -10,10 +10,10 @@ use super::options::{RollbackOptions, RollbackTarget};
 use super::plan::{self, split, Record, Script};
 use super::progress::{begin_line, end_line, format_duration, print_findings};
 use super::{AppliedMigration, RollbackOutcome};
-use crate::analysis::{self, AnalysisInput};
 use crate::db::lock;
 use crate::db::session::{self, block_on, Access, Database};
 use crate::error::{AppError, Result};
+use crate::lint::engine::{self, AnalysisInput};
 use crate::project::discover::{display_path, Layout, Migration};
 use crate::project::Project;
 use crate::say;
@@ -136,10 +136,10 @@ async fn undo(
         .iter()
         .map(|m| down_script(m))
         .collect::<Result<Vec<_>>>()?;
-    crate::analysis::refuse_malformed(&downs)?;
+    crate::lint::engine::refuse_malformed(&downs)?;
 
     let down_refs: Vec<&Migration> = downs.iter().collect();
-    let report = analysis::analyze(AnalysisInput {
+    let report = engine::analyze(AnalysisInput {
         existing: &split.applied,
         pending: &down_refs,
         config: &project.config,

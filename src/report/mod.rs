@@ -87,7 +87,7 @@ mod tests {
 
     use super::*;
     use crate::findings::{AllowedFinding, Finding, MigrationReport, Severity};
-    use crate::rules::CATALOGUE;
+    use crate::lint::rules::CATALOGUE;
 
     const ORDERS: &str = "20240301120000_orders";
     const ORDERS_FILE: &str = "prisma/migrations/20240301120000_orders/migration.sql";

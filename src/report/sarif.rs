@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::findings::{Report, Severity};
-use crate::rules::{RuleInfo, CATALOGUE};
+use crate::lint::rules::{RuleInfo, CATALOGUE};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The key GitHub deduplicates alerts by across runs; versioned so a change of the hashed text

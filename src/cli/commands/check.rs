@@ -3,9 +3,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::analysis::{self, AnalysisInput};
 use crate::cli::CheckArgs;
 use crate::error::{exit, AppError, Result};
+use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
 use crate::project::discover::{self, MigrationSet};
@@ -30,7 +30,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
-    let report = analysis::analyze_with_applied_elsewhere(
+    let report = engine::analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &selection.existing(&set),
             pending: &selection.pending,

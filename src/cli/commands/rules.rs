@@ -2,13 +2,13 @@
 //! line. The words come from the rules themselves (the catalogue's summary, the rule file's own
 //! documentation, and the finding the rule raises on a small example), so they cannot drift.
 
-use crate::analysis::{self, AnalysisInput};
 use crate::error::{exit, AppError, Result};
-use crate::project::config::Config;
-use crate::project::discover::Migration;
-use crate::rules::{
+use crate::lint::engine::{self, AnalysisInput};
+use crate::lint::rules::{
     self, allow_without_reason::closest_rule, Example, RuleInfo, CATALOGUE, EXAMPLE_HISTORY,
 };
+use crate::project::config::Config;
+use crate::project::discover::Migration;
 
 pub fn list() -> Result<u8> {
     let width = CATALOGUE.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -135,7 +135,7 @@ fn example_finding(rule: &RuleInfo) -> Option<(&'static str, crate::findings::Fi
     };
     let history = Migration::in_memory("1_history", EXAMPLE_HISTORY);
     let pending = Migration::in_memory("2_example", sql);
-    let report = analysis::analyze(AnalysisInput {
+    let report = engine::analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],
         config: &Config::default(),
