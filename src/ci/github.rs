@@ -221,22 +221,41 @@ impl GitHub {
     /// again, since GitHub often created it anyway.
     async fn create_comment(&self, pr: u64, payload: &serde_json::Value) -> ApiResult<u64> {
         let route = format!("/repos/{}/issues/{pr}/comments", self.repository);
+        self.create_once(
+            &route,
+            payload,
+            |c: &IssueComment| c.id,
+            || async { Ok(self.find_comment(pr).await?.map(|c| c.id)) },
+        )
+        .await
+    }
+
+    /// POST without octocrab's blind retry; after a 5xx or a lost answer, ask `stored_anyway`
+    /// whether GitHub created it regardless before trying again, since a second POST would
+    /// create a duplicate.
+    async fn create_once<T, Stored>(
+        &self,
+        route: &str,
+        payload: &serde_json::Value,
+        id_of: fn(&T) -> u64,
+        stored_anyway: impl Fn() -> Stored,
+    ) -> ApiResult<u64>
+    where
+        T: serde::de::DeserializeOwned,
+        Stored: std::future::Future<Output = ApiResult<Option<u64>>>,
+    {
         let mut attempt = 1;
         loop {
-            let error: ApiError = match self
-                .octo_once
-                .post::<_, IssueComment>(route.as_str(), Some(payload))
-                .await
-            {
-                Ok(created) => return Ok(created.id),
+            let error: ApiError = match self.octo_once.post::<_, T>(route, Some(payload)).await {
+                Ok(created) => return Ok(id_of(&created)),
                 Err(e) => e.into(),
             };
             if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
                 return Err(error);
             }
             tokio::time::sleep(self.retry_delay * attempt).await;
-            if let Some(created) = self.find_comment(pr).await? {
-                return Ok(created.id);
+            if let Some(id) = stored_anyway().await? {
+                return Ok(id);
             }
             attempt += 1;
         }
@@ -341,36 +360,26 @@ impl GitHub {
             "output": run.output(annotations),
         });
         let route = format!("/repos/{repo}/check-runs");
-        let mut attempt = 1;
-        loop {
-            let error: ApiError = match self
-                .octo_once
-                .post::<_, CheckRunState>(route.as_str(), Some(&payload))
-                .await
-            {
-                Ok(created) => return Ok(created.id),
-                Err(e) => e.into(),
-            };
-            if attempt >= WRITE_ATTEMPTS || !error.may_have_succeeded() {
-                return Err(error);
-            }
-            tokio::time::sleep(self.retry_delay * attempt).await;
-            let listed: CheckRunList = self
-                .octo
-                .get(
-                    format!("/repos/{repo}/commits/{}/check-runs", run.head_sha),
-                    Some(&[("check_name", run.name), ("filter", "all")]),
-                )
-                .await?;
-            if let Some(created) = listed
-                .check_runs
-                .iter()
-                .find(|r| r.external_id.as_deref() == Some(external_id.as_str()))
-            {
-                return Ok(created.id);
-            }
-            attempt += 1;
-        }
+        self.create_once(
+            &route,
+            &payload,
+            |r: &CheckRunState| r.id,
+            || async {
+                let listed: CheckRunList = self
+                    .octo
+                    .get(
+                        format!("/repos/{repo}/commits/{}/check-runs", run.head_sha),
+                        Some(&[("check_name", run.name), ("filter", "all")]),
+                    )
+                    .await?;
+                Ok(listed
+                    .check_runs
+                    .iter()
+                    .find(|r| r.external_id.as_deref() == Some(external_id.as_str()))
+                    .map(|r| r.id))
+            },
+        )
+        .await
     }
 
     /// Append one batch of annotations; after a 5xx or a lost answer, count the check run's

@@ -613,6 +613,16 @@ ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") 
         check_with(&Config::default(), pending)
     }
 
+    /// `pending` checked with the default config on the schema `history` leaves.
+    fn analyze_after(history: &Migration, pending: &Migration) -> Report {
+        analyze(AnalysisInput {
+            existing: &[history],
+            pending: &[pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        })
+    }
+
     fn rules_of(report: &Report) -> Vec<(&'static str, u32)> {
         report.findings.iter().map(|f| (f.rule, f.line)).collect()
     }
@@ -1204,12 +1214,7 @@ COMMIT;
             ),
         );
         let pending = migration("20240102000000_call", "-- run it\nSELECT purge();\n");
-        let report = analyze(AnalysisInput {
-            existing: &[&history],
-            pending: &[&pending],
-            config: &Config::default(),
-            extra_findings: Vec::new(),
-        });
+        let report = analyze_after(&history, &pending);
         assert_eq!(
             rules_of(&report),
             vec![("drop-table", 2), ("unbatched-data-change", 2)]
@@ -1235,12 +1240,7 @@ COMMIT;
              PERFORM tidy(); END $$;\n\
              SELECT tidy();\nSELECT ping();\n",
         );
-        let report = analyze(AnalysisInput {
-            existing: &[&history],
-            pending: &[&pending],
-            config: &Config::default(),
-            extra_findings: Vec::new(),
-        });
+        let report = analyze_after(&history, &pending);
         assert_eq!(
             rules_of(&report),
             vec![("drop-table", 4), ("drop-table", 5)]
@@ -1275,12 +1275,7 @@ COMMIT;
              COMMENT ON FUNCTION purge() IS 'drops User';\n\
              DROP FUNCTION purge();\n",
         );
-        let report = analyze(AnalysisInput {
-            existing: &[&history],
-            pending: &[&pending],
-            config: &Config::default(),
-            extra_findings: Vec::new(),
-        });
+        let report = analyze_after(&history, &pending);
         let drops: Vec<u32> = rules_of(&report)
             .into_iter()
             .filter(|(rule, _)| *rule == "drop-table")
@@ -1303,12 +1298,7 @@ COMMIT;
             "ALTER FUNCTION purge() RENAME TO tidy;\nSELECT tidy();\n\
              ALTER FUNCTION public.tidy() SET SCHEMA util;\nSELECT util.tidy();\n",
         );
-        let report = analyze(AnalysisInput {
-            existing: &[&history],
-            pending: &[&pending],
-            config: &Config::default(),
-            extra_findings: Vec::new(),
-        });
+        let report = analyze_after(&history, &pending);
         assert_eq!(
             rules_of(&report),
             vec![("drop-table", 2), ("drop-table", 4)]
@@ -1331,12 +1321,7 @@ COMMIT;
              CREATE OR REPLACE FUNCTION purge(s text) RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n\
              SELECT purge(1);\n",
         );
-        let report = analyze(AnalysisInput {
-            existing: &[&history],
-            pending: &[&pending],
-            config: &Config::default(),
-            extra_findings: Vec::new(),
-        });
+        let report = analyze_after(&history, &pending);
         assert_eq!(rules_of(&report), vec![("drop-table", 3)]);
     }
 

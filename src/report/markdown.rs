@@ -153,24 +153,33 @@ fn write_migration(out: &mut String, group: &MigrationGroup) {
     ));
 }
 
+/// A markdown table: the header row, its rule, then one row per entry (cells already escaped).
+fn write_table(out: &mut String, headers: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    let _ = writeln!(out, "| {} |", headers.join(" | "));
+    let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+}
+
 /// One migration's findings and allowed findings, as the PR comment, the job summary and the
 /// manual-review report all show them: a table of one line per finding, then each finding's
 /// safe alternative in a collapsed block (SQL in a fence, to copy), then the allowed ones.
 pub fn findings_section(file: &str, findings: &[&Finding], allowed: &[&AllowedFinding]) -> String {
     let mut out = String::new();
     if !findings.is_empty() {
-        out.push_str("| Severity | Rule | Line | What happens |\n");
-        out.push_str("| --- | --- | --- | --- |\n");
-        for finding in findings {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                severity_cell(finding.severity),
-                code(finding.rule),
-                location(file, &finding.file, finding.line),
-                cell(&finding.message),
-            );
-        }
+        write_table(
+            &mut out,
+            &["Severity", "Rule", "Line", "What happens"],
+            findings.iter().map(|finding| {
+                vec![
+                    severity_cell(finding.severity).to_string(),
+                    code(finding.rule),
+                    location(file, &finding.file, finding.line),
+                    cell(&finding.message),
+                ]
+            }),
+        );
         out.push('\n');
         for finding in findings.iter().filter(|f| !f.help.trim().is_empty()) {
             write_alternative(&mut out, file, finding);
@@ -182,17 +191,17 @@ pub fn findings_section(file: &str, findings: &[&Finding], allowed: &[&AllowedFi
             "Allowed by suppression comments ({}):\n",
             allowed.len()
         );
-        out.push_str("| Rule | Line | Reason |\n");
-        out.push_str("| --- | --- | --- |\n");
-        for allowed in allowed {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                code(allowed.rule),
-                location(file, &allowed.file, allowed.line),
-                cell(&allowed.reason),
-            );
-        }
+        write_table(
+            &mut out,
+            &["Rule", "Line", "Reason"],
+            allowed.iter().map(|allowed| {
+                vec![
+                    code(allowed.rule),
+                    location(file, &allowed.file, allowed.line),
+                    cell(&allowed.reason),
+                ]
+            }),
+        );
         out.push('\n');
     }
     out

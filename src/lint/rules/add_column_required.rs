@@ -88,7 +88,7 @@ fn is_required_without_value(column: &ColumnSpec) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{assert_mentions, only_violation, violations, violations_on};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL,
@@ -101,26 +101,12 @@ mod tests {
             r#"ALTER TABLE "User" ADD COLUMN "tenantId" TEXT NOT NULL;"#,
             &RULE,
         );
-        assert!(
-            v.message
-                .contains("Added the required column \"tenantId\" to \"User\""),
-            "{}",
-            v.message
-        );
-        assert!(v.message.contains("23502"));
-        assert!(
-            v.help
-                .contains("ALTER TABLE \"User\" ADD COLUMN \"tenantId\" TEXT;"),
-            "{}",
-            v.help
-        );
-        assert!(v.help.contains("NOT NULL DEFAULT <value>"));
-        assert!(v.help.contains(
-            "ADD CONSTRAINT \"User_tenantId_not_null\" CHECK (\"tenantId\" IS NOT NULL) NOT VALID;"
-        ));
-        assert!(v.help.contains(
-            "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"tenantId\" IS NULL LIMIT 1000)"
-        ));
+        assert_mentions(&v.message, "Added the required column \"tenantId\" to \"User\"");
+        assert_mentions(&v.message, "23502");
+        assert_mentions(&v.help, "ALTER TABLE \"User\" ADD COLUMN \"tenantId\" TEXT;");
+        assert_mentions(&v.help, "NOT NULL DEFAULT <value>");
+        assert_mentions(&v.help, "ADD CONSTRAINT \"User_tenantId_not_null\" CHECK (\"tenantId\" IS NOT NULL) NOT VALID;");
+        assert_mentions(&v.help, "WHERE \"id\" IN (SELECT \"id\" FROM \"User\" WHERE \"tenantId\" IS NULL LIMIT 1000)");
     }
 
     #[test]

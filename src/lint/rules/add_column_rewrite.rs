@@ -184,7 +184,7 @@ fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) 
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{only_violation, violations, violations_on};
+    use crate::lint::rules::testing::{assert_mentions, only_violation, violations, violations_on};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "Order" ("id" TEXT NOT NULL, "total" INTEGER,
@@ -201,22 +201,11 @@ mod tests {
             r#"ALTER TABLE "Order" ADD COLUMN "publicId" UUID NOT NULL DEFAULT gen_random_uuid();"#,
             &RULE,
         );
-        assert!(
-            v.message.contains("volatile gen_random_uuid()"),
-            "{}",
-            v.message
-        );
-        assert!(v.message.contains("ACCESS EXCLUSIVE"));
-        assert!(
-            v.help
-                .contains("ALTER TABLE \"Order\" ADD COLUMN \"publicId\" UUID;"),
-            "{}",
-            v.help
-        );
-        assert!(v.help.contains("SET DEFAULT gen_random_uuid();"));
-        assert!(v.help.contains(
-            "UPDATE \"Order\" SET \"publicId\" = gen_random_uuid() WHERE \"id\" IN (SELECT \"id\" FROM \"Order\" WHERE \"publicId\" IS NULL LIMIT 1000);"
-        ));
+        assert_mentions(&v.message, "volatile gen_random_uuid()");
+        assert_mentions(&v.message, "ACCESS EXCLUSIVE");
+        assert_mentions(&v.help, "ALTER TABLE \"Order\" ADD COLUMN \"publicId\" UUID;");
+        assert_mentions(&v.help, "SET DEFAULT gen_random_uuid();");
+        assert_mentions(&v.help, "UPDATE \"Order\" SET \"publicId\" = gen_random_uuid() WHERE \"id\" IN (SELECT \"id\" FROM \"Order\" WHERE \"publicId\" IS NULL LIMIT 1000);");
         for default in [
             "uuid_generate_v4()",
             "random()",
@@ -258,26 +247,10 @@ mod tests {
             r#"ALTER TABLE "Order" ADD COLUMN "number" BIGSERIAL NOT NULL;"#,
             &RULE,
         );
-        assert!(
-            v.message.contains("sequence value for each existing row"),
-            "{}",
-            v.message
-        );
-        assert!(
-            v.help
-                .contains("ALTER TABLE \"Order\" ADD COLUMN \"number\" bigint;"),
-            "{}",
-            v.help
-        );
-        assert!(
-            v.help
-                .contains("CREATE SEQUENCE \"Order_number_seq\" OWNED BY \"Order\".\"number\";"),
-            "{}",
-            v.help
-        );
-        assert!(v.help.contains(
-            "ALTER TABLE \"Order\" ALTER COLUMN \"number\" SET DEFAULT nextval('\"Order_number_seq\"');"
-        ), "{}", v.help);
+        assert_mentions(&v.message, "sequence value for each existing row");
+        assert_mentions(&v.help, "ALTER TABLE \"Order\" ADD COLUMN \"number\" bigint;");
+        assert_mentions(&v.help, "CREATE SEQUENCE \"Order_number_seq\" OWNED BY \"Order\".\"number\";");
+        assert_mentions(&v.help, "ALTER TABLE \"Order\" ALTER COLUMN \"number\" SET DEFAULT nextval('\"Order_number_seq\"');");
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn builds_index(constraint: &ConstraintSpec) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::rules::testing::{only_violation, violations};
+    use crate::lint::rules::testing::{assert_mentions, only_violation, violations};
     use super::*;
 
     const HISTORY: &str = r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL);"#;
@@ -91,17 +91,12 @@ mod tests {
             r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");"#,
             &RULE,
         );
-        assert!(v.message.contains("ACCESS EXCLUSIVE"), "{}", v.message);
-        assert!(
-            v.help.contains(
-                r#"CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User" ("email");"#
-            ),
-            "{}",
-            v.help
+        assert_mentions(&v.message, "ACCESS EXCLUSIVE");
+        assert_mentions(&v.help, r#"CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User" ("email");"#);
+        assert_mentions(
+            &v.help,
+            r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";"#,
         );
-        assert!(v.help.contains(
-            r#"ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";"#
-        ));
     }
 
     #[test]
@@ -111,12 +106,8 @@ mod tests {
             r#"ALTER TABLE "User" ADD PRIMARY KEY ("id");"#,
             &RULE,
         );
-        assert!(
-            v.help.contains(r#"PRIMARY KEY USING INDEX "User_pkey";"#),
-            "{}",
-            v.help
-        );
-        assert!(v.help.contains("NOT NULL"));
+        assert_mentions(&v.help, r#"PRIMARY KEY USING INDEX "User_pkey";"#);
+        assert_mentions(&v.help, "NOT NULL");
     }
 
     #[test]
@@ -126,13 +117,7 @@ mod tests {
             r#"ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;"#,
             &RULE,
         );
-        assert!(
-            v.help.contains(
-                r#"CREATE UNIQUE INDEX CONCURRENTLY "User_handle_key" ON "User" ("handle");"#
-            ),
-            "{}",
-            v.help
-        );
+        assert_mentions(&v.help, r#"CREATE UNIQUE INDEX CONCURRENTLY "User_handle_key" ON "User" ("handle");"#);
         let new_table = r#"CREATE TABLE "Org" ("id" TEXT NOT NULL);
             ALTER TABLE "Org" ADD COLUMN "slug" TEXT UNIQUE;"#;
         assert!(violations(HISTORY, new_table, &RULE).is_empty());

@@ -115,6 +115,7 @@ pub fn closest_rule(rule: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::rules::testing::assert_mentions;
 
     #[test]
     fn points_at_the_comment_and_shows_the_fixed_comment() {
@@ -128,9 +129,7 @@ mod tests {
         let f = finding(&allow, "migrations/1_a/migration.sql", "1_a");
         assert_eq!((f.rule, f.line, f.column), ("allow-without-reason", 4, 1));
         assert_eq!(f.severity, Severity::Warning);
-        assert!(f
-            .help
-            .contains("-- migration-gate: allow drop-column,rename-column reason: "));
+        assert_mentions(&f.help, "-- migration-gate: allow drop-column,rename-column reason: ");
     }
 
     #[test]
@@ -144,12 +143,8 @@ mod tests {
         };
         let f = unknown_rule_finding(&allow, "drop-colum", "m.sql", "m");
         assert_eq!((f.rule, f.line), ("allow-without-reason", 2));
-        assert!(f.message.contains("`drop-colum`, which is not a rule id"));
-        assert!(
-            f.message.contains("Did you mean `drop-column`?"),
-            "{}",
-            f.message
-        );
+        assert_mentions(&f.message, "`drop-colum`, which is not a rule id");
+        assert_mentions(&f.message, "Did you mean `drop-column`?");
         let f = unknown_rule_finding(&allow, "everything", "m.sql", "m");
         assert!(!f.message.contains("Did you mean"), "{}", f.message);
     }

@@ -58,13 +58,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{flags, only_violation, HISTORY};
+    use crate::lint::rules::testing::{assert_mentions, flags, only_violation, HISTORY};
 
     #[test]
     fn flags_an_existing_or_unknown_schema() {
         let v = only_violation(HISTORY, "DROP SCHEMA reporting CASCADE;", &RULE);
-        assert!(v.message.contains("CASCADE"), "{}", v.message);
-        assert!(v.help.contains("pg_dump --schema=reporting"));
+        assert_mentions(&v.message, "CASCADE");
+        assert_mentions(&v.help, "pg_dump --schema=reporting");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub fn finding(migration: &Migration, since: &str) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    use crate::lint::rules::testing::assert_mentions;
     use super::*;
     use std::path::PathBuf;
 
@@ -57,10 +58,8 @@ mod tests {
             (f.rule, f.severity, f.line, f.end_line),
             ("edited-migration", Severity::Error, 1, 2)
         );
-        assert!(f.message.contains("checksum mismatch"));
-        assert!(f
-            .help
-            .contains("git checkout origin/main -- migrations/20240101000000_init/migration.sql"));
+        assert_mentions(&f.message, "checksum mismatch");
+        assert_mentions(&f.help, "git checkout origin/main -- migrations/20240101000000_init/migration.sql");
         assert_eq!(f.migration, "20240101000000_init");
     }
 }

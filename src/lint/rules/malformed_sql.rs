@@ -49,6 +49,7 @@ fn capitalized(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::lint::rules::testing::assert_mentions;
     use super::*;
     use crate::sql::lexical_error;
 
@@ -62,6 +63,6 @@ mod tests {
             "{}",
             f.message
         );
-        assert!(f.help.contains("*/"));
+        assert_mentions(&f.help, "*/");
     }
 }

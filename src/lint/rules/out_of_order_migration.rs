@@ -40,6 +40,7 @@ pub fn finding(migration: &Migration, newest_at_ref: &str, since: &str) -> Findi
 
 #[cfg(test)]
 mod tests {
+    use crate::lint::rules::testing::assert_mentions;
     use super::*;
     use std::path::PathBuf;
 
@@ -54,9 +55,7 @@ mod tests {
         };
         let f = finding(&m, "20240301000000_later", "origin/main");
         assert_eq!((f.rule, f.severity, f.line), ("out-of-order-migration", Severity::Warning, 1));
-        assert!(f
-            .message
-            .contains("20240101000000_add_x sorts before 20240301000000_later"));
-        assert!(f.help.contains("sorts after 20240301000000_later"));
+        assert_mentions(&f.message, "20240101000000_add_x sorts before 20240301000000_later");
+        assert_mentions(&f.help, "sorts after 20240301000000_later");
     }
 }

@@ -54,7 +54,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
+    use crate::lint::rules::testing::{assert_mentions, flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_column_with_the_expand_contract_steps() {
@@ -63,18 +63,11 @@ mod tests {
             "ALTER TABLE \"User\" RENAME COLUMN email TO mail;",
             &RULE,
         );
-        assert!(v.message.contains("column does not exist"));
-        assert!(
-            v.help
-                .contains("ALTER TABLE \"User\" ADD COLUMN mail text;"),
-            "{}",
-            v.help
-        );
-        assert!(v
-            .help
-            .contains("UPDATE \"User\" SET mail = email WHERE id IN"));
-        assert!(v.help.contains("ALTER TABLE \"User\" DROP COLUMN email;"));
-        assert!(v.help.contains("@map(\"email\")"));
+        assert_mentions(&v.message, "column does not exist");
+        assert_mentions(&v.help, "ALTER TABLE \"User\" ADD COLUMN mail text;");
+        assert_mentions(&v.help, "UPDATE \"User\" SET mail = email WHERE id IN");
+        assert_mentions(&v.help, "ALTER TABLE \"User\" DROP COLUMN email;");
+        assert_mentions(&v.help, "@map(\"email\")");
     }
 
     #[test]

@@ -46,20 +46,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
+    use crate::lint::rules::testing::{assert_mentions, flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_an_existing_table_with_the_view_bridge() {
         let v = only_violation(HISTORY, "ALTER TABLE \"User\" RENAME TO \"Account\";", &RULE);
-        assert!(
-            v.message.contains("relation does not exist"),
-            "{}",
-            v.message
-        );
-        assert!(v.help.contains(
-            "ALTER TABLE \"User\" RENAME TO \"Account\"; CREATE VIEW \"User\" AS SELECT * FROM \"Account\";"
-        ), "{}", v.help);
-        assert!(v.help.contains("@@map(\"User\")"));
+        assert_mentions(&v.message, "relation does not exist");
+        assert_mentions(&v.help, "ALTER TABLE \"User\" RENAME TO \"Account\"; CREATE VIEW \"User\" AS SELECT * FROM \"Account\";");
+        assert_mentions(&v.help, "@@map(\"User\")");
     }
 
     #[test]

@@ -67,3 +67,9 @@ pub const HISTORY: &str = "CREATE TABLE \"User\" (id int4, email text);\n\
 
 /// A pending statement creating `Draft`: new, so empty in production.
 pub const CREATE_DRAFT: &str = "CREATE TABLE \"Draft\" (id int4, email text);\n";
+
+/// `text` (a message or help) says `needle`; on failure the whole text is shown.
+#[track_caller]
+pub fn assert_mentions(text: &str, needle: &str) {
+    assert!(text.contains(needle), "`{needle}` missing in:\n{text}");
+}

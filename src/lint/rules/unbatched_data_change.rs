@@ -156,22 +156,16 @@ fn top_level_words(text: &str) -> Vec<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{flags, only_violation, CREATE_DRAFT, HISTORY};
+    use crate::lint::rules::testing::{assert_mentions, flags, only_violation, CREATE_DRAFT, HISTORY};
 
     #[test]
     fn flags_update_and_delete_on_existing_tables_with_a_batched_loop() {
         let v = only_violation(HISTORY, "UPDATE \"User\" SET x = 1;", &RULE);
-        assert!(v.message.contains("every row"));
-        assert!(
-            v.help.contains(
-                "UPDATE \"User\" SET x = 1 WHERE id IN (SELECT id FROM \"User\" WHERE <not yet changed> LIMIT 1000);"
-            ),
-            "{}",
-            v.help
-        );
+        assert_mentions(&v.message, "every row");
+        assert_mentions(&v.help, "UPDATE \"User\" SET x = 1 WHERE id IN (SELECT id FROM \"User\" WHERE <not yet changed> LIMIT 1000);");
         let v = only_violation(HISTORY, "DELETE FROM \"User\" WHERE x;", &RULE);
-        assert!(v.message.contains("every matching row"));
-        assert!(v.help.contains("DELETE FROM \"User\" WHERE id IN"));
+        assert_mentions(&v.message, "every matching row");
+        assert_mentions(&v.help, "DELETE FROM \"User\" WHERE id IN");
     }
 
     #[test]
@@ -203,7 +197,7 @@ mod tests {
             "UPDATE \"User\" u SET x = p.y FROM \"Post\" p WHERE p.a = u.id;",
             &RULE,
         );
-        assert!(v.help.contains("SET <change> WHERE id IN"), "{}", v.help);
+        assert_mentions(&v.help, "SET <change> WHERE id IN");
     }
 
     #[test]
