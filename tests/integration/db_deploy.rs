@@ -65,6 +65,24 @@ pub fn assert_success(output: &Output) {
 
 /// Hold a session on `url` in a background thread: run `sql` (e.g. BEGIN + LOCK), keep the
 /// session open for `hold`, then roll back. Returns once `sql` has run.
+/// `deploy` with `args` while another session holds ACCESS EXCLUSIVE on `table` for `hold`.
+fn deploy_behind_exclusive_lock(
+    project: &Project,
+    db: &TestDb,
+    table: &str,
+    hold: Duration,
+    args: &[&str],
+) -> Output {
+    let holder = hold_session(
+        &db.url,
+        &format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"),
+        hold,
+    );
+    let output = deploy(project, db, args);
+    holder.join().unwrap();
+    output
+}
+
 pub fn hold_session(url: &str, sql: &str, hold: Duration) -> JoinHandle<()> {
     let (ready_tx, ready_rx) = mpsc::channel();
     let url = url.to_string();
@@ -327,17 +345,13 @@ fn lock_timeouts_beyond_the_retries_fail_cleanly() {
         "2_balance",
         "ALTER TABLE accounts ADD COLUMN balance int;\n",
     );
-    let holder = hold_session(
-        &db.url,
-        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
-        Duration::from_secs(4),
-    );
-    let output = deploy(
+    let output = deploy_behind_exclusive_lock(
         &project,
         &db,
+        "accounts",
+        Duration::from_secs(4),
         &["--lock-timeout", "200ms", "--lock-retries", "1"],
     );
-    holder.join().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("retry 1 of 1"));
     assert!(
@@ -747,17 +761,13 @@ fn a_lock_timeout_is_recorded_so_the_next_deploy_retries() {
         "2_balance",
         "ALTER TABLE accounts ADD COLUMN balance int;\n",
     );
-    let holder = hold_session(
-        &db.url,
-        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
-        Duration::from_secs(3),
-    );
-    let output = deploy(
+    let output = deploy_behind_exclusive_lock(
         &project,
         &db,
+        "accounts",
+        Duration::from_secs(3),
         &["--lock-timeout", "200ms", "--lock-retries", "1"],
     );
-    holder.join().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("Nothing of `2_balance` was applied"), "{err}");
@@ -1010,17 +1020,13 @@ fn a_lock_timeout_before_any_segment_committed_is_retried_by_the_next_deploy() {
         "2_split",
         "ALTER TABLE accounts ADD COLUMN balance int;\nCREATE INDEX CONCURRENTLY accounts_balance ON accounts (balance);\n",
     );
-    let holder = hold_session(
-        &db.url,
-        "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
-        Duration::from_secs(2),
-    );
-    let output = deploy(
+    let output = deploy_behind_exclusive_lock(
         &project,
         &db,
+        "accounts",
+        Duration::from_secs(2),
         &["--lock-timeout", "200ms", "--lock-retries", "0"],
     );
-    holder.join().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("next deploy"),
