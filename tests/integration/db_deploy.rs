@@ -15,6 +15,18 @@ pub fn run_db(project: &Project, db: &TestDb, args: &[&str]) -> Output {
     project.run(&all)
 }
 
+/// `deploy` started in the background, its output piped, for tests that act while it runs.
+pub fn spawn_deploy(project: &Project, db: &TestDb, extra: &[&str]) -> std::process::Child {
+    crate::support::bin()
+        .current_dir(project.path())
+        .args(["deploy", "--database-url", &db.url])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 pub fn deploy(project: &Project, db: &TestDb, extra: &[&str]) -> Output {
     let mut args = vec!["deploy"];
     args.extend(extra);
@@ -817,13 +829,7 @@ fn sigterm_cancels_the_running_statement_and_reports_the_state() {
         "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
     );
     project.migration("3_later", "CREATE TABLE later (id int);\n");
-    let child = crate::support::bin()
-        .current_dir(project.path())
-        .args(["deploy", "--database-url", &db.url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_deploy(&project, &db, &[]);
     wait_for_query(&db, "SELECT pg_sleep(30)");
     let signalled = Instant::now();
     let kill = std::process::Command::new("kill")
@@ -865,13 +871,7 @@ fn a_connection_terminated_mid_migration_says_it_was_rolled_back() {
         "1_slow",
         "CREATE TABLE sleepy (id int);\nSELECT pg_sleep(30);\n",
     );
-    let child = crate::support::bin()
-        .current_dir(project.path())
-        .args(["deploy", "--database-url", &db.url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_deploy(&project, &db, &[]);
     let pid = wait_for_query(&db, "SELECT pg_sleep(30)");
     db.execute(&format!("SELECT pg_terminate_backend({pid})"));
     let output = child.wait_with_output().unwrap();
@@ -979,13 +979,7 @@ fn status_reports_what_a_killed_concurrently_build_left_behind() {
         "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1",
         Duration::from_secs(8),
     );
-    let child = crate::support::bin()
-        .current_dir(project.path())
-        .args(["deploy", "--database-url", &db.url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_deploy(&project, &db, &[]);
     let pid = wait_for_query(&db, "CREATE INDEX CONCURRENTLY k_id");
     db.execute(&format!("SELECT pg_terminate_backend({pid})"));
     let output = child.wait_with_output().unwrap();
@@ -1115,14 +1109,11 @@ fn sigterm_during_a_lock_retry_pause_exits_at_once() {
         "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
         Duration::from_secs(11),
     );
-    let mut child = crate::support::bin()
-        .current_dir(project.path())
-        .args(["deploy", "--database-url", &db.url])
-        .args(["--lock-timeout", "100ms", "--lock-retries", "8"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_deploy(
+        &project,
+        &db,
+        &["--lock-timeout", "100ms", "--lock-retries", "8"],
+    );
     // The pauses double (0.5 s, 1 s, 2 s, 4 s, then 8 s before the fifth retry).
     let stdout_pipe = child.stdout.take().unwrap();
     let (lines_tx, lines_rx) = mpsc::channel();
@@ -1283,13 +1274,7 @@ fn sigterm_while_the_history_row_is_written_finishes_the_row_and_stops_after_it(
         "CREATE INDEX CONCURRENTLY k_id ON k (id);\nCREATE TABLE after_k (id int);\n",
     );
     project.migration("2_later", "CREATE TABLE later (id int);\n");
-    let child = crate::support::bin()
-        .current_dir(project.path())
-        .args(["deploy", "--database-url", &db.url])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_deploy(&project, &db, &[]);
     wait_for_query(&db, "finished_at = clock_timestamp()");
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
