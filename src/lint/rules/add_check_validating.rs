@@ -4,13 +4,14 @@
 //! the old rows under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ConstraintKind, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "add-check-validating",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE",
     check: Some(check),
     file: include_str!("add_check_validating.rs"),

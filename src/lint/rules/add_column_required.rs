@@ -5,13 +5,14 @@
 //! database breaks in production. Identity, generated and SERIAL columns fill themselves.
 
 use super::advice::{self, Sql};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ColumnSpec, ConstraintKind, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "add-column-required",
     default_severity: Severity::Error,
+    impact: Impact::FailsToApply,
     summary: "ADD COLUMN NOT NULL without DEFAULT: fails on a table with rows",
     check: Some(check),
     file: include_str!("add_column_required.rs"),

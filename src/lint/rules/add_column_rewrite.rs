@@ -11,13 +11,14 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ColumnSpec, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "add-column-rewrite",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "ADD COLUMN with a volatile default, SERIAL, identity or GENERATED STORED: rewrites the table",
     check: Some(check),
     file: include_str!("add_column_rewrite.rs"),

@@ -8,13 +8,14 @@
 //! new table is empty, nothing to scan.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "add-foreign-key-validating",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "ADD FOREIGN KEY without NOT VALID scans the table while blocking writes on both tables",
     check: Some(check),
     file: include_str!("add_foreign_key_validating.rs"),

@@ -5,13 +5,14 @@
 //! unique index CONCURRENTLY first and attaching it with `USING INDEX` makes the lock a moment.
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ConstraintKind, ConstraintSpec, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "add-unique-blocking",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "ADD UNIQUE / PRIMARY KEY builds an index under ACCESS EXCLUSIVE (use USING INDEX)",
     check: Some(check),
     file: include_str!("add_unique_blocking.rs"),

@@ -3,7 +3,7 @@
 //! An allow naming a rule id that does not exist (a typo) is ignored for that id too, and said so
 //! here: a suppression that silently does nothing is as misleading as one without a reason.
 
-use super::{Example, RuleInfo};
+use super::{Example, Impact, RuleInfo};
 use crate::findings::{Finding, Severity};
 use crate::lint::suppress::Allow;
 use crate::spelling::edit_distance;
@@ -11,6 +11,7 @@ use crate::spelling::edit_distance;
 pub const RULE: RuleInfo = RuleInfo {
     id: "allow-without-reason",
     default_severity: Severity::Warning,
+    impact: Impact::Process,
     summary: "a migration-gate: allow comment without a reason is ignored",
     check: None,
     file: include_str!("allow_without_reason.rs"),

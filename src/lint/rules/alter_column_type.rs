@@ -6,13 +6,14 @@
 //! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op, TypeName};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "alter-column-type",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE",
     check: Some(check),
     file: include_str!("alter_column_type.rs"),

@@ -2,13 +2,14 @@
 //! The same holds for the other statements PostgreSQL refuses in a transaction block (VACUUM,
 //! ALTER SYSTEM, ...): the migration fails at that point whatever the table.
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::Op;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "concurrently-in-transaction",
     default_severity: Severity::Error,
+    impact: Impact::FailsToApply,
     summary: "a CONCURRENTLY statement inside BEGIN ... COMMIT fails (25001)",
     check: Some(check),
     file: include_str!("concurrently_in_transaction.rs"),

@@ -8,13 +8,14 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "create-index-blocking",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "CREATE INDEX without CONCURRENTLY blocks writes for the whole build",
     check: Some(check),
     file: include_str!("create_index_blocking.rs"),

@@ -1,7 +1,7 @@
 //! `drop-column`: ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running
 //! app still reads it (Prisma's client names every column in its queries).
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 use crate::findings::Severity;
@@ -9,6 +9,7 @@ use crate::findings::Severity;
 pub const RULE: RuleInfo = RuleInfo {
     id: "drop-column",
     default_severity: Severity::Error,
+    impact: Impact::DataLoss,
     summary: "ALTER TABLE ... DROP COLUMN on an existing table: data loss, and the running app still reads it",
     check: Some(check),
     file: include_str!("drop_column.rs"),

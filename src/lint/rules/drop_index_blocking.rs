@@ -4,13 +4,14 @@
 //! waits every new query on the table queues behind it: a long report stalls the whole app.
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::Op;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "drop-index-blocking",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table",
     check: Some(check),
     file: include_str!("drop_index_blocking.rs"),

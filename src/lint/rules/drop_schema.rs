@@ -1,6 +1,6 @@
 //! `drop-schema`: DROP SCHEMA / DROP DATABASE: everything in it is lost.
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 use crate::findings::Severity;
@@ -8,6 +8,7 @@ use crate::findings::Severity;
 pub const RULE: RuleInfo = RuleInfo {
     id: "drop-schema",
     default_severity: Severity::Error,
+    impact: Impact::DataLoss,
     summary: "DROP SCHEMA / DROP DATABASE: everything in it is lost",
     check: Some(check),
     file: include_str!("drop_schema.rs"),

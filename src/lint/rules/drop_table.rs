@@ -1,12 +1,13 @@
 //! `drop-table`: DROP TABLE on an existing table: the data is gone and the running app fails.
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{ObjectName, Op};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "drop-table",
     default_severity: Severity::Error,
+    impact: Impact::DataLoss,
     summary: "DROP TABLE on an existing table: the data is gone and the running app fails",
     check: Some(check),
     file: include_str!("drop_table.rs"),

@@ -2,13 +2,14 @@
 //! Raised by `check --since REF` (the git side finds the modified files and calls [`finding`]).
 //! Databases that applied the old text keep it; Prisma sees a checksum mismatch.
 
-use super::{Example, RuleInfo};
+use super::{Example, Impact, RuleInfo};
 use crate::findings::{Finding, Severity};
 use crate::project::discover::Migration;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "edited-migration",
     default_severity: Severity::Error,
+    impact: Impact::Process,
     summary: "a migration already merged (and maybe applied) was modified",
     check: None,
     file: include_str!("edited_migration.rs"),

@@ -4,13 +4,14 @@
 //! transaction (checked on PostgreSQL 15). Before PostgreSQL 12, ADD VALUE cannot run in a
 //! transaction block at all. So there is no new-object exemption: the migration itself fails.
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::{Op, Statement, TransactionControl};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "enum-value-used-in-transaction",
     default_severity: Severity::Error,
+    impact: Impact::FailsToApply,
     summary: "a new enum value used in the same migration fails (55P04)",
     check: Some(check),
     file: include_str!("enum_value_used_in_transaction.rs"),

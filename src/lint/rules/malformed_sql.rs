@@ -3,13 +3,14 @@
 //! token to the end of the file, so every statement after it would go unchecked. Raised once per
 //! file, at the token that is never closed.
 
-use super::{Example, RuleInfo};
+use super::{Example, Impact, RuleInfo};
 use crate::findings::{Finding, Severity};
 use crate::sql::{LexicalError, Position};
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "malformed-sql",
     default_severity: Severity::Error,
+    impact: Impact::FailsToApply,
     summary: "an unterminated comment, string, identifier or dollar quote, or a NUL byte: PostgreSQL refuses the file",
     check: None,
     file: include_str!("malformed_sql.rs"),

@@ -40,6 +40,9 @@ pub type CheckFn = fn(&Op, &RuleContext) -> Option<Violation>;
 pub struct RuleInfo {
     pub id: &'static str,
     pub default_severity: Severity,
+    /// What kind of harm the rule guards against: decides which verdicts the size of the table
+    /// may soften (only [`Impact::Blocks`]).
+    pub impact: Impact,
     /// One line for the README, SARIF rule metadata and `--help`.
     pub summary: &'static str,
     /// `None` for rules raised outside the per-operation pass (unparsed-statement,
@@ -50,6 +53,22 @@ pub struct RuleInfo {
     pub file: &'static str,
     /// What `explain` shows the rule raising.
     pub example: Example,
+}
+
+/// The kind of harm a rule's finding announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Impact {
+    /// Rows, columns, tables or values are lost.
+    DataLoss,
+    /// The running app (the previous release, during the rollout) fails against the new schema.
+    BreaksApp,
+    /// Traffic waits: a lock held while rows are scanned, rewritten, indexed or changed. The only
+    /// impact whose cost grows with the table, so the only one a small table makes cheap.
+    Blocks,
+    /// The migration fails when it is deployed (and may leave part of itself applied).
+    FailsToApply,
+    /// About the process rather than the database: suppressions, history, unread statements.
+    Process,
 }
 
 /// A small situation that raises a rule, for `explain`.

@@ -2,13 +2,14 @@
 //! Raised by `check --since REF` (the git side compares folder names and calls [`finding`]).
 //! Databases already past the newest merged migration would apply it out of order, or not at all.
 
-use super::{Example, RuleInfo};
+use super::{Example, Impact, RuleInfo};
 use crate::findings::{Finding, Severity};
 use crate::project::discover::Migration;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "out-of-order-migration",
     default_severity: Severity::Warning,
+    impact: Impact::Process,
     summary: "a new migration sorts before migrations already merged",
     check: None,
     file: include_str!("out_of_order_migration.rs"),

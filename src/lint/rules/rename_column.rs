@@ -1,6 +1,6 @@
 //! `rename-column`: RENAME COLUMN: the running app still queries the old name.
 
-use super::{Example, RuleContext, RuleInfo, Violation, key_column};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::Op;
 use crate::findings::Severity;
@@ -8,6 +8,7 @@ use crate::findings::Severity;
 pub const RULE: RuleInfo = RuleInfo {
     id: "rename-column",
     default_severity: Severity::Error,
+    impact: Impact::BreaksApp,
     summary: "RENAME COLUMN: the running app still queries the old name",
     check: Some(check),
     file: include_str!("rename_column.rs"),

@@ -1,6 +1,6 @@
 //! `rename-table`: ALTER TABLE ... RENAME TO: the running app still queries the old name.
 
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::{ObjectName, Op};
 use crate::findings::Severity;
@@ -8,6 +8,7 @@ use crate::findings::Severity;
 pub const RULE: RuleInfo = RuleInfo {
     id: "rename-table",
     default_severity: Severity::Error,
+    impact: Impact::BreaksApp,
     summary: "ALTER TABLE ... RENAME TO: the running app still queries the old name",
     check: Some(check),
     file: include_str!("rename_table.rs"),

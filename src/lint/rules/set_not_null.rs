@@ -5,13 +5,14 @@
 //! skipped; the CHECK itself can be validated without blocking (SHARE UPDATE EXCLUSIVE).
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
-use super::{Example, RuleContext, RuleInfo, Violation};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::sql::Op;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "set-not-null",
     default_severity: Severity::Error,
+    impact: Impact::Blocks,
     summary: "SET NOT NULL scans the table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) exists",
     check: Some(check),
     file: include_str!("set_not_null.rs"),

@@ -1,12 +1,13 @@
 //! `truncate-table`: TRUNCATE: deletes every row under an ACCESS EXCLUSIVE lock.
 
-use super::{Example, RuleContext, RuleInfo, Violation, key_column};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::Op;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "truncate-table",
     default_severity: Severity::Error,
+    impact: Impact::DataLoss,
     summary: "TRUNCATE: deletes every row under an ACCESS EXCLUSIVE lock",
     check: Some(check),
     file: include_str!("truncate_table.rs"),

@@ -1,13 +1,14 @@
 //! `unbatched-data-change`: UPDATE / DELETE over an existing table in one transaction: long row
 //! locks, bloat. A migration holds every touched row locked until it commits.
 
-use super::{Example, RuleContext, RuleInfo, Violation, key_column};
+use super::{Example, Impact, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::Op;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "unbatched-data-change",
     default_severity: Severity::Warning,
+    impact: Impact::Blocks,
     summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat",
     check: Some(check),
     file: include_str!("unbatched_data_change.rs"),

@@ -3,13 +3,14 @@
 //! the token classifier understood (destructive operations found in its tokens still go through
 //! their own rules).
 
-use super::{Example, RuleInfo, Violation};
+use super::{Example, Impact, RuleInfo, Violation};
 use crate::sql::Statement;
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "unparsed-statement",
     default_severity: Severity::Warning,
+    impact: Impact::Process,
     summary: "a statement migration-gate could not understand: review it by hand",
     check: None,
     file: include_str!("unparsed_statement.rs"),
