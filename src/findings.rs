@@ -83,6 +83,9 @@ pub struct Report {
     pub allowed: Vec<AllowedFinding>,
     pub summary: Summary,
     pub migrations: Vec<MigrationReport>,
+    /// What the reader must know about how the verdicts were reached (stale table statistics,
+    /// a trace server of another version): one sentence each, shown in every format.
+    pub notes: Vec<String>,
 }
 
 impl Report {

@@ -38,6 +38,14 @@ pub fn render(report: &Report) -> String {
             ANNOTATIONS_PER_SEVERITY,
         );
     }
+    for note in &report.notes {
+        let _ = writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property("migration-gate"),
+            escape_data(note)
+        );
+    }
     // Plain log lines (not commands): every allow is on record in the log too. A line that
     // does not start with `::` is never taken for a command, and it stays one line.
     for allowed in &report.allowed {

@@ -91,6 +91,9 @@ pub fn render(report: &Report, color: bool) -> String {
     if !out.is_empty() {
         out.push('\n');
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "{} {}", palette.bold("Note:"), sanitize(note));
+    }
     let summary = summary_line(&report.summary);
     if report.findings.is_empty() {
         let _ = writeln!(

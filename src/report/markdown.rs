@@ -27,6 +27,9 @@ pub fn render(report: &Report) -> String {
         let names: Vec<String> = clean.iter().map(|name| code_span(name)).collect();
         let _ = writeln!(out, "{}\n\n</details>\n", names.join(", "));
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "> **Note:** {}\n", html(note));
+    }
     let _ = writeln!(out, "**Summary:** {}", summary_line(&report.summary));
     out
 }
@@ -306,6 +309,9 @@ fn short(
         "The full report ({full_chars} characters) is longer than a comment can hold \
          ({limit_chars}); {where_to_look}.\n"
     );
+    for note in &report.notes {
+        let _ = writeln!(out, "> **Note:** {}\n", html(note));
+    }
 
     let mut per_rule: Vec<(&str, usize, usize, usize)> = Vec::new();
     let mut count = |rule: &'static str, column: usize| {

@@ -205,6 +205,10 @@ mod tests {
                     sql: String::new(),
                 },
             ],
+            notes: vec![
+                "The table statistics are 9 days old (collected 2026-11-25): sizes may have grown."
+                    .to_string(),
+            ],
         }
     }
 
@@ -304,7 +308,7 @@ mod tests {
             |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
         let mut top = keys(&value);
         top.sort();
-        assert_eq!(top, ["allowed", "findings", "summary"]);
+        assert_eq!(top, ["allowed", "findings", "notes", "summary"]);
         for finding in value["findings"].as_array().unwrap() {
             let mut fields = keys(finding);
             fields.sort();
@@ -479,12 +483,16 @@ mod tests {
         assert!(odd_warning
             .contains("::UPDATE of every row matching 100%25 of \"Order\"%0D%0Aholds row locks"));
         assert!(!out.contains('\r'));
-        assert_eq!(out.lines().filter(|l| l.starts_with("::")).count(), 5);
+        assert_eq!(out.lines().filter(|l| l.starts_with("::")).count(), 6);
+        assert!(out.contains("::notice title=migration-gate::The table statistics are 9 days old"));
     }
 
     #[test]
     fn github_caps_annotations_at_ten_per_severity_then_one_notice() {
-        let mut report = sample_report();
+        let mut report = Report {
+            notes: Vec::new(),
+            ..sample_report()
+        };
         let error = report.findings[0].clone();
         let warning = report.findings[3].clone();
         report.findings = (0..14)
