@@ -475,7 +475,7 @@ impl Emitter<'_> {
     }
 
     fn raise(&mut self, rule: &'static str, index: usize, statement: &Statement, v: Violation) {
-        let Some(severity) = severity(self.config, rule) else {
+        let Some(severity) = severity(self.config, rule, v.severity) else {
             return;
         };
         if let Some(allow) = self.suppressions.covering(index, rule) {
@@ -506,8 +506,10 @@ impl Emitter<'_> {
     }
 }
 
-fn severity(config: &Config, rule: &str) -> Option<Severity> {
-    rules::find(rule).and_then(|info: &RuleInfo| config.severity_of(info))
+/// The config's override for `rule`, else the violation's own severity, else the rule's default.
+fn severity(config: &Config, rule: &str, own: Option<Severity>) -> Option<Severity> {
+    let info: &RuleInfo = rules::find(rule)?;
+    config.severity(info.id, own.unwrap_or(info.default_severity))
 }
 
 /// Config overrides apply to the findings raised outside the walk too.

@@ -59,7 +59,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
          ALTER TABLE {table_sql} VALIDATE CONSTRAINT {name};"
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 #[cfg(test)]

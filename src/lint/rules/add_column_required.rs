@@ -67,7 +67,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          {not_null}",
         not_null = advice::set_not_null_safely(ctx, table, &column.name),
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 /// NOT NULL (or PRIMARY KEY) and nothing that would give existing rows a value.

@@ -71,10 +71,10 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          rebuilds all its indexes under an ACCESS EXCLUSIVE lock. The running app can neither \
          read nor write {table_sql} {FOR_THE_TABLE_SIZE}."
     );
-    Some(Violation {
+    Some(Violation::new(
         message,
-        help: help(ctx, table, column),
-    })
+        help(ctx, table, column),
+    ))
 }
 
 /// Why existing rows must each get their own value written, if they must.

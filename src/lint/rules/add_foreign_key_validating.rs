@@ -84,7 +84,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          -- then in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n\
          ALTER TABLE {table_sql} VALIDATE CONSTRAINT {name};"
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 /// The statement is an ALTER TABLE adding exactly this constraint (not, say, a DO block around

@@ -61,7 +61,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          {CONCURRENTLY_OUTSIDE_TRANSACTION}{primary_key_note}",
         cols = sql.column_list(columns),
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 /// UNIQUE or PRIMARY KEY that builds a new index (not `USING INDEX` an existing one).

@@ -95,7 +95,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         ),
         _ => expand_contract(),
     };
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

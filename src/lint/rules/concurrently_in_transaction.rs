@@ -31,18 +31,18 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         Op::NonTransactional { kind } => kind.clone(),
         _ => return None,
     };
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "{what} cannot run inside a transaction block: the migration fails with 25001 \
              (`{what} cannot run inside a transaction block`) and everything since BEGIN is \
              rolled back."
         ),
-        help: "Remove the BEGIN/COMMIT around it and keep each CONCURRENTLY statement alone, \
+        "Remove the BEGIN/COMMIT around it and keep each CONCURRENTLY statement alone, \
                outside any transaction: `migration-gate deploy` runs it alone in autocommit; \
                with `prisma migrate deploy` put it in a migration of its own, as its only \
                statement."
             .to_string(),
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         "Build it without blocking writes:\n{concurrent};\n{CONCURRENTLY_OUTSIDE_TRANSACTION} \
          If the build fails it leaves an INVALID index: DROP INDEX CONCURRENTLY it and retry."
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 /// The statement as written, with CONCURRENTLY put where PostgreSQL expects it.

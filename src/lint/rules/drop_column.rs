@@ -25,20 +25,20 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     }
     let column = quote_if_needed(column);
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "You are about to drop the column {column} on the {table} table: the data in that \
              column is lost (ACCESS EXCLUSIVE lock, briefly), and the running app still selects \
              and inserts {column} and fails with `column does not exist` until every instance \
              runs the new code."
         ),
-        help: format!(
+        format!(
             "Drop it in two releases:\n\
              1. Deploy app code that no longer uses the column (Prisma: remove the field from the \
              model, or mark it `@ignore` while the column still exists).\n\
              2. In a later migration: ALTER TABLE {table} DROP COLUMN {column};"
         ),
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         "Drop it without blocking reads and writes:\nDROP INDEX CONCURRENTLY {if_exists}{name};\n\
          {CONCURRENTLY_OUTSIDE_TRANSACTION}"
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 #[cfg(test)]

@@ -27,30 +27,30 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             } else {
                 "(and fails if anything is still in it)"
             };
-            Some(Violation {
-                message: format!(
+            Some(Violation::new(
+                format!(
                     "You are about to drop the schema {name} {what}: the data is lost and the \
                      running app fails on every object it used there."
                 ),
-                help: format!(
+                format!(
                     "Retire the schema in steps:\n\
                      1. Move what must survive: ALTER TABLE {name}.<table> SET SCHEMA public;\n\
                      2. Deploy app code that no longer uses {name}.\n\
                      3. Back it up (pg_dump --schema={name}), then drop it in a later migration."
                 ),
-            })
+            ))
         }
         Op::DropDatabase { name } => {
             let name = quote_if_needed(name);
-            Some(Violation {
-                message: format!(
+            Some(Violation::new(
+                format!(
                     "You are about to drop the database {name} with all its data; a migration \
                      must never do this (it also fails inside a transaction block)."
                 ),
-                help: "Remove it from the migration; retire a database by hand, after a backup \
+                "Remove it from the migration; retire a database by hand, after a backup \
                        (`pg_dump`), outside the deploy."
                     .to_string(),
-            })
+            ))
         }
         _ => None,
     }

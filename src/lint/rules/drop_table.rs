@@ -25,20 +25,20 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         schema: table.schema.clone(),
         name: format!("{}_archive", table.name),
     };
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "You are about to drop the table {table}: every row in it is lost (ACCESS EXCLUSIVE \
              lock while it goes), and the running app still queries {table} and fails with \
              `relation does not exist` until every instance runs the new code."
         ),
-        help: format!(
+        format!(
             "Stop using the table first, then drop it in a later release:\n\
              1. Deploy app code that no longer reads or writes {table} (Prisma: remove the model \
              from schema.prisma).\n\
              2. Keep a copy if the data may be needed: CREATE TABLE {archive} AS TABLE {table};\n\
              3. In a later migration: DROP TABLE {table};"
         ),
-    })
+    ))
 }
 
 #[cfg(test)]

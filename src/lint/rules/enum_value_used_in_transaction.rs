@@ -33,14 +33,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         literal(value)
     );
     if ctx.pg_version < 12 && ctx.in_transaction_block {
-        return Some(Violation {
-            message: format!(
+        return Some(Violation::new(
+            format!(
                 "PostgreSQL {} cannot run ALTER TYPE ... ADD VALUE inside a transaction block: \
                  the migration fails (25001) and everything since BEGIN is rolled back.",
                 ctx.pg_version
             ),
             help,
-        });
+        ));
     }
     // A COMMIT (or ROLLBACK) written in the file ends the transaction that added the value.
     let user = ctx
@@ -51,8 +51,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
                 .is_none_or(|c| c == TransactionControl::Begin)
         })
         .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "The value {} added to {type_name} is used at line {} of the same migration, before \
              it is committed: PostgreSQL rejects it with 55P04 (`unsafe use of new value \"{value}\" \
              of enum type {}`) and the whole migration fails.",
@@ -61,7 +61,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
             type_name.name
         ),
         help,
-    })
+    ))
 }
 
 /// Statements that only name enum values (another ADD VALUE, CREATE TYPE ... AS ENUM) do not use

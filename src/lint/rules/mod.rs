@@ -32,6 +32,27 @@ pub struct Violation {
     pub message: String,
     /// The safe alternative, with the SQL to write instead.
     pub help: String,
+    /// This finding's own default severity, when it differs from the rule's (an UPDATE of every
+    /// row is worse than a targeted one). The config's override for the rule still wins.
+    pub severity: Option<Severity>,
+}
+
+impl Violation {
+    pub fn new(message: String, help: String) -> Violation {
+        Violation {
+            message,
+            help,
+            severity: None,
+        }
+    }
+
+    /// The same violation, reported at `severity` unless the config says otherwise.
+    pub fn at(self, severity: Severity) -> Violation {
+        Violation {
+            severity: Some(severity),
+            ..self
+        }
+    }
 }
 
 pub type CheckFn = fn(&Op, &RuleContext) -> Option<Violation>;

@@ -31,13 +31,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let data_type = known.map_or("<type>", |c| c.data_type.sql.as_str());
     let (old, new) = (quote_if_needed(column), quote_if_needed(new_name));
     let id = key_column(ctx.schema, table);
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "Renaming the column {old} on {table} to {new} breaks the running app: it still \
              selects and writes {old} and fails with `column does not exist` until every \
              instance runs the new code."
         ),
-        help: format!(
+        format!(
             "Rename in steps, each its own release:\n\
              1. ALTER TABLE {table} ADD COLUMN {new} {data_type};\n\
              2. Make the app write both columns, then backfill outside the migration, repeating \
@@ -49,7 +49,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              With Prisma you can instead rename only the field and keep the column: @map(\"{}\")",
             column
         ),
-    })
+    ))
 }
 
 #[cfg(test)]

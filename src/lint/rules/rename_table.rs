@@ -27,13 +27,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         name: new_name.clone(),
     };
     let bare_new = quote_if_needed(new_name);
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "Renaming the table {table} to {renamed} (ACCESS EXCLUSIVE lock, briefly) breaks the \
              running app: it still queries {table} and fails with `relation does not exist` until \
              every instance runs the new code."
         ),
-        help: format!(
+        format!(
             "Keep the old name working across the deploy with a view (a simple view is \
              updatable):\n\
              ALTER TABLE {table} RENAME TO {bare_new}; CREATE VIEW {table} AS SELECT * FROM {renamed};\n\
@@ -41,7 +41,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              With Prisma you can instead keep the table and rename only the model: @@map(\"{}\")",
             table.name
         ),
-    })
+    ))
 }
 
 #[cfg(test)]

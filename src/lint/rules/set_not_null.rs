@@ -58,7 +58,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          NULL skips the scan:\n{}",
         advice::set_not_null_safely(ctx, table, column)
     );
-    Some(Violation { message, help })
+    Some(Violation::new(message, help))
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub fn violations_on(
         .map(|finding| Violation {
             message: finding.message,
             help: finding.help,
+            // What the user sees: the rule's or the violation's own, as the engine decided.
+            severity: Some(finding.severity),
         })
         .collect()
 }

@@ -22,19 +22,19 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     }
     let id = key_column(ctx.schema, table);
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "TRUNCATE deletes every row of {table} under an ACCESS EXCLUSIVE lock (the running \
              app can neither read nor write it meanwhile); the data is gone for good once the \
              migration commits."
         ),
-        help: format!(
+        format!(
             "If the rows must go, delete them outside the migration in batches, each its own \
              transaction, repeating until it deletes 0 rows:\n\
              DELETE FROM {table} WHERE {id} IN (SELECT {id} FROM {table} LIMIT 1000);\n\
              If the table is obsolete, stop using it and drop it in a later release."
         ),
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -60,18 +60,18 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              1000);"
         ),
     };
-    Some(Violation {
-        message: format!(
+    Some(Violation::new(
+        format!(
             "{verb} on {table} changes {rows} in the migration's single transaction: the rows stay \
              locked against the app's writes until the migration commits, and on a big table it \
              means a long migration, heavy WAL and dead-row bloat."
         ),
-        help: format!(
+        format!(
             "Change the data outside the migration (a script or job), in batches that each \
              commit on their own, repeating until it affects 0 rows (the condition must leave \
              out rows already done):\n{batch}"
         ),
-    })
+    ))
 }
 
 /// The parts of a plain `UPDATE t SET ... [WHERE ...]` / `DELETE FROM t [WHERE ...]` that a

@@ -20,31 +20,31 @@ pub const RULE: RuleInfo = RuleInfo {
 /// The violation for a statement that was not understood.
 pub fn violation(statement: &Statement) -> Violation {
     let first_words: Vec<&str> = statement.text.split_whitespace().take(3).collect();
-    Violation {
-        message: format!(
+    Violation::new(
+        format!(
             "migration-gate could not understand this statement (`{} ...`), so none of its \
              locking or data-loss effects were checked.",
             first_words.join(" ")
         ),
-        help: "Review it by hand for locks, rewrites and data loss. If it is safe, record that: \
+        "Review it by hand for locks, rewrites and data loss. If it is safe, record that: \
                `-- migration-gate: allow unparsed-statement reason: <why it is safe>` on the line \
                above it."
             .to_string(),
-    }
+    )
 }
 
 /// Raised in place of a rule's verdict when the rule itself failed on a statement: the statement
 /// was not checked, and the reviewer must know.
 pub fn rule_failure(rule: &str) -> Violation {
-    Violation {
-        message: format!(
+    Violation::new(
+        format!(
             "The `{rule}` check failed on this statement, so it was not checked for that danger."
         ),
-        help: format!(
+        format!(
             "Review the statement by hand for what `{rule}` guards against, and report the \
              statement to the migration-gate maintainers."
         ),
-    }
+    )
 }
 
 #[cfg(test)]
