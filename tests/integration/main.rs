@@ -14,6 +14,7 @@ mod db_deploy;
 mod db_history;
 mod db_rollback;
 mod db_status;
+mod probe;
 mod support;
 
 mod db_connect;
