@@ -37,8 +37,115 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// PostgreSQL's reserved and type/function-name keywords (`pg_get_keywords()` categories R and
+/// T, PostgreSQL 15): bare, they are not names, so `user` or `order` must be quoted to be one.
+/// Sorted, for binary search; a test compares it with the server's own list.
+pub const RESERVED_KEYWORDS: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
 /// `name` the way a person writes it in SQL they read: bare when PostgreSQL would fold it back
-/// to the same name (`users`), quoted otherwise (`"User"`). For messages and suggested statements.
+/// to the same name (`users`), quoted otherwise (`"User"`, and keywords: `"user"`). For messages
+/// and suggested statements, which must run as written.
 pub fn quote_if_needed(name: &str) -> String {
     let plain = !name.is_empty()
         && name
@@ -47,7 +154,8 @@ pub fn quote_if_needed(name: &str) -> String {
             .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && RESERVED_KEYWORDS.binary_search(&name).is_err();
     if plain {
         name.to_string()
     } else {
@@ -109,6 +217,10 @@ mod tests {
         assert_eq!(quote_if_needed("2fa"), "\"2fa\"");
         assert_eq!(quote_if_needed("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(quote_if_needed(""), "\"\"");
+        assert_eq!(quote_if_needed("user"), "\"user\"");
+        assert_eq!(quote_if_needed("order"), "\"order\"");
+        assert_eq!(quote_if_needed("users"), "users");
+        assert!(RESERVED_KEYWORDS.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
     #[test]

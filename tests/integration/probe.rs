@@ -177,3 +177,26 @@ mod tests {
         assert!(seen.rewrote("users"), "{seen:?}");
     }
 }
+
+/// The suggested SQL quotes exactly the words the server cannot take as bare names.
+#[test]
+fn the_keywords_we_quote_are_the_servers_reserved_ones() {
+    let db = TestDb::new();
+    let server: Vec<String> = db
+        .query("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T') ORDER BY word")
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect();
+    let version: u32 = db.query("SHOW server_version_num")[0][0].parse().unwrap();
+    let ours = migration_gate::sql::ident::RESERVED_KEYWORDS;
+    if version / 10000 == 15 {
+        assert_eq!(server, ours);
+    } else {
+        // The list is PostgreSQL 15's; other majors may reserve more words, never fewer.
+        let missing: Vec<&&str> = ours
+            .iter()
+            .filter(|w| !server.iter().any(|s| s == **w))
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+}
