@@ -98,6 +98,10 @@ pub struct Schema {
     /// What the body of each user function / procedure does when called, so a pending
     /// `SELECT f()` is judged by it, wherever `f` was created; every overload of a name.
     routines: ByName<Vec<Routine>>,
+    /// Materialized views, by whether they were created in the pending set.
+    materialized_views: ByName<bool>,
+    /// Domains, by whether they were created in the pending set.
+    domains: ByName<bool>,
 }
 
 /// One overload of a user routine.
@@ -182,6 +186,41 @@ impl Schema {
 
     pub fn enum_type(&self, name: &ObjectName) -> Option<&EnumType> {
         get(&self.enums, name)
+    }
+
+    /// True only for materialized views created in the pending set (nothing reads them yet);
+    /// unknown views count as existing.
+    pub fn is_new_materialized_view(&self, name: &ObjectName) -> bool {
+        get(&self.materialized_views, name)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// True only for domains created in the pending set; unknown domains count as existing.
+    pub fn is_new_domain(&self, name: &ObjectName) -> bool {
+        get(&self.domains, name).copied().unwrap_or(false)
+    }
+
+    /// The tables holding rows in production (not created in the pending set) with a column of
+    /// type `type_name`, sorted; tables the history does not know may have some too.
+    pub fn existing_tables_using_type(&self, type_name: &ObjectName) -> Vec<ObjectName> {
+        let wanted = self.resolve(type_name);
+        let mut found: Vec<ObjectName> = self
+            .tables
+            .values()
+            .flat_map(HashMap::values)
+            .filter(|t| !t.is_new)
+            .filter(|t| {
+                t.columns.iter().any(|c| {
+                    c.data_type.base == wanted.name
+                        && c.data_type.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)
+                            == schema_of(&wanted)
+                })
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        found.sort();
+        found
     }
 
     /// A validated `CHECK (column IS NOT NULL)` exists on the table (lets SET NOT NULL skip the
