@@ -60,7 +60,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          CONCURRENTLY needs a unique index on the view that covers every row, e.g.\n\
          CREATE UNIQUE INDEX CONCURRENTLY <name> ON {view} (<key columns>);\n\
          and a view that already holds data (not one left WITH NO DATA). It can run inside the \
-         migration's transaction; it takes longer than a plain REFRESH."
+         migration's transaction; it does more work than a plain REFRESH (it compares the old \
+         rows with the new)."
     );
     Some(Violation::new(message, help))
 }

@@ -74,7 +74,7 @@ fn every_table(kind: &str) -> Violation {
          `pg_repack --order-by=<column> --table=<table>` for CLUSTER) or pg_squeeze, outside the \
          migration: they lock only briefly at the start and the end. Plain VACUUM (without FULL) \
          makes dead space reusable without blocking reads or writes.\n{}",
-        allow_for_small(kind)
+        allow_for_small(kind, "<table>")
     );
     Violation::new(message, help)
 }
@@ -120,7 +120,7 @@ fn help(kind: &str, table: &ObjectName, sql: &Sql) -> String {
             name = sql.ident(&table.name),
         ),
     };
-    format!("{online}\n{}", allow_for_small(kind))
+    format!("{online}\n{}", allow_for_small(kind, &table.name))
 }
 
 /// `table` with `suffix` added to its name (`User` → `User_new`), same schema.
@@ -128,10 +128,10 @@ fn renamed(table: &ObjectName, suffix: &str) -> ObjectName {
     ObjectName::new(table.schema.as_deref(), &format!("{}_{suffix}", table.name))
 }
 
-fn allow_for_small(kind: &str) -> String {
+fn allow_for_small(kind: &str, table: &str) -> String {
     format!(
-        "On a small table, a {kind} is quick: allow it with a reason, e.g. \
-         `-- migration-gate: allow table-rewrite reason: <table> holds a few hundred rows`."
+        "On a small table, a {kind} is quick: allow it with a reason, e.g.\n\
+         -- migration-gate: allow table-rewrite reason: {table} holds a few hundred rows"
     )
 }
 
@@ -147,7 +147,7 @@ mod tests {
         assert_mentions(&v.message, "ACCESS EXCLUSIVE");
         assert_mentions(&v.message, "neither read nor write");
         assert_mentions(&v.help, r#"pg_repack --table="User" --order-by="#);
-        assert_mentions(&v.help, "allow table-rewrite reason:");
+        assert_mentions(&v.help, "-- migration-gate: allow table-rewrite reason: User holds");
     }
 
     #[test]
