@@ -249,3 +249,86 @@ fn alter_domain_set_not_null_scans_each_table_using_it_under_share() {
         "NOT NULL has no NOT VALID form: {seen:?}"
     );
 }
+
+/// Whether `query`, run by another session while `statement`'s transaction is still open, has
+/// to wait for a lock (it gives up after a short `lock_timeout` with SQLSTATE 55P03).
+fn waits_behind(setup: &str, statement: &str, query: &str) -> bool {
+    let db = crate::support::TestDb::new();
+    db.execute(setup);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let connect = || async {
+            let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .expect("probe database reachable");
+            tokio::spawn(connection);
+            client
+        };
+        let holder = connect().await;
+        let other = connect().await;
+        holder.batch_execute("BEGIN").await.unwrap();
+        holder.batch_execute(statement).await.unwrap();
+        other
+            .batch_execute("SET lock_timeout = '200ms'")
+            .await
+            .unwrap();
+        let waited = match other.batch_execute(query).await {
+            Ok(()) => false,
+            Err(err) => {
+                let code = err.code().map(|c| c.code().to_string());
+                assert_eq!(code.as_deref(), Some("55P03"), "{err}");
+                true
+            }
+        };
+        holder.batch_execute("ROLLBACK").await.unwrap();
+        waited
+    })
+}
+
+#[test]
+fn reindex_index_makes_reads_that_do_not_use_the_index_wait_too() {
+    // The planner locks every index of the table: even a primary-key lookup waits.
+    let read = "SELECT id FROM users WHERE id = 1";
+    assert!(waits_behind(USERS, "REINDEX INDEX users_email", read));
+    assert!(waits_behind(
+        USERS,
+        "REINDEX INDEX users_email",
+        "INSERT INTO users VALUES (0, 'new')"
+    ));
+    // The same read goes on beside a plain index build (SHARE on the table only).
+    assert!(!waits_behind(
+        USERS,
+        "CREATE INDEX users_email_2 ON users (email)",
+        read
+    ));
+}
+
+#[test]
+fn alter_domain_add_check_blocks_writes_but_not_reads() {
+    let add = "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%')";
+    assert!(waits_behind(
+        EMAILS,
+        add,
+        "INSERT INTO users VALUES (0, 'new@x')"
+    ));
+    assert!(!waits_behind(EMAILS, add, "SELECT count(*) FROM users"));
+}
+
+#[test]
+fn refresh_blocks_reads_of_the_view_and_concurrently_does_not() {
+    let read = "SELECT n FROM totals";
+    assert!(waits_behind(
+        TOTALS,
+        "REFRESH MATERIALIZED VIEW totals",
+        read
+    ));
+    let indexed = format!("{TOTALS}\nCREATE UNIQUE INDEX totals_n ON totals (n);");
+    assert!(!waits_behind(
+        &indexed,
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY totals",
+        read
+    ));
+}
