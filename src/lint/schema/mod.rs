@@ -857,6 +857,77 @@ mod tests {
     }
 
     #[test]
+    fn materialized_views_and_domains_know_whether_they_are_new() {
+        let mut s = Schema::new();
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("totals"),
+                if_not_exists: false,
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("public.totals"),
+                if_not_exists: true,
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("app.recent"),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_materialized_view(&name("totals")));
+        assert!(s.is_new_materialized_view(&name("app.recent")));
+        assert!(!s.is_new_materialized_view(&name("unknown")));
+        s.apply(
+            &Op::CreateDomain {
+                name: name("email"),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateDomain {
+                name: name("app.phone"),
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_domain(&name("email")));
+        assert!(s.is_new_domain(&name("app.phone")));
+        s.apply(
+            &create_table(
+                "User",
+                vec![col("id", "int4", true), col("mail", "email", false)],
+            ),
+            Origin::Existing,
+        );
+        s.apply(
+            &create_table(
+                "Draft",
+                vec![col("id", "int4", true), col("mail", "email", false)],
+            ),
+            Origin::Pending,
+        );
+        assert_eq!(
+            s.existing_tables_using_type(&name("email")),
+            vec![name("public.User")],
+            "tables created in the pending set are empty"
+        );
+        s.apply(
+            &Op::DropSchema {
+                name: "app".into(),
+                cascade: true,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_materialized_view(&name("app.recent")));
+        assert!(!s.is_new_domain(&name("app.phone")));
+    }
+
+    #[test]
     fn if_not_exists_keeps_the_first_definition() {
         let mut s = users();
         let mut again = create_table("User", vec![col("id", "int4", true)]);
