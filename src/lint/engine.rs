@@ -357,7 +357,7 @@ fn evaluates_expressions_now(op: &Op) -> bool {
     match op {
         Op::CreateTable { from_query, .. } => *from_query,
         Op::AddColumn { .. } | Op::AlterColumnType { .. } | Op::AddConstraint { .. } => true,
-        Op::Other { kind } => kind == "CREATE MATERIALIZED VIEW",
+        Op::CreateMaterializedView { .. } => true,
         _ => false,
     }
 }

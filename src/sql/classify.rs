@@ -7,7 +7,9 @@ use super::lex::{
     leading_keywords_of, strip_collate, text_of, tokenize, trim_closing_paren, Cursor, Kind, Token,
     Tokens,
 };
-use super::model::{ColumnSpec, ObjectName, Op, TransactionControl, TypeName, Understanding};
+use super::model::{
+    ColumnSpec, ObjectName, Op, ReindexTarget, TransactionControl, TypeName, Understanding,
+};
 
 /// Classify a statement sqlparser could not (or not faithfully) map.
 pub(super) fn classify(text: &str) -> (Vec<Op>, Understanding) {
@@ -77,8 +79,18 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         "ROLLBACK" | "ABORT" if !tokens.iter().any(|t| t.is_word("to")) => {
             Some(vec![Op::Transaction(TransactionControl::Rollback)])
         }
-        "VACUUM"
-        | "ALTER SYSTEM"
+        "VACUUM" => Some(vacuum(&mut c)),
+        "CLUSTER" => cluster(&mut c),
+        "REFRESH MATERIALIZED VIEW" => refresh_materialized_view(&mut c).or_else(other),
+        "CREATE MATERIALIZED VIEW" => create_materialized_view(&mut c).or_else(other),
+        "CREATE DOMAIN" => {
+            c.eat_all(&["create", "domain"]);
+            Some(vec![Op::CreateDomain {
+                name: c.object_name()?,
+            }])
+        }
+        "ALTER DOMAIN" => alter_domain(text, &mut c).or_else(other),
+        "ALTER SYSTEM"
         | "CREATE DATABASE"
         | "CREATE TABLESPACE"
         | "DROP TABLESPACE"
@@ -113,10 +125,8 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE VIEW"
         | "ALTER VIEW"
         | "DROP VIEW"
-        | "CREATE MATERIALIZED VIEW"
         | "ALTER MATERIALIZED VIEW"
         | "DROP MATERIALIZED VIEW"
-        | "REFRESH MATERIALIZED VIEW"
         | "CREATE POLICY"
         | "ALTER POLICY"
         | "DROP POLICY"
@@ -127,8 +137,6 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "ALTER USER"
         | "DROP USER"
         | "ALTER DEFAULT PRIVILEGES"
-        | "CREATE DOMAIN"
-        | "ALTER DOMAIN"
         | "DROP DOMAIN"
         | "CREATE AGGREGATE"
         | "DROP AGGREGATE"
@@ -163,7 +171,6 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE LANGUAGE"
         | "ALTER LARGE OBJECT"
         | "CREATE ACCESS METHOD"
-        | "CLUSTER"
         | "ROLLBACK"
         | "ABORT"
         | "DROP OWNED"
@@ -388,7 +395,18 @@ fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
         c.at += 1;
     }
     let concurrently = concurrently_option || c.eat("concurrently");
-    let mut ops = vec![Op::Reindex { concurrently }];
+    let target = match scope.as_str() {
+        "INDEX" => c.object_name().map(ReindexTarget::Index),
+        "TABLE" => c.object_name().map(ReindexTarget::Table),
+        "SCHEMA" => c.ident().map(ReindexTarget::Schema),
+        "DATABASE" => Some(ReindexTarget::Database),
+        "SYSTEM" => Some(ReindexTarget::System),
+        _ => None,
+    };
+    let mut ops = vec![Op::Reindex {
+        concurrently,
+        target,
+    }];
     // REINDEX SCHEMA / DATABASE / SYSTEM cannot run inside a transaction block.
     if !concurrently && matches!(scope.as_str(), "SCHEMA" | "DATABASE" | "SYSTEM") {
         ops.push(Op::NonTransactional {
@@ -396,6 +414,169 @@ fn with_scope(c: &mut Cursor<'_, '_>, concurrently_option: bool) -> Vec<Op> {
         });
     }
     ops
+}
+
+/// `VACUUM [ ( options ) ] [ FULL ] [ FREEZE ] [ VERBOSE ] [ ANALYZE ] [ table [ (columns) ] [, ...] ]`:
+/// always alone in autocommit; with FULL, each table (or every table) is rewritten too.
+fn vacuum(c: &mut Cursor<'_, '_>) -> Vec<Op> {
+    c.eat("vacuum");
+    let mut full = false;
+    if c.eat_punct("(") {
+        let options = c.until_comma_or_paren_end();
+        for (i, option) in options.iter().enumerate() {
+            if option.is_word("full") {
+                // `FULL`, `FULL true`, `FULL on`, `FULL 1`; `FULL false` / `off` / `0` is not.
+                let off = options
+                    .get(i + 1)
+                    .is_some_and(|v| v.is_word("false") || v.is_word("off") || v.text == "0");
+                full = !off;
+            }
+        }
+    }
+    loop {
+        if c.eat("full") {
+            full = true;
+        } else if !["freeze", "verbose", "analyze", "analyse"]
+            .iter()
+            .any(|k| c.eat(k))
+        {
+            break;
+        }
+    }
+    let mut ops = Vec::new();
+    if full {
+        let mut tables = Vec::new();
+        loop {
+            c.eat("only");
+            let Some(table) = c.object_name() else { break };
+            tables.push(table);
+            // A column list (`VACUUM FULL ANALYZE t (a, b)`).
+            if c.eat_punct("(") {
+                c.until_comma_or_paren_end();
+            }
+            if !c.eat_punct(",") {
+                break;
+            }
+        }
+        let rewrite = |table| Op::RewriteTable {
+            table,
+            kind: "VACUUM FULL".to_string(),
+        };
+        if tables.is_empty() {
+            ops.push(rewrite(None));
+        } else {
+            ops.extend(tables.into_iter().map(|t| rewrite(Some(t))));
+        }
+    }
+    ops.push(Op::NonTransactional {
+        kind: "VACUUM".to_string(),
+    });
+    ops
+}
+
+/// `CLUSTER [ VERBOSE ] [ ( options ) ] [ table [ USING index ] ]`, or the old `CLUSTER index ON
+/// table`. Bare CLUSTER re-clusters every table clustered before, and cannot run in a transaction.
+fn cluster(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat("cluster");
+    c.eat("verbose");
+    if c.eat_punct("(") {
+        c.until_comma_or_paren_end();
+    }
+    c.eat("verbose");
+    if c.at_end() {
+        return Some(vec![
+            Op::RewriteTable {
+                table: None,
+                kind: "CLUSTER".to_string(),
+            },
+            Op::NonTransactional {
+                kind: "CLUSTER".to_string(),
+            },
+        ]);
+    }
+    let first = c.object_name()?;
+    let table = if c.eat("on") {
+        c.object_name()?
+    } else {
+        if c.eat("using") {
+            c.ident()?;
+        }
+        first
+    };
+    c.at_end().then(|| {
+        vec![Op::RewriteTable {
+            table: Some(table),
+            kind: "CLUSTER".to_string(),
+        }]
+    })
+}
+
+/// `REFRESH MATERIALIZED VIEW [ CONCURRENTLY ] name [ WITH [ NO ] DATA ]`
+fn refresh_materialized_view(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["refresh", "materialized", "view"]);
+    let concurrently = c.eat("concurrently");
+    let view = c.object_name()?;
+    let with_data = !c.eat_all(&["with", "no", "data"]);
+    c.eat_all(&["with", "data"]);
+    c.at_end().then(|| {
+        vec![Op::RefreshMaterializedView {
+            view,
+            concurrently,
+            with_data,
+        }]
+    })
+}
+
+/// `CREATE MATERIALIZED VIEW [ IF NOT EXISTS ] name ...`: only its name matters to the model.
+fn create_materialized_view(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["create", "materialized", "view"]);
+    let if_not_exists = c.eat_all(&["if", "not", "exists"]);
+    Some(vec![Op::CreateMaterializedView {
+        view: c.object_name()?,
+        if_not_exists,
+    }])
+}
+
+/// `ALTER DOMAIN name { ADD [ CONSTRAINT c ] { CHECK (expr) [ NOT VALID ] | NOT NULL } | SET NOT NULL }`;
+/// `None` for its other forms (renames, defaults, VALIDATE, DROP CONSTRAINT: nothing is checked).
+fn alter_domain(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "domain"]);
+    let domain = c.object_name()?;
+    if c.eat_all(&["set", "not", "null"]) {
+        return c.at_end().then(|| {
+            vec![Op::AddDomainConstraint {
+                domain,
+                name: None,
+                check: None,
+                not_valid: false,
+            }]
+        });
+    }
+    if !c.eat("add") {
+        return None;
+    }
+    let name = if c.eat("constraint") {
+        Some(c.ident()?)
+    } else {
+        None
+    };
+    let check = if c.eat_all(&["not", "null"]) {
+        None
+    } else if c.eat("check") && c.eat_punct("(") {
+        let inside = c.until_comma_or_paren_end();
+        Some(text_of(text, inside).to_string())
+    } else {
+        return None;
+    };
+    let not_valid = c.eat_all(&["not", "valid"]);
+    c.at_end().then(|| {
+        vec![Op::AddDomainConstraint {
+            domain,
+            name,
+            check,
+            not_valid,
+        }]
+    })
 }
 
 fn drop_schemas(c: &mut Cursor<'_, '_>) -> Vec<Op> {
@@ -571,6 +752,11 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
         } else {
             alter_table_other()
         });
+    } else if let Some(kind) = rewriting_table_action(action) {
+        return Some(Op::RewriteTable {
+            table: Some(table),
+            kind: kind.to_string(),
+        });
     } else if is_harmless_table_action(action) {
         return Some(alter_table_other());
     } else {
@@ -603,12 +789,22 @@ fn is_harmless_table_action(action: &[Token<'_>]) -> bool {
         &["of"],
         &["not", "of"],
         &["attach", "partition"],
-        &["set", "logged"],
-        &["set", "unlogged"],
-        &["set", "tablespace"],
-        &["set", "access"],
     ];
     starts_with_words(action, STARTS)
+}
+
+/// Table-level actions that write the whole table into new files.
+fn rewriting_table_action(action: &[Token<'_>]) -> Option<&'static str> {
+    const REWRITES: &[(&[&str], &str)] = &[
+        (&["set", "logged"], "SET LOGGED"),
+        (&["set", "unlogged"], "SET UNLOGGED"),
+        (&["set", "tablespace"], "SET TABLESPACE"),
+        (&["set", "access", "method"], "SET ACCESS METHOD"),
+    ];
+    REWRITES
+        .iter()
+        .find(|(words, _)| starts_with_words(action, &[words]))
+        .map(|(_, kind)| *kind)
 }
 
 /// Column-level actions no rule looks at.
@@ -939,17 +1135,36 @@ mod tests {
     fn reindex_and_vacuum_are_recognised() {
         assert_eq!(
             classified("REINDEX INDEX CONCURRENTLY \"i\""),
-            vec![Op::Reindex { concurrently: true }]
+            vec![Op::Reindex {
+                concurrently: true,
+                target: Some(ReindexTarget::Index(name("i")))
+            }]
         );
         assert_eq!(
-            classified("REINDEX (CONCURRENTLY, VERBOSE) TABLE t"),
-            vec![Op::Reindex { concurrently: true }]
+            classified("REINDEX (CONCURRENTLY, VERBOSE) TABLE app.t"),
+            vec![Op::Reindex {
+                concurrently: true,
+                target: Some(ReindexTarget::Table(ObjectName::new(Some("app"), "t")))
+            }]
         );
         assert_eq!(
             classified("REINDEX TABLE t"),
             vec![Op::Reindex {
-                concurrently: false
+                concurrently: false,
+                target: Some(ReindexTarget::Table(name("t")))
             }]
+        );
+        assert_eq!(
+            classified("REINDEX SCHEMA app"),
+            vec![
+                Op::Reindex {
+                    concurrently: false,
+                    target: Some(ReindexTarget::Schema("app".into()))
+                },
+                Op::NonTransactional {
+                    kind: "REINDEX SCHEMA".into()
+                }
+            ]
         );
         let (ops, _) = understand("VACUUM (ANALYZE) users");
         assert_eq!(
@@ -960,6 +1175,175 @@ mod tests {
         );
         let (ops, _) = understand("ALTER SYSTEM SET work_mem = '64MB'");
         assert!(ops.iter().all(Op::requires_autocommit) && !ops.is_empty());
+    }
+
+    fn rewrite(table: Option<&str>, kind: &str) -> Op {
+        Op::RewriteTable {
+            table: table.map(name),
+            kind: kind.into(),
+        }
+    }
+
+    #[test]
+    fn vacuum_full_rewrites_each_table_and_still_runs_alone() {
+        let vacuum = || Op::NonTransactional {
+            kind: "VACUUM".into(),
+        };
+        for (sql, tables) in [
+            ("VACUUM FULL users", vec![Some("users")]),
+            (
+                "vacuum full verbose analyze a, b (x, y)",
+                vec![Some("a"), Some("b")],
+            ),
+            ("VACUUM (FULL, ANALYZE) \"User\"", vec![Some("User")]),
+            ("VACUUM (FULL true) users", vec![Some("users")]),
+            ("VACUUM FULL", vec![None]),
+        ] {
+            let mut expected: Vec<Op> = tables
+                .into_iter()
+                .map(|t| rewrite(t, "VACUUM FULL"))
+                .collect();
+            expected.push(vacuum());
+            assert_eq!(understand(sql).0, expected, "{sql}");
+            assert!(understand(sql).0.iter().any(Op::requires_autocommit));
+        }
+        for plain in [
+            "VACUUM users",
+            "VACUUM (FULL false) users",
+            "VACUUM ANALYZE users",
+            "VACUUM",
+        ] {
+            assert_eq!(understand(plain).0, vec![vacuum()], "{plain}");
+        }
+    }
+
+    #[test]
+    fn cluster_and_table_rewriting_alter_table_actions() {
+        assert_eq!(
+            classified("CLUSTER users USING users_pkey"),
+            vec![rewrite(Some("users"), "CLUSTER")]
+        );
+        assert_eq!(
+            classified("CLUSTER VERBOSE \"User\""),
+            vec![rewrite(Some("User"), "CLUSTER")]
+        );
+        assert_eq!(
+            classified("CLUSTER users_pkey ON users"),
+            vec![rewrite(Some("users"), "CLUSTER")]
+        );
+        assert_eq!(
+            classified("CLUSTER"),
+            vec![
+                rewrite(None, "CLUSTER"),
+                Op::NonTransactional {
+                    kind: "CLUSTER".into()
+                }
+            ]
+        );
+        for (sql, kind) in [
+            ("ALTER TABLE users SET LOGGED", "SET LOGGED"),
+            ("ALTER TABLE users SET UNLOGGED", "SET UNLOGGED"),
+            ("ALTER TABLE users SET TABLESPACE fast", "SET TABLESPACE"),
+            (
+                "ALTER TABLE users SET ACCESS METHOD heap2",
+                "SET ACCESS METHOD",
+            ),
+        ] {
+            assert_eq!(
+                understand(sql).0,
+                vec![rewrite(Some("users"), kind)],
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn materialized_views_and_domains() {
+        assert_eq!(
+            understand(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS app.totals AS SELECT 1 WITH NO DATA"
+            )
+            .0,
+            vec![Op::CreateMaterializedView {
+                view: ObjectName::new(Some("app"), "totals"),
+                if_not_exists: true
+            }]
+        );
+        assert_eq!(
+            classified("REFRESH MATERIALIZED VIEW \"Totals\""),
+            vec![Op::RefreshMaterializedView {
+                view: name("Totals"),
+                concurrently: false,
+                with_data: true
+            }]
+        );
+        assert_eq!(
+            classified("refresh materialized view concurrently totals with data"),
+            vec![Op::RefreshMaterializedView {
+                view: name("totals"),
+                concurrently: true,
+                with_data: true
+            }]
+        );
+        assert_eq!(
+            classified("REFRESH MATERIALIZED VIEW totals WITH NO DATA"),
+            vec![Op::RefreshMaterializedView {
+                view: name("totals"),
+                concurrently: false,
+                with_data: false
+            }]
+        );
+        assert_eq!(
+            understand("CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%')").0,
+            vec![Op::CreateDomain {
+                name: name("email")
+            }]
+        );
+        assert_eq!(
+            classified(
+                "ALTER DOMAIN email ADD CONSTRAINT email_at CHECK (VALUE LIKE '%@%') NOT VALID"
+            ),
+            vec![Op::AddDomainConstraint {
+                domain: name("email"),
+                name: Some("email_at".into()),
+                check: Some("VALUE LIKE '%@%'".into()),
+                not_valid: true
+            }]
+        );
+        assert_eq!(
+            classified("ALTER DOMAIN app.email ADD CHECK ((length(VALUE) > 3))"),
+            vec![Op::AddDomainConstraint {
+                domain: ObjectName::new(Some("app"), "email"),
+                name: None,
+                check: Some("(length(VALUE) > 3)".into()),
+                not_valid: false
+            }]
+        );
+        let not_null = Op::AddDomainConstraint {
+            domain: name("email"),
+            name: None,
+            check: None,
+            not_valid: false,
+        };
+        assert_eq!(
+            classified("ALTER DOMAIN email SET NOT NULL"),
+            vec![not_null.clone()]
+        );
+        assert_eq!(
+            classified("ALTER DOMAIN email ADD CONSTRAINT nn NOT NULL"),
+            vec![Op::AddDomainConstraint {
+                domain: name("email"),
+                name: Some("nn".into()),
+                check: None,
+                not_valid: false
+            }]
+        );
+        assert_eq!(
+            classified("ALTER DOMAIN email VALIDATE CONSTRAINT email_at"),
+            vec![Op::Other {
+                kind: "ALTER DOMAIN".into()
+            }]
+        );
     }
 
     #[test]

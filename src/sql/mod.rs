@@ -13,7 +13,7 @@ pub mod split;
 mod written;
 
 pub use model::{
-    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, ReindexTarget, Statement,
     TransactionControl, TypeName, Understanding,
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};

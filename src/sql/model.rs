@@ -234,9 +234,11 @@ pub enum Op {
         name: ObjectName,
         new_name: String,
     },
-    /// REINDEX [ (options) ] { INDEX | TABLE | SCHEMA | DATABASE } [ CONCURRENTLY ] name
+    /// REINDEX [ (options) ] { INDEX | TABLE | SCHEMA | DATABASE | SYSTEM } [ CONCURRENTLY ] name
     Reindex {
         concurrently: bool,
+        /// What is rebuilt; `None` when the statement's shape was not recognised.
+        target: Option<ReindexTarget>,
     },
     CreateEnum {
         name: ObjectName,
@@ -299,6 +301,51 @@ pub enum Op {
     Other {
         kind: String,
     },
+    /// CLUSTER, VACUUM FULL, ALTER TABLE ... SET LOGGED / SET UNLOGGED / SET TABLESPACE /
+    /// SET ACCESS METHOD: the table is written anew into new files under ACCESS EXCLUSIVE.
+    RewriteTable {
+        /// `None` for a bare `CLUSTER` / `VACUUM FULL`: every table of the database.
+        table: Option<ObjectName>,
+        /// What does it, in upper case: `CLUSTER`, `VACUUM FULL`, `SET LOGGED`, `SET TABLESPACE`.
+        kind: String,
+    },
+    /// CREATE MATERIALIZED VIEW: its query runs now; the view is tracked so a later REFRESH of a
+    /// view created in the pending set (not read by the running app) is not flagged.
+    CreateMaterializedView {
+        view: ObjectName,
+        if_not_exists: bool,
+    },
+    /// REFRESH MATERIALIZED VIEW [ CONCURRENTLY ] name [ WITH [ NO ] DATA ]
+    RefreshMaterializedView {
+        view: ObjectName,
+        concurrently: bool,
+        /// False for `WITH NO DATA`: the view is emptied and unreadable until the next REFRESH.
+        with_data: bool,
+    },
+    CreateDomain {
+        name: ObjectName,
+    },
+    /// ALTER DOMAIN ... ADD [ CONSTRAINT name ] CHECK (...) [ NOT VALID ]; also SET NOT NULL and
+    /// ADD [ CONSTRAINT name ] NOT NULL (`check` is `None`): every column of the domain is checked.
+    AddDomainConstraint {
+        domain: ObjectName,
+        name: Option<String>,
+        /// The CHECK expression as written, without its parentheses; `None` for NOT NULL.
+        check: Option<String>,
+        not_valid: bool,
+    },
+}
+
+/// What a REINDEX rebuilds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReindexTarget {
+    Index(ObjectName),
+    Table(ObjectName),
+    Schema(String),
+    /// REINDEX DATABASE: every index of the current database.
+    Database,
+    /// REINDEX SYSTEM: the system catalogs' indexes (no CONCURRENTLY form).
+    System,
 }
 
 impl Op {
@@ -313,8 +360,10 @@ impl Op {
             } | Op::DropIndex {
                 concurrently: true,
                 ..
-            } | Op::Reindex { concurrently: true }
-                | Op::NonTransactional { .. }
+            } | Op::Reindex {
+                concurrently: true,
+                ..
+            } | Op::NonTransactional { .. }
         )
     }
 }

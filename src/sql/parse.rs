@@ -165,7 +165,14 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 data_changes
             }
         }
-        S::CreateDatabase { .. } | S::Vacuum(_) => vec![Op::NonTransactional {
+        // The token classifier reads every PostgreSQL form of these (VACUUM (FULL) a, b) and
+        // what the rules need of them (FULL, the view's name).
+        S::Vacuum(_) => return None,
+        S::CreateView(view) if view.materialized => return None,
+        S::CreateDomain(domain) => vec![Op::CreateDomain {
+            name: object_name(&domain.name),
+        }],
+        S::CreateDatabase { .. } => vec![Op::NonTransactional {
             kind: leading_keywords(text),
         }],
         _ => vec![Op::Other {
@@ -505,6 +512,15 @@ fn alter_table_operation(
                 },
             });
         }
+        A::SetLogged | A::SetUnlogged => ops.push(Op::RewriteTable {
+            table: Some(table),
+            kind: if matches!(operation, A::SetLogged) {
+                "SET LOGGED"
+            } else {
+                "SET UNLOGGED"
+            }
+            .to_string(),
+        }),
         _ => ops.push(Op::Other {
             kind: leading_keywords(text),
         }),

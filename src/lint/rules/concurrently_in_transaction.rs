@@ -27,7 +27,10 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         Op::DropIndex {
             concurrently: true, ..
         } => "DROP INDEX CONCURRENTLY".to_string(),
-        Op::Reindex { concurrently: true } => "REINDEX CONCURRENTLY".to_string(),
+        Op::Reindex {
+            concurrently: true,
+            ..
+        } => "REINDEX CONCURRENTLY".to_string(),
         Op::NonTransactional { kind } => kind.clone(),
         _ => return None,
     };

@@ -98,6 +98,10 @@ pub struct Schema {
     /// What the body of each user function / procedure does when called, so a pending
     /// `SELECT f()` is judged by it, wherever `f` was created; every overload of a name.
     routines: ByName<Vec<Routine>>,
+    /// Materialized views, by whether they were created in the pending set.
+    materialized_views: ByName<bool>,
+    /// Domains, by whether they were created in the pending set.
+    domains: ByName<bool>,
 }
 
 /// One overload of a user routine.
@@ -182,6 +186,41 @@ impl Schema {
 
     pub fn enum_type(&self, name: &ObjectName) -> Option<&EnumType> {
         get(&self.enums, name)
+    }
+
+    /// True only for materialized views created in the pending set (nothing reads them yet);
+    /// unknown views count as existing.
+    pub fn is_new_materialized_view(&self, name: &ObjectName) -> bool {
+        get(&self.materialized_views, name)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// True only for domains created in the pending set; unknown domains count as existing.
+    pub fn is_new_domain(&self, name: &ObjectName) -> bool {
+        get(&self.domains, name).copied().unwrap_or(false)
+    }
+
+    /// The tables holding rows in production (not created in the pending set) with a column of
+    /// type `type_name`, sorted; tables the history does not know may have some too.
+    pub fn existing_tables_using_type(&self, type_name: &ObjectName) -> Vec<ObjectName> {
+        let wanted = self.resolve(type_name);
+        let mut found: Vec<ObjectName> = self
+            .tables
+            .values()
+            .flat_map(HashMap::values)
+            .filter(|t| !t.is_new)
+            .filter(|t| {
+                t.columns.iter().any(|c| {
+                    c.data_type.base == wanted.name
+                        && c.data_type.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)
+                            == schema_of(&wanted)
+                })
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        found.sort();
+        found
     }
 
     /// A validated `CHECK (column IS NOT NULL)` exists on the table (lets SET NOT NULL skip the
@@ -815,6 +854,77 @@ mod tests {
         assert!(s.column(&t, "note").is_some_and(|c| c.is_new));
         assert!(s.column(&t, "other").is_none());
         assert!(s.has_validated_not_null_check(&t, "note"));
+    }
+
+    #[test]
+    fn materialized_views_and_domains_know_whether_they_are_new() {
+        let mut s = Schema::new();
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("totals"),
+                if_not_exists: false,
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("public.totals"),
+                if_not_exists: true,
+            },
+            Origin::Pending,
+        );
+        s.apply(
+            &Op::CreateMaterializedView {
+                view: name("app.recent"),
+                if_not_exists: false,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_materialized_view(&name("totals")));
+        assert!(s.is_new_materialized_view(&name("app.recent")));
+        assert!(!s.is_new_materialized_view(&name("unknown")));
+        s.apply(
+            &Op::CreateDomain {
+                name: name("email"),
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateDomain {
+                name: name("app.phone"),
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_domain(&name("email")));
+        assert!(s.is_new_domain(&name("app.phone")));
+        s.apply(
+            &create_table(
+                "User",
+                vec![col("id", "int4", true), col("mail", "email", false)],
+            ),
+            Origin::Existing,
+        );
+        s.apply(
+            &create_table(
+                "Draft",
+                vec![col("id", "int4", true), col("mail", "email", false)],
+            ),
+            Origin::Pending,
+        );
+        assert_eq!(
+            s.existing_tables_using_type(&name("email")),
+            vec![name("public.User")],
+            "tables created in the pending set are empty"
+        );
+        s.apply(
+            &Op::DropSchema {
+                name: "app".into(),
+                cascade: true,
+            },
+            Origin::Pending,
+        );
+        assert!(!s.is_new_materialized_view(&name("app.recent")));
+        assert!(!s.is_new_domain(&name("app.phone")));
     }
 
     #[test]

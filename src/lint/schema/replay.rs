@@ -259,7 +259,24 @@ impl Schema {
                         .or_insert(e.is_new);
                 }
             }
+            Op::CreateMaterializedView {
+                view,
+                if_not_exists,
+            } => {
+                let view = self.resolve(view);
+                if *if_not_exists && get(&self.materialized_views, &view).is_some() {
+                    return;
+                }
+                insert(&mut self.materialized_views, &view, is_new);
+            }
+            Op::CreateDomain { name } => {
+                let name = self.resolve(name);
+                insert(&mut self.domains, &name, is_new);
+            }
             Op::Reindex { .. }
+            | Op::RewriteTable { .. }
+            | Op::RefreshMaterializedView { .. }
+            | Op::AddDomainConstraint { .. }
             | Op::DropDatabase { .. }
             | Op::Truncate { .. }
             | Op::Update { .. }
@@ -442,6 +459,8 @@ impl Schema {
         self.tables.remove(name);
         self.indexes.remove(name);
         self.enums.remove(name);
+        self.materialized_views.remove(name);
+        self.domains.remove(name);
     }
 
     fn rename_enum(&mut self, type_name: &ObjectName, new_name: &str) {
