@@ -13,9 +13,10 @@ pub mod split;
 mod written;
 
 pub use model::{
-    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, LockMode, ObjectName, Op, Statement,
     TransactionControl, TypeName, Understanding,
 };
+pub use classify::alter_table_actions;
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
 /// Bytes read by the front end, the rules and the report's excerpts, counted on the current
@@ -45,6 +46,11 @@ pub(crate) mod work {
 /// body, ...): names written before a `(`, looked up by the caller in the schema model.
 pub fn called_routines(text: &str) -> Vec<ObjectName> {
     plpgsql::called_routines(text)
+}
+
+/// `text` holds the keyword `word` outside strings, quoted names and comments.
+pub fn has_word(text: &str, word: &str) -> bool {
+    lex::has_word(text, word)
 }
 
 /// Split `source` and understand every statement. Never panics, whatever the input.

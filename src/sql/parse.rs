@@ -165,6 +165,9 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 data_changes
             }
         }
+        // Read by the token classifier, which knows PostgreSQL's spelling of these (lock modes,
+        // the trigger's table, RENAME TO) and falls back to their kind.
+        S::Lock(_) | S::CreateTrigger(_) | S::AlterSchema(_) => return None,
         S::CreateDatabase { .. } | S::Vacuum(_) => vec![Op::NonTransactional {
             kind: leading_keywords(text),
         }],
