@@ -252,7 +252,12 @@ fn check_migration(
             // (A statement not understood at all already raised unparsed-statement.)
             if statement.understanding != Understanding::Unparsed {
                 if let Some(violation) = rules::unjudged_statement::violation(op, statement) {
-                    emit.raise(rules::unjudged_statement::RULE.id, index, statement, violation);
+                    emit.raise(
+                        rules::unjudged_statement::RULE.id,
+                        index,
+                        statement,
+                        violation,
+                    );
                 }
             }
             if let Op::CreateRoutine { name, body, .. } = op {

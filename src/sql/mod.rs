@@ -12,11 +12,11 @@ mod plpgsql;
 pub mod split;
 mod written;
 
+pub use classify::alter_table_actions;
 pub use model::{
     BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, LockMode, ObjectName, Op, Statement,
     TransactionControl, TypeName, Understanding,
 };
-pub use classify::alter_table_actions;
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
 /// Bytes read by the front end, the rules and the report's excerpts, counted on the current
