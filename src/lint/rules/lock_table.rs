@@ -21,18 +21,21 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let Op::LockTable { table, mode } = op else {
         return None;
     };
-    let what_waits = match mode {
+    // What the mode conflicts with among the app's statements (checked in probe_rules.rs).
+    let (what_waits, queued_behind) = match mode {
         LockMode::AccessShare
         | LockMode::RowShare
         | LockMode::RowExclusive
         | LockMode::ShareUpdateExclusive => return None,
-        LockMode::Share | LockMode::ShareRowExclusive => {
-            "writes (INSERT, UPDATE, DELETE) wait; reads go on"
-        }
-        LockMode::Exclusive => {
-            "writes and SELECT ... FOR UPDATE / FOR SHARE wait; plain reads still work"
-        }
-        LockMode::AccessExclusive => "every query on it waits, reads included",
+        LockMode::Share | LockMode::ShareRowExclusive => (
+            "writes (INSERT, UPDATE, DELETE) wait; reads go on",
+            "writes",
+        ),
+        LockMode::Exclusive => (
+            "writes and SELECT ... FOR UPDATE / FOR SHARE wait; plain reads still work",
+            "writes and row locks",
+        ),
+        LockMode::AccessExclusive => ("every query on it waits, reads included", "queries"),
     };
     if ctx.schema.is_new_table(table) {
         return None;
@@ -40,10 +43,10 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let mode = mode.sql();
     Some(Violation::new(
         format!(
-            "LOCK TABLE takes a {mode} lock on {table} and holds it until the migration's \
+            "LOCK TABLE takes the {mode} lock on {table} and holds it until the migration's \
              transaction ends: {what_waits}, for as long as every later statement of the \
-             migration runs. While it waits for running transactions, the queries behind it \
-             wait too."
+             migration runs. While it waits for running transactions, the {queued_behind} \
+             behind it wait too."
         ),
         format!(
             "Remove the LOCK: each statement takes the lock it needs by itself. If the table \

@@ -7,7 +7,6 @@
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::findings::Severity;
 use crate::lint::schema::Schema;
-use crate::sql::ident::quote_if_needed;
 use crate::sql::{ObjectName, Op, Statement};
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -37,7 +36,6 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         schema: type_name.schema.clone(),
         name: new_name.clone(),
     };
-    let bare_new = quote_if_needed(new_name);
     Some(Violation::new(
         format!(
             "Renaming the type {type_name} to {renamed} breaks the running app: Prisma casts enum \
@@ -46,7 +44,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              rename itself only changes the catalog: no table is locked, rewritten or scanned."
         ),
         format!(
-            "Keep the database name and rename only the Prisma enum: `enum {bare_new} {{ ... \
+            "Keep the database name and rename only the Prisma enum: `enum {new_name} {{ ... \
              @@map(\"{}\") }}`. If the database type must change its name, deploy the new app \
              code and this migration together in a maintenance window, and record it: \
              `-- migration-gate: allow rename-type reason: <why>`.",

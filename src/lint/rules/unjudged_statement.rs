@@ -461,6 +461,8 @@ mod tests {
             ("CLUSTER \"User\" USING \"User_pkey\";", "CLUSTER"),
             ("EXPLAIN ANALYZE DELETE FROM \"User\";", "EXPLAIN ANALYZE"),
             ("ALTER TYPE \"Role\" SET SCHEMA app;", "ALTER TYPE"),
+            // Read by no rule when its mode cannot be read.
+            ("LOCK TABLE \"User\" IN SOME MODE;", "LOCK"),
         ] {
             let v = only_violation(HISTORY, sql, &RULE);
             assert_mentions(&v.message, &format!("no verdict for {kind}:"));
