@@ -921,6 +921,71 @@ mod tests {
         ops
     }
 
+    #[test]
+    fn lock_trigger_and_schema_rename_are_read_by_tokens() {
+        assert_eq!(
+            classified("LOCK TABLE ONLY a, app.\"B\" * IN ROW EXCLUSIVE MODE NOWAIT"),
+            vec![
+                Op::LockTable {
+                    table: name("a"),
+                    mode: LockMode::RowExclusive
+                },
+                Op::LockTable {
+                    table: ObjectName::new(Some("app"), "B"),
+                    mode: LockMode::RowExclusive
+                },
+            ]
+        );
+        assert_eq!(
+            classified("lock t"),
+            vec![Op::LockTable {
+                table: name("t"),
+                mode: LockMode::AccessExclusive
+            }]
+        );
+        assert_eq!(
+            classified("LOCK t IN NO SUCH MODE"),
+            vec![Op::Other {
+                kind: "LOCK".into()
+            }]
+        );
+        assert_eq!(
+            classified(
+                "CREATE OR REPLACE CONSTRAINT TRIGGER \"Audit\" AFTER UPDATE OF a, b OR DELETE \
+                 ON public.t DEFERRABLE FOR EACH ROW EXECUTE FUNCTION f()"
+            ),
+            vec![Op::CreateTrigger {
+                name: "Audit".into(),
+                table: ObjectName::new(Some("public"), "t"),
+            }]
+        );
+        assert_eq!(
+            classified("ALTER SCHEMA \"Old\" RENAME TO new"),
+            vec![Op::RenameSchema {
+                name: "Old".into(),
+                new_name: "new".into(),
+            }]
+        );
+        assert_eq!(
+            classified("ALTER SCHEMA s OWNER TO r"),
+            vec![Op::Other {
+                kind: "ALTER SCHEMA".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn alter_table_actions_as_written() {
+        assert_eq!(
+            alter_table_actions("ALTER TABLE IF EXISTS ONLY t SET (fillfactor = 70), SET LOGGED"),
+            Some(vec![
+                "SET (fillfactor = 70)".to_string(),
+                "SET LOGGED".to_string()
+            ])
+        );
+        assert_eq!(alter_table_actions("ALTER INDEX i SET TABLESPACE t"), None);
+    }
+
     fn unparsed(sql: &str) -> Vec<Op> {
         let (ops, understanding) = understand(sql);
         assert_eq!(understanding, Understanding::Unparsed, "{sql}: {ops:?}");
