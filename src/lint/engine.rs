@@ -248,6 +248,18 @@ fn check_migration(
             for (rule, violation) in violations(op, &ctx, config) {
                 emit.raise(rule, index, statement, violation);
             }
+            // Nothing passes silently: an op no rule judges and not known harmless is named.
+            // (A statement not understood at all already raised unparsed-statement.)
+            if statement.understanding != Understanding::Unparsed {
+                if let Some(violation) = rules::unjudged_statement::violation(op, statement) {
+                    emit.raise(
+                        rules::unjudged_statement::RULE.id,
+                        index,
+                        statement,
+                        violation,
+                    );
+                }
+            }
             if let Op::CreateRoutine { name, body, .. } = op {
                 // Judged where it is written, at the body line of each danger.
                 for body_op in body {
@@ -1303,7 +1315,12 @@ COMMIT;
         let report = analyze_after(&history, &pending);
         assert_eq!(
             rules_of(&report),
-            vec![("drop-table", 2), ("drop-table", 4)]
+            vec![
+                ("unjudged-statement", 1),
+                ("drop-table", 2),
+                ("unjudged-statement", 3),
+                ("drop-table", 4)
+            ]
         );
     }
 

@@ -8,7 +8,8 @@ use super::lex::{
     Tokens,
 };
 use super::model::{
-    ColumnSpec, ObjectName, Op, ReindexTarget, TransactionControl, TypeName, Understanding,
+    ColumnSpec, LockMode, ObjectName, Op, ReindexTarget, TransactionControl, TypeName,
+    Understanding,
 };
 
 /// Classify a statement sqlparser could not (or not faithfully) map.
@@ -39,6 +40,10 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         }
         "ALTER INDEX" => alter_index(&mut c).or_else(other),
         "REINDEX" => Some(reindex(&mut c)),
+        // Not read (a mode or a table name we do not follow): judged by `unjudged-statement`.
+        "LOCK" => lock_tables(&mut c).or_else(other),
+        "CREATE TRIGGER" => create_trigger(&mut c).or_else(other),
+        "ALTER SCHEMA" => rename_schema(&mut c).or_else(other),
         "DROP TABLE" => {
             c.eat_all(&["drop", "table"]);
             let if_exists = c.eat_all(&["if", "exists"]);
@@ -119,7 +124,6 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "CREATE PROCEDURE"
         | "ALTER PROCEDURE"
         | "DROP PROCEDURE"
-        | "CREATE TRIGGER"
         | "ALTER TRIGGER"
         | "DROP TRIGGER"
         | "CREATE VIEW"
@@ -163,9 +167,7 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
         | "RELEASE"
         | "CHECKPOINT"
         | "DISCARD"
-        | "LOCK"
         | "CALL"
-        | "ALTER SCHEMA"
         | "ALTER DATABASE"
         | "CREATE OPERATOR"
         | "CREATE LANGUAGE"
@@ -361,6 +363,66 @@ fn alter_type(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
         }]);
     }
     None
+}
+
+/// `LOCK [TABLE] [ONLY] name [*] [, ...] [IN mode MODE] [NOWAIT]`: one op per table.
+fn lock_tables(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat("lock");
+    c.eat("table");
+    let mut tables = Vec::new();
+    loop {
+        c.eat("only");
+        tables.push(c.object_name()?);
+        c.eat_punct("*");
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    // No mode written: ACCESS EXCLUSIVE, the strongest.
+    let mut mode = LockMode::AccessExclusive;
+    if c.eat("in") {
+        let mut words = Vec::new();
+        while !c.at_end() && !c.peek_word("mode") {
+            words.push(c.peek()?.text);
+            c.at += 1;
+        }
+        c.eat("mode").then_some(())?;
+        mode = LockMode::from_words(&words)?;
+    }
+    c.eat("nowait");
+    c.at_end().then(|| {
+        tables
+            .into_iter()
+            .map(|table| Op::LockTable { table, mode })
+            .collect()
+    })
+}
+
+/// `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name {BEFORE | AFTER | INSTEAD OF} event [OR ...]
+/// ON table ...`: the table is the name after the first `ON` (`UPDATE OF a, b` names columns
+/// before it).
+fn create_trigger(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat("create");
+    c.eat_all(&["or", "replace"]);
+    c.eat("constraint");
+    c.eat("trigger").then_some(())?;
+    let name = c.ident()?;
+    while !c.at_end() && !c.peek_word("on") {
+        c.at += 1;
+    }
+    c.eat("on").then_some(())?;
+    let table = c.object_name()?;
+    Some(vec![Op::CreateTrigger { name, table }])
+}
+
+/// `ALTER SCHEMA name RENAME TO new_name` (OWNER TO is left to the caller).
+fn rename_schema(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
+    c.eat_all(&["alter", "schema"]);
+    let name = c.ident()?;
+    c.eat_all(&["rename", "to"]).then_some(())?;
+    let new_name = c.ident()?;
+    c.at_end()
+        .then(|| vec![Op::RenameSchema { name, new_name }])
 }
 
 fn alter_index(c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
@@ -618,6 +680,29 @@ struct AlterTableOps {
     ops: Vec<Op>,
     /// Every action was understood.
     complete: bool,
+}
+
+/// The actions of an `ALTER TABLE` statement as written (`SET LOGGED`, `ALTER COLUMN "a" SET
+/// STATISTICS 100`), for the reader who must decide what an action no op stands for does;
+/// `None` when `text` is not an ALTER TABLE whose name can be read.
+pub fn alter_table_actions(text: &str) -> Option<Vec<String>> {
+    let tokens = tokenize(text);
+    let mut c = Cursor::new(&tokens);
+    if !c.eat_all(&["alter", "table"]) {
+        return None;
+    }
+    c.eat_all(&["if", "exists"]);
+    c.eat("only");
+    c.object_name()?;
+    c.eat_punct("*");
+    let mut actions = Vec::new();
+    loop {
+        actions.push(text_of(text, c.until_comma()).to_string());
+        if !c.eat_punct(",") {
+            break;
+        }
+    }
+    Some(actions)
 }
 
 /// `ALTER TABLE [IF EXISTS] [ONLY] name action [, action ...]`, at token level.
@@ -1029,6 +1114,71 @@ mod tests {
         let (ops, understanding) = understand(sql);
         assert_eq!(understanding, Understanding::Classified, "{sql}: {ops:?}");
         ops
+    }
+
+    #[test]
+    fn lock_trigger_and_schema_rename_are_read_by_tokens() {
+        assert_eq!(
+            classified("LOCK TABLE ONLY a, app.\"B\" * IN ROW EXCLUSIVE MODE NOWAIT"),
+            vec![
+                Op::LockTable {
+                    table: name("a"),
+                    mode: LockMode::RowExclusive
+                },
+                Op::LockTable {
+                    table: ObjectName::new(Some("app"), "B"),
+                    mode: LockMode::RowExclusive
+                },
+            ]
+        );
+        assert_eq!(
+            classified("lock t"),
+            vec![Op::LockTable {
+                table: name("t"),
+                mode: LockMode::AccessExclusive
+            }]
+        );
+        assert_eq!(
+            classified("LOCK t IN NO SUCH MODE"),
+            vec![Op::Other {
+                kind: "LOCK".into()
+            }]
+        );
+        assert_eq!(
+            classified(
+                "CREATE OR REPLACE CONSTRAINT TRIGGER \"Audit\" AFTER UPDATE OF a, b OR DELETE \
+                 ON public.t DEFERRABLE FOR EACH ROW EXECUTE FUNCTION f()"
+            ),
+            vec![Op::CreateTrigger {
+                name: "Audit".into(),
+                table: ObjectName::new(Some("public"), "t"),
+            }]
+        );
+        assert_eq!(
+            classified("ALTER SCHEMA \"Old\" RENAME TO new"),
+            vec![Op::RenameSchema {
+                name: "Old".into(),
+                new_name: "new".into(),
+            }]
+        );
+        assert_eq!(
+            classified("ALTER SCHEMA s OWNER TO r"),
+            vec![Op::Other {
+                kind: "ALTER SCHEMA".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn alter_table_actions_as_written() {
+        assert_eq!(
+            alter_table_actions("ALTER TABLE IF EXISTS ONLY t SET (fillfactor = 70), SET LOGGED"),
+            Some(vec![
+                "SET (fillfactor = 70)".to_string(),
+                "SET LOGGED".to_string()
+            ])
+        );
+        assert_eq!(alter_table_actions("ALTER INDEX i SET TABLESPACE t"), None);
     }
 
     fn unparsed(sql: &str) -> Vec<Op> {

@@ -12,9 +12,10 @@ mod plpgsql;
 pub mod split;
 mod written;
 
+pub use classify::alter_table_actions;
 pub use model::{
-    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, ReindexTarget, Statement,
-    TransactionControl, TypeName, Understanding,
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, LockMode, ObjectName, Op, ReindexTarget,
+    Statement, TransactionControl, TypeName, Understanding,
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 
@@ -45,6 +46,11 @@ pub(crate) mod work {
 /// body, ...): names written before a `(`, looked up by the caller in the schema model.
 pub fn called_routines(text: &str) -> Vec<ObjectName> {
     plpgsql::called_routines(text)
+}
+
+/// `text` holds the keyword `word` outside strings, quoted names and comments.
+pub fn has_word(text: &str, word: &str) -> bool {
+    lex::has_word(text, word)
 }
 
 /// Split `source` and understand every statement. Never panics, whatever the input.

@@ -334,6 +334,21 @@ pub enum Op {
         check: Option<String>,
         not_valid: bool,
     },
+    /// `LOCK [TABLE] [ONLY] name [, ...] [IN mode MODE] [NOWAIT]`: one per table named.
+    LockTable {
+        table: ObjectName,
+        mode: LockMode,
+    },
+    /// `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name ... ON table ...`.
+    CreateTrigger {
+        name: String,
+        table: ObjectName,
+    },
+    /// `ALTER SCHEMA name RENAME TO new_name`.
+    RenameSchema {
+        name: String,
+        new_name: String,
+    },
 }
 
 /// What a REINDEX rebuilds.
@@ -346,6 +361,53 @@ pub enum ReindexTarget {
     Database,
     /// REINDEX SYSTEM: the system catalogs' indexes (no CONCURRENTLY form).
     System,
+}
+
+/// A table lock mode of `LOCK TABLE`, weakest first (PostgreSQL's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    /// What `LOCK t` takes when no mode is written.
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// The mode as written in SQL: `SHARE ROW EXCLUSIVE`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "ACCESS SHARE",
+            LockMode::RowShare => "ROW SHARE",
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// The mode named by the words between `IN` and `MODE` (lower or upper case).
+    pub fn from_words(words: &[&str]) -> Option<LockMode> {
+        let words: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+        let mode = match words.join(" ").as_str() {
+            "ACCESS SHARE" => LockMode::AccessShare,
+            "ROW SHARE" => LockMode::RowShare,
+            "ROW EXCLUSIVE" => LockMode::RowExclusive,
+            "SHARE UPDATE EXCLUSIVE" => LockMode::ShareUpdateExclusive,
+            "SHARE" => LockMode::Share,
+            "SHARE ROW EXCLUSIVE" => LockMode::ShareRowExclusive,
+            "EXCLUSIVE" => LockMode::Exclusive,
+            "ACCESS EXCLUSIVE" => LockMode::AccessExclusive,
+            _ => return None,
+        };
+        Some(mode)
+    }
 }
 
 impl Op {

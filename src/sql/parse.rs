@@ -165,9 +165,9 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 data_changes
             }
         }
-        // The token classifier reads every PostgreSQL form of these (VACUUM (FULL) a, b) and
-        // what the rules need of them (FULL, the view's name).
-        S::Vacuum(_) => return None,
+        // The token classifier reads every PostgreSQL form of these (VACUUM (FULL) a, b; lock
+        // modes; the trigger's table; RENAME TO) and what the rules need of them.
+        S::Vacuum(_) | S::Lock(_) | S::CreateTrigger(_) | S::AlterSchema(_) => return None,
         S::CreateView(view) if view.materialized => return None,
         S::CreateDomain(domain) => vec![Op::CreateDomain {
             name: object_name(&domain.name),

@@ -16,6 +16,7 @@ mod db_rollback;
 mod db_status;
 mod probe;
 mod probe_rewrites;
+mod probe_rules;
 mod support;
 
 mod db_connect;

@@ -52,6 +52,8 @@ pub struct EnumType {
     pub name: ObjectName,
     pub values: Vec<String>,
     pub is_new: bool,
+    /// Values added (ALTER TYPE ... ADD VALUE) in the pending set: no row holds them yet.
+    pub new_values: Vec<String>,
 }
 
 /// Objects of one kind, by schema then name: lookups borrow the caller's strings (no allocation
@@ -221,6 +223,11 @@ impl Schema {
             .collect();
         found.sort();
         found
+    }
+
+    /// True only for an enum created in the pending set; unknown types count as existing.
+    pub fn is_new_enum(&self, name: &ObjectName) -> bool {
+        self.enum_type(name).is_some_and(|e| e.is_new)
     }
 
     /// A validated `CHECK (column IS NOT NULL)` exists on the table (lets SET NOT NULL skip the
@@ -739,6 +746,45 @@ mod tests {
             Origin::Existing,
         );
         assert!(s.table(&name("app.t")).is_none());
+    }
+
+    #[test]
+    fn a_renamed_schema_takes_its_objects_along() {
+        let mut s = Schema::new();
+        s.apply(
+            &Op::CreateSchema {
+                name: "app".into(),
+                if_not_exists: false,
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &create_table("app.t", vec![col("id", "int4", true)]),
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::CreateEnum {
+                name: name("app.mood"),
+                values: vec!["ok".into()],
+            },
+            Origin::Existing,
+        );
+        s.apply(
+            &Op::RenameSchema {
+                name: "app".into(),
+                new_name: "core".into(),
+            },
+            Origin::Pending,
+        );
+        assert!(s.table(&name("app.t")).is_none());
+        let t = s.table(&name("core.t")).expect("the table moved");
+        assert_eq!(t.name, name("core.t"));
+        assert!(!t.is_new, "still the table with rows");
+        assert!(!s.is_new_schema("core"));
+        // The test helper names the primary key after the qualified name: `app.t_pkey`.
+        let pkey = ObjectName::new(Some("core"), "app.t_pkey");
+        assert!(s.index(&pkey).is_some_and(|i| i.table == name("core.t")));
+        assert!(s.enum_type(&name("core.mood")).is_some());
     }
 
     fn prisma_enum_recreate(s: &mut Schema, values: &[&str]) {

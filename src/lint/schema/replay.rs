@@ -224,6 +224,7 @@ impl Schema {
                         name,
                         values: values.clone(),
                         is_new,
+                        new_values: Vec::new(),
                     },
                 );
             }
@@ -233,6 +234,9 @@ impl Schema {
                 if let Some(e) = get_mut(&mut self.enums, type_name) {
                     if !e.values.contains(value) {
                         e.values.push(value.clone());
+                        if is_new {
+                            e.new_values.push(value.clone());
+                        }
                     }
                 }
             }
@@ -242,8 +246,10 @@ impl Schema {
                 new_value,
             } => {
                 if let Some(e) = get_mut(&mut self.enums, type_name) {
-                    for v in e.values.iter_mut().filter(|v| *v == value) {
-                        *v = new_value.clone();
+                    for v in e.values.iter_mut().chain(e.new_values.iter_mut()) {
+                        if v == value {
+                            *v = new_value.clone();
+                        }
                     }
                 }
             }
@@ -284,7 +290,10 @@ impl Schema {
             | Op::Insert { .. }
             | Op::Transaction(_)
             | Op::NonTransactional { .. }
+            | Op::LockTable { .. }
+            | Op::CreateTrigger { .. }
             | Op::Other { .. } => {}
+            Op::RenameSchema { name, new_name } => self.rename_schema(name, new_name),
             // Which overload moved is not known without argument types: each is kept under the
             // old name as well, so no destructive body is lost from view.
             Op::RenameRoutine { routine, new_name } => {
@@ -461,6 +470,62 @@ impl Schema {
         self.enums.remove(name);
         self.materialized_views.remove(name);
         self.domains.remove(name);
+    }
+
+    /// Everything in the schema moves under its new name; later statements name it so.
+    fn rename_schema(&mut self, from: &str, to: &str) {
+        let was_new = self.is_new_schema(from);
+        self.schemas.remove(from);
+        self.schemas.insert(to.to_string(), was_new);
+        let moved = |name: &mut ObjectName| {
+            if schema_of(name) == from {
+                name.schema = Some(to.to_string());
+            }
+        };
+        if let Some(mut tables) = self.tables.remove(from) {
+            for table in tables.values_mut() {
+                moved(&mut table.name);
+            }
+            self.tables.insert(to.to_string(), tables);
+        }
+        if let Some(mut indexes) = self.indexes.remove(from) {
+            for index in indexes.values_mut() {
+                moved(&mut index.name);
+                moved(&mut index.table);
+            }
+            self.indexes.insert(to.to_string(), indexes);
+        }
+        if let Some(mut enums) = self.enums.remove(from) {
+            for e in enums.values_mut() {
+                moved(&mut e.name);
+            }
+            self.enums.insert(to.to_string(), enums);
+        }
+        if let Some(routines) = self.routines.remove(from) {
+            self.routines.insert(to.to_string(), routines);
+        }
+        for name in &mut self.enums_of_current_migration {
+            moved(name);
+        }
+        // Columns of a type in that schema, and foreign keys to its tables, follow it.
+        for tables in self.tables.values_mut() {
+            for table in tables.values_mut() {
+                for column in &mut table.columns {
+                    if column.data_type.schema.as_deref() == Some(from) {
+                        column.data_type.schema = Some(to.to_string());
+                    }
+                }
+                for constraint in &mut table.constraints {
+                    if let ConstraintKind::ForeignKey { references, .. } = &mut constraint.kind {
+                        if references.schema.as_deref() == Some(from)
+                            || (references.schema.is_none() && from == DEFAULT_SCHEMA)
+                        {
+                            references.schema = Some(to.to_string());
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn rename_enum(&mut self, type_name: &ObjectName, new_name: &str) {
