@@ -46,6 +46,9 @@ pub fn analyze_with_applied_elsewhere(
 
     let mut schema = Schema::new();
     for file in &understood {
+        if file.lexical_error.is_some() {
+            schema.note_unread_statement();
+        }
         replay(&mut schema, &file.statements, Origin::Existing);
     }
 
@@ -188,6 +191,9 @@ fn whole_file(source: &str) -> Statement {
 fn replay(schema: &mut Schema, statements: &[Statement], origin: Origin) {
     schema.begin_migration();
     for statement in statements {
+        if statement.understanding == Understanding::Unparsed {
+            schema.note_unread_statement();
+        }
         for op in &statement.ops {
             schema.apply(op, origin);
         }
@@ -210,6 +216,9 @@ fn check_migration(
         report,
         last_excerpt: None,
     };
+    if file.lexical_error.is_some() {
+        schema.note_unread_statement();
+    }
     if let Some(error) = &file.lexical_error {
         if let Some(severity) = config.severity_of(&rules::malformed_sql::RULE) {
             let source = &migration.source;
@@ -281,6 +290,9 @@ fn check_migration(
                 harmless_reach.clear();
             }
             schema.apply(op, Origin::Pending);
+        }
+        if statement.understanding == Understanding::Unparsed {
+            schema.note_unread_statement();
         }
         check_routine_calls(
             schema,

@@ -14,7 +14,7 @@ mod written;
 
 pub use model::{
     BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, Op, Statement,
-    TransactionControl, TypeName, Understanding,
+    TransactionControl, TypeName, Understanding, Volatility,
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 

@@ -114,6 +114,15 @@ pub enum TransactionControl {
     Rollback,
 }
 
+/// A function's declared volatility: whether PostgreSQL may evaluate a call once for many rows.
+/// A column default calling a `Volatile` one is evaluated for each existing row (a rewrite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+}
+
 /// One operation of a routine's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyOp {
@@ -287,6 +296,8 @@ pub enum Op {
         body: Vec<BodyOp>,
         /// Names the body calls (`f(`): a call of this routine runs theirs too.
         calls: Vec<ObjectName>,
+        /// As declared, in any language; `VOLATILE` when not declared (PostgreSQL's default).
+        volatility: Volatility,
     },
     /// `ALTER FUNCTION/PROCEDURE f(...) RENAME TO g` or `SET SCHEMA s`: its body goes with it.
     RenameRoutine {

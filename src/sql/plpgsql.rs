@@ -5,7 +5,7 @@
 
 use super::classify::scan_destructive;
 use super::lex::{tokenize, Cursor, Kind, Token, Tokens};
-use super::model::{BodyOp, ObjectName, Op, Understanding};
+use super::model::{BodyOp, ObjectName, Op, Understanding, Volatility};
 use super::split::split;
 
 /// Nested `DO` / `EXECUTE '...'` deeper than this is not followed (it only guards the stack).
@@ -277,6 +277,7 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     let name = c.object_name()?;
     let signature = argument_list(&tokens[c.at..]);
     let mut language = None;
+    let mut volatility = Volatility::Volatile;
     let mut body: Option<(String, usize)> = None;
     let mut depth = 0i32;
     let rest = &tokens[c.at..];
@@ -292,6 +293,12 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
                 .get(i + 1)
                 .and_then(|t| t.ident().or_else(|| t.string_value()))
                 .map(|l| l.to_ascii_lowercase());
+        } else if depth <= 0 && token.is_word("immutable") {
+            volatility = Volatility::Immutable;
+        } else if depth <= 0 && token.is_word("stable") {
+            volatility = Volatility::Stable;
+        } else if depth <= 0 && token.is_word("volatile") {
+            volatility = Volatility::Volatile;
         } else if depth <= 0 && token.is_word("as") {
             // `AS 'obj_file', 'link_symbol'` is a C function: no SQL body.
             let is_object_file = rest.get(i + 2).is_some_and(|t| t.is_punct(","));
@@ -342,6 +349,7 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
             signature,
             body: body_ops,
             calls,
+            volatility,
         }],
         Understanding::Parsed,
     ))
@@ -609,7 +617,38 @@ mod tests {
                     },
                 }],
                 calls: vec![],
+                volatility: Volatility::Volatile,
             }]
+        );
+    }
+
+    #[test]
+    fn a_routine_carries_its_declared_volatility_in_any_language() {
+        let volatility = |sql: &str| match understand(sql).0.as_slice() {
+            [Op::CreateRoutine { volatility, .. }] => *volatility,
+            other => panic!("not a routine: {other:?}"),
+        };
+        assert_eq!(
+            volatility("CREATE FUNCTION uuid() RETURNS uuid AS $$ SELECT gen_random_uuid() $$ LANGUAGE sql"),
+            Volatility::Volatile
+        );
+        assert_eq!(
+            volatility("CREATE OR REPLACE FUNCTION app.slug(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$"),
+            Volatility::Immutable
+        );
+        assert_eq!(
+            volatility("CREATE FUNCTION myjsonb() RETURNS jsonb STABLE LANGUAGE plpython3u AS 'return \"{}\"'"),
+            Volatility::Stable
+        );
+        assert_eq!(
+            volatility(
+                "CREATE FUNCTION f(stable int) RETURNS int LANGUAGE c VOLATILE AS 'lib', 'f'"
+            ),
+            Volatility::Volatile
+        );
+        assert_eq!(
+            volatility("CREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT 1; END"),
+            Volatility::Immutable
         );
     }
 }

@@ -9,7 +9,9 @@ mod replay;
 use std::collections::HashMap;
 
 use crate::sql::ident;
-use crate::sql::{BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, TypeName};
+use crate::sql::{
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, TypeName, Volatility,
+};
 
 /// Whether an operation comes from the applied history or from the pending set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct Table {
 pub struct Index {
     pub name: ObjectName,
     pub table: ObjectName,
+    /// The indexed columns, or the expressions as written (`lower(email)`).
+    pub columns: Vec<String>,
     pub unique: bool,
     pub is_new: bool,
 }
@@ -98,6 +102,9 @@ pub struct Schema {
     /// What the body of each user function / procedure does when called, so a pending
     /// `SELECT f()` is judged by it, wherever `f` was created; every overload of a name.
     routines: ByName<Vec<Routine>>,
+    /// A statement the model could not read (unparsed, or in a file with an unterminated
+    /// token) was replayed: it may have created objects the model does not know.
+    read_incompletely: bool,
 }
 
 /// One overload of a user routine.
@@ -107,6 +114,7 @@ struct Routine {
     body: Vec<BodyOp>,
     /// The routines its body calls, followed when a call reaches it.
     calls: Vec<ObjectName>,
+    volatility: Volatility,
 }
 
 impl Schema {
@@ -132,6 +140,29 @@ impl Schema {
     /// "public"`).
     pub fn is_new_schema(&self, name: &str) -> bool {
         name != DEFAULT_SCHEMA && self.schemas.get(name).copied().unwrap_or(false)
+    }
+
+    /// Marks that a statement the model could not read was replayed.
+    pub fn note_unread_statement(&mut self) {
+        self.read_incompletely = true;
+    }
+
+    /// Every statement replayed so far was read: an index the model does not know was never
+    /// created (by name; an index created by `CREATE TABLE ... LIKE` is not known by name).
+    pub fn knows_every_index(&self) -> bool {
+        !self.read_incompletely
+    }
+
+    /// The declared volatility of a user function; `None` when the history does not define it.
+    /// With several overloads (which one a call reaches is not known) the most volatile.
+    pub fn routine_volatility(&self, name: &ObjectName) -> Option<Volatility> {
+        let overloads = get(&self.routines, name)?;
+        let rank = |v: &Volatility| match v {
+            Volatility::Immutable => 0,
+            Volatility::Stable => 1,
+            Volatility::Volatile => 2,
+        };
+        overloads.iter().map(|o| o.volatility).max_by_key(rank)
     }
 
     pub fn has_routines(&self) -> bool {
