@@ -211,6 +211,20 @@ impl Schema {
         get(&self.indexes, name)
     }
 
+    /// The indexes of a table, by name.
+    pub fn indexes_on(&self, table: &ObjectName) -> Vec<&Index> {
+        let table = self.resolve(table);
+        let mut found: Vec<&Index> = self
+            .indexes
+            .get(schema_of(&table))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|i| i.table == table)
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
+    }
+
     pub fn enum_type(&self, name: &ObjectName) -> Option<&EnumType> {
         get(&self.enums, name)
     }
@@ -324,6 +338,57 @@ fn is_not_null_check_of(expression: &str, column: &str) -> bool {
     };
     let operand = strip_parens(expression[..is_at].trim_end());
     ident::fold_written(operand).as_deref() == Some(column)
+}
+
+/// `expression` (a CHECK, an index expression) refers to `column`: an identifier, quoted or not,
+/// outside string literals, folds to it.
+pub fn expression_mentions(expression: &str, column: &str) -> bool {
+    let mut chars = expression.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        match c {
+            '\'' => {
+                // Doubled quotes inside a literal read as two literals: same result.
+                for (_, c) in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut word = String::new();
+                while let Some((_, c)) = chars.next() {
+                    if c == '"' {
+                        if chars.peek().is_some_and(|&(_, n)| n == '"') {
+                            chars.next();
+                            word.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        word.push(c);
+                    }
+                }
+                if word == column {
+                    return true;
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut end = start + c.len_utf8();
+                while let Some(&(i, n)) = chars.peek() {
+                    if !(n.is_alphanumeric() || n == '_' || n == '$') {
+                        break;
+                    }
+                    end = i + n.len_utf8();
+                    chars.next();
+                }
+                if ident::fold(&expression[start..end], false) == column {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Removes balanced outer parentheses and surrounding whitespace.
@@ -585,6 +650,16 @@ mod tests {
             assert!(!is_not_null_check_of(expression, "email"), "{expression}");
         }
         assert!(is_not_null_check_of("\"Email\" IS NOT NULL", "Email"));
+    }
+
+    #[test]
+    fn expressions_mention_columns_as_identifiers_only() {
+        assert!(expression_mentions("length(c) > 0", "c"));
+        assert!(expression_mentions("(\"Email\" <> '')", "Email"));
+        assert!(expression_mentions("lower(EMAIL)", "email"));
+        assert!(!expression_mentions("lower(\"Email\")", "email"));
+        assert!(!expression_mentions("status <> 'c'", "c"));
+        assert!(!expression_mentions("cc > 0", "c"));
     }
 
     #[test]
