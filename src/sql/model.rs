@@ -298,6 +298,10 @@ pub enum Op {
         calls: Vec<ObjectName>,
         /// As declared, in any language; `VOLATILE` when not declared (PostgreSQL's default).
         volatility: Volatility,
+        /// For a `LANGUAGE sql` function whose body is one `SELECT <expression>` (no FROM, no
+        /// SECURITY DEFINER, SET, STRICT or SETOF): the expression. PostgreSQL inlines such a
+        /// call, so the caller gets the expression's volatility, not the declared one.
+        inline_expression: Option<String>,
     },
     /// `ALTER FUNCTION/PROCEDURE f(...) RENAME TO g` or `SET SCHEMA s`: its body goes with it.
     RenameRoutine {

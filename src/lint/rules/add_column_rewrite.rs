@@ -9,7 +9,8 @@
 //! A function is volatile unless it is known not to be: a built-in known STABLE or IMMUTABLE, or
 //! a function the history creates with `IMMUTABLE` or `STABLE`. `CREATE FUNCTION` without either
 //! declares it VOLATILE (PostgreSQL's default, in any language), and a function the history does
-//! not define (`uuid()`) is taken as volatile too.
+//! not define (`uuid()`) is taken as volatile too. PostgreSQL inlines an SQL function whose body
+//! is one `SELECT <expression>`: such a call is as volatile as the expression.
 
 use std::sync::LazyLock;
 
@@ -222,8 +223,15 @@ enum Known {
     Unknown,
 }
 
+/// How deep calls of inlined SQL functions are followed (a function may call itself).
+const MAX_INLINING_DEPTH: u32 = 8;
+
 /// The first call in the default expression that is volatile (string literals skipped).
 fn volatile_call(default: &str, schema: &Schema) -> Option<VolatileCall> {
+    volatile_call_at(default, schema, 0)
+}
+
+fn volatile_call_at(default: &str, schema: &Schema, depth: u32) -> Option<VolatileCall> {
     static STRING_LITERAL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("valid regex"));
     static CALL: LazyLock<Regex> = LazyLock::new(|| {
@@ -245,7 +253,7 @@ fn volatile_call(default: &str, schema: &Schema) -> Option<VolatileCall> {
         let name = folded(call.get(2)?);
         let qualifier = call.get(1).map(folded);
         let function = ObjectName::new(qualifier.as_deref(), &name);
-        let known = volatility_of(&function, schema)?;
+        let known = volatility_of(&function, schema, depth)?;
         Some(VolatileCall {
             function: function.to_string(),
             known,
@@ -254,7 +262,7 @@ fn volatile_call(default: &str, schema: &Schema) -> Option<VolatileCall> {
 }
 
 /// `None` when a call of `function` is not volatile.
-fn volatility_of(function: &ObjectName, schema: &Schema) -> Option<Known> {
+fn volatility_of(function: &ObjectName, schema: &Schema, depth: u32) -> Option<Known> {
     let built_in_path = function
         .schema
         .as_deref()
@@ -271,8 +279,18 @@ fn volatility_of(function: &ObjectName, schema: &Schema) -> Option<Known> {
         return None;
     }
     match schema.routine_volatility(function) {
-        Some(Volatility::Volatile) => Some(Known::DeclaredVolatile),
-        Some(Volatility::Immutable | Volatility::Stable) => None,
+        // Which overload a call reaches is not known: volatile if any is.
+        Some(overloads) => overloads
+            .into_iter()
+            .any(|overload| match overload {
+                (Volatility::Immutable | Volatility::Stable, _) => false,
+                // Inlined: the expression's own volatility is what counts.
+                (Volatility::Volatile, Some(expression)) if depth < MAX_INLINING_DEPTH => {
+                    volatile_call_at(expression, schema, depth + 1).is_some()
+                }
+                (Volatility::Volatile, _) => true,
+            })
+            .then_some(Known::DeclaredVolatile),
         // Extension functions are called schema-qualified too (`extensions.digest(...)`).
         None if NON_VOLATILE_FUNCTIONS.contains(&name) => None,
         None => Some(Known::Unknown),
@@ -463,7 +481,7 @@ mod tests {
     fn a_function_of_the_history_is_as_volatile_as_it_was_declared() {
         let add = r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT myjsonb();"#;
         let volatile = format!(
-            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;"
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ BEGIN RETURN '{{}}'; END $$ LANGUAGE plpgsql;"
         );
         let v = only_violation(&volatile, add, &RULE);
         assert_mentions(&v.message, "calls myjsonb(), which the history creates without IMMUTABLE or STABLE");
@@ -478,7 +496,7 @@ mod tests {
         // Replaced by a volatile one: volatile again.
         let replaced = format!(
             "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb IMMUTABLE AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;\n\
-             CREATE OR REPLACE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;"
+             CREATE OR REPLACE FUNCTION myjsonb() RETURNS jsonb AS $$ BEGIN RETURN '{{}}'; END $$ LANGUAGE plpgsql;"
         );
         assert_eq!(violations(&replaced, add, &RULE).len(), 1);
         // A schema-qualified, quoted name is looked up as written.
@@ -489,6 +507,29 @@ mod tests {
         assert!(violations(&qualified, add, &RULE).is_empty());
         let other_schema = r#"ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT "newCode"();"#;
         assert_eq!(violations(&qualified, other_schema, &RULE).len(), 1);
+    }
+
+    #[test]
+    fn an_inlined_sql_function_is_as_volatile_as_its_expression() {
+        let add = r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT myjsonb();"#;
+        let constant = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;"
+        );
+        assert!(violations(&constant, add, &RULE).is_empty());
+        let calls_volatile = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT jsonb_build_object('id', gen_random_uuid()) $$ LANGUAGE sql;"
+        );
+        assert_eq!(violations(&calls_volatile, add, &RULE).len(), 1);
+        // Not inlined (SECURITY DEFINER): the declared VOLATILE counts.
+        let definer = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql SECURITY DEFINER;"
+        );
+        assert_eq!(violations(&definer, add, &RULE).len(), 1);
+        // A function inlined into itself ends.
+        let recursive = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT myjsonb() $$ LANGUAGE sql;"
+        );
+        assert_eq!(violations(&recursive, add, &RULE).len(), 1);
     }
 
     #[test]

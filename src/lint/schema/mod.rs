@@ -115,6 +115,7 @@ struct Routine {
     /// The routines its body calls, followed when a call reaches it.
     calls: Vec<ObjectName>,
     volatility: Volatility,
+    inline_expression: Option<String>,
 }
 
 impl Schema {
@@ -153,16 +154,16 @@ impl Schema {
         !self.read_incompletely
     }
 
-    /// The declared volatility of a user function; `None` when the history does not define it.
-    /// With several overloads (which one a call reaches is not known) the most volatile.
-    pub fn routine_volatility(&self, name: &ObjectName) -> Option<Volatility> {
+    /// Each overload of a user function: its declared volatility and, when PostgreSQL inlines
+    /// it, its expression. `None` when the history does not define the function.
+    pub fn routine_volatility(&self, name: &ObjectName) -> Option<Vec<(Volatility, Option<&str>)>> {
         let overloads = get(&self.routines, name)?;
-        let rank = |v: &Volatility| match v {
-            Volatility::Immutable => 0,
-            Volatility::Stable => 1,
-            Volatility::Volatile => 2,
-        };
-        overloads.iter().map(|o| o.volatility).max_by_key(rank)
+        Some(
+            overloads
+                .iter()
+                .map(|o| (o.volatility, o.inline_expression.as_deref()))
+                .collect(),
+        )
     }
 
     pub fn has_routines(&self) -> bool {

@@ -295,6 +295,7 @@ impl Schema {
                 body,
                 calls,
                 volatility,
+                inline_expression,
             } => self.add_routine(
                 name,
                 Routine {
@@ -302,6 +303,7 @@ impl Schema {
                     body: body.clone(),
                     calls: calls.clone(),
                     volatility: *volatility,
+                    inline_expression: inline_expression.clone(),
                 },
             ),
         }
