@@ -738,9 +738,11 @@ ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_check";"#,
 
     #[test]
     fn safe_set_and_drop_default() {
+        // Dropping the default of the NOT NULL "role" would break the running app's inserts
+        // (required-column-without-default); of the nullable "name" it is safe.
         assert_safe(
             r#"ALTER TABLE "User" ALTER COLUMN "name" SET DEFAULT 'anonymous';
-ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;"#,
+ALTER TABLE "User" ALTER COLUMN "name" DROP DEFAULT;"#,
         );
     }
 
@@ -941,7 +943,7 @@ COMMIT;
     }
 
     #[test]
-    fn data_changes_on_existing_tables_warn_without_blocking() {
+    fn data_changes_on_existing_tables_warn_and_one_of_every_row_blocks() {
         let report = check(&[(
             "20240201000000_backfill",
             "UPDATE \"User\" SET \"name\" = 'x' WHERE \"name\" IS NULL;\nDELETE FROM \"Post\";",
@@ -950,8 +952,9 @@ COMMIT;
             rules_of(&report),
             vec![("unbatched-data-change", 1), ("unbatched-data-change", 2)]
         );
-        assert!(!report.has_errors());
-        assert_eq!(report.summary.warnings, 2);
+        // The targeted UPDATE warns; the DELETE without WHERE (every row) is an error.
+        assert_eq!(report.summary.warnings, 1);
+        assert_eq!(report.summary.errors, 1);
     }
 
     // Suppressions.

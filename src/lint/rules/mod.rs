@@ -137,6 +137,7 @@ rules![
     rename_column,
     alter_column_type,
     add_column_required,
+    required_column_without_default,
     add_column_rewrite,
     set_not_null,
     create_index_blocking,

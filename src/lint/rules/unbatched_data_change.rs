@@ -12,7 +12,7 @@ pub const RULE: RuleInfo = RuleInfo {
     id: "unbatched-data-change",
     default_severity: Severity::Warning,
     impact: Impact::Blocks,
-    summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat",
+    summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat (an error without WHERE)",
     check: Some(check),
     file: include_str!("unbatched_data_change.rs"),
     example: Example::Migration("UPDATE \"User\" SET \"name\" = '';\n"),
