@@ -117,6 +117,21 @@ const NON_VOLATILE_FUNCTIONS: &[&str] = &[
     "crypt",
     "sha256",
     "sha512",
+    "format",
+    "lpad",
+    "rpad",
+    "repeat",
+    "split_part",
+    "initcap",
+    "char_length",
+    "array_to_string",
+    "uuid_nil",
+    "uuid_generate_v3",
+    "uuid_generate_v5",
+    "text",
+    "int4",
+    "int8",
+    "date",
 ];
 
 /// Words written before a `(` that are SQL syntax or a type's modifiers, not function calls:
