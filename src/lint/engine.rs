@@ -46,6 +46,9 @@ pub fn analyze_with_applied_elsewhere(
 
     let mut schema = Schema::new();
     for file in &understood {
+        if file.lexical_error.is_some() {
+            schema.note_unread_statement();
+        }
         replay(&mut schema, &file.statements, Origin::Existing);
     }
 
@@ -188,6 +191,9 @@ fn whole_file(source: &str) -> Statement {
 fn replay(schema: &mut Schema, statements: &[Statement], origin: Origin) {
     schema.begin_migration();
     for statement in statements {
+        if statement.understanding == Understanding::Unparsed {
+            schema.note_unread_statement();
+        }
         for op in &statement.ops {
             schema.apply(op, origin);
         }
@@ -210,6 +216,9 @@ fn check_migration(
         report,
         last_excerpt: None,
     };
+    if file.lexical_error.is_some() {
+        schema.note_unread_statement();
+    }
     if let Some(error) = &file.lexical_error {
         if let Some(severity) = config.severity_of(&rules::malformed_sql::RULE) {
             let source = &migration.source;
@@ -293,6 +302,9 @@ fn check_migration(
                 harmless_reach.clear();
             }
             schema.apply(op, Origin::Pending);
+        }
+        if statement.understanding == Understanding::Unparsed {
+            schema.note_unread_statement();
         }
         check_routine_calls(
             schema,
@@ -738,9 +750,11 @@ ALTER TABLE "User" VALIDATE CONSTRAINT "User_name_check";"#,
 
     #[test]
     fn safe_set_and_drop_default() {
+        // Dropping the default of the NOT NULL "role" would break the running app's inserts
+        // (required-column-without-default); of the nullable "name" it is safe.
         assert_safe(
             r#"ALTER TABLE "User" ALTER COLUMN "name" SET DEFAULT 'anonymous';
-ALTER TABLE "User" ALTER COLUMN "role" DROP DEFAULT;"#,
+ALTER TABLE "User" ALTER COLUMN "name" DROP DEFAULT;"#,
         );
     }
 
@@ -941,7 +955,7 @@ COMMIT;
     }
 
     #[test]
-    fn data_changes_on_existing_tables_warn_without_blocking() {
+    fn data_changes_on_existing_tables_warn_and_one_of_every_row_blocks() {
         let report = check(&[(
             "20240201000000_backfill",
             "UPDATE \"User\" SET \"name\" = 'x' WHERE \"name\" IS NULL;\nDELETE FROM \"Post\";",
@@ -950,8 +964,9 @@ COMMIT;
             rules_of(&report),
             vec![("unbatched-data-change", 1), ("unbatched-data-change", 2)]
         );
-        assert!(!report.has_errors());
-        assert_eq!(report.summary.warnings, 2);
+        // The targeted UPDATE warns; the DELETE without WHERE (every row) is an error.
+        assert_eq!(report.summary.warnings, 1);
+        assert_eq!(report.summary.errors, 1);
     }
 
     // Suppressions.

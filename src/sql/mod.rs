@@ -15,7 +15,7 @@ mod written;
 pub use classify::alter_table_actions;
 pub use model::{
     BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, LockMode, ObjectName, Op, ReindexTarget,
-    Statement, TransactionControl, TypeName, Understanding,
+    Statement, TransactionControl, TypeName, Understanding, Volatility,
 };
 pub use split::{lexical_error, split, LexicalError, Position, RawStatement, Span};
 

@@ -114,6 +114,15 @@ pub enum TransactionControl {
     Rollback,
 }
 
+/// A function's declared volatility: whether PostgreSQL may evaluate a call once for many rows.
+/// A column default calling a `Volatile` one is evaluated for each existing row (a rewrite).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+}
+
 /// One operation of a routine's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyOp {
@@ -289,6 +298,12 @@ pub enum Op {
         body: Vec<BodyOp>,
         /// Names the body calls (`f(`): a call of this routine runs theirs too.
         calls: Vec<ObjectName>,
+        /// As declared, in any language; `VOLATILE` when not declared (PostgreSQL's default).
+        volatility: Volatility,
+        /// For a `LANGUAGE sql` function whose body is one `SELECT <expression>` (no FROM, no
+        /// SECURITY DEFINER, SET, STRICT or SETOF): the expression. PostgreSQL inlines such a
+        /// call, so the caller gets the expression's volatility, not the declared one.
+        inline_expression: Option<String>,
     },
     /// `ALTER FUNCTION/PROCEDURE f(...) RENAME TO g` or `SET SCHEMA s`: its body goes with it.
     RenameRoutine {

@@ -5,7 +5,7 @@
 
 use super::classify::scan_destructive;
 use super::lex::{tokenize, Cursor, Kind, Token, Tokens};
-use super::model::{BodyOp, ObjectName, Op, Understanding};
+use super::model::{BodyOp, ObjectName, Op, Understanding, Volatility};
 use super::split::split;
 
 /// Nested `DO` / `EXECUTE '...'` deeper than this is not followed (it only guards the stack).
@@ -277,6 +277,9 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
     let name = c.object_name()?;
     let signature = argument_list(&tokens[c.at..]);
     let mut language = None;
+    let mut volatility = Volatility::Volatile;
+    // What keeps PostgreSQL from inlining an SQL function (see `inline_function`).
+    let mut not_inlinable = false;
     let mut body: Option<(String, usize)> = None;
     let mut depth = 0i32;
     let rest = &tokens[c.at..];
@@ -292,6 +295,18 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
                 .get(i + 1)
                 .and_then(|t| t.ident().or_else(|| t.string_value()))
                 .map(|l| l.to_ascii_lowercase());
+        } else if depth <= 0
+            && ["definer", "set", "setof", "strict", "table"]
+                .iter()
+                .any(|w| token.is_word(w))
+        {
+            not_inlinable = true;
+        } else if depth <= 0 && token.is_word("immutable") {
+            volatility = Volatility::Immutable;
+        } else if depth <= 0 && token.is_word("stable") {
+            volatility = Volatility::Stable;
+        } else if depth <= 0 && token.is_word("volatile") {
+            volatility = Volatility::Volatile;
         } else if depth <= 0 && token.is_word("as") {
             // `AS 'obj_file', 'link_symbol'` is a C function: no SQL body.
             let is_object_file = rest.get(i + 2).is_some_and(|t| t.is_punct(","));
@@ -316,6 +331,10 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
         }
         i += 1;
     }
+    let inline_expression = match (&body, language.as_deref()) {
+        (Some((body, _)), Some("sql")) if !not_inlinable => inlinable_select(body),
+        _ => None,
+    };
     let mut calls = Vec::new();
     let body_ops = match (body, language.as_deref()) {
         (Some((body, at)), Some(language @ ("sql" | "plpgsql"))) => {
@@ -342,9 +361,62 @@ pub(super) fn understand_routine(text: &str) -> Option<(Vec<Op>, Understanding)>
             signature,
             body: body_ops,
             calls,
+            volatility,
+            inline_expression,
         }],
         Understanding::Parsed,
     ))
+}
+
+/// `SELECT <expression>` alone (a trailing `;` allowed): the expression. `None` for anything
+/// else (FROM, WHERE, several statements, several columns...), which PostgreSQL does not inline.
+fn inlinable_select(body: &str) -> Option<String> {
+    let tokens = tokenize(body);
+    let words: Vec<&Token<'_>> = tokens.iter().collect();
+    let first = words.first()?;
+    if !first.is_word("select") {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut end = body.len();
+    for (i, token) in words.iter().enumerate().skip(1) {
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth -= 1;
+        } else if depth == 0 && token.is_punct(";") {
+            if words[i + 1..].iter().any(|t| !t.is_punct(";")) {
+                return None;
+            }
+            end = token.start;
+            break;
+        } else if depth == 0
+            && (token.is_punct(",")
+                || [
+                    "from",
+                    "where",
+                    "group",
+                    "having",
+                    "window",
+                    "order",
+                    "limit",
+                    "offset",
+                    "union",
+                    "intersect",
+                    "except",
+                    "fetch",
+                    "for",
+                    "into",
+                ]
+                .iter()
+                .any(|w| token.is_word(w)))
+        {
+            return None;
+        }
+    }
+    let start = words.get(1)?.start;
+    let expression = body.get(start..end)?.trim();
+    (!expression.is_empty()).then(|| expression.to_string())
 }
 
 /// The tokens inside the parentheses that open `tokens`, lower case, joined by spaces.
@@ -609,7 +681,69 @@ mod tests {
                     },
                 }],
                 calls: vec![],
+                volatility: Volatility::Volatile,
+                inline_expression: None,
             }]
         );
+    }
+
+    #[test]
+    fn a_routine_carries_its_declared_volatility_in_any_language() {
+        let volatility = |sql: &str| match understand(sql).0.as_slice() {
+            [Op::CreateRoutine { volatility, .. }] => *volatility,
+            other => panic!("not a routine: {other:?}"),
+        };
+        assert_eq!(
+            volatility("CREATE FUNCTION uuid() RETURNS uuid AS $$ SELECT gen_random_uuid() $$ LANGUAGE sql"),
+            Volatility::Volatile
+        );
+        assert_eq!(
+            volatility("CREATE OR REPLACE FUNCTION app.slug(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$"),
+            Volatility::Immutable
+        );
+        assert_eq!(
+            volatility("CREATE FUNCTION myjsonb() RETURNS jsonb STABLE LANGUAGE plpython3u AS 'return \"{}\"'"),
+            Volatility::Stable
+        );
+        assert_eq!(
+            volatility(
+                "CREATE FUNCTION f(stable int) RETURNS int LANGUAGE c VOLATILE AS 'lib', 'f'"
+            ),
+            Volatility::Volatile
+        );
+        assert_eq!(
+            volatility("CREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT 1; END"),
+            Volatility::Immutable
+        );
+    }
+
+    #[test]
+    fn an_sql_function_of_one_select_expression_carries_it_for_inlining() {
+        let inlined = |sql: &str| match understand(sql).0.as_slice() {
+            [Op::CreateRoutine {
+                inline_expression, ..
+            }] => inline_expression.clone(),
+            other => panic!("not a routine: {other:?}"),
+        };
+        assert_eq!(
+            inlined(
+                "CREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{}'::jsonb $$ LANGUAGE sql"
+            ),
+            Some("'{}'::jsonb".to_string())
+        );
+        assert_eq!(
+            inlined("CREATE FUNCTION uuid() RETURNS uuid LANGUAGE sql BEGIN ATOMIC SELECT gen_random_uuid(); END"),
+            Some("gen_random_uuid()".to_string())
+        );
+        for not_inlined in [
+            "CREATE FUNCTION f() RETURNS int AS $$ SELECT count(*) FROM t $$ LANGUAGE sql",
+            "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; SELECT 2 $$ LANGUAGE sql",
+            "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql SECURITY DEFINER",
+            "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql SET search_path = app",
+            "CREATE FUNCTION f() RETURNS SETOF int AS $$ SELECT 1 $$ LANGUAGE sql",
+            "CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql",
+        ] {
+            assert_eq!(inlined(not_inlined), None, "{not_inlined}");
+        }
     }
 }

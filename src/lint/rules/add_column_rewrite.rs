@@ -5,6 +5,12 @@
 //! once in the catalog and ADD COLUMN is instant. A value that differs per row (a volatile
 //! function, a sequence, an identity, a stored generated expression) has to be written into every
 //! existing row: a full rewrite under ACCESS EXCLUSIVE. Before 11 every non-null default rewrites.
+//!
+//! A function is volatile unless it is known not to be: a built-in known STABLE or IMMUTABLE, or
+//! a function the history creates with `IMMUTABLE` or `STABLE`. `CREATE FUNCTION` without either
+//! declares it VOLATILE (PostgreSQL's default, in any language), and a function the history does
+//! not define (`uuid()`) is taken as volatile too. PostgreSQL inlines an SQL function whose body
+//! is one `SELECT <expression>`: such a call is as volatile as the expression.
 
 use std::sync::LazyLock;
 
@@ -12,7 +18,8 @@ use regex::Regex;
 
 use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
-use crate::sql::{ColumnSpec, Op};
+use crate::lint::schema::Schema;
+use crate::sql::{ident, ColumnSpec, ObjectName, Op, Volatility};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -45,6 +52,94 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "txid_current",
     "pg_current_xact_id",
     "setseed",
+    "gen_salt",
+];
+
+/// Built-in functions seen in column defaults that are STABLE or IMMUTABLE: evaluated once for
+/// the ADD COLUMN, whatever the number of rows.
+const NON_VOLATILE_FUNCTIONS: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtime",
+    "localtimestamp",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_setting",
+    "current_schema",
+    "timezone",
+    "date_trunc",
+    "date_part",
+    "extract",
+    "make_date",
+    "make_interval",
+    "make_timestamp",
+    "make_timestamptz",
+    "to_timestamp",
+    "to_date",
+    "to_char",
+    "to_number",
+    "lower",
+    "upper",
+    "md5",
+    "concat",
+    "concat_ws",
+    "substr",
+    "substring",
+    "length",
+    "replace",
+    "trim",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "left",
+    "right",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "ceiling",
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "to_json",
+    "to_jsonb",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "array_fill",
+    "encode",
+    "decode",
+    "digest",
+    "crypt",
+    "sha256",
+    "sha512",
+    "format",
+    "lpad",
+    "rpad",
+    "repeat",
+    "split_part",
+    "initcap",
+    "char_length",
+    "array_to_string",
+    "uuid_nil",
+    "uuid_generate_v3",
+    "uuid_generate_v5",
+    "text",
+    "int4",
+    "int8",
+    "date",
+];
+
+/// Words written before a `(` that are SQL syntax or a type's modifiers, not function calls:
+/// `CAST(x AS varchar(10))`, `'x'::character varying(10)`, `ARRAY(...)`, `ROW(...)`.
+const NOT_CALLS: &[&str] = &[
+    "cast", "array", "row", "in", "exists", "and", "or", "not", "any", "some", "all", "values",
+    "varchar", "varying", "char", "character", "bpchar", "numeric", "decimal", "dec", "timestamp",
+    "timestamptz", "time", "timetz", "interval", "bit", "varbit", "float",
 ];
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
@@ -59,7 +154,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if advice::is_noop_add_column(ctx, table, &column.name, *if_not_exists) {
         return None;
     }
-    let cause = rewrite_cause(column, ctx.pg_version)?;
+    let cause = rewrite_cause(column, ctx)?;
     if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
@@ -78,7 +173,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
 }
 
 /// Why existing rows must each get their own value written, if they must.
-fn rewrite_cause(column: &ColumnSpec, pg_version: u32) -> Option<String> {
+fn rewrite_cause(column: &ColumnSpec, ctx: &RuleContext) -> Option<String> {
+    let pg_version = ctx.pg_version;
     let base = column.data_type.base.as_str();
     if base.starts_with("serial") {
         return Some(format!(
@@ -101,8 +197,22 @@ fn rewrite_cause(column: &ColumnSpec, pg_version: u32) -> Option<String> {
              (fast defaults start with PostgreSQL 11)"
         ));
     }
-    volatile_function(default).map(|function| {
-        format!("the default {default} calls the volatile {function}(), evaluated once per existing row")
+    let call = volatile_call(default, ctx.schema)?;
+    let function = &call.function;
+    Some(match call.known {
+        Known::BuiltIn => format!(
+            "the default {default} calls the volatile {function}(), evaluated once per existing row"
+        ),
+        Known::DeclaredVolatile => format!(
+            "the default {default} calls {function}(), which the history creates without \
+             IMMUTABLE or STABLE (so VOLATILE, PostgreSQL's default): it is evaluated once per \
+             existing row"
+        ),
+        Known::Unknown => format!(
+            "the default {default} calls {function}(), which is neither a built-in known to be \
+             STABLE or IMMUTABLE nor created in the history with IMMUTABLE or STABLE: taken as \
+             VOLATILE (PostgreSQL's default), it is evaluated once per existing row"
+        ),
     })
 }
 
@@ -111,19 +221,95 @@ pub(super) fn is_null(default: &str) -> bool {
     lower == "null" || lower.starts_with("null::") || lower.starts_with("(null)")
 }
 
-/// The first volatile function the default expression calls (string literals skipped).
-fn volatile_function(default: &str) -> Option<&'static str> {
+/// A call in a default that PostgreSQL evaluates for each existing row.
+struct VolatileCall {
+    /// As a person would write it back: `uuid`, `app."myJsonb"`.
+    function: String,
+    known: Known,
+}
+
+/// How the call is known to be volatile.
+enum Known {
+    /// A built-in volatile function (`gen_random_uuid`, `random`, `clock_timestamp`, ...).
+    BuiltIn,
+    /// Created in the history without IMMUTABLE or STABLE.
+    DeclaredVolatile,
+    /// Neither built-in nor created in the history.
+    Unknown,
+}
+
+/// How deep calls of inlined SQL functions are followed (a function may call itself).
+const MAX_INLINING_DEPTH: u32 = 8;
+
+/// The first call in the default expression that is volatile (string literals skipped).
+fn volatile_call(default: &str, schema: &Schema) -> Option<VolatileCall> {
+    volatile_call_at(default, schema, 0)
+}
+
+fn volatile_call_at(default: &str, schema: &Schema, depth: u32) -> Option<VolatileCall> {
     static STRING_LITERAL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("valid regex"));
     static CALL: LazyLock<Regex> = LazyLock::new(|| {
-        // `\b`, not a consumed character before the name: `md5(random())` has two calls.
-        Regex::new(r#"(?i)"?\b([A-Za-z_][A-Za-z0-9_$]*)"?\s*\("#).expect("valid regex")
+        // Leftmost-first, ending at the `(`: `md5(random())` has two calls.
+        let name = r#"("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)"#;
+        Regex::new(&format!(r"(?:{name}\s*\.\s*)?{name}\s*\(")).expect("valid regex")
     });
     let code = STRING_LITERAL.replace_all(default, "''");
     CALL.captures_iter(&code).find_map(|call| {
-        let name = call[1].to_ascii_lowercase();
-        VOLATILE_FUNCTIONS.iter().copied().find(|f| *f == name)
+        let whole = call.get(0)?;
+        // `x::"Money"(2)` is a type with its modifier.
+        if code[..whole.start()].trim_end().ends_with("::") {
+            return None;
+        }
+        let folded = |m: regex::Match<'_>| {
+            let text = m.as_str();
+            ident::fold_written(text).unwrap_or_else(|| text.to_string())
+        };
+        let name = folded(call.get(2)?);
+        let qualifier = call.get(1).map(folded);
+        let function = ObjectName::new(qualifier.as_deref(), &name);
+        let known = volatility_of(&function, schema, depth)?;
+        Some(VolatileCall {
+            function: function.to_string(),
+            known,
+        })
     })
+}
+
+/// `None` when a call of `function` is not volatile.
+fn volatility_of(function: &ObjectName, schema: &Schema, depth: u32) -> Option<Known> {
+    let built_in_path = function
+        .schema
+        .as_deref()
+        .is_none_or(|s| s == "pg_catalog");
+    let name = function.name.as_str();
+    // pg_catalog comes first on the search path: a built-in name is the built-in.
+    if built_in_path && NOT_CALLS.contains(&name) {
+        return None;
+    }
+    if VOLATILE_FUNCTIONS.contains(&name) && schema.routine_volatility(function).is_none() {
+        return Some(Known::BuiltIn);
+    }
+    if built_in_path && NON_VOLATILE_FUNCTIONS.contains(&name) {
+        return None;
+    }
+    match schema.routine_volatility(function) {
+        // Which overload a call reaches is not known: volatile if any is.
+        Some(overloads) => overloads
+            .into_iter()
+            .any(|overload| match overload {
+                (Volatility::Immutable | Volatility::Stable, _) => false,
+                // Inlined: the expression's own volatility is what counts.
+                (Volatility::Volatile, Some(expression)) if depth < MAX_INLINING_DEPTH => {
+                    volatile_call_at(expression, schema, depth + 1).is_some()
+                }
+                (Volatility::Volatile, _) => true,
+            })
+            .then_some(Known::DeclaredVolatile),
+        // Extension functions are called schema-qualified too (`extensions.digest(...)`).
+        None if NON_VOLATILE_FUNCTIONS.contains(&name) => None,
+        None => Some(Known::Unknown),
+    }
 }
 
 fn help(ctx: &RuleContext, table: &crate::sql::ObjectName, column: &ColumnSpec) -> String {
@@ -283,6 +469,106 @@ mod tests {
             10,
             r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT;"#
         ));
+    }
+
+    #[test]
+    fn a_function_the_history_does_not_define_is_volatile() {
+        let v = only_violation(
+            HISTORY,
+            r#"ALTER TABLE "Order" ADD COLUMN "ref" UUID NOT NULL DEFAULT uuid();"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "calls uuid(), which is neither a built-in");
+        assert_mentions(&v.message, "rewrites every row");
+        assert_mentions(&v.help, "SET DEFAULT uuid();");
+        for default in [
+            "app.next_code()",
+            "\"makeSlug\"('x')",
+            "lower(shortid())",
+            "pg_catalog.uuid_generate_v4()",
+        ] {
+            let add = format!(r#"ALTER TABLE "Order" ADD COLUMN "x" TEXT DEFAULT {default};"#);
+            assert!(flagged_on(15, &add), "{default}");
+        }
+    }
+
+    #[test]
+    fn a_function_of_the_history_is_as_volatile_as_it_was_declared() {
+        let add = r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT myjsonb();"#;
+        let volatile = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ BEGIN RETURN '{{}}'; END $$ LANGUAGE plpgsql;"
+        );
+        let v = only_violation(&volatile, add, &RULE);
+        assert_mentions(&v.message, "calls myjsonb(), which the history creates without IMMUTABLE or STABLE");
+        for declared in [
+            "CREATE FUNCTION myjsonb() RETURNS jsonb IMMUTABLE AS $$ SELECT '{}'::jsonb $$ LANGUAGE sql;",
+            "CREATE OR REPLACE FUNCTION public.myjsonb() RETURNS jsonb LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN '{}'; END $$;",
+            "CREATE FUNCTION myjsonb() RETURNS jsonb LANGUAGE plv8 STABLE AS $$ return {}; $$;",
+        ] {
+            let history = format!("{HISTORY}\n{declared}");
+            assert!(violations(&history, add, &RULE).is_empty(), "{declared}");
+        }
+        // Replaced by a volatile one: volatile again.
+        let replaced = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb IMMUTABLE AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;\n\
+             CREATE OR REPLACE FUNCTION myjsonb() RETURNS jsonb AS $$ BEGIN RETURN '{{}}'; END $$ LANGUAGE plpgsql;"
+        );
+        assert_eq!(violations(&replaced, add, &RULE).len(), 1);
+        // A schema-qualified, quoted name is looked up as written.
+        let qualified = format!(
+            "{HISTORY}\nCREATE FUNCTION app.\"newCode\"() RETURNS text STABLE LANGUAGE sql AS $$ SELECT 'x' $$;"
+        );
+        let add = r#"ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT app."newCode"();"#;
+        assert!(violations(&qualified, add, &RULE).is_empty());
+        let other_schema = r#"ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT "newCode"();"#;
+        assert_eq!(violations(&qualified, other_schema, &RULE).len(), 1);
+    }
+
+    #[test]
+    fn an_inlined_sql_function_is_as_volatile_as_its_expression() {
+        let add = r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT myjsonb();"#;
+        let constant = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql;"
+        );
+        assert!(violations(&constant, add, &RULE).is_empty());
+        let calls_volatile = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT jsonb_build_object('id', gen_random_uuid()) $$ LANGUAGE sql;"
+        );
+        assert_eq!(violations(&calls_volatile, add, &RULE).len(), 1);
+        // Not inlined (SECURITY DEFINER): the declared VOLATILE counts.
+        let definer = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT '{{}}'::jsonb $$ LANGUAGE sql SECURITY DEFINER;"
+        );
+        assert_eq!(violations(&definer, add, &RULE).len(), 1);
+        // A function inlined into itself ends.
+        let recursive = format!(
+            "{HISTORY}\nCREATE FUNCTION myjsonb() RETURNS jsonb AS $$ SELECT myjsonb() $$ LANGUAGE sql;"
+        );
+        assert_eq!(violations(&recursive, add, &RULE).len(), 1);
+    }
+
+    #[test]
+    fn a_function_created_earlier_in_the_pending_set_counts_too() {
+        let pending = r#"CREATE FUNCTION short_code() RETURNS text AS $$ SELECT substr(md5(random()::text), 1, 6) $$ LANGUAGE sql;
+            ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT short_code();"#;
+        assert_eq!(violations(HISTORY, pending, &RULE).len(), 1);
+        let stable = r#"CREATE FUNCTION tenant() RETURNS text STABLE AS $$ SELECT current_setting('app.tenant') $$ LANGUAGE sql;
+            ALTER TABLE "Order" ADD COLUMN "tenant" TEXT DEFAULT tenant();"#;
+        assert!(violations(HISTORY, stable, &RULE).is_empty());
+    }
+
+    #[test]
+    fn type_modifiers_and_syntax_are_not_calls() {
+        for add in [
+            r#"ALTER TABLE "Order" ADD COLUMN "p" NUMERIC(10,2) DEFAULT CAST(0 AS numeric(10,2));"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "at" TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3);"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "day" DATE DEFAULT (now() AT TIME ZONE 'utc')::date;"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "at" TIMESTAMPTZ DEFAULT timezone('utc', now());"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "tags" TEXT[] DEFAULT ARRAY[]::varchar(20)[];"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "name" TEXT DEFAULT COALESCE(NULL, lower('X'));"#,
+        ] {
+            assert!(!flagged_on(15, add), "{add}");
+        }
     }
 
     #[test]

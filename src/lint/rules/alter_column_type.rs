@@ -1,13 +1,21 @@
 //! `alter-column-type`: ALTER COLUMN TYPE that rewrites or scans the table under ACCESS EXCLUSIVE.
 //!
 //! PostgreSQL skips the rewrite only when the old values are valid, byte for byte, in the new type
-//! (binary-coercible and no narrower): varchar widening, varchar ↔ text, numeric widening with the
-//! same scale, cidr → inet, more fractional-second precision. Everything else, and any USING
-//! clause (Prisma's enum recreate included), rewrites every row and rebuilds every index.
+//! (binary-coercible and no narrower): varchar widening, varchar ↔ text, citext ↔ text/varchar,
+//! numeric widening with the same scale, cidr → inet, more fractional-second precision. A USING
+//! that is only the column cast to the new type (`USING "c"::text`) is the same change. Everything
+//! else, and any other USING clause (Prisma's enum recreate included), rewrites every row and
+//! rebuilds every index.
+//!
+//! Even without a rewrite the change is not free when PostgreSQL must re-check or rebuild
+//! something of the column, under the same ACCESS EXCLUSIVE lock: a validated CHECK constraint
+//! on the column is checked again against every row (a full scan), an index whose operator class
+//! changes (text ↔ citext) or that indexes an expression of the column is rebuilt.
 
-use super::advice::{self, Sql, FOR_THE_TABLE_SIZE};
+use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
-use crate::sql::{ObjectName, Op, TypeName};
+use crate::lint::schema::expression_mentions;
+use crate::sql::{ConstraintKind, ObjectName, Op, TypeName};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -34,6 +42,15 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         return None;
     }
     let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    // `USING "c"::text` converts exactly as the implicit cast would: same change as no USING.
+    let using = using
+        .as_ref()
+        .filter(|expression| !is_plain_cast(expression, column, new_type));
+    if let (None, Some(old)) = (using, current) {
+        if change_kind(old, new_type) == Change::InPlace {
+            return in_place_work(ctx, table, column, old, new_type);
+        }
+    }
     let timezone_dependent = using.is_none()
         && current.is_some_and(|old| change_kind(old, new_type) == Change::TimeZoneDependent);
     let why = match (using, current) {
@@ -74,7 +91,8 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
         new = new_type.sql,
     );
-    let expand_contract = || expand_contract_help(ctx, table, column, new_type, using.as_deref());
+    let expand_contract =
+        || expand_contract_help(ctx, table, column, new_type, using.map(String::as_str));
     let help = match enum_change(ctx, table, column, new_type) {
         Some(change) if change.removed.is_empty() && !change.added.is_empty() => {
             add_enum_values_help(ctx, table, column, &change.added)
@@ -144,6 +162,9 @@ fn change_kind(old: &TypeName, new: &TypeName) -> Change {
         ("varchar", "text") => true,
         ("text", "varchar") => new.modifiers.is_empty(),
         ("cidr", "inet") => true,
+        // citext's casts from and to text and varchar are binary (WITHOUT FUNCTION).
+        ("citext", "text") | ("text", "citext") | ("varchar", "citext") => true,
+        ("citext", "varchar") => new.modifiers.is_empty(),
         // Measured on PostgreSQL 15: in place only in a UTC session and only to the full
         // precision; timestamp(3) → timestamptz(3) rewrites even then (it rounds every value).
         ("timestamp", "timestamptz")
@@ -160,6 +181,183 @@ fn change_kind(old: &TypeName, new: &TypeName) -> Change {
         Change::InPlace
     } else {
         Change::Rewrite
+    }
+}
+
+/// `USING` that only casts the column itself to the new type (or names it): `"c"::text`,
+/// `("c")`, `CAST(c AS varchar(20))` is not matched (written rarely), so it stays a rewrite.
+fn is_plain_cast(expression: &str, column: &str, new_type: &TypeName) -> bool {
+    let mut text = expression.trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    let (operand, cast_to) = match text.split_once("::") {
+        Some((operand, cast_to)) => (operand.trim(), Some(cast_to.trim())),
+        None => (text, None),
+    };
+    let mut operand = operand;
+    while let Some(inner) = operand.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        operand = inner.trim();
+    }
+    if crate::sql::ident::fold_written(operand).as_deref() != Some(column) {
+        return false;
+    }
+    match cast_to {
+        None => true,
+        Some(cast_to) if cast_to.contains("::") => false,
+        Some(cast_to) => {
+            let cast_to = TypeName::parse(cast_to);
+            cast_to.base == new_type.base
+                && cast_to.schema == new_type.schema
+                && cast_to.modifiers == new_type.modifiers
+                && cast_to.array == new_type.array
+        }
+    }
+}
+
+/// What an in-place type change still does to the table's rows, as a finding.
+fn in_place_work(
+    ctx: &RuleContext,
+    table: &ObjectName,
+    column: &str,
+    old: &TypeName,
+    new_type: &TypeName,
+) -> Option<Violation> {
+    let checks: Vec<(String, String)> = ctx
+        .schema
+        .table(table)
+        .map(|t| {
+            t.constraints
+                .iter()
+                .filter(|c| !c.not_valid)
+                .filter_map(|c| match (&c.kind, &c.name) {
+                    (ConstraintKind::Check { expression }, Some(name))
+                        if expression_mentions(expression, column) =>
+                    {
+                        Some((name.clone(), expression.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let operator_class_changes = (old.base == "citext") != (new_type.base == "citext");
+    let rebuilt: Vec<(String, bool, String)> = ctx
+        .schema
+        .indexes_on(table)
+        .into_iter()
+        .filter(|index| {
+            index.columns.iter().any(|c| {
+                let plain = c == column;
+                (plain && operator_class_changes) || (!plain && expression_mentions(c, column))
+            })
+        })
+        .map(|index| {
+            // A column is kept folded, an expression as written.
+            let columns = index
+                .columns
+                .iter()
+                .map(|c| match ctx.schema.column(table, c) {
+                    Some(_) => Sql::of(ctx).ident(c),
+                    None => c.clone(),
+                })
+                .collect::<Vec<_>>();
+            (index.name.name.clone(), index.unique, columns.join(", "))
+        })
+        .collect();
+    if checks.is_empty() && rebuilt.is_empty() {
+        return None;
+    }
+    let sql = Sql::of(ctx);
+    let col = sql.ident(column);
+    let table_sql = sql.table(table);
+    let mut work = Vec::new();
+    if !checks.is_empty() {
+        let names: Vec<String> = checks.iter().map(|(n, _)| sql.ident(n)).collect();
+        work.push(format!(
+            "checks the CHECK constraint {} again against every row (a full scan)",
+            names.join(", ")
+        ));
+    }
+    if !rebuilt.is_empty() {
+        let names: Vec<String> = rebuilt.iter().map(|(n, _, _)| sql.ident(n)).collect();
+        let why = if operator_class_changes {
+            "its operator class changes with the type, or it indexes an expression of the column"
+        } else {
+            "it indexes an expression of the column"
+        };
+        work.push(format!(
+            "rebuilds the index {} ({why}), reading every row",
+            names.join(", ")
+        ));
+    }
+    let message = format!(
+        "ALTER COLUMN {col} TYPE {new} on {table_sql}: the values are kept as they are (no \
+         rewrite), but PostgreSQL {work} under an ACCESS EXCLUSIVE lock. The running app can \
+         neither read nor write {table_sql} {FOR_THE_TABLE_SIZE}.",
+        new = new_type.sql,
+        work = work.join(" and "),
+    );
+    let mut help = Vec::new();
+    if !checks.is_empty() {
+        let drops: String = checks
+            .iter()
+            .map(|(n, _)| format!("ALTER TABLE {table_sql} DROP CONSTRAINT {};\n", sql.ident(n)))
+            .collect();
+        let adds: String = checks
+            .iter()
+            .map(|(n, e)| {
+                format!(
+                    "ALTER TABLE {table_sql} ADD CONSTRAINT {} CHECK ({}) NOT VALID;\n",
+                    sql.ident(n),
+                    strip_outer_parens(e)
+                )
+            })
+            .collect();
+        let validates: String = checks
+            .iter()
+            .map(|(n, _)| format!("ALTER TABLE {table_sql} VALIDATE CONSTRAINT {};\n", sql.ident(n)))
+            .collect();
+        help.push(format!(
+            "Take the CHECK off for the change and put it back NOT VALID (no scan), then validate \
+             it in a later migration (VALIDATE takes SHARE UPDATE EXCLUSIVE: reads and writes go \
+             on):\n{drops}ALTER TABLE {table_sql} ALTER COLUMN {col} TYPE {new};\n{adds}\
+             -- in a later migration:\n{validates}",
+            new = new_type.sql,
+        ));
+    }
+    if !rebuilt.is_empty() {
+        let drops: String = rebuilt
+            .iter()
+            .map(|(n, _, _)| format!("DROP INDEX CONCURRENTLY {};\n", sql.ident(n)))
+            .collect();
+        let creates: String = rebuilt
+            .iter()
+            .map(|(n, unique, columns)| {
+                let unique = if *unique { "UNIQUE " } else { "" };
+                format!(
+                    "CREATE {unique}INDEX CONCURRENTLY {} ON {table_sql} ({columns});\n",
+                    sql.ident(n)
+                )
+            })
+            .collect();
+        help.push(format!(
+            "Drop the index without blocking, change the type (then catalog-only), and build the \
+             index again without blocking, each CONCURRENTLY statement in a migration of its own; \
+             queries that need the index are slower (and a unique index enforces nothing) until \
+             it is back:\n{drops}ALTER TABLE {table_sql} ALTER COLUMN {col} TYPE {new};\n{creates}\
+             {CONCURRENTLY_OUTSIDE_TRANSACTION}",
+            new = new_type.sql,
+        ));
+    }
+    Some(Violation::new(message, help.join("\n").trim_end().to_string()))
+}
+
+fn strip_outer_parens(expression: &str) -> &str {
+    let trimmed = expression.trim();
+    match trimmed.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        Some(inner) if inner.matches('(').count() == inner.matches(')').count() => inner,
+        _ => trimmed,
     }
 }
 
@@ -508,11 +706,119 @@ mod tests {
         );
     }
 
+    const CHECKED: &str = r#"CREATE TABLE "Doc" ("id" INTEGER NOT NULL, "title" VARCHAR(10),
+        "body" TEXT, CONSTRAINT "Doc_title_check" CHECK (length("title") > 0),
+        CONSTRAINT "Doc_pkey" PRIMARY KEY ("id"));"#;
+
+    #[test]
+    fn a_check_on_the_column_is_rechecked_even_without_a_rewrite() {
+        let v = only_violation(
+            CHECKED,
+            r#"ALTER TABLE "Doc" ALTER COLUMN "title" SET DATA TYPE VARCHAR(20);"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "no rewrite");
+        assert_mentions(&v.message, "checks the CHECK constraint \"Doc_title_check\" again against every row (a full scan)");
+        assert_mentions(&v.message, "ACCESS EXCLUSIVE");
+        assert_mentions(&v.help, "ALTER TABLE \"Doc\" DROP CONSTRAINT \"Doc_title_check\";\nALTER TABLE \"Doc\" ALTER COLUMN \"title\" TYPE VARCHAR(20);\nALTER TABLE \"Doc\" ADD CONSTRAINT \"Doc_title_check\" CHECK (length(\"title\") > 0) NOT VALID;");
+        assert_mentions(&v.help, "ALTER TABLE \"Doc\" VALIDATE CONSTRAINT \"Doc_title_check\";");
+        // An inline column CHECK, named by PostgreSQL, counts the same.
+        let inline = r#"CREATE TABLE t (id int, code varchar(4) CHECK (code <> ''));"#;
+        let v = only_violation(inline, "ALTER TABLE t ALTER COLUMN code TYPE text;", &RULE);
+        assert_mentions(&v.message, "t_code_check");
+    }
+
+    #[test]
+    fn a_check_on_another_column_or_not_valid_is_not_rechecked() {
+        let other = r#"ALTER TABLE "Doc" ALTER COLUMN "body" TYPE VARCHAR;"#;
+        assert!(violations(CHECKED, other, &RULE).is_empty());
+        let not_valid = r#"CREATE TABLE "Doc" ("id" INTEGER, "title" VARCHAR(10));
+            ALTER TABLE "Doc" ADD CONSTRAINT "Doc_title_check" CHECK (length("title") > 0) NOT VALID;"#;
+        let widen = r#"ALTER TABLE "Doc" ALTER COLUMN "title" TYPE VARCHAR(20);"#;
+        assert!(violations(not_valid, widen, &RULE).is_empty());
+        // The safe sequence the help gives raises nothing.
+        let safe = r#"ALTER TABLE "Doc" DROP CONSTRAINT "Doc_title_check";
+            ALTER TABLE "Doc" ALTER COLUMN "title" TYPE VARCHAR(20);
+            ALTER TABLE "Doc" ADD CONSTRAINT "Doc_title_check" CHECK (length("title") > 0) NOT VALID;"#;
+        assert!(violations(CHECKED, safe, &RULE).is_empty());
+    }
+
+    const EMAILS: &str = r#"CREATE EXTENSION IF NOT EXISTS citext;
+        CREATE TABLE "Account" ("id" INTEGER NOT NULL, "email" TEXT, "login" VARCHAR(50),
+            "nick" CITEXT, "name" VARCHAR(20));"#;
+
+    #[test]
+    fn citext_and_text_convert_in_place_without_an_index() {
+        for alter in [
+            r#"ALTER TABLE "Account" ALTER COLUMN "email" SET DATA TYPE CITEXT;"#,
+            r#"ALTER TABLE "Account" ALTER COLUMN "login" TYPE citext;"#,
+            r#"ALTER TABLE "Account" ALTER COLUMN "nick" TYPE TEXT;"#,
+            r#"ALTER TABLE "Account" ALTER COLUMN "nick" TYPE VARCHAR;"#,
+        ] {
+            assert!(violations(EMAILS, alter, &RULE).is_empty(), "{alter}");
+        }
+        // A length limit is checked value by value: a rewrite.
+        let limited = r#"ALTER TABLE "Account" ALTER COLUMN "nick" TYPE VARCHAR(20);"#;
+        assert_eq!(violations(EMAILS, limited, &RULE).len(), 1);
+    }
+
+    #[test]
+    fn citext_change_rebuilds_an_index_on_the_column() {
+        let history = format!(
+            "{EMAILS}\nCREATE UNIQUE INDEX \"Account_email_key\" ON \"Account\"(\"email\");"
+        );
+        let v = only_violation(
+            &history,
+            r#"ALTER TABLE "Account" ALTER COLUMN "email" SET DATA TYPE CITEXT;"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "rebuilds the index \"Account_email_key\"");
+        assert_mentions(&v.message, "no rewrite");
+        assert_mentions(&v.help, "DROP INDEX CONCURRENTLY \"Account_email_key\";");
+        assert_mentions(&v.help, "CREATE UNIQUE INDEX CONCURRENTLY \"Account_email_key\" ON \"Account\" (\"email\");");
+        // text → varchar keeps the index (same operator class).
+        let to_varchar = r#"ALTER TABLE "Account" ALTER COLUMN "email" TYPE VARCHAR;"#;
+        assert!(violations(&history, to_varchar, &RULE).is_empty());
+    }
+
+    #[test]
+    fn an_expression_index_on_the_column_is_rebuilt_by_any_type_change() {
+        let history = format!("{EMAILS}\nCREATE INDEX \"Account_name_idx\" ON \"Account\"(lower(\"name\"));");
+        let v = only_violation(
+            &history,
+            r#"ALTER TABLE "Account" ALTER COLUMN "name" TYPE VARCHAR(40);"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "rebuilds the index \"Account_name_idx\"");
+    }
+
+    #[test]
+    fn using_the_plain_cast_to_the_new_type_is_the_same_change() {
+        for alter in [
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE TEXT USING "name"::TEXT;"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE VARCHAR(200) USING ("name"::varchar(200));"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE text USING ("name");"#,
+        ] {
+            assert!(!flagged(alter), "{alter}");
+        }
+        for alter in [
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE TEXT USING "bio"::TEXT;"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "name" TYPE TEXT USING "name"::VARCHAR(10);"#,
+            r#"ALTER TABLE "User" ALTER COLUMN "age" TYPE BIGINT USING "age"::BIGINT;"#,
+        ] {
+            assert!(flagged(alter), "{alter}");
+        }
+    }
+
     #[test]
     fn table_created_in_the_pending_set_is_exempt() {
         let pending = r#"CREATE TABLE "Invoice" ("id" INTEGER NOT NULL, "total" INTEGER);
             ALTER TABLE "Invoice" ALTER COLUMN "total" SET DATA TYPE BIGINT;"#;
         assert!(violations("", pending, &RULE).is_empty());
+        let checked = r#"CREATE TABLE "Note" ("id" INTEGER, "title" VARCHAR(10) CHECK ("title" <> ''));
+            CREATE INDEX "Note_title_idx" ON "Note"(lower("title"));
+            ALTER TABLE "Note" ALTER COLUMN "title" TYPE VARCHAR(20);"#;
+        assert!(violations("", checked, &RULE).is_empty());
     }
 
     #[test]

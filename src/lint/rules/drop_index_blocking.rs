@@ -2,6 +2,11 @@
 //!
 //! The drop itself is quick, but it must wait for every running query on the table, and while it
 //! waits every new query on the table queues behind it: a long report stalls the whole app.
+//!
+//! An index the history does not know counts as existing, except for `DROP INDEX IF EXISTS` when
+//! every statement before it was read (none unparsed, no file cut short by an unterminated token):
+//! then the index was never created, and the statement does nothing and takes no lock. That
+//! passes without a finding (a finding about a no-op would only be noise).
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
@@ -29,6 +34,9 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     let index = ctx.schema.index(name);
     if index.is_some_and(|i| i.is_new || !advice::has_rows_in_production(ctx, &i.table)) {
+        return None;
+    }
+    if index.is_none() && *if_exists && ctx.schema.knows_every_index() {
         return None;
     }
     let sql = Sql::of(ctx);
@@ -65,9 +73,44 @@ mod tests {
     }
 
     #[test]
-    fn unknown_index_counts_as_existing() {
-        let v = only_violation("", "DROP INDEX IF EXISTS app.orders_total_idx;", &RULE);
-        assert_mentions(&v.help, "DROP INDEX CONCURRENTLY IF EXISTS app.orders_total_idx;");
+    fn unknown_index_counts_as_existing_without_if_exists() {
+        let v = only_violation(HISTORY, "DROP INDEX app.orders_total_idx;", &RULE);
+        assert_mentions(&v.help, "DROP INDEX CONCURRENTLY app.orders_total_idx;");
+    }
+
+    #[test]
+    fn if_exists_of_an_index_a_fully_read_history_never_created_does_nothing() {
+        assert!(violations(HISTORY, "DROP INDEX IF EXISTS \"User_email_idx\";", &RULE).is_empty());
+        assert!(violations("", "DROP INDEX IF EXISTS app.orders_total_idx;", &RULE).is_empty());
+        // Created and dropped in the history: gone.
+        let dropped = format!("{HISTORY}\nDROP INDEX \"User_name_idx\";");
+        assert!(violations(&dropped, "DROP INDEX IF EXISTS \"User_name_idx\";", &RULE).is_empty());
+        // Dropped twice in the pending set: the second does nothing.
+        let twice = "DROP INDEX CONCURRENTLY \"User_name_idx\";\nDROP INDEX IF EXISTS \"User_name_idx\";";
+        assert!(violations(HISTORY, twice, &RULE).is_empty());
+        // An existing index is still dropped, IF EXISTS or not.
+        let v = only_violation(HISTORY, "DROP INDEX IF EXISTS \"User_name_idx\";", &RULE);
+        assert_mentions(&v.help, "DROP INDEX CONCURRENTLY IF EXISTS \"User_name_idx\";");
+    }
+
+    #[test]
+    fn if_exists_counts_an_unknown_index_as_existing_after_an_unread_statement() {
+        let drop = "DROP INDEX IF EXISTS \"Legacy_idx\";";
+        for unread in [
+            // Dynamic SQL may have created it.
+            "DO $$ BEGIN EXECUTE format('CREATE INDEX %I ON %I (id)', 'Legacy_idx', 'User'); END $$;",
+            // LIKE ... INCLUDING INDEXES creates indexes under names not written.
+            "CREATE TABLE \"Legacy\" (LIKE \"User\" INCLUDING ALL);",
+            // A file cut short by an unterminated string.
+            "SELECT 'unterminated",
+        ] {
+            let history = format!("{HISTORY}\n{unread}");
+            assert_eq!(violations(&history, drop, &RULE).len(), 1, "{unread}");
+        }
+        // An unread statement earlier in the pending set counts too.
+        let pending = format!("FROBNICATE INDEX \"Legacy_idx\";\n{drop}");
+        assert_eq!(violations(HISTORY, &pending, &RULE).len(), 1);
+        assert!(violations(HISTORY, drop, &RULE).is_empty());
     }
 
     #[test]

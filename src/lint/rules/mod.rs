@@ -140,6 +140,7 @@ rules![
     rename_schema,
     alter_column_type,
     add_column_required,
+    required_column_without_default,
     add_column_rewrite,
     set_not_null,
     create_index_blocking,

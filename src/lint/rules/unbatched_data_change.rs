@@ -1,5 +1,8 @@
 //! `unbatched-data-change`: UPDATE / DELETE over an existing table in one transaction: long row
 //! locks, bloat. A migration holds every touched row locked until it commits.
+//!
+//! Without a WHERE clause the statement touches every row of the table: an error. A targeted one
+//! (with WHERE) stays a warning, since how many rows it touches is not known.
 
 use super::{Example, Impact, RuleContext, RuleInfo, Violation, key_column};
 use crate::sql::Op;
@@ -9,7 +12,7 @@ pub const RULE: RuleInfo = RuleInfo {
     id: "unbatched-data-change",
     default_severity: Severity::Warning,
     impact: Impact::Blocks,
-    summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat",
+    summary: "UPDATE / DELETE over an existing table in one transaction: long row locks, bloat (an error without WHERE)",
     check: Some(check),
     file: include_str!("unbatched_data_change.rs"),
     example: Example::Migration("UPDATE \"User\" SET \"name\" = '';\n"),
@@ -60,7 +63,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              1000);"
         ),
     };
-    Some(Violation::new(
+    let violation = Violation::new(
         format!(
             "{verb} on {table} changes {rows} in the migration's single transaction: the rows stay \
              locked against the app's writes until the migration commits, and on a big table it \
@@ -71,7 +74,13 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              commit on their own, repeating until it affects 0 rows (the condition must leave \
              out rows already done):\n{batch}"
         ),
-    ))
+    );
+    // No WHERE: every row of the table, locked until the migration commits.
+    Some(if has_where {
+        violation
+    } else {
+        violation.at(Severity::Error)
+    })
 }
 
 /// The parts of a plain `UPDATE t SET ... [WHERE ...]` / `DELETE FROM t [WHERE ...]` that a
@@ -163,9 +172,13 @@ mod tests {
     fn flags_update_and_delete_on_existing_tables_with_a_batched_loop() {
         let v = only_violation(HISTORY, "UPDATE \"User\" SET x = 1;", &RULE);
         assert_mentions(&v.message, "every row");
+        assert_eq!(v.severity, Some(Severity::Error), "no WHERE: every row");
         assert_mentions(&v.help, "UPDATE \"User\" SET x = 1 WHERE id IN (SELECT id FROM \"User\" WHERE <not yet changed> LIMIT 1000);");
         let v = only_violation(HISTORY, "DELETE FROM \"User\" WHERE x;", &RULE);
         assert_mentions(&v.message, "every matching row");
+        assert_eq!(v.severity, Some(Severity::Warning), "targeted: a warning");
+        let v = only_violation(HISTORY, "DELETE FROM \"User\";", &RULE);
+        assert_eq!(v.severity, Some(Severity::Error));
         assert_mentions(&v.help, "DELETE FROM \"User\" WHERE id IN");
     }
 
@@ -202,8 +215,36 @@ mod tests {
     }
 
     #[test]
+    fn the_config_still_decides_the_severity() {
+        use crate::lint::engine::{analyze, AnalysisInput};
+        use crate::project::config::{Config, RuleSetting};
+        use crate::project::discover::Migration;
+        let mut config = Config::default();
+        config
+            .rules
+            .insert(RULE.id.to_string(), RuleSetting::Warning);
+        let history = Migration::in_memory("1_history", HISTORY);
+        let pending = Migration::in_memory("2_pending", "UPDATE \"User\" SET email = '';");
+        let report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &config,
+            extra_findings: Vec::new(),
+        });
+        let found: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == RULE.id)
+            .collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Warning);
+    }
+
+    #[test]
     fn ignores_new_tables_and_inserts() {
         let new_table = format!("{CREATE_DRAFT}UPDATE \"Draft\" SET x = 1;");
+        assert!(!flags(HISTORY, &new_table, &RULE));
+        let new_table = format!("{CREATE_DRAFT}DELETE FROM \"Draft\";");
         assert!(!flags(HISTORY, &new_table, &RULE));
         assert!(!flags(HISTORY, "INSERT INTO \"User\" VALUES (1);", &RULE));
     }

@@ -9,7 +9,9 @@ mod replay;
 use std::collections::HashMap;
 
 use crate::sql::ident;
-use crate::sql::{BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, TypeName};
+use crate::sql::{
+    BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, ObjectName, TypeName, Volatility,
+};
 
 /// Whether an operation comes from the applied history or from the pending set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct Table {
 pub struct Index {
     pub name: ObjectName,
     pub table: ObjectName,
+    /// The indexed columns, or the expressions as written (`lower(email)`).
+    pub columns: Vec<String>,
     pub unique: bool,
     pub is_new: bool,
 }
@@ -104,6 +108,9 @@ pub struct Schema {
     materialized_views: ByName<bool>,
     /// Domains, by whether they were created in the pending set.
     domains: ByName<bool>,
+    /// A statement the model could not read (unparsed, or in a file with an unterminated
+    /// token) was replayed: it may have created objects the model does not know.
+    read_incompletely: bool,
 }
 
 /// One overload of a user routine.
@@ -113,6 +120,8 @@ struct Routine {
     body: Vec<BodyOp>,
     /// The routines its body calls, followed when a call reaches it.
     calls: Vec<ObjectName>,
+    volatility: Volatility,
+    inline_expression: Option<String>,
 }
 
 impl Schema {
@@ -138,6 +147,29 @@ impl Schema {
     /// "public"`).
     pub fn is_new_schema(&self, name: &str) -> bool {
         name != DEFAULT_SCHEMA && self.schemas.get(name).copied().unwrap_or(false)
+    }
+
+    /// Marks that a statement the model could not read was replayed.
+    pub fn note_unread_statement(&mut self) {
+        self.read_incompletely = true;
+    }
+
+    /// Every statement replayed so far was read: an index the model does not know was never
+    /// created (by name; an index created by `CREATE TABLE ... LIKE` is not known by name).
+    pub fn knows_every_index(&self) -> bool {
+        !self.read_incompletely
+    }
+
+    /// Each overload of a user function: its declared volatility and, when PostgreSQL inlines
+    /// it, its expression. `None` when the history does not define the function.
+    pub fn routine_volatility(&self, name: &ObjectName) -> Option<Vec<(Volatility, Option<&str>)>> {
+        let overloads = get(&self.routines, name)?;
+        Some(
+            overloads
+                .iter()
+                .map(|o| (o.volatility, o.inline_expression.as_deref()))
+                .collect(),
+        )
     }
 
     pub fn has_routines(&self) -> bool {
@@ -184,6 +216,20 @@ impl Schema {
 
     pub fn index(&self, name: &ObjectName) -> Option<&Index> {
         get(&self.indexes, name)
+    }
+
+    /// The indexes of a table, by name.
+    pub fn indexes_on(&self, table: &ObjectName) -> Vec<&Index> {
+        let table = self.resolve(table);
+        let mut found: Vec<&Index> = self
+            .indexes
+            .get(schema_of(&table))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|i| i.table == table)
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
     }
 
     pub fn enum_type(&self, name: &ObjectName) -> Option<&EnumType> {
@@ -339,6 +385,57 @@ fn is_not_null_check_of(expression: &str, column: &str) -> bool {
     };
     let operand = strip_parens(expression[..is_at].trim_end());
     ident::fold_written(operand).as_deref() == Some(column)
+}
+
+/// `expression` (a CHECK, an index expression) refers to `column`: an identifier, quoted or not,
+/// outside string literals, folds to it.
+pub fn expression_mentions(expression: &str, column: &str) -> bool {
+    let mut chars = expression.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        match c {
+            '\'' => {
+                // Doubled quotes inside a literal read as two literals: same result.
+                for (_, c) in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut word = String::new();
+                while let Some((_, c)) = chars.next() {
+                    if c == '"' {
+                        if chars.peek().is_some_and(|&(_, n)| n == '"') {
+                            chars.next();
+                            word.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        word.push(c);
+                    }
+                }
+                if word == column {
+                    return true;
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut end = start + c.len_utf8();
+                while let Some(&(i, n)) = chars.peek() {
+                    if !(n.is_alphanumeric() || n == '_' || n == '$') {
+                        break;
+                    }
+                    end = i + n.len_utf8();
+                    chars.next();
+                }
+                if ident::fold(&expression[start..end], false) == column {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Removes balanced outer parentheses and surrounding whitespace.
@@ -600,6 +697,16 @@ mod tests {
             assert!(!is_not_null_check_of(expression, "email"), "{expression}");
         }
         assert!(is_not_null_check_of("\"Email\" IS NOT NULL", "Email"));
+    }
+
+    #[test]
+    fn expressions_mention_columns_as_identifiers_only() {
+        assert!(expression_mentions("length(c) > 0", "c"));
+        assert!(expression_mentions("(\"Email\" <> '')", "Email"));
+        assert!(expression_mentions("lower(EMAIL)", "email"));
+        assert!(!expression_mentions("lower(\"Email\")", "email"));
+        assert!(!expression_mentions("status <> 'c'", "c"));
+        assert!(!expression_mentions("cc > 0", "c"));
     }
 
     #[test]

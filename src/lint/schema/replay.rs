@@ -22,8 +22,12 @@ impl Schema {
                 columns,
                 constraints,
                 if_not_exists,
-                ..
+                from_query,
             } => {
+                if *from_query {
+                    // `LIKE ... INCLUDING INDEXES` creates indexes under names not written here.
+                    self.read_incompletely = true;
+                }
                 let name = self.resolve(table);
                 if *if_not_exists && get(&self.tables, &name).is_some() {
                     return;
@@ -71,6 +75,14 @@ impl Schema {
                     }
                     for constraint in &mut t.constraints {
                         rename_in_constraint(&mut constraint.kind, column, new_name);
+                    }
+                }
+                let resolved = self.resolve(table);
+                for index in self.indexes.values_mut().flat_map(|m| m.values_mut()) {
+                    if index.table == resolved {
+                        for c in index.columns.iter_mut().filter(|c| *c == column) {
+                            *c = new_name.clone();
+                        }
                     }
                 }
             }
@@ -183,6 +195,7 @@ impl Schema {
                     Index {
                         name: index,
                         table,
+                        columns: columns.clone(),
                         unique: *unique,
                         is_new: index_is_new,
                     },
@@ -307,12 +320,16 @@ impl Schema {
                 signature,
                 body,
                 calls,
+                volatility,
+                inline_expression,
             } => self.add_routine(
                 name,
                 Routine {
                     signature: signature.clone(),
                     body: body.clone(),
                     calls: calls.clone(),
+                    volatility: *volatility,
+                    inline_expression: inline_expression.clone(),
                 },
             ),
         }
@@ -396,8 +413,12 @@ impl Schema {
         let using_index = match &constraint.kind {
             ConstraintKind::PrimaryKey { using_index, .. }
             | ConstraintKind::Unique { using_index, .. } => Some(using_index.clone()),
+            // An exclusion constraint builds an index of its name too.
+            ConstraintKind::Exclude => Some(None),
             _ => None,
         };
+        let columns = constraint_columns(&constraint.kind).to_vec();
+        let unique = !matches!(constraint.kind, ConstraintKind::Exclude);
         t.constraints.push(constraint);
         let Some(using_index) = using_index else {
             return;
@@ -418,7 +439,8 @@ impl Schema {
                 Index {
                     name: index,
                     table: table_name,
-                    unique: true,
+                    columns,
+                    unique,
                     is_new: index_is_new,
                 },
             ),
