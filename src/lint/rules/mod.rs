@@ -175,6 +175,7 @@ impl RuleInfo {
             help,
             statement: crate::lint::engine::excerpt(&migration.source),
             migration: migration.name.clone(),
+            table: None,
         }
     }
 }

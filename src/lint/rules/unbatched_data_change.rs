@@ -60,7 +60,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              1000);"
         ),
     };
-    Some(Violation::new(
+    let violation = Violation::new(
         format!(
             "{verb} on {table} changes {rows} in the migration's single transaction: the rows stay \
              locked against the app's writes until the migration commits, and on a big table it \
@@ -71,7 +71,14 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
              commit on their own, repeating until it affects 0 rows (the condition must leave \
              out rows already done):\n{batch}"
         ),
-    ))
+    );
+    // Every row of the table is worse than a targeted change: an error (on a small table, the
+    // table sizes of `check --stats` make it a warning again).
+    Some(if has_where {
+        violation
+    } else {
+        violation.at(Severity::Error)
+    })
 }
 
 /// The parts of a plain `UPDATE t SET ... [WHERE ...]` / `DELETE FROM t [WHERE ...]` that a
