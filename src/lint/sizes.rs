@@ -317,7 +317,7 @@ mod tests {
         assert!(
             finding.message.contains(
                 "Table sizes: public.big holds about 300,000 rows (30 MB): building the index \
-                 takes under a second here"
+                 takes under a second at the rates"
             ),
             "{}",
             finding.message
@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(big.severity, Severity::Error);
         assert!(
             big.message
-                .contains("changing every row takes about 4 seconds here"),
+                .contains("changing every row takes about 4 seconds at the rates"),
             "{}",
             big.message
         );
