@@ -13,6 +13,7 @@ use crate::lint::rules::{self, Impact};
 use crate::lint::schema::Schema;
 use crate::project::config::Config;
 use crate::project::stats::{Stats, TableStats};
+use crate::sql::ident::quote_if_needed;
 use crate::sql::{ConstraintKind, Op};
 
 // Throughputs measured with `bench/calibrate-sizes.sh` (1,000,000 rows, 94.5 MB with its primary
@@ -140,7 +141,12 @@ pub fn staleness_note(stats: &Stats, max_age_days: u64, now: SystemTime) -> Opti
 
 /// Whether the table is small, and the sentence that says its size and what the work costs.
 fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool, String) {
-    let name = format!("{}.{}", target.schema, target.name);
+    // Quoted as the messages write tables: public."User".
+    let name = format!(
+        "{}.{}",
+        quote_if_needed(&target.schema),
+        quote_if_needed(&target.name)
+    );
     // A never-analysed table the role could not count: its bytes bound its rows.
     let (rows, rows_text) = match table.rows {
         Some(rows) => (rows, format!("about {}", thousands(rows))),
@@ -464,6 +470,29 @@ mod tests {
                  stats_max_age_days = 7)"
             ),
             "{note}"
+        );
+    }
+
+    #[test]
+    fn names_that_need_quotes_are_quoted_as_in_sql() {
+        let target = TableTarget {
+            schema: "public".into(),
+            name: "Setting".into(),
+            work: TableWork::Lock,
+        };
+        let table = TableStats {
+            schema: "public".into(),
+            name: "Setting".into(),
+            rows: Some(1),
+            bytes: 8192,
+            indexes: 1,
+        };
+        let small = SmallTable::from_config(&Config::default());
+        let (_, sentence) = verdict(&target, &table, small);
+        assert_eq!(
+            sentence,
+            "Table sizes: public.\"Setting\" holds about 1 rows (8 kB): the lock lasts \
+             milliseconds, so this is a warning."
         );
     }
 
