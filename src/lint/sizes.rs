@@ -155,8 +155,9 @@ fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool
             (bound, format!("at most {}", thousands(bound)))
         }
     };
+    let unit = if rows == 1 { "row" } else { "rows" };
     let size = format!(
-        "{name} holds {rows_text} rows ({})",
+        "{name} holds {rows_text} {unit} ({})",
         bytes_text(table.bytes)
     );
     let is_small = rows < small.rows && table.bytes < small.bytes;
@@ -491,7 +492,7 @@ mod tests {
         let (_, sentence) = verdict(&target, &table, small);
         assert_eq!(
             sentence,
-            "Table sizes: public.\"Setting\" holds about 1 rows (8 kB): the lock lasts \
+            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the lock lasts \
              milliseconds, so this is a warning."
         );
     }
