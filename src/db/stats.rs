@@ -3,6 +3,9 @@
 //! CONNECT (and USAGE on the schemas) can run it: `pg_class` is readable by every role, and
 //! `pg_total_relation_size` checks no privilege. The one exception is a small table that was
 //! never analysed (no estimate yet), which is counted when the role may read it.
+//! `pg_total_relation_size` opens each table under ACCESS SHARE for a moment and keeps no lock
+//! (tests/integration/probe_stats.rs): a table held in ACCESS EXCLUSIVE (a migration rewriting
+//! it) makes it wait, up to the session's lock timeout.
 
 use tokio_postgres::Client;
 
@@ -20,7 +23,7 @@ const PAGE_BYTES: f64 = 8192.0;
 
 /// Every ordinary table and materialized view outside the system schemas. Partitioned parents
 /// hold no rows themselves and are left out (their findings are judged as without stats).
-const TABLES: &str = "\
+pub const TABLES: &str = "\
 SELECT n.nspname::text, c.relname::text, c.reltuples::float8, c.relpages::int8,
        pg_relation_size(c.oid)::int8, pg_total_relation_size(c.oid)::int8,
        (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)::int8,

@@ -15,6 +15,7 @@ mod db_history;
 mod db_rollback;
 mod db_status;
 mod probe;
+mod probe_stats;
 mod stats;
 mod support;
 
