@@ -48,6 +48,7 @@ choice mode "${INPUT_MODE:-}" --mode "check deploy manual-review rollback" \
 [ -n "${INPUT_CONFIG:-}" ] && args+=("--config=$INPUT_CONFIG")
 choice fail-on "${INPUT_FAIL_ON:-}" --fail-on "error warning never" "error, warning or never"
 [ -n "${INPUT_TARGET:-}" ] && args+=("--target=$INPUT_TARGET")
+[ -n "${INPUT_STATS_FILE:-}" ] && args+=("--stats=$INPUT_STATS_FILE")
 flag check-run "${INPUT_CHECK_RUN:-}" --check-run
 flag allow-destructive "${INPUT_ALLOW_DESTRUCTIVE:-}" --allow-destructive
 flag allow-any-branch "${INPUT_ALLOW_ANY_BRANCH:-}" --allow-any-branch
@@ -58,6 +59,9 @@ if [ -n "${INPUT_DATABASE_URL:-}" ]; then
 fi
 if [ -n "${INPUT_VERCEL_HOOK_URL:-}" ]; then
   export VERCEL_DEPLOY_HOOK_URL="$INPUT_VERCEL_HOOK_URL"
+fi
+if [ -n "${INPUT_STATS_DATABASE_URL:-}" ]; then
+  export MIGRATION_GATE_STATS_DATABASE_URL="$INPUT_STATS_DATABASE_URL"
 fi
 if [ -n "${INPUT_TOKEN:-}" ]; then
   export GITHUB_TOKEN="$INPUT_TOKEN"

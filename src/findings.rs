@@ -39,6 +39,35 @@ pub struct Finding {
     /// The migration's name (folder name for Prisma).
     #[serde(skip)]
     pub migration: String,
+    /// The existing table the statement locks, scans, rewrites or changes, when the finding is
+    /// about one: table sizes (`check --stats`) judge it by that table. Not in the JSON output.
+    #[serde(skip)]
+    pub table: Option<TableTarget>,
+}
+
+/// The table a finding falls on and the work the statement does to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableTarget {
+    /// Resolved: `public` when the statement names none.
+    pub schema: String,
+    pub name: String,
+    pub work: TableWork,
+}
+
+/// What the statement does to the table while it holds its lock: decides how the time it takes
+/// grows with the table's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableWork {
+    /// Takes a lock and does little else (DROP INDEX, LOCK TABLE): the time is the wait.
+    Lock,
+    /// Reads every row (validating a constraint, SET NOT NULL).
+    Scan,
+    /// Writes a new copy of the table and its indexes (ALTER COLUMN TYPE, a volatile default).
+    Rewrite,
+    /// Sorts the table into a new index (CREATE INDEX, ADD UNIQUE / PRIMARY KEY).
+    IndexBuild,
+    /// Changes rows one by one (UPDATE, DELETE).
+    RowChange,
 }
 
 /// A finding that a suppression comment waved through: listed in every output.

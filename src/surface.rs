@@ -29,6 +29,7 @@ pub enum Setting {
     MigrationsDir,
     Mode,
     Config,
+    StatsFile,
 }
 
 impl Setting {
@@ -61,6 +62,8 @@ impl Setting {
             }
             (Setting::Config, false) => "check the --config path",
             (Setting::Config, true) => "check the `config` input",
+            (Setting::StatsFile, false) => "check the --stats path (config key `stats`)",
+            (Setting::StatsFile, true) => "check the `stats-file` input (config key `stats`)",
         }
     }
 }
@@ -76,6 +79,7 @@ impl fmt::Display for Setting {
             Setting::MigrationsDir => ("--dir", "migrations-dir"),
             Setting::Mode => ("--mode", "mode"),
             Setting::Config => ("--config", "config"),
+            Setting::StatsFile => ("--stats", "stats-file"),
         };
         if in_action() {
             write!(f, "the `{input}` input")

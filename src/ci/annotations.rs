@@ -74,6 +74,7 @@ pub(crate) mod tests {
             help: String::new(),
             statement: "ALTER TABLE users DROP COLUMN email;".to_string(),
             migration: "20240101_init".to_string(),
+            table: None,
         }
     }
 

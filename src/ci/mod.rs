@@ -67,6 +67,13 @@ fn mask_secrets(args: &CiOptions) {
         .map(|url| url.secrets())
         .unwrap_or_default();
     secrets.extend(args.vercel_hook_url.clone());
+    if let Some(stats_url) = &args.stats_database_url {
+        secrets.extend(
+            DatabaseUrl::parse(stats_url)
+                .map(|url| url.secrets())
+                .unwrap_or_else(|_| vec![stats_url.clone()]),
+        );
+    }
     secrets.extend(args.github.github_token.clone());
     for line in runner::mask_commands(secrets.iter().map(String::as_str)) {
         println!("{line}");

@@ -49,6 +49,10 @@ pub struct CiOptions {
     pub allow_destructive: bool,
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     pub allow_any_branch: bool,
+    /// Table sizes for the PR check: a file in the repository (`stats-file`) ...
+    pub stats: Option<PathBuf>,
+    /// ... or read live through this URL of a read-only role (secret: never printed).
+    pub stats_database_url: Option<String>,
     pub github: GitHubEnv,
 }
 

@@ -79,7 +79,12 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         pending.len(),
         dir.display()
     );
-    let report = analyze_with_applied_elsewhere(
+    let stats = crate::db::stats::for_check(
+        args.stats.as_deref(),
+        args.stats_database_url.as_deref(),
+        &config,
+    )?;
+    let mut report = analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &existing,
             pending: &pending,
@@ -88,6 +93,10 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         },
         &selection.applied_elsewhere,
     );
+    if let Some(stats) = &stats {
+        let read_live = args.stats_database_url.is_some();
+        crate::lint::sizes::judge_report(&mut report, stats, &config, read_live);
+    }
     let run_url = run_url(args);
     if let Some(group) = &event.merge_group {
         println!(

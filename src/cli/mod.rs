@@ -46,6 +46,8 @@ pub enum Command {
     Rules,
     /// Explain one rule: what it flags, what happens in production, the SQL to write instead.
     Explain(ExplainArgs),
+    /// Write every table's size (estimated rows, bytes, indexes) for `check --stats`.
+    Stats(StatsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +87,28 @@ pub struct CheckArgs {
     /// Target PostgreSQL major version (overrides the config; default 15).
     #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
+    /// Table sizes written by `migration-gate stats`: lock, scan and rewrite findings on small
+    /// tables become warnings (overrides the config's `stats`).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Read the table sizes live from this database (a read-only role will do; never printed).
+    #[arg(long, value_name = "URL", conflicts_with = "stats")]
+    pub stats_database_url: Option<String>,
+}
+
+/// `stats` reads the catalog only: the writing commands' flags are accepted but not shown.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("allow_pooled", |arg| arg.hide(true)),
+    mut_arg("advisory_lock_timeout", |arg| arg.hide(true)),
+    after_help = DATABASE_ENV_HELP
+)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Write the JSON here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// How to reach the database. The URL comes from --database-url, else the environment:
@@ -258,6 +282,18 @@ pub struct CiArgs {
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     #[arg(long)]
     pub allow_any_branch: bool,
+    /// Table sizes for the PR check, as `check --stats` (overrides the config's `stats`).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+    /// Read the table sizes for the PR check live through this URL (a read-only role; never
+    /// printed).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATION_GATE_STATS_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub stats_database_url: Option<String>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]
     pub github: Box<GitHubArgs>,
@@ -341,6 +377,7 @@ pub fn main() -> ExitCode {
         Command::Ci(args) => commands::ci::run(&args),
         Command::Rules => commands::rules::list(),
         Command::Explain(args) => commands::rules::explain(&args.rule),
+        Command::Stats(args) => commands::stats::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -90,6 +90,8 @@ impl CiArgs {
             target: self.target.clone(),
             allow_destructive: self.allow_destructive,
             allow_any_branch: self.allow_any_branch,
+            stats: self.stats.clone(),
+            stats_database_url: self.stats_database_url.clone(),
             github: self.github.env(),
         }
     }

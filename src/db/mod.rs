@@ -6,3 +6,4 @@ pub mod connection;
 pub mod history;
 pub mod lock;
 pub mod session;
+pub mod stats;

@@ -8,6 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
 use crate::lint::rules::{self, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
+use crate::lint::sizes;
 use crate::lint::suppress::{self, Suppressions};
 use crate::project::config::Config;
 use crate::project::discover::Migration;
@@ -215,6 +216,7 @@ fn check_migration(
         suppressions: &file.suppressions,
         report,
         last_excerpt: None,
+        table: None,
     };
     if file.lexical_error.is_some() {
         schema.note_unread_statement();
@@ -239,6 +241,7 @@ fn check_migration(
     let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
         if statement.understanding == Understanding::Unparsed {
+            emit.table = None;
             emit.raise(
                 rules::unparsed_statement::RULE.id,
                 index,
@@ -254,6 +257,7 @@ fn check_migration(
                 later_in_file: &file.statements[index + 1..],
                 in_transaction_block,
             };
+            emit.table = sizes::target(op, schema);
             for (rule, violation) in violations(op, &ctx, config) {
                 emit.raise(rule, index, statement, violation);
             }
@@ -269,6 +273,8 @@ fn check_migration(
                     );
                 }
             }
+            // A routine's body locks nothing when it is created, only when it is called.
+            emit.table = None;
             if let Op::CreateRoutine { name, body, .. } = op {
                 // Judged where it is written, at the body line of each danger.
                 for body_op in body {
@@ -451,6 +457,7 @@ fn check_routine_calls(
                 later_in_file: &[],
                 in_transaction_block: false,
             };
+            emit.table = sizes::target(&body_op.op, schema);
             for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
                 violation.message = format!(
                     "This calls {called}{through}, whose body does this: {}",
@@ -484,6 +491,9 @@ struct Emitter<'a> {
     /// The last statement's excerpt: a DO block with 8,000 UPDATEs raises 8,000 findings on one
     /// statement, and cutting its excerpt each time read the whole block each time.
     last_excerpt: Option<(sql::Span, String)>,
+    /// The existing table the op being judged works on ([`sizes::target`]), for the findings
+    /// raised on it.
+    table: Option<findings::TableTarget>,
 }
 
 impl Emitter<'_> {
@@ -526,6 +536,7 @@ impl Emitter<'_> {
             help: v.help,
             statement: shown,
             migration: self.migration.name.clone(),
+            table: self.table.clone(),
         });
     }
 }

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod pending;
 pub mod rules;
 pub mod schema;
+pub mod sizes;
 pub mod suppress;
 
 pub use engine::{analyze, analyze_with_applied_elsewhere, refuse_malformed, AnalysisInput};

@@ -30,7 +30,20 @@ pub struct Config {
     pub start_after: Option<String>,
     /// The file the settings came from, as errors name it (`None`: the defaults).
     pub file: Option<String>,
+    /// `stats = "path"`: the table-size statistics `check` judges blocking findings by (what
+    /// `migration-gate stats --output` wrote), relative to the config file.
+    pub stats: Option<PathBuf>,
+    /// A table with fewer estimated rows than this (and fewer bytes than `small_table_bytes`)
+    /// is small: its lock, scan or rewrite findings are warnings.
+    pub small_table_rows: u64,
+    pub small_table_bytes: u64,
+    /// Statistics older than this many days get a note in the report.
+    pub stats_max_age_days: u64,
 }
+
+pub const DEFAULT_SMALL_TABLE_ROWS: u64 = 10_000;
+pub const DEFAULT_SMALL_TABLE_BYTES: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_STATS_MAX_AGE_DAYS: u64 = 7;
 
 impl Default for Config {
     fn default() -> Self {
@@ -40,6 +53,10 @@ impl Default for Config {
             migrations_dir: None,
             start_after: None,
             file: None,
+            stats: None,
+            small_table_rows: DEFAULT_SMALL_TABLE_ROWS,
+            small_table_bytes: DEFAULT_SMALL_TABLE_BYTES,
+            stats_max_age_days: DEFAULT_STATS_MAX_AGE_DAYS,
         }
     }
 }
@@ -101,6 +118,12 @@ impl Config {
                 config.migrations_dir = Some(base.join(dir));
             }
         }
+        // So does a relative `stats`.
+        if let (Some(stats), Some(base)) = (&config.stats, path.parent()) {
+            if stats.is_relative() && !base.as_os_str().is_empty() {
+                config.stats = Some(base.join(stats));
+            }
+        }
         Ok(config)
     }
 
@@ -126,6 +149,10 @@ impl Config {
                 }
                 "start_after" => config.start_after = Some(string(value, shown, key)?.to_string()),
                 "rules" => config.rules = rule_settings(value, shown, rule_ids)?,
+                "stats" => config.stats = Some(PathBuf::from(string(value, shown, key)?)),
+                "small_table_rows" => config.small_table_rows = count(value, shown, key)?,
+                "small_table_bytes" => config.small_table_bytes = count(value, shown, key)?,
+                "stats_max_age_days" => config.stats_max_age_days = count(value, shown, key)?,
                 _ => {
                     return Err(AppError::usage(format!(
                         "{shown}: unknown key `{key}`; valid keys: {}",
@@ -138,7 +165,16 @@ impl Config {
     }
 }
 
-const KEYS: &[&str] = &["pg_version", "migrations_dir", "start_after", "[rules]"];
+const KEYS: &[&str] = &[
+    "pg_version",
+    "migrations_dir",
+    "start_after",
+    "stats",
+    "small_table_rows",
+    "small_table_bytes",
+    "stats_max_age_days",
+    "[rules]",
+];
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -154,6 +190,17 @@ fn string<'v>(value: &'v toml::Value, shown: &str, key: &str) -> Result<&'v str>
             "{shown}: `{key}` must be a string, e.g. {key} = \"...\""
         ))
     })
+}
+
+fn count(value: &toml::Value, shown: &str, key: &str) -> Result<u64> {
+    value
+        .as_integer()
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| {
+            AppError::usage(format!(
+                "{shown}: `{key}` must be a whole number of at least 0, e.g. {key} = 10000"
+            ))
+        })
 }
 
 /// The PostgreSQL major versions whose behaviour the rules know (the facts they depend on
@@ -249,6 +296,38 @@ mod tests {
     }
 
     #[test]
+    fn table_size_keys_parse_and_default() {
+        let config = parse(
+            "stats = \"db-stats.json\"\nsmall_table_rows = 500\nsmall_table_bytes = 1048576\nstats_max_age_days = 2\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(config.stats, Some(PathBuf::from("db-stats.json")));
+        assert_eq!(
+            (
+                config.small_table_rows,
+                config.small_table_bytes,
+                config.stats_max_age_days
+            ),
+            (500, 1_048_576, 2)
+        );
+        let defaults = Config::default();
+        assert_eq!(
+            (
+                defaults.small_table_rows,
+                defaults.small_table_bytes,
+                defaults.stats_max_age_days
+            ),
+            (10_000, 10 * 1024 * 1024, 7)
+        );
+        let err = parse("small_table_rows = -1\n", "c.toml").unwrap_err();
+        assert_eq!(
+            err.message,
+            "c.toml: `small_table_rows` must be a whole number of at least 0, e.g. small_table_rows = 10000"
+        );
+    }
+
+    #[test]
     fn empty_file_is_the_defaults() {
         assert_eq!(parse("", "x.toml").unwrap(), Config::default());
         assert_eq!(Config::default().pg_version, 15);
@@ -259,7 +338,7 @@ mod tests {
         let err = parse("pg_verison = 14\n", "migration-gate.toml").unwrap_err();
         assert_eq!(
             err.message,
-            "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, [rules]"
+            "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, stats, small_table_rows, small_table_bytes, stats_max_age_days, [rules]"
         );
     }
 

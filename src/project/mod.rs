@@ -5,6 +5,7 @@ pub mod config;
 pub mod discover;
 pub mod dotenv;
 pub mod git;
+pub mod stats;
 
 use std::path::PathBuf;
 

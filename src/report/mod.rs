@@ -115,6 +115,7 @@ mod tests {
             help: help.to_string(),
             statement: statement.to_string(),
             migration: migration.to_string(),
+            table: None,
         }
     }
 

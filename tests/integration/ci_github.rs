@@ -23,6 +23,7 @@ fn finding(line: u32, severity: Severity) -> Finding {
         help: "Stop reading the column in the app, deploy, then drop it in a later migration.".into(),
         statement: "ALTER TABLE \"users\" DROP COLUMN \"email\";".into(),
         migration: "20261128091200_drop_email".into(),
+        table: None,
     }
 }
 

@@ -18,6 +18,8 @@ mod probe;
 mod probe_fixes;
 mod probe_rewrites;
 mod probe_rules;
+mod probe_stats;
+mod stats;
 mod support;
 
 mod db_connect;

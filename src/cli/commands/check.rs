@@ -4,9 +4,11 @@
 use std::io::{IsTerminal, Write};
 
 use crate::cli::CheckArgs;
+use crate::db;
 use crate::error::{exit, AppError, Result};
 use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
+use crate::lint::sizes;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
 use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
@@ -30,7 +32,12 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
-    let report = engine::analyze_with_applied_elsewhere(
+    let stats = db::stats::for_check(
+        args.stats.as_deref(),
+        args.stats_database_url.as_deref(),
+        &config,
+    )?;
+    let mut report = engine::analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &selection.existing(&set),
             pending: &selection.pending,
@@ -39,6 +46,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         },
         &selection.applied_elsewhere,
     );
+    if let Some(stats) = &stats {
+        let read_live = args.stats_database_url.is_some();
+        sizes::judge_report(&mut report, stats, &config, read_live);
+    }
 
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && no_color_unset(),

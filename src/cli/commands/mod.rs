@@ -8,4 +8,5 @@ pub mod deploy;
 pub mod resolve;
 pub mod rollback;
 pub mod rules;
+pub mod stats;
 pub mod status;

@@ -98,6 +98,7 @@ fn at_allow(allow: &Allow, file: &str, migration: &str, message: String, help: S
         help,
         statement: format!("-- migration-gate: allow {}", allow.rules.join(",")),
         migration: migration.to_string(),
+        table: None,
     }
 }
 

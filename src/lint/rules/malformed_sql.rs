@@ -38,6 +38,7 @@ pub fn finding(error: &LexicalError, file: &str, migration: &str, line_text: &st
         },
         statement: line_text.to_string(),
         migration: migration.to_string(),
+        table: None,
     }
 }
 

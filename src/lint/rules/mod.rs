@@ -187,6 +187,7 @@ impl RuleInfo {
             help,
             statement: crate::lint::engine::excerpt(&migration.source),
             migration: migration.name.clone(),
+            table: None,
         }
     }
 }

@@ -1,0 +1,526 @@
+//! Table sizes (`check --stats`): a finding that makes traffic wait ([`Impact::Blocks`]: a lock
+//! held while rows are scanned, rewritten, indexed or changed) costs what the table's size
+//! makes it cost. On a small table it is a warning that says the size; on a bigger one it stays
+//! what it was and says the size and an order-of-magnitude duration. Findings of any other
+//! impact (data loss, a broken app, a failing migration) keep their severity whatever the size,
+//! and so does a finding on a table the statistics do not know. Tables created in the pending
+//! set carry no target (they are empty), as without statistics.
+
+use std::time::{Duration, SystemTime};
+
+use crate::findings::{Report, Severity, TableTarget, TableWork};
+use crate::lint::rules::{self, Impact};
+use crate::lint::schema::Schema;
+use crate::project::config::Config;
+use crate::project::stats::{Stats, TableStats};
+use crate::sql::ident::quote_if_needed;
+use crate::sql::{ConstraintKind, Op, ReindexTarget};
+
+// Throughputs measured with `bench/calibrate-sizes.sh` (1,000,000 rows, 94.5 MB with its primary
+// key) on the 2-core machine this project is built on, PostgreSQL 15.20, on 2026-12-04, while
+// other builds ran (two runs differed by up to 2x; the faster one is taken). The sizes are
+// `pg_total_relation_size`, as `stats` records them. Production servers are often faster and
+// busier: the figures give an order of magnitude, not a promise.
+/// Validating a CHECK / foreign key or SET NOT NULL reads the table at this rate (0.16 s).
+const SCAN_MB_PER_SEC: f64 = 600.0;
+/// CREATE INDEX on a text column (1.32 s).
+const INDEX_BUILD_MB_PER_SEC: f64 = 70.0;
+/// ALTER COLUMN TYPE writes a new heap and rebuilds the indexes (3.73 s).
+const REWRITE_MB_PER_SEC: f64 = 25.0;
+/// A whole-table UPDATE changes this many rows per second (11.57 s for 1,000,000 rows).
+const ROWS_CHANGED_PER_SEC: f64 = 85_000.0;
+
+/// The smallest space a row takes on a page (a 24-byte header and a 4-byte line pointer): a
+/// table of `bytes` holds at most `bytes / 28` rows, which bounds a never-analysed table.
+const MIN_ROW_BYTES: u64 = 28;
+
+/// Where a table is small, from the config (`small_table_rows`, `small_table_bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallTable {
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+impl SmallTable {
+    pub fn from_config(config: &Config) -> SmallTable {
+        SmallTable {
+            rows: config.small_table_rows,
+            bytes: config.small_table_bytes,
+        }
+    }
+}
+
+/// The existing table `op` works on, and how: what a finding on it records for [`apply`].
+/// `None` for an op on no single table, or on a table created in the pending set (empty).
+pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
+    let (table, work) = match op {
+        Op::CreateIndex { table, .. } => (table.clone(), TableWork::IndexBuild),
+        Op::DropIndex { name, .. } => (schema.index(name)?.table.clone(), TableWork::Lock),
+        Op::AlterColumnType { table, .. } | Op::AddColumn { table, .. } => {
+            (table.clone(), TableWork::Rewrite)
+        }
+        Op::SetNotNull { table, .. } | Op::ValidateConstraint { table, .. } => {
+            (table.clone(), TableWork::Scan)
+        }
+        Op::AddConstraint { table, constraint } => match constraint.kind {
+            ConstraintKind::PrimaryKey { .. }
+            | ConstraintKind::Unique { .. }
+            | ConstraintKind::Exclude => (table.clone(), TableWork::IndexBuild),
+            ConstraintKind::ForeignKey { .. } | ConstraintKind::Check { .. } => {
+                (table.clone(), TableWork::Scan)
+            }
+        },
+        Op::Update { table, .. } | Op::Delete { table, .. } => {
+            (table.clone(), TableWork::RowChange)
+        }
+        Op::RewriteTable {
+            table: Some(table), ..
+        } => (table.clone(), TableWork::Rewrite),
+        // Recomputing rewrites the view: its size is what the new copy will weigh.
+        Op::RefreshMaterializedView { view, .. } => (view.clone(), TableWork::Rewrite),
+        Op::Reindex {
+            target: Some(ReindexTarget::Table(table)),
+            ..
+        } => (table.clone(), TableWork::IndexBuild),
+        Op::Reindex {
+            target: Some(ReindexTarget::Index(index)),
+            ..
+        } => (schema.index(index)?.table.clone(), TableWork::IndexBuild),
+        Op::CreateTrigger { table, .. } => (table.clone(), TableWork::Lock),
+        // LOCK TABLE holds its lock to the end of the transaction, however small the table: its
+        // cost is what else the transaction does, not the size.
+        _ => return None,
+    };
+    if schema.is_new_table(&table) {
+        return None;
+    }
+    let resolved = schema.resolve(&table);
+    Some(TableTarget {
+        schema: resolved.schema.unwrap_or_else(|| "public".to_string()),
+        name: resolved.name,
+        work,
+    })
+}
+
+/// What `check` and the Action do with statistics: [`apply`] them with the config's thresholds
+/// and, for statistics read from a file (not live), note them when they are stale.
+pub fn judge_report(report: &mut Report, stats: &Stats, config: &Config, read_live: bool) {
+    apply(report, stats, SmallTable::from_config(config));
+    if !read_live {
+        let note = staleness_note(stats, config.stats_max_age_days, SystemTime::now());
+        report.notes.extend(note);
+    }
+}
+
+/// Judge the report's blocking findings by the size of their table.
+pub fn apply(report: &mut Report, stats: &Stats, small: SmallTable) {
+    for finding in &mut report.findings {
+        let blocks = rules::find(finding.rule).is_some_and(|rule| rule.impact == Impact::Blocks);
+        let Some(target) = finding.table.as_ref().filter(|_| blocks) else {
+            continue;
+        };
+        let Some(table) = stats.table(&target.schema, &target.name) else {
+            continue;
+        };
+        let (is_small, sentence) = verdict(target, table, small);
+        if is_small {
+            finding.severity = finding.severity.min(Severity::Warning);
+        }
+        finding.message = format!("{} {sentence}", finding.message.trim_end());
+    }
+    report.summary.errors = count(report, Severity::Error);
+    report.summary.warnings = count(report, Severity::Warning);
+}
+
+fn count(report: &Report, severity: Severity) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .count()
+}
+
+/// The note for statistics older than `max_age_days`, saying their age.
+pub fn staleness_note(stats: &Stats, max_age_days: u64, now: SystemTime) -> Option<String> {
+    let age = stats.age(now);
+    if age <= Duration::from_secs(max_age_days * 86_400) {
+        return None;
+    }
+    let days = age.as_secs() / 86_400;
+    Some(format!(
+        "The table sizes are {days} days old (collected at {}; stats_max_age_days = \
+         {max_age_days}): tables may have grown since, so findings softened to warnings on small \
+         tables may be wrong. Collect them again with `migration-gate stats --output FILE`.",
+        stats.collected_at
+    ))
+}
+
+/// Whether the table is small, and the sentence that says its size and what the work costs.
+fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool, String) {
+    // Quoted as the messages write tables: public."User".
+    let name = format!(
+        "{}.{}",
+        quote_if_needed(&target.schema),
+        quote_if_needed(&target.name)
+    );
+    // A never-analysed table the role could not count: its bytes bound its rows.
+    let (rows, rows_text) = match table.rows {
+        Some(rows) => (rows, format!("about {}", thousands(rows))),
+        None => {
+            let bound = table.bytes / MIN_ROW_BYTES;
+            (bound, format!("at most {}", thousands(bound)))
+        }
+    };
+    let unit = if rows == 1 { "row" } else { "rows" };
+    let size = format!(
+        "{name} holds {rows_text} {unit} ({})",
+        bytes_text(table.bytes)
+    );
+    let is_small = rows < small.rows && table.bytes < small.bytes;
+    if is_small {
+        let lasts = match target.work {
+            TableWork::RowChange => "changing them takes milliseconds",
+            _ => "the lock lasts milliseconds",
+        };
+        return (
+            true,
+            format!("Table sizes: {size}: {lasts}, so this is a warning."),
+        );
+    }
+    let mb = table.bytes as f64 / (1024.0 * 1024.0);
+    let (what, seconds) = match target.work {
+        TableWork::Lock => {
+            return (
+                false,
+                format!(
+                    "Table sizes: {size}: the lock itself is short, but it waits for every \
+                     running query on the table and everything after it waits too."
+                ),
+            )
+        }
+        TableWork::Scan => ("the scan under the lock", mb / SCAN_MB_PER_SEC),
+        TableWork::IndexBuild => ("building the index", mb / INDEX_BUILD_MB_PER_SEC),
+        TableWork::Rewrite => ("rewriting the table", mb / REWRITE_MB_PER_SEC),
+        TableWork::RowChange => ("changing every row", rows as f64 / ROWS_CHANGED_PER_SEC),
+    };
+    (
+        false,
+        format!(
+            "Table sizes: {size}: {what} takes {} at the rates bench/calibrate-sizes.sh \
+             measured (an order of magnitude; a busy server is slower).",
+            magnitude(seconds)
+        ),
+    )
+}
+
+/// An order of magnitude: "under a second", "about 3 seconds", "about 40 minutes".
+fn magnitude(seconds: f64) -> String {
+    let one_figure = |value: f64| {
+        let power = 10f64.powf(value.log10().floor());
+        let rounded = (value / power).round() * power;
+        thousands(rounded as u64)
+    };
+    let plural = |n: String, unit: &str| {
+        if n == "1" {
+            format!("about 1 {unit}")
+        } else {
+            format!("about {n} {unit}s")
+        }
+    };
+    if seconds < 1.0 {
+        "under a second".to_string()
+    } else if seconds < 90.0 {
+        plural(one_figure(seconds), "second")
+    } else if seconds < 90.0 * 60.0 {
+        plural(one_figure(seconds / 60.0), "minute")
+    } else {
+        plural(one_figure(seconds / 3600.0), "hour")
+    }
+}
+
+/// 300000 → "300,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 567890 → "555 kB", 25000000 → "24 MB".
+fn bytes_text(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    match bytes {
+        b if b < KB * KB => format!("{} kB", b.div_ceil(KB)),
+        b if b < KB * KB * KB => format!("{} MB", (b as f64 / (KB * KB) as f64).round()),
+        b => format!("{:.1} GB", b as f64 / (KB * KB * KB) as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+    use crate::lint::engine::{analyze, AnalysisInput};
+    use crate::project::discover::Migration;
+    use crate::project::stats::STATS_VERSION;
+    use std::time::UNIX_EPOCH;
+
+    const HISTORY: &str = "CREATE TABLE big (id int8 PRIMARY KEY, email text, n int4);\n\
+                           CREATE TABLE tiny (id int8 PRIMARY KEY, email text, n int4);\n\
+                           CREATE INDEX big_n_idx ON big (n);\n";
+
+    fn stats() -> Stats {
+        let table = |name: &str, rows, bytes| TableStats {
+            schema: "public".into(),
+            name: name.into(),
+            rows,
+            bytes,
+            indexes: 1,
+        };
+        Stats {
+            version: STATS_VERSION,
+            server_version: "15.4".into(),
+            collected_at: "2026-12-01T00:00:00Z".into(),
+            tables: vec![
+                table("big", Some(300_000), 30 * 1024 * 1024),
+                table("tiny", Some(10), 16 * 1024),
+                table("unanalysed", None, 8 * 1024),
+            ],
+        }
+    }
+
+    /// The findings on `pending`, judged with [`stats`].
+    fn judged(pending: &str) -> Vec<Finding> {
+        let history = Migration::in_memory("1_history", HISTORY);
+        let pending = Migration::in_memory("2_pending", pending);
+        let mut report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        apply(
+            &mut report,
+            &stats(),
+            SmallTable::from_config(&Config::default()),
+        );
+        report.findings
+    }
+
+    fn only(pending: &str) -> Finding {
+        let mut findings = judged(pending);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        findings.remove(0)
+    }
+
+    #[test]
+    fn an_index_build_on_a_small_table_is_a_warning_that_says_the_size() {
+        let finding = only("CREATE INDEX tiny_email_idx ON tiny (email);");
+        assert_eq!(finding.rule, "create-index-blocking");
+        assert_eq!(finding.severity, Severity::Warning);
+        assert!(
+            finding.message.ends_with(
+                "Table sizes: public.tiny holds about 10 rows (16 kB): the lock lasts \
+                 milliseconds, so this is a warning."
+            ),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn an_index_build_on_a_big_table_stays_an_error_with_size_and_duration() {
+        let finding = only("CREATE INDEX big_email_idx ON big (email);");
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(
+            finding.message.contains(
+                "Table sizes: public.big holds about 300,000 rows (30 MB): building the index \
+                 takes under a second at the rates"
+            ),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn whole_table_updates_follow_the_size_and_targeted_ones_stay_warnings() {
+        let big = only("UPDATE big SET n = 1;");
+        assert_eq!(big.severity, Severity::Error);
+        assert!(
+            big.message
+                .contains("changing every row takes about 4 seconds at the rates"),
+            "{}",
+            big.message
+        );
+        assert_eq!(only("UPDATE tiny SET n = 1;").severity, Severity::Warning);
+        let targeted = only("UPDATE big SET n = 1 WHERE id < 10;");
+        assert_eq!(targeted.severity, Severity::Warning);
+        assert!(
+            targeted.message.contains("300,000 rows"),
+            "{}",
+            targeted.message
+        );
+    }
+
+    #[test]
+    fn data_loss_and_app_breaking_findings_keep_their_severity_on_a_small_table() {
+        for sql in [
+            "DROP TABLE tiny;",
+            "ALTER TABLE tiny DROP COLUMN email;",
+            "ALTER TABLE tiny RENAME COLUMN email TO mail;",
+            "ALTER TABLE tiny ADD COLUMN owner int4 NOT NULL;",
+        ] {
+            let finding = only(sql);
+            assert_eq!(finding.severity, Severity::Error, "{sql}");
+            assert!(!finding.message.contains("Table sizes"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_table_the_stats_do_not_know_is_judged_as_without_stats() {
+        let history = "CREATE TABLE other (id int8, email text);\n";
+        let migration = Migration::in_memory("1_history", history);
+        let pending = Migration::in_memory("2_pending", "CREATE INDEX o ON other (email);");
+        let mut report = analyze(AnalysisInput {
+            existing: &[&migration],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let before = report.findings.clone();
+        apply(
+            &mut report,
+            &stats(),
+            SmallTable::from_config(&Config::default()),
+        );
+        assert_eq!(report.findings, before);
+        assert_eq!(report.findings[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn a_table_created_in_the_pending_set_has_no_target() {
+        let findings = judged(
+            "CREATE TABLE big2 (id int8, n int4);\nCREATE INDEX big2_n ON big2 (n);\n\
+             UPDATE big2 SET n = 1;",
+        );
+        assert!(findings.is_empty(), "{findings:#?}");
+        let schema = Schema::new();
+        let op = Op::Update {
+            table: crate::sql::ObjectName::unqualified("big"),
+            has_where: false,
+        };
+        let target = target(&op, &schema).unwrap();
+        assert_eq!(
+            (target.schema.as_str(), target.name.as_str()),
+            ("public", "big")
+        );
+    }
+
+    #[test]
+    fn a_drop_index_is_judged_by_the_table_of_the_index() {
+        let finding = only("DROP INDEX big_n_idx;");
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(
+            finding
+                .message
+                .contains("public.big holds about 300,000 rows"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn a_never_analysed_table_is_bounded_by_its_bytes() {
+        let target = TableTarget {
+            schema: "public".into(),
+            name: "unanalysed".into(),
+            work: TableWork::IndexBuild,
+        };
+        let stats = stats();
+        let table = stats.table("public", "unanalysed").unwrap();
+        let small = SmallTable::from_config(&Config::default());
+        let (is_small, sentence) = verdict(&target, table, small);
+        assert!(is_small);
+        assert!(
+            sentence.contains("holds at most 292 rows (8 kB)"),
+            "{sentence}"
+        );
+    }
+
+    #[test]
+    fn the_thresholds_come_from_the_config_and_both_must_hold() {
+        let target = TableTarget {
+            schema: "public".into(),
+            name: "tiny".into(),
+            work: TableWork::Scan,
+        };
+        let stats = stats();
+        let tiny = stats.table("public", "tiny").unwrap();
+        let strict = SmallTable {
+            rows: 5,
+            bytes: 1 << 30,
+        };
+        assert!(!verdict(&target, tiny, strict).0);
+        let few_bytes = SmallTable {
+            rows: 1_000,
+            bytes: 1024,
+        };
+        assert!(!verdict(&target, tiny, few_bytes).0);
+    }
+
+    #[test]
+    fn stale_statistics_get_a_note_with_their_age() {
+        let stats = stats();
+        let at = |text| {
+            UNIX_EPOCH + Duration::from_secs(crate::project::stats::parse_utc(text).unwrap())
+        };
+        assert_eq!(staleness_note(&stats, 7, at("2026-12-05T00:00:00Z")), None);
+        let note = staleness_note(&stats, 7, at("2026-12-13T12:00:00Z")).unwrap();
+        assert!(
+            note.starts_with(
+                "The table sizes are 12 days old (collected at 2026-12-01T00:00:00Z; \
+                 stats_max_age_days = 7)"
+            ),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn names_that_need_quotes_are_quoted_as_in_sql() {
+        let target = TableTarget {
+            schema: "public".into(),
+            name: "Setting".into(),
+            work: TableWork::Lock,
+        };
+        let table = TableStats {
+            schema: "public".into(),
+            name: "Setting".into(),
+            rows: Some(1),
+            bytes: 8192,
+            indexes: 1,
+        };
+        let small = SmallTable::from_config(&Config::default());
+        let (_, sentence) = verdict(&target, &table, small);
+        assert_eq!(
+            sentence,
+            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the lock lasts \
+             milliseconds, so this is a warning."
+        );
+    }
+
+    #[test]
+    fn durations_are_told_as_orders_of_magnitude() {
+        assert_eq!(magnitude(0.2), "under a second");
+        assert_eq!(magnitude(1.2), "about 1 second");
+        assert_eq!(magnitude(43.0), "about 40 seconds");
+        assert_eq!(magnitude(600.0), "about 10 minutes");
+        assert_eq!(magnitude(7_000.0), "about 2 hours");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(bytes_text(567_890), "555 kB");
+    }
+}

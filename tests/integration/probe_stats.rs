@@ -1,0 +1,26 @@
+//! What `migration-gate stats` asks of PostgreSQL, checked on the server: the catalog query
+//! reads no row of the tables (no scan, so no SELECT on them is needed) and keeps no lock on
+//! them (`pg_total_relation_size` opens each table under ACCESS SHARE and releases it at once,
+//! so only an ACCESS EXCLUSIVE holder can make it wait, and only while it holds it).
+
+use super::probe::probe;
+
+const TABLES: &str = "CREATE TABLE users (id int PRIMARY KEY, email text);\n\
+                      INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 10000) g;\n\
+                      CREATE TABLE fresh (id int);\n\
+                      ANALYZE users;";
+
+#[test]
+fn the_catalog_query_of_stats_reads_no_rows_and_keeps_no_lock() {
+    let seen = probe(TABLES, migration_gate::db::stats::TABLES);
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    for table in ["users", "fresh"] {
+        assert!(!seen.scanned(table), "{table}: {seen:?}");
+        assert!(!seen.rewrote(table), "{table}: {seen:?}");
+        assert!(seen.locks_on(table).is_empty(), "{table}: {seen:?}");
+    }
+    // The probe does see what a reading statement scans and locks.
+    let reading = probe(TABLES, "SELECT count(*) FROM users");
+    assert!(reading.scanned("users"), "{reading:?}");
+    assert!(reading.holds("users", "AccessShareLock"), "{reading:?}");
+}
