@@ -121,6 +121,11 @@ pub enum Impact {
 pub enum Example {
     /// A pending migration, run on [`EXAMPLE_HISTORY`] (tables that already hold data).
     Migration(&'static str),
+    /// The same, deployed by `prisma migrate deploy` at `version` (`7.4.0`).
+    UnderPrisma {
+        version: &'static str,
+        sql: &'static str,
+    },
     /// A rule raised from git history: the situation in words, and the finding it raises on a
     /// migration of a feature branch (`20240301000000_add_teams`).
     FromGit {
@@ -169,8 +174,11 @@ rules![
     add_foreign_key_validating,
     add_check_validating,
     add_unique_blocking,
+    slow_under_lock,
+    lock_timeout_missing,
     concurrently_in_transaction,
     enum_value_used_in_transaction,
+    partial_apply,
     unbatched_data_change,
     unparsed_statement,
     allow_without_reason,
