@@ -15,6 +15,7 @@ mod db_history;
 mod db_rollback;
 mod db_status;
 mod probe;
+mod probe_flow;
 mod support;
 
 mod db_connect;
