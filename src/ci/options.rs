@@ -49,6 +49,8 @@ pub struct CiOptions {
     pub allow_destructive: bool,
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     pub allow_any_branch: bool,
+    /// Who deploys in production, for the PR check (`None`: the config's, by default ours).
+    pub deployer: Option<crate::project::deployer::Deployer>,
     pub github: GitHubEnv,
 }
 

@@ -50,7 +50,12 @@ fn pr_target(args: &CiOptions, event: &Event) -> PrTarget {
 
 pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
-    let Project { config, dir, set } = Project::load(&args.project)?;
+    let Project {
+        mut config,
+        dir,
+        set,
+    } = Project::load(&args.project)?;
+    let deployer_note = crate::project::deployer::settle(&mut config, args.deployer, &dir)?;
     let pr = pr_target(args, event);
     if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
         return Err(AppError::usage(format!(
@@ -79,7 +84,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         pending.len(),
         dir.display()
     );
-    let report = analyze_with_applied_elsewhere(
+    let mut report = analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &existing,
             pending: &pending,
@@ -88,6 +93,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         },
         &selection.applied_elsewhere,
     );
+    report.notes.extend(deployer_note);
     let run_url = run_url(args);
     if let Some(group) = &event.merge_group {
         println!(

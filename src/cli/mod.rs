@@ -85,6 +85,11 @@ pub struct CheckArgs {
     /// Target PostgreSQL major version (overrides the config; default 15).
     #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
+    /// Who applies the migrations in production: migration-gate or prisma (`prisma migrate
+    /// deploy`); decides which statements share a transaction (overrides the config's
+    /// `deployer`; default migration-gate).
+    #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
+    pub deployer: Option<crate::project::deployer::Deployer>,
 }
 
 /// How to reach the database. The URL comes from --database-url, else the environment:
@@ -258,6 +263,10 @@ pub struct CiArgs {
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     #[arg(long)]
     pub allow_any_branch: bool,
+    /// Who applies the migrations in production, for the PR check: migration-gate or prisma
+    /// (overrides the config's `deployer`; default migration-gate, this action's deploy).
+    #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
+    pub deployer: Option<crate::project::deployer::Deployer>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]
     pub github: Box<GitHubArgs>,
@@ -393,6 +402,15 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         .checked_mul(millis_per_unit)
         .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long; {accepted}"))
+}
+
+fn parse_deployer(text: &str) -> std::result::Result<crate::project::deployer::Deployer, String> {
+    crate::project::deployer::Deployer::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a deployer; use {}",
+            crate::project::deployer::Deployer::NAMES
+        )
+    })
 }
 
 /// A major version number; the range is checked with the config's `pg_version`. A minor version

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{AppError, Result};
+use crate::project::config::Config;
 use crate::project::discover::display_path;
 use crate::sql::transactions::{self, Runner};
 use crate::sql::Statement;
@@ -180,6 +181,56 @@ pub fn detect(cwd: &Path, migrations_dir: &Path) -> Result<Option<Detected>> {
     Ok(None)
 }
 
+/// Settle who deploys for a `check`: `flag` (`--deployer`, the Action's `deployer` input) over
+/// the config's `deployer`; with Prisma and no `prisma_version` in the config, the version
+/// found in the project ([`detect`] from the working directory and `migrations_dir`). Returns
+/// the note the report shows on how files were judged (`None` for `migration-gate deploy`,
+/// the default).
+pub fn settle(
+    config: &mut Config,
+    flag: Option<Deployer>,
+    migrations_dir: &Path,
+) -> Result<Option<String>> {
+    if let Some(deployer) = flag {
+        config.deployer = deployer;
+    }
+    if config.deployer == Deployer::MigrationGate {
+        return Ok(None);
+    }
+    let source = match config.prisma_version {
+        Some(_) => "prisma_version in the config".to_string(),
+        None => {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            match detect(&cwd, migrations_dir)? {
+                Some(found) => {
+                    config.prisma_version = Some(found.version);
+                    found.source
+                }
+                None => {
+                    return Ok(Some(
+                        "Judged as deployed by `prisma migrate deploy` of unknown version (no \
+                         node_modules/prisma/package.json and no \"prisma\" dependency in a \
+                         package.json here or above the migrations folder): assumed up to 7.3, \
+                         which sends each file as one query, one transaction. Set \
+                         prisma_version in migration-gate.toml if yours is 7.4 or later."
+                            .to_string(),
+                    ))
+                }
+            }
+        }
+    };
+    let version = config.prisma_version.unwrap_or(SPLITS_SINCE);
+    let how = if version.splits_files() {
+        "files it can parse run statement by statement, each committed on its own; others as \
+         one query, one transaction"
+    } else {
+        "each file runs as one query, one transaction"
+    };
+    Ok(Some(format!(
+        "Judged as deployed by `prisma migrate deploy` {version} (from {source}): {how}."
+    )))
+}
+
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| AppError::usage(format!("cannot read {}: {err}", display_path(path))))?;
@@ -241,6 +292,22 @@ mod tests {
         .unwrap();
         let found = detect(elsewhere.path(), &migrations).unwrap().unwrap();
         assert_eq!(Some(found.version), v(7, 4, 1));
+    }
+
+    #[test]
+    fn settle_takes_the_flag_over_the_config_and_notes_the_prisma_version() {
+        let root = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        assert_eq!(settle(&mut config, None, root.path()).unwrap(), None);
+        config.prisma_version = PrismaVersion::parse("7.4.0");
+        let note = settle(&mut config, Some(Deployer::Prisma), root.path()).unwrap();
+        assert_eq!(config.deployer, Deployer::Prisma);
+        let note = note.unwrap();
+        assert!(
+            note.contains("7.4.0 (from prisma_version in the config)"),
+            "{note}"
+        );
+        assert!(note.contains("statement by statement"), "{note}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::error::{exit, AppError, Result};
 use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
+use crate::project::deployer;
 use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
 
@@ -28,9 +29,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
         ));
     }
+    let note = deployer::settle(&mut config, args.deployer, &dir)?;
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
-    let report = engine::analyze_with_applied_elsewhere(
+    let mut report = engine::analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &selection.existing(&set),
             pending: &selection.pending,
@@ -40,6 +42,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         &selection.applied_elsewhere,
     );
 
+    report.notes.extend(note);
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && no_color_unset(),
         run_url: None,
