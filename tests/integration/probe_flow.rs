@@ -158,3 +158,95 @@ fn each_operation_takes_the_mode_the_lock_model_says() {
     let add = probe(USERS, "ALTER TABLE users ADD COLUMN n text");
     assert!(!add.rewrote("users") && !add.scanned("users"), "{add:?}");
 }
+
+/// lock-timeout-missing: while ACCESS EXCLUSIVE waits for a long query, every new query on the
+/// table queues behind it, reads included; with lock_timeout the migration gives up instead
+/// (55P03). And SET LOCAL outside a transaction block (Prisma 7.4+ sends it alone) sets nothing.
+#[test]
+fn a_waiting_access_exclusive_queues_reads_and_lock_timeout_gives_up() {
+    let db = crate::support::TestDb::new();
+    db.execute(USERS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let connect = || async {
+            let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                .await
+                .expect("probe database reachable");
+            tokio::spawn(connection);
+            client
+        };
+        let (long, migration, app, observer) = (
+            connect().await,
+            connect().await,
+            connect().await,
+            connect().await,
+        );
+        // A long report holds ACCESS SHARE until it ends.
+        long.batch_execute("BEGIN; SELECT count(*) FROM users;")
+            .await
+            .unwrap();
+
+        // With lock_timeout the migration fails fast and nothing queues.
+        migration
+            .batch_execute("SET LOCAL lock_timeout = '5s'")
+            .await
+            .unwrap();
+        let shown = migration.simple_query("SHOW lock_timeout").await.unwrap();
+        let value = shown.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        });
+        assert_eq!(
+            value.as_deref(),
+            Some("0"),
+            "SET LOCAL in autocommit sets nothing"
+        );
+        migration
+            .batch_execute("SET lock_timeout = '200ms'")
+            .await
+            .unwrap();
+        let err = migration
+            .batch_execute("ALTER TABLE users ADD COLUMN n text")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code().map(|c| c.code()), Some("55P03"), "{err}");
+
+        // Without it, the ALTER waits, and a plain SELECT arriving after it waits too.
+        migration
+            .batch_execute("SET lock_timeout = 0")
+            .await
+            .unwrap();
+        let alter = tokio::spawn(async move {
+            migration
+                .batch_execute("ALTER TABLE users ADD COLUMN n text")
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let read =
+            tokio::spawn(async move { app.batch_execute("SELECT count(*) FROM users").await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let waiting = observer
+            .query(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 WHERE c.relname = 'users' AND NOT l.granted",
+                &[],
+            )
+            .await
+            .unwrap();
+        let waiting: i64 = waiting[0].get(0);
+        assert_eq!(
+            waiting, 2,
+            "the ALTER and the SELECT queued behind it both wait"
+        );
+        assert!(
+            !read.is_finished(),
+            "the read waits behind the queued ALTER"
+        );
+        long.batch_execute("COMMIT").await.unwrap();
+        alter.await.unwrap().unwrap();
+        read.await.unwrap().unwrap();
+    });
+}
