@@ -213,13 +213,6 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
     locks
 }
 
-/// The earliest held lock that blocks writes (the strongest first when several).
-pub fn blocking_held(held: &[HeldLock]) -> Option<&HeldLock> {
-    held.iter()
-        .filter(|lock| lock.mode.blocks_writes())
-        .max_by_key(|lock| (lock.mode, std::cmp::Reverse(lock.line)))
-}
-
 /// The earlier lock of this transaction on `table` that makes reads of it wait, phrased for a
 /// message: `line 3 already holds ACCESS EXCLUSIVE on "User" in this transaction, so reads of
 /// it wait too`. `None` when reads of `table` are not blocked by an earlier statement.
@@ -339,7 +332,6 @@ mod tests {
         hold(&mut held, &[lock(LockMode::Share)], 3);
         assert_eq!(held.len(), 1);
         assert_eq!((held[0].mode, held[0].line), (LockMode::AccessExclusive, 2));
-        assert_eq!(blocking_held(&held).map(|h| h.line), Some(2));
     }
 
     #[test]

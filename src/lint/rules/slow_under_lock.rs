@@ -11,7 +11,7 @@
 use super::advice::{as_written, Sql, FOR_THE_TABLE_SIZE};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
 use crate::findings::Severity;
-use crate::lint::locks::{self, HeldLock, Lock, Work};
+use crate::lint::locks::{self, Lock, Work};
 use crate::sql::Op;
 
 pub const RULE: RuleInfo = RuleInfo {
@@ -49,7 +49,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     let sql = Sql::of(ctx);
     let held_table = sql.table(&as_written(&held.table));
     let table = sql.table(&as_written(&work.table));
-    let waits = consequence(held, &held_table);
+    let waits = locks::what_the_app_can_do(&[], ctx.schema, &held.table, &held_table, held.mode);
     let message = format!(
         "This statement {} of {table} while line {} of the same transaction holds {} on \
          {held_table} (locks are kept until the transaction commits): {waits} {FOR_THE_TABLE_SIZE}.",
@@ -75,14 +75,6 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         held.line
     );
     Some(Violation::new(message, help))
-}
-
-fn consequence(held: &HeldLock, held_table: &str) -> String {
-    if held.mode.blocks_reads() {
-        format!("every query on {held_table}, reads included, waits")
-    } else {
-        format!("the app can read {held_table}, but every INSERT, UPDATE and DELETE on it waits")
-    }
 }
 
 
