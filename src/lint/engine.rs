@@ -288,10 +288,13 @@ fn check_migration(
                             1
                         },
                     };
+                    // The body runs when called, in the caller's transaction, not now.
                     let ctx = RuleContext {
                         statement: &at_body_line,
                         later_in_file: &[],
                         later_in_transaction: &[],
+                        held_locks: &[],
+                        file: &FileSoFar::default(),
                         ..ctx
                     };
                     for (rule, mut violation) in violations(&body_op.op, &ctx, config) {

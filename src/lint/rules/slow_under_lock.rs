@@ -141,6 +141,10 @@ mod tests {
         // An instant change after the lock is no slow part.
         let instant = "ALTER TABLE \"User\" ADD COLUMN a TEXT;\nALTER TABLE \"User\" ADD COLUMN b TEXT;\n";
         assert!(!flags(HISTORY, instant, &RULE));
+        // A routine's body runs when it is called, not under this file's locks.
+        let routine = "ALTER TABLE \"User\" ADD COLUMN a TEXT;\n\
+                       CREATE FUNCTION f() RETURNS void AS $$ UPDATE \"User\" SET a = email; $$ LANGUAGE sql;\n";
+        assert!(!flags(HISTORY, routine, &RULE));
         // An index on the locked table: create-index-blocking says reads wait.
         let index = "ALTER TABLE \"User\" ADD COLUMN a TEXT;\nCREATE INDEX i ON \"User\" (a);\n";
         assert!(!flags(HISTORY, index, &RULE));
