@@ -27,6 +27,11 @@ pub const RULE: RuleInfo = RuleInfo {
 };
 
 pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
+    if op.requires_autocommit() {
+        // In a transaction it fails outright (concurrently-in-transaction); outside one it
+        // holds nothing of the file's.
+        return None;
+    }
     let slow: Vec<Lock> = locks::locks_of(op, ctx.schema, ctx.pg_version)
         .into_iter()
         .filter(|lock| lock.work != Work::None)
@@ -126,6 +131,11 @@ mod tests {
             violations_under_prisma(Some("7.3.0"), HISTORY, ADD_THEN_BACKFILL, &RULE).len(),
             1
         );
+        // CONCURRENTLY in Prisma's one-query file fails (concurrently-in-transaction): no
+        // lock is held while it runs.
+        let concurrently = "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT;\n\
+                            CREATE INDEX CONCURRENTLY i ON \"User\" (email);\n";
+        assert!(violations_under_prisma(Some("7.3.0"), HISTORY, concurrently, &RULE).is_empty());
     }
 
     #[test]
