@@ -49,6 +49,7 @@ choice mode "${INPUT_MODE:-}" --mode "check deploy manual-review rollback" \
 choice fail-on "${INPUT_FAIL_ON:-}" --fail-on "error warning never" "error, warning or never"
 [ -n "${INPUT_TARGET:-}" ] && args+=("--target=$INPUT_TARGET")
 [ -n "${INPUT_STATS_FILE:-}" ] && args+=("--stats=$INPUT_STATS_FILE")
+choice deployer "${INPUT_DEPLOYER:-}" --deployer "migration-gate prisma" "migration-gate or prisma"
 flag check-run "${INPUT_CHECK_RUN:-}" --check-run
 flag allow-destructive "${INPUT_ALLOW_DESTRUCTIVE:-}" --allow-destructive
 flag allow-any-branch "${INPUT_ALLOW_ANY_BRANCH:-}" --allow-any-branch

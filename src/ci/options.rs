@@ -53,6 +53,8 @@ pub struct CiOptions {
     pub stats: Option<PathBuf>,
     /// ... or read live through this URL of a read-only role (secret: never printed).
     pub stats_database_url: Option<String>,
+    /// Who deploys in production, for the PR check (`None`: the config's, by default ours).
+    pub deployer: Option<crate::project::deployer::Deployer>,
     pub github: GitHubEnv,
 }
 

@@ -50,7 +50,12 @@ fn pr_target(args: &CiOptions, event: &Event) -> PrTarget {
 
 pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8> {
     let gh = &args.github;
-    let Project { config, dir, set } = Project::load(&args.project)?;
+    let Project {
+        mut config,
+        dir,
+        set,
+    } = Project::load(&args.project)?;
+    let deployer_note = crate::project::deployer::settle(&mut config, args.deployer, &dir)?;
     let pr = pr_target(args, event);
     if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
         return Err(AppError::usage(format!(
@@ -97,6 +102,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         let read_live = args.stats_database_url.is_some();
         crate::lint::sizes::judge_report(&mut report, stats, &config, read_live);
     }
+    report.notes.extend(deployer_note);
     let run_url = run_url(args);
     if let Some(group) = &event.merge_group {
         println!(

@@ -94,6 +94,11 @@ pub struct CheckArgs {
     /// Read the table sizes live from this database (a read-only role will do; never printed).
     #[arg(long, value_name = "URL", conflicts_with = "stats")]
     pub stats_database_url: Option<String>,
+    /// Who applies the migrations in production: migration-gate or prisma (`prisma migrate
+    /// deploy`); decides which statements share a transaction (overrides the config's
+    /// `deployer`; default migration-gate).
+    #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
+    pub deployer: Option<crate::project::deployer::Deployer>,
 }
 
 /// `stats` reads the catalog only: the writing commands' flags are accepted but not shown.
@@ -294,6 +299,10 @@ pub struct CiArgs {
         hide_env_values = true
     )]
     pub stats_database_url: Option<String>,
+    /// Who applies the migrations in production, for the PR check: migration-gate or prisma
+    /// (overrides the config's `deployer`; default migration-gate, this action's deploy).
+    #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
+    pub deployer: Option<crate::project::deployer::Deployer>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]
     pub github: Box<GitHubArgs>,
@@ -430,6 +439,15 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         .checked_mul(millis_per_unit)
         .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long; {accepted}"))
+}
+
+fn parse_deployer(text: &str) -> std::result::Result<crate::project::deployer::Deployer, String> {
+    crate::project::deployer::Deployer::parse(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a deployer; use {}",
+            crate::project::deployer::Deployer::NAMES
+        )
+    })
 }
 
 /// A major version number; the range is checked with the config's `pg_version`. A minor version

@@ -92,6 +92,7 @@ impl CiArgs {
             allow_any_branch: self.allow_any_branch,
             stats: self.stats.clone(),
             stats_database_url: self.stats_database_url.clone(),
+            deployer: self.deployer,
             github: self.github.env(),
         }
     }

@@ -6,13 +6,16 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
-use crate::lint::rules::{self, RuleContext, RuleInfo, Violation};
+use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting};
+use crate::lint::rules::{self, FileSoFar, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
 use crate::lint::sizes;
 use crate::lint::suppress::{self, Suppressions};
 use crate::project::config::Config;
+use crate::project::deployer;
 use crate::project::discover::Migration;
-use crate::sql::{self, ObjectName, Op, Statement, TransactionControl, Understanding};
+use crate::sql::transactions;
+use crate::sql::{self, ObjectName, Op, Statement, Understanding};
 
 pub struct AnalysisInput<'a> {
     /// Already applied (or merged) migrations, in order: they define the existing schema.
@@ -236,10 +239,23 @@ fn check_migration(
             emit.report.findings.push(finding);
         }
     }
-    let mut in_transaction_block = false;
+    let runner = deployer::runner(config.deployer, config.prisma_version, &file.statements);
+    let placements = transactions::place(&file.statements, runner);
+    let mut held_locks: Vec<HeldLock> = Vec::new();
+    let mut transaction_start = 0;
+    let mut session_lock_timeout = false;
+    let mut local_lock_timeout = false;
+    let mut first_access_exclusive = None;
     // Routines whose whole reach does nothing, until a CREATE or ALTER FUNCTION changes it.
     let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
+        let placement = placements[index];
+        if index > 0 && placements[index - 1].transaction != placement.transaction {
+            // The transaction ended: its locks and its SET LOCAL went with it.
+            held_locks.clear();
+            local_lock_timeout = false;
+            transaction_start = index;
+        }
         if statement.understanding == Understanding::Unparsed {
             emit.table = None;
             emit.raise(
@@ -249,13 +265,25 @@ fn check_migration(
                 rules::unparsed_statement::violation(statement),
             );
         }
+        let so_far = FileSoFar {
+            committed_before: &file.statements[..transaction_start],
+            lock_timeout_set: session_lock_timeout || local_lock_timeout,
+            first_access_exclusive,
+        };
+        let later_in_transaction =
+            transactions::later_in_same_transaction(&file.statements, &placements, index);
+        let mut taken = Vec::new();
         for op in &statement.ops {
             let ctx = RuleContext {
                 schema,
                 pg_version: config.pg_version,
                 statement,
                 later_in_file: &file.statements[index + 1..],
-                in_transaction_block,
+                later_in_transaction,
+                in_transaction_block: placement.in_block,
+                runner,
+                held_locks: &held_locks,
+                file: &so_far,
             };
             emit.table = sizes::target(op, schema);
             for (rule, violation) in violations(op, &ctx, config) {
@@ -287,9 +315,13 @@ fn check_migration(
                             1
                         },
                     };
+                    // The body runs when called, in the caller's transaction, not now.
                     let ctx = RuleContext {
                         statement: &at_body_line,
                         later_in_file: &[],
+                        later_in_transaction: &[],
+                        held_locks: &[],
+                        file: &FileSoFar::default(),
                         ..ctx
                     };
                     for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
@@ -301,21 +333,36 @@ fn check_migration(
                     }
                 }
             }
-            if let Op::Transaction(control) = op {
-                in_transaction_block = *control == TransactionControl::Begin;
-            }
             if matches!(op, Op::CreateRoutine { .. } | Op::RenameRoutine { .. }) {
                 harmless_reach.clear();
             }
+            taken.extend(locks::locks_of(op, schema, config.pg_version));
             schema.apply(op, Origin::Pending);
         }
         if statement.understanding == Understanding::Unparsed {
             schema.note_unread_statement();
         }
+        if first_access_exclusive.is_none()
+            && taken.iter().any(|l| l.mode == LockMode::AccessExclusive)
+        {
+            first_access_exclusive = Some(statement.start.line);
+        }
+        locks::hold(&mut held_locks, &taken, statement.start.line);
+        match locks::sets_lock_timeout(&statement.text) {
+            Some(LockTimeoutSetting { local: true, on }) => local_lock_timeout = on,
+            Some(LockTimeoutSetting { local: false, on }) => session_lock_timeout = on,
+            None => {}
+        }
+        let place = Place {
+            runner,
+            in_block: placement.in_block,
+            held_locks: &held_locks,
+            so_far,
+        };
         check_routine_calls(
             schema,
             statement,
-            index,
+            (index, &place),
             config,
             &mut harmless_reach,
             &mut emit,
@@ -397,7 +444,7 @@ fn evaluates_expressions_now(op: &Op) -> bool {
 fn check_routine_calls(
     schema: &mut Schema,
     statement: &Statement,
-    index: usize,
+    (index, place): (usize, &Place),
     config: &Config,
     harmless_reach: &mut HashSet<ObjectName>,
     emit: &mut Emitter<'_>,
@@ -455,7 +502,11 @@ fn check_routine_calls(
                 pg_version: config.pg_version,
                 statement,
                 later_in_file: &[],
-                in_transaction_block: false,
+                later_in_transaction: &[],
+                in_transaction_block: place.in_block,
+                runner: place.runner,
+                held_locks: place.held_locks,
+                file: &place.so_far,
             };
             emit.table = sizes::target(&body_op.op, schema);
             for (rule, mut violation) in violations(&body_op.op, &ctx, config) {
@@ -480,6 +531,14 @@ fn check_routine_calls(
     if !reached_a_body {
         harmless_reach.extend(reached);
     }
+}
+
+/// Where a statement runs, for the rules that judge what it calls.
+struct Place<'a> {
+    runner: transactions::Runner,
+    in_block: bool,
+    held_locks: &'a [HeldLock],
+    so_far: FileSoFar<'a>,
 }
 
 /// Turns violations into findings, or into allowed findings when a suppression covers them.

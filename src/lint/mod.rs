@@ -4,6 +4,7 @@
 //! nothing of databases or the command line.
 
 pub mod engine;
+pub mod locks;
 pub mod pending;
 pub mod rules;
 pub mod schema;

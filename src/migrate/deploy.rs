@@ -1,6 +1,8 @@
 //! `deploy`: lock → refusal states → pending set → gate (analysis) → backup → apply, one
 //! migration at a time, each recorded in `_prisma_migrations` as Prisma records it.
 
+use crate::project::config::Config;
+use crate::project::deployer::Deployer;
 use tokio_postgres::Client;
 
 use super::execute;
@@ -94,7 +96,11 @@ fn analyze(project: &Project, split: &Split<'_>) -> Report {
     engine::analyze(AnalysisInput {
         existing: &split.applied,
         pending: &split.pending,
-        config: &project.config,
+        // Judged as this engine runs the files, whoever the config says deploys elsewhere.
+        config: &Config {
+            deployer: Deployer::MigrationGate,
+            ..project.config.clone()
+        },
         extra_findings: Vec::new(),
     })
 }

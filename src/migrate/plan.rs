@@ -6,6 +6,7 @@
 use crate::db::history::HistoryRow;
 use crate::project::discover::Migration;
 use crate::project::Project;
+use crate::sql::transactions::{self, Runner};
 use crate::sql::Statement;
 
 /// How a file's statements are run.
@@ -26,25 +27,32 @@ pub enum Segment<'a> {
     Autocommit(&'a Statement),
 }
 
-/// Group a file's statements into the segments they run in.
+/// Group a file's statements into the segments they run in: the grouping the rules judge
+/// ([`transactions::place`] with [`Runner::Segmenting`]).
 pub fn plan(statements: &[Statement]) -> Plan<'_> {
     if statements.iter().any(|s| s.transaction_control().is_some()) {
         return Plan::AsWritten(statements.iter().collect());
     }
-    let mut segments = Vec::new();
-    let mut current: Vec<&Statement> = Vec::new();
-    for statement in statements {
-        if statement.requires_autocommit() {
-            if !current.is_empty() {
-                segments.push(Segment::Transaction(std::mem::take(&mut current)));
-            }
+    let placements = transactions::place(statements, Runner::Segmenting);
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut open: Option<usize> = None;
+    for (statement, placement) in statements.iter().zip(placements) {
+        if !placement.in_block {
+            open = None;
             segments.push(Segment::Autocommit(statement));
-        } else {
-            current.push(statement);
+            continue;
         }
-    }
-    if !current.is_empty() {
-        segments.push(Segment::Transaction(current));
+        match (open, segments.last_mut()) {
+            (Some(transaction), Some(Segment::Transaction(current)))
+                if transaction == placement.transaction =>
+            {
+                current.push(statement)
+            }
+            _ => {
+                open = Some(placement.transaction);
+                segments.push(Segment::Transaction(vec![statement]));
+            }
+        }
     }
     Plan::Segmented(segments)
 }

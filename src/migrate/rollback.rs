@@ -2,6 +2,8 @@
 //! target, newest first, each in a transaction with its history row marked `rolled_back_at`.
 //! Nothing is touched when a `down.sql` is missing.
 
+use crate::project::config::Config;
+use crate::project::deployer::Deployer;
 use tokio_postgres::Client;
 
 use super::execute;
@@ -142,7 +144,11 @@ async fn undo(
     let report = engine::analyze(AnalysisInput {
         existing: &split.applied,
         pending: &down_refs,
-        config: &project.config,
+        // Judged as this engine runs the files, whoever the config says deploys elsewhere.
+        config: &Config {
+            deployer: Deployer::MigrationGate,
+            ..project.config.clone()
+        },
         extra_findings: Vec::new(),
     });
     say!("Rolling back {} migration(s), newest first:", downs.len());

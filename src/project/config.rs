@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{AppError, Result};
 use crate::findings::Severity;
+use crate::project::deployer::{Deployer, PrismaVersion};
 use crate::project::discover::{display_path, read_utf8};
 
 pub const DEFAULT_PG_VERSION: u32 = 15;
@@ -28,6 +29,12 @@ pub struct Config {
     /// existing history when `check` is given no MIGRATION and no `--since` (strong_migrations'
     /// `start_after`, for teams adopting the gate on an existing history).
     pub start_after: Option<String>,
+    /// `deployer = "migration-gate" | "prisma"`: who applies the migrations in production,
+    /// hence which statements share a transaction (default: `migration-gate deploy`).
+    pub deployer: Deployer,
+    /// `prisma_version = "7.4.0"`: overrides the version found in the project (with
+    /// `deployer = "prisma"`).
+    pub prisma_version: Option<PrismaVersion>,
     /// The file the settings came from, as errors name it (`None`: the defaults).
     pub file: Option<String>,
     /// `stats = "path"`: the table-size statistics `check` judges blocking findings by (what
@@ -52,6 +59,8 @@ impl Default for Config {
             rules: BTreeMap::new(),
             migrations_dir: None,
             start_after: None,
+            deployer: Deployer::default(),
+            prisma_version: None,
             file: None,
             stats: None,
             small_table_rows: DEFAULT_SMALL_TABLE_ROWS,
@@ -153,6 +162,23 @@ impl Config {
                 "small_table_rows" => config.small_table_rows = count(value, shown, key)?,
                 "small_table_bytes" => config.small_table_bytes = count(value, shown, key)?,
                 "stats_max_age_days" => config.stats_max_age_days = count(value, shown, key)?,
+                "deployer" => {
+                    let text = string(value, shown, key)?;
+                    config.deployer = Deployer::parse(text).ok_or_else(|| {
+                        AppError::usage(format!(
+                            "{shown}: deployer = \"{text}\" is not a deployer; use {}",
+                            Deployer::NAMES
+                        ))
+                    })?
+                }
+                "prisma_version" => {
+                    let text = string(value, shown, key)?;
+                    config.prisma_version = Some(PrismaVersion::parse(text).ok_or_else(|| {
+                        AppError::usage(format!(
+                            "{shown}: prisma_version = \"{text}\" is not a version; write it like prisma_version = \"7.4.0\""
+                        ))
+                    })?)
+                }
                 _ => {
                     return Err(AppError::usage(format!(
                         "{shown}: unknown key `{key}`; valid keys: {}",
@@ -173,6 +199,8 @@ const KEYS: &[&str] = &[
     "small_table_rows",
     "small_table_bytes",
     "stats_max_age_days",
+    "deployer",
+    "prisma_version",
     "[rules]",
 ];
 
@@ -338,7 +366,7 @@ mod tests {
         let err = parse("pg_verison = 14\n", "migration-gate.toml").unwrap_err();
         assert_eq!(
             err.message,
-            "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, stats, small_table_rows, small_table_bytes, stats_max_age_days, [rules]"
+            "migration-gate.toml: unknown key `pg_verison`; valid keys: pg_version, migrations_dir, start_after, stats, small_table_rows, small_table_bytes, stats_max_age_days, deployer, prisma_version, [rules]"
         );
     }
 
@@ -374,6 +402,29 @@ mod tests {
             bad_toml.message
         );
         assert!(!bad_toml.message.contains('\n'), "{}", bad_toml.message);
+    }
+
+    #[test]
+    fn deployer_and_prisma_version_parse_and_bad_values_are_one_line_errors() {
+        let config = parse(
+            "deployer = \"prisma\"\nprisma_version = \"7.4.0\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(config.deployer, Deployer::Prisma);
+        assert_eq!(config.prisma_version, PrismaVersion::parse("7.4.0"));
+        assert_eq!(Config::default().deployer, Deployer::MigrationGate);
+        let bad = parse("deployer = \"flyway\"\n", "c.toml").unwrap_err();
+        assert_eq!(
+            bad.message,
+            "c.toml: deployer = \"flyway\" is not a deployer; use \"migration-gate\" or \"prisma\""
+        );
+        let bad = parse("prisma_version = \"seven\"\n", "c.toml").unwrap_err();
+        assert!(
+            bad.message.contains("prisma_version = \"7.4.0\""),
+            "{}",
+            bad.message
+        );
     }
 
     #[test]

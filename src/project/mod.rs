@@ -2,6 +2,7 @@
 //! changed. Plain data; nothing here talks to a database.
 
 pub mod config;
+pub mod deployer;
 pub mod discover;
 pub mod dotenv;
 pub mod git;

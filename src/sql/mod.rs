@@ -10,6 +10,7 @@ pub mod model;
 mod parse;
 mod plpgsql;
 pub mod split;
+pub mod transactions;
 mod written;
 
 pub use classify::alter_table_actions;

@@ -424,8 +424,12 @@ fn bundled_migrations_exact_findings() {
             finding("add-column-required", "error", API_KEYS, 9),
             // Unique index on the existing Project table, built without CONCURRENTLY.
             finding("create-index-blocking", "error", API_KEYS, 36),
+            // ... while line 12's ACCESS EXCLUSIVE on "User" is still held (one transaction).
+            finding("slow-under-lock", "error", API_KEYS, 36),
             // Index on the existing Task table, without CONCURRENTLY.
             finding("create-index-blocking", "error", API_KEYS, 39),
+            // ... while line 9's ACCESS EXCLUSIVE on "Project" is still held.
+            finding("slow-under-lock", "error", API_KEYS, 39),
             // Prisma's enum recreate: ALTER COLUMN TYPE ... USING ("status"::text::...).
             finding("alter-column-type", "error", REVIEW_STATUS, 11),
             finding("rename-column", "error", REVIEW_STATUS, 20),
@@ -444,9 +448,61 @@ fn bundled_migrations_exact_findings() {
         "password login removed in release 2024.05 (PR #412); no deployed code reads legacyPasswordHash"
     );
     assert_eq!(report["summary"]["files"], 3);
-    assert_eq!(report["summary"]["errors"], 5);
+    assert_eq!(report["summary"]["errors"], 7);
     assert_eq!(report["summary"]["warnings"], 1);
     assert_eq!(report["summary"]["unparsed"], 0);
+}
+
+/// `--deployer prisma` judges the files as `prisma migrate deploy` sends them, at the version the
+/// project's package.json names, and the report says which.
+#[test]
+fn deployer_prisma_follows_the_projects_prisma_version() {
+    let project = Project::new();
+    project.migration("20240101000000_init", SAFE_INIT);
+    project.migration(
+        "20240201000000_index",
+        "CREATE TABLE \"Other\" (id INTEGER);\nCREATE INDEX CONCURRENTLY \"Other_id_idx\" ON \"Other\"(id);\n",
+    );
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "--format", "json", "20240201000000_index"];
+        all.extend_from_slice(args);
+        project.run(&all)
+    };
+    // Unknown version: judged as Prisma up to 7.3 (one query per file), and said so.
+    let output = check(&["--deployer", "prisma"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["concurrently-in-transaction"]);
+    assert!(
+        report["notes"].to_string().contains("unknown version"),
+        "{report}"
+    );
+    // Prisma 7.4 sends the statements one by one: CONCURRENTLY works.
+    project.write(
+        "package.json",
+        "{\"devDependencies\": {\"prisma\": \"^7.4.0\"}}",
+    );
+    let output = check(&["--deployer", "prisma"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(json(&output)["notes"].to_string().contains("7.4.0"));
+    // Our deploy runs it alone in autocommit.
+    assert_eq!(check(&[]).status.code(), Some(0));
+    project.write("package.json", "{ \"devDependencies\": ");
+    let output = check(&["--deployer", "prisma"]);
+    assert_usage_error(&output, &["package.json is not valid JSON"]);
+    let output = check(&["--deployer", "flyway"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a deployer"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// With every migration pending (a fresh database) each table is created in the same pending

@@ -16,6 +16,7 @@ mod db_rollback;
 mod db_status;
 mod probe;
 mod probe_fixes;
+mod probe_flow;
 mod probe_rewrites;
 mod probe_rules;
 mod probe_stats;

@@ -10,6 +10,7 @@ use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
 use crate::lint::sizes;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
+use crate::project::deployer;
 use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
 
@@ -30,6 +31,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
         ));
     }
+    let note = deployer::settle(&mut config, args.deployer, &dir)?;
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
     let stats = db::stats::for_check(
@@ -51,6 +53,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         sizes::judge_report(&mut report, stats, &config, read_live);
     }
 
+    report.notes.extend(note);
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && no_color_unset(),
         run_url: None,

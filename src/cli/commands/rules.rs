@@ -8,6 +8,7 @@ use crate::lint::rules::{
     self, allow_without_reason::closest_rule, Example, RuleInfo, CATALOGUE, EXAMPLE_HISTORY,
 };
 use crate::project::config::Config;
+use crate::project::deployer::{Deployer, PrismaVersion};
 use crate::project::discover::Migration;
 
 pub fn list() -> Result<u8> {
@@ -47,8 +48,14 @@ fn explanation(rule: &RuleInfo) -> String {
     );
     text.push_str(&module_doc(rule));
     let example = example_finding(rule).map(|(sql, finding)| {
+        let deployed_by = match rule.example {
+            Example::UnderPrisma { version, .. } => {
+                format!(", deployed by `prisma migrate deploy` {version}")
+            }
+            _ => String::new(),
+        };
         let setting = format!(
-            "Example, on tables that already hold data:\n\n{}",
+            "Example{deployed_by}, on tables that already hold data:\n\n{}",
             indent(sql)
         );
         (setting, finding)
@@ -130,15 +137,24 @@ fn git_example_finding(rule: &RuleInfo) -> Option<(String, crate::findings::Find
 }
 
 fn example_finding(rule: &RuleInfo) -> Option<(&'static str, crate::findings::Finding)> {
-    let Example::Migration(sql) = rule.example else {
-        return None;
+    let (sql, config) = match rule.example {
+        Example::Migration(sql) => (sql, Config::default()),
+        Example::UnderPrisma { version, sql } => {
+            let config = Config {
+                deployer: Deployer::Prisma,
+                prisma_version: PrismaVersion::parse(version),
+                ..Config::default()
+            };
+            (sql, config)
+        }
+        Example::FromGit { .. } => return None,
     };
     let history = Migration::in_memory("1_history", EXAMPLE_HISTORY);
     let pending = Migration::in_memory("2_example", sql);
     let report = engine::analyze(AnalysisInput {
         existing: &[&history],
         pending: &[&pending],
-        config: &Config::default(),
+        config: &config,
         extra_findings: Vec::new(),
     });
     let finding = report.findings.into_iter().find(|f| f.rule == rule.id)?;

@@ -120,6 +120,16 @@ mod tests {
     }
 
     #[test]
+    fn validating_after_the_files_own_commit_is_the_safe_pattern() {
+        let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;
+            COMMIT;
+            BEGIN;
+            ALTER TABLE "Order" VALIDATE CONSTRAINT "total_positive";
+            COMMIT;"#;
+        assert!(violations(HISTORY, pending, &RULE).is_empty());
+    }
+
+    #[test]
     fn not_valid_is_fine() {
         let pending = r#"ALTER TABLE "Order" ADD CONSTRAINT "total_positive" CHECK ("total" >= 0) NOT VALID;"#;
         assert!(violations(HISTORY, pending, &RULE).is_empty());

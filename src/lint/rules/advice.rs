@@ -185,10 +185,15 @@ fn validated_in_same_migration(
         return false;
     };
     let table = ctx.schema.resolve(table);
-    ctx.later_in_file.iter().flat_map(|s| &s.ops).any(|op| {
-        matches!(op, Op::ValidateConstraint { table: t, name }
+    // Only a VALIDATE in the same transaction runs under the ADD's lock: after the file's own
+    // COMMIT (or with a deployer that commits each statement) it is the safe pattern.
+    ctx.later_in_transaction
+        .iter()
+        .flat_map(|s| &s.ops)
+        .any(|op| {
+            matches!(op, Op::ValidateConstraint { table: t, name }
             if name == constraint && ctx.schema.resolve(t) == table)
-    })
+        })
 }
 
 /// Said when a NOT VALID constraint is validated in the same migration.

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
+use crate::lint::locks::{self, LockMode};
 use crate::sql::{ObjectName, Op};
 use crate::findings::Severity;
 
@@ -52,10 +53,17 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     let sql = Sql::of(ctx);
     let table_sql = sql.table(table);
+    // After an earlier ACCESS EXCLUSIVE on the table in this transaction, reads wait too.
+    let app = locks::what_the_app_can_do(
+        ctx.held_locks,
+        ctx.schema,
+        table,
+        &table_sql,
+        LockMode::Share,
+    );
     let message = format!(
-        "{kind} on {table_sql} without CONCURRENTLY holds a SHARE lock for the whole build: the \
-         running app can still read {table_sql}, but every INSERT, UPDATE and DELETE on it waits \
-         {FOR_THE_TABLE_SIZE}."
+        "{kind} on {table_sql} without CONCURRENTLY holds a SHARE lock for the whole build: \
+         {app} {FOR_THE_TABLE_SIZE}."
     );
     let concurrent = with_concurrently(&ctx.statement.text).unwrap_or_else(|| {
         let name = name
@@ -94,6 +102,17 @@ fn with_concurrently(statement: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn after_an_access_exclusive_in_the_same_transaction_reads_wait_too() {
+        let pending = "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT;\n\
+                       CREATE INDEX i ON \"User\" (email);\n";
+        let v = only_violation(HISTORY, pending, &RULE);
+        assert!(!v.message.contains("can still read"), "{}", v.message);
+        assert_mentions(&v.message, "line 1 of this transaction already holds ACCESS EXCLUSIVE");
+        let alone = only_violation(HISTORY, "CREATE INDEX i ON \"User\" (email);\n", &RULE);
+        assert_mentions(&alone.message, "can still read");
+    }
+
     use crate::lint::rules::testing::{assert_mentions, only_violation, violations};
     use super::*;
 

@@ -1,18 +1,21 @@
-//! `enum-value-used-in-transaction`: a new enum value used in the same migration fails (55P04).
-//! A migration file runs as one transaction, and PostgreSQL refuses to use an enum value added in
+//! `enum-value-used-in-transaction`: a new enum value used in the same transaction fails (55P04).
+//! A migration file runs as one transaction (`migration-gate deploy`, Prisma up to 7.3, which
+//! sends the whole file as one query), and PostgreSQL refuses to use an enum value added in
 //! the still-open transaction (`unsafe use of new value`), even for an enum created in that same
 //! transaction (checked on PostgreSQL 15). Before PostgreSQL 12, ADD VALUE cannot run in a
 //! transaction block at all. So there is no new-object exemption: the migration itself fails.
+//! The file's own COMMIT ends the transaction, and Prisma 7.4+ commits each statement of a file
+//! it can parse on its own: then the use comes after the value is committed, and works.
 
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
-use crate::sql::{Op, Statement, TransactionControl};
+use crate::sql::{Op, Statement};
 use crate::findings::Severity;
 
 pub const RULE: RuleInfo = RuleInfo {
     id: "enum-value-used-in-transaction",
     default_severity: Severity::Error,
     impact: Impact::FailsToApply,
-    summary: "a new enum value used in the same migration fails (55P04)",
+    summary: "a new enum value used in the same transaction fails (55P04)",
     check: Some(check),
     file: include_str!("enum_value_used_in_transaction.rs"),
     example: Example::Migration("ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nUPDATE \"User\" SET \"name\" = 'x' WHERE 'ADMIN'::\"Role\" = 'ADMIN';\n"),
@@ -35,26 +38,24 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if ctx.pg_version < 12 && ctx.in_transaction_block {
         return Some(Violation::new(
             format!(
-                "PostgreSQL {} cannot run ALTER TYPE ... ADD VALUE inside a transaction block: \
-                 the migration fails (25001) and everything since BEGIN is rolled back.",
+                "PostgreSQL {} cannot run ALTER TYPE ... ADD VALUE inside a transaction block, and \
+                 this statement runs in one: the migration fails (25001) and its transaction is \
+                 rolled back.",
                 ctx.pg_version
             ),
             help,
         ));
     }
-    // A COMMIT (or ROLLBACK) written in the file ends the transaction that added the value.
+    // Only a use in the same transaction fails: a COMMIT written in the file, or a deployer
+    // that commits statement by statement, commits the value first.
     let user = ctx
-        .later_in_file
+        .later_in_transaction
         .iter()
-        .take_while(|s| {
-            s.transaction_control()
-                .is_none_or(|c| c == TransactionControl::Begin)
-        })
         .find(|s| !redefines_values(s) && has_string_literal(&s.text, value))?;
     Some(Violation::new(
         format!(
             "The value {} added to {type_name} is used at line {} of the same migration, before \
-             it is committed: PostgreSQL rejects it with 55P04 (`unsafe use of new value \"{value}\" \
+             it is committed (same transaction): PostgreSQL rejects it with 55P04 (`unsafe use of new value \"{value}\" \
              of enum type {}`) and the whole migration fails.",
             literal(value),
             user.start.line,
@@ -132,7 +133,9 @@ fn has_string_literal(text: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lint::rules::testing::{assert_mentions, flags, only_violation, violations_on, HISTORY};
+    use crate::lint::rules::testing::{
+        assert_mentions, flags, only_violation, violations_on, violations_under_prisma, HISTORY,
+    };
 
     const ADD_ADMIN: &str = "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\n";
 
@@ -179,7 +182,24 @@ mod tests {
     fn a_commit_before_the_use_makes_it_safe() {
         let use_it = "UPDATE \"User\" SET \"role\" = 'ADMIN';\n";
         assert!(!flags(HISTORY, &format!("{ADD_ADMIN}COMMIT;\n{use_it}"), &RULE));
-        assert!(flags(HISTORY, &format!("{ADD_ADMIN}BEGIN;\n{use_it}"), &RULE));
+        // `migration-gate deploy` runs a file with its own BEGIN as written: the ADD VALUE
+        // before BEGIN commits on its own. One simple query (Prisma up to 7.3) turns the
+        // implicit transaction into the BEGIN's: the same transaction.
+        let begin_then_use = format!("{ADD_ADMIN}BEGIN;\n{use_it}");
+        assert!(!flags(HISTORY, &begin_then_use, &RULE));
+        assert_eq!(violations_under_prisma(Some("7.3.0"), HISTORY, &begin_then_use, &RULE).len(), 1);
+        assert!(flags(HISTORY, &format!("BEGIN;\n{ADD_ADMIN}{use_it}COMMIT;\n"), &RULE));
+    }
+
+    #[test]
+    fn follows_how_the_deployer_groups_the_file() {
+        let pending = format!("{ADD_ADMIN}UPDATE \"User\" SET \"role\" = 'ADMIN';\n");
+        let under = |version| violations_under_prisma(version, HISTORY, &pending, &RULE).len();
+        // Up to 7.3 (and an unknown version): the file is one query, one transaction.
+        assert_eq!(under(Some("7.3.0")), 1);
+        assert_eq!(under(None), 1);
+        // 7.4+ commits each statement of a file it can parse: the use comes after the commit.
+        assert_eq!(under(Some("7.4.0")), 0);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 pub mod advice;
 
 use crate::findings::{Finding, Severity};
+use crate::lint::locks::HeldLock;
 use crate::lint::schema::Schema;
 use crate::project::discover::Migration;
+use crate::sql::transactions::Runner;
 use crate::sql::{Op, Statement};
 
 /// What a rule sees besides the operation itself.
@@ -21,8 +23,31 @@ pub struct RuleContext<'a> {
     pub statement: &'a Statement,
     /// The statements after this one in the same file.
     pub later_in_file: &'a [Statement],
-    /// Inside an explicit BEGIN ... COMMIT written in the file.
+    /// The statements after this one that run in the same transaction (see
+    /// [`crate::sql::transactions`]): what a failure of theirs undoes with this one, and what
+    /// still runs while this statement's locks are held.
+    pub later_in_transaction: &'a [Statement],
+    /// Inside a transaction block as the deployer runs the file (its own, the file's BEGIN, or a
+    /// multi-statement query's implicit one): CONCURRENTLY fails there.
     pub in_transaction_block: bool,
+    /// How the deployer sends the file (config `deployer`, Prisma's version).
+    pub runner: Runner,
+    /// Locks earlier statements of the same transaction took on existing tables, still held.
+    pub held_locks: &'a [HeldLock],
+    /// What the file did before this statement.
+    pub file: &'a FileSoFar<'a>,
+}
+
+/// What the statements of the file before the current one did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileSoFar<'a> {
+    /// Statements that ran and committed before the current statement's transaction began:
+    /// they stay applied if it fails.
+    pub committed_before: &'a [Statement],
+    /// A `SET lock_timeout` (or `SET LOCAL` in this transaction) is in effect.
+    pub lock_timeout_set: bool,
+    /// The line of the first statement that took ACCESS EXCLUSIVE on an existing table.
+    pub first_access_exclusive: Option<u32>,
 }
 
 /// A rule's verdict on one operation.
@@ -96,6 +121,11 @@ pub enum Impact {
 pub enum Example {
     /// A pending migration, run on [`EXAMPLE_HISTORY`] (tables that already hold data).
     Migration(&'static str),
+    /// The same, deployed by `prisma migrate deploy` at `version` (`7.4.0`).
+    UnderPrisma {
+        version: &'static str,
+        sql: &'static str,
+    },
     /// A rule raised from git history: the situation in words, and the finding it raises on a
     /// migration of a feature branch (`20240301000000_add_teams`).
     FromGit {
@@ -155,8 +185,11 @@ rules![
     lock_table,
     create_trigger,
     refresh_materialized_view_blocking,
+    slow_under_lock,
+    lock_timeout_missing,
     concurrently_in_transaction,
     enum_value_used_in_transaction,
+    partial_apply,
     unbatched_data_change,
     unjudged_statement,
     unparsed_statement,

@@ -5,6 +5,7 @@
 use super::{RuleInfo, Violation, CATALOGUE};
 use crate::lint::engine::{analyze, AnalysisInput};
 use crate::project::config::{Config, RuleSetting, DEFAULT_PG_VERSION};
+use crate::project::deployer::{Deployer, PrismaVersion};
 use crate::project::discover::Migration;
 
 /// Every violation `rule` raises on the `pending` SQL, given the `history` SQL.
@@ -19,10 +20,36 @@ pub fn violations_on(
     pending: &str,
     rule: &RuleInfo,
 ) -> Vec<Violation> {
-    let mut config = Config {
+    let config = Config {
         pg_version,
         ..Config::default()
     };
+    violations_with(config, history, pending, rule)
+}
+
+/// [`violations`] when `prisma migrate deploy` at `prisma_version` (`None`: unknown) applies
+/// the migrations.
+pub fn violations_under_prisma(
+    prisma_version: Option<&str>,
+    history: &str,
+    pending: &str,
+    rule: &RuleInfo,
+) -> Vec<Violation> {
+    let config = Config {
+        deployer: Deployer::Prisma,
+        prisma_version: prisma_version.and_then(PrismaVersion::parse),
+        ..Config::default()
+    };
+    violations_with(config, history, pending, rule)
+}
+
+/// [`violations`] under `config` (its rules other than `rule` turned off).
+pub fn violations_with(
+    mut config: Config,
+    history: &str,
+    pending: &str,
+    rule: &RuleInfo,
+) -> Vec<Violation> {
     for other in CATALOGUE.iter().filter(|other| other.id != rule.id) {
         config.rules.insert(other.id.to_string(), RuleSetting::Off);
     }

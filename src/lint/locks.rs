@@ -1,0 +1,365 @@
+//! What an operation locks and what work it does on existing rows while it holds the lock, and
+//! the locks a transaction already holds: locks are kept until the transaction ends, so a
+//! statement that is harmless alone blocks the app when an earlier statement of the same
+//! transaction took a strong lock. Modes as PostgreSQL 15 takes them (probed in
+//! tests/integration/probe_flow.rs).
+
+use crate::lint::schema::Schema;
+use crate::sql::{ConstraintKind, ObjectName, Op};
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockMode {
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// As the documentation and `LOCK TABLE` name it.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// Every SELECT on the table waits.
+    pub fn blocks_reads(self) -> bool {
+        self == LockMode::AccessExclusive
+    }
+
+    /// Every INSERT, UPDATE and DELETE on the table waits.
+    pub fn blocks_writes(self) -> bool {
+        self >= LockMode::Share
+    }
+}
+
+/// What an operation does to the rows already in the table while it holds its lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Catalog only: instant once the lock is granted.
+    None,
+    /// Reads every row (a validation, SET NOT NULL, an index build).
+    Scan,
+    /// Writes a new copy of the table.
+    Rewrite,
+    /// Changes rows (UPDATE, DELETE).
+    RowChanges,
+}
+
+impl Work {
+    /// What the statement does, in words (`scans every row`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Work::None => "changes only the catalog",
+            Work::Scan => "reads every row",
+            Work::Rewrite => "rewrites the whole table",
+            Work::RowChanges => "changes rows",
+        }
+    }
+}
+
+/// One table lock an operation takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    /// Resolved (schema-qualified) name.
+    pub table: ObjectName,
+    pub mode: LockMode,
+    pub work: Work,
+}
+
+/// A lock taken by an earlier statement of the running transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldLock {
+    pub table: ObjectName,
+    pub mode: LockMode,
+    /// The line of the statement that took it.
+    pub line: u32,
+}
+
+/// The table locks `op` takes on tables that exist in production (tables created in the
+/// pending set are empty and unseen by the app: their locks hurt nobody).
+pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
+    let mut locks = Vec::new();
+    let mut take = |table: &ObjectName, mode: LockMode, work: Work| {
+        if !schema.is_new_table(table) {
+            locks.push(Lock {
+                table: schema.resolve(table),
+                mode,
+                work,
+            });
+        }
+    };
+    use LockMode::*;
+    match op {
+        Op::AddColumn { table, column, .. } => {
+            let rewrites = column.generated_stored
+                || column.identity
+                || column.data_type.base.starts_with("serial")
+                || (pg_version < 11 && column.default.is_some());
+            let checks = column.constraints.iter().any(|c| {
+                !c.not_valid
+                    && matches!(
+                        c.kind,
+                        ConstraintKind::Check { .. }
+                            | ConstraintKind::Unique { .. }
+                            | ConstraintKind::PrimaryKey { .. }
+                    )
+            });
+            let work = if rewrites {
+                Work::Rewrite
+            } else if checks {
+                Work::Scan
+            } else {
+                Work::None
+            };
+            take(table, AccessExclusive, work);
+            for constraint in &column.constraints {
+                if let ConstraintKind::ForeignKey { references, .. } = &constraint.kind {
+                    take(references, ShareRowExclusive, Work::None);
+                }
+            }
+        }
+        Op::AlterColumnType { table, .. } => take(table, AccessExclusive, Work::Rewrite),
+        Op::SetNotNull { table, column } => {
+            let work = if pg_version >= 12 && schema.has_validated_not_null_check(table, column) {
+                Work::None
+            } else {
+                Work::Scan
+            };
+            take(table, AccessExclusive, work)
+        }
+        Op::DropTable { table, .. }
+        | Op::RenameTable { table, .. }
+        | Op::SetTableSchema { table, .. }
+        | Op::Truncate { table }
+        | Op::DropColumn { table, .. }
+        | Op::RenameColumn { table, .. }
+        | Op::DropNotNull { table, .. }
+        | Op::SetDefault { table, .. }
+        | Op::DropDefault { table, .. }
+        | Op::DropConstraint { table, .. } => take(table, AccessExclusive, Work::None),
+        Op::AddConstraint { table, constraint } => {
+            let validates = if constraint.not_valid {
+                Work::None
+            } else {
+                Work::Scan
+            };
+            match &constraint.kind {
+                ConstraintKind::ForeignKey { references, .. } => {
+                    take(table, ShareRowExclusive, validates);
+                    take(references, ShareRowExclusive, Work::None);
+                }
+                ConstraintKind::PrimaryKey { using_index, .. }
+                | ConstraintKind::Unique { using_index, .. } => {
+                    let work = if using_index.is_some() {
+                        Work::None
+                    } else {
+                        Work::Scan
+                    };
+                    take(table, AccessExclusive, work)
+                }
+                ConstraintKind::Check { .. } => take(table, AccessExclusive, validates),
+                ConstraintKind::Exclude => take(table, AccessExclusive, Work::Scan),
+            }
+        }
+        Op::ValidateConstraint { table, .. } => take(table, ShareUpdateExclusive, Work::Scan),
+        Op::CreateIndex {
+            table,
+            concurrently,
+            ..
+        } => {
+            let mode = if *concurrently {
+                ShareUpdateExclusive
+            } else {
+                Share
+            };
+            take(table, mode, Work::Scan)
+        }
+        Op::DropIndex {
+            name,
+            concurrently: false,
+            ..
+        } => {
+            if let Some(index) = schema.index(name) {
+                let table = index.table.clone();
+                take(&table, AccessExclusive, Work::None)
+            }
+        }
+        Op::Update { table, .. } | Op::Delete { table, .. } => {
+            take(table, RowExclusive, Work::RowChanges)
+        }
+        Op::Insert { table } => take(table, RowExclusive, Work::None),
+        Op::CreateTable {
+            constraints,
+            columns,
+            ..
+        } => {
+            let inline = columns.iter().flat_map(|c| &c.constraints);
+            for constraint in constraints.iter().chain(inline) {
+                if let ConstraintKind::ForeignKey { references, .. } = &constraint.kind {
+                    take(references, ShareRowExclusive, Work::None);
+                }
+            }
+        }
+        _ => {}
+    }
+    locks
+}
+
+/// The earlier lock of this transaction on `table` that makes reads of it wait, phrased for a
+/// message: `line 3 already holds ACCESS EXCLUSIVE on "User" in this transaction, so reads of
+/// it wait too`. `None` when reads of `table` are not blocked by an earlier statement.
+pub fn reads_blocked_by_earlier(
+    held: &[HeldLock],
+    schema: &Schema,
+    table: &ObjectName,
+    table_sql: &str,
+) -> Option<String> {
+    let table = schema.resolve(table);
+    let lock = held
+        .iter()
+        .find(|lock| lock.table == table && lock.mode.blocks_reads())?;
+    Some(format!(
+        "line {} of this transaction already holds {} on {table_sql}, so even reads of it wait",
+        lock.line,
+        lock.mode.sql_name()
+    ))
+}
+
+/// What the app can still do on `table` while `mode` (and the transaction's earlier locks) are
+/// held: the phrase every lock message uses so they stay consistent and true.
+pub fn what_the_app_can_do(
+    held: &[HeldLock],
+    schema: &Schema,
+    table: &ObjectName,
+    table_sql: &str,
+    mode: LockMode,
+) -> String {
+    if let Some(earlier) = reads_blocked_by_earlier(held, schema, table, table_sql) {
+        return format!("every query on {table_sql} waits ({earlier})");
+    }
+    match mode {
+        m if m.blocks_reads() => format!("every query on {table_sql}, reads included, waits"),
+        m if m.blocks_writes() => format!(
+            "the running app can still read {table_sql}, but every INSERT, UPDATE and DELETE on \
+             it waits"
+        ),
+        _ => format!("reads and writes of {table_sql} go on"),
+    }
+}
+
+/// Add `op`'s locks to those the transaction holds (the strongest per table, first line).
+pub fn hold(held: &mut Vec<HeldLock>, locks: &[Lock], line: u32) {
+    for lock in locks {
+        match held.iter_mut().find(|h| h.table == lock.table) {
+            Some(existing) if existing.mode >= lock.mode => {}
+            Some(existing) => {
+                existing.mode = lock.mode;
+                existing.line = line;
+            }
+            None => held.push(HeldLock {
+                table: lock.table.clone(),
+                mode: lock.mode,
+                line,
+            }),
+        }
+    }
+}
+
+/// A `SET [SESSION | LOCAL] lock_timeout ...` statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockTimeoutSetting {
+    /// `SET LOCAL`: only until the transaction ends.
+    pub local: bool,
+    /// A limit is set (`0` and `DEFAULT` turn it off: the server default is no limit).
+    pub on: bool,
+}
+
+/// What `text` does to lock_timeout, if it is a SET of it.
+pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
+    let lower = text.trim().to_ascii_lowercase();
+    let mut words = lower.split_whitespace();
+    if words.next()? != "set" {
+        return None;
+    }
+    let mut word = words.next()?;
+    let local = word == "local";
+    if local || word == "session" {
+        word = words.next()?;
+    }
+    let rest: String = if let Some(after) = word.strip_prefix("lock_timeout") {
+        std::iter::once(after)
+            .chain(words)
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        return None;
+    };
+    let value = rest
+        .trim()
+        .trim_start_matches('=')
+        .trim()
+        .trim_start_matches("to ")
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"')
+        .trim();
+    let off = value.is_empty() || value == "default" || value == "0" || value.starts_with("0ms");
+    Some(LockTimeoutSetting { local, on: !off })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_strongest_lock_per_table_is_kept_with_its_line() {
+        let user = ObjectName::new(Some("public"), "User");
+        let lock = |mode| Lock {
+            table: user.clone(),
+            mode,
+            work: Work::None,
+        };
+        let mut held = Vec::new();
+        hold(&mut held, &[lock(LockMode::RowExclusive)], 1);
+        hold(&mut held, &[lock(LockMode::AccessExclusive)], 2);
+        hold(&mut held, &[lock(LockMode::Share)], 3);
+        assert_eq!(held.len(), 1);
+        assert_eq!((held[0].mode, held[0].line), (LockMode::AccessExclusive, 2));
+    }
+
+    #[test]
+    fn set_lock_timeout_is_recognised_and_zero_turns_it_off() {
+        let on = |local| Some(LockTimeoutSetting { local, on: true });
+        assert_eq!(sets_lock_timeout("SET lock_timeout = '5s'"), on(false));
+        assert_eq!(
+            sets_lock_timeout("set session lock_timeout to 5000"),
+            on(false)
+        );
+        assert_eq!(sets_lock_timeout("SET LOCAL lock_timeout='2s'"), on(true));
+        assert_eq!(
+            sets_lock_timeout("SET lock_timeout = 0"),
+            Some(LockTimeoutSetting {
+                local: false,
+                on: false
+            })
+        );
+        assert_eq!(sets_lock_timeout("SET statement_timeout = '5s'"), None);
+        assert_eq!(sets_lock_timeout("SELECT 1"), None);
+    }
+
+    #[test]
+    fn only_access_exclusive_blocks_reads_and_share_and_up_block_writes() {
+        assert!(LockMode::AccessExclusive.blocks_reads());
+        assert!(!LockMode::ShareRowExclusive.blocks_reads());
+        assert!(LockMode::Share.blocks_writes());
+        assert!(!LockMode::ShareUpdateExclusive.blocks_writes());
+        assert!(!LockMode::RowExclusive.blocks_writes());
+    }
+}
