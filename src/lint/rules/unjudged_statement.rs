@@ -110,7 +110,7 @@ pub fn verdict(op: &Op, statement: &Statement) -> Verdict {
         Op::SetTableSchema { .. } => Unjudged("ALTER TABLE ... SET SCHEMA".into()),
         // Says only that the statement must run alone (CLUSTER, VACUUM FULL, REINDEX SCHEMA): what
         // it does is the statement's other operation, judged by its own rule.
-        Op::NonTransactional { .. } if statement.ops.iter().any(|o| is_judged_work(o)) => Harmless,
+        Op::NonTransactional { .. } if statement.ops.iter().any(is_judged_work) => Harmless,
         Op::NonTransactional { kind } | Op::Other { kind } => kind_verdict(op, kind, statement),
     }
 }
