@@ -85,6 +85,11 @@ pub struct CheckArgs {
     /// Target PostgreSQL major version (overrides the config; default 15).
     #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
+    /// Also run the pending migrations on this PostgreSQL server (a disposable one: a CI service
+    /// container, never production) and report what they did there: the tool creates a scratch
+    /// database (always dropped) and keeps a template of the replayed history for the next run.
+    #[arg(long, value_name = "URL", env = "MIGRATION_GATE_TRACE_DATABASE_URL", hide_env_values = true)]
+    pub trace_database_url: Option<String>,
 }
 
 /// How to reach the database. The URL comes from --database-url, else the environment:

@@ -10,6 +10,7 @@ use crate::lint::pending;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
 use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
+use crate::trace::{self, TraceRequest};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
@@ -30,15 +31,25 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
-    let report = engine::analyze_with_applied_elsewhere(
+    let existing = selection.existing(&set);
+    let mut report = engine::analyze_with_applied_elsewhere(
         AnalysisInput {
-            existing: &selection.existing(&set),
+            existing: &existing,
             pending: &selection.pending,
             config: &config,
             extra_findings: selection.findings,
         },
         &selection.applied_elsewhere,
     );
+    if let Some(url) = &args.trace_database_url {
+        let request = TraceRequest {
+            url,
+            history: &existing,
+            pending: &selection.pending,
+            config: &config,
+        };
+        trace::trace(&request, &mut report)?;
+    }
 
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && no_color_unset(),
