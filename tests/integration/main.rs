@@ -16,5 +16,6 @@ mod db_rollback;
 mod db_status;
 mod probe;
 mod support;
+mod trace;
 
 mod db_connect;
