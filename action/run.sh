@@ -59,6 +59,9 @@ fi
 if [ -n "${INPUT_VERCEL_HOOK_URL:-}" ]; then
   export VERCEL_DEPLOY_HOOK_URL="$INPUT_VERCEL_HOOK_URL"
 fi
+if [ -n "${INPUT_TRACE_DATABASE_URL:-}" ]; then
+  export MIGRATION_GATE_TRACE_DATABASE_URL="$INPUT_TRACE_DATABASE_URL"
+fi
 if [ -n "${INPUT_TOKEN:-}" ]; then
   export GITHUB_TOKEN="$INPUT_TOKEN"
 fi

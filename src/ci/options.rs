@@ -49,6 +49,8 @@ pub struct CiOptions {
     pub allow_destructive: bool,
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     pub allow_any_branch: bool,
+    /// The PR check also traces the pending migrations on this server.
+    pub trace_database_url: Option<String>,
     pub github: GitHubEnv,
 }
 

@@ -79,7 +79,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         pending.len(),
         dir.display()
     );
-    let report = analyze_with_applied_elsewhere(
+    let mut report = analyze_with_applied_elsewhere(
         AnalysisInput {
             existing: &existing,
             pending: &pending,
@@ -88,6 +88,21 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         },
         &selection.applied_elsewhere,
     );
+    if let Some(url) = args.trace_database_url.as_deref().filter(|u| !u.is_empty()) {
+        let request = crate::trace::TraceRequest {
+            url,
+            history: &existing,
+            pending: &pending,
+            config: &config,
+        };
+        // The trace drives its own runtime: on a thread of its own, outside this one's context.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| crate::trace::trace(&request, &mut report))
+                .join()
+                .unwrap_or_else(|_| Err(AppError::failed("the trace stopped unexpectedly")))
+        })?;
+    }
     let run_url = run_url(args);
     if let Some(group) = &event.merge_group {
         println!(

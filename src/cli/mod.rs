@@ -263,6 +263,10 @@ pub struct CiArgs {
     /// Let deploy, manual-review or rollback run from a branch other than the default one.
     #[arg(long)]
     pub allow_any_branch: bool,
+    /// The PR check also traces the pending migrations on this disposable PostgreSQL server (a
+    /// `services:` container; never production), as `check --trace-database-url` does.
+    #[arg(long, value_name = "URL", env = "MIGRATION_GATE_TRACE_DATABASE_URL", hide_env_values = true)]
+    pub trace_database_url: Option<String>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]
     pub github: Box<GitHubArgs>,

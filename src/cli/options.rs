@@ -90,6 +90,7 @@ impl CiArgs {
             target: self.target.clone(),
             allow_destructive: self.allow_destructive,
             allow_any_branch: self.allow_any_branch,
+            trace_database_url: self.trace_database_url.clone(),
             github: self.github.env(),
         }
     }

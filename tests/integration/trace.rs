@@ -382,3 +382,66 @@ fn a_role_without_createdb_is_told_what_to_grant() {
     let err = stderr(&output);
     assert!(err.contains(&format!("ALTER ROLE \"{role}\" CREATEDB")), "{err}");
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Mona", "-c", "user.email=mona@example.com"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_action_traces_a_pull_request_when_given_a_trace_server() {
+    use crate::ci_event::ci_command;
+    use crate::ci_fake::{fixture, FakeGitHub, GitHubState};
+
+    let project = project("action");
+    let root = project.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+    project.migration(PENDING, "SELECT drop_col('User', 'email');\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "call a history function"]);
+    let head = git(root, &["rev-parse", "HEAD"]);
+
+    let runner = tempfile::tempdir().unwrap();
+    let mut event = fixture("events/pull_request.json");
+    event["pull_request"]["base"]["sha"] = base.into();
+    event["pull_request"]["head"]["sha"] = head.into();
+    let event_path = runner.path().join("event.json");
+    std::fs::write(&event_path, event.to_string()).unwrap();
+    let github = FakeGitHub::start(GitHubState::default());
+    let mut cmd = ci_command(root, "pull_request", None);
+    let child = cmd
+        .env("GITHUB_EVENT_PATH", &event_path)
+        .env("GITHUB_API_URL", &github.server.url)
+        .env("GITHUB_TOKEN", "ghs_testtoken123")
+        .env("GITHUB_OUTPUT", runner.path().join("output"))
+        .env("GITHUB_STEP_SUMMARY", runner.path().join("summary"))
+        .env("MIGRATION_GATE_TRACE_DATABASE_URL", server_url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let mut templates = Templates(Vec::new());
+    templates.note(&out);
+    assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("::error file={PENDING_FILE},line=1")),
+        "{}",
+        stdout(&out)
+    );
+    let comments = github.state.lock().unwrap().comments.clone();
+    assert!(comments[0].1.contains("traced-data-loss"), "{}", comments[0].1);
+}
