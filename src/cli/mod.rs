@@ -88,7 +88,12 @@ pub struct CheckArgs {
     /// Also run the pending migrations on this PostgreSQL server (a disposable one: a CI service
     /// container, never production) and report what they did there: the tool creates a scratch
     /// database (always dropped) and keeps a template of the replayed history for the next run.
-    #[arg(long, value_name = "URL", env = "MIGRATION_GATE_TRACE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATION_GATE_TRACE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub trace_database_url: Option<String>,
 }
 
@@ -265,7 +270,12 @@ pub struct CiArgs {
     pub allow_any_branch: bool,
     /// The PR check also traces the pending migrations on this disposable PostgreSQL server (a
     /// `services:` container; never production), as `check --trace-database-url` does.
-    #[arg(long, value_name = "URL", env = "MIGRATION_GATE_TRACE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATION_GATE_TRACE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub trace_database_url: Option<String>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]

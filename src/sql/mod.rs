@@ -51,7 +51,9 @@ pub fn called_routines(text: &str) -> Vec<ObjectName> {
 /// bodies), folded as PostgreSQL folds them: a table it does not name is one it reaches only
 /// through a function, trigger or DO block.
 pub fn named_identifiers(text: &str) -> Vec<String> {
-    lex::Tokens::new(text).filter_map(|token| token.ident()).collect()
+    lex::Tokens::new(text)
+        .filter_map(|token| token.ident())
+        .collect()
 }
 
 /// Split `source` and understand every statement. Never panics, whatever the input.

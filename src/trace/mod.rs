@@ -19,8 +19,8 @@ use crate::db::session;
 use crate::error::{AppError, Result};
 use crate::findings::{Finding, Report};
 use crate::lint::engine;
-use crate::lint::rules::{self, fails_to_apply, traced_data_loss, traced_lock, traced_rewrite};
 use crate::lint::rules::Impact;
+use crate::lint::rules::{self, fails_to_apply, traced_data_loss, traced_lock, traced_rewrite};
 use crate::migrate::failure::error_position;
 use crate::migrate::plan::{plan, Plan, Segment};
 use crate::migrate::SafetyOptions;
@@ -70,9 +70,8 @@ struct Trace<'a> {
 /// Trace `request.pending` and add what was seen to `report`. The scratch database is dropped
 /// however this ends.
 pub fn trace(request: &TraceRequest<'_>, report: &mut Report) -> Result<()> {
-    let url = DatabaseUrl::parse(request.url).map_err(|e| {
-        AppError::usage(format!("--trace-database-url: {}", e.message))
-    })?;
+    let url = DatabaseUrl::parse(request.url)
+        .map_err(|e| AppError::usage(format!("--trace-database-url: {}", e.message)))?;
     let trace = session::block_on(run(request, url, report))?;
     let mut findings = Vec::new();
     for observation in &trace.observations {
@@ -297,7 +296,7 @@ impl<'a> Tracer<'_, 'a> {
             self.refused(migration, statement, &error);
             return Ok(false);
         }
-        let now = self.existing.snapshot(self.client).await?;
+        let now = self.existing.since(self.client, &self.last).await?;
         let effects = observe::compare(&self.last, &now, self.last.scans());
         self.last = now;
         if !effects.is_empty() {
@@ -311,7 +310,12 @@ impl<'a> Tracer<'_, 'a> {
         Ok(true)
     }
 
-    fn refused(&mut self, migration: &'a Migration, statement: &Statement, error: &tokio_postgres::Error) {
+    fn refused(
+        &mut self,
+        migration: &'a Migration,
+        statement: &Statement,
+        error: &tokio_postgres::Error,
+    ) {
         let Some(db) = error.as_db_error() else {
             return;
         };

@@ -33,6 +33,8 @@ pub struct Snapshot {
     /// (table oid, attnum) → column name.
     columns: HashMap<(u32, i64), String>,
     types: HashMap<u32, String>,
+    /// oid → the type's own name, unquoted.
+    type_names: HashMap<u32, String>,
     /// oid → (type oid, label).
     enum_values: HashMap<u32, (u32, String)>,
     /// oid → (table oid, name).
@@ -92,7 +94,15 @@ impl Existing {
     /// The state of the existing objects now, as the session sees it (inside its transaction).
     pub async fn snapshot(&self, client: &Client) -> Result<Snapshot> {
         let rows = client
-            .query(SNAPSHOT, &[&self.relations, &self.types, &self.enum_values, &self.constraints])
+            .query(
+                SNAPSHOT,
+                &[
+                    &self.relations,
+                    &self.types,
+                    &self.enum_values,
+                    &self.constraints,
+                ],
+            )
             .await
             .map_err(|e| db_error("trace: cannot read the catalogs", &e))?;
         let mut snapshot = Snapshot::default();
@@ -113,6 +123,7 @@ impl Existing {
                 }
                 "t" => {
                     snapshot.types.insert(oid, self.shown(schema, &name));
+                    snapshot.type_names.insert(oid, name);
                 }
                 "e" => {
                     snapshot.enum_values.insert(oid, (number as u32, name));
@@ -129,6 +140,129 @@ impl Existing {
             }
         }
         Ok(snapshot)
+    }
+
+    /// The state now, read as what changed since `last` (the server compares, so a statement on
+    /// a history of thousands of columns costs a few index lookups, not a catalog copy).
+    pub async fn since(&self, client: &Client, last: &Snapshot) -> Result<Snapshot> {
+        let mut relations: Vec<(u32, u32, String)> = last
+            .relations
+            .iter()
+            .map(|(oid, (_, filenode))| {
+                (
+                    *oid,
+                    *filenode,
+                    last.bare_names.get(oid).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        relations.sort();
+        let (rel_oids, rel_nodes, rel_names) = unzip3(relations);
+        let mut columns: Vec<(u32, i16, String)> = last
+            .columns
+            .iter()
+            .map(|((rel, num), name)| (*rel, *num as i16, name.clone()))
+            .collect();
+        columns.sort();
+        let (col_rels, col_nums, col_names) = unzip3(columns);
+        let (type_oids, type_names): (Vec<u32>, Vec<String>) = last
+            .type_names
+            .iter()
+            .map(|(oid, name)| (*oid, name.clone()))
+            .unzip();
+        let (value_oids, value_labels): (Vec<u32>, Vec<String>) = last
+            .enum_values
+            .iter()
+            .map(|(oid, (_, label))| (*oid, label.clone()))
+            .unzip();
+        let (con_oids, con_names): (Vec<u32>, Vec<String>) = last
+            .constraints
+            .iter()
+            .map(|(oid, (_, name))| (*oid, name.clone()))
+            .unzip();
+        let rows = client
+            .query(
+                CHANGES,
+                &[
+                    &rel_oids,
+                    &rel_nodes,
+                    &rel_names,
+                    &col_rels,
+                    &col_nums,
+                    &col_names,
+                    &type_oids,
+                    &type_names,
+                    &value_oids,
+                    &value_labels,
+                    &con_oids,
+                    &con_names,
+                    &self.relations,
+                ],
+            )
+            .await
+            .map_err(|e| db_error("trace: cannot read the catalogs", &e))?;
+        let mut now = Snapshot {
+            scans: HashMap::new(),
+            locks: HashMap::new(),
+            ..last.clone()
+        };
+        for row in rows {
+            let kind: &str = row.get(0);
+            let oid = row.get::<_, i64>(1) as u32;
+            let number: i64 = row.get(2);
+            let schema: Option<String> = row.get(3);
+            let name: Option<String> = row.get(4);
+            match (kind, name) {
+                ("r", None) => {
+                    now.relations.remove(&oid);
+                    now.bare_names.remove(&oid);
+                }
+                ("r", Some(name)) => {
+                    let shown = self.shown(schema.as_deref().unwrap_or_default(), &name);
+                    now.relations.insert(oid, (shown, number as u32));
+                    now.bare_names.insert(oid, name);
+                }
+                ("a", None) => {
+                    now.columns.remove(&(oid, number));
+                }
+                ("a", Some(name)) => {
+                    now.columns.insert((oid, number), name);
+                }
+                ("t", None) => {
+                    now.types.remove(&oid);
+                    now.type_names.remove(&oid);
+                }
+                ("t", Some(name)) => {
+                    let shown = self.shown(schema.as_deref().unwrap_or_default(), &name);
+                    now.types.insert(oid, shown);
+                    now.type_names.insert(oid, name);
+                }
+                ("e", None) => {
+                    now.enum_values.remove(&oid);
+                }
+                ("e", Some(label)) => {
+                    if let Some(value) = now.enum_values.get_mut(&oid) {
+                        value.1 = label;
+                    }
+                }
+                ("c", None) => {
+                    now.constraints.remove(&oid);
+                }
+                ("c", Some(name)) => {
+                    if let Some(constraint) = now.constraints.get_mut(&oid) {
+                        constraint.1 = name;
+                    }
+                }
+                ("s", _) => {
+                    now.scans.insert(oid, number);
+                }
+                (_, Some(mode)) => {
+                    now.locks.entry(oid).or_default().insert(mode);
+                }
+                _ => {}
+            }
+        }
+        Ok(now)
     }
 
     fn shown(&self, schema: &str, name: &str) -> String {
@@ -175,6 +309,53 @@ UNION ALL
 SELECT 'l', l.relation::int8, 0, '', l.mode
   FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
    AND l.relation = ANY($1::oid[])";
+
+/// What changed since the state given as arrays: (kind, oid, number, schema, name) rows, a NULL
+/// name for an object that is gone.
+const CHANGES: &str = "\
+SELECT 'r', b.oid::int8, coalesce(c.relfilenode, 0)::int8, n.nspname::text, c.relname::text
+  FROM unnest($1::oid[], $2::oid[], $3::text[]) AS b(oid, filenode, name)
+  LEFT JOIN pg_class c ON c.oid = b.oid LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.oid IS NULL OR c.relfilenode <> b.filenode OR c.relname::text <> b.name
+UNION ALL
+SELECT 'a', b.rel::int8, b.num::int8, NULL, a.attname::text
+  FROM unnest($4::oid[], $5::int2[], $6::text[]) AS b(rel, num, name)
+  LEFT JOIN pg_attribute a ON a.attrelid = b.rel AND a.attnum = b.num AND NOT a.attisdropped
+ WHERE a.attname IS NULL OR a.attname::text <> b.name
+UNION ALL
+SELECT 't', b.oid::int8, 0, n.nspname::text, t.typname::text
+  FROM unnest($7::oid[], $8::text[]) AS b(oid, name)
+  LEFT JOIN pg_type t ON t.oid = b.oid LEFT JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.oid IS NULL OR t.typname::text <> b.name
+UNION ALL
+SELECT 'e', b.oid::int8, 0, NULL, e.enumlabel::text
+  FROM unnest($9::oid[], $10::text[]) AS b(oid, label)
+  LEFT JOIN pg_enum e ON e.oid = b.oid
+ WHERE e.oid IS NULL OR e.enumlabel::text <> b.label
+UNION ALL
+SELECT 'c', b.oid::int8, 0, NULL, k.conname::text
+  FROM unnest($11::oid[], $12::text[]) AS b(oid, name)
+  LEFT JOIN pg_constraint k ON k.oid = b.oid
+ WHERE k.oid IS NULL OR k.conname::text <> b.name
+UNION ALL
+SELECT 's', s.relid::int8, s.seq_scan, NULL, ''
+  FROM pg_stat_xact_user_tables s WHERE s.relid = ANY($13::oid[]) AND s.seq_scan > 0
+UNION ALL
+SELECT 'l', l.relation::int8, 0, NULL, l.mode
+  FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+   AND l.relation = ANY($13::oid[])";
+
+fn unzip3<A, B, C>(items: Vec<(A, B, C)>) -> (Vec<A>, Vec<B>, Vec<C>) {
+    let mut a = Vec::with_capacity(items.len());
+    let mut b = Vec::with_capacity(items.len());
+    let mut c = Vec::with_capacity(items.len());
+    for (x, y, z) in items {
+        a.push(x);
+        b.push(y);
+        c.push(z);
+    }
+    (a, b, c)
+}
 
 /// What one statement did to the existing objects.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -245,7 +426,9 @@ pub fn compare(before: &Snapshot, after: &Snapshot, scans_before: &HashMap<u32, 
             }
             Some((new_name, new_filenode)) => {
                 if new_name != name {
-                    effects.changed.push(format!("table {name} renamed to {new_name}"));
+                    effects
+                        .changed
+                        .push(format!("table {name} renamed to {new_name}"));
                 }
                 if *filenode != 0 && new_filenode != filenode {
                     effects.rewritten.push(name.clone());
@@ -271,9 +454,9 @@ pub fn compare(before: &Snapshot, after: &Snapshot, scans_before: &HashMap<u32, 
     for (oid, name) in sorted(&before.types) {
         match after.types.get(oid) {
             None => effects.changed.push(format!("type {name} dropped")),
-            Some(new_name) if new_name != name => {
-                effects.changed.push(format!("type {name} renamed to {new_name}"))
-            }
+            Some(new_name) if new_name != name => effects
+                .changed
+                .push(format!("type {name} renamed to {new_name}")),
             Some(_) => {}
         }
     }
@@ -295,9 +478,11 @@ pub fn compare(before: &Snapshot, after: &Snapshot, scans_before: &HashMap<u32, 
             continue;
         }
         match after.constraints.get(oid) {
-            None => effects
-                .changed
-                .push(format!("constraint {} on {} dropped", quote(name), table(relation))),
+            None => effects.changed.push(format!(
+                "constraint {} on {} dropped",
+                quote(name),
+                table(relation)
+            )),
             Some((_, new_name)) if new_name != name => effects.changed.push(format!(
                 "constraint {} on {} renamed to {}",
                 quote(name),
@@ -377,7 +562,10 @@ mod tests {
         let effects = compare(&before, &after, &HashMap::new());
         assert_eq!(
             effects.lost,
-            vec![("column \"User\".\"email\" dropped".to_string(), "email".to_string())]
+            vec![(
+                "column \"User\".\"email\" dropped".to_string(),
+                "email".to_string()
+            )]
         );
         assert_eq!(effects.rewritten, vec!["\"User\""]);
         assert_eq!(effects.locked.get("\"User\""), Some(&"ACCESS EXCLUSIVE"));

@@ -75,7 +75,11 @@ impl Server {
     /// `CREATE DATABASE name [TEMPLATE template]`, waiting while the template is busy.
     async fn create(&self, name: &str, template: Option<&str>) -> Result<()> {
         let sql = match template {
-            Some(template) => format!("CREATE DATABASE {} TEMPLATE {}", quote(name), quote(template)),
+            Some(template) => format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote(name),
+                quote(template)
+            ),
             None => format!("CREATE DATABASE {}", quote(name)),
         };
         self.busy_retry(&sql, "cannot create a scratch database on the trace server")
@@ -257,7 +261,10 @@ async fn build_template(server: &Server, history: &[&Migration], template: &str)
         quote(&building.name),
         quote(template)
     );
-    match server.busy_retry(&rename, "cannot name the trace template").await {
+    match server
+        .busy_retry(&rename, "cannot name the trace template")
+        .await
+    {
         Ok(()) => {
             building.disarm();
             Ok(())
@@ -305,7 +312,7 @@ async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()>
         .await?;
         if let Err(failure) = outcome {
             let report = crate::db::connection::secrets::one_line(&failure.report);
-            return Err(AppError::failed(format!(
+            return Err(AppError::usage(format!(
                 "trace: the history does not apply to an empty database, so there is nothing to \
                  trace the pending migrations on: {report}"
             )));

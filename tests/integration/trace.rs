@@ -142,7 +142,10 @@ fn a_history_function_that_drops_a_column_is_traced_data_loss_at_its_line() {
     let findings = findings(&output);
     let (_, line, column, message) = find(&findings, "traced-data-loss");
     assert_eq!((*line, *column), (2, 1));
-    assert!(message.contains("column \"User\".\"email\" dropped"), "{message}");
+    assert!(
+        message.contains("column \"User\".\"email\" dropped"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -196,7 +199,10 @@ fn a_static_finding_gains_what_the_trace_saw() {
         "{message}"
     );
     // The static finding covers the rewrite: no second finding for it.
-    assert!(!findings.iter().any(|f| f.0 == "traced-rewrite"), "{findings:#?}");
+    assert!(
+        !findings.iter().any(|f| f.0 == "traced-rewrite"),
+        "{findings:#?}"
+    );
 }
 
 #[test]
@@ -238,7 +244,11 @@ fn the_second_run_clones_the_template_of_the_unchanged_history() {
     project.migration(PENDING, "SELECT 1;\n");
     let mut templates = Templates(Vec::new());
     let first = trace(&project, &mut templates, &[]);
-    assert!(stderr(&first).contains("replaying 2 history migration(s)"), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("replaying 2 history migration(s)"),
+        "{}",
+        stderr(&first)
+    );
     assert_eq!(templates.0.len(), 1, "{}", stderr(&first));
     let second = trace(&project, &mut templates, &[]);
     assert!(
@@ -248,9 +258,16 @@ fn the_second_run_clones_the_template_of_the_unchanged_history() {
     );
     assert_eq!(templates.0.len(), 1);
     // A changed history is another template.
-    project.migration("20240103000000_more", "CREATE TABLE \"More\" (\"id\" INTEGER);\n");
+    project.migration(
+        "20240103000000_more",
+        "CREATE TABLE \"More\" (\"id\" INTEGER);\n",
+    );
     let third = trace(&project, &mut templates, &[]);
-    assert!(stderr(&third).contains("replaying 3 history migration(s)"), "{}", stderr(&third));
+    assert!(
+        stderr(&third).contains("replaying 3 history migration(s)"),
+        "{}",
+        stderr(&third)
+    );
     assert_eq!(templates.0.len(), 2);
 }
 
@@ -259,7 +276,14 @@ fn two_runs_building_the_same_template_at_once_both_succeed() {
     let project = project("race");
     project.migration(PENDING, "SELECT drop_col('User', 'name');\n");
     let url = server_url();
-    let args = ["check", PENDING, "--trace-database-url", &url, "--format", "json"];
+    let args = [
+        "check",
+        PENDING,
+        "--trace-database-url",
+        &url,
+        "--format",
+        "json",
+    ];
     let children: Vec<_> = (0..2)
         .map(|_| {
             command(&project, &args)
@@ -287,18 +311,21 @@ fn every_format_shows_the_traced_findings_with_their_lines() {
     project.migration(PENDING, "\n\nSELECT drop_col('User', 'email');\n");
     let mut templates = Templates(Vec::new());
     for (format, expected) in [
-        ("human", format!("error[traced-data-loss] {PENDING_FILE}:3:1")),
+        (
+            "human",
+            format!("error[traced-data-loss] {PENDING_FILE}:3:1"),
+        ),
         ("json", "\"rule\": \"traced-data-loss\"".to_string()),
         ("markdown", "`traced-data-loss` | 3 |".to_string()),
-        (
-            "github",
-            format!("::error file={PENDING_FILE},line=3"),
-        ),
+        ("github", format!("::error file={PENDING_FILE},line=3")),
         ("sarif", "\"ruleId\": \"traced-data-loss\"".to_string()),
     ] {
         let output = trace(&project, &mut templates, &["--format", format]);
         let shown = stdout(&output);
-        assert!(shown.contains(&expected), "{format}: {expected} in\n{shown}");
+        assert!(
+            shown.contains(&expected),
+            "{format}: {expected} in\n{shown}"
+        );
         assert!(shown.contains("email"), "{format}: {shown}");
         if format == "sarif" {
             assert!(shown.contains("\"startLine\": 3"), "{shown}");
@@ -331,7 +358,10 @@ fn sigterm_mid_trace_drops_the_scratch_database() {
         if !running.is_empty() {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "the trace never ran");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the trace never ran"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let killed = Command::new("kill")
@@ -341,7 +371,10 @@ fn sigterm_mid_trace_drops_the_scratch_database() {
     assert!(killed.success());
     let output = child.wait_with_output().expect("wait");
     templates.note(&output);
-    assert!(started.elapsed() < Duration::from_secs(50), "the statement was not cancelled");
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "the statement was not cancelled"
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("interrupted by SIGTERM"),
@@ -357,7 +390,12 @@ fn an_unreachable_trace_server_is_one_line() {
     project.migration(PENDING, "SELECT 1;\n");
     let output = command(
         &project,
-        &["check", PENDING, "--trace-database-url", "postgres://postgres@127.0.0.1:1/postgres"],
+        &[
+            "check",
+            PENDING,
+            "--trace-database-url",
+            "postgres://postgres@127.0.0.1:1/postgres",
+        ],
     )
     .output()
     .expect("run");
@@ -372,7 +410,10 @@ fn a_role_without_createdb_is_told_what_to_grant() {
     let project = project("createdb");
     project.migration(PENDING, "SELECT 1;\n");
     let role = format!("mg_test_nocreatedb_{}", std::process::id());
-    admin_execute(&server_url(), &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN"));
+    admin_execute(
+        &server_url(),
+        &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN"),
+    );
     let url = server_url().replacen("postgres@", &format!("{role}@"), 1);
     let output = command(&project, &["check", PENDING, "--trace-database-url", &url])
         .output()
@@ -380,7 +421,10 @@ fn a_role_without_createdb_is_told_what_to_grant() {
     admin_execute(&server_url(), &format!("DROP ROLE {role}"));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains(&format!("ALTER ROLE \"{role}\" CREATEDB")), "{err}");
+    assert!(
+        err.contains(&format!("ALTER ROLE \"{role}\" CREATEDB")),
+        "{err}"
+    );
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) -> String {
@@ -443,5 +487,34 @@ fn the_action_traces_a_pull_request_when_given_a_trace_server() {
         stdout(&out)
     );
     let comments = github.state.lock().unwrap().comments.clone();
-    assert!(comments[0].1.contains("traced-data-loss"), "{}", comments[0].1);
+    assert!(
+        comments[0].1.contains("traced-data-loss"),
+        "{}",
+        comments[0].1
+    );
+}
+
+#[test]
+fn a_history_that_does_not_apply_is_one_line_and_leaves_no_half_built_template() {
+    let project = project("broken history");
+    project.migration(
+        "20240104000000_broken",
+        "ALTER TABLE \"Nope\" ADD COLUMN \"x\" INTEGER;\n",
+    );
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    let last = err.trim().lines().last().unwrap_or_default();
+    assert!(last.contains("the history does not apply"), "{err}");
+    assert!(last.contains("20240104000000_broken"), "{err}");
+    // Nothing was renamed into place: no template of this history exists.
+    for name in &templates.0 {
+        let found = query_rows(
+            &server_url(),
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+        );
+        assert!(found.is_empty(), "{name} exists");
+    }
 }
