@@ -368,10 +368,8 @@ fn judge(observation: &Observation<'_>, report: &mut Report) -> Vec<Finding> {
             .filter_map(|a| rules::find(a.rule).map(|r| (r.impact, a.message.clone()))),
     );
     let covered = |impact: Impact, name: &str| {
-        let quoted = crate::sql::ident::quote(name);
-        said.iter().any(|(i, message)| {
-            *i == impact && (message.contains(&quoted) || message.contains(&format!("'{name}'")))
-        })
+        said.iter()
+            .any(|(i, message)| *i == impact && mentions(message, name))
     };
     let seen = describe(effects);
     for finding in report.findings.iter_mut().filter(|f| on_statement(f)) {
@@ -419,6 +417,17 @@ fn judge(observation: &Observation<'_>, report: &mut Report) -> Vec<Finding> {
     raised
 }
 
+/// Whether `message` names `name` as a word of its own (`"email"`, `'email'`, `email`), not as
+/// part of another name (`email_verified`).
+fn mentions(message: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    message.match_indices(name).any(|(at, _)| {
+        let before = message[..at].chars().next_back();
+        let after = message[at + name.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
 /// `"app"."User"` → `User`.
 fn bare_name(shown: &str) -> String {
     let last = shown.rsplit("\".\"").next().unwrap_or(shown);
@@ -442,6 +451,14 @@ fn describe(effects: &Effects) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_mentioned_as_a_word_of_its_own() {
+        assert!(mentions("drop the column email on", "email"));
+        assert!(mentions("the column \"email\" on", "email"));
+        assert!(!mentions("the column email_verified on", "email"));
+        assert!(!mentions("the column \"?\" on", "email"));
+    }
 
     #[test]
     fn bare_names_lose_their_schema_and_quotes() {

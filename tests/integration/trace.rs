@@ -518,3 +518,47 @@ fn a_history_that_does_not_apply_is_one_line_and_leaves_no_half_built_template()
         assert!(found.is_empty(), "{name} exists");
     }
 }
+
+#[test]
+fn a_drop_the_static_pass_names_is_not_reported_twice() {
+    let project = project("named drop");
+    project.migration(PENDING, "ALTER TABLE \"User\" DROP COLUMN \"email\";\n");
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let findings = findings(&output);
+    let (_, _, _, message) = find(&findings, "drop-column");
+    assert!(
+        message
+            .contains("(traced: ACCESS EXCLUSIVE on \"User\", column \"User\".\"email\" dropped)"),
+        "{message}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.0 == "traced-data-loss"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_trace_server_of_another_version_than_pg_version_is_noted() {
+    let project = project("version");
+    project.migration(PENDING, "SELECT 1;\n");
+    let server: u32 = query_rows(
+        &server_url(),
+        "SELECT current_setting('server_version_num')::int / 10000",
+    )[0][0]
+        .parse()
+        .unwrap();
+    let other = if server == 14 { 15 } else { 14 };
+    let mut templates = Templates(Vec::new());
+    let other_text = other.to_string();
+    let output = trace(
+        &project,
+        &mut templates,
+        &["--format", "json", "--pg-version", &other_text],
+    );
+    let notes = json(&output)["notes"].to_string();
+    assert!(
+        notes.contains(&format!("The trace ran on PostgreSQL {server} (the trace server) while the rules target PostgreSQL {other}")),
+        "{notes}"
+    );
+}
