@@ -463,6 +463,9 @@ pub fn compare(before: &Snapshot, after: &Snapshot, scans_before: &HashMap<u32, 
     for (oid, (type_oid, label)) in sorted(&before.enum_values) {
         let type_name = before.types.get(type_oid).cloned().unwrap_or_default();
         match after.enum_values.get(oid) {
+            // A dropped type takes its values along (Prisma's enum recreate drops the old type
+            // after moving the columns to the new one): the type's drop is what is reported.
+            None if !after.types.contains_key(type_oid) => {}
             None => effects.lost.push((
                 format!("enum value {type_name}.'{label}' dropped"),
                 label.clone(),
@@ -583,6 +586,21 @@ mod tests {
         let effects = compare(&before.at_transaction_start(), &after, &HashMap::new());
         assert_eq!(effects.locked.get("\"User\""), Some(&"ROW EXCLUSIVE"));
         assert!(effects.write_blocking.is_empty());
+    }
+
+    #[test]
+    fn an_enum_value_is_lost_from_a_type_that_stays_not_with_a_dropped_type() {
+        let mut before = Snapshot::default();
+        before.types.insert(7, "\"Role\"".into());
+        before.enum_values.insert(70, (7, "USER".into()));
+        before.enum_values.insert(71, (7, "ADMIN".into()));
+        let mut after = before.clone();
+        after.enum_values.remove(&71);
+        let effects = compare(&before, &after, &HashMap::new());
+        assert_eq!(effects.lost[0].0, "enum value \"Role\".'ADMIN' dropped");
+        let effects = compare(&before, &Snapshot::default(), &HashMap::new());
+        assert!(effects.lost.is_empty());
+        assert_eq!(effects.changed, vec!["type \"Role\" dropped"]);
     }
 
     #[test]

@@ -562,3 +562,33 @@ fn a_trace_server_of_another_version_than_pg_version_is_noted() {
         "{notes}"
     );
 }
+
+#[test]
+fn a_file_with_its_own_transaction_runs_as_written_and_a_prisma_enum_recreate_loses_nothing() {
+    let project = project("enum recreate");
+    project.migration(
+        "20240103000000_role",
+        "CREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');\nALTER TABLE \"User\" ADD COLUMN \"role\" \"Role\" NOT NULL DEFAULT 'USER';\n",
+    );
+    project.migration(
+        PENDING,
+        "BEGIN;\nCREATE TYPE \"Role_new\" AS ENUM ('USER');\nALTER TABLE \"User\" ALTER COLUMN \"role\" DROP DEFAULT;\n\
+         ALTER TABLE \"User\" ALTER COLUMN \"role\" TYPE \"Role_new\" USING (\"role\"::text::\"Role_new\");\n\
+         ALTER TYPE \"Role\" RENAME TO \"Role_old\";\nALTER TYPE \"Role_new\" RENAME TO \"Role\";\n\
+         DROP TYPE \"Role_old\";\nALTER TABLE \"User\" ALTER COLUMN \"role\" SET DEFAULT 'USER';\nCOMMIT;\n",
+    );
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let findings = findings(&output);
+    assert!(
+        !findings.iter().any(|f| f.0 == "traced-data-loss"),
+        "{findings:#?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f.0 == "fails-to-apply"),
+        "{findings:#?}"
+    );
+    let (_, line, _, message) = find(&findings, "alter-column-type");
+    assert_eq!(*line, 4);
+    assert!(message.contains("\"User\" rewritten"), "{message}");
+}
