@@ -71,7 +71,7 @@ struct Trace<'a> {
 /// however this ends.
 pub fn trace(request: &TraceRequest<'_>, report: &mut Report) -> Result<()> {
     let url = DatabaseUrl::parse(request.url)
-        .map_err(|e| AppError::usage(format!("--trace-database-url: {}", e.message)))?;
+        .map_err(|e| AppError::usage(format!("the trace database URL: {}", e.message)))?;
     let trace = session::block_on(run(request, url, report))?;
     let mut findings = Vec::new();
     for observation in &trace.observations {

@@ -55,7 +55,7 @@ impl Server {
         if !may_create {
             return Err(AppError::usage(format!(
                 "the trace server refuses to create databases for role {role}: run `ALTER ROLE \
-                 {} CREATEDB` on that (disposable) server, or give --trace-database-url a \
+                 {} CREATEDB` on that (disposable) server, or point the trace URL at the \
                  superuser of a CI service container",
                 quote(&role)
             )));
