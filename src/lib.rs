@@ -19,3 +19,4 @@ pub mod report;
 pub mod spelling;
 pub mod sql;
 pub mod surface;
+pub mod trace;

@@ -55,6 +55,8 @@ pub struct CiOptions {
     pub stats_database_url: Option<String>,
     /// Who deploys in production, for the PR check (`None`: the config's, by default ours).
     pub deployer: Option<crate::project::deployer::Deployer>,
+    /// The PR check also traces the pending migrations on this server.
+    pub trace_database_url: Option<String>,
     pub github: GitHubEnv,
 }
 

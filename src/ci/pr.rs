@@ -98,6 +98,21 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         },
         &selection.applied_elsewhere,
     );
+    if let Some(url) = args.trace_database_url.as_deref().filter(|u| !u.is_empty()) {
+        let request = crate::trace::TraceRequest {
+            url,
+            history: &existing,
+            pending: &pending,
+            config: &config,
+        };
+        // The trace drives its own runtime: on a thread of its own, outside this one's context.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| crate::trace::trace(&request, &mut report))
+                .join()
+                .unwrap_or_else(|_| Err(AppError::failed("the trace stopped unexpectedly")))
+        })?;
+    }
     if let Some(stats) = &stats {
         let read_live = args.stats_database_url.is_some();
         crate::lint::sizes::judge_report(&mut report, stats, &config, read_live);

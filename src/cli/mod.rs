@@ -99,6 +99,16 @@ pub struct CheckArgs {
     /// `deployer`; default migration-gate).
     #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
     pub deployer: Option<crate::project::deployer::Deployer>,
+    /// Also run the pending migrations on this PostgreSQL server (a disposable one: a CI service
+    /// container, never production) and report what they did there: the tool creates a scratch
+    /// database (always dropped) and keeps a template of the replayed history for the next run.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATION_GATE_TRACE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub trace_database_url: Option<String>,
 }
 
 /// `stats` reads the catalog only: the writing commands' flags are accepted but not shown.
@@ -303,6 +313,15 @@ pub struct CiArgs {
     /// (overrides the config's `deployer`; default migration-gate, this action's deploy).
     #[arg(long, value_name = "DEPLOYER", value_parser = parse_deployer)]
     pub deployer: Option<crate::project::deployer::Deployer>,
+    /// The PR check also traces the pending migrations on this disposable PostgreSQL server (a
+    /// `services:` container; never production), as `check --trace-database-url` does.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATION_GATE_TRACE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub trace_database_url: Option<String>,
     /// Boxed: the runner settings would make `Command` lopsided in size.
     #[command(flatten)]
     pub github: Box<GitHubArgs>,

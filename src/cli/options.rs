@@ -93,6 +93,7 @@ impl CiArgs {
             stats: self.stats.clone(),
             stats_database_url: self.stats_database_url.clone(),
             deployer: self.deployer,
+            trace_database_url: self.trace_database_url.clone(),
             github: self.github.env(),
         }
     }

@@ -75,6 +75,27 @@ pub fn analyze_with_applied_elsewhere(
     report
 }
 
+/// Findings raised after the analysis (the trace's) joined to `report`: the config's severity
+/// for their rule applies (`off` drops them), then the order and the counts are made whole again.
+pub fn add_findings(
+    report: &mut Report,
+    findings: Vec<Finding>,
+    config: &Config,
+    pending: &[&Migration],
+) {
+    report.findings.extend(configured(findings, config));
+    sort_in_migration_order(report, pending);
+    let count = |severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    report.summary.errors = count(Severity::Error);
+    report.summary.warnings = count(Severity::Warning);
+}
+
 /// `deploy` and `rollback` send nothing of a set in which one file has an unterminated token or
 /// a NUL byte: PostgreSQL would reject the file, or worse, run only the part before the token.
 pub fn refuse_malformed<'a>(

@@ -54,6 +54,15 @@ pub fn has_word(text: &str, word: &str) -> bool {
     lex::has_word(text, word)
 }
 
+/// The identifiers a statement names in its own code (not in its string literals or function
+/// bodies), folded as PostgreSQL folds them: a table it does not name is one it reaches only
+/// through a function, trigger or DO block.
+pub fn named_identifiers(text: &str) -> Vec<String> {
+    lex::Tokens::new(text)
+        .filter_map(|token| token.ident())
+        .collect()
+}
+
 /// Split `source` and understand every statement. Never panics, whatever the input.
 pub fn analyze_source(source: &str) -> Vec<Statement> {
     split(source)

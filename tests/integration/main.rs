@@ -22,5 +22,6 @@ mod probe_rules;
 mod probe_stats;
 mod stats;
 mod support;
+mod trace;
 
 mod db_connect;

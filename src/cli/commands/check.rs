@@ -13,6 +13,7 @@ use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSION
 use crate::project::deployer;
 use crate::project::discover::{self, MigrationSet};
 use crate::report::{self, RenderOptions};
+use crate::trace::{self, TraceRequest};
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut config = Config::load(args.config.as_deref())?;
@@ -39,15 +40,25 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         args.stats_database_url.as_deref(),
         &config,
     )?;
+    let existing = selection.existing(&set);
     let mut report = engine::analyze_with_applied_elsewhere(
         AnalysisInput {
-            existing: &selection.existing(&set),
+            existing: &existing,
             pending: &selection.pending,
             config: &config,
             extra_findings: selection.findings,
         },
         &selection.applied_elsewhere,
     );
+    if let Some(url) = &args.trace_database_url {
+        let request = TraceRequest {
+            url,
+            history: &existing,
+            pending: &selection.pending,
+            config: &config,
+        };
+        trace::trace(&request, &mut report)?;
+    }
     if let Some(stats) = &stats {
         let read_live = args.stats_database_url.is_some();
         sizes::judge_report(&mut report, stats, &config, read_live);

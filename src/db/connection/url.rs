@@ -521,6 +521,15 @@ impl DatabaseUrl {
         &self.database
     }
 
+    /// The same server, user and settings, connected to another database (a scratch database
+    /// made by `check --trace-database-url`).
+    pub fn with_database(&self, database: &str) -> DatabaseUrl {
+        DatabaseUrl {
+            database: database.to_string(),
+            ..self.clone()
+        }
+    }
+
     /// `sslmode` (default `prefer`).
     pub fn ssl_mode(&self) -> SslMode {
         self.ssl_mode

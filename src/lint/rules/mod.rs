@@ -197,6 +197,10 @@ rules![
     edited_migration,
     out_of_order_migration,
     malformed_sql,
+    traced_data_loss,
+    traced_rewrite,
+    traced_lock,
+    fails_to_apply,
 ];
 
 impl RuleInfo {
@@ -219,6 +223,29 @@ impl RuleInfo {
             message,
             help,
             statement: crate::lint::engine::excerpt(&migration.source),
+            migration: migration.name.clone(),
+            table: None,
+        }
+    }
+
+    /// A finding on one statement of `migration` (raised by the trace, which ran it).
+    pub fn on_statement(
+        &self,
+        migration: &Migration,
+        statement: &Statement,
+        message: String,
+        help: String,
+    ) -> Finding {
+        Finding {
+            rule: self.id,
+            severity: self.default_severity,
+            file: migration.display_path.clone(),
+            line: statement.start.line,
+            column: statement.start.column,
+            end_line: statement.end.line,
+            message,
+            help,
+            statement: crate::lint::engine::excerpt(&statement.text),
             migration: migration.name.clone(),
             table: None,
         }
