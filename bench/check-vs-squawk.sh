@@ -50,6 +50,9 @@ SQUAWK="$(pyenv which squawk 2>/dev/null || command -v squawk)"
 # (or .squawk.toml) applies to the synthetic history.
 HISTORY="$(cd "$HISTORY" && pwd)"
 cd "$WORK"
+# Every migration pending in the first case: outside any git repository. Inside this one, on a
+# branch other than main, a bare `check` would judge only what the branch changed (nothing).
+export GIT_CEILING_DIRECTORIES="$(dirname "$HISTORY")"
 CHECK_ALL="$CHECK check --dir $HISTORY"
 SQUAWK_ALL="$SQUAWK '$HISTORY/*/migration.sql'"
 CHECK_50="$CHECK check --dir $HISTORY ${NEWEST[*]}"

@@ -85,6 +85,10 @@ pub struct CheckArgs {
     /// Target PostgreSQL major version (overrides the config; default 15).
     #[arg(long, value_name = "N", value_parser = parse_pg_version)]
     pub pg_version: Option<u32>,
+    /// Neither read nor write the cache of the history's schema (kept per migrations directory
+    /// in MIGRATION_GATE_CACHE_DIR, else the user's cache folder, e.g. ~/.cache/migration-gate).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// How to reach the database. The URL comes from --database-url, else the environment:

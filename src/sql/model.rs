@@ -8,7 +8,9 @@ use super::ident;
 use super::split::{Position, Span};
 
 /// A possibly schema-qualified name, folded (`"User"` → `User`, `Users` → `users`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectName {
     /// `None` when written unqualified; the schema model resolves it (to `public`).
     pub schema: Option<String>,
@@ -45,7 +47,7 @@ impl std::fmt::Display for ObjectName {
 /// `timestamptz`, `date`, `time`, `timetz`, `interval`, `uuid`, `json`, `jsonb`, `bytea`, `inet`,
 /// `cidr`, `citext`, `serial4`/`serial8`/`serial2` for the SERIAL pseudo-types; any other
 /// (user) type keeps its folded name, e.g. `Role` for `"Role"`, `mood` for `Mood`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TypeName {
     pub base: String,
     /// Schema of a user type, when qualified.
@@ -59,7 +61,7 @@ pub struct TypeName {
 }
 
 /// One column in CREATE TABLE or ALTER TABLE ... ADD COLUMN.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnSpec {
     pub name: String,
     pub data_type: TypeName,
@@ -74,7 +76,7 @@ pub struct ColumnSpec {
     pub constraints: Vec<ConstraintSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConstraintKind {
     PrimaryKey {
         columns: Vec<String>,
@@ -96,7 +98,7 @@ pub enum ConstraintKind {
     Exclude,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConstraintSpec {
     pub name: Option<String>,
     pub kind: ConstraintKind,
@@ -104,7 +106,7 @@ pub struct ConstraintSpec {
     pub not_valid: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TransactionControl {
     /// BEGIN / START TRANSACTION
     Begin,
@@ -115,7 +117,7 @@ pub enum TransactionControl {
 }
 
 /// One operation of a routine's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyOp {
     /// Lines between the `CREATE` statement's first line and the body statement's.
     pub line: u32,
@@ -124,7 +126,7 @@ pub struct BodyOp {
 
 /// One thing a statement does. A statement may do several (a multi-action ALTER TABLE, DROP TABLE
 /// a, b, a DO block); each is its own `Op` so each gets its own finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     CreateSchema {
         name: String,

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::CheckArgs;
 use crate::error::{exit, AppError, Result};
+use crate::lint::cache::HistoryCache;
 use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
 use crate::project::config::{supported_pg_versions, Config, SUPPORTED_PG_VERSIONS};
@@ -30,7 +31,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
-    let report = engine::analyze_with_applied_elsewhere(
+    let cache = match args.no_cache {
+        true => None,
+        false => HistoryCache::for_dir(&set.dir),
+    };
+    let report = engine::analyze_cached(
         AnalysisInput {
             existing: &selection.existing(&set),
             pending: &selection.pending,
@@ -38,6 +43,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             extra_findings: selection.findings,
         },
         &selection.applied_elsewhere,
+        cache.as_ref(),
     );
 
     let options = RenderOptions {
