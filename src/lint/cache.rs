@@ -193,6 +193,57 @@ mod tests {
         schema
     }
 
+    /// The migrations of a Prisma folder, in order.
+    fn sources_in(dir: &Path) -> Vec<String> {
+        let mut folders: Vec<PathBuf> = fs::read_dir(dir)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        folders.sort();
+        folders
+            .iter()
+            .filter_map(|folder| fs::read_to_string(folder.join("migration.sql")).ok())
+            .collect()
+    }
+
+    fn replayed(sources: &[String], front_end: fn(&str) -> Vec<sql::Statement>) -> Schema {
+        let mut schema = Schema::new();
+        for source in sources {
+            schema.begin_migration();
+            for statement in front_end(source) {
+                for op in &statement.ops {
+                    schema.apply(op, Origin::Existing);
+                }
+            }
+        }
+        schema
+    }
+
+    /// History files skip the statements that cannot change the schema: the schema they leave
+    /// is still the one the full front end gives, on the bundled and the synthetic histories.
+    #[test]
+    fn the_history_path_leaves_the_schema_the_full_front_end_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut histories = vec![sources_in(&root.join("migrations"))];
+        let synthetic = temp_file("synthetic").with_file_name("migrations");
+        let generated = std::process::Command::new("python3")
+            .arg(root.join("bench/gen_history.py"))
+            .arg("1500")
+            .arg(&synthetic)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if generated {
+            histories.push(sources_in(&synthetic));
+        } else {
+            eprintln!("python3 bench/gen_history.py did not run: synthetic history skipped");
+        }
+        for sources in histories {
+            assert!(sources.len() >= 10);
+            let full = replayed(&sources, sql::analyze_source);
+            let history = replayed(&sources, sql::analyze_history_source);
+            assert_eq!(json(&history), json(&full));
+        }
+    }
+
     fn json(schema: &Schema) -> serde_json::Value {
         serde_json::to_value(schema).unwrap()
     }

@@ -193,15 +193,17 @@ fn understand_all(migrations: &[&Migration], history: usize) -> Vec<UnderstoodFi
 
 fn understand(migration: &Migration, history_only: bool) -> UnderstoodFile {
     let source = migration.source.as_str();
-    let statements =
-        catch_unwind(|| sql::analyze_source(source)).unwrap_or_else(|_| vec![whole_file(source)]);
     if history_only {
+        let statements = catch_unwind(|| sql::analyze_history_source(source))
+            .unwrap_or_else(|_| vec![whole_file(source)]);
         return UnderstoodFile {
             statements,
             lexical_error: None,
             suppressions: Suppressions::default(),
         };
     }
+    let statements =
+        catch_unwind(|| sql::analyze_source(source)).unwrap_or_else(|_| vec![whole_file(source)]);
     let suppressions = suppress::parse(source, &statements);
     UnderstoodFile {
         statements,
