@@ -61,9 +61,14 @@ echo "== versions"
 "$SQUAWK" --version
 echo "cpu: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# Absolute folders, then run from the work directory: no migration-gate.toml of this repository
+# (or .squawk.toml) applies to them.
+for i in "${!FOLDERS[@]}"; do FOLDERS[$i]="$(cd "${FOLDERS[$i]}" && pwd)"; done
+WORK="$(cd "$WORK" && pwd)"
+cd "$WORK"
+
 printf '\n| history | migrations | SQL | check | squawk | ratio | check MB/s |\n|---|---|---|---|---|---|---|\n' >"$WORK/real-results.md"
 for folder in "${FOLDERS[@]}"; do
-    folder="$(cd "$folder" && pwd)"
     name="$(basename "$folder")"
     # Every migration pending, as on a fresh database: outside any git repository, `check`
     # does not narrow the set to what a branch changed (the folders sit inside this one).
