@@ -12,6 +12,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -26,9 +28,10 @@ const FORMAT: &str = "migration-gate history schema 1";
 /// A migration as the cache recognizes it: its name and the SHA-256 of its source.
 pub type Fingerprint = (String, String);
 
-#[derive(Debug, Clone)]
 pub struct HistoryCache {
     file: PathBuf,
+    /// The file, being read and parsed on another thread while the migrations are read.
+    prefetched: Mutex<Option<JoinHandle<Option<Entry>>>>,
 }
 
 #[derive(Deserialize)]
@@ -63,13 +66,32 @@ impl HistoryCache {
 
     /// A cache kept in `file`.
     pub fn at(file: PathBuf) -> HistoryCache {
-        HistoryCache { file }
+        HistoryCache {
+            file,
+            prefetched: Mutex::new(None),
+        }
+    }
+
+    /// Start reading the file on another thread: parsing a large schema takes about as long as
+    /// reading the migrations, and [`HistoryCache::load`] needs both.
+    pub fn prefetch(self) -> HistoryCache {
+        let file = self.file.clone();
+        let reader = std::thread::Builder::new().spawn(move || read_entry(&file));
+        *self.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = reader.ok();
+        self
     }
 
     /// The schema the longest cached prefix of `history` leaves, and that prefix's length.
     pub fn load(&self, history: &[Fingerprint]) -> Option<(Schema, usize)> {
-        let bytes = fs::read(&self.file).ok()?;
-        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        let prefetched = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let entry = match prefetched {
+            Some(reader) => reader.join().ok()??,
+            None => read_entry(&self.file)?,
+        };
         let replayed = entry.migrations.len();
         let usable = entry.format == FORMAT
             && entry.build == build_id()
@@ -108,6 +130,10 @@ impl HistoryCache {
             let _ = fs::remove_file(&private);
         }
     }
+}
+
+fn read_entry(file: &Path) -> Option<Entry> {
+    serde_json::from_slice(&fs::read(file).ok()?).ok()
 }
 
 /// The fingerprints of `migrations`, in order.
@@ -267,6 +293,9 @@ mod tests {
         cache.store(&fingerprints, &schema);
         let (loaded, replayed) = cache.load(&fingerprints).expect("a cache hit");
         assert_eq!(replayed, 2);
+        assert_eq!(json(&loaded), json(&schema));
+        let prefetched = HistoryCache::at(cache.file.clone()).prefetch();
+        let (loaded, _) = prefetched.load(&fingerprints).expect("a prefetched hit");
         assert_eq!(json(&loaded), json(&schema));
     }
 

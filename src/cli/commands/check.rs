@@ -29,12 +29,13 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             "no migrations directory here: neither prisma/migrations nor migrations exists; pass yours with --dir (or migrations_dir in migration-gate.toml)",
         ));
     }
-    let set = discover::discover(&dir)?;
-    let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
+    // Read while the migrations are: see HistoryCache::prefetch.
     let cache = match args.no_cache {
         true => None,
-        false => HistoryCache::for_dir(&set.dir),
+        false => HistoryCache::for_dir(&dir).map(HistoryCache::prefetch),
     };
+    let set = discover::discover(&dir)?;
+    let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
     let report = engine::analyze_cached(
         AnalysisInput {
             existing: &selection.existing(&set),
