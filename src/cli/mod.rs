@@ -109,6 +109,10 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub trace_database_url: Option<String>,
+    /// Neither read nor write the cache of the history's schema (kept per migrations directory
+    /// in MIGRATION_GATE_CACHE_DIR, else the user's cache folder, e.g. ~/.cache/migration-gate).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `stats` reads the catalog only: the writing commands' flags are accepted but not shown.

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
+use crate::lint::cache::{self, HistoryCache};
 use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting};
 use crate::lint::rules::{self, FileSoFar, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
@@ -39,22 +40,18 @@ pub fn analyze_with_applied_elsewhere(
     input: AnalysisInput<'_>,
     applied_elsewhere: &[String],
 ) -> Report {
-    let all: Vec<&Migration> = input
-        .existing
-        .iter()
-        .chain(input.pending.iter())
-        .copied()
-        .collect();
-    let mut understood = understand_all(&all);
-    let pending_files = understood.split_off(input.existing.len());
+    analyze_cached(input, applied_elsewhere, None)
+}
 
-    let mut schema = Schema::new();
-    for file in &understood {
-        if file.lexical_error.is_some() {
-            schema.note_unread_statement();
-        }
-        replay(&mut schema, &file.statements, Origin::Existing);
-    }
+/// [`analyze_with_applied_elsewhere`], with the schema of the history taken from `cache` as far
+/// as it holds it (and the cache brought up to date). The report is the same either way.
+pub fn analyze_cached(
+    input: AnalysisInput<'_>,
+    applied_elsewhere: &[String],
+    cache: Option<&HistoryCache>,
+) -> Report {
+    let (mut schema, pending_files) =
+        history_schema_and_pending(input.existing, input.pending, cache);
 
     let mut report = Report::default();
     for (migration, file) in input.pending.iter().zip(&pending_files) {
@@ -128,6 +125,39 @@ fn sort_in_migration_order(report: &mut Report, pending: &[&Migration]) {
         .sort_by_cached_key(|f| (rank(&f.file), f.file.clone(), f.line, f.rule));
 }
 
+/// The schema the history leaves, and the pending files understood: the history's files (those
+/// the cache does not hold) and the pending ones are understood together, in parallel.
+fn history_schema_and_pending(
+    existing: &[&Migration],
+    pending: &[&Migration],
+    cache: Option<&HistoryCache>,
+) -> (Schema, Vec<UnderstoodFile>) {
+    let fingerprints = match cache {
+        Some(_) if !existing.is_empty() => Some(cache::fingerprints(existing)),
+        _ => None,
+    };
+    let (mut schema, cached) = cache
+        .zip(fingerprints.as_deref())
+        .and_then(|(cache, fingerprints)| cache.load(fingerprints))
+        .unwrap_or_else(|| (Schema::new(), 0));
+    let to_replay = &existing[cached..];
+    let all: Vec<&Migration> = to_replay.iter().chain(pending).copied().collect();
+    let mut understood = understand_all(&all, to_replay.len());
+    let pending_files = understood.split_off(to_replay.len());
+    for file in &understood {
+        if file.lexical_error.is_some() {
+            schema.note_unread_statement();
+        }
+        replay(&mut schema, &file.statements, Origin::Existing);
+    }
+    if let (Some(cache), Some(fingerprints)) = (cache, &fingerprints) {
+        if !to_replay.is_empty() {
+            cache.store(fingerprints, &schema);
+        }
+    }
+    (schema, pending_files)
+}
+
 /// One migration file, split and understood, with its suppression comments.
 struct UnderstoodFile {
     statements: Vec<Statement>,
@@ -142,7 +172,9 @@ const WORKER_STACK_BYTES: usize = 8 << 20;
 
 /// Splitting and parsing is the expensive part and files are independent: spread them over the
 /// machine's cores. The schema replay that follows must stay in order.
-fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
+/// The first `history` files only feed the schema: their suppressions and lexical errors are
+/// never reported, so they are not looked for.
+fn understand_all(migrations: &[&Migration], history: usize) -> Vec<UnderstoodFile> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -152,21 +184,27 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
     }
     // Even one file is understood on a worker: the caller's thread may have a small stack.
     let chunk = migrations.len().div_ceil(workers);
+    let understand_nth = |i: usize| understand(migrations[i], i < history);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = migrations
-            .chunks(chunk)
+        let indexes: Vec<std::ops::Range<usize>> = (0..migrations.len())
+            .step_by(chunk)
+            .map(|start| start..(start + chunk).min(migrations.len()))
+            .collect();
+        let handles: Vec<_> = indexes
+            .iter()
             .map(|part| {
+                let part = part.clone();
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
                     .spawn_scoped(scope, move || {
-                        let files = part.iter().map(|m| understand(m)).collect::<Vec<_>>();
+                        let files = part.map(understand_nth).collect::<Vec<_>>();
                         (files, sql::work::take())
                     })
             })
             .collect();
         handles
             .into_iter()
-            .zip(migrations.chunks(chunk))
+            .zip(indexes)
             .flat_map(|(handle, part)| {
                 // A worker that panicked: redo its files here rather than lose them.
                 match handle.ok().and_then(|handle| handle.join().ok()) {
@@ -174,15 +212,26 @@ fn understand_all(migrations: &[&Migration]) -> Vec<UnderstoodFile> {
                         sql::work::read(work as usize);
                         files
                     }
-                    None => part.iter().map(|m| understand(m)).collect(),
+                    None => part.map(understand_nth).collect(),
                 }
             })
             .collect()
     })
 }
 
-fn understand(migration: &Migration) -> UnderstoodFile {
+fn understand(migration: &Migration, history_only: bool) -> UnderstoodFile {
     let source = migration.source.as_str();
+    if history_only {
+        let statements = catch_unwind(|| sql::analyze_history_source(source))
+            .unwrap_or_else(|_| vec![whole_file(source)]);
+        // The schema must know a history file was cut short by an unterminated token: the
+        // objects after it are unknown (DROP INDEX IF EXISTS may then drop a real one).
+        return UnderstoodFile {
+            statements,
+            lexical_error: sql::lexical_error(source),
+            suppressions: Suppressions::default(),
+        };
+    }
     let statements =
         catch_unwind(|| sql::analyze_source(source)).unwrap_or_else(|_| vec![whole_file(source)]);
     let suppressions = suppress::parse(source, &statements);
@@ -904,7 +953,7 @@ COMMIT;
 "#;
         let history = migration("20240101000000_init", HISTORY);
         let pending = migration("20240201000000_enum", recreate);
-        let files = understand_all(&[&history, &pending]);
+        let files = understand_all(&[&history, &pending], 1);
         let mut schema = Schema::new();
         replay(&mut schema, &files[0].statements, Origin::Existing);
         replay(&mut schema, &files[1].statements, Origin::Pending);

@@ -3,6 +3,7 @@
 //! that walks pending statements through them ([`engine`]). Reads `project` and `sql`; knows
 //! nothing of databases or the command line.
 
+pub mod cache;
 pub mod engine;
 pub mod locks;
 pub mod pending;

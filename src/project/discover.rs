@@ -192,10 +192,7 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         Layout::PlainSql
     };
     let mut migrations = match layout {
-        Layout::Prisma => folders
-            .into_iter()
-            .map(prisma_migration)
-            .collect::<Result<Vec<_>>>()?,
+        Layout::Prisma => read_in_parallel(&folders, prisma_migration)?,
         Layout::PlainSql => plain_migrations(&sql_files)?,
     };
     // Prisma (before 6.6) and every plain-SQL tool apply in byte order of the names.
@@ -204,6 +201,39 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         dir: dir.to_path_buf(),
         layout,
         migrations,
+    })
+}
+
+/// `read` applied to every entry, in order, spread over the machine's cores: a 5,000-migration
+/// history is 5,000 folders to open, mostly system-call time. The first error in entry order wins.
+fn read_in_parallel(
+    entries: &[&Entry],
+    read: fn(&Entry) -> Result<Migration>,
+) -> Result<Vec<Migration>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers < 2 || entries.len() < 64 {
+        return entries.iter().map(|e| read(e)).collect();
+    }
+    let chunk = entries.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                let handle = scope.spawn(move || part.iter().map(|e| read(e)).collect::<Vec<_>>());
+                (handle, part)
+            })
+            .collect();
+        let mut migrations = Vec::with_capacity(entries.len());
+        for (handle, part) in handles {
+            // A worker that panicked: read its part here, so the error (if any) is reported.
+            let results = handle
+                .join()
+                .unwrap_or_else(|_| part.iter().map(|e| read(e)).collect());
+            for result in results {
+                migrations.push(result?);
+            }
+        }
+        Ok(migrations)
     })
 }
 
@@ -225,10 +255,14 @@ fn list_dir(dir: &Path) -> Result<Vec<Entry>> {
                 display_path(&path)
             ))
         })?;
-        // Follow symlinks: a symlinked migration folder is still a migration.
-        let is_dir = fs::metadata(&path)
-            .map(|m| m.is_dir())
-            .map_err(|err| AppError::io(&path, &err))?;
+        // Follow symlinks: a symlinked migration folder is still a migration. The directory
+        // listing already knows the type of everything else (no system call per entry).
+        let is_dir = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => fs::metadata(&path)
+                .map(|m| m.is_dir())
+                .map_err(|err| AppError::io(&path, &err))?,
+        };
         entries.push(Entry { name, path, is_dir });
     }
     Ok(entries)
@@ -257,16 +291,20 @@ fn check_lock_provider(lock_file: &Path) -> Result<()> {
 
 fn prisma_migration(folder: &Entry) -> Result<Migration> {
     let path = folder.path.join(MIGRATION_FILE);
-    if !path.is_file() {
-        return Err(AppError::usage(format!(
-            "migration folder {} has no {MIGRATION_FILE}; add it, or move the folder out of the migrations directory",
-            display_path(&folder.path)
-        )));
-    }
+    // Read first, ask why only when that fails: one system call less per migration.
+    let source = match read_utf8(&path) {
+        Err(_) if !path.is_file() => {
+            return Err(AppError::usage(format!(
+                "migration folder {} has no {MIGRATION_FILE}; add it, or move the folder out of the migrations directory",
+                display_path(&folder.path)
+            )))
+        }
+        read => read?,
+    };
     let down = folder.path.join(DOWN_FILE);
     Ok(Migration {
         name: folder.name.clone(),
-        source: read_utf8(&path)?,
+        source,
         display_path: display_path(&path),
         path,
         down_path: down.is_file().then_some(down),

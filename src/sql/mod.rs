@@ -71,6 +71,30 @@ pub fn analyze_source(source: &str) -> Vec<Statement> {
         .collect()
 }
 
+/// The statements of a file of the applied history, for the schema replay alone: those that
+/// never change the schema (data changes, comments, grants: a seed INSERT may be most of a file)
+/// are left out unread; every other one is understood as [`analyze_source`] does.
+pub fn analyze_history_source(source: &str) -> Vec<Statement> {
+    split(source)
+        .into_iter()
+        .filter(|raw| !leaves_schema_alone(raw.text(source)))
+        .map(|raw| statement(source, raw))
+        .collect()
+}
+
+/// Statement kinds whose ops the schema model ignores, whatever follows their first word.
+const SCHEMA_NEUTRAL: &[&str] = &["insert", "update", "delete", "comment", "grant", "revoke"];
+
+fn leaves_schema_alone(text: &str) -> bool {
+    let first_word = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    SCHEMA_NEUTRAL
+        .iter()
+        .any(|kind| first_word.eq_ignore_ascii_case(kind))
+}
+
 fn statement(source: &str, raw: RawStatement) -> Statement {
     let text = raw.text(source);
     let (ops, understanding) = understand(text);

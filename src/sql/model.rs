@@ -8,7 +8,9 @@ use super::ident;
 use super::split::{Position, Span};
 
 /// A possibly schema-qualified name, folded (`"User"` → `User`, `Users` → `users`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectName {
     /// `None` when written unqualified; the schema model resolves it (to `public`).
     pub schema: Option<String>,
@@ -45,7 +47,7 @@ impl std::fmt::Display for ObjectName {
 /// `timestamptz`, `date`, `time`, `timetz`, `interval`, `uuid`, `json`, `jsonb`, `bytea`, `inet`,
 /// `cidr`, `citext`, `serial4`/`serial8`/`serial2` for the SERIAL pseudo-types; any other
 /// (user) type keeps its folded name, e.g. `Role` for `"Role"`, `mood` for `Mood`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TypeName {
     pub base: String,
     /// Schema of a user type, when qualified.
@@ -59,7 +61,7 @@ pub struct TypeName {
 }
 
 /// One column in CREATE TABLE or ALTER TABLE ... ADD COLUMN.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnSpec {
     pub name: String,
     pub data_type: TypeName,
@@ -74,7 +76,7 @@ pub struct ColumnSpec {
     pub constraints: Vec<ConstraintSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConstraintKind {
     PrimaryKey {
         columns: Vec<String>,
@@ -96,7 +98,7 @@ pub enum ConstraintKind {
     Exclude,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConstraintSpec {
     pub name: Option<String>,
     pub kind: ConstraintKind,
@@ -104,7 +106,7 @@ pub struct ConstraintSpec {
     pub not_valid: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TransactionControl {
     /// BEGIN / START TRANSACTION
     Begin,
@@ -116,7 +118,7 @@ pub enum TransactionControl {
 
 /// A function's declared volatility: whether PostgreSQL may evaluate a call once for many rows.
 /// A column default calling a `Volatile` one is evaluated for each existing row (a rewrite).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Volatility {
     Immutable,
     Stable,
@@ -124,7 +126,7 @@ pub enum Volatility {
 }
 
 /// One operation of a routine's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyOp {
     /// Lines between the `CREATE` statement's first line and the body statement's.
     pub line: u32,
@@ -133,7 +135,7 @@ pub struct BodyOp {
 
 /// One thing a statement does. A statement may do several (a multi-action ALTER TABLE, DROP TABLE
 /// a, b, a DO block); each is its own `Op` so each gets its own finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     CreateSchema {
         name: String,
@@ -367,7 +369,7 @@ pub enum Op {
 }
 
 /// What a REINDEX rebuilds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReindexTarget {
     Index(ObjectName),
     Table(ObjectName),
@@ -379,7 +381,9 @@ pub enum ReindexTarget {
 }
 
 /// A table lock mode of `LOCK TABLE`, weakest first (PostgreSQL's order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum LockMode {
     AccessShare,
     RowShare,

@@ -8,6 +8,7 @@ mod ci_flows;
 mod ci_github;
 mod ci_vercel;
 mod cli_check;
+mod cli_check_cache;
 mod cli_first_use;
 mod db_concurrency;
 mod db_deploy;

@@ -7,7 +7,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The `migration-gate` binary cargo built for this test run.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_migration-gate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migration-gate"));
+    // The history cache of the tests' temporary projects stays out of the user's cache folder.
+    command.env(
+        "MIGRATION_GATE_CACHE_DIR",
+        std::env::temp_dir().join("migration-gate-test-cache"),
+    );
+    command
 }
 
 /// Run the binary in `dir` with `args`, no inherited database variables.

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::CheckArgs;
 use crate::db;
 use crate::error::{exit, AppError, Result};
+use crate::lint::cache::HistoryCache;
 use crate::lint::engine::{self, AnalysisInput};
 use crate::lint::pending;
 use crate::lint::sizes;
@@ -33,6 +34,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         ));
     }
     let note = deployer::settle(&mut config, args.deployer, &dir)?;
+    // Read while the migrations are: see HistoryCache::prefetch.
+    let cache = match args.no_cache {
+        true => None,
+        false => HistoryCache::for_dir(&dir).map(HistoryCache::prefetch),
+    };
     let set = discover::discover(&dir)?;
     let selection = pending::for_check(&set, &args.migrations, args.since.as_deref(), &config)?;
     let stats = db::stats::for_check(
@@ -41,7 +47,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         &config,
     )?;
     let existing = selection.existing(&set);
-    let mut report = engine::analyze_with_applied_elsewhere(
+    let mut report = engine::analyze_cached(
         AnalysisInput {
             existing: &existing,
             pending: &selection.pending,
@@ -49,6 +55,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             extra_findings: selection.findings,
         },
         &selection.applied_elsewhere,
+        cache.as_ref(),
     );
     if let Some(url) = &args.trace_database_url {
         let request = TraceRequest {

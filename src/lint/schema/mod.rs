@@ -20,7 +20,7 @@ pub enum Origin {
     Pending,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: String,
     pub data_type: TypeName,
@@ -30,7 +30,7 @@ pub struct Column {
     pub is_new: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// Schema-qualified (resolved) name.
     pub name: ObjectName,
@@ -41,7 +41,7 @@ pub struct Table {
     pub is_new: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Index {
     pub name: ObjectName,
     pub table: ObjectName,
@@ -51,7 +51,7 @@ pub struct Index {
     pub is_new: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnumType {
     pub name: ObjectName,
     pub values: Vec<String>,
@@ -88,7 +88,7 @@ fn schema_of(name: &ObjectName) -> &str {
 
 const DEFAULT_SCHEMA: &str = "public";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     /// Schema name → created in the pending set.
     schemas: HashMap<String, bool>,
@@ -98,6 +98,7 @@ pub struct Schema {
     /// Enum names that a type held before it was renamed away or dropped, with whether that
     /// type was new: Prisma's enum recreate renames `E_new` onto the old `E`, which must stay
     /// an existing type.
+    #[serde(with = "pairs")]
     vacated_enum_names: HashMap<(String, String), bool>,
     /// Enums created by the migration being applied now (see [`Schema::begin_migration`]).
     enums_of_current_migration: Vec<ObjectName>,
@@ -113,8 +114,28 @@ pub struct Schema {
     read_incompletely: bool,
 }
 
+/// A map with pair keys as a sorted list of entries (JSON keys must be strings; sorted, so the
+/// same schema is always written the same way).
+mod pairs {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Key = (String, String);
+
+    pub fn serialize<S: Serializer>(map: &HashMap<Key, bool>, to: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&Key, &bool)> = map.iter().collect();
+        entries.sort();
+        entries.serialize(to)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<HashMap<Key, bool>, D::Error> {
+        Ok(Vec::<(Key, bool)>::deserialize(from)?.into_iter().collect())
+    }
+}
+
 /// One overload of a user routine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Routine {
     signature: String,
     body: Vec<BodyOp>,

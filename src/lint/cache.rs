@@ -1,0 +1,353 @@
+//! A cache of the schema the applied history leaves, so that a pull request's `check` replays
+//! only the migrations merged since the last run instead of parsing the whole history again
+//! (nearly all of the time on a 5,000-migration history).
+//!
+//! One file per migrations directory, in the user's cache directory (`MIGRATION_GATE_CACHE_DIR`,
+//! else `$XDG_CACHE_HOME/migration-gate`, else the OS's cache folder). It holds the name and
+//! SHA-256 of every migration it replayed, in order, and the schema they leave. It is used when
+//! those migrations are the first ones of today's history, byte for byte; the rest is replayed on
+//! top. Anything else (another tool build, a corrupt, foreign or truncated file) is ignored and
+//! overwritten. Writers write a private file and rename it into place, so concurrent runs never
+//! leave a torn file. `check --no-cache` neither reads nor writes it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::lint::schema::Schema;
+use crate::project::discover::Migration;
+
+/// Changes whenever the file's layout does.
+const FORMAT: &str = "migration-gate history schema 1";
+
+/// A migration as the cache recognizes it: its name and the SHA-256 of its source.
+pub type Fingerprint = (String, String);
+
+pub struct HistoryCache {
+    file: PathBuf,
+    /// The file, being read and parsed on another thread while the migrations are read.
+    prefetched: Mutex<Option<JoinHandle<Option<Entry>>>>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    format: String,
+    build: String,
+    migrations: Vec<Fingerprint>,
+    schema: Schema,
+}
+
+/// [`Entry`] borrowed, for writing without copying the schema.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    format: &'a str,
+    build: &'a str,
+    migrations: &'a [Fingerprint],
+    schema: &'a Schema,
+}
+
+impl HistoryCache {
+    /// The cache for the history in `migrations_dir`; `None` when there is no cache directory.
+    pub fn for_dir(migrations_dir: &Path) -> Option<HistoryCache> {
+        let root = cache_root()?;
+        let dir = migrations_dir
+            .canonicalize()
+            .unwrap_or_else(|_| migrations_dir.to_path_buf());
+        let id = hex(&Sha256::digest(dir.to_string_lossy().as_bytes()));
+        Some(HistoryCache::at(
+            root.join(format!("history-{}.json", &id[..24])),
+        ))
+    }
+
+    /// A cache kept in `file`.
+    pub fn at(file: PathBuf) -> HistoryCache {
+        HistoryCache {
+            file,
+            prefetched: Mutex::new(None),
+        }
+    }
+
+    /// Start reading the file on another thread: parsing a large schema takes about as long as
+    /// reading the migrations, and [`HistoryCache::load`] needs both.
+    pub fn prefetch(self) -> HistoryCache {
+        let file = self.file.clone();
+        let reader = std::thread::Builder::new().spawn(move || read_entry(&file));
+        *self.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = reader.ok();
+        self
+    }
+
+    /// The schema the longest cached prefix of `history` leaves, and that prefix's length.
+    pub fn load(&self, history: &[Fingerprint]) -> Option<(Schema, usize)> {
+        let prefetched = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let entry = match prefetched {
+            Some(reader) => reader.join().ok()??,
+            None => read_entry(&self.file)?,
+        };
+        let replayed = entry.migrations.len();
+        let usable = entry.format == FORMAT
+            && entry.build == build_id()
+            && replayed > 0
+            && history.get(..replayed) == Some(&entry.migrations[..]);
+        usable.then_some((entry.schema, replayed))
+    }
+
+    /// Remember the schema `history` leaves. Best effort: a cache that cannot be written only
+    /// makes the next run slower, so failures are silent.
+    pub fn store(&self, history: &[Fingerprint], schema: &Schema) {
+        let Some(dir) = self.file.parent() else {
+            return;
+        };
+        let entry = EntryRef {
+            format: FORMAT,
+            build: &build_id(),
+            migrations: history,
+            schema,
+        };
+        let Ok(bytes) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let private = self.file.with_extension(format!(
+            "{}.{}.{nanos}.tmp",
+            std::process::id(),
+            thread_id()
+        ));
+        let written = fs::create_dir_all(dir)
+            .and_then(|_| fs::write(&private, &bytes))
+            .and_then(|_| fs::rename(&private, &self.file));
+        if written.is_err() {
+            let _ = fs::remove_file(&private);
+        }
+    }
+}
+
+fn read_entry(file: &Path) -> Option<Entry> {
+    serde_json::from_slice(&fs::read(file).ok()?).ok()
+}
+
+/// The fingerprints of `migrations`, in order.
+pub fn fingerprints(migrations: &[&Migration]) -> Vec<Fingerprint> {
+    migrations
+        .iter()
+        .map(|m| (m.name.clone(), hex(&Sha256::digest(m.source.as_bytes()))))
+        .collect()
+}
+
+/// This build of the tool: its version, and the size and time of its executable (a rebuilt
+/// binary may replay differently under the same version number).
+fn build_id() -> String {
+    let exe = std::env::current_exe()
+        .and_then(fs::metadata)
+        .map(|meta| {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{modified}", meta.len())
+        })
+        .unwrap_or_default();
+    format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
+fn cache_root() -> Option<PathBuf> {
+    let from_env = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = from_env("MIGRATION_GATE_CACHE_DIR") {
+        return Some(dir);
+    }
+    let base = if cfg!(windows) {
+        from_env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        from_env("HOME").map(|home| home.join("Library/Caches"))
+    } else {
+        from_env("XDG_CACHE_HOME").or_else(|| from_env("HOME").map(|home| home.join(".cache")))
+    };
+    Some(base?.join("migration-gate"))
+}
+
+fn thread_id() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().id().hash(&mut hasher);
+    hasher.finish()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::schema::Origin;
+    use crate::sql;
+
+    fn temp_file(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "migration-gate-cache-{test}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir.join("history.json")
+    }
+
+    fn schema_of(sources: &[&str]) -> Schema {
+        let mut schema = Schema::new();
+        for source in sources {
+            schema.begin_migration();
+            for statement in sql::analyze_source(source) {
+                for op in &statement.ops {
+                    schema.apply(op, Origin::Existing);
+                }
+            }
+        }
+        schema
+    }
+
+    /// The migrations of a Prisma folder, in order.
+    fn sources_in(dir: &Path) -> Vec<String> {
+        let mut folders: Vec<PathBuf> = fs::read_dir(dir)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        folders.sort();
+        folders
+            .iter()
+            .filter_map(|folder| fs::read_to_string(folder.join("migration.sql")).ok())
+            .collect()
+    }
+
+    fn replayed(sources: &[String], front_end: fn(&str) -> Vec<sql::Statement>) -> Schema {
+        let mut schema = Schema::new();
+        for source in sources {
+            schema.begin_migration();
+            for statement in front_end(source) {
+                for op in &statement.ops {
+                    schema.apply(op, Origin::Existing);
+                }
+            }
+        }
+        schema
+    }
+
+    /// History files skip the statements that cannot change the schema: the schema they leave
+    /// is still the one the full front end gives, on the bundled and the synthetic histories.
+    #[test]
+    fn the_history_path_leaves_the_schema_the_full_front_end_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut histories = vec![sources_in(&root.join("migrations"))];
+        let synthetic = temp_file("synthetic").with_file_name("migrations");
+        let generated = std::process::Command::new("python3")
+            .arg(root.join("bench/gen_history.py"))
+            .arg("1500")
+            .arg(&synthetic)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if generated {
+            histories.push(sources_in(&synthetic));
+        } else {
+            eprintln!("python3 bench/gen_history.py did not run: synthetic history skipped");
+        }
+        for sources in histories {
+            assert!(sources.len() >= 10);
+            let full = replayed(&sources, sql::analyze_source);
+            let history = replayed(&sources, sql::analyze_history_source);
+            assert_eq!(json(&history), json(&full));
+        }
+    }
+
+    fn json(schema: &Schema) -> serde_json::Value {
+        serde_json::to_value(schema).unwrap()
+    }
+
+    fn history(sources: &[&str]) -> Vec<Fingerprint> {
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("2024010100000{i}_m"), hex(&Sha256::digest(s))))
+            .collect()
+    }
+
+    const FIRST: &str = "CREATE TYPE \"Role\" AS ENUM ('A');\nCREATE TABLE \"User\" (\"id\" INT NOT NULL, \"role\" \"Role\", CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"));\nCREATE UNIQUE INDEX \"User_id_key\" ON \"User\"(\"id\");";
+    const SECOND: &str = "ALTER TYPE \"Role\" RENAME TO \"Role_old\";\nCREATE TYPE \"Role\" AS ENUM ('A', 'B');\nCREATE FUNCTION purge() RETURNS int LANGUAGE plpgsql AS $$ BEGIN DROP TABLE \"User\"; RETURN 1; END $$;";
+
+    #[test]
+    fn a_stored_schema_comes_back_identical() {
+        let cache = HistoryCache::at(temp_file("identical"));
+        let schema = schema_of(&[FIRST, SECOND]);
+        let fingerprints = history(&[FIRST, SECOND]);
+        cache.store(&fingerprints, &schema);
+        let (loaded, replayed) = cache.load(&fingerprints).expect("a cache hit");
+        assert_eq!(replayed, 2);
+        assert_eq!(json(&loaded), json(&schema));
+        let prefetched = HistoryCache::at(cache.file.clone()).prefetch();
+        let (loaded, _) = prefetched.load(&fingerprints).expect("a prefetched hit");
+        assert_eq!(json(&loaded), json(&schema));
+    }
+
+    #[test]
+    fn a_longer_history_reuses_the_cached_prefix_and_another_history_does_not() {
+        let cache = HistoryCache::at(temp_file("prefix"));
+        cache.store(&history(&[FIRST]), &schema_of(&[FIRST]));
+        assert_eq!(
+            cache.load(&history(&[FIRST, SECOND])).map(|(_, n)| n),
+            Some(1)
+        );
+        // An edited first migration, or a shorter history: nothing to reuse.
+        assert!(cache.load(&history(&[SECOND, SECOND])).is_none());
+        assert!(cache.load(&[]).is_none());
+    }
+
+    #[test]
+    fn a_corrupt_foreign_or_missing_file_is_ignored() {
+        let file = temp_file("corrupt");
+        let cache = HistoryCache::at(file.clone());
+        assert!(cache.load(&history(&[FIRST])).is_none());
+        cache.store(&history(&[FIRST]), &schema_of(&[FIRST]));
+        let good = fs::read_to_string(&file).unwrap();
+        for bad in [
+            good[..good.len() / 2].to_string(),
+            "not json".to_string(),
+            good.replace(FORMAT, "some other tool"),
+            good.replace(&build_id(), "0.0.1 another build"),
+        ] {
+            fs::write(&file, bad).unwrap();
+            assert!(cache.load(&history(&[FIRST])).is_none());
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_torn_file() {
+        let file = temp_file("concurrent");
+        let fingerprints = history(&[FIRST, SECOND]);
+        let schema = schema_of(&[FIRST, SECOND]);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    let cache = HistoryCache::at(file.clone());
+                    for _ in 0..25 {
+                        cache.store(&fingerprints, &schema);
+                        let (loaded, _) = cache.load(&fingerprints).expect("a whole file");
+                        assert_eq!(json(&loaded), json(&schema));
+                    }
+                });
+            }
+        });
+        let leftovers = fs::read_dir(file.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1, "only the cache file remains");
+    }
+}
