@@ -350,7 +350,11 @@ fn check_migration(
         locks::hold(&mut held_locks, &taken, statement.start.line);
         match locks::sets_lock_timeout(&statement.text) {
             Some(LockTimeoutSetting { local: true, on }) => local_lock_timeout = on,
-            Some(LockTimeoutSetting { local: false, on }) => session_lock_timeout = on,
+            // A session SET (or RESET) also replaces a SET LOCAL of this transaction.
+            Some(LockTimeoutSetting { local: false, on }) => {
+                session_lock_timeout = on;
+                local_lock_timeout = on;
+            }
             None => {}
         }
         let place = Place {

@@ -286,8 +286,18 @@ pub struct LockTimeoutSetting {
 pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
     let lower = text.trim().to_ascii_lowercase();
     let mut words = lower.split_whitespace();
-    if words.next()? != "set" {
-        return None;
+    match words.next()? {
+        "set" => {}
+        // RESET lock_timeout / RESET ALL: back to the server default, no limit.
+        "reset" => {
+            return matches!(words.next(), Some("lock_timeout" | "all")).then_some(
+                LockTimeoutSetting {
+                    local: false,
+                    on: false,
+                },
+            )
+        }
+        _ => return None,
     }
     let mut word = words.next()?;
     let local = word == "local";
@@ -310,7 +320,13 @@ pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
         .trim()
         .trim_matches(|c| c == '\'' || c == '"')
         .trim();
-    let off = value.is_empty() || value == "default" || value == "0" || value.starts_with("0ms");
+    // `0` in any unit (`0`, `'0s'`, `0ms`, `'0min'`) turns it off.
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let zero = number.parse::<f64>().is_ok_and(|n| n == 0.0);
+    let off = value.is_empty() || value == "default" || zero;
     Some(LockTimeoutSetting { local, on: !off })
 }
 
@@ -350,6 +366,26 @@ mod tests {
                 on: false
             })
         );
+        for off in [
+            "SET lock_timeout = '0s'",
+            "SET lock_timeout TO '0min'",
+            "SET lock_timeout = 0ms",
+            "SET lock_timeout TO DEFAULT",
+            "RESET lock_timeout",
+            "RESET ALL",
+        ] {
+            assert_eq!(
+                sets_lock_timeout(off),
+                Some(LockTimeoutSetting {
+                    local: false,
+                    on: false
+                }),
+                "{off}"
+            );
+        }
+        assert_eq!(sets_lock_timeout("SET lock_timeout = '10s'"), on(false));
+        assert_eq!(sets_lock_timeout("SET lock_timeout = '0.5s'"), on(false));
+        assert_eq!(sets_lock_timeout("RESET statement_timeout"), None);
         assert_eq!(sets_lock_timeout("SET statement_timeout = '5s'"), None);
         assert_eq!(sets_lock_timeout("SELECT 1"), None);
     }
