@@ -5,7 +5,7 @@
 //! tests/integration/probe_flow.rs).
 
 use crate::lint::schema::Schema;
-use crate::sql::{ConstraintKind, ObjectName, Op};
+use crate::sql::{self, ConstraintKind, ObjectName, Op};
 
 /// PostgreSQL's table lock modes, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -14,6 +14,7 @@ pub enum LockMode {
     ShareUpdateExclusive,
     Share,
     ShareRowExclusive,
+    Exclusive,
     AccessExclusive,
 }
 
@@ -25,6 +26,7 @@ impl LockMode {
             LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
             LockMode::Share => "SHARE",
             LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
             LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }
@@ -196,6 +198,20 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
             take(table, RowExclusive, Work::RowChanges)
         }
         Op::Insert { table } => take(table, RowExclusive, Work::None),
+        // Held to the end of the transaction like any other: what follows runs under it.
+        Op::LockTable { table, mode } => {
+            let mode = match mode {
+                sql::LockMode::AccessShare | sql::LockMode::RowShare => return locks,
+                sql::LockMode::RowExclusive => RowExclusive,
+                sql::LockMode::ShareUpdateExclusive => ShareUpdateExclusive,
+                sql::LockMode::Share => Share,
+                sql::LockMode::ShareRowExclusive => ShareRowExclusive,
+                sql::LockMode::Exclusive => Exclusive,
+                sql::LockMode::AccessExclusive => AccessExclusive,
+            };
+            take(table, mode, Work::None)
+        }
+        Op::CreateTrigger { table, .. } => take(table, ShareRowExclusive, Work::None),
         Op::CreateTable {
             constraints,
             columns,
@@ -397,5 +413,6 @@ mod tests {
         assert!(LockMode::Share.blocks_writes());
         assert!(!LockMode::ShareUpdateExclusive.blocks_writes());
         assert!(!LockMode::RowExclusive.blocks_writes());
+        assert!(LockMode::Exclusive.blocks_writes() && !LockMode::Exclusive.blocks_reads());
     }
 }

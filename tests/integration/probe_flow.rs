@@ -141,6 +141,16 @@ fn each_operation_takes_the_mode_the_lock_model_says() {
             "users",
             "RowExclusiveLock",
         ),
+        (
+            "LOCK TABLE users IN EXCLUSIVE MODE",
+            "users",
+            "ExclusiveLock",
+        ),
+        (
+            "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+            "users",
+            "ShareRowExclusiveLock",
+        ),
     ];
     for (statement, table, mode) in cases {
         let seen = probe(USERS, statement);

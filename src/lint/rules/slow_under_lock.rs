@@ -139,6 +139,17 @@ mod tests {
     }
 
     #[test]
+    fn an_explicit_lock_table_is_held_too() {
+        let locked = "LOCK TABLE \"User\" IN EXCLUSIVE MODE;\nUPDATE \"User\" SET email = 'a';\n";
+        let v = only_violation(HISTORY, locked, &RULE);
+        assert_mentions(&v.message, "line 1 of the same transaction holds EXCLUSIVE on \"User\"");
+        assert_mentions(&v.message, "can still read \"User\", but every INSERT, UPDATE and DELETE");
+        // A weak mode blocks nobody.
+        let weak = "LOCK TABLE \"User\" IN ROW SHARE MODE;\nUPDATE \"User\" SET email = 'a';\n";
+        assert!(!flags(HISTORY, weak, &RULE));
+    }
+
+    #[test]
     fn weak_earlier_locks_and_new_tables_are_fine() {
         // ROW EXCLUSIVE blocks nobody's reads or writes.
         let two_updates = "UPDATE \"User\" SET email = 'a' WHERE id = 1;\n\
