@@ -343,6 +343,7 @@ fn check_migration(
             schema.note_unread_statement();
         }
         if first_access_exclusive.is_none()
+            && !so_far.lock_timeout_set
             && taken.iter().any(|l| l.mode == LockMode::AccessExclusive)
         {
             first_access_exclusive = Some(statement.start.line);

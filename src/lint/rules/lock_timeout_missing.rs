@@ -85,6 +85,8 @@ mod tests {
             "SET lock_timeout = '0s';\n",
             "SET lock_timeout = '5s';\nRESET lock_timeout;\n",
             "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSET lock_timeout = 0;\n",
+            // The first ALTER was covered; the ones after RESET are not.
+            "SET lock_timeout = '5s';\nALTER TABLE \"User\" ADD COLUMN c TEXT;\nRESET lock_timeout;\n",
         ] {
             let pending = format!("{off}{TWO_ALTERS}");
             let found = violations_under_prisma(Some("7.3.0"), HISTORY, &pending, &RULE);

@@ -46,7 +46,8 @@ pub struct FileSoFar<'a> {
     pub committed_before: &'a [Statement],
     /// A `SET lock_timeout` (or `SET LOCAL` in this transaction) is in effect.
     pub lock_timeout_set: bool,
-    /// The line of the first statement that took ACCESS EXCLUSIVE on an existing table.
+    /// The line of the first statement that took ACCESS EXCLUSIVE on an existing table with no
+    /// lock_timeout in effect.
     pub first_access_exclusive: Option<u32>,
 }
 
