@@ -5,7 +5,7 @@
 //! tests/integration/probe_flow.rs).
 
 use crate::lint::schema::Schema;
-use crate::sql::{self, ConstraintKind, ObjectName, Op};
+use crate::sql::{self, ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 /// PostgreSQL's table lock modes, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,16 +137,38 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
             };
             take(table, AccessExclusive, work)
         }
-        Op::DropTable { table, .. }
-        | Op::RenameTable { table, .. }
+        // Dropping a foreign key (with its table or column) drops its triggers on the
+        // referenced table too: ACCESS EXCLUSIVE there as well.
+        Op::DropTable { table, .. } => {
+            take(table, AccessExclusive, Work::None);
+            for referenced in foreign_keys_dropped(schema, table, |_| true) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::DropColumn { table, column, .. } => {
+            take(table, AccessExclusive, Work::None);
+            let on_column = |c: &ConstraintSpec| match &c.kind {
+                ConstraintKind::ForeignKey { columns, .. } => columns.contains(column),
+                _ => false,
+            };
+            for referenced in foreign_keys_dropped(schema, table, on_column) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::DropConstraint { table, name } => {
+            take(table, AccessExclusive, Work::None);
+            let named = |c: &ConstraintSpec| c.name.as_deref() == Some(name.as_str());
+            for referenced in foreign_keys_dropped(schema, table, named) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::RenameTable { table, .. }
         | Op::SetTableSchema { table, .. }
         | Op::Truncate { table }
-        | Op::DropColumn { table, .. }
         | Op::RenameColumn { table, .. }
         | Op::DropNotNull { table, .. }
         | Op::SetDefault { table, .. }
-        | Op::DropDefault { table, .. }
-        | Op::DropConstraint { table, .. } => take(table, AccessExclusive, Work::None),
+        | Op::DropDefault { table, .. } => take(table, AccessExclusive, Work::None),
         Op::AddConstraint { table, constraint } => {
             let validates = if constraint.not_valid {
                 Work::None
@@ -227,6 +249,26 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
         _ => {}
     }
     locks
+}
+
+/// The tables referenced by the foreign keys of `table` that `dropped` selects.
+fn foreign_keys_dropped(
+    schema: &Schema,
+    table: &ObjectName,
+    dropped: impl Fn(&ConstraintSpec) -> bool,
+) -> Vec<ObjectName> {
+    let Some(table) = schema.table(table) else {
+        return Vec::new();
+    };
+    table
+        .constraints
+        .iter()
+        .filter(|c| dropped(c))
+        .filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey { references, .. } => Some(references.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The earlier lock of this transaction on `table` that makes reads of it wait, phrased for a

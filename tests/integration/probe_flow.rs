@@ -152,6 +152,21 @@ fn each_operation_takes_the_mode_the_lock_model_says() {
             "ShareRowExclusiveLock",
         ),
     ];
+    // Dropping a foreign key, with its column or its table, locks the referenced table too.
+    let with_fk = format!(
+        "{USERS};\nALTER TABLE users ADD CONSTRAINT users_team_fkey FOREIGN KEY (team_id) REFERENCES teams (id)"
+    );
+    for statement in [
+        "ALTER TABLE users DROP CONSTRAINT users_team_fkey",
+        "ALTER TABLE users DROP COLUMN team_id",
+        "DROP TABLE users",
+    ] {
+        let seen = probe(&with_fk, statement);
+        assert!(
+            seen.holds("teams", "AccessExclusiveLock"),
+            "{statement}: {seen:?}"
+        );
+    }
     for (statement, table, mode) in cases {
         let seen = probe(USERS, statement);
         assert_eq!(seen.failed_with, None, "{statement}");

@@ -150,6 +150,26 @@ mod tests {
     }
 
     #[test]
+    fn dropping_a_foreign_key_locks_the_referenced_table_too() {
+        let history = format!(
+            "{HISTORY}CREATE TABLE \"Post\" (id int4, \"authorId\" int4, \
+             CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\" (id));\n"
+        );
+        for drop in [
+            "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\"",
+            "ALTER TABLE \"Post\" DROP COLUMN \"authorId\"",
+            "DROP TABLE \"Post\"",
+        ] {
+            let pending = format!("{drop};\nUPDATE \"User\" SET email = 'a';\n");
+            let v = only_violation(&history, &pending, &RULE);
+            assert_mentions(&v.message, "holds ACCESS EXCLUSIVE on \"User\"");
+        }
+        let other_column = "ALTER TABLE \"Post\" DROP COLUMN id;\nUPDATE \"User\" SET email = 'a';\n";
+        let v = only_violation(&history, other_column, &RULE);
+        assert_mentions(&v.message, "holds ACCESS EXCLUSIVE on \"Post\"");
+    }
+
+    #[test]
     fn weak_earlier_locks_and_new_tables_are_fine() {
         // ROW EXCLUSIVE blocks nobody's reads or writes.
         let two_updates = "UPDATE \"User\" SET email = 'a' WHERE id = 1;\n\
