@@ -128,7 +128,21 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
                 }
             }
         }
-        Op::AlterColumnType { table, .. } => take(table, AccessExclusive, Work::Rewrite),
+        Op::AlterColumnType {
+            table,
+            column,
+            new_type,
+            using,
+        } => {
+            let work = crate::lint::rules::alter_column_type::work(
+                schema,
+                table,
+                column,
+                new_type,
+                using.as_deref(),
+            );
+            take(table, AccessExclusive, work)
+        }
         Op::SetNotNull { table, column } => {
             let work = if pg_version >= 12 && schema.has_validated_not_null_check(table, column) {
                 Work::None

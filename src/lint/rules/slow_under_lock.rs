@@ -170,6 +170,22 @@ mod tests {
     }
 
     #[test]
+    fn a_type_change_is_slow_only_when_it_rewrites() {
+        let history = format!("{HISTORY}CREATE TABLE \"Team\" (id int4, name varchar(10));\n");
+        let change = |to: &str| {
+            format!(
+                "ALTER TABLE \"User\" RENAME COLUMN email TO mail;\n\
+                 ALTER TABLE \"Team\" ALTER COLUMN name TYPE {to};\n"
+            )
+        };
+        // varchar widening and varchar → text keep the values as they are.
+        assert!(!flags(&history, &change("varchar(20)"), &RULE));
+        assert!(!flags(&history, &change("text"), &RULE));
+        let v = only_violation(&history, &change("int4 USING name::int4"), &RULE);
+        assert_mentions(&v.message, "rewrites the whole table");
+    }
+
+    #[test]
     fn weak_earlier_locks_and_new_tables_are_fine() {
         // ROW EXCLUSIVE blocks nobody's reads or writes.
         let two_updates = "UPDATE \"User\" SET email = 'a' WHERE id = 1;\n\
