@@ -1,5 +1,5 @@
-//! `partial-apply`: with Prisma 7.4+, a statement that can fail on production data comes after
-//! statements that are already committed.
+//! `partial-apply`: a statement that can fail on production data comes after statements that
+//! are already committed (with Prisma 7.4+, or after the file's own BEGIN/COMMIT).
 //!
 //! Prisma 7.4+ sends a file it can parse statement by statement in autocommit: each statement
 //! commits on its own. When a later statement fails on the rows production holds (SET NOT NULL
