@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
-use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting};
+use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting, Savepoint};
 use crate::lint::rules::{self, FileSoFar, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
 use crate::lint::sizes;
@@ -246,6 +246,9 @@ fn check_migration(
     let mut session_lock_timeout = false;
     let mut local_lock_timeout = false;
     let mut first_access_exclusive = None;
+    // The transaction's savepoints, each with the locks held when it was set: ROLLBACK TO
+    // releases the locks taken after it.
+    let mut savepoints: Vec<(String, Vec<HeldLock>)> = Vec::new();
     // Routines whose whole reach does nothing, until a CREATE or ALTER FUNCTION changes it.
     let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
@@ -253,6 +256,7 @@ fn check_migration(
         if index > 0 && placements[index - 1].transaction != placement.transaction {
             // The transaction ended: its locks and its SET LOCAL went with it.
             held_locks.clear();
+            savepoints.clear();
             local_lock_timeout = false;
             transaction_start = index;
         }
@@ -349,6 +353,21 @@ fn check_migration(
             first_access_exclusive = Some(statement.start.line);
         }
         locks::hold(&mut held_locks, &taken, statement.start.line);
+        match locks::savepoint_command(&statement.text) {
+            Some(Savepoint::Set(name)) => savepoints.push((name, held_locks.clone())),
+            Some(Savepoint::RollbackTo(name)) => {
+                if let Some(at) = savepoints.iter().rposition(|(n, _)| *n == name) {
+                    savepoints.truncate(at + 1);
+                    held_locks = savepoints[at].1.clone();
+                }
+            }
+            Some(Savepoint::Release(name)) => {
+                if let Some(at) = savepoints.iter().rposition(|(n, _)| *n == name) {
+                    savepoints.truncate(at);
+                }
+            }
+            None => {}
+        }
         match locks::sets_lock_timeout(&statement.text) {
             Some(LockTimeoutSetting { local: true, on }) => local_lock_timeout = on,
             // A session SET (or RESET) also replaces a SET LOCAL of this transaction.

@@ -345,6 +345,49 @@ pub fn hold(held: &mut Vec<HeldLock>, locks: &[Lock], line: u32) {
     }
 }
 
+/// A savepoint statement, with the savepoint's name (folded as PostgreSQL folds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Savepoint {
+    /// `SAVEPOINT name`
+    Set(String),
+    /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`: undoes what followed, locks included.
+    RollbackTo(String),
+    /// `RELEASE [SAVEPOINT] name`: forgets it (and later ones); locks stay.
+    Release(String),
+}
+
+/// What `text` does to savepoints, if anything.
+pub fn savepoint_command(text: &str) -> Option<Savepoint> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let keyword = |i: usize, word: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(word));
+    let name = |i: usize| -> Option<String> {
+        let written = words.get(i)?;
+        crate::sql::ident::fold_written(written)
+    };
+    if keyword(0, "savepoint") && words.len() == 2 {
+        return name(1).map(Savepoint::Set);
+    }
+    if keyword(0, "release") {
+        let at = if keyword(1, "savepoint") { 2 } else { 1 };
+        return name(at).map(Savepoint::Release);
+    }
+    if keyword(0, "rollback") || keyword(0, "abort") {
+        let mut at = 1;
+        if keyword(at, "work") || keyword(at, "transaction") {
+            at += 1;
+        }
+        if !keyword(at, "to") {
+            return None;
+        }
+        at += 1;
+        if keyword(at, "savepoint") {
+            at += 1;
+        }
+        return name(at).map(Savepoint::RollbackTo);
+    }
+    None
+}
+
 /// A `SET [SESSION | LOCAL] lock_timeout ...` statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockTimeoutSetting {
@@ -460,6 +503,28 @@ mod tests {
         assert_eq!(sets_lock_timeout("RESET statement_timeout"), None);
         assert_eq!(sets_lock_timeout("SET statement_timeout = '5s'"), None);
         assert_eq!(sets_lock_timeout("SELECT 1"), None);
+    }
+
+    #[test]
+    fn savepoint_statements_are_recognised_with_folded_names() {
+        assert_eq!(
+            savepoint_command("SAVEPOINT Before_Backfill"),
+            Some(Savepoint::Set("before_backfill".into()))
+        );
+        assert_eq!(
+            savepoint_command("ROLLBACK TO SAVEPOINT before_backfill"),
+            Some(Savepoint::RollbackTo("before_backfill".into()))
+        );
+        assert_eq!(
+            savepoint_command("rollback work to \"S\""),
+            Some(Savepoint::RollbackTo("S".into()))
+        );
+        assert_eq!(
+            savepoint_command("RELEASE s"),
+            Some(Savepoint::Release("s".into()))
+        );
+        assert_eq!(savepoint_command("ROLLBACK"), None);
+        assert_eq!(savepoint_command("SELECT 1"), None);
     }
 
     #[test]

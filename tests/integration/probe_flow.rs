@@ -76,6 +76,27 @@ fn validate_scans_under_share_update_exclusive_after_the_files_commit() {
     assert!(seen.scanned("users"), "{seen:?}");
 }
 
+/// ROLLBACK TO SAVEPOINT releases the locks taken after the savepoint; RELEASE keeps them.
+#[test]
+fn rollback_to_savepoint_releases_the_locks_taken_after_it() {
+    let rolled_back = probe(
+        USERS,
+        "SAVEPOINT s;\nALTER TABLE users ADD COLUMN b int;\nROLLBACK TO SAVEPOINT s;",
+    );
+    assert!(
+        !rolled_back.holds("users", "AccessExclusiveLock"),
+        "{rolled_back:?}"
+    );
+    let released = probe(
+        USERS,
+        "SAVEPOINT s;\nALTER TABLE users ADD COLUMN b int;\nRELEASE SAVEPOINT s;",
+    );
+    assert!(
+        released.holds("users", "AccessExclusiveLock"),
+        "{released:?}"
+    );
+}
+
 /// The modes of src/lint/locks.rs `locks_of`, one statement at a time.
 #[test]
 fn each_operation_takes_the_mode_the_lock_model_says() {

@@ -186,6 +186,16 @@ mod tests {
     }
 
     #[test]
+    fn rollback_to_savepoint_releases_the_locks_taken_after_it() {
+        let rolled_back = "BEGIN;\nSAVEPOINT s;\nALTER TABLE \"User\" ADD COLUMN b int;\n\
+                           ROLLBACK TO SAVEPOINT s;\nUPDATE \"User\" SET email = 'a';\nCOMMIT;\n";
+        assert!(!flags(HISTORY, rolled_back, &RULE));
+        // Released, the savepoint keeps its locks.
+        let released = rolled_back.replace("ROLLBACK TO SAVEPOINT s", "RELEASE SAVEPOINT s");
+        assert!(flags(HISTORY, &released, &RULE));
+    }
+
+    #[test]
     fn weak_earlier_locks_and_new_tables_are_fine() {
         // ROW EXCLUSIVE blocks nobody's reads or writes.
         let two_updates = "UPDATE \"User\" SET email = 'a' WHERE id = 1;\n\
