@@ -345,6 +345,18 @@ pub fn hold(held: &mut Vec<HeldLock>, locks: &[Lock], line: u32) {
     }
 }
 
+/// `SELECT set_config('lock_timeout', '5s', false)` (`true`: like SET LOCAL), in lower case.
+fn set_config_lock_timeout(lower: &str) -> Option<LockTimeoutSetting> {
+    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let rest = compact.strip_prefix("select")?;
+    let rest = rest.strip_prefix("pg_catalog.").unwrap_or(rest);
+    let args = rest.strip_prefix("set_config('lock_timeout',")?;
+    let (value, rest) = args.strip_prefix('\'')?.split_once('\'')?;
+    let local = rest.strip_prefix(',')?.starts_with("true");
+    let setting = sets_lock_timeout(&format!("SET lock_timeout = '{value}'"))?;
+    Some(LockTimeoutSetting { local, ..setting })
+}
+
 /// A savepoint statement, with the savepoint's name (folded as PostgreSQL folds it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Savepoint {
@@ -400,6 +412,9 @@ pub struct LockTimeoutSetting {
 /// What `text` does to lock_timeout, if it is a SET of it.
 pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
     let lower = text.trim().to_ascii_lowercase();
+    if let Some(setting) = set_config_lock_timeout(&lower) {
+        return Some(setting);
+    }
     let mut words = lower.split_whitespace();
     match words.next()? {
         "set" => {}
@@ -501,6 +516,18 @@ mod tests {
         assert_eq!(sets_lock_timeout("SET lock_timeout = '10s'"), on(false));
         assert_eq!(sets_lock_timeout("SET lock_timeout = '0.5s'"), on(false));
         assert_eq!(sets_lock_timeout("RESET statement_timeout"), None);
+        assert_eq!(
+            sets_lock_timeout("SELECT set_config('lock_timeout', '5s', false)"),
+            on(false)
+        );
+        assert_eq!(
+            sets_lock_timeout("select pg_catalog.set_config('lock_timeout','5s',true);"),
+            on(true)
+        );
+        assert_eq!(
+            sets_lock_timeout("SELECT set_config('statement_timeout', '5s', false)"),
+            None
+        );
         assert_eq!(sets_lock_timeout("SET statement_timeout = '5s'"), None);
         assert_eq!(sets_lock_timeout("SELECT 1"), None);
     }
