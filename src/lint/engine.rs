@@ -15,7 +15,7 @@ use crate::project::config::Config;
 use crate::project::deployer;
 use crate::project::discover::Migration;
 use crate::sql::transactions;
-use crate::sql::{self, ObjectName, Op, Statement, Understanding};
+use crate::sql::{self, ObjectName, Op, Statement, TransactionControl, Understanding};
 
 pub struct AnalysisInput<'a> {
     /// Already applied (or merged) migrations, in order: they define the existing schema.
@@ -243,6 +243,8 @@ fn check_migration(
     let placements = transactions::place(&file.statements, runner);
     let mut held_locks: Vec<HeldLock> = Vec::new();
     let mut transaction_start = 0;
+    // The statements of the transactions that committed so far.
+    let mut committed: Vec<&Statement> = Vec::new();
     let mut session_lock_timeout = false;
     let mut local_lock_timeout = false;
     let mut first_access_exclusive = None;
@@ -254,7 +256,15 @@ fn check_migration(
     for (index, statement) in file.statements.iter().enumerate() {
         let placement = placements[index];
         if index > 0 && placements[index - 1].transaction != placement.transaction {
-            // The transaction ended: its locks and its SET LOCAL went with it.
+            // The transaction ended: its locks and its SET LOCAL went with it, and its
+            // statements stay applied unless it ended in a ROLLBACK.
+            let ended = &file.statements[transaction_start..index];
+            let rolled_back = ended
+                .last()
+                .is_some_and(|s| s.transaction_control() == Some(TransactionControl::Rollback));
+            if !rolled_back {
+                committed.extend(ended);
+            }
             held_locks.clear();
             savepoints.clear();
             local_lock_timeout = false;
@@ -270,7 +280,7 @@ fn check_migration(
             );
         }
         let so_far = FileSoFar {
-            committed_before: &file.statements[..transaction_start],
+            committed_before: &committed,
             lock_timeout_set: session_lock_timeout || local_lock_timeout,
             first_access_exclusive,
         };

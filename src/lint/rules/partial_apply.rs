@@ -180,6 +180,19 @@ mod tests {
     }
 
     #[test]
+    fn a_transaction_the_file_rolls_back_leaves_nothing() {
+        let rolled_back = "BEGIN;\nALTER TABLE \"User\" ADD COLUMN x TEXT;\nROLLBACK;\n\
+                           ALTER TABLE \"User\" ALTER COLUMN email SET NOT NULL;\n";
+        assert!(violations_under_prisma(Some("7.4.0"), HISTORY, rolled_back, &RULE).is_empty());
+        assert!(!flags(HISTORY, rolled_back, &RULE));
+        let committed = rolled_back.replace("ROLLBACK", "COMMIT");
+        assert_eq!(
+            violations_under_prisma(Some("7.4.0"), HISTORY, &committed, &RULE).len(),
+            1
+        );
+    }
+
+    #[test]
     fn atomic_runs_first_statements_and_new_tables_are_fine() {
         // One transaction: `migration-gate deploy`, Prisma up to 7.3, a BEGIN ... COMMIT file.
         assert!(!flags(HISTORY, ADD_THEN_NOT_NULL, &RULE));
