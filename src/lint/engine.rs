@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::findings::{self, AllowedFinding, Finding, MigrationReport, Report, Severity, Summary};
 use crate::lint::cache::{self, HistoryCache};
-use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting};
+use crate::lint::locks::{self, HeldLock, LockMode, LockTimeoutSetting, Savepoint};
 use crate::lint::rules::{self, FileSoFar, RuleContext, RuleInfo, Violation};
 use crate::lint::schema::{Origin, Schema};
 use crate::lint::sizes;
@@ -16,7 +16,7 @@ use crate::project::config::Config;
 use crate::project::deployer;
 use crate::project::discover::Migration;
 use crate::sql::transactions;
-use crate::sql::{self, ObjectName, Op, Statement, Understanding};
+use crate::sql::{self, ObjectName, Op, Statement, TransactionControl, Understanding};
 
 pub struct AnalysisInput<'a> {
     /// Already applied (or merged) migrations, in order: they define the existing schema.
@@ -313,16 +313,30 @@ fn check_migration(
     let placements = transactions::place(&file.statements, runner);
     let mut held_locks: Vec<HeldLock> = Vec::new();
     let mut transaction_start = 0;
+    // The statements of the transactions that committed so far.
+    let mut committed: Vec<&Statement> = Vec::new();
     let mut session_lock_timeout = false;
     let mut local_lock_timeout = false;
     let mut first_access_exclusive = None;
+    // The transaction's savepoints, each with the locks held when it was set: ROLLBACK TO
+    // releases the locks taken after it.
+    let mut savepoints: Vec<(String, Vec<HeldLock>)> = Vec::new();
     // Routines whose whole reach does nothing, until a CREATE or ALTER FUNCTION changes it.
     let mut harmless_reach = HashSet::new();
     for (index, statement) in file.statements.iter().enumerate() {
         let placement = placements[index];
         if index > 0 && placements[index - 1].transaction != placement.transaction {
-            // The transaction ended: its locks and its SET LOCAL went with it.
+            // The transaction ended: its locks and its SET LOCAL went with it, and its
+            // statements stay applied unless it ended in a ROLLBACK.
+            let ended = &file.statements[transaction_start..index];
+            let rolled_back = ended
+                .last()
+                .is_some_and(|s| s.transaction_control() == Some(TransactionControl::Rollback));
+            if !rolled_back {
+                committed.extend(ended);
+            }
             held_locks.clear();
+            savepoints.clear();
             local_lock_timeout = false;
             transaction_start = index;
         }
@@ -336,7 +350,7 @@ fn check_migration(
             );
         }
         let so_far = FileSoFar {
-            committed_before: &file.statements[..transaction_start],
+            committed_before: &committed,
             lock_timeout_set: session_lock_timeout || local_lock_timeout,
             first_access_exclusive,
         };
@@ -413,14 +427,34 @@ fn check_migration(
             schema.note_unread_statement();
         }
         if first_access_exclusive.is_none()
+            && !so_far.lock_timeout_set
             && taken.iter().any(|l| l.mode == LockMode::AccessExclusive)
         {
             first_access_exclusive = Some(statement.start.line);
         }
         locks::hold(&mut held_locks, &taken, statement.start.line);
+        match locks::savepoint_command(&statement.text) {
+            Some(Savepoint::Set(name)) => savepoints.push((name, held_locks.clone())),
+            Some(Savepoint::RollbackTo(name)) => {
+                if let Some(at) = savepoints.iter().rposition(|(n, _)| *n == name) {
+                    savepoints.truncate(at + 1);
+                    held_locks = savepoints[at].1.clone();
+                }
+            }
+            Some(Savepoint::Release(name)) => {
+                if let Some(at) = savepoints.iter().rposition(|(n, _)| *n == name) {
+                    savepoints.truncate(at);
+                }
+            }
+            None => {}
+        }
         match locks::sets_lock_timeout(&statement.text) {
             Some(LockTimeoutSetting { local: true, on }) => local_lock_timeout = on,
-            Some(LockTimeoutSetting { local: false, on }) => session_lock_timeout = on,
+            // A session SET (or RESET) also replaces a SET LOCAL of this transaction.
+            Some(LockTimeoutSetting { local: false, on }) => {
+                session_lock_timeout = on;
+                local_lock_timeout = on;
+            }
             None => {}
         }
         let place = Place {

@@ -5,7 +5,7 @@
 //! tests/integration/probe_flow.rs).
 
 use crate::lint::schema::Schema;
-use crate::sql::{ConstraintKind, ObjectName, Op};
+use crate::sql::{self, ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 /// PostgreSQL's table lock modes, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -14,6 +14,7 @@ pub enum LockMode {
     ShareUpdateExclusive,
     Share,
     ShareRowExclusive,
+    Exclusive,
     AccessExclusive,
 }
 
@@ -25,6 +26,7 @@ impl LockMode {
             LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
             LockMode::Share => "SHARE",
             LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
             LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }
@@ -126,7 +128,21 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
                 }
             }
         }
-        Op::AlterColumnType { table, .. } => take(table, AccessExclusive, Work::Rewrite),
+        Op::AlterColumnType {
+            table,
+            column,
+            new_type,
+            using,
+        } => {
+            let work = crate::lint::rules::alter_column_type::work(
+                schema,
+                table,
+                column,
+                new_type,
+                using.as_deref(),
+            );
+            take(table, AccessExclusive, work)
+        }
         Op::SetNotNull { table, column } => {
             let work = if pg_version >= 12 && schema.has_validated_not_null_check(table, column) {
                 Work::None
@@ -135,16 +151,38 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
             };
             take(table, AccessExclusive, work)
         }
-        Op::DropTable { table, .. }
-        | Op::RenameTable { table, .. }
+        // Dropping a foreign key (with its table or column) drops its triggers on the
+        // referenced table too: ACCESS EXCLUSIVE there as well.
+        Op::DropTable { table, .. } => {
+            take(table, AccessExclusive, Work::None);
+            for referenced in foreign_keys_dropped(schema, table, |_| true) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::DropColumn { table, column, .. } => {
+            take(table, AccessExclusive, Work::None);
+            let on_column = |c: &ConstraintSpec| match &c.kind {
+                ConstraintKind::ForeignKey { columns, .. } => columns.contains(column),
+                _ => false,
+            };
+            for referenced in foreign_keys_dropped(schema, table, on_column) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::DropConstraint { table, name } => {
+            take(table, AccessExclusive, Work::None);
+            let named = |c: &ConstraintSpec| c.name.as_deref() == Some(name.as_str());
+            for referenced in foreign_keys_dropped(schema, table, named) {
+                take(&referenced, AccessExclusive, Work::None);
+            }
+        }
+        Op::RenameTable { table, .. }
         | Op::SetTableSchema { table, .. }
         | Op::Truncate { table }
-        | Op::DropColumn { table, .. }
         | Op::RenameColumn { table, .. }
         | Op::DropNotNull { table, .. }
         | Op::SetDefault { table, .. }
-        | Op::DropDefault { table, .. }
-        | Op::DropConstraint { table, .. } => take(table, AccessExclusive, Work::None),
+        | Op::DropDefault { table, .. } => take(table, AccessExclusive, Work::None),
         Op::AddConstraint { table, constraint } => {
             let validates = if constraint.not_valid {
                 Work::None
@@ -196,6 +234,20 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
             take(table, RowExclusive, Work::RowChanges)
         }
         Op::Insert { table } => take(table, RowExclusive, Work::None),
+        // Held to the end of the transaction like any other: what follows runs under it.
+        Op::LockTable { table, mode } => {
+            let mode = match mode {
+                sql::LockMode::AccessShare | sql::LockMode::RowShare => return locks,
+                sql::LockMode::RowExclusive => RowExclusive,
+                sql::LockMode::ShareUpdateExclusive => ShareUpdateExclusive,
+                sql::LockMode::Share => Share,
+                sql::LockMode::ShareRowExclusive => ShareRowExclusive,
+                sql::LockMode::Exclusive => Exclusive,
+                sql::LockMode::AccessExclusive => AccessExclusive,
+            };
+            take(table, mode, Work::None)
+        }
+        Op::CreateTrigger { table, .. } => take(table, ShareRowExclusive, Work::None),
         Op::CreateTable {
             constraints,
             columns,
@@ -211,6 +263,26 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
         _ => {}
     }
     locks
+}
+
+/// The tables referenced by the foreign keys of `table` that `dropped` selects.
+fn foreign_keys_dropped(
+    schema: &Schema,
+    table: &ObjectName,
+    dropped: impl Fn(&ConstraintSpec) -> bool,
+) -> Vec<ObjectName> {
+    let Some(table) = schema.table(table) else {
+        return Vec::new();
+    };
+    table
+        .constraints
+        .iter()
+        .filter(|c| dropped(c))
+        .filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey { references, .. } => Some(references.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The earlier lock of this transaction on `table` that makes reads of it wait, phrased for a
@@ -273,6 +345,61 @@ pub fn hold(held: &mut Vec<HeldLock>, locks: &[Lock], line: u32) {
     }
 }
 
+/// `SELECT set_config('lock_timeout', '5s', false)` (`true`: like SET LOCAL), in lower case.
+fn set_config_lock_timeout(lower: &str) -> Option<LockTimeoutSetting> {
+    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let rest = compact.strip_prefix("select")?;
+    let rest = rest.strip_prefix("pg_catalog.").unwrap_or(rest);
+    let args = rest.strip_prefix("set_config('lock_timeout',")?;
+    let (value, rest) = args.strip_prefix('\'')?.split_once('\'')?;
+    let local = rest.strip_prefix(',')?.starts_with("true");
+    let setting = sets_lock_timeout(&format!("SET lock_timeout = '{value}'"))?;
+    Some(LockTimeoutSetting { local, ..setting })
+}
+
+/// A savepoint statement, with the savepoint's name (folded as PostgreSQL folds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Savepoint {
+    /// `SAVEPOINT name`
+    Set(String),
+    /// `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name`: undoes what followed, locks included.
+    RollbackTo(String),
+    /// `RELEASE [SAVEPOINT] name`: forgets it (and later ones); locks stay.
+    Release(String),
+}
+
+/// What `text` does to savepoints, if anything.
+pub fn savepoint_command(text: &str) -> Option<Savepoint> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let keyword = |i: usize, word: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(word));
+    let name = |i: usize| -> Option<String> {
+        let written = words.get(i)?;
+        crate::sql::ident::fold_written(written)
+    };
+    if keyword(0, "savepoint") && words.len() == 2 {
+        return name(1).map(Savepoint::Set);
+    }
+    if keyword(0, "release") {
+        let at = if keyword(1, "savepoint") { 2 } else { 1 };
+        return name(at).map(Savepoint::Release);
+    }
+    if keyword(0, "rollback") || keyword(0, "abort") {
+        let mut at = 1;
+        if keyword(at, "work") || keyword(at, "transaction") {
+            at += 1;
+        }
+        if !keyword(at, "to") {
+            return None;
+        }
+        at += 1;
+        if keyword(at, "savepoint") {
+            at += 1;
+        }
+        return name(at).map(Savepoint::RollbackTo);
+    }
+    None
+}
+
 /// A `SET [SESSION | LOCAL] lock_timeout ...` statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockTimeoutSetting {
@@ -285,9 +412,22 @@ pub struct LockTimeoutSetting {
 /// What `text` does to lock_timeout, if it is a SET of it.
 pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
     let lower = text.trim().to_ascii_lowercase();
+    if let Some(setting) = set_config_lock_timeout(&lower) {
+        return Some(setting);
+    }
     let mut words = lower.split_whitespace();
-    if words.next()? != "set" {
-        return None;
+    match words.next()? {
+        "set" => {}
+        // RESET lock_timeout / RESET ALL: back to the server default, no limit.
+        "reset" => {
+            return matches!(words.next(), Some("lock_timeout" | "all")).then_some(
+                LockTimeoutSetting {
+                    local: false,
+                    on: false,
+                },
+            )
+        }
+        _ => return None,
     }
     let mut word = words.next()?;
     let local = word == "local";
@@ -310,7 +450,13 @@ pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
         .trim()
         .trim_matches(|c| c == '\'' || c == '"')
         .trim();
-    let off = value.is_empty() || value == "default" || value == "0" || value.starts_with("0ms");
+    // `0` in any unit (`0`, `'0s'`, `0ms`, `'0min'`) turns it off.
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let zero = number.parse::<f64>().is_ok_and(|n| n == 0.0);
+    let off = value.is_empty() || value == "default" || zero;
     Some(LockTimeoutSetting { local, on: !off })
 }
 
@@ -350,8 +496,62 @@ mod tests {
                 on: false
             })
         );
+        for off in [
+            "SET lock_timeout = '0s'",
+            "SET lock_timeout TO '0min'",
+            "SET lock_timeout = 0ms",
+            "SET lock_timeout TO DEFAULT",
+            "RESET lock_timeout",
+            "RESET ALL",
+        ] {
+            assert_eq!(
+                sets_lock_timeout(off),
+                Some(LockTimeoutSetting {
+                    local: false,
+                    on: false
+                }),
+                "{off}"
+            );
+        }
+        assert_eq!(sets_lock_timeout("SET lock_timeout = '10s'"), on(false));
+        assert_eq!(sets_lock_timeout("SET lock_timeout = '0.5s'"), on(false));
+        assert_eq!(sets_lock_timeout("RESET statement_timeout"), None);
+        assert_eq!(
+            sets_lock_timeout("SELECT set_config('lock_timeout', '5s', false)"),
+            on(false)
+        );
+        assert_eq!(
+            sets_lock_timeout("select pg_catalog.set_config('lock_timeout','5s',true);"),
+            on(true)
+        );
+        assert_eq!(
+            sets_lock_timeout("SELECT set_config('statement_timeout', '5s', false)"),
+            None
+        );
         assert_eq!(sets_lock_timeout("SET statement_timeout = '5s'"), None);
         assert_eq!(sets_lock_timeout("SELECT 1"), None);
+    }
+
+    #[test]
+    fn savepoint_statements_are_recognised_with_folded_names() {
+        assert_eq!(
+            savepoint_command("SAVEPOINT Before_Backfill"),
+            Some(Savepoint::Set("before_backfill".into()))
+        );
+        assert_eq!(
+            savepoint_command("ROLLBACK TO SAVEPOINT before_backfill"),
+            Some(Savepoint::RollbackTo("before_backfill".into()))
+        );
+        assert_eq!(
+            savepoint_command("rollback work to \"S\""),
+            Some(Savepoint::RollbackTo("S".into()))
+        );
+        assert_eq!(
+            savepoint_command("RELEASE s"),
+            Some(Savepoint::Release("s".into()))
+        );
+        assert_eq!(savepoint_command("ROLLBACK"), None);
+        assert_eq!(savepoint_command("SELECT 1"), None);
     }
 
     #[test]
@@ -361,5 +561,6 @@ mod tests {
         assert!(LockMode::Share.blocks_writes());
         assert!(!LockMode::ShareUpdateExclusive.blocks_writes());
         assert!(!LockMode::RowExclusive.blocks_writes());
+        assert!(LockMode::Exclusive.blocks_writes() && !LockMode::Exclusive.blocks_reads());
     }
 }

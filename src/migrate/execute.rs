@@ -622,6 +622,11 @@ impl Runner<'_> {
                     first_line(&statement.text)
                 )),
             }
+            if statement.chains() {
+                // COMMIT AND CHAIN: the file is in its own transaction again at once.
+                in_own_transaction = true;
+                opened_at = statement.start.line;
+            }
         }
         // A BEGIN without COMMIT: the server would roll the work back when the session ends
         // (with the history update), after we reported success. Inside an open transaction

@@ -60,6 +60,15 @@ impl PrismaVersion {
     /// `7.4.0`, `7.4`, or a package.json spec (`^6.1.0`, `~7.4.2`, `>=7.4.0`, `7.4.0-dev.3`):
     /// the lowest version it allows. `None` for what names no version (`latest`, `*`, a URL).
     pub fn parse(spec: &str) -> Option<PrismaVersion> {
+        if spec.contains("||") {
+            // `^7.4.0 || ^6.1.0`: the lowest of the alternatives, each of which must name one.
+            return spec
+                .split("||")
+                .map(PrismaVersion::parse)
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .min();
+        }
         let version = spec
             .trim()
             .trim_start_matches(['^', '~', '=', '>', 'v', ' '])
@@ -209,8 +218,10 @@ pub fn settle(
                 None => {
                     return Ok(Some(
                         "Judged as deployed by `prisma migrate deploy` of unknown version (no \
-                         node_modules/prisma/package.json and no \"prisma\" dependency in a \
-                         package.json here or above the migrations folder): assumed up to 7.3, \
+                         node_modules/prisma/package.json, and no package.json here or above \
+                         the migrations folder whose \"prisma\" dependency names a version such \
+                         as \"^7.3.0\": \"latest\", \"workspace:*\" or a URL name none): \
+                         assumed up to 7.3, \
                          which sends each file as one query, one transaction. Set \
                          prisma_version in migration-gate.toml if yours is 7.4 or later."
                             .to_string(),
@@ -234,7 +245,9 @@ pub fn settle(
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| AppError::usage(format!("cannot read {}: {err}", display_path(path))))?;
-    serde_json::from_str(&text).map_err(|err| {
+    // npm and Node accept a byte-order mark before the JSON (editors on Windows write one).
+    let json = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(json).map_err(|err| {
         AppError::usage(format!(
             "{} is not valid JSON (line {}, column {}): fix it, or set prisma_version in migration-gate.toml",
             display_path(path),
@@ -263,6 +276,8 @@ mod tests {
         assert_eq!(PrismaVersion::parse("~7.4.2"), v(7, 4, 2));
         assert_eq!(PrismaVersion::parse(">=7.4"), v(7, 4, 0));
         assert_eq!(PrismaVersion::parse("7.5.0-dev.12"), v(7, 5, 0));
+        assert_eq!(PrismaVersion::parse("^7.4.0 || ^6.1.0"), v(6, 1, 0));
+        assert_eq!(PrismaVersion::parse("^7.4.0 || latest"), None);
         assert_eq!(PrismaVersion::parse("latest"), None);
         assert_eq!(PrismaVersion::parse("*"), None);
         assert!(PrismaVersion::parse("7.4.0").unwrap().splits_files());
@@ -308,6 +323,40 @@ mod tests {
             "{note}"
         );
         assert!(note.contains("statement by statement"), "{note}");
+    }
+
+    #[test]
+    fn a_dependency_without_a_version_number_is_an_unknown_version() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join("package.json"),
+            r#"{"devDependencies": {"prisma": "workspace:*"}}"#,
+        )
+        .unwrap();
+        let mut config = Config {
+            deployer: Deployer::Prisma,
+            ..Config::default()
+        };
+        // settle looks in the working directory too: point the migrations at the temp dir.
+        let note = settle(&mut config, None, &root.path().join("migrations"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.prisma_version, None);
+        assert!(note.contains("names a version"), "{note}");
+    }
+
+    #[test]
+    fn a_package_json_with_a_byte_order_mark_is_read() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join("package.json"),
+            "\u{feff}{\"devDependencies\": {\"prisma\": \"7.4.0\"}}",
+        )
+        .unwrap();
+        let found = detect(root.path(), Path::new("migrations"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(Some(found.version), v(7, 4, 0));
     }
 
     #[test]

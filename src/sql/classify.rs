@@ -21,6 +21,11 @@ pub(super) fn classify(text: &str) -> (Vec<Op>, Understanding) {
     (scan_destructive(text, &tokens), Understanding::Unparsed)
 }
 
+/// `COMMIT AND CHAIN` (not `AND NO CHAIN`).
+fn chains(tokens: &[Token<'_>]) -> bool {
+    tokens.iter().any(|t| t.is_word("chain")) && !tokens.iter().any(|t| t.is_word("no"))
+}
+
 fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
     let mut c = Cursor::new(tokens);
     let first = c.peek()?;
@@ -80,10 +85,13 @@ fn classify_tokens(text: &str, tokens: &[Token<'_>]) -> Option<Vec<Op>> {
             (!ops.is_empty()).then_some(ops)
         }
         "BEGIN" | "START TRANSACTION" => Some(vec![Op::Transaction(TransactionControl::Begin)]),
-        "COMMIT" | "END" => Some(vec![Op::Transaction(TransactionControl::Commit)]),
-        "ROLLBACK" | "ABORT" if !tokens.iter().any(|t| t.is_word("to")) => {
-            Some(vec![Op::Transaction(TransactionControl::Rollback)])
-        }
+        "COMMIT" | "END" => Some(super::parse::chained(
+            TransactionControl::Commit,
+            chains(tokens),
+        )),
+        "ROLLBACK" | "ABORT" if !tokens.iter().any(|t| t.is_word("to")) => Some(
+            super::parse::chained(TransactionControl::Rollback, chains(tokens)),
+        ),
         "VACUUM" => Some(vacuum(&mut c)),
         "CLUSTER" => cluster(&mut c),
         "REFRESH MATERIALIZED VIEW" => refresh_materialized_view(&mut c).or_else(other),

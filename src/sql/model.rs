@@ -484,6 +484,14 @@ impl Statement {
             _ => None,
         })
     }
+
+    /// `COMMIT AND CHAIN` / `ROLLBACK AND CHAIN`: ends the transaction and opens a new
+    /// transaction block at once (its ops are the COMMIT or ROLLBACK, then a BEGIN).
+    pub fn chains(&self) -> bool {
+        self.ops.len() > 1
+            && self.transaction_control() != Some(TransactionControl::Begin)
+            && self.ops.last() == Some(&Op::Transaction(TransactionControl::Begin))
+    }
 }
 
 impl TypeName {

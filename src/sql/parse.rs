@@ -128,10 +128,11 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
             _ => return None,
         },
         S::StartTransaction { .. } => vec![Op::Transaction(TransactionControl::Begin)],
-        S::Commit { .. } => vec![Op::Transaction(TransactionControl::Commit)],
+        S::Commit { chain, .. } => chained(TransactionControl::Commit, *chain),
         S::Rollback {
-            savepoint: None, ..
-        } => vec![Op::Transaction(TransactionControl::Rollback)],
+            savepoint: None,
+            chain,
+        } => chained(TransactionControl::Rollback, *chain),
         S::Truncate(truncate) => truncate
             .table_names
             .iter()
@@ -615,6 +616,14 @@ fn object_name(name: &ast::ObjectName) -> ObjectName {
     }
 }
 
+/// COMMIT or ROLLBACK; `AND CHAIN` starts a new transaction block at once (a BEGIN after it).
+pub(super) fn chained(control: TransactionControl, chain: bool) -> Vec<Op> {
+    let mut ops = vec![Op::Transaction(control)];
+    if chain {
+        ops.push(Op::Transaction(TransactionControl::Begin));
+    }
+    ops
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,7 +68,8 @@ fn segmented(statements: &[Statement]) -> Vec<Placement> {
     placements
 }
 
-/// Statements sent one by one in autocommit: only the file's own BEGIN ... COMMIT groups them.
+/// Statements sent one by one in autocommit: only the file's own BEGIN ... COMMIT (or COMMIT
+/// AND CHAIN) groups them.
 fn as_written(statements: &[Statement]) -> Vec<Placement> {
     let mut next = 0;
     let mut block: Option<usize> = None;
@@ -97,6 +98,11 @@ fn as_written(statements: &[Statement]) -> Vec<Placement> {
             Some(TransactionControl::Commit | TransactionControl::Rollback)
         ) {
             block = None;
+        }
+        if statement.chains() {
+            // COMMIT AND CHAIN: the next statement is already in a new block.
+            block = Some(next);
+            next += 1;
         }
     }
     placements
@@ -202,6 +208,36 @@ mod tests {
         assert_eq!(
             shape(source, Runner::OneByOne),
             vec![(0, false), (1, false), (2, true), (2, true), (2, true)]
+        );
+    }
+    #[test]
+    fn commit_and_chain_ends_one_transaction_and_opens_the_next_block() {
+        let source = "BEGIN;\nALTER TABLE t ADD b int;\nCOMMIT AND CHAIN;\n\
+                      CREATE INDEX CONCURRENTLY i ON t (b);\nCOMMIT;\nSELECT 1;\n";
+        for runner in [Runner::Segmenting, Runner::OneByOne] {
+            assert_eq!(
+                shape(source, runner),
+                vec![
+                    (0, true),
+                    (0, true),
+                    (0, true),
+                    (1, true),
+                    (1, true),
+                    (2, false)
+                ],
+                "{runner:?}"
+            );
+        }
+        // AND NO CHAIN is a plain COMMIT.
+        let no_chain = "BEGIN;\nSELECT 1;\nCOMMIT AND NO CHAIN;\nSELECT 2;\n";
+        assert_eq!(
+            shape(no_chain, Runner::OneByOne),
+            vec![(0, true), (0, true), (0, true), (1, false)]
+        );
+        let rollback = "BEGIN;\nSELECT 1;\nROLLBACK AND CHAIN;\nSELECT 2;\nCOMMIT;\n";
+        assert_eq!(
+            shape(rollback, Runner::OneByOne),
+            vec![(0, true), (0, true), (0, true), (1, true), (1, true)]
         );
     }
 }

@@ -439,6 +439,31 @@ fn a_file_with_its_own_commits_that_then_fails_lists_what_it_committed() {
 }
 
 #[test]
+fn commit_and_chain_keeps_the_file_in_its_own_transaction() {
+    // The chained transaction is the file's: nothing of ours may run before its SET
+    // TRANSACTION, and a failure in it rolls back what followed the COMMIT AND CHAIN.
+    let db = TestDb::new();
+    let project = Project::new();
+    project.migration(
+        "1_chain",
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT AND CHAIN;\n\
+         SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE b (id int);\nCOMMIT;\n",
+    );
+    project.migration(
+        "2_chain_fails",
+        "BEGIN;\nCREATE TABLE c (id int);\nCOMMIT AND CHAIN;\nCREATE TABLE d (id int);\n\
+         CREATE TABLE e (id nosuchtype);\nCOMMIT;\n",
+    );
+    let output = deploy(&project, &db, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(exists(&db, "a") && exists(&db, "b"), "{}", stderr(&output));
+    assert!(exists(&db, "c") && !exists(&db, "d"));
+    let err = stderr(&output);
+    assert!(err.contains("transaction, lines 1-3"), "{err}");
+    assert!(!err.contains("CREATE TABLE d"), "{err}");
+}
+
+#[test]
 fn a_file_that_begins_a_transaction_it_never_commits_fails() {
     // The session would end with the transaction open: the server rolls it back, so reporting
     // success would be a lie (the table and the finished history row both vanish).

@@ -76,6 +76,27 @@ fn validate_scans_under_share_update_exclusive_after_the_files_commit() {
     assert!(seen.scanned("users"), "{seen:?}");
 }
 
+/// ROLLBACK TO SAVEPOINT releases the locks taken after the savepoint; RELEASE keeps them.
+#[test]
+fn rollback_to_savepoint_releases_the_locks_taken_after_it() {
+    let rolled_back = probe(
+        USERS,
+        "SAVEPOINT s;\nALTER TABLE users ADD COLUMN b int;\nROLLBACK TO SAVEPOINT s;",
+    );
+    assert!(
+        !rolled_back.holds("users", "AccessExclusiveLock"),
+        "{rolled_back:?}"
+    );
+    let released = probe(
+        USERS,
+        "SAVEPOINT s;\nALTER TABLE users ADD COLUMN b int;\nRELEASE SAVEPOINT s;",
+    );
+    assert!(
+        released.holds("users", "AccessExclusiveLock"),
+        "{released:?}"
+    );
+}
+
 /// The modes of src/lint/locks.rs `locks_of`, one statement at a time.
 #[test]
 fn each_operation_takes_the_mode_the_lock_model_says() {
@@ -141,7 +162,32 @@ fn each_operation_takes_the_mode_the_lock_model_says() {
             "users",
             "RowExclusiveLock",
         ),
+        (
+            "LOCK TABLE users IN EXCLUSIVE MODE",
+            "users",
+            "ExclusiveLock",
+        ),
+        (
+            "CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+            "users",
+            "ShareRowExclusiveLock",
+        ),
     ];
+    // Dropping a foreign key, with its column or its table, locks the referenced table too.
+    let with_fk = format!(
+        "{USERS};\nALTER TABLE users ADD CONSTRAINT users_team_fkey FOREIGN KEY (team_id) REFERENCES teams (id)"
+    );
+    for statement in [
+        "ALTER TABLE users DROP CONSTRAINT users_team_fkey",
+        "ALTER TABLE users DROP COLUMN team_id",
+        "DROP TABLE users",
+    ] {
+        let seen = probe(&with_fk, statement);
+        assert!(
+            seen.holds("teams", "AccessExclusiveLock"),
+            "{statement}: {seen:?}"
+        );
+    }
     for (statement, table, mode) in cases {
         let seen = probe(USERS, statement);
         assert_eq!(seen.failed_with, None, "{statement}");

@@ -14,7 +14,8 @@
 
 use super::advice::{self, Sql, CONCURRENTLY_OUTSIDE_TRANSACTION, FOR_THE_TABLE_SIZE};
 use super::{Example, Impact, RuleContext, RuleInfo, Violation};
-use crate::lint::schema::expression_mentions;
+use crate::lint::locks::Work;
+use crate::lint::schema::{expression_mentions, Schema};
 use crate::sql::{ConstraintKind, ObjectName, Op, TypeName};
 use crate::findings::Severity;
 
@@ -181,6 +182,44 @@ fn change_kind(old: &TypeName, new: &TypeName) -> Change {
         Change::InPlace
     } else {
         Change::Rewrite
+    }
+}
+
+/// The work an ALTER COLUMN TYPE does to the rows already in the table, for the lock model
+/// (src/lint/locks.rs): a rewrite unless the change is in place; in place, a scan when a CHECK
+/// is checked again or an index rebuilt (as [`in_place_work`] says), else none.
+pub(crate) fn work(
+    schema: &Schema,
+    table: &ObjectName,
+    column: &str,
+    new_type: &TypeName,
+    using: Option<&str>,
+) -> Work {
+    let using = using.filter(|expression| !is_plain_cast(expression, column, new_type));
+    let Some(old) = schema.column(table, column).map(|c| &c.data_type) else {
+        return Work::Rewrite;
+    };
+    if using.is_some() || change_kind(old, new_type) != Change::InPlace {
+        return Work::Rewrite;
+    }
+    let checks = schema.table(table).is_some_and(|t| {
+        t.constraints.iter().any(|c| {
+            !c.not_valid
+                && matches!(&c.kind, ConstraintKind::Check { expression }
+                    if expression_mentions(expression, column))
+        })
+    });
+    let operator_class_changes = (old.base == "citext") != (new_type.base == "citext");
+    let rebuilds = schema.indexes_on(table).iter().any(|index| {
+        index.columns.iter().any(|c| {
+            let plain = c == column;
+            (plain && operator_class_changes) || (!plain && expression_mentions(c, column))
+        })
+    });
+    if checks || rebuilds {
+        Work::Scan
+    } else {
+        Work::None
     }
 }
 

@@ -108,6 +108,18 @@ mod tests {
     }
 
     #[test]
+    fn flags_concurrently_after_commit_and_chain() {
+        // COMMIT AND CHAIN opens the next transaction block at once (25001 on the server).
+        let chained = "BEGIN;\nALTER TABLE \"User\" ADD COLUMN b int;\nCOMMIT AND CHAIN;\n\
+                       CREATE INDEX CONCURRENTLY i ON \"User\" (email);\nCOMMIT;\n";
+        assert!(flags(HISTORY, chained, &RULE));
+        assert_eq!(
+            violations_under_prisma(Some("7.4.0"), HISTORY, chained, &RULE).len(),
+            1
+        );
+    }
+
+    #[test]
     fn fails_on_a_new_table_too() {
         let pending = format!(
             "{CREATE_DRAFT}{}",

@@ -80,6 +80,21 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_turned_off_again_counts_as_none() {
+        for off in [
+            "SET lock_timeout = '0s';\n",
+            "SET lock_timeout = '5s';\nRESET lock_timeout;\n",
+            "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSET lock_timeout = 0;\n",
+            // The first ALTER was covered; the ones after RESET are not.
+            "SET lock_timeout = '5s';\nALTER TABLE \"User\" ADD COLUMN c TEXT;\nRESET lock_timeout;\n",
+        ] {
+            let pending = format!("{off}{TWO_ALTERS}");
+            let found = violations_under_prisma(Some("7.3.0"), HISTORY, &pending, &RULE);
+            assert_eq!(found.len(), 1, "{off}: {found:#?}");
+        }
+    }
+
+    #[test]
     fn set_lock_timeout_first_our_deployer_and_new_tables_are_fine() {
         let with_timeout = format!("SET lock_timeout = '5s';\n{TWO_ALTERS}");
         assert!(violations_under_prisma(Some("7.4.0"), HISTORY, &with_timeout, &RULE).is_empty());

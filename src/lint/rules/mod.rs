@@ -41,12 +41,13 @@ pub struct RuleContext<'a> {
 /// What the statements of the file before the current one did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FileSoFar<'a> {
-    /// Statements that ran and committed before the current statement's transaction began:
-    /// they stay applied if it fails.
-    pub committed_before: &'a [Statement],
+    /// Statements that ran and committed before the current statement's transaction began
+    /// (not those of a transaction the file rolled back): they stay applied if it fails.
+    pub committed_before: &'a [&'a Statement],
     /// A `SET lock_timeout` (or `SET LOCAL` in this transaction) is in effect.
     pub lock_timeout_set: bool,
-    /// The line of the first statement that took ACCESS EXCLUSIVE on an existing table.
+    /// The line of the first statement that took ACCESS EXCLUSIVE on an existing table with no
+    /// lock_timeout in effect.
     pub first_access_exclusive: Option<u32>,
 }
 

@@ -139,6 +139,63 @@ mod tests {
     }
 
     #[test]
+    fn an_explicit_lock_table_is_held_too() {
+        let locked = "LOCK TABLE \"User\" IN EXCLUSIVE MODE;\nUPDATE \"User\" SET email = 'a';\n";
+        let v = only_violation(HISTORY, locked, &RULE);
+        assert_mentions(&v.message, "line 1 of the same transaction holds EXCLUSIVE on \"User\"");
+        assert_mentions(&v.message, "can still read \"User\", but every INSERT, UPDATE and DELETE");
+        // A weak mode blocks nobody.
+        let weak = "LOCK TABLE \"User\" IN ROW SHARE MODE;\nUPDATE \"User\" SET email = 'a';\n";
+        assert!(!flags(HISTORY, weak, &RULE));
+    }
+
+    #[test]
+    fn dropping_a_foreign_key_locks_the_referenced_table_too() {
+        let history = format!(
+            "{HISTORY}CREATE TABLE \"Post\" (id int4, \"authorId\" int4, \
+             CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\" (id));\n"
+        );
+        for drop in [
+            "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\"",
+            "ALTER TABLE \"Post\" DROP COLUMN \"authorId\"",
+            "DROP TABLE \"Post\"",
+        ] {
+            let pending = format!("{drop};\nUPDATE \"User\" SET email = 'a';\n");
+            let v = only_violation(&history, &pending, &RULE);
+            assert_mentions(&v.message, "holds ACCESS EXCLUSIVE on \"User\"");
+        }
+        let other_column = "ALTER TABLE \"Post\" DROP COLUMN id;\nUPDATE \"User\" SET email = 'a';\n";
+        let v = only_violation(&history, other_column, &RULE);
+        assert_mentions(&v.message, "holds ACCESS EXCLUSIVE on \"Post\"");
+    }
+
+    #[test]
+    fn a_type_change_is_slow_only_when_it_rewrites() {
+        let history = format!("{HISTORY}CREATE TABLE \"Team\" (id int4, name varchar(10));\n");
+        let change = |to: &str| {
+            format!(
+                "ALTER TABLE \"User\" RENAME COLUMN email TO mail;\n\
+                 ALTER TABLE \"Team\" ALTER COLUMN name TYPE {to};\n"
+            )
+        };
+        // varchar widening and varchar → text keep the values as they are.
+        assert!(!flags(&history, &change("varchar(20)"), &RULE));
+        assert!(!flags(&history, &change("text"), &RULE));
+        let v = only_violation(&history, &change("int4 USING name::int4"), &RULE);
+        assert_mentions(&v.message, "rewrites the whole table");
+    }
+
+    #[test]
+    fn rollback_to_savepoint_releases_the_locks_taken_after_it() {
+        let rolled_back = "BEGIN;\nSAVEPOINT s;\nALTER TABLE \"User\" ADD COLUMN b int;\n\
+                           ROLLBACK TO SAVEPOINT s;\nUPDATE \"User\" SET email = 'a';\nCOMMIT;\n";
+        assert!(!flags(HISTORY, rolled_back, &RULE));
+        // Released, the savepoint keeps its locks.
+        let released = rolled_back.replace("ROLLBACK TO SAVEPOINT s", "RELEASE SAVEPOINT s");
+        assert!(flags(HISTORY, &released, &RULE));
+    }
+
+    #[test]
     fn weak_earlier_locks_and_new_tables_are_fine() {
         // ROW EXCLUSIVE blocks nobody's reads or writes.
         let two_updates = "UPDATE \"User\" SET email = 'a' WHERE id = 1;\n\
