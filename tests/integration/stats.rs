@@ -210,6 +210,58 @@ fn a_role_with_only_connect_and_usage_can_collect_the_stats() {
     assert_eq!(rows_of(&as_owner, "fresh"), 3);
 }
 
+#[test]
+fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
+    let db = TestDb::new();
+    // Analysed while empty (reltuples 0, relpages 0), then filled: the estimate says nothing
+    // about the 20,000 rows now there. A view created WITH NO DATA cannot be counted (55000).
+    db.execute(
+        "CREATE TABLE filled (id int, pad text) WITH (autovacuum_enabled = off);\n\
+         ANALYZE filled;\n\
+         INSERT INTO filled SELECT i, repeat('x', 100) FROM generate_series(1, 20000) AS i;\n\
+         CREATE MATERIALIZED VIEW unfilled AS SELECT 1 AS x WITH NO DATA;",
+    );
+    let role = format!("{}_reader", db.name);
+    db.execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'; \
+         GRANT CONNECT ON DATABASE {} TO {role}; GRANT USAGE ON SCHEMA public TO {role}",
+        db.name
+    ));
+    let server =
+        migration_gate::db::connection::url::DatabaseUrl::parse(&db.url).expect("test URL");
+    let url = format!(
+        "postgresql://{role}:reader-pw@{}:{}/{}",
+        server.host_display(),
+        server.port(),
+        db.name
+    );
+    let project = project();
+    let as_reader = project.run(&["stats", "--database-url", &url]);
+    let as_owner = project.run(&["stats", "--database-url", &db.url]);
+    db.execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    for output in [&as_reader, &as_owner] {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+    }
+    let tables = |output: &std::process::Output| {
+        json(&stdout(output))["tables"].as_array().unwrap().clone()
+    };
+    let rows_of = |output: &std::process::Output, name: &str| {
+        tables(output)
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))["rows"]
+            .clone()
+    };
+    // Unknown, so bounded by its bytes: not "about 0 rows", which would call it small.
+    assert_eq!(rows_of(&as_reader, "filled"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "filled"), 20_000);
+    assert!(
+        !tables(&as_owner).iter().any(|t| t["name"] == "unfilled"),
+        "{}",
+        stdout(&as_owner)
+    );
+}
+
 /// A stats file written by hand, collected at `collected_at`.
 fn stats_file(collected_at: &str) -> String {
     format!(
