@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use crate::findings::{Report, Severity, TableTarget, TableWork};
 use crate::lint::rules::{self, Impact};
 use crate::lint::schema::Schema;
-use crate::project::config::Config;
+use crate::project::config::{Config, RuleSetting};
 use crate::project::stats::{Stats, TableStats};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::{ConstraintKind, Op, ReindexTarget};
@@ -105,15 +105,18 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
 /// What `check` and the Action do with statistics: [`apply`] them with the config's thresholds
 /// and, for statistics read from a file (not live), note them when they are stale.
 pub fn judge_report(report: &mut Report, stats: &Stats, config: &Config, read_live: bool) {
-    apply(report, stats, SmallTable::from_config(config));
+    apply(report, stats, config);
     if !read_live {
         let note = staleness_note(stats, config.stats_max_age_days, SystemTime::now());
         report.notes.extend(note);
     }
 }
 
-/// Judge the report's blocking findings by the size of their table.
-pub fn apply(report: &mut Report, stats: &Stats, small: SmallTable) {
+/// Judge the report's blocking findings by the size of their table, with the config's
+/// thresholds. A rule the config's `[rules]` sets to "error" is the team's choice to block it
+/// whatever the size: its findings stay errors, and say the size all the same.
+pub fn apply(report: &mut Report, stats: &Stats, config: &Config) {
+    let small = SmallTable::from_config(config);
     for finding in &mut report.findings {
         let blocks = rules::find(finding.rule).is_some_and(|rule| rule.impact == Impact::Blocks);
         let Some(target) = finding.table.as_ref().filter(|_| blocks) else {
@@ -122,8 +125,15 @@ pub fn apply(report: &mut Report, stats: &Stats, small: SmallTable) {
         let Some(table) = stats.table(&target.schema, &target.name) else {
             continue;
         };
-        let (is_small, sentence) = verdict(target, table, small);
-        if is_small {
+        let (is_small, mut sentence) = verdict(target, table, small);
+        let pinned = config.rules.get(finding.rule) == Some(&RuleSetting::Error);
+        if is_small && pinned {
+            sentence = format!(
+                "{}, but [rules] sets {} = \"error\", so it stays an error.",
+                sentence.trim_end_matches(", so this is a warning."),
+                finding.rule
+            );
+        } else if is_small {
             finding.severity = finding.severity.min(Severity::Warning);
         }
         finding.message = format!("{} {sentence}", finding.message.trim_end());
@@ -143,7 +153,7 @@ fn count(report: &Report, severity: Severity) -> usize {
 /// The note for statistics older than `max_age_days`, saying their age.
 pub fn staleness_note(stats: &Stats, max_age_days: u64, now: SystemTime) -> Option<String> {
     let age = stats.age(now);
-    if age <= Duration::from_secs(max_age_days * 86_400) {
+    if age <= Duration::from_secs(max_age_days.saturating_mul(86_400)) {
         return None;
     }
     let days = age.as_secs() / 86_400;
@@ -178,9 +188,14 @@ fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool
     );
     let is_small = rows < small.rows && table.bytes < small.bytes;
     if is_small {
+        // What the size bounds is the work, not the lock: that is held to the end of the
+        // transaction, after whatever else the migration does (`slow-under-lock` judges that).
         let lasts = match target.work {
+            TableWork::Lock => "the statement takes milliseconds",
+            TableWork::Scan => "the scan takes milliseconds",
+            TableWork::IndexBuild => "building the index takes milliseconds",
+            TableWork::Rewrite => "rewriting the table takes milliseconds",
             TableWork::RowChange => "changing them takes milliseconds",
-            _ => "the lock lasts milliseconds",
         };
         return (
             true,
@@ -296,20 +311,82 @@ mod tests {
 
     /// The findings on `pending`, judged with [`stats`].
     fn judged(pending: &str) -> Vec<Finding> {
+        judged_with(pending, &Config::default())
+    }
+
+    fn judged_with(pending: &str, config: &Config) -> Vec<Finding> {
         let history = Migration::in_memory("1_history", HISTORY);
         let pending = Migration::in_memory("2_pending", pending);
         let mut report = analyze(AnalysisInput {
             existing: &[&history],
             pending: &[&pending],
-            config: &Config::default(),
+            config,
             extra_findings: Vec::new(),
         });
-        apply(
-            &mut report,
-            &stats(),
-            SmallTable::from_config(&Config::default()),
-        );
+        apply(&mut report, &stats(), config);
         report.findings
+    }
+
+    #[test]
+    fn a_rule_the_config_sets_to_error_stays_an_error_on_a_small_table() {
+        let mut config = Config::default();
+        for (rule, setting) in [
+            ("create-index-blocking", RuleSetting::Error),
+            ("unbatched-data-change", RuleSetting::Error),
+            ("set-not-null", RuleSetting::Warning),
+        ] {
+            config.rules.insert(rule.to_string(), setting);
+        }
+        let findings = judged_with(
+            "CREATE INDEX tiny_email_idx ON tiny (email);\n\
+             UPDATE tiny SET n = 1 WHERE id < 5;\n\
+             ALTER TABLE tiny ALTER COLUMN n SET NOT NULL;\n",
+            &config,
+        );
+        let verdict = |rule: &str| {
+            let f = findings.iter().find(|f| f.rule == rule).unwrap();
+            (f.severity, f.message.clone())
+        };
+        let (severity, message) = verdict("create-index-blocking");
+        assert_eq!(severity, Severity::Error);
+        assert!(
+            message.ends_with(
+                "Table sizes: public.tiny holds about 10 rows (16 kB): building the index takes \
+                 milliseconds, but [rules] sets create-index-blocking = \"error\", so it stays \
+                 an error."
+            ),
+            "{message}"
+        );
+        // Targeted: a warning by default, an error because the config says so.
+        assert_eq!(verdict("unbatched-data-change").0, Severity::Error);
+        let (severity, message) = verdict("set-not-null");
+        assert_eq!(severity, Severity::Warning);
+        assert!(message.ends_with("so this is a warning."), "{message}");
+        // Without the override the same index build is softened.
+        assert_eq!(
+            only("CREATE INDEX tiny_email_idx ON tiny (email);").severity,
+            Severity::Warning
+        );
+    }
+
+    #[test]
+    fn a_quick_step_on_a_small_table_does_not_hide_a_slow_one_after_it() {
+        // The SHARE lock on tiny is held while big is changed: whatever tiny's size, the
+        // migration blocks.
+        let findings =
+            judged("CREATE INDEX tiny_email_idx ON tiny (email);\nUPDATE big SET n = 1;");
+        let index = findings
+            .iter()
+            .find(|f| f.rule == "create-index-blocking")
+            .unwrap();
+        assert_eq!(index.severity, Severity::Warning);
+        assert!(!index.message.contains("lock lasts"), "{}", index.message);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == "slow-under-lock" && f.severity == Severity::Error),
+            "{findings:#?}"
+        );
     }
 
     fn only(pending: &str) -> Finding {
@@ -325,8 +402,8 @@ mod tests {
         assert_eq!(finding.severity, Severity::Warning);
         assert!(
             finding.message.ends_with(
-                "Table sizes: public.tiny holds about 10 rows (16 kB): the lock lasts \
-                 milliseconds, so this is a warning."
+                "Table sizes: public.tiny holds about 10 rows (16 kB): building the index \
+                 takes milliseconds, so this is a warning."
             ),
             "{}",
             finding.message
@@ -393,11 +470,7 @@ mod tests {
             extra_findings: Vec::new(),
         });
         let before = report.findings.clone();
-        apply(
-            &mut report,
-            &stats(),
-            SmallTable::from_config(&Config::default()),
-        );
+        apply(&mut report, &stats(), &Config::default());
         assert_eq!(report.findings, before);
         assert_eq!(report.findings[0].severity, Severity::Error);
     }
@@ -480,6 +553,11 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(crate::project::stats::parse_utc(text).unwrap())
         };
         assert_eq!(staleness_note(&stats, 7, at("2026-12-05T00:00:00Z")), None);
+        // A huge limit means never stale, not an overflow.
+        assert_eq!(
+            staleness_note(&stats, u64::MAX, at("2099-12-05T00:00:00Z")),
+            None
+        );
         let note = staleness_note(&stats, 7, at("2026-12-13T12:00:00Z")).unwrap();
         assert!(
             note.starts_with(
@@ -508,7 +586,7 @@ mod tests {
         let (_, sentence) = verdict(&target, &table, small);
         assert_eq!(
             sentence,
-            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the lock lasts \
+            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the statement takes \
              milliseconds, so this is a warning."
         );
     }

@@ -80,7 +80,8 @@ fn assert_judged_by_size(report: &Value) {
     assert_eq!(severity, "warning");
     assert!(
         message.contains("Table sizes: public.tiny holds about 10 rows (")
-            && message.ends_with("kB): the lock lasts milliseconds, so this is a warning."),
+            && message
+                .ends_with("kB): building the index takes milliseconds, so this is a warning."),
         "{message}"
     );
     let (rule, severity, message) = finding_in(report, "4_update_big");
@@ -242,9 +243,8 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
     for output in [&as_reader, &as_owner] {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
     }
-    let tables = |output: &std::process::Output| {
-        json(&stdout(output))["tables"].as_array().unwrap().clone()
-    };
+    let tables =
+        |output: &std::process::Output| json(&stdout(output))["tables"].as_array().unwrap().clone();
     let rows_of = |output: &std::process::Output, name: &str| {
         tables(output)
             .iter()
