@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Result};
 use crate::project::discover::display_path;
+use crate::sql::ident::quote_if_needed;
 
 /// The format version this build reads and writes.
 pub const STATS_VERSION: u32 = 1;
@@ -89,6 +90,20 @@ impl Stats {
                 first_clause(&err)
             ))
         })?;
+        // Two entries for one table (files merged by hand) would judge it by whichever came
+        // first, perhaps the small one.
+        for (i, table) in stats.tables.iter().enumerate() {
+            if stats.tables[..i]
+                .iter()
+                .any(|t| t.schema == table.schema && t.name == table.name)
+            {
+                return Err(AppError::usage(format!(
+                    "stats file {shown} lists the table {}.{} twice; {again}",
+                    quote_if_needed(&table.schema),
+                    quote_if_needed(&table.name)
+                )));
+            }
+        }
         if parse_utc(&stats.collected_at).is_none() {
             return Err(AppError::usage(format!(
                 "stats file {shown}: collected_at \"{}\" is not a UTC time like \
@@ -247,6 +262,13 @@ mod tests {
             (
                 "{\"version\": 1, \"server_version\": \"15\", \"collected_at\": \"2026-12-04T17:00:00Z\", \"tables\": [{\"schema\": \"public\"}]}",
                 "is not in the stats format (missing field `name`)",
+            ),
+            (
+                "{\"version\": 1, \"server_version\": \"15\", \"collected_at\": \"2026-12-04T17:00:00Z\", \"tables\": [\
+                 {\"schema\": \"public\", \"name\": \"User\", \"rows\": 1, \"bytes\": 8192, \"indexes\": 0},\
+                 {\"schema\": \"app\", \"name\": \"User\", \"rows\": 1, \"bytes\": 8192, \"indexes\": 0},\
+                 {\"schema\": \"public\", \"name\": \"User\", \"rows\": 9000000, \"bytes\": 819200000, \"indexes\": 0}]}",
+                "lists the table public.\"User\" twice",
             ),
         ];
         for (text, says) in cases {

@@ -452,7 +452,11 @@ mod tests {
         let notification = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
         assert_eq!(notification["level"], "note");
         assert_eq!(notification["message"]["text"], note.as_str());
-        let clean = render(&clean_report(), OutputFormat::Sarif, &RenderOptions::default());
+        let clean = render(
+            &clean_report(),
+            OutputFormat::Sarif,
+            &RenderOptions::default(),
+        );
         assert!(!clean.contains("invocations"), "{clean}");
     }
 
