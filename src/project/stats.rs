@@ -92,11 +92,9 @@ impl Stats {
         })?;
         // Two entries for one table (files merged by hand) would judge it by whichever came
         // first, perhaps the small one.
-        for (i, table) in stats.tables.iter().enumerate() {
-            if stats.tables[..i]
-                .iter()
-                .any(|t| t.schema == table.schema && t.name == table.name)
-            {
+        let mut seen = std::collections::HashSet::new();
+        for table in &stats.tables {
+            if !seen.insert((table.schema.as_str(), table.name.as_str())) {
                 return Err(AppError::usage(format!(
                     "stats file {shown} lists the table {}.{} twice; {again}",
                     quote_if_needed(&table.schema),
