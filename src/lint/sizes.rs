@@ -99,7 +99,11 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
     if schema.is_new_table(&table) {
         return None;
     }
-    let resolved = schema.resolve(&table);
+    // Renamed earlier in the pending set: production's statistics know it by its old name.
+    let resolved = schema
+        .table(&table)
+        .and_then(|t| t.production_name.clone())
+        .unwrap_or_else(|| schema.resolve(&table));
     Some(TableTarget {
         schema: resolved.schema.unwrap_or_else(|| "public".to_string()),
         name: resolved.name,
@@ -504,6 +508,27 @@ mod tests {
         assert_eq!(
             (target.schema.as_str(), target.name.as_str()),
             ("public", "big")
+        );
+    }
+
+    #[test]
+    fn a_table_renamed_in_the_pending_set_is_judged_by_its_production_size() {
+        // Production's tiny is dropped and big takes its name: the index is built on big.
+        let findings = judged(
+            "DROP TABLE tiny;\nALTER TABLE big RENAME TO tiny;\n\
+             CREATE INDEX tiny_email_idx ON tiny (email);",
+        );
+        let index = findings
+            .iter()
+            .find(|f| f.rule == "create-index-blocking")
+            .unwrap();
+        assert_eq!(index.severity, Severity::Error);
+        assert!(
+            index
+                .message
+                .contains("public.big holds about 300,000 rows"),
+            "{}",
+            index.message
         );
     }
 

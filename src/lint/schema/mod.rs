@@ -39,6 +39,9 @@ pub struct Table {
     pub constraints: Vec<ConstraintSpec>,
     /// Created in the pending set (empty in production).
     pub is_new: bool,
+    /// The name production knows the table by, when the pending set renamed it or moved it to
+    /// another schema (table sizes are looked up by it).
+    pub production_name: Option<ObjectName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
