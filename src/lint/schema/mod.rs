@@ -274,6 +274,21 @@ impl Schema {
         found
     }
 
+    /// Whether a table holding rows in production has a foreign key to `table`: deleting from
+    /// `table` then checks (or cascades into) that table, row by row.
+    pub fn is_referenced_by_existing_table(&self, table: &ObjectName) -> bool {
+        let wanted = self.resolve(table);
+        self.tables
+            .values()
+            .flat_map(HashMap::values)
+            .filter(|t| !t.is_new)
+            .flat_map(|t| &t.constraints)
+            .any(|c| {
+                matches!(&c.kind, ConstraintKind::ForeignKey { references, .. }
+                    if self.resolve(references) == wanted)
+            })
+    }
+
     /// True only for an enum created in the pending set; unknown types count as existing.
     pub fn is_new_enum(&self, name: &ObjectName) -> bool {
         self.enum_type(name).is_some_and(|e| e.is_new)
