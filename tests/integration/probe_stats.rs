@@ -24,3 +24,20 @@ fn the_catalog_query_of_stats_reads_no_rows_and_keeps_no_lock() {
     assert!(reading.scanned("users"), "{reading:?}");
     assert!(reading.holds("users", "AccessShareLock"), "{reading:?}");
 }
+
+/// Why `check --stats` does not judge a DELETE from a referenced table by that table's size:
+/// each deleted row is checked against the referencing table (a scan of it when its column has
+/// no index) or cascades into it, under that table's locks.
+#[test]
+fn a_delete_from_a_referenced_table_works_on_the_referencing_one() {
+    let setup = "CREATE TABLE status (id int PRIMARY KEY);\n\
+                 INSERT INTO status SELECT g FROM generate_series(0, 9) g;\n\
+                 CREATE TABLE orders (id int PRIMARY KEY, status_id int REFERENCES status (id) \
+                 ON DELETE CASCADE);\n\
+                 INSERT INTO orders SELECT g, g % 10 FROM generate_series(1, 10000) g;\n\
+                 ANALYZE status; ANALYZE orders;";
+    let seen = probe(setup, "DELETE FROM status WHERE id < 5");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("orders", "RowExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}
