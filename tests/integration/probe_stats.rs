@@ -41,3 +41,16 @@ fn a_delete_from_a_referenced_table_works_on_the_referencing_one() {
     assert!(seen.holds("orders", "RowExclusiveLock"), "{seen:?}");
     assert!(seen.scanned("orders"), "{seen:?}");
 }
+
+/// Why a REFRESH is not judged by the view's size: it holds ACCESS EXCLUSIVE on the view while
+/// its query reads the tables under it (a one-row view of totals scans all of them).
+#[test]
+fn a_refresh_of_a_one_row_view_scans_the_table_under_it_while_locking_the_view() {
+    let setup = "CREATE TABLE orders (id int PRIMARY KEY, total int);\n\
+                 INSERT INTO orders SELECT g, g FROM generate_series(1, 10000) g;\n\
+                 CREATE MATERIALIZED VIEW totals AS SELECT sum(total) FROM orders;";
+    let seen = probe(setup, "REFRESH MATERIALIZED VIEW totals");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("totals", "AccessExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}
