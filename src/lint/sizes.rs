@@ -54,6 +54,17 @@ impl SmallTable {
 /// `None` for an op on no single table, or on a table created in the pending set (empty).
 pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
     let (table, work) = match op {
+        // Deleting from a table others reference checks (or cascades into) each of them, row
+        // by row, and a new type for a referenced column validates their keys again: its own
+        // size says nothing of that.
+        Op::Delete { table, .. } if schema.is_referenced_by_existing_table(table, None) => {
+            return None
+        }
+        Op::AlterColumnType { table, column, .. }
+            if schema.is_referenced_by_existing_table(table, Some(column)) =>
+        {
+            return None
+        }
         Op::CreateIndex { table, .. } => (table.clone(), TableWork::IndexBuild),
         Op::DropIndex { name, .. } => (schema.index(name)?.table.clone(), TableWork::Lock),
         Op::AlterColumnType { table, .. } | Op::AddColumn { table, .. } => {
@@ -70,9 +81,6 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
                 (table.clone(), TableWork::Scan)
             }
         },
-        // Deleting from a table others reference checks (or cascades into) each of them, row
-        // by row: its own size says nothing of that.
-        Op::Delete { table, .. } if schema.is_referenced_by_existing_table(table) => return None,
         Op::Update { table, has_where } | Op::Delete { table, has_where } => {
             let work = if *has_where {
                 TableWork::SomeRowsChange
@@ -536,8 +544,12 @@ mod tests {
                  REFERENCES tiny (id) ON DELETE CASCADE;\n"
             ),
         );
-        let pending =
-            Migration::in_memory("2_pending", "DELETE FROM tiny;\nUPDATE tiny SET n = 1;");
+        let pending = Migration::in_memory(
+            "2_pending",
+            "DELETE FROM tiny;\nCOMMIT;\nUPDATE tiny SET n = 1;\nCOMMIT;\n\
+             ALTER TABLE tiny ALTER COLUMN id TYPE int4;\nCOMMIT;\n\
+             ALTER TABLE tiny ALTER COLUMN n TYPE int8;",
+        );
         let mut report = analyze(AnalysisInput {
             existing: &[&history],
             pending: &[&pending],
@@ -553,7 +565,20 @@ mod tests {
             line(1).message
         );
         // An UPDATE that changes no key fires no foreign-key check: judged by size.
-        assert_eq!(line(2).severity, Severity::Warning);
+        assert_eq!(line(3).severity, Severity::Warning);
+        // A new type for the referenced key validates big's foreign key again (it reads big).
+        assert!(
+            !line(5).message.contains("Table sizes"),
+            "{}",
+            line(5).message
+        );
+        assert_eq!(line(5).severity, Severity::Error);
+        // Another column's type: only tiny is rewritten.
+        assert!(
+            line(7).message.contains("Table sizes: public.tiny"),
+            "{}",
+            line(7).message
+        );
     }
 
     #[test]

@@ -54,3 +54,18 @@ fn a_refresh_of_a_one_row_view_scans_the_table_under_it_while_locking_the_view()
     assert!(seen.holds("totals", "AccessExclusiveLock"), "{seen:?}");
     assert!(seen.scanned("orders"), "{seen:?}");
 }
+
+/// Why a new type for a referenced column is not judged by its own table's size: the foreign
+/// keys to it are validated again, reading the referencing table under ACCESS EXCLUSIVE.
+#[test]
+fn a_new_type_for_a_referenced_column_reads_the_referencing_table() {
+    let setup = "CREATE TABLE status (id int PRIMARY KEY);\n\
+                 INSERT INTO status SELECT g FROM generate_series(0, 9) g;\n\
+                 CREATE TABLE orders (id int PRIMARY KEY, status_id int REFERENCES status (id));\n\
+                 INSERT INTO orders SELECT g, g % 10 FROM generate_series(1, 10000) g;\n\
+                 ANALYZE status; ANALYZE orders;";
+    let seen = probe(setup, "ALTER TABLE status ALTER COLUMN id TYPE int8");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("orders", "AccessExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}

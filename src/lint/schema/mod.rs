@@ -274,9 +274,15 @@ impl Schema {
         found
     }
 
-    /// Whether a table holding rows in production has a foreign key to `table`: deleting from
-    /// `table` then checks (or cascades into) that table, row by row.
-    pub fn is_referenced_by_existing_table(&self, table: &ObjectName) -> bool {
+    /// Whether a table holding rows in production has a foreign key to `table` (to `column` of
+    /// it, when given; a key written without columns counts for every column): deleting from
+    /// `table` then checks (or cascades into) that table, row by row, and changing the type of
+    /// a referenced column validates the key again, reading that table.
+    pub fn is_referenced_by_existing_table(
+        &self,
+        table: &ObjectName,
+        column: Option<&str>,
+    ) -> bool {
         let wanted = self.resolve(table);
         self.tables
             .values()
@@ -284,8 +290,12 @@ impl Schema {
             .filter(|t| !t.is_new)
             .flat_map(|t| &t.constraints)
             .any(|c| {
-                matches!(&c.kind, ConstraintKind::ForeignKey { references, .. }
-                    if self.resolve(references) == wanted)
+                matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+                if self.resolve(references) == wanted
+                    && column.is_none_or(|column| {
+                        referenced_columns.is_empty()
+                            || referenced_columns.iter().any(|c| c == column)
+                    }))
             })
     }
 
