@@ -220,12 +220,16 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
         "CREATE TABLE filled (id int, pad text) WITH (autovacuum_enabled = off);\n\
          ANALYZE filled;\n\
          INSERT INTO filled SELECT i, repeat('x', 100) FROM generate_series(1, 20000) AS i;\n\
-         CREATE MATERIALIZED VIEW unfilled AS SELECT 1 AS x WITH NO DATA;",
+         CREATE MATERIALIZED VIEW unfilled AS SELECT 1 AS x WITH NO DATA;\n\
+         CREATE TABLE tenant (id int) WITH (autovacuum_enabled = off);\n\
+         INSERT INTO tenant SELECT generate_series(1, 20000);\n\
+         ALTER TABLE tenant ENABLE ROW LEVEL SECURITY;",
     );
     let role = format!("{}_reader", db.name);
     db.execute(&format!(
         "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'; \
-         GRANT CONNECT ON DATABASE {} TO {role}; GRANT USAGE ON SCHEMA public TO {role}",
+         GRANT CONNECT ON DATABASE {} TO {role}; GRANT USAGE ON SCHEMA public TO {role}; \
+         GRANT SELECT ON tenant TO {role}",
         db.name
     ));
     let server =
@@ -255,6 +259,9 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
     // Unknown, so bounded by its bytes: not "about 0 rows", which would call it small.
     assert_eq!(rows_of(&as_reader, "filled"), Value::Null);
     assert_eq!(rows_of(&as_owner, "filled"), 20_000);
+    // Row-level security shows the reader none of tenant's rows: a count would say 0.
+    assert_eq!(rows_of(&as_reader, "tenant"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "tenant"), 20_000);
     assert!(
         !tables(&as_owner).iter().any(|t| t["name"] == "unfilled"),
         "{}",
