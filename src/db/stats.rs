@@ -29,7 +29,8 @@ pub const TABLES: &str = "\
 SELECT n.nspname::text, c.relname::text, c.reltuples::float8, c.relpages::int8,
        pg_relation_size(c.oid)::int8, pg_total_relation_size(c.oid)::int8,
        (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)::int8,
-       has_table_privilege(c.oid, 'SELECT') AND NOT row_security_active(c.oid)
+       has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+         AND NOT row_security_active(c.oid)
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'm') AND c.relispopulated

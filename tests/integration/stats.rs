@@ -223,13 +223,16 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
          CREATE MATERIALIZED VIEW unfilled AS SELECT 1 AS x WITH NO DATA;\n\
          CREATE TABLE tenant (id int) WITH (autovacuum_enabled = off);\n\
          INSERT INTO tenant SELECT generate_series(1, 20000);\n\
-         ALTER TABLE tenant ENABLE ROW LEVEL SECURITY;",
+         ALTER TABLE tenant ENABLE ROW LEVEL SECURITY;\n\
+         CREATE SCHEMA hidden;\n\
+         CREATE TABLE hidden.fresh (id int) WITH (autovacuum_enabled = off);\n\
+         INSERT INTO hidden.fresh VALUES (1), (2);",
     );
     let role = format!("{}_reader", db.name);
     db.execute(&format!(
         "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'; \
          GRANT CONNECT ON DATABASE {} TO {role}; GRANT USAGE ON SCHEMA public TO {role}; \
-         GRANT SELECT ON tenant TO {role}",
+         GRANT SELECT ON tenant TO {role}; GRANT SELECT ON hidden.fresh TO {role}",
         db.name
     ));
     let server =
@@ -262,6 +265,9 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
     // Row-level security shows the reader none of tenant's rows: a count would say 0.
     assert_eq!(rows_of(&as_reader, "tenant"), Value::Null);
     assert_eq!(rows_of(&as_owner, "tenant"), 20_000);
+    // SELECT on a table of a schema the reader has no USAGE on: listed, not counted.
+    assert_eq!(rows_of(&as_reader, "fresh"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "fresh"), 2);
     assert!(
         !tables(&as_owner).iter().any(|t| t["name"] == "unfilled"),
         "{}",
