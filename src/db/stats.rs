@@ -55,7 +55,8 @@ pub async fn read(client: &Client) -> Result<Stats> {
     let header = client
         .query_one(
             "SELECT split_part(current_setting('server_version'), ' ', 1), \
-             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+             current_schema()::text",
             &[],
         )
         .await
@@ -102,6 +103,10 @@ pub async fn read(client: &Client) -> Result<Stats> {
         version: STATS_VERSION,
         server_version: header.get(0),
         collected_at: header.get(1),
+        // The connection's search_path is the URL's `?schema=` (public by default).
+        default_schema: header
+            .get::<_, Option<String>>(2)
+            .filter(|schema| schema != "public"),
         tables,
     })
 }

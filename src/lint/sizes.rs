@@ -141,10 +141,19 @@ pub fn apply(report: &mut Report, stats: &Stats, config: &Config) {
         let Some(target) = finding.table.as_ref().filter(|_| blocks) else {
             continue;
         };
-        let Some(table) = stats.table(&target.schema, &target.name) else {
+        // The model puts unqualified names in public; production put them in the URL's schema.
+        let schema = match &stats.default_schema {
+            Some(default) if target.schema == "public" => default,
+            _ => &target.schema,
+        };
+        let Some(table) = stats.table(schema, &target.name) else {
             continue;
         };
-        let (is_small, mut sentence) = verdict(target, table, small);
+        let looked_up = TableTarget {
+            schema: schema.clone(),
+            ..target.clone()
+        };
+        let (is_small, mut sentence) = verdict(&looked_up, table, small);
         let pinned = config.rules.get(finding.rule) == Some(&RuleSetting::Error);
         if is_small && pinned {
             sentence = format!(
@@ -324,6 +333,7 @@ mod tests {
             version: STATS_VERSION,
             server_version: "15.4".into(),
             collected_at: "2026-12-01T00:00:00Z".into(),
+            default_schema: None,
             tables: vec![
                 table("big", Some(300_000), 30 * 1024 * 1024),
                 table("tiny", Some(10), 16 * 1024),
@@ -578,6 +588,47 @@ mod tests {
             line(7).message.contains("Table sizes: public.tiny"),
             "{}",
             line(7).message
+        );
+    }
+
+    #[test]
+    fn unqualified_tables_are_looked_up_in_the_schema_of_the_stats_url() {
+        // Prisma's `?schema=app`: the migrations say tiny, production has app.tiny. Another
+        // application's public.tiny is big.
+        let history = Migration::in_memory("1_history", HISTORY);
+        let pending = Migration::in_memory("2_pending", "CREATE INDEX t ON tiny (email);");
+        let mut report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let mut stats = stats();
+        stats.default_schema = Some("app".into());
+        stats.tables[1].name = "other".into();
+        stats.tables.push(TableStats {
+            schema: "app".into(),
+            name: "tiny".into(),
+            rows: Some(21),
+            bytes: 16 * 1024,
+            indexes: 1,
+        });
+        stats.tables.push(TableStats {
+            schema: "public".into(),
+            name: "tiny".into(),
+            rows: Some(3_000_000),
+            bytes: 900 * 1024 * 1024,
+            indexes: 1,
+        });
+        apply(&mut report, &stats, &Config::default());
+        let finding = &report.findings[0];
+        assert_eq!(finding.severity, Severity::Warning);
+        assert!(
+            finding
+                .message
+                .contains("Table sizes: app.tiny holds about 21 rows (16 kB)"),
+            "{}",
+            finding.message
         );
     }
 

@@ -24,6 +24,11 @@ pub struct Stats {
     pub server_version: String,
     /// When the catalog was read, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub collected_at: String,
+    /// The schema unqualified names meant for the URL the statistics were read through, when
+    /// it is not `public` (Prisma's `?schema=app`): the migrations' unqualified tables are
+    /// looked up there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_schema: Option<String>,
     pub tables: Vec<TableStats>,
 }
 
@@ -226,6 +231,14 @@ mod tests {
         assert_eq!(stats.table("app", "fresh").unwrap().rows, None);
         assert!(stats.table("public", "user").is_none());
         assert_eq!(Stats::parse(&stats.to_json(), "x").unwrap(), stats);
+        // Written only for a URL whose `?schema=` is not public.
+        assert_eq!(stats.default_schema, None);
+        assert!(!stats.to_json().contains("default_schema"));
+        let app = Stats {
+            default_schema: Some("app".into()),
+            ..stats
+        };
+        assert_eq!(Stats::parse(&app.to_json(), "x").unwrap(), app);
     }
 
     #[test]

@@ -275,6 +275,40 @@ fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
     );
 }
 
+#[test]
+fn a_url_with_a_schema_makes_unqualified_tables_found_in_it() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE SCHEMA app;\n\
+         CREATE TABLE app.tiny (id int8 PRIMARY KEY, email text, n int4);\n\
+         INSERT INTO app.tiny SELECT i, 'u' || i, i FROM generate_series(1, 10) AS i;\n\
+         ANALYZE app.tiny;",
+    );
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}schema=app", db.url);
+    let project = Project::new();
+    project.migration("1_init", HISTORY);
+    project.migration("2_index", "CREATE INDEX tiny_email_idx ON tiny (email);\n");
+    project.write("migration-gate.toml", "start_after = \"1_init\"\n");
+    let written = project.run(&["stats", "--database-url", &url, "--output", "stats.json"]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let stats = json(&std::fs::read_to_string(project.path().join("stats.json")).unwrap());
+    assert_eq!(stats["default_schema"], "app", "{stats:#}");
+    for source in [
+        ["--stats", "stats.json"],
+        ["--stats-database-url", url.as_str()],
+    ] {
+        let output = project.run(&["check", source[0], source[1], "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let (_, severity, message) = finding_in(&json(&stdout(&output)), "2_index");
+        assert_eq!(severity, "warning");
+        assert!(
+            message.contains("Table sizes: app.tiny holds about 10 rows"),
+            "{message}"
+        );
+    }
+}
+
 /// A stats file written by hand, collected at `collected_at`.
 fn stats_file(collected_at: &str) -> String {
     format!(
