@@ -68,6 +68,8 @@ pub enum TableWork {
     IndexBuild,
     /// Changes rows one by one (UPDATE, DELETE).
     RowChange,
+    /// Changes the rows a WHERE matches, one by one: at most every row, often far fewer.
+    SomeRowsChange,
 }
 
 /// A finding that a suppression comment waved through: listed in every output.

@@ -22,15 +22,18 @@ const COUNT_LIMIT_BYTES: i64 = 10 * 1024 * 1024;
 const PAGE_BYTES: f64 = 8192.0;
 
 /// Every ordinary table and materialized view outside the system schemas. Partitioned parents
-/// hold no rows themselves and are left out (their findings are judged as without stats).
+/// hold no rows themselves and are left out (their findings are judged as without stats), and so
+/// is a materialized view never populated (`WITH NO DATA`): it has no size to judge a `REFRESH`
+/// by, and counting it fails (55000).
 pub const TABLES: &str = "\
 SELECT n.nspname::text, c.relname::text, c.reltuples::float8, c.relpages::int8,
        pg_relation_size(c.oid)::int8, pg_total_relation_size(c.oid)::int8,
        (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid)::int8,
-       has_table_privilege(c.oid, 'SELECT')
+       has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+         AND NOT row_security_active(c.oid)
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'm')
+ WHERE c.relkind IN ('r', 'm') AND c.relispopulated
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
  ORDER BY 1, 2";
@@ -52,7 +55,8 @@ pub async fn read(client: &Client) -> Result<Stats> {
     let header = client
         .query_one(
             "SELECT split_part(current_setting('server_version'), ' ', 1), \
-             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+             current_schema()::text",
             &[],
         )
         .await
@@ -71,6 +75,8 @@ pub async fn read(client: &Client) -> Result<Stats> {
             // As the planner does: the density last measured, times the pages there are now.
             Some((reltuples / relpages as f64 * (heap_bytes as f64 / PAGE_BYTES)).round() as u64)
         } else if may_read && heap_bytes <= COUNT_LIMIT_BYTES {
+            // `may_read` is false under row-level security too: the role would count only the
+            // rows its policies show (none, for a role with no policy).
             // Never analysed (or analysed empty): a small table is counted exactly.
             let sql = format!("SELECT count(*) FROM {}.{}", quote(&schema), quote(&name));
             let counted = client
@@ -78,9 +84,11 @@ pub async fn read(client: &Client) -> Result<Stats> {
                 .await
                 .map_err(|e| failed(&format!("the rows of {schema}.{name}"), &e))?;
             Some(counted.get::<_, i64>(0).max(0) as u64)
-        } else if reltuples >= 0.0 {
-            Some(reltuples.round() as u64)
+        } else if heap_bytes == 0 {
+            Some(0)
         } else {
+            // No density measured (relpages 0: analysed or vacuumed while empty, then filled)
+            // and too big or unreadable to count: `reltuples` says nothing about these pages.
             None
         };
         tables.push(TableStats {
@@ -95,6 +103,10 @@ pub async fn read(client: &Client) -> Result<Stats> {
         version: STATS_VERSION,
         server_version: header.get(0),
         collected_at: header.get(1),
+        // The connection's search_path is the URL's `?schema=` (public by default).
+        default_schema: header
+            .get::<_, Option<String>>(2)
+            .filter(|schema| schema != "public"),
         tables,
     })
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use crate::findings::{Report, Severity, TableTarget, TableWork};
 use crate::lint::rules::{self, Impact};
 use crate::lint::schema::Schema;
-use crate::project::config::Config;
+use crate::project::config::{Config, RuleSetting};
 use crate::project::stats::{Stats, TableStats};
 use crate::sql::ident::quote_if_needed;
 use crate::sql::{ConstraintKind, Op, ReindexTarget};
@@ -54,6 +54,17 @@ impl SmallTable {
 /// `None` for an op on no single table, or on a table created in the pending set (empty).
 pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
     let (table, work) = match op {
+        // Deleting from a table others reference checks (or cascades into) each of them, row
+        // by row, and a new type for a referenced column validates their keys again: its own
+        // size says nothing of that.
+        Op::Delete { table, .. } if schema.is_referenced_by_existing_table(table, None) => {
+            return None
+        }
+        Op::AlterColumnType { table, column, .. }
+            if schema.is_referenced_by_existing_table(table, Some(column)) =>
+        {
+            return None
+        }
         Op::CreateIndex { table, .. } => (table.clone(), TableWork::IndexBuild),
         Op::DropIndex { name, .. } => (schema.index(name)?.table.clone(), TableWork::Lock),
         Op::AlterColumnType { table, .. } | Op::AddColumn { table, .. } => {
@@ -70,14 +81,17 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
                 (table.clone(), TableWork::Scan)
             }
         },
-        Op::Update { table, .. } | Op::Delete { table, .. } => {
-            (table.clone(), TableWork::RowChange)
+        Op::Update { table, has_where } | Op::Delete { table, has_where } => {
+            let work = if *has_where {
+                TableWork::SomeRowsChange
+            } else {
+                TableWork::RowChange
+            };
+            (table.clone(), work)
         }
         Op::RewriteTable {
             table: Some(table), ..
         } => (table.clone(), TableWork::Rewrite),
-        // Recomputing rewrites the view: its size is what the new copy will weigh.
-        Op::RefreshMaterializedView { view, .. } => (view.clone(), TableWork::Rewrite),
         Op::Reindex {
             target: Some(ReindexTarget::Table(table)),
             ..
@@ -88,13 +102,18 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
         } => (schema.index(index)?.table.clone(), TableWork::IndexBuild),
         Op::CreateTrigger { table, .. } => (table.clone(), TableWork::Lock),
         // LOCK TABLE holds its lock to the end of the transaction, however small the table: its
-        // cost is what else the transaction does, not the size.
+        // cost is what else the transaction does, not the size. REFRESH MATERIALIZED VIEW holds
+        // its lock while the view's query runs: a 1-row view of totals may read a huge table.
         _ => return None,
     };
     if schema.is_new_table(&table) {
         return None;
     }
-    let resolved = schema.resolve(&table);
+    // Renamed earlier in the pending set: production's statistics know it by its old name.
+    let resolved = schema
+        .table(&table)
+        .and_then(|t| t.production_name.clone())
+        .unwrap_or_else(|| schema.resolve(&table));
     Some(TableTarget {
         schema: resolved.schema.unwrap_or_else(|| "public".to_string()),
         name: resolved.name,
@@ -105,25 +124,44 @@ pub fn target(op: &Op, schema: &Schema) -> Option<TableTarget> {
 /// What `check` and the Action do with statistics: [`apply`] them with the config's thresholds
 /// and, for statistics read from a file (not live), note them when they are stale.
 pub fn judge_report(report: &mut Report, stats: &Stats, config: &Config, read_live: bool) {
-    apply(report, stats, SmallTable::from_config(config));
+    apply(report, stats, config);
     if !read_live {
         let note = staleness_note(stats, config.stats_max_age_days, SystemTime::now());
         report.notes.extend(note);
     }
 }
 
-/// Judge the report's blocking findings by the size of their table.
-pub fn apply(report: &mut Report, stats: &Stats, small: SmallTable) {
+/// Judge the report's blocking findings by the size of their table, with the config's
+/// thresholds. A rule the config's `[rules]` sets to "error" is the team's choice to block it
+/// whatever the size: its findings stay errors, and say the size all the same.
+pub fn apply(report: &mut Report, stats: &Stats, config: &Config) {
+    let small = SmallTable::from_config(config);
     for finding in &mut report.findings {
         let blocks = rules::find(finding.rule).is_some_and(|rule| rule.impact == Impact::Blocks);
         let Some(target) = finding.table.as_ref().filter(|_| blocks) else {
             continue;
         };
-        let Some(table) = stats.table(&target.schema, &target.name) else {
+        // The model puts unqualified names in public; production put them in the URL's schema.
+        let schema = match &stats.default_schema {
+            Some(default) if target.schema == "public" => default,
+            _ => &target.schema,
+        };
+        let Some(table) = stats.table(schema, &target.name) else {
             continue;
         };
-        let (is_small, sentence) = verdict(target, table, small);
-        if is_small {
+        let looked_up = TableTarget {
+            schema: schema.clone(),
+            ..target.clone()
+        };
+        let (is_small, mut sentence) = verdict(&looked_up, table, small);
+        let pinned = config.rules.get(finding.rule) == Some(&RuleSetting::Error);
+        if is_small && pinned {
+            sentence = format!(
+                "{}, but [rules] sets {} = \"error\", so it stays an error.",
+                sentence.trim_end_matches(", so this is a warning."),
+                finding.rule
+            );
+        } else if is_small {
             finding.severity = finding.severity.min(Severity::Warning);
         }
         finding.message = format!("{} {sentence}", finding.message.trim_end());
@@ -143,7 +181,7 @@ fn count(report: &Report, severity: Severity) -> usize {
 /// The note for statistics older than `max_age_days`, saying their age.
 pub fn staleness_note(stats: &Stats, max_age_days: u64, now: SystemTime) -> Option<String> {
     let age = stats.age(now);
-    if age <= Duration::from_secs(max_age_days * 86_400) {
+    if age <= Duration::from_secs(max_age_days.saturating_mul(86_400)) {
         return None;
     }
     let days = age.as_secs() / 86_400;
@@ -178,9 +216,14 @@ fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool
     );
     let is_small = rows < small.rows && table.bytes < small.bytes;
     if is_small {
+        // What the size bounds is the work, not the lock: that is held to the end of the
+        // transaction, after whatever else the migration does (`slow-under-lock` judges that).
         let lasts = match target.work {
-            TableWork::RowChange => "changing them takes milliseconds",
-            _ => "the lock lasts milliseconds",
+            TableWork::Lock => "the statement takes milliseconds",
+            TableWork::Scan => "the scan takes milliseconds",
+            TableWork::IndexBuild => "building the index takes milliseconds",
+            TableWork::Rewrite => "rewriting the table takes milliseconds",
+            TableWork::RowChange | TableWork::SomeRowsChange => "changing them takes milliseconds",
         };
         return (
             true,
@@ -202,6 +245,10 @@ fn verdict(target: &TableTarget, table: &TableStats, small: SmallTable) -> (bool
         TableWork::IndexBuild => ("building the index", mb / INDEX_BUILD_MB_PER_SEC),
         TableWork::Rewrite => ("rewriting the table", mb / REWRITE_MB_PER_SEC),
         TableWork::RowChange => ("changing every row", rows as f64 / ROWS_CHANGED_PER_SEC),
+        TableWork::SomeRowsChange => (
+            "changing the rows, if the WHERE matches them all,",
+            rows as f64 / ROWS_CHANGED_PER_SEC,
+        ),
     };
     (
         false,
@@ -286,6 +333,7 @@ mod tests {
             version: STATS_VERSION,
             server_version: "15.4".into(),
             collected_at: "2026-12-01T00:00:00Z".into(),
+            default_schema: None,
             tables: vec![
                 table("big", Some(300_000), 30 * 1024 * 1024),
                 table("tiny", Some(10), 16 * 1024),
@@ -296,20 +344,82 @@ mod tests {
 
     /// The findings on `pending`, judged with [`stats`].
     fn judged(pending: &str) -> Vec<Finding> {
+        judged_with(pending, &Config::default())
+    }
+
+    fn judged_with(pending: &str, config: &Config) -> Vec<Finding> {
         let history = Migration::in_memory("1_history", HISTORY);
         let pending = Migration::in_memory("2_pending", pending);
         let mut report = analyze(AnalysisInput {
             existing: &[&history],
             pending: &[&pending],
-            config: &Config::default(),
+            config,
             extra_findings: Vec::new(),
         });
-        apply(
-            &mut report,
-            &stats(),
-            SmallTable::from_config(&Config::default()),
-        );
+        apply(&mut report, &stats(), config);
         report.findings
+    }
+
+    #[test]
+    fn a_rule_the_config_sets_to_error_stays_an_error_on_a_small_table() {
+        let mut config = Config::default();
+        for (rule, setting) in [
+            ("create-index-blocking", RuleSetting::Error),
+            ("unbatched-data-change", RuleSetting::Error),
+            ("set-not-null", RuleSetting::Warning),
+        ] {
+            config.rules.insert(rule.to_string(), setting);
+        }
+        let findings = judged_with(
+            "CREATE INDEX tiny_email_idx ON tiny (email);\n\
+             UPDATE tiny SET n = 1 WHERE id < 5;\n\
+             ALTER TABLE tiny ALTER COLUMN n SET NOT NULL;\n",
+            &config,
+        );
+        let verdict = |rule: &str| {
+            let f = findings.iter().find(|f| f.rule == rule).unwrap();
+            (f.severity, f.message.clone())
+        };
+        let (severity, message) = verdict("create-index-blocking");
+        assert_eq!(severity, Severity::Error);
+        assert!(
+            message.ends_with(
+                "Table sizes: public.tiny holds about 10 rows (16 kB): building the index takes \
+                 milliseconds, but [rules] sets create-index-blocking = \"error\", so it stays \
+                 an error."
+            ),
+            "{message}"
+        );
+        // Targeted: a warning by default, an error because the config says so.
+        assert_eq!(verdict("unbatched-data-change").0, Severity::Error);
+        let (severity, message) = verdict("set-not-null");
+        assert_eq!(severity, Severity::Warning);
+        assert!(message.ends_with("so this is a warning."), "{message}");
+        // Without the override the same index build is softened.
+        assert_eq!(
+            only("CREATE INDEX tiny_email_idx ON tiny (email);").severity,
+            Severity::Warning
+        );
+    }
+
+    #[test]
+    fn a_quick_step_on_a_small_table_does_not_hide_a_slow_one_after_it() {
+        // The SHARE lock on tiny is held while big is changed: whatever tiny's size, the
+        // migration blocks.
+        let findings =
+            judged("CREATE INDEX tiny_email_idx ON tiny (email);\nUPDATE big SET n = 1;");
+        let index = findings
+            .iter()
+            .find(|f| f.rule == "create-index-blocking")
+            .unwrap();
+        assert_eq!(index.severity, Severity::Warning);
+        assert!(!index.message.contains("lock lasts"), "{}", index.message);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.rule == "slow-under-lock" && f.severity == Severity::Error),
+            "{findings:#?}"
+        );
     }
 
     fn only(pending: &str) -> Finding {
@@ -325,8 +435,8 @@ mod tests {
         assert_eq!(finding.severity, Severity::Warning);
         assert!(
             finding.message.ends_with(
-                "Table sizes: public.tiny holds about 10 rows (16 kB): the lock lasts \
-                 milliseconds, so this is a warning."
+                "Table sizes: public.tiny holds about 10 rows (16 kB): building the index \
+                 takes milliseconds, so this is a warning."
             ),
             "{}",
             finding.message
@@ -360,8 +470,12 @@ mod tests {
         assert_eq!(only("UPDATE tiny SET n = 1;").severity, Severity::Warning);
         let targeted = only("UPDATE big SET n = 1 WHERE id < 10;");
         assert_eq!(targeted.severity, Severity::Warning);
+        // It changes the matching rows, not every row: the duration is a bound.
         assert!(
-            targeted.message.contains("300,000 rows"),
+            targeted.message.contains(
+                "300,000 rows (30 MB): changing the rows, if the WHERE matches them all, takes \
+                 about 4 seconds"
+            ),
             "{}",
             targeted.message
         );
@@ -393,13 +507,129 @@ mod tests {
             extra_findings: Vec::new(),
         });
         let before = report.findings.clone();
-        apply(
-            &mut report,
-            &stats(),
-            SmallTable::from_config(&Config::default()),
-        );
+        apply(&mut report, &stats(), &Config::default());
         assert_eq!(report.findings, before);
         assert_eq!(report.findings[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn a_refresh_is_not_judged_by_the_size_of_the_view() {
+        let history = Migration::in_memory(
+            "1_history",
+            &format!("{HISTORY}CREATE MATERIALIZED VIEW totals AS SELECT count(*) FROM big;\n"),
+        );
+        let pending = Migration::in_memory("2_pending", "REFRESH MATERIALIZED VIEW totals;");
+        let mut report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let mut stats = stats();
+        stats.tables.push(TableStats {
+            schema: "public".into(),
+            name: "totals".into(),
+            rows: Some(1),
+            bytes: 8192,
+            indexes: 0,
+        });
+        apply(&mut report, &stats, &Config::default());
+        let finding = &report.findings[0];
+        assert_eq!(finding.rule, "refresh-materialized-view-blocking");
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(
+            !finding.message.contains("Table sizes"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn a_delete_from_a_referenced_table_is_not_judged_by_its_size() {
+        // 100 rows of tiny took 8.7 s to delete when 500,000 rows of a table cascaded from them.
+        let history = Migration::in_memory(
+            "1_history",
+            &format!(
+                "{HISTORY}ALTER TABLE big ADD CONSTRAINT big_n_fk FOREIGN KEY (n) \
+                 REFERENCES tiny (id) ON DELETE CASCADE;\n"
+            ),
+        );
+        let pending = Migration::in_memory(
+            "2_pending",
+            "DELETE FROM tiny;\nCOMMIT;\nUPDATE tiny SET n = 1;\nCOMMIT;\n\
+             ALTER TABLE tiny ALTER COLUMN id TYPE int4;\nCOMMIT;\n\
+             ALTER TABLE tiny ALTER COLUMN n TYPE int8;",
+        );
+        let mut report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        apply(&mut report, &stats(), &Config::default());
+        let line = |n: u32| report.findings.iter().find(|f| f.line == n).unwrap();
+        assert_eq!(line(1).severity, Severity::Error);
+        assert!(
+            !line(1).message.contains("Table sizes"),
+            "{}",
+            line(1).message
+        );
+        // An UPDATE that changes no key fires no foreign-key check: judged by size.
+        assert_eq!(line(3).severity, Severity::Warning);
+        // A new type for the referenced key validates big's foreign key again (it reads big).
+        assert!(
+            !line(5).message.contains("Table sizes"),
+            "{}",
+            line(5).message
+        );
+        assert_eq!(line(5).severity, Severity::Error);
+        // Another column's type: only tiny is rewritten.
+        assert!(
+            line(7).message.contains("Table sizes: public.tiny"),
+            "{}",
+            line(7).message
+        );
+    }
+
+    #[test]
+    fn unqualified_tables_are_looked_up_in_the_schema_of_the_stats_url() {
+        // Prisma's `?schema=app`: the migrations say tiny, production has app.tiny. Another
+        // application's public.tiny is big.
+        let history = Migration::in_memory("1_history", HISTORY);
+        let pending = Migration::in_memory("2_pending", "CREATE INDEX t ON tiny (email);");
+        let mut report = analyze(AnalysisInput {
+            existing: &[&history],
+            pending: &[&pending],
+            config: &Config::default(),
+            extra_findings: Vec::new(),
+        });
+        let mut stats = stats();
+        stats.default_schema = Some("app".into());
+        stats.tables[1].name = "other".into();
+        stats.tables.push(TableStats {
+            schema: "app".into(),
+            name: "tiny".into(),
+            rows: Some(21),
+            bytes: 16 * 1024,
+            indexes: 1,
+        });
+        stats.tables.push(TableStats {
+            schema: "public".into(),
+            name: "tiny".into(),
+            rows: Some(3_000_000),
+            bytes: 900 * 1024 * 1024,
+            indexes: 1,
+        });
+        apply(&mut report, &stats, &Config::default());
+        let finding = &report.findings[0];
+        assert_eq!(finding.severity, Severity::Warning);
+        assert!(
+            finding
+                .message
+                .contains("Table sizes: app.tiny holds about 21 rows (16 kB)"),
+            "{}",
+            finding.message
+        );
     }
 
     #[test]
@@ -418,6 +648,27 @@ mod tests {
         assert_eq!(
             (target.schema.as_str(), target.name.as_str()),
             ("public", "big")
+        );
+    }
+
+    #[test]
+    fn a_table_renamed_in_the_pending_set_is_judged_by_its_production_size() {
+        // Production's tiny is dropped and big takes its name: the index is built on big.
+        let findings = judged(
+            "DROP TABLE tiny;\nALTER TABLE big RENAME TO tiny;\n\
+             CREATE INDEX tiny_email_idx ON tiny (email);",
+        );
+        let index = findings
+            .iter()
+            .find(|f| f.rule == "create-index-blocking")
+            .unwrap();
+        assert_eq!(index.severity, Severity::Error);
+        assert!(
+            index
+                .message
+                .contains("public.big holds about 300,000 rows"),
+            "{}",
+            index.message
         );
     }
 
@@ -480,6 +731,11 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(crate::project::stats::parse_utc(text).unwrap())
         };
         assert_eq!(staleness_note(&stats, 7, at("2026-12-05T00:00:00Z")), None);
+        // A huge limit means never stale, not an overflow.
+        assert_eq!(
+            staleness_note(&stats, u64::MAX, at("2099-12-05T00:00:00Z")),
+            None
+        );
         let note = staleness_note(&stats, 7, at("2026-12-13T12:00:00Z")).unwrap();
         assert!(
             note.starts_with(
@@ -508,7 +764,7 @@ mod tests {
         let (_, sentence) = verdict(&target, &table, small);
         assert_eq!(
             sentence,
-            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the lock lasts \
+            "Table sizes: public.\"Setting\" holds about 1 row (8 kB): the statement takes \
              milliseconds, so this is a warning."
         );
     }

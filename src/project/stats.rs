@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Result};
 use crate::project::discover::display_path;
+use crate::sql::ident::quote_if_needed;
 
 /// The format version this build reads and writes.
 pub const STATS_VERSION: u32 = 1;
@@ -23,6 +24,11 @@ pub struct Stats {
     pub server_version: String,
     /// When the catalog was read, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub collected_at: String,
+    /// The schema unqualified names meant for the URL the statistics were read through, when
+    /// it is not `public` (Prisma's `?schema=app`): the migrations' unqualified tables are
+    /// looked up there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_schema: Option<String>,
     pub tables: Vec<TableStats>,
 }
 
@@ -89,6 +95,18 @@ impl Stats {
                 first_clause(&err)
             ))
         })?;
+        // Two entries for one table (files merged by hand) would judge it by whichever came
+        // first, perhaps the small one.
+        let mut seen = std::collections::HashSet::new();
+        for table in &stats.tables {
+            if !seen.insert((table.schema.as_str(), table.name.as_str())) {
+                return Err(AppError::usage(format!(
+                    "stats file {shown} lists the table {}.{} twice; {again}",
+                    quote_if_needed(&table.schema),
+                    quote_if_needed(&table.name)
+                )));
+            }
+        }
         if parse_utc(&stats.collected_at).is_none() {
             return Err(AppError::usage(format!(
                 "stats file {shown}: collected_at \"{}\" is not a UTC time like \
@@ -213,6 +231,14 @@ mod tests {
         assert_eq!(stats.table("app", "fresh").unwrap().rows, None);
         assert!(stats.table("public", "user").is_none());
         assert_eq!(Stats::parse(&stats.to_json(), "x").unwrap(), stats);
+        // Written only for a URL whose `?schema=` is not public.
+        assert_eq!(stats.default_schema, None);
+        assert!(!stats.to_json().contains("default_schema"));
+        let app = Stats {
+            default_schema: Some("app".into()),
+            ..stats
+        };
+        assert_eq!(Stats::parse(&app.to_json(), "x").unwrap(), app);
     }
 
     #[test]
@@ -247,6 +273,13 @@ mod tests {
             (
                 "{\"version\": 1, \"server_version\": \"15\", \"collected_at\": \"2026-12-04T17:00:00Z\", \"tables\": [{\"schema\": \"public\"}]}",
                 "is not in the stats format (missing field `name`)",
+            ),
+            (
+                "{\"version\": 1, \"server_version\": \"15\", \"collected_at\": \"2026-12-04T17:00:00Z\", \"tables\": [\
+                 {\"schema\": \"public\", \"name\": \"User\", \"rows\": 1, \"bytes\": 8192, \"indexes\": 0},\
+                 {\"schema\": \"app\", \"name\": \"User\", \"rows\": 1, \"bytes\": 8192, \"indexes\": 0},\
+                 {\"schema\": \"public\", \"name\": \"User\", \"rows\": 9000000, \"bytes\": 819200000, \"indexes\": 0}]}",
+                "lists the table public.\"User\" twice",
             ),
         ];
         for (text, says) in cases {

@@ -435,6 +435,32 @@ mod tests {
     }
 
     #[test]
+    fn every_format_shows_the_notes() {
+        let note = &sample_report().notes[0];
+        for format in [
+            OutputFormat::Human,
+            OutputFormat::Json,
+            OutputFormat::Sarif,
+            OutputFormat::Github,
+            OutputFormat::Markdown,
+        ] {
+            let out = render_sample(format, false);
+            assert!(out.contains(note.as_str()), "{format:?}: {out}");
+        }
+        let sarif: Value =
+            serde_json::from_str(&render_sample(OutputFormat::Sarif, false)).unwrap();
+        let notification = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+        assert_eq!(notification["level"], "note");
+        assert_eq!(notification["message"]["text"], note.as_str());
+        let clean = render(
+            &clean_report(),
+            OutputFormat::Sarif,
+            &RenderOptions::default(),
+        );
+        assert!(!clean.contains("invocations"), "{clean}");
+    }
+
+    #[test]
     fn sarif_fingerprints_survive_moved_lines() {
         let fingerprints = |report: &Report| -> Vec<Value> {
             let out = render(report, OutputFormat::Sarif, &RenderOptions::default());

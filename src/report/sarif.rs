@@ -76,7 +76,7 @@ pub fn render(report: &Report) -> String {
         results.push(result);
     }
 
-    let document = json!({
+    let mut document = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -93,6 +93,19 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }],
     });
+    // The report's notes (stale table sizes, the deployer's version) are shown in every format:
+    // SARIF's place for them is the run's invocation, as tool notifications.
+    if !report.notes.is_empty() {
+        let notifications: Vec<Value> = report
+            .notes
+            .iter()
+            .map(|note| json!({ "level": "note", "message": { "text": note } }))
+            .collect();
+        document["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }]);
+    }
     let mut out = serde_json::to_string_pretty(&document).expect("a JSON value always serialises");
     out.push('\n');
     out

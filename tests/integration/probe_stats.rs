@@ -24,3 +24,48 @@ fn the_catalog_query_of_stats_reads_no_rows_and_keeps_no_lock() {
     assert!(reading.scanned("users"), "{reading:?}");
     assert!(reading.holds("users", "AccessShareLock"), "{reading:?}");
 }
+
+/// Why `check --stats` does not judge a DELETE from a referenced table by that table's size:
+/// each deleted row is checked against the referencing table (a scan of it when its column has
+/// no index) or cascades into it, under that table's locks.
+#[test]
+fn a_delete_from_a_referenced_table_works_on_the_referencing_one() {
+    let setup = "CREATE TABLE status (id int PRIMARY KEY);\n\
+                 INSERT INTO status SELECT g FROM generate_series(0, 9) g;\n\
+                 CREATE TABLE orders (id int PRIMARY KEY, status_id int REFERENCES status (id) \
+                 ON DELETE CASCADE);\n\
+                 INSERT INTO orders SELECT g, g % 10 FROM generate_series(1, 10000) g;\n\
+                 ANALYZE status; ANALYZE orders;";
+    let seen = probe(setup, "DELETE FROM status WHERE id < 5");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("orders", "RowExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}
+
+/// Why a REFRESH is not judged by the view's size: it holds ACCESS EXCLUSIVE on the view while
+/// its query reads the tables under it (a one-row view of totals scans all of them).
+#[test]
+fn a_refresh_of_a_one_row_view_scans_the_table_under_it_while_locking_the_view() {
+    let setup = "CREATE TABLE orders (id int PRIMARY KEY, total int);\n\
+                 INSERT INTO orders SELECT g, g FROM generate_series(1, 10000) g;\n\
+                 CREATE MATERIALIZED VIEW totals AS SELECT sum(total) FROM orders;";
+    let seen = probe(setup, "REFRESH MATERIALIZED VIEW totals");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("totals", "AccessExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}
+
+/// Why a new type for a referenced column is not judged by its own table's size: the foreign
+/// keys to it are validated again, reading the referencing table under ACCESS EXCLUSIVE.
+#[test]
+fn a_new_type_for_a_referenced_column_reads_the_referencing_table() {
+    let setup = "CREATE TABLE status (id int PRIMARY KEY);\n\
+                 INSERT INTO status SELECT g FROM generate_series(0, 9) g;\n\
+                 CREATE TABLE orders (id int PRIMARY KEY, status_id int REFERENCES status (id));\n\
+                 INSERT INTO orders SELECT g, g % 10 FROM generate_series(1, 10000) g;\n\
+                 ANALYZE status; ANALYZE orders;";
+    let seen = probe(setup, "ALTER TABLE status ALTER COLUMN id TYPE int8");
+    assert_eq!(seen.failed_with, None, "{seen:?}");
+    assert!(seen.holds("orders", "AccessExclusiveLock"), "{seen:?}");
+    assert!(seen.scanned("orders"), "{seen:?}");
+}

@@ -80,7 +80,8 @@ fn assert_judged_by_size(report: &Value) {
     assert_eq!(severity, "warning");
     assert!(
         message.contains("Table sizes: public.tiny holds about 10 rows (")
-            && message.ends_with("kB): the lock lasts milliseconds, so this is a warning."),
+            && message
+                .ends_with("kB): building the index takes milliseconds, so this is a warning."),
         "{message}"
     );
     let (rule, severity, message) = finding_in(report, "4_update_big");
@@ -208,6 +209,104 @@ fn a_role_with_only_connect_and_usage_can_collect_the_stats() {
     assert_eq!(rows_of(&as_reader, "fresh"), Value::Null);
     // A role that may read it counts the small never-analysed table.
     assert_eq!(rows_of(&as_owner, "fresh"), 3);
+}
+
+#[test]
+fn stats_skips_unpopulated_views_and_never_reads_unmeasured_pages_as_empty() {
+    let db = TestDb::new();
+    // Analysed while empty (reltuples 0, relpages 0), then filled: the estimate says nothing
+    // about the 20,000 rows now there. A view created WITH NO DATA cannot be counted (55000).
+    db.execute(
+        "CREATE TABLE filled (id int, pad text) WITH (autovacuum_enabled = off);\n\
+         ANALYZE filled;\n\
+         INSERT INTO filled SELECT i, repeat('x', 100) FROM generate_series(1, 20000) AS i;\n\
+         CREATE MATERIALIZED VIEW unfilled AS SELECT 1 AS x WITH NO DATA;\n\
+         CREATE TABLE tenant (id int) WITH (autovacuum_enabled = off);\n\
+         INSERT INTO tenant SELECT generate_series(1, 20000);\n\
+         ALTER TABLE tenant ENABLE ROW LEVEL SECURITY;\n\
+         CREATE SCHEMA hidden;\n\
+         CREATE TABLE hidden.fresh (id int) WITH (autovacuum_enabled = off);\n\
+         INSERT INTO hidden.fresh VALUES (1), (2);",
+    );
+    let role = format!("{}_reader", db.name);
+    db.execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'; \
+         GRANT CONNECT ON DATABASE {} TO {role}; GRANT USAGE ON SCHEMA public TO {role}; \
+         GRANT SELECT ON tenant TO {role}; GRANT SELECT ON hidden.fresh TO {role}",
+        db.name
+    ));
+    let server =
+        migration_gate::db::connection::url::DatabaseUrl::parse(&db.url).expect("test URL");
+    let url = format!(
+        "postgresql://{role}:reader-pw@{}:{}/{}",
+        server.host_display(),
+        server.port(),
+        db.name
+    );
+    let project = project();
+    let as_reader = project.run(&["stats", "--database-url", &url]);
+    let as_owner = project.run(&["stats", "--database-url", &db.url]);
+    db.execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    for output in [&as_reader, &as_owner] {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+    }
+    let tables =
+        |output: &std::process::Output| json(&stdout(output))["tables"].as_array().unwrap().clone();
+    let rows_of = |output: &std::process::Output, name: &str| {
+        tables(output)
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))["rows"]
+            .clone()
+    };
+    // Unknown, so bounded by its bytes: not "about 0 rows", which would call it small.
+    assert_eq!(rows_of(&as_reader, "filled"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "filled"), 20_000);
+    // Row-level security shows the reader none of tenant's rows: a count would say 0.
+    assert_eq!(rows_of(&as_reader, "tenant"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "tenant"), 20_000);
+    // SELECT on a table of a schema the reader has no USAGE on: listed, not counted.
+    assert_eq!(rows_of(&as_reader, "fresh"), Value::Null);
+    assert_eq!(rows_of(&as_owner, "fresh"), 2);
+    assert!(
+        !tables(&as_owner).iter().any(|t| t["name"] == "unfilled"),
+        "{}",
+        stdout(&as_owner)
+    );
+}
+
+#[test]
+fn a_url_with_a_schema_makes_unqualified_tables_found_in_it() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE SCHEMA app;\n\
+         CREATE TABLE app.tiny (id int8 PRIMARY KEY, email text, n int4);\n\
+         INSERT INTO app.tiny SELECT i, 'u' || i, i FROM generate_series(1, 10) AS i;\n\
+         ANALYZE app.tiny;",
+    );
+    let separator = if db.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}schema=app", db.url);
+    let project = Project::new();
+    project.migration("1_init", HISTORY);
+    project.migration("2_index", "CREATE INDEX tiny_email_idx ON tiny (email);\n");
+    project.write("migration-gate.toml", "start_after = \"1_init\"\n");
+    let written = project.run(&["stats", "--database-url", &url, "--output", "stats.json"]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let stats = json(&std::fs::read_to_string(project.path().join("stats.json")).unwrap());
+    assert_eq!(stats["default_schema"], "app", "{stats:#}");
+    for source in [
+        ["--stats", "stats.json"],
+        ["--stats-database-url", url.as_str()],
+    ] {
+        let output = project.run(&["check", source[0], source[1], "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let (_, severity, message) = finding_in(&json(&stdout(&output)), "2_index");
+        assert_eq!(severity, "warning");
+        assert!(
+            message.contains("Table sizes: app.tiny holds about 10 rows"),
+            "{message}"
+        );
+    }
 }
 
 /// A stats file written by hand, collected at `collected_at`.

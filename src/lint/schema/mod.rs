@@ -39,6 +39,9 @@ pub struct Table {
     pub constraints: Vec<ConstraintSpec>,
     /// Created in the pending set (empty in production).
     pub is_new: bool,
+    /// The name production knows the table by, when the pending set renamed it or moved it to
+    /// another schema (table sizes are looked up by it).
+    pub production_name: Option<ObjectName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -290,6 +293,31 @@ impl Schema {
             .collect();
         found.sort();
         found
+    }
+
+    /// Whether a table holding rows in production has a foreign key to `table` (to `column` of
+    /// it, when given; a key written without columns counts for every column): deleting from
+    /// `table` then checks (or cascades into) that table, row by row, and changing the type of
+    /// a referenced column validates the key again, reading that table.
+    pub fn is_referenced_by_existing_table(
+        &self,
+        table: &ObjectName,
+        column: Option<&str>,
+    ) -> bool {
+        let wanted = self.resolve(table);
+        self.tables
+            .values()
+            .flat_map(HashMap::values)
+            .filter(|t| !t.is_new)
+            .flat_map(|t| &t.constraints)
+            .any(|c| {
+                matches!(&c.kind, ConstraintKind::ForeignKey { references, referenced_columns, .. }
+                if self.resolve(references) == wanted
+                    && column.is_none_or(|column| {
+                        referenced_columns.is_empty()
+                            || referenced_columns.iter().any(|c| c == column)
+                    }))
+            })
     }
 
     /// True only for an enum created in the pending set; unknown types count as existing.

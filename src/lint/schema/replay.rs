@@ -37,11 +37,11 @@ impl Schema {
             Op::DropTable { table, .. } => self.drop_table(table),
             Op::RenameTable { table, new_name } => {
                 let to = ObjectName::new(Some(schema_of(&self.resolve(table))), new_name);
-                self.move_table(table, to);
+                self.move_table(table, to, is_new);
             }
             Op::SetTableSchema { table, new_schema } => {
                 let to = ObjectName::new(Some(new_schema), &table.name);
-                self.move_table(table, to);
+                self.move_table(table, to, is_new);
             }
             Op::AddColumn { table, column, .. } => {
                 let t = self.table_or_placeholder(table);
@@ -366,6 +366,7 @@ impl Schema {
                 columns: Vec::new(),
                 constraints: Vec::new(),
                 is_new: false,
+                production_name: None,
             })
     }
 
@@ -388,6 +389,7 @@ impl Schema {
             columns: columns.iter().map(|c| column_of(c, is_new)).collect(),
             constraints: Vec::new(),
             is_new,
+            production_name: None,
         };
         insert(&mut self.tables, &name, table);
         let inline = columns
@@ -456,11 +458,14 @@ impl Schema {
         }
     }
 
-    fn move_table(&mut self, from: &ObjectName, to: ObjectName) {
+    fn move_table(&mut self, from: &ObjectName, to: ObjectName, pending: bool) {
         let from = self.resolve(from);
         let Some(mut table) = remove(&mut self.tables, &from) else {
             return;
         };
+        if pending && !table.is_new {
+            table.production_name.get_or_insert_with(|| from.clone());
+        }
         table.name = to.clone();
         insert(&mut self.tables, &to, table);
         // Indexes follow their table (into its new schema, for SET SCHEMA).
