@@ -17,7 +17,8 @@ use crate::sql::Op;
 pub const RULE: RuleInfo = RuleInfo {
     id: "lock-timeout-missing",
     default_severity: Severity::Warning,
-    impact: Impact::Blocks,
+    // The queue forms behind the waiting lock however small the table is: sizes do not soften it.
+    impact: Impact::Process,
     summary: "with prisma migrate deploy, ACCESS EXCLUSIVE on an existing table without SET lock_timeout first",
     check: Some(check),
     file: include_str!("lock_timeout_missing.rs"),
