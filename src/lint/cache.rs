@@ -147,6 +147,10 @@ impl HistoryCache {
 }
 
 fn read_entry(file: &Path) -> Option<Entry> {
+    // Opening a named pipe (or a device) waits for a writer: never open anything but a file.
+    if !fs::metadata(file).ok()?.is_file() {
+        return None;
+    }
     let bytes = fs::read(file).ok()?;
     let line_end = bytes.iter().position(|&b| b == b'\n')?;
     let (header, schema) = (&bytes[..line_end], &bytes[line_end + 1..]);
@@ -411,6 +415,33 @@ mod tests {
             cache.load(&history(&[FIRST])).is_some(),
             "the helper is sound"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_in_place_of_the_file_does_not_hang_the_run() {
+        let file = temp_file("fifo");
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&file)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            eprintln!("mkfifo did not run: skipped");
+            return;
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = file.clone();
+        std::thread::spawn(move || {
+            let cache = HistoryCache::at(reader).prefetch();
+            let _ = done.send(cache.load(&history(&[FIRST])).is_none());
+        });
+        let ignored = finished.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(ignored, Ok(true), "a pipe is not read");
+        // The next store replaces the pipe with a file.
+        let cache = HistoryCache::at(file);
+        cache.store(&history(&[FIRST]), &schema_of(&[FIRST]));
+        assert!(cache.load(&history(&[FIRST])).is_some());
     }
 
     #[test]
