@@ -11,7 +11,8 @@ use super::runner::RunnerFiles;
 use super::{runtime, summary};
 use crate::error::{exit, AppError, Result};
 use crate::findings::{Report, Severity};
-use crate::lint::engine::{analyze_with_applied_elsewhere, AnalysisInput};
+use crate::lint::cache::HistoryCache;
+use crate::lint::engine::{analyze_cached, AnalysisInput};
 use crate::lint::pending;
 use crate::project::discover::{Migration, MigrationSet};
 use crate::project::Project;
@@ -56,6 +57,8 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         set,
     } = Project::load(&args.project)?;
     let deployer_note = crate::project::deployer::settle(&mut config, args.deployer, &dir)?;
+    // As `check` does: read while the pull request's files are fetched (see HistoryCache::prefetch).
+    let cache = HistoryCache::for_dir(&dir).map(HistoryCache::prefetch);
     let pr = pr_target(args, event);
     if let (None, Some(field)) = (&pr.base_sha, event.missing_field) {
         return Err(AppError::usage(format!(
@@ -89,7 +92,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
         args.stats_database_url.as_deref(),
         &config,
     )?;
-    let mut report = analyze_with_applied_elsewhere(
+    let mut report = analyze_cached(
         AnalysisInput {
             existing: &existing,
             pending: &pending,
@@ -97,6 +100,7 @@ pub fn check(args: &CiOptions, event: &Event, files: &RunnerFiles) -> Result<u8>
             extra_findings: selection.findings,
         },
         &selection.applied_elsewhere,
+        cache.as_ref(),
     );
     if let Some(url) = args.trace_database_url.as_deref().filter(|u| !u.is_empty()) {
         let request = crate::trace::TraceRequest {

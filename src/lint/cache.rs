@@ -6,8 +6,9 @@
 //! else `$XDG_CACHE_HOME/migration-gate`, else the OS's cache folder). It holds the name and
 //! SHA-256 of every migration it replayed, in order, and the schema they leave. It is used when
 //! those migrations are the first ones of today's history, byte for byte; the rest is replayed on
-//! top. Anything else (another tool build, a corrupt, foreign or truncated file) is ignored and
-//! overwritten. Writers write a private file and rename it into place, so concurrent runs never
+//! top. Anything else (another tool build, a corrupt, foreign, truncated or hand-edited file) is
+//! ignored and overwritten: the file is a header line, with the SHA-256 of the schema that
+//! follows it, then the schema, which must hold nothing from a pending set. Writers write a private file and rename it into place, so concurrent runs never
 //! leave a torn file. `check --no-cache` neither reads nor writes it.
 
 use std::fs;
@@ -23,7 +24,7 @@ use crate::lint::schema::Schema;
 use crate::project::discover::Migration;
 
 /// Changes whenever the file's layout does.
-const FORMAT: &str = "migration-gate history schema 1";
+const FORMAT: &str = "migration-gate history schema 2";
 
 /// A migration as the cache recognizes it: its name and the SHA-256 of its source.
 pub type Fingerprint = (String, String);
@@ -34,21 +35,28 @@ pub struct HistoryCache {
     prefetched: Mutex<Option<JoinHandle<Option<Entry>>>>,
 }
 
-#[derive(Deserialize)]
 struct Entry {
-    format: String,
-    build: String,
-    migrations: Vec<Fingerprint>,
+    header: Header,
     schema: Schema,
 }
 
-/// [`Entry`] borrowed, for writing without copying the schema.
+/// The file's first line.
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    build: String,
+    migrations: Vec<Fingerprint>,
+    /// Of the rest of the file, the schema as written.
+    schema_sha256: String,
+}
+
+/// [`Header`] borrowed, for writing.
 #[derive(Serialize)]
-struct EntryRef<'a> {
+struct HeaderRef<'a> {
     format: &'a str,
     build: &'a str,
     migrations: &'a [Fingerprint],
-    schema: &'a Schema,
+    schema_sha256: &'a str,
 }
 
 impl HistoryCache {
@@ -92,11 +100,11 @@ impl HistoryCache {
             Some(reader) => reader.join().ok()??,
             None => read_entry(&self.file)?,
         };
-        let replayed = entry.migrations.len();
-        let usable = entry.format == FORMAT
-            && entry.build == build_id()
+        let replayed = entry.header.migrations.len();
+        let usable = entry.header.format == FORMAT
+            && entry.header.build == build_id()
             && replayed > 0
-            && history.get(..replayed) == Some(&entry.migrations[..]);
+            && history.get(..replayed) == Some(&entry.header.migrations[..]);
         usable.then_some((entry.schema, replayed))
     }
 
@@ -106,15 +114,21 @@ impl HistoryCache {
         let Some(dir) = self.file.parent() else {
             return;
         };
-        let entry = EntryRef {
+        let Ok(schema) = serde_json::to_vec(schema) else {
+            return;
+        };
+        let header = HeaderRef {
             format: FORMAT,
             build: &build_id(),
             migrations: history,
-            schema,
+            schema_sha256: &hex(&Sha256::digest(&schema)),
         };
-        let Ok(bytes) = serde_json::to_vec(&entry) else {
+        // Compact JSON has no raw line break: the header is exactly the first line.
+        let Ok(mut bytes) = serde_json::to_vec(&header) else {
             return;
         };
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&schema);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -133,7 +147,21 @@ impl HistoryCache {
 }
 
 fn read_entry(file: &Path) -> Option<Entry> {
-    serde_json::from_slice(&fs::read(file).ok()?).ok()
+    // Opening a named pipe (or a device) waits for a writer: never open anything but a file.
+    if !fs::metadata(file).ok()?.is_file() {
+        return None;
+    }
+    let bytes = fs::read(file).ok()?;
+    let line_end = bytes.iter().position(|&b| b == b'\n')?;
+    let (header, schema) = (&bytes[..line_end], &bytes[line_end + 1..]);
+    let header: Header = serde_json::from_slice(header).ok()?;
+    if header.schema_sha256 != hex(&Sha256::digest(schema)) {
+        return None;
+    }
+    let schema: Schema = serde_json::from_slice(schema).ok()?;
+    schema
+        .holds_only_history()
+        .then_some(Entry { header, schema })
 }
 
 /// The fingerprints of `migrations`, in order.
@@ -270,6 +298,37 @@ mod tests {
         }
     }
 
+    /// Statements the history path skips by their first word, next to ones it must not skip
+    /// (data changes that are not first, DDL reached through a DO block or a routine, unparsable
+    /// and malformed data statements): both front ends leave the same schema.
+    #[test]
+    fn the_history_path_agrees_with_the_full_front_end_on_tricky_statements() {
+        let tricky: &[&str] = &[
+            "CREATE TABLE \"T\" (\"id\" INT NOT NULL, \"n\" TEXT);\nCREATE INDEX \"T_n_idx\" ON \"T\"(\"n\");",
+            "WITH gone AS (DELETE FROM \"T\" RETURNING *) INSERT INTO \"T\" SELECT * FROM gone;\nCREATE TABLE copy AS SELECT * FROM \"T\";",
+            "INSERT INTO \"T\" VALUES (1, $$; CREATE TABLE hidden (id int); $$);\nCREATE TABLE after_insert (id int);",
+            "insert/* no space */into \"T\" values (2, 'x');\nUPDATE \"T\" SET \"n\" = 'y' RETURNING *;\nDELETE FROM \"T\" WHERE false;",
+            "COMMENT ON TABLE \"T\" IS 'CREATE TABLE not_a_table (id int)';\nGRANT SELECT ON \"T\" TO PUBLIC;\nREVOKE ALL ON \"T\" FROM PUBLIC;",
+            "DO $$ DECLARE x int; BEGIN INSERT INTO \"T\" VALUES (3, 'z') RETURNING id INTO x; CREATE TABLE from_do (id int); END $$;",
+            "CREATE FUNCTION mk() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE TABLE from_fn (id int); END $$;\nSELECT mk();\nINSERT INTO \"T\" SELECT 4, mk()::text;",
+            "INSERT INTO \"T\" VALUES (5, 'a') ON CONFLICT (\"id\") DO UPDATE SET \"n\" = EXCLUDED.\"n\";\nALTER TABLE \"T\" ADD COLUMN \"m\" INT;",
+            "INSERT INTO \"T\" OVERRIDING SYSTEM VALUE VALUES (6, 'b') ,, ;\nCREATE INDEX CONCURRENTLY \"T_m_idx\" ON \"T\"(\"m\");",
+            "UPDATE ONLY \"T\" * SET ???;\nDROP INDEX IF EXISTS \"T_n_idx\";",
+            "DELETE FROM \"T\" USING LATERAL garbage(;\nALTER TABLE \"T\" RENAME TO \"T2\";",
+        ];
+        let sources: Vec<String> = tricky.iter().map(|s| s.to_string()).collect();
+        let full = replayed(&sources, sql::analyze_source);
+        let history = replayed(&sources, sql::analyze_history_source);
+        assert_eq!(json(&history), json(&full));
+        // Every file on its own too: a file may leave the model unsure on its own.
+        for source in &sources {
+            let one = std::slice::from_ref(source);
+            let full = replayed(one, sql::analyze_source);
+            let history = replayed(one, sql::analyze_history_source);
+            assert_eq!(json(&history), json(&full), "{source}");
+        }
+    }
+
     fn json(schema: &Schema) -> serde_json::Value {
         serde_json::to_value(schema).unwrap()
     }
@@ -324,10 +383,65 @@ mod tests {
             "not json".to_string(),
             good.replace(FORMAT, "some other tool"),
             good.replace(&build_id(), "0.0.1 another build"),
+            // Valid JSON edited by hand: the checksum no longer matches.
+            good.replace("\"is_new\":false", "\"is_new\":true"),
+            good.replace("\"User\"", "\"Other\""),
+            // Rewritten with a matching checksum: a history replay never leaves a new table.
+            with_checksum(&good.replace("\"is_new\":false", "\"is_new\":true")),
+            String::new(),
+            "\n".to_string(),
         ] {
             fs::write(&file, bad).unwrap();
             assert!(cache.load(&history(&[FIRST])).is_none());
         }
+    }
+
+    /// `file` with its header's checksum made to match its schema again.
+    fn with_checksum(file: &str) -> String {
+        let (header, schema) = file.split_once('\n').unwrap();
+        let mut header: serde_json::Value = serde_json::from_str(header).unwrap();
+        header["schema_sha256"] = hex(&Sha256::digest(schema)).into();
+        format!("{header}\n{schema}")
+    }
+
+    #[test]
+    fn a_file_edited_with_a_matching_checksum_is_still_read() {
+        let file = temp_file("rechecksummed");
+        let cache = HistoryCache::at(file.clone());
+        cache.store(&history(&[FIRST]), &schema_of(&[FIRST]));
+        let good = fs::read_to_string(&file).unwrap();
+        fs::write(&file, with_checksum(&good)).unwrap();
+        assert!(
+            cache.load(&history(&[FIRST])).is_some(),
+            "the helper is sound"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_in_place_of_the_file_does_not_hang_the_run() {
+        let file = temp_file("fifo");
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&file)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            eprintln!("mkfifo did not run: skipped");
+            return;
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = file.clone();
+        std::thread::spawn(move || {
+            let cache = HistoryCache::at(reader).prefetch();
+            let _ = done.send(cache.load(&history(&[FIRST])).is_none());
+        });
+        let ignored = finished.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(ignored, Ok(true), "a pipe is not read");
+        // The next store replaces the pipe with a file.
+        let cache = HistoryCache::at(file);
+        cache.store(&history(&[FIRST]), &schema_of(&[FIRST]));
+        assert!(cache.load(&history(&[FIRST])).is_some());
     }
 
     #[test]

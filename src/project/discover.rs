@@ -292,7 +292,7 @@ fn check_lock_provider(lock_file: &Path) -> Result<()> {
 fn prisma_migration(folder: &Entry) -> Result<Migration> {
     let path = folder.path.join(MIGRATION_FILE);
     // Read first, ask why only when that fails: one system call less per migration.
-    let source = match read_utf8(&path) {
+    let source = match read_migration(&path) {
         Err(_) if !path.is_file() => {
             return Err(AppError::usage(format!(
                 "migration folder {} has no {MIGRATION_FILE}; add it, or move the folder out of the migrations directory",
@@ -328,7 +328,7 @@ fn plain_migrations(files: &[&Entry]) -> Result<Vec<Migration>> {
             .find(|d| d.name == down_name)
             .map(|d| d.path.clone());
         migrations.push(Migration {
-            source: read_utf8(&file.path)?,
+            source: read_migration(&file.path)?,
             display_path: display_path(&file.path),
             path: file.path.clone(),
             name,
@@ -341,6 +341,16 @@ fn plain_migrations(files: &[&Entry]) -> Result<Vec<Migration>> {
 /// Read a file that must be UTF-8 text; the error names the file and the first bad byte.
 pub fn read_utf8(path: &Path) -> Result<String> {
     let bytes = fs::read(path).map_err(|err| AppError::io(path, &err))?;
+    utf8(path, bytes)
+}
+
+/// [`read_utf8`] for a migration file, which must be a regular file.
+fn read_migration(path: &Path) -> Result<String> {
+    let bytes = read_regular_file(path).map_err(|err| AppError::io(path, &err))?;
+    utf8(path, bytes)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|err| {
         let offset = err.utf8_error().valid_up_to();
         let bytes = err.as_bytes();
@@ -350,6 +360,24 @@ pub fn read_utf8(path: &Path) -> Result<String> {
             display_path(path)
         ))
     })
+}
+
+/// The bytes of a regular file. A symlink a pull request commits may lead to a device instead
+/// (`/dev/zero`), which would be read until memory runs out: checked on the open file, so it
+/// costs no system call more than a read.
+fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// `path` as reports show it: relative to the working directory when it lies below it, else
@@ -433,6 +461,22 @@ mod tests {
             set.find("20240102000000_b").unwrap().path,
             dir.path().join("20240102000000_b/migration.sql")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_migration_file_linked_to_a_device_is_refused_not_read_forever() {
+        let dir = prisma_dir();
+        write(dir.path(), "20240101_ok/migration.sql", b"SELECT 1;");
+        fs::create_dir_all(dir.path().join("20240102_zero")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("20240102_zero/migration.sql"))
+            .unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("20240102_zero"), "{err}");
+        let plain = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", plain.path().join("001_zero.sql")).unwrap();
+        let err = discover(plain.path()).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     #[test]

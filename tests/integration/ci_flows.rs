@@ -338,6 +338,54 @@ fn pull_request_check_annotates_comments_and_fails_on_errors() {
 }
 
 #[test]
+fn pull_request_check_keeps_the_history_cache_and_says_the_same_with_it() {
+    let project = project();
+    let root = project.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let base = git(root, &["rev-parse", "HEAD"]);
+    project.migration(
+        "20261128091200_drop_email",
+        "-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"email\";\n",
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "drop email"]);
+    let head = git(root, &["rev-parse", "HEAD"]);
+
+    let github = FakeGitHub::start(GitHubState::default());
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        let runner = Runner::new();
+        let event = pr_event(runner.dir.path(), &base, &head);
+        let mut cmd = ci_command(root, "pull_request", None);
+        runner.apply(&mut cmd);
+        cmd.env("GITHUB_EVENT_PATH", &event)
+            .env("GITHUB_API_URL", &github.server.url)
+            .env("GITHUB_TOKEN", "ghs_testtoken123")
+            .env("MIGRATION_GATE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let cold = run();
+    assert_eq!(cold.status.code(), Some(1), "{}", show(&cold));
+    assert!(stdout(&cold).contains("drop-column"), "{}", show(&cold));
+    let cached: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
+    assert_eq!(cached.len(), 1, "the history's schema is cached");
+    let warm = run();
+    assert_eq!(warm.status.code(), Some(1), "{}", show(&warm));
+    // The same annotations and counts; only the comment is now updated rather than created.
+    let report = |out: &Output| -> Vec<String> {
+        stdout(out)
+            .lines()
+            .filter(|line| !line.contains("PR comment"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(report(&warm), report(&cold));
+}
+
+#[test]
 fn shallow_checkout_asks_github_for_the_pr_files() {
     let project = project();
     project.migration(

@@ -142,3 +142,70 @@ fn an_edited_history_migration_is_replayed_again() {
     ));
     assert_eq!(after_edit, fresh);
 }
+
+/// A cache file rewritten by hand, with a checksum made to match, to say the history's table was
+/// created by the pending set (so dropping it would be harmless): the drop is still an error.
+/// And a cache folder that cannot be used (a file, read-only) only costs the cache.
+#[test]
+fn a_forged_or_unusable_cache_never_changes_the_verdict() {
+    use sha2::{Digest, Sha256};
+
+    let project = Project::new();
+    let cache = project.path().join("cache");
+    project.migration(
+        "20240101000000_init",
+        "CREATE TABLE \"User\" (\"id\" INT NOT NULL);",
+    );
+    project.migration("20240102000000_drop", "DROP TABLE \"User\";");
+    let args = ["--format", "json", "20240102000000_drop"];
+    let fresh = check(&project, &cache, &[&args[..], &["--no-cache"]].concat());
+    assert_eq!(fresh.status.code(), Some(1));
+    assert!(stdout(&fresh).contains("drop-table"));
+    let _ = check(&project, &cache, &args);
+    let file = &cache_files(&cache)[0];
+    let written = std::fs::read_to_string(file).unwrap();
+    let (header, schema) = written.split_once('\n').expect("a header line");
+    let forged_schema = schema.replace("\"is_new\":false", "\"is_new\":true");
+    assert_ne!(forged_schema, schema);
+    let mut forged_header: serde_json::Value = serde_json::from_str(header).unwrap();
+    let sum: String = Sha256::digest(forged_schema.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    forged_header["schema_sha256"] = sum.into();
+    for forged in [
+        format!("{header}\n{forged_schema}"),
+        format!("{forged_header}\n{forged_schema}"),
+    ] {
+        std::fs::write(file, forged).unwrap();
+        let run = check(&project, &cache, &args);
+        assert_eq!(run.status.code(), Some(1), "{}", stdout(&run));
+        assert_eq!(stdout(&run), stdout(&fresh));
+    }
+
+    let not_a_folder = project.path().join("cache-file");
+    std::fs::write(&not_a_folder, "x").unwrap();
+    let run = check(&project, &not_a_folder, &args);
+    assert_eq!(stdout(&run), stdout(&fresh));
+    assert!(
+        run.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let read_only = project.path().join("read-only");
+        std::fs::create_dir(&read_only).unwrap();
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let run = check(&project, &read_only, &args);
+        assert_eq!(stdout(&run), stdout(&fresh));
+        assert!(
+            run.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

@@ -173,6 +173,31 @@ impl Schema {
         name != DEFAULT_SCHEMA && self.schemas.get(name).copied().unwrap_or(false)
     }
 
+    /// Nothing in the model comes from the pending set: true of every schema a replay of the
+    /// history alone leaves, so a cached schema that says otherwise was not written by one.
+    pub fn holds_only_history(&self) -> bool {
+        let values = |map: &ByName<bool>| map.values().flat_map(HashMap::values).all(|new| !new);
+        self.schemas.values().all(|new| !new)
+            && self
+                .tables
+                .values()
+                .flat_map(HashMap::values)
+                .all(|t| !t.is_new && t.columns.iter().all(|c| !c.is_new))
+            && self
+                .indexes
+                .values()
+                .flat_map(HashMap::values)
+                .all(|i| !i.is_new)
+            && self
+                .enums
+                .values()
+                .flat_map(HashMap::values)
+                .all(|e| !e.is_new && e.new_values.is_empty())
+            && self.vacated_enum_names.values().all(|new| !new)
+            && values(&self.materialized_views)
+            && values(&self.domains)
+    }
+
     /// Marks that a statement the model could not read was replayed.
     pub fn note_unread_statement(&mut self) {
         self.read_incompletely = true;
