@@ -579,8 +579,25 @@ fn drop_objects(
 
 fn table_factor_name(factor: &ast::TableFactor) -> Option<ObjectName> {
     match factor {
+        // sqlparser reads `UPDATE ONLY "User"` as the table `ONLY` aliased "User".
+        ast::TableFactor::Table {
+            name,
+            alias: Some(alias),
+            ..
+        } if !alias.explicit && is_only_keyword(name) => {
+            Some(ObjectName::unqualified(&fold(&alias.name)))
+        }
         ast::TableFactor::Table { name, .. } => Some(object_name(name)),
         _ => None,
+    }
+}
+
+fn is_only_keyword(name: &ast::ObjectName) -> bool {
+    match name.0.as_slice() {
+        [part] => part
+            .as_ident()
+            .is_some_and(|i| i.quote_style.is_none() && i.value.eq_ignore_ascii_case("only")),
+        _ => false,
     }
 }
 
@@ -909,6 +926,24 @@ mod tests {
                 Op::Truncate { table: name("a") },
                 Op::Truncate { table: name("b") }
             ]
+        );
+    }
+
+    #[test]
+    fn data_changes_on_only_name_the_table_not_the_keyword() {
+        assert_eq!(
+            ops("UPDATE ONLY \"User\" SET a = 1"),
+            vec![Op::Update {
+                table: name("User"),
+                has_where: false
+            }]
+        );
+        assert_eq!(
+            ops("delete from only \"Log\" where at < now()"),
+            vec![Op::Delete {
+                table: name("Log"),
+                has_where: true
+            }]
         );
     }
 
