@@ -312,17 +312,22 @@ fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
         return None;
     }
     let mut columns = Vec::new();
-    loop {
+    let predicate = loop {
         let element = c.until_comma();
-        let element = trim_closing_paren(element);
-        columns.push(match element {
+        let inside = trim_closing_paren(element);
+        columns.push(match inside {
             [single] => single.ident().unwrap_or_else(|| single.text.to_string()),
-            _ => text_of(text, element).to_string(),
+            _ => text_of(text, inside).to_string(),
         });
         if !c.eat_punct(",") {
-            break;
+            // The last element runs on past the column list: INCLUDE, WITH, WHERE ...
+            let after = &element[inside.len()..];
+            break after
+                .iter()
+                .position(|t| t.is_word("where"))
+                .map(|at| text_of(text, &after[at + 1..]).to_string());
         }
-    }
+    };
     Some(vec![Op::CreateIndex {
         name,
         table,
@@ -330,6 +335,7 @@ fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
         unique,
         concurrently,
         if_not_exists,
+        predicate,
     }])
 }
 
@@ -1220,7 +1226,8 @@ mod tests {
                 columns: vec!["a".into(), "lower(b)".into()],
                 unique: true,
                 concurrently: true,
-                if_not_exists: true
+                if_not_exists: true,
+                predicate: Some("x".into())
             }]
         );
         let sql = "CREATE INDEX CONCURRENTLY ON t (a, (b + 1))";

@@ -43,6 +43,7 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
             unique: index.unique,
             concurrently: index.concurrently,
             if_not_exists: index.if_not_exists,
+            predicate: index.predicate.as_ref().map(ToString::to_string),
         }],
         S::AlterTable(alter) => {
             let table = object_name(&alter.name);
@@ -720,7 +721,8 @@ mod tests {
                 columns: vec!["email".into()],
                 unique: true,
                 concurrently: false,
-                if_not_exists: false
+                if_not_exists: false,
+                predicate: None
             }]
         );
     }

@@ -49,6 +49,8 @@ pub struct Index {
     pub columns: Vec<String>,
     pub unique: bool,
     pub is_new: bool,
+    /// The WHERE of a partial index, as written.
+    pub predicate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -719,6 +721,7 @@ mod tests {
             unique: true,
             concurrently: false,
             if_not_exists: false,
+            predicate: None,
         };
         s.apply(&index("User_email_key"), Origin::Existing);
         s.apply(&index("pending_idx"), Origin::Pending);
@@ -782,6 +785,7 @@ mod tests {
                 unique: false,
                 concurrently: true,
                 if_not_exists: false,
+                predicate: None,
             },
             Origin::Existing,
         );

@@ -177,6 +177,7 @@ impl Schema {
                 columns,
                 unique,
                 if_not_exists,
+                predicate,
                 ..
             } => {
                 let table = self.resolve(table);
@@ -198,6 +199,7 @@ impl Schema {
                         columns: columns.clone(),
                         unique: *unique,
                         is_new: index_is_new,
+                        predicate: predicate.clone(),
                     },
                 );
             }
@@ -442,6 +444,7 @@ impl Schema {
                     columns,
                     unique,
                     is_new: index_is_new,
+                    predicate: None,
                 },
             ),
         }

@@ -1,0 +1,37 @@
+//! What PostgreSQL does for the claims added while breaking the rules of issue 12: one probe per
+//! claim.
+
+use crate::probe::probe;
+use crate::support::TestDb;
+
+/// Whether `statement` (in a rolled-back transaction) builds `index` anew (new storage).
+fn rebuilds_index(setup: &str, statement: &str, index: &str) -> bool {
+    let db = TestDb::new();
+    db.execute(setup);
+    let storage = format!("SELECT relfilenode::text FROM pg_class WHERE relname = '{index}'");
+    let before = db.query(&storage);
+    let after = db.query(&format!("BEGIN; {statement}; {storage}; ROLLBACK;"));
+    assert_eq!(before.len(), 1, "{index} exists");
+    before != after
+}
+
+const PEOPLE: &str = "CREATE TABLE people (id int PRIMARY KEY, name varchar(10), login text);\n\
+                      INSERT INTO people SELECT g, g::text, g::text FROM generate_series(1, 1000) g;\n\
+                      CREATE UNIQUE INDEX people_name_key ON people (name) WHERE id > 0;\n\
+                      CREATE INDEX people_live_idx ON people (id) WHERE login IS NOT NULL;\n\
+                      CREATE INDEX people_plain_idx ON people (name);\n\
+                      ANALYZE people;";
+
+#[test]
+fn a_partial_index_on_the_column_is_rebuilt_by_a_binary_compatible_change() {
+    let widen = "ALTER TABLE people ALTER COLUMN name TYPE varchar(40)";
+    let seen = probe(PEOPLE, widen);
+    assert!(!seen.rewrote("people"), "{seen:?}");
+    assert!(seen.holds("people", "AccessExclusiveLock"), "{seen:?}");
+    assert!(rebuilds_index(PEOPLE, widen, "people_name_key"));
+    // The plain index on the same column is kept.
+    assert!(!rebuilds_index(PEOPLE, widen, "people_plain_idx"));
+    // The column only in the WHERE is enough.
+    let login = "ALTER TABLE people ALTER COLUMN login TYPE varchar";
+    assert!(rebuilds_index(PEOPLE, login, "people_live_idx"));
+}
