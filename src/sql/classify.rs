@@ -688,6 +688,15 @@ struct AlterTableOps {
     complete: bool,
 }
 
+/// `SET DEFAULT NULL`: PostgreSQL stores no default for a NULL one, so it is DROP DEFAULT.
+pub(super) fn is_null_default(default: &str) -> bool {
+    let mut default = default.trim();
+    while let Some(inner) = default.strip_prefix('(').and_then(|d| d.strip_suffix(')')) {
+        default = inner.trim();
+    }
+    default.eq_ignore_ascii_case("null")
+}
+
 /// The actions of an `ALTER TABLE` statement as written (`SET LOGGED`, `ALTER COLUMN "a" SET
 /// STATISTICS 100`), for the reader who must decide what an action no op stands for does;
 /// `None` when `text` is not an ALTER TABLE whose name can be read.
@@ -824,11 +833,16 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
         } else if c.eat_all(&["drop", "default"]) {
             Op::DropDefault { table, column }
         } else if c.eat_all(&["set", "default"]) {
-            return Some(Op::SetDefault {
-                table,
-                column,
-                default: text_of(text, &action[c.at..]).to_string(),
-            });
+            let default = text_of(text, &action[c.at..]);
+            if is_null_default(default) {
+                Op::DropDefault { table, column }
+            } else {
+                return Some(Op::SetDefault {
+                    table,
+                    column,
+                    default: default.to_string(),
+                });
+            }
         } else {
             return None;
         }

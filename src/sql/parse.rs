@@ -5,6 +5,7 @@ use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use super::classify::is_null_default;
 use super::ident;
 use super::lex::{has_word, leading_keywords};
 use super::model::{
@@ -494,6 +495,12 @@ fn alter_table_operation(
             ops.push(match op {
                 ast::AlterColumnOperation::SetNotNull => Op::SetNotNull { table, column },
                 ast::AlterColumnOperation::DropNotNull => Op::DropNotNull { table, column },
+                // PostgreSQL stores no default for a NULL one: it is DROP DEFAULT.
+                ast::AlterColumnOperation::SetDefault { value }
+                    if is_null_default(&value.to_string()) =>
+                {
+                    Op::DropDefault { table, column }
+                }
                 ast::AlterColumnOperation::SetDefault { value } => Op::SetDefault {
                     table,
                     column,

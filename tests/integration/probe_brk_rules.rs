@@ -35,3 +35,22 @@ fn a_partial_index_on_the_column_is_rebuilt_by_a_binary_compatible_change() {
     let login = "ALTER TABLE people ALTER COLUMN login TYPE varchar";
     assert!(rebuilds_index(PEOPLE, login, "people_live_idx"));
 }
+
+#[test]
+fn set_default_null_on_a_required_column_fails_the_old_app_s_inserts() {
+    let setup =
+        "CREATE TABLE documents (id int PRIMARY KEY, title text NOT NULL DEFAULT 'Untitled');";
+    let seen = probe(
+        setup,
+        "ALTER TABLE documents ALTER COLUMN title SET DEFAULT NULL; \
+         INSERT INTO documents (id) VALUES (2)",
+    );
+    assert_eq!(seen.failed_with.as_deref(), Some("23502"), "{seen:?}");
+    // No default is left in the catalog: the same as DROP DEFAULT.
+    let db = TestDb::new();
+    db.execute(setup);
+    db.execute("ALTER TABLE documents ALTER COLUMN title SET DEFAULT NULL");
+    let defaults =
+        db.query("SELECT count(*)::text FROM pg_attrdef WHERE adrelid = 'documents'::regclass");
+    assert_eq!(defaults, vec![vec!["0".to_string()]]);
+}
