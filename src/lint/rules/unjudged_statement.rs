@@ -229,7 +229,7 @@ pub const HARMLESS_KINDS: &[(&str, &str)] = &[
 
 /// Kinds decided NOT harmless, with why (they raise the rule; listed so the decision is seen).
 pub const UNJUDGED_KINDS: &[(&str, &str)] = &[
-    ("ALTER TABLE", "an action no rule reads (SET LOGGED, ATTACH PARTITION, ENABLE ROW LEVEL SECURITY, ...): see `ALTER_TABLE_HARMLESS`"),
+    ("ALTER TABLE", "an action no rule reads (ATTACH PARTITION, ENABLE ROW LEVEL SECURITY, DISABLE TRIGGER, ...): see `ALTER_TABLE_HARMLESS`"),
     ("ALTER TYPE", "ADD ATTRIBUTE, SET SCHEMA, OWNER TO, ...: SET SCHEMA breaks the app's casts"),
     ("ALTER INDEX", "SET TABLESPACE rewrites it, ATTACH PARTITION, ..."),
     ("ALTER DOMAIN", "ADD CONSTRAINT checks every row of every column of the type"),
