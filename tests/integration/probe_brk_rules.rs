@@ -54,3 +54,30 @@ fn set_default_null_on_a_required_column_fails_the_old_app_s_inserts() {
         db.query("SELECT count(*)::text FROM pg_attrdef WHERE adrelid = 'documents'::regclass");
     assert_eq!(defaults, vec![vec!["0".to_string()]]);
 }
+
+#[test]
+fn postgresql_names_unnamed_expression_duplicate_and_exclusion_indexes_its_own_way() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE EXTENSION IF NOT EXISTS btree_gist;\n\
+         CREATE TABLE \"User\" (id text NOT NULL, name text);\n\
+         CREATE INDEX ON \"User\" (lower(name));\n\
+         CREATE INDEX ON \"User\" (name);\n\
+         CREATE INDEX ON \"User\" (name);\n\
+         CREATE TABLE \"Slot\" (during tstzrange, EXCLUDE USING gist (during WITH &&));",
+    );
+    let names = db.query(
+        "SELECT relname::text FROM pg_class WHERE relkind = 'i' \
+         AND relnamespace = 'public'::regnamespace ORDER BY 1",
+    );
+    let names: Vec<&str> = names.iter().map(|row| row[0].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Slot_during_excl",
+            "User_lower_idx",
+            "User_name_idx",
+            "User_name_idx1"
+        ]
+    );
+}
