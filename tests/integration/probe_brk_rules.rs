@@ -81,3 +81,20 @@ fn postgresql_names_unnamed_expression_duplicate_and_exclusion_indexes_its_own_w
         ]
     );
 }
+
+#[test]
+fn a_serial_column_changed_to_its_own_integer_type_is_not_rewritten() {
+    let setup = "CREATE TABLE counters (id serial PRIMARY KEY, big bigserial);\n\
+                 INSERT INTO counters SELECT FROM generate_series(1, 1000);";
+    for same in [
+        "ALTER TABLE counters ALTER COLUMN id TYPE integer",
+        "ALTER TABLE counters ALTER COLUMN big TYPE bigint",
+    ] {
+        let seen = probe(setup, same);
+        assert!(
+            !seen.rewrote("counters") && !seen.scanned("counters"),
+            "{same}: {seen:?}"
+        );
+    }
+    assert!(probe(setup, "ALTER TABLE counters ALTER COLUMN id TYPE bigint").rewrote("counters"));
+}

@@ -41,7 +41,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
-    let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    let current = ctx
+        .schema
+        .column(table, column)
+        .map(|c| stored_type(&c.data_type));
+    let current = current.as_ref();
     // `USING "c"::text` converts exactly as the implicit cast would: same change as no USING.
     let using = using
         .as_ref()
@@ -114,6 +118,17 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         _ => expand_contract(),
     };
     Some(Violation::new(message, help))
+}
+
+/// The type a column holds: SERIAL is an integer column with a sequence default.
+fn stored_type(declared: &TypeName) -> TypeName {
+    let integer = match declared.base.as_str() {
+        "serial4" => "integer",
+        "serial8" => "bigint",
+        "serial2" => "smallint",
+        _ => return declared.clone(),
+    };
+    TypeName::parse(integer)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -793,6 +808,21 @@ mod tests {
         // text → varchar keeps the index (same operator class).
         let to_varchar = r#"ALTER TABLE "Account" ALTER COLUMN "email" TYPE VARCHAR;"#;
         assert!(violations(&history, to_varchar, &RULE).is_empty());
+    }
+
+    #[test]
+    fn a_serial_column_is_an_integer_column() {
+        let history = r#"CREATE TABLE "Counter" ("id" SERIAL NOT NULL, "big" BIGSERIAL NOT NULL,
+            CONSTRAINT "Counter_pkey" PRIMARY KEY ("id"));"#;
+        for same in [
+            r#"ALTER TABLE "Counter" ALTER COLUMN "id" SET DATA TYPE INTEGER;"#,
+            r#"ALTER TABLE "Counter" ALTER COLUMN "big" TYPE int8;"#,
+        ] {
+            assert!(violations(history, same, &RULE).is_empty(), "{same}");
+        }
+        let widen = r#"ALTER TABLE "Counter" ALTER COLUMN "id" SET DATA TYPE BIGINT;"#;
+        let v = only_violation(history, widen, &RULE);
+        assert_mentions(&v.message, "integer values are not stored the same way as BIGINT");
     }
 
     #[test]
