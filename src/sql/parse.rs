@@ -118,11 +118,31 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 has_where: delete.selection.is_some(),
             }]
         }
-        // MERGE changes the matched rows like an UPDATE (or DELETE) with a condition.
-        S::Merge(merge) => vec![Op::Update {
-            table: table_factor_name(&merge.table)?,
-            has_where: true,
-        }],
+        // MERGE changes the matched rows like an UPDATE or DELETE with a condition; its INSERT
+        // only adds rows.
+        S::Merge(merge) => {
+            let table = table_factor_name(&merge.table)?;
+            let does = |action: fn(&ast::MergeAction) -> bool| {
+                merge.clauses.iter().any(|clause| action(&clause.action))
+            };
+            let mut ops = Vec::new();
+            if does(|a| matches!(a, ast::MergeAction::Update(_))) {
+                ops.push(Op::Update {
+                    table: table.clone(),
+                    has_where: true,
+                });
+            }
+            if does(|a| matches!(a, ast::MergeAction::Delete { .. })) {
+                ops.push(Op::Delete {
+                    table: table.clone(),
+                    has_where: true,
+                });
+            }
+            if ops.is_empty() {
+                ops.push(Op::Insert { table });
+            }
+            ops
+        }
         S::Insert(insert) => match &insert.table {
             ast::TableObject::TableName(name) => vec![Op::Insert {
                 table: object_name(name),
@@ -978,6 +998,18 @@ mod tests {
         assert_eq!(
             ops("MERGE INTO \"User\" u USING staging s ON u.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"),
             vec![Op::Update { table: name("User"), has_where: true }]
+        );
+        // What each MERGE does is what its clauses do.
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING gone g ON u.id = g.id WHEN MATCHED THEN DELETE"),
+            vec![Op::Delete {
+                table: name("User"),
+                has_where: true
+            }]
+        );
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING new n ON u.id = n.id WHEN NOT MATCHED THEN INSERT (id) VALUES (n.id)"),
+            vec![Op::Insert { table: name("User") }]
         );
     }
 
