@@ -196,6 +196,7 @@ pub(crate) mod tests {
             unique: false,
             concurrently,
             if_not_exists: false,
+            predicate: None,
         }
     }
 

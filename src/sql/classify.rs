@@ -320,17 +320,22 @@ fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
         return None;
     }
     let mut columns = Vec::new();
-    loop {
+    let predicate = loop {
         let element = c.until_comma();
-        let element = trim_closing_paren(element);
-        columns.push(match element {
+        let inside = trim_closing_paren(element);
+        columns.push(match inside {
             [single] => single.ident().unwrap_or_else(|| single.text.to_string()),
-            _ => text_of(text, element).to_string(),
+            _ => text_of(text, inside).to_string(),
         });
         if !c.eat_punct(",") {
-            break;
+            // The last element runs on past the column list: INCLUDE, WITH, WHERE ...
+            let after = &element[inside.len()..];
+            break after
+                .iter()
+                .position(|t| t.is_word("where"))
+                .map(|at| text_of(text, &after[at + 1..]).to_string());
         }
-    }
+    };
     Some(vec![Op::CreateIndex {
         name,
         table,
@@ -338,6 +343,7 @@ fn create_index(text: &str, c: &mut Cursor<'_, '_>) -> Option<Vec<Op>> {
         unique,
         concurrently,
         if_not_exists,
+        predicate,
     }])
 }
 
@@ -690,6 +696,15 @@ struct AlterTableOps {
     complete: bool,
 }
 
+/// `SET DEFAULT NULL`: PostgreSQL stores no default for a NULL one, so it is DROP DEFAULT.
+pub(super) fn is_null_default(default: &str) -> bool {
+    let mut default = default.trim();
+    while let Some(inner) = default.strip_prefix('(').and_then(|d| d.strip_suffix(')')) {
+        default = inner.trim();
+    }
+    default.eq_ignore_ascii_case("null")
+}
+
 /// The actions of an `ALTER TABLE` statement as written (`SET LOGGED`, `ALTER COLUMN "a" SET
 /// STATISTICS 100`), for the reader who must decide what an action no op stands for does;
 /// `None` when `text` is not an ALTER TABLE whose name can be read.
@@ -826,11 +841,16 @@ fn alter_table_action(text: &str, table: &ObjectName, action: &[Token<'_>]) -> O
         } else if c.eat_all(&["drop", "default"]) {
             Op::DropDefault { table, column }
         } else if c.eat_all(&["set", "default"]) {
-            return Some(Op::SetDefault {
-                table,
-                column,
-                default: text_of(text, &action[c.at..]).to_string(),
-            });
+            let default = text_of(text, &action[c.at..]);
+            if is_null_default(default) {
+                Op::DropDefault { table, column }
+            } else {
+                return Some(Op::SetDefault {
+                    table,
+                    column,
+                    default: default.to_string(),
+                });
+            }
         } else {
             return None;
         }
@@ -1228,7 +1248,8 @@ mod tests {
                 columns: vec!["a".into(), "lower(b)".into()],
                 unique: true,
                 concurrently: true,
-                if_not_exists: true
+                if_not_exists: true,
+                predicate: Some("x".into())
             }]
         );
         let sql = "CREATE INDEX CONCURRENTLY ON t (a, (b + 1))";

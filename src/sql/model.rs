@@ -234,6 +234,8 @@ pub enum Op {
         unique: bool,
         concurrently: bool,
         if_not_exists: bool,
+        /// The WHERE of a partial index, as written.
+        predicate: Option<String>,
     },
     /// One per index named in DROP INDEX.
     DropIndex {

@@ -5,6 +5,7 @@ use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
+use super::classify::is_null_default;
 use super::ident;
 use super::lex::{has_word, leading_keywords};
 use super::model::{
@@ -43,6 +44,7 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
             unique: index.unique,
             concurrently: index.concurrently,
             if_not_exists: index.if_not_exists,
+            predicate: index.predicate.as_ref().map(ToString::to_string),
         }],
         S::AlterTable(alter) => {
             let table = object_name(&alter.name);
@@ -116,11 +118,31 @@ fn map_statement(statement: &ast::Statement, text: &str) -> Option<Vec<Op>> {
                 has_where: delete.selection.is_some(),
             }]
         }
-        // MERGE changes the matched rows like an UPDATE (or DELETE) with a condition.
-        S::Merge(merge) => vec![Op::Update {
-            table: table_factor_name(&merge.table)?,
-            has_where: true,
-        }],
+        // MERGE changes the matched rows like an UPDATE or DELETE with a condition; its INSERT
+        // only adds rows.
+        S::Merge(merge) => {
+            let table = table_factor_name(&merge.table)?;
+            let does = |action: fn(&ast::MergeAction) -> bool| {
+                merge.clauses.iter().any(|clause| action(&clause.action))
+            };
+            let mut ops = Vec::new();
+            if does(|a| matches!(a, ast::MergeAction::Update(_))) {
+                ops.push(Op::Update {
+                    table: table.clone(),
+                    has_where: true,
+                });
+            }
+            if does(|a| matches!(a, ast::MergeAction::Delete { .. })) {
+                ops.push(Op::Delete {
+                    table: table.clone(),
+                    has_where: true,
+                });
+            }
+            if ops.is_empty() {
+                ops.push(Op::Insert { table });
+            }
+            ops
+        }
         S::Insert(insert) => match &insert.table {
             ast::TableObject::TableName(name) => vec![Op::Insert {
                 table: object_name(name),
@@ -494,6 +516,12 @@ fn alter_table_operation(
             ops.push(match op {
                 ast::AlterColumnOperation::SetNotNull => Op::SetNotNull { table, column },
                 ast::AlterColumnOperation::DropNotNull => Op::DropNotNull { table, column },
+                // PostgreSQL stores no default for a NULL one: it is DROP DEFAULT.
+                ast::AlterColumnOperation::SetDefault { value }
+                    if is_null_default(&value.to_string()) =>
+                {
+                    Op::DropDefault { table, column }
+                }
                 ast::AlterColumnOperation::SetDefault { value } => Op::SetDefault {
                     table,
                     column,
@@ -580,8 +608,25 @@ fn drop_objects(
 
 fn table_factor_name(factor: &ast::TableFactor) -> Option<ObjectName> {
     match factor {
+        // sqlparser reads `UPDATE ONLY "User"` as the table `ONLY` aliased "User".
+        ast::TableFactor::Table {
+            name,
+            alias: Some(alias),
+            ..
+        } if !alias.explicit && is_only_keyword(name) => {
+            Some(ObjectName::unqualified(&fold(&alias.name)))
+        }
         ast::TableFactor::Table { name, .. } => Some(object_name(name)),
         _ => None,
+    }
+}
+
+fn is_only_keyword(name: &ast::ObjectName) -> bool {
+    match name.0.as_slice() {
+        [part] => part
+            .as_ident()
+            .is_some_and(|i| i.quote_style.is_none() && i.value.eq_ignore_ascii_case("only")),
+        _ => false,
     }
 }
 
@@ -712,7 +757,8 @@ mod tests {
                 columns: vec!["email".into()],
                 unique: true,
                 concurrently: false,
-                if_not_exists: false
+                if_not_exists: false,
+                predicate: None
             }]
         );
     }
@@ -922,6 +968,24 @@ mod tests {
     }
 
     #[test]
+    fn data_changes_on_only_name_the_table_not_the_keyword() {
+        assert_eq!(
+            ops("UPDATE ONLY \"User\" SET a = 1"),
+            vec![Op::Update {
+                table: name("User"),
+                has_where: false
+            }]
+        );
+        assert_eq!(
+            ops("delete from only \"Log\" where at < now()"),
+            vec![Op::Delete {
+                table: name("Log"),
+                has_where: true
+            }]
+        );
+    }
+
+    #[test]
     fn data_changes_inside_queries_are_found() {
         assert_eq!(
             ops("WITH s AS (SELECT 1) UPDATE \"User\" SET a = 1"),
@@ -943,6 +1007,18 @@ mod tests {
         assert_eq!(
             ops("MERGE INTO \"User\" u USING staging s ON u.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name"),
             vec![Op::Update { table: name("User"), has_where: true }]
+        );
+        // What each MERGE does is what its clauses do.
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING gone g ON u.id = g.id WHEN MATCHED THEN DELETE"),
+            vec![Op::Delete {
+                table: name("User"),
+                has_where: true
+            }]
+        );
+        assert_eq!(
+            ops("MERGE INTO \"User\" u USING new n ON u.id = n.id WHEN NOT MATCHED THEN INSERT (id) VALUES (n.id)"),
+            vec![Op::Insert { table: name("User") }]
         );
     }
 

@@ -16,6 +16,7 @@ mod db_history;
 mod db_rollback;
 mod db_status;
 mod probe;
+mod probe_brk_rules;
 mod probe_fixes;
 mod probe_flow;
 mod probe_rewrites;

@@ -246,15 +246,47 @@ fn volatile_call(default: &str, schema: &Schema) -> Option<VolatileCall> {
     volatile_call_at(default, schema, 0)
 }
 
+/// `default` with each string literal (`'...'`, `E'...'`, `$tag$...$tag$`) emptied: a function
+/// name inside a string is no call.
+fn without_strings(default: &str) -> String {
+    static LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?s)[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
+            .expect("valid regex")
+    });
+    let mut code = String::new();
+    let mut rest = default;
+    while let Some(found) = LITERAL.find(rest) {
+        let before = &rest[..found.start()];
+        let after = &rest[found.end()..];
+        let quote = found.as_str();
+        // `$` inside a name (`a$b$c`) opens no dollar quote.
+        if quote.starts_with('$')
+            && before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        {
+            code.push_str(before);
+            code.push_str(quote);
+            rest = after;
+            continue;
+        }
+        code.push_str(before);
+        code.push_str("''");
+        rest = if quote.starts_with('$') {
+            after.find(quote).map_or("", |end| &after[end + quote.len()..])
+        } else {
+            after
+        };
+    }
+    code.push_str(rest);
+    code
+}
+
 fn volatile_call_at(default: &str, schema: &Schema, depth: u32) -> Option<VolatileCall> {
-    static STRING_LITERAL: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"'(?:[^']|'')*'").expect("valid regex"));
     static CALL: LazyLock<Regex> = LazyLock::new(|| {
         // Leftmost-first, ending at the `(`: `md5(random())` has two calls.
         let name = r#"("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)"#;
         Regex::new(&format!(r"(?:{name}\s*\.\s*)?{name}\s*\(")).expect("valid regex")
     });
-    let code = STRING_LITERAL.replace_all(default, "''");
+    let code = without_strings(default);
     CALL.captures_iter(&code).find_map(|call| {
         let whole = call.get(0)?;
         // `x::"Money"(2)` is a type with its modifier.
@@ -444,6 +476,10 @@ mod tests {
     fn constant_and_now_defaults_are_fast_from_11() {
         for add in [
             r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT NOT NULL DEFAULT 'random()';"#,
+            // A call written inside any kind of string literal is no call.
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT DEFAULT E'it\'s random()';"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT DEFAULT $$random()$$;"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "status" TEXT DEFAULT $q$ 'random()' $q$;"#,
             r#"ALTER TABLE "Order" ADD COLUMN "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
             r#"ALTER TABLE "Order" ADD COLUMN "at" TIMESTAMPTZ DEFAULT now();"#,
             r#"ALTER TABLE "Order" ADD COLUMN "meta" JSONB NOT NULL DEFAULT '{}'::jsonb;"#,
@@ -452,6 +488,16 @@ mod tests {
         ] {
             assert!(!flagged_on(15, add), "{add}");
             assert!(!flagged_on(11, add), "{add}");
+        }
+    }
+
+    #[test]
+    fn a_call_after_a_string_literal_is_still_seen() {
+        for add in [
+            r#"ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT E'\'' || random()::text;"#,
+            r#"ALTER TABLE "Order" ADD COLUMN "code" TEXT DEFAULT $$x$$ || random()::text;"#,
+        ] {
+            assert!(flagged_on(15, add), "{add}");
         }
     }
 

@@ -42,7 +42,11 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     if !advice::has_rows_in_production(ctx, table) {
         return None;
     }
-    let current = ctx.schema.column(table, column).map(|c| &c.data_type);
+    let current = ctx
+        .schema
+        .column(table, column)
+        .map(|c| stored_type(&c.data_type));
+    let current = current.as_ref();
     // `USING "c"::text` converts exactly as the implicit cast would: same change as no USING.
     let using = using
         .as_ref()
@@ -115,6 +119,17 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         _ => expand_contract(),
     };
     Some(Violation::new(message, help))
+}
+
+/// The type a column holds: SERIAL is an integer column with a sequence default.
+fn stored_type(declared: &TypeName) -> TypeName {
+    let integer = match declared.base.as_str() {
+        "serial4" => "integer",
+        "serial8" => "bigint",
+        "serial2" => "smallint",
+        _ => return declared.clone(),
+    };
+    TypeName::parse(integer)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,15 +296,19 @@ fn in_place_work(
         })
         .unwrap_or_default();
     let operator_class_changes = (old.base == "citext") != (new_type.base == "citext");
-    let rebuilt: Vec<(String, bool, String)> = ctx
+    let rebuilt: Vec<(String, bool, String, Option<String>)> = ctx
         .schema
         .indexes_on(table)
         .into_iter()
         .filter(|index| {
-            index.columns.iter().any(|c| {
-                let plain = c == column;
-                (plain && operator_class_changes) || (!plain && expression_mentions(c, column))
-            })
+            // PostgreSQL never reuses a partial index that depends on the column.
+            let predicate = index.predicate.as_deref();
+            predicate.is_some_and(|p| expression_mentions(p, column))
+                || index.columns.iter().any(|c| {
+                    let plain = c == column;
+                    (plain && (operator_class_changes || predicate.is_some()))
+                        || (!plain && expression_mentions(c, column))
+                })
         })
         .map(|index| {
             // A column is kept folded, an expression as written.
@@ -301,7 +320,12 @@ fn in_place_work(
                     None => c.clone(),
                 })
                 .collect::<Vec<_>>();
-            (index.name.name.clone(), index.unique, columns.join(", "))
+            (
+                index.name.name.clone(),
+                index.unique,
+                columns.join(", "),
+                index.predicate.clone(),
+            )
         })
         .collect();
     if checks.is_empty() && rebuilt.is_empty() {
@@ -319,11 +343,12 @@ fn in_place_work(
         ));
     }
     if !rebuilt.is_empty() {
-        let names: Vec<String> = rebuilt.iter().map(|(n, _, _)| sql.ident(n)).collect();
+        let names: Vec<String> = rebuilt.iter().map(|(n, ..)| sql.ident(n)).collect();
         let why = if operator_class_changes {
-            "its operator class changes with the type, or it indexes an expression of the column"
+            "its operator class changes with the type, it indexes an expression of the column, \
+             or it is a partial index on it"
         } else {
-            "it indexes an expression of the column"
+            "it indexes an expression of the column, or it is a partial index on it"
         };
         work.push(format!(
             "rebuilds the index {} ({why}), reading every row",
@@ -368,14 +393,18 @@ fn in_place_work(
     if !rebuilt.is_empty() {
         let drops: String = rebuilt
             .iter()
-            .map(|(n, _, _)| format!("DROP INDEX CONCURRENTLY {};\n", sql.ident(n)))
+            .map(|(n, ..)| format!("DROP INDEX CONCURRENTLY {};\n", sql.ident(n)))
             .collect();
         let creates: String = rebuilt
             .iter()
-            .map(|(n, unique, columns)| {
+            .map(|(n, unique, columns, predicate)| {
                 let unique = if *unique { "UNIQUE " } else { "" };
+                let predicate = predicate
+                    .as_deref()
+                    .map(|p| format!(" WHERE {p}"))
+                    .unwrap_or_default();
                 format!(
-                    "CREATE {unique}INDEX CONCURRENTLY {} ON {table_sql} ({columns});\n",
+                    "CREATE {unique}INDEX CONCURRENTLY {} ON {table_sql} ({columns}){predicate};\n",
                     sql.ident(n)
                 )
             })
@@ -818,6 +847,48 @@ mod tests {
         // text → varchar keeps the index (same operator class).
         let to_varchar = r#"ALTER TABLE "Account" ALTER COLUMN "email" TYPE VARCHAR;"#;
         assert!(violations(&history, to_varchar, &RULE).is_empty());
+    }
+
+    #[test]
+    fn a_serial_column_is_an_integer_column() {
+        let history = r#"CREATE TABLE "Counter" ("id" SERIAL NOT NULL, "big" BIGSERIAL NOT NULL,
+            CONSTRAINT "Counter_pkey" PRIMARY KEY ("id"));"#;
+        for same in [
+            r#"ALTER TABLE "Counter" ALTER COLUMN "id" SET DATA TYPE INTEGER;"#,
+            r#"ALTER TABLE "Counter" ALTER COLUMN "big" TYPE int8;"#,
+        ] {
+            assert!(violations(history, same, &RULE).is_empty(), "{same}");
+        }
+        let widen = r#"ALTER TABLE "Counter" ALTER COLUMN "id" SET DATA TYPE BIGINT;"#;
+        let v = only_violation(history, widen, &RULE);
+        assert_mentions(&v.message, "integer values are not stored the same way as BIGINT");
+    }
+
+    #[test]
+    fn a_partial_index_on_the_column_is_rebuilt_by_any_type_change() {
+        // Measured in probe_rules.rs: PostgreSQL never reuses a partial index.
+        let history = format!(
+            "{EMAILS}\nCREATE UNIQUE INDEX \"Account_name_key\" ON \"Account\"(\"name\") WHERE \"id\" > 0;\n\
+             CREATE INDEX \"Account_live_idx\" ON \"Account\"(\"id\") WHERE \"login\" IS NOT NULL;"
+        );
+        let v = only_violation(
+            &history,
+            r#"ALTER TABLE "Account" ALTER COLUMN "name" TYPE VARCHAR(40);"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "rebuilds the index \"Account_name_key\"");
+        assert_mentions(&v.message, "partial index");
+        // Built again as it was: with its WHERE.
+        assert_mentions(&v.help, "ON \"Account\" (\"name\") WHERE");
+        let v = only_violation(
+            &history,
+            r#"ALTER TABLE "Account" ALTER COLUMN "login" TYPE TEXT;"#,
+            &RULE,
+        );
+        assert_mentions(&v.message, "rebuilds the index \"Account_live_idx\"");
+        // A partial index that does not depend on the column is kept.
+        let other = r#"ALTER TABLE "Account" ALTER COLUMN "email" TYPE VARCHAR;"#;
+        assert!(violations(&history, other, &RULE).is_empty());
     }
 
     #[test]

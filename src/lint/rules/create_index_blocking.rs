@@ -31,6 +31,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         unique,
         concurrently: false,
         if_not_exists,
+        ..
     } = op
     else {
         return None;

@@ -66,6 +66,27 @@ mod tests {
         CREATE INDEX "User_name_idx" ON "User"("name");"#;
 
     #[test]
+    fn if_exists_of_an_index_postgresql_named_itself_still_blocks() {
+        // PostgreSQL's names (checked on the server): "User_lower_idx", "User_name_idx1",
+        // "Slot_during_excl"; the model cannot follow them, so no name is known to be missing.
+        for (history, dropped) in [
+            (r#"CREATE INDEX ON "User"(lower("name"));"#, "User_lower_idx"),
+            (
+                r#"CREATE INDEX ON "User"("name"); CREATE INDEX ON "User"("name");"#,
+                "User_name_idx1",
+            ),
+            (
+                r#"CREATE TABLE "Slot" (during tstzrange, EXCLUDE USING gist (during WITH &&));"#,
+                "Slot_during_excl",
+            ),
+        ] {
+            let history = format!(r#"CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT); {history}"#);
+            let drop = format!(r#"DROP INDEX IF EXISTS "{dropped}";"#);
+            assert_eq!(violations(&history, &drop, &RULE).len(), 1, "{history}");
+        }
+    }
+
+    #[test]
     fn dropping_an_existing_index_blocks_the_table() {
         let v = only_violation(HISTORY, r#"DROP INDEX "User_name_idx";"#, &RULE);
         assert_mentions(&v.message, "ACCESS EXCLUSIVE lock on \"User\"");

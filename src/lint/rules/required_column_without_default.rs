@@ -139,6 +139,23 @@ mod tests {
     }
 
     #[test]
+    fn set_default_null_is_a_drop_default() {
+        // PostgreSQL stores no default for a NULL one (probe_brk_rules.rs).
+        for alter in [
+            r#"ALTER TABLE "Document" ALTER COLUMN "title" SET DEFAULT NULL;"#,
+            r#"ALTER TABLE "Document" ALTER "title" SET DEFAULT (null), ALTER "note" SET DEFAULT 'x';"#,
+            // Token level, inside a routine body.
+            r#"DO $$ BEGIN ALTER TABLE "Document" ALTER COLUMN "title" SET DEFAULT NULL; END $$;"#,
+        ] {
+            assert_eq!(violations(HISTORY, alter, &RULE).len(), 1, "{alter}");
+        }
+        // Nor does it settle an earlier DROP DEFAULT.
+        let twice = r#"ALTER TABLE "Document" ALTER COLUMN "title" DROP DEFAULT;
+            ALTER TABLE "Document" ALTER COLUMN "title" SET DEFAULT NULL;"#;
+        assert!(!violations(HISTORY, twice, &RULE).is_empty());
+    }
+
+    #[test]
     fn a_nullable_or_default_less_column_or_a_new_default_is_fine() {
         for pending in [
             // Nullable.

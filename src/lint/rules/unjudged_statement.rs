@@ -173,10 +173,10 @@ pub const HARMLESS_KINDS: &[(&str, &str)] = &[
     ("ALTER FUNCTION", "options or owner: catalog only (RENAME is its own operation)"),
     ("ALTER PROCEDURE", "options or owner: catalog only (RENAME is its own operation)"),
     ("CREATE VIEW", "a new view: stores a query, runs nothing"),
-    ("ALTER VIEW", "catalog only"),
+    ("ALTER VIEW", "options, defaults, owner: catalog only (RENAME and SET SCHEMA are judged apart)"),
     ("DROP VIEW", "a view holds no data"),
     ("CREATE MATERIALIZED VIEW", "a new relation, filled by reading (ACCESS SHARE)"),
-    ("ALTER MATERIALIZED VIEW", "catalog only"),
+    ("ALTER MATERIALIZED VIEW", "options, owner: catalog only (RENAME, SET SCHEMA, SET TABLESPACE, SET ACCESS METHOD are judged apart)"),
     ("DROP MATERIALIZED VIEW", "derived data, recomputable"),
     ("CREATE SEQUENCE", "a new sequence: nothing uses it yet"),
     ("ALTER SEQUENCE", "catalog only, the sequence's own lock"),
@@ -229,7 +229,7 @@ pub const HARMLESS_KINDS: &[(&str, &str)] = &[
 
 /// Kinds decided NOT harmless, with why (they raise the rule; listed so the decision is seen).
 pub const UNJUDGED_KINDS: &[(&str, &str)] = &[
-    ("ALTER TABLE", "an action no rule reads (SET LOGGED, ATTACH PARTITION, ENABLE ROW LEVEL SECURITY, ...): see `ALTER_TABLE_HARMLESS`"),
+    ("ALTER TABLE", "an action no rule reads (ATTACH PARTITION, ENABLE ROW LEVEL SECURITY, DISABLE TRIGGER, ...): see `ALTER_TABLE_HARMLESS`"),
     ("ALTER TYPE", "ADD ATTRIBUTE, SET SCHEMA, OWNER TO, ...: SET SCHEMA breaks the app's casts"),
     ("ALTER INDEX", "SET TABLESPACE rewrites it, ATTACH PARTITION, ..."),
     ("ALTER DOMAIN", "ADD CONSTRAINT checks every row of every column of the type"),
@@ -317,6 +317,9 @@ fn kind_verdict(op: &Op, kind: &str, statement: &Statement) -> Verdict {
     if kind == "EXPLAIN" && (sql::has_word(text, "analyze") || sql::has_word(text, "analyse")) {
         return Verdict::Unjudged("EXPLAIN ANALYZE".into());
     }
+    if let Some(action) = view_action_not_harmless(kind, text) {
+        return Verdict::Unjudged(format!("{kind} ... {action}"));
+    }
     if HARMLESS_KINDS.iter().any(|(harmless, _)| *harmless == kind) {
         if kind.starts_with("DROP ") {
             return cascade_or(statement, kind, Verdict::Harmless);
@@ -328,6 +331,29 @@ fn kind_verdict(op: &Op, kind: &str, statement: &Statement) -> Verdict {
         return Verdict::Unjudged(first_words.join(" "));
     }
     Verdict::Unjudged(kind.to_string())
+}
+
+/// ALTER VIEW and ALTER MATERIALIZED VIEW are harmless for their options, defaults and owner,
+/// not for these: a rename or a move to another schema breaks the app's queries of the view
+/// (like rename-table), SET TABLESPACE and SET ACCESS METHOD rewrite a materialized view under
+/// an ACCESS EXCLUSIVE lock (like table-rewrite).
+fn view_action_not_harmless(kind: &str, text: &str) -> Option<&'static str> {
+    if kind != "ALTER VIEW" && kind != "ALTER MATERIALIZED VIEW" {
+        return None;
+    }
+    let words = lower_words(text);
+    let has = |phrase: &[&str]| words.windows(phrase.len()).any(|w| w == phrase);
+    if has(&["rename"]) {
+        Some("RENAME")
+    } else if has(&["set", "schema"]) {
+        Some("SET SCHEMA")
+    } else if has(&["set", "tablespace"]) {
+        Some("SET TABLESPACE")
+    } else if has(&["set", "access", "method"]) {
+        Some("SET ACCESS METHOD")
+    } else {
+        None
+    }
 }
 
 /// An operation a rule reads for what it does (not a bare statement kind).
@@ -442,6 +468,9 @@ mod tests {
             "ANALYZE \"User\";",
             "VACUUM \"User\";",
             "ALTER SCHEMA legacy OWNER TO admin;",
+            "ALTER VIEW v OWNER TO admin;",
+            "ALTER VIEW v ALTER COLUMN id SET DEFAULT 0;",
+            "ALTER MATERIALIZED VIEW mv SET (fillfactor = 70);",
             "ALTER TABLE \"User\" ALTER COLUMN email SET STATISTICS 500, OWNER TO admin;",
             "ALTER TABLE \"User\" ALTER COLUMN email DROP DEFAULT, REPLICA IDENTITY FULL;",
         ] {
@@ -471,6 +500,16 @@ mod tests {
             ("DROP SEQUENCE s CASCADE;", "DROP SEQUENCE ... CASCADE"),
             ("EXPLAIN ANALYZE DELETE FROM \"User\";", "EXPLAIN ANALYZE"),
             ("ALTER TYPE \"Role\" SET SCHEMA app;", "ALTER TYPE"),
+            // The app's queries of the view break, like a renamed table.
+            ("ALTER VIEW v RENAME TO w;", "ALTER VIEW ... RENAME"),
+            ("ALTER VIEW v RENAME COLUMN a TO b;", "ALTER VIEW ... RENAME"),
+            ("ALTER VIEW IF EXISTS v SET SCHEMA archive;", "ALTER VIEW ... SET SCHEMA"),
+            ("ALTER MATERIALIZED VIEW mv RENAME TO mv2;", "ALTER MATERIALIZED VIEW ... RENAME"),
+            // Copies the view's rows under ACCESS EXCLUSIVE, like ALTER TABLE ... SET TABLESPACE.
+            (
+                "ALTER MATERIALIZED VIEW mv SET TABLESPACE fast;",
+                "ALTER MATERIALIZED VIEW ... SET TABLESPACE",
+            ),
             // Read by no rule when its mode cannot be read.
             ("LOCK TABLE \"User\" IN SOME MODE;", "LOCK"),
         ] {

@@ -52,6 +52,8 @@ pub struct Index {
     pub columns: Vec<String>,
     pub unique: bool,
     pub is_new: bool,
+    /// The WHERE of a partial index, as written.
+    pub predicate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -113,7 +115,8 @@ pub struct Schema {
     /// Domains, by whether they were created in the pending set.
     domains: ByName<bool>,
     /// A statement the model could not read (unparsed, or in a file with an unterminated
-    /// token) was replayed: it may have created objects the model does not know.
+    /// token) was replayed, or one whose index PostgreSQL named in a way the model cannot
+    /// follow: it may have created objects the model does not know.
     read_incompletely: bool,
 }
 
@@ -204,7 +207,8 @@ impl Schema {
     }
 
     /// Every statement replayed so far was read: an index the model does not know was never
-    /// created (by name; an index created by `CREATE TABLE ... LIKE` is not known by name).
+    /// created (by name; an index created by `CREATE TABLE ... LIKE`, an unnamed index on an
+    /// expression or under a name already taken, or an unnamed EXCLUDE is not known by name).
     pub fn knows_every_index(&self) -> bool {
         !self.read_incompletely
     }
@@ -793,6 +797,7 @@ mod tests {
             unique: true,
             concurrently: false,
             if_not_exists: false,
+            predicate: None,
         };
         s.apply(&index("User_email_key"), Origin::Existing);
         s.apply(&index("pending_idx"), Origin::Pending);
@@ -856,6 +861,7 @@ mod tests {
                 unique: false,
                 concurrently: true,
                 if_not_exists: false,
+                predicate: None,
             },
             Origin::Existing,
         );

@@ -177,12 +177,24 @@ impl Schema {
                 columns,
                 unique,
                 if_not_exists,
+                predicate,
                 ..
             } => {
                 let table = self.resolve(table);
                 let index_name = match name {
                     Some(name) => name.clone(),
-                    None => generated_name(&table.name, columns, "idx"),
+                    None => {
+                        let generated = generated_name(&table.name, columns, "idx");
+                        // PostgreSQL names an expression after its function (or `expr`) and
+                        // numbers a name already taken: which name it picked is not known.
+                        let taken = ObjectName::new(Some(schema_of(&table)), &generated);
+                        if get(&self.indexes, &taken).is_some()
+                            || columns.iter().any(|c| self.column(&table, c).is_none())
+                        {
+                            self.read_incompletely = true;
+                        }
+                        generated
+                    }
                 };
                 let index = ObjectName::new(Some(schema_of(&table)), &index_name);
                 if *if_not_exists && get(&self.indexes, &index).is_some() {
@@ -198,6 +210,7 @@ impl Schema {
                         columns: columns.clone(),
                         unique: *unique,
                         is_new: index_is_new,
+                        predicate: predicate.clone(),
                     },
                 );
             }
@@ -404,6 +417,11 @@ impl Schema {
     /// Records a constraint, named the way PostgreSQL names it when the SQL did not, and the
     /// index that PRIMARY KEY and UNIQUE constraints build.
     fn add_constraint(&mut self, table: &ObjectName, mut constraint: ConstraintSpec, is_new: bool) {
+        if constraint.name.is_none() && matches!(constraint.kind, ConstraintKind::Exclude) {
+            // PostgreSQL names it (and its index) after its columns, which the model does not
+            // keep: the index's name is not known.
+            self.read_incompletely = true;
+        }
         let t = self.table_or_placeholder(table);
         let name = constraint
             .name
@@ -444,6 +462,7 @@ impl Schema {
                     columns,
                     unique,
                     is_new: index_is_new,
+                    predicate: None,
                 },
             ),
         }
