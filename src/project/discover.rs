@@ -195,6 +195,14 @@ pub fn discover(dir: &Path) -> Result<MigrationSet> {
         Layout::Prisma => read_in_parallel(&folders, prisma_migration)?,
         Layout::PlainSql => plain_migrations(&sql_files)?,
     };
+    let linked_folders: Vec<&Path> = entries
+        .iter()
+        .filter(|e| e.is_link)
+        .map(|e| e.path.as_path())
+        .collect();
+    for migration in &migrations {
+        refuse_links_out_of(dir, migration, &linked_folders)?;
+    }
     // Prisma (before 6.6) and every plain-SQL tool apply in byte order of the names.
     migrations.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     Ok(MigrationSet {
@@ -241,6 +249,42 @@ struct Entry {
     name: String,
     path: PathBuf,
     is_dir: bool,
+    /// A symbolic link (to a folder or a file).
+    is_link: bool,
+}
+
+/// A migration's files must lie inside the migrations directory, whatever links lead to them: a
+/// pull request can commit `migration.sql` as a link to `/proc/self/environ` or `.git/config`
+/// (where the checkout keeps its token), and the report would quote the secret as SQL.
+fn refuse_links_out_of(dir: &Path, migration: &Migration, linked_folders: &[&Path]) -> Result<()> {
+    let files = std::iter::once(&migration.path).chain(migration.down_path.as_ref());
+    for file in files {
+        let through_folder = linked_folders.iter().any(|folder| file.starts_with(folder));
+        let is_link = through_folder
+            || fs::symlink_metadata(file)
+                .map(|meta| meta.file_type().is_symlink())
+                .map_err(|err| AppError::io(file, &err))?;
+        if !is_link {
+            continue;
+        }
+        let inside = match (dir.canonicalize(), file.canonicalize()) {
+            (Ok(dir), Ok(target)) => {
+                target.starts_with(&dir)
+                    && !target
+                        .strip_prefix(&dir)
+                        .is_ok_and(|below| below.components().any(|c| c.as_os_str() == ".git"))
+            }
+            _ => false,
+        };
+        if !inside {
+            return Err(AppError::usage(format!(
+                "{} is a symbolic link that leads out of the migrations directory {}; migration-gate reads only migration files inside it (copy the file in instead of linking it)",
+                display_path(file),
+                display_path(dir)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<Entry>> {
@@ -257,13 +301,21 @@ fn list_dir(dir: &Path) -> Result<Vec<Entry>> {
         })?;
         // Follow symlinks: a symlinked migration folder is still a migration. The directory
         // listing already knows the type of everything else (no system call per entry).
-        let is_dir = match entry.file_type() {
-            Ok(kind) if !kind.is_symlink() => kind.is_dir(),
-            _ => fs::metadata(&path)
-                .map(|m| m.is_dir())
-                .map_err(|err| AppError::io(&path, &err))?,
+        let (is_dir, is_link) = match entry.file_type() {
+            Ok(kind) if !kind.is_symlink() => (kind.is_dir(), false),
+            _ => (
+                fs::metadata(&path)
+                    .map(|m| m.is_dir())
+                    .map_err(|err| AppError::io(&path, &err))?,
+                true,
+            ),
         };
-        entries.push(Entry { name, path, is_dir });
+        entries.push(Entry {
+            name,
+            path,
+            is_dir,
+            is_link,
+        });
     }
     Ok(entries)
 }
@@ -477,6 +529,78 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", plain.path().join("001_zero.sql")).unwrap();
         let err = discover(plain.path()).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_that_lead_out_of_the_migrations_directory_are_refused() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret", b"GITHUB_TOKEN=ghs_secret");
+        // A migration.sql that is a link to a file elsewhere (the process environment, .git).
+        let dir = prisma_dir();
+        write(dir.path(), "20240101_ok/migration.sql", b"SELECT 1;");
+        fs::create_dir_all(dir.path().join("20240102_env")).unwrap();
+        symlink(
+            "/proc/self/environ",
+            dir.path().join("20240102_env/migration.sql"),
+        )
+        .unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("20240102_env/migration.sql is a symbolic link"),
+            "{err}"
+        );
+        assert!(!err.contains("ghs_secret"), "{err}");
+        // A linked folder that leads elsewhere, and a plain-SQL file linked out.
+        let dir = prisma_dir();
+        write(outside.path(), "20240103_away/migration.sql", b"SELECT 1;");
+        symlink(
+            outside.path().join("20240103_away"),
+            dir.path().join("20240103_away"),
+        )
+        .unwrap();
+        let err = discover(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("leads out of the migrations directory"),
+            "{err}"
+        );
+        let plain = tempfile::tempdir().unwrap();
+        symlink(
+            outside.path().join("secret"),
+            plain.path().join("001_secret.sql"),
+        )
+        .unwrap();
+        let err = discover(plain.path()).unwrap_err().to_string();
+        assert!(err.contains("001_secret.sql is a symbolic link"), "{err}");
+        // Into .git below the migrations directory: refused too.
+        let plain = tempfile::tempdir().unwrap();
+        write(
+            plain.path(),
+            ".git/config",
+            b"[http] extraheader = AUTHORIZATION: basic xyz",
+        );
+        symlink(
+            plain.path().join(".git/config"),
+            plain.path().join("001_config.sql"),
+        )
+        .unwrap();
+        assert!(discover(plain.path()).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_migrations_directory_are_read() {
+        let dir = prisma_dir();
+        write(dir.path(), "20240101_ok/migration.sql", b"SELECT 1;");
+        fs::create_dir_all(dir.path().join("20240102_same")).unwrap();
+        std::os::unix::fs::symlink(
+            dir.path().join("20240101_ok/migration.sql"),
+            dir.path().join("20240102_same/migration.sql"),
+        )
+        .unwrap();
+        let set = discover(dir.path()).unwrap();
+        assert_eq!(names(&set), ["20240101_ok", "20240102_same"]);
     }
 
     #[test]
