@@ -65,9 +65,9 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     };
     let violation = Violation::new(
         format!(
-            "{verb} on {table} changes {rows} in the migration's single transaction: the rows stay \
-             locked against the app's writes until the migration commits, and on a big table it \
-             means a long migration, heavy WAL and dead-row bloat."
+            "{verb} on {table} changes {rows} in one transaction: the rows stay locked against \
+             the app's writes until that transaction commits, and on a big table it means a long \
+             migration, heavy WAL and dead-row bloat."
         ),
         format!(
             "Change the data outside the migration (a script or job), in batches that each \
