@@ -123,13 +123,16 @@ async fn run<'a>(
         crate::complain!(
             "trace: reusing the template database {} (the history is unchanged): one CREATE \
              DATABASE ... TEMPLATE",
-            scratch::template_name(request.history, &schema)
+            scratch::template_name(request.history, &schema, &server.role)
         );
     }
+    let roles = server.roles().await?;
     let traced = run_pending(&server.url.with_database(&scratch.name), request.pending).await;
     let dropped = scratch.release(&server).await;
+    let roles_dropped = server.drop_roles_since(&roles).await;
     let traced = traced?;
     dropped?;
+    roles_dropped?;
     crate::complain!(
         "trace: ran {} statement(s) of {} pending migration(s) on PostgreSQL {}; the scratch \
          database was dropped",

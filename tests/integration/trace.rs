@@ -592,3 +592,96 @@ fn a_file_with_its_own_transaction_runs_as_written_and_a_prisma_enum_recreate_lo
     assert_eq!(*line, 4);
     assert!(message.contains("\"User\" rewritten"), "{message}");
 }
+
+#[test]
+fn a_role_the_pending_set_creates_is_dropped_so_the_next_run_applies_it_again() {
+    let project = project("pending role");
+    let role = format!("mg_test_pending_role_{}", std::process::id());
+    project.migration(
+        PENDING,
+        &format!(
+            "CREATE ROLE {role};\nGRANT CONNECT ON DATABASE postgres TO {role};\n\
+             GRANT SELECT ON \"User\" TO {role};\n"
+        ),
+    );
+    let mut templates = Templates(Vec::new());
+    for run in 1..=2 {
+        let output = trace(&project, &mut templates, &["--format", "json"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "run {run}: {}",
+            stderr(&output)
+        );
+        assert_eq!(findings(&output), Vec::new(), "run {run}");
+        let left = query_rows(
+            &server_url(),
+            &format!("SELECT 1 FROM pg_roles WHERE rolname = '{role}'"),
+        );
+        assert!(left.is_empty(), "run {run} left the role {role}");
+    }
+}
+
+#[test]
+fn a_template_built_by_the_superuser_does_not_stop_another_role_from_tracing() {
+    let project = project("two roles");
+    project.migration(PENDING, "ALTER TABLE \"User\" ADD COLUMN \"n\" INTEGER;\n");
+    let role = format!("mg_test_createdb_{}", std::process::id());
+    admin_execute(
+        &server_url(),
+        &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CREATEDB"),
+    );
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    let url = server_url().replacen("postgres@", &format!("{role}@"), 1);
+    let second = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .output()
+        .expect("run");
+    templates.note(&second);
+    drop(templates);
+    admin_execute(&server_url(), &format!("DROP ROLE {role}"));
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+}
+
+#[test]
+fn sigint_while_the_history_replays_is_an_interruption_not_a_broken_history() {
+    let project = project("sigint replay");
+    project.migration("20240104000000_slow", "SELECT pg_sleep(60);\n");
+    project.migration(PENDING, "SELECT 1;\n");
+    let url = server_url();
+    let child = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let pid = child.id();
+    let started = Instant::now();
+    while query_rows(
+        &url,
+        &format!(
+            "SELECT 1 FROM pg_stat_activity WHERE datname ~ '^mg_trace_tmp_{pid}_' \
+             AND query LIKE 'SELECT pg_sleep(60)%'"
+        ),
+    )
+    .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the replay never ran"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    let _templates = Templates(Vec::new());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    assert!(!err.contains("does not apply"), "{err}");
+    assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
+}
