@@ -129,7 +129,12 @@ async fn run<'a>(
     let roles = server.roles().await?;
     let traced = run_pending(&server.url.with_database(&scratch.name), request.pending).await;
     let dropped = scratch.release(&server).await;
-    let roles_dropped = server.drop_roles_since(&roles).await;
+    let named: Vec<String> = request
+        .pending
+        .iter()
+        .flat_map(|m| crate::sql::named_identifiers(&m.source))
+        .collect();
+    let roles_dropped = server.drop_roles_since(&roles, &named).await;
     let traced = traced?;
     dropped?;
     roles_dropped?;

@@ -122,12 +122,14 @@ impl Server {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    /// Drop the roles that did not exist `before` (created by the pending migrations, which the
-    /// next run would otherwise see fail with "role already exists"); call it once the scratch
-    /// database, where their objects were, is dropped. What cannot be dropped is warned about.
-    pub async fn drop_roles_since(&self, before: &[String]) -> Result<()> {
+    /// Drop the roles that did not exist `before` and that the pending migrations `named`
+    /// (created by them: the next run would otherwise see them fail with "role already
+    /// exists"); call it once the scratch database, where their objects were, is dropped. A role
+    /// the pending code does not name may be another client's, created meanwhile: it stays.
+    /// What cannot be dropped is warned about.
+    pub async fn drop_roles_since(&self, before: &[String], named: &[String]) -> Result<()> {
         for role in self.roles().await? {
-            if before.contains(&role) {
+            if before.contains(&role) || !named.contains(&role) {
                 continue;
             }
             // DROP OWNED revokes what the role was granted on shared objects (databases).

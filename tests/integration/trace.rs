@@ -685,3 +685,18 @@ fn sigint_while_the_history_replays_is_an_interruption_not_a_broken_history() {
     assert!(!err.contains("does not apply"), "{err}");
     assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
 }
+
+#[test]
+fn a_constraint_rebuilt_by_a_type_change_is_not_said_to_be_dropped() {
+    let project = project("rebuilt constraint");
+    project.migration(
+        PENDING,
+        "ALTER TABLE \"User\" ALTER COLUMN \"id\" TYPE bigint;\n",
+    );
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let findings = findings(&output);
+    let (_, _, _, message) = find(&findings, "alter-column-type");
+    assert!(message.contains("\"User\" rewritten"), "{message}");
+    assert!(!message.contains("dropped"), "{message}");
+}
