@@ -365,6 +365,15 @@ async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()>
                 return Err(interrupted(signal));
             }
             let report = crate::db::connection::secrets::one_line(&failure.report);
+            // Roles are the server's, not the database's: a role the history creates exists
+            // from the first replay on (or a trace of pending migrations created it in a DO block).
+            if report.contains("SQLSTATE 42710") && report.contains("role \"") {
+                return Err(AppError::usage(format!(
+                    "trace: the history creates a role the trace server already has (roles are \
+                     the whole server's, and an earlier trace there created it): use a fresh \
+                     trace server per run, or drop that role on it: {report}"
+                )));
+            }
             return Err(AppError::usage(format!(
                 "trace: the history does not apply to an empty database, so there is nothing to \
                  trace the pending migrations on: {report}"

@@ -700,3 +700,29 @@ fn a_constraint_rebuilt_by_a_type_change_is_not_said_to_be_dropped() {
     assert!(message.contains("\"User\" rewritten"), "{message}");
     assert!(!message.contains("dropped"), "{message}");
 }
+
+#[test]
+fn a_history_role_left_by_an_earlier_replay_is_named_as_the_cause() {
+    let project = project("history role");
+    let role = format!("mg_test_history_role_{}", std::process::id());
+    project.migration(
+        "20240104000000_role",
+        &format!("CREATE ROLE {role};\nGRANT SELECT ON \"User\" TO {role};\n"),
+    );
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    // A new history migration: the template is rebuilt, and the role is already there.
+    project.migration("20240105000000_more", "SELECT 2;\n");
+    let second = trace(&project, &mut templates, &[]);
+    drop(templates);
+    admin_execute(&server_url(), &format!("DROP ROLE {role}"));
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert!(err.contains("already has"), "{err}");
+    assert!(
+        !err.contains("does not apply to an empty database"),
+        "{err}"
+    );
+}
