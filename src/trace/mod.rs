@@ -109,6 +109,10 @@ async fn run<'a>(
     report: &mut Report,
 ) -> Result<Trace<'a>> {
     let server = Server::connect(url).await?;
+    // From here on a signal must not end the process: a database being created (a clone of the
+    // template takes a while) would be left on the server. The statement running on the admin
+    // connection is cancelled instead, and what this run created is dropped.
+    session::cancel_on_signals(&server.client, &server.url)?;
     if server.major != request.config.pg_version {
         report.notes.push(format!(
             "The trace ran on PostgreSQL {} (the trace server) while the rules target PostgreSQL \
@@ -117,8 +121,9 @@ async fn run<'a>(
         ));
     }
     let schema = server.url.schema().to_string();
-    let (scratch, replay) =
-        scratch::scratch_with_history(&server, request.history, &schema).await?;
+    let (scratch, replay) = scratch::scratch_with_history(&server, request.history, &schema)
+        .await
+        .map_err(|e| session::interrupted().map_or(e, interrupted))?;
     if replay == Replay::Reused {
         crate::complain!(
             "trace: reusing the template database {} (the history is unchanged): one CREATE \

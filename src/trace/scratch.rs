@@ -102,7 +102,8 @@ impl Server {
                 Ok(()) => return Ok(()),
                 Err(e)
                     if e.code() == Some(&SqlState::OBJECT_IN_USE)
-                        && started.elapsed() < BUSY_WAIT =>
+                        && started.elapsed() < BUSY_WAIT
+                        && session::interrupted().is_none() =>
                 {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -149,6 +150,8 @@ impl Server {
     /// Drop a database this run created, whoever is still connected to it.
     pub async fn drop_database(&self, name: &str) -> Result<()> {
         debug_assert!(name.starts_with(PREFIX));
+        // A signal arriving now must not cancel the drop it is waiting for.
+        let _drop_first = session::uncancelled();
         self.client
             .batch_execute(&drop_sql(name, self.major))
             .await

@@ -726,3 +726,38 @@ fn a_history_role_left_by_an_earlier_replay_is_named_as_the_cause() {
         "{err}"
     );
 }
+
+#[test]
+fn sigterm_while_the_template_is_cloned_leaves_no_scratch_database() {
+    let project = project("sigterm clone");
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let template = templates.0.first().expect("the template's name").clone();
+    // A session on the template holds the clone back (CREATE DATABASE waits for it to leave).
+    let holder = {
+        let url = crate::support::with_database(&server_url(), &template);
+        std::thread::spawn(move || query_rows(&url, "SELECT pg_sleep(4)::text"))
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let url = server_url();
+    let child = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    let _ = holder.join();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
+}
