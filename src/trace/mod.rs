@@ -65,6 +65,8 @@ struct Trace<'a> {
     refusal: Option<Refusal<'a>>,
     /// Statements run.
     statements: usize,
+    /// Why the trace stopped before a statement it must not run (see [`reaches_another_server`]).
+    withheld: Option<String>,
 }
 
 /// Trace `request.pending` and add what was seen to `report`. The scratch database is dropped
@@ -99,8 +101,22 @@ pub fn trace(request: &TraceRequest<'_>, report: &mut Report) -> Result<()> {
             ));
         }
     }
+    if let Some(note) = trace.withheld {
+        report.notes.push(note);
+    }
     engine::add_findings(report, findings, request.config, request.pending);
     Ok(())
+}
+
+/// Whether running `text` makes the trace server connect to another server:
+/// `CREATE`/`ALTER`/`DROP SUBSCRIPTION` reach the publisher its connection string names (a
+/// replication slot created there from CI holds that server's WAL until someone drops it).
+pub fn reaches_another_server(text: &str) -> bool {
+    let words = crate::sql::named_identifiers(text);
+    matches!(
+        words.iter().map(String::as_str).take(2).collect::<Vec<_>>()[..],
+        ["create" | "alter" | "drop", "subscription"]
+    )
 }
 
 async fn run<'a>(
@@ -298,6 +314,14 @@ impl<'a> Tracer<'_, 'a> {
         if let Some(signal) = session::interrupted() {
             return Err(interrupted(signal));
         }
+        if reaches_another_server(&statement.text) {
+            self.trace.withheld = Some(format!(
+                "The trace stopped before {}:{}: a statement on a subscription connects to its \
+                 publisher, which a trace must not reach; it and what follows it were not traced.",
+                migration.display_path, statement.start.line
+            ));
+            return Ok(false);
+        }
         self.trace.statements += 1;
         if let Err(error) = self.client.batch_execute(&statement.text).await {
             if let Some(signal) = session::interrupted() {
@@ -471,6 +495,23 @@ mod tests {
         assert!(mentions("the column \"email\" on", "email"));
         assert!(!mentions("the column email_verified on", "email"));
         assert!(!mentions("the column \"?\" on", "email"));
+    }
+
+    #[test]
+    fn statements_on_subscriptions_reach_another_server() {
+        assert!(reaches_another_server(
+            "/* c */ CREATE SUBSCRIPTION s CONNECTION 'host=prod' PUBLICATION p"
+        ));
+        assert!(reaches_another_server("drop  subscription s"));
+        assert!(reaches_another_server(
+            "ALTER SUBSCRIPTION s REFRESH PUBLICATION"
+        ));
+        assert!(!reaches_another_server(
+            "CREATE PUBLICATION p FOR ALL TABLES"
+        ));
+        assert!(!reaches_another_server(
+            "CREATE TABLE subscription (id int)"
+        ));
     }
 
     #[test]

@@ -338,6 +338,19 @@ async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()>
         .await
         .map_err(|e| query_error(url, "cannot prepare the replay session", &e))?;
     session::cancel_on_signals(&client, url)?;
+    // The replay must not reach another server either: refuse before running anything.
+    for migration in history {
+        let reaching = crate::sql::analyze_source(&migration.source)
+            .into_iter()
+            .find(|statement| super::reaches_another_server(&statement.text));
+        if let Some(statement) = reaching {
+            return Err(AppError::usage(format!(
+                "trace: the history runs a statement on a subscription at {}:{}, which would \
+                 connect the trace server to its publisher; the trace does not run it",
+                migration.display_path, statement.start.line
+            )));
+        }
+    }
     let history_table = History::new(url.schema());
     let safety = SafetyOptions::default();
     lock::acquire(&client, Duration::from_secs(10)).await?;

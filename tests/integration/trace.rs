@@ -761,3 +761,52 @@ fn sigterm_while_the_template_is_cloned_leaves_no_scratch_database() {
     assert!(err.contains("interrupted by SIGTERM"), "{err}");
     assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
 }
+
+#[test]
+fn a_subscription_is_not_run_by_the_trace() {
+    let project = project("subscription");
+    project.migration(
+        PENDING,
+        "ALTER TABLE \"User\" ADD COLUMN \"n\" INTEGER;\n\
+         CREATE SUBSCRIPTION mg_test_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
+         PUBLICATION p WITH (connect = false);\n",
+    );
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let report = json(&output);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("The trace stopped before"), "{report}");
+    assert!(notes.contains(&format!("{PENDING_FILE}:2")), "{report}");
+    let subscriptions = query_rows(
+        &server_url(),
+        "SELECT subname FROM pg_subscription WHERE subname = 'mg_test_sub'",
+    );
+    assert!(
+        subscriptions.is_empty(),
+        "the trace created the subscription"
+    );
+}
+
+#[test]
+fn a_history_with_a_subscription_is_refused_before_it_reaches_the_publisher() {
+    let project = project("history subscription");
+    project.migration(
+        "20240104000000_sub",
+        "CREATE SUBSCRIPTION mg_test_history_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
+         PUBLICATION p WITH (connect = false);\n",
+    );
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("20240104000000_sub/migration.sql:1"), "{err}");
+    let subscriptions = query_rows(
+        &server_url(),
+        "SELECT subname FROM pg_subscription WHERE subname = 'mg_test_history_sub'",
+    );
+    assert!(
+        subscriptions.is_empty(),
+        "the replay created the subscription"
+    );
+}
