@@ -108,6 +108,19 @@ pub fn trace(request: &TraceRequest<'_>, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
+/// The role a `CREATE ROLE|USER|GROUP name ...` statement creates.
+fn created_role(text: &str) -> Option<String> {
+    let words = crate::sql::named_identifiers(text);
+    match &words[..] {
+        [create, kind, name, ..]
+            if create == "create" && ["role", "user", "group"].contains(&kind.as_str()) =>
+        {
+            Some(name.clone())
+        }
+        _ => None,
+    }
+}
+
 /// Whether running `text` makes the trace server connect to another server:
 /// `CREATE`/`ALTER`/`DROP SUBSCRIPTION` reach the publisher its connection string names (a
 /// replication slot created there from CI holds that server's WAL until someone drops it).
@@ -126,9 +139,10 @@ async fn run<'a>(
 ) -> Result<Trace<'a>> {
     let server = Server::connect(url).await?;
     // From here on a signal must not end the process: a database being created (a clone of the
-    // template takes a while) would be left on the server. The statement running on the admin
-    // connection is cancelled instead, and what this run created is dropped.
-    session::cancel_on_signals(&server.client, &server.url)?;
+    // template takes a while) would be left on the server. The admin connection's statement is
+    // left to finish (a cancel could hit the drop of the scratch database); the run stops at its
+    // next step and drops what it created.
+    session::flag_signals()?;
     if server.major != request.config.pg_version {
         report.notes.push(format!(
             "The trace ran on PostgreSQL {} (the trace server) while the rules target PostgreSQL \
@@ -150,12 +164,17 @@ async fn run<'a>(
     let roles = server.roles().await?;
     let traced = run_pending(&server.url.with_database(&scratch.name), request.pending).await;
     let dropped = scratch.release(&server).await;
-    let named: Vec<String> = request
+    let created: Vec<String> = request
         .pending
         .iter()
-        .flat_map(|m| crate::sql::named_identifiers(&m.source))
+        .flat_map(|m| crate::sql::analyze_source(&m.source))
+        .filter_map(|statement| created_role(&statement.text))
         .collect();
-    let roles_dropped = server.drop_roles_since(&roles, &named).await;
+    let roles_dropped = server.drop_roles_since(&roles, &created).await;
+    if let (Err(_), Err(not_dropped)) = (&traced, &dropped) {
+        // The run's own error is the one returned: the database it leaves must still be told.
+        crate::complain!("warning: {}", not_dropped.message);
+    }
     let traced = traced?;
     dropped?;
     roles_dropped?;
@@ -512,6 +531,20 @@ mod tests {
         assert!(!reaches_another_server(
             "CREATE TABLE subscription (id int)"
         ));
+    }
+
+    #[test]
+    fn the_role_a_statement_creates_is_the_name_after_create_role() {
+        assert_eq!(
+            created_role("CREATE ROLE app_reader").as_deref(),
+            Some("app_reader")
+        );
+        assert_eq!(
+            created_role("create user \"My App\" WITH PASSWORD 'x'").as_deref(),
+            Some("My App")
+        );
+        assert_eq!(created_role("GRANT SELECT ON t TO app_reader"), None);
+        assert_eq!(created_role("CREATE TABLE role (id int)"), None);
     }
 
     #[test]

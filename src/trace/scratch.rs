@@ -123,14 +123,14 @@ impl Server {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
-    /// Drop the roles that did not exist `before` and that the pending migrations `named`
-    /// (created by them: the next run would otherwise see them fail with "role already
-    /// exists"); call it once the scratch database, where their objects were, is dropped. A role
-    /// the pending code does not name may be another client's, created meanwhile: it stays.
+    /// Drop the roles that did not exist `before` and that the pending migrations' own
+    /// `CREATE ROLE` statements name (`created`): the next run would otherwise see them fail
+    /// with "role already exists". Call it once the scratch database, where their objects were,
+    /// is dropped. Any other new role may be another client's, created meanwhile: it stays.
     /// What cannot be dropped is warned about.
-    pub async fn drop_roles_since(&self, before: &[String], named: &[String]) -> Result<()> {
+    pub async fn drop_roles_since(&self, before: &[String], created: &[String]) -> Result<()> {
         for role in self.roles().await? {
-            if before.contains(&role) || !named.contains(&role) {
+            if before.contains(&role) || !created.contains(&role) {
                 continue;
             }
             // DROP OWNED revokes what the role was granted on shared objects (databases).
@@ -150,8 +150,6 @@ impl Server {
     /// Drop a database this run created, whoever is still connected to it.
     pub async fn drop_database(&self, name: &str) -> Result<()> {
         debug_assert!(name.starts_with(PREFIX));
-        // A signal arriving now must not cancel the drop it is waiting for.
-        let _drop_first = session::uncancelled();
         self.client
             .batch_execute(&drop_sql(name, self.major))
             .await
