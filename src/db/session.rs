@@ -158,13 +158,28 @@ const SIGTERM: i32 = 15;
 /// arrives twice at once, sent to the whole process group (`timeout`, systemd) and passed on
 /// again by a wrapper (the npm launcher, npm itself).
 pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
+    let token = client.cancel_token();
+    let (_, tls) = super::connection::tls::connector(url)?;
+    listen_for_signals(Some(Box::pin(async move {
+        let _ = token.cancel_query(tls).await;
+    })))
+}
+
+/// On SIGTERM / SIGINT, only note the signal for [`interrupted`] (a second one ends the process
+/// as in [`cancel_on_signals`]): for a connection whose statement must finish, such as one
+/// dropping what the run created.
+pub fn flag_signals() -> Result<()> {
+    listen_for_signals(None)
+}
+
+type Cancel = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+fn listen_for_signals(cancel: Option<Cancel>) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen =
         |kind| signal(kind).map_err(|e| AppError::usage(format!("cannot listen for signals: {e}")));
     let mut term = listen(SignalKind::terminate())?;
     let mut int = listen(SignalKind::interrupt())?;
-    let token = client.cancel_token();
-    let (_, tls) = super::connection::tls::connector(url)?;
     tokio::spawn(async move {
         let number = tokio::select! {
             _ = term.recv() => SIGTERM,
@@ -173,8 +188,8 @@ pub fn cancel_on_signals(client: &Client, url: &DatabaseUrl) -> Result<()> {
         INTERRUPTED.store(number, Ordering::SeqCst);
         let first = tokio::time::Instant::now();
         // The commands look at the flag before every statement they send.
-        if UNCANCELLED.load(Ordering::SeqCst) == 0 {
-            let _ = token.cancel_query(tls).await;
+        if let Some(cancel) = cancel.filter(|_| UNCANCELLED.load(Ordering::SeqCst) == 0) {
+            cancel.await;
         }
         loop {
             tokio::select! {

@@ -65,6 +65,8 @@ struct Trace<'a> {
     refusal: Option<Refusal<'a>>,
     /// Statements run.
     statements: usize,
+    /// Why the trace stopped before a statement it must not run (see [`reaches_another_server`]).
+    withheld: Option<String>,
 }
 
 /// Trace `request.pending` and add what was seen to `report`. The scratch database is dropped
@@ -99,8 +101,35 @@ pub fn trace(request: &TraceRequest<'_>, report: &mut Report) -> Result<()> {
             ));
         }
     }
+    if let Some(note) = trace.withheld {
+        report.notes.push(note);
+    }
     engine::add_findings(report, findings, request.config, request.pending);
     Ok(())
+}
+
+/// The role a `CREATE ROLE|USER|GROUP name ...` statement creates.
+fn created_role(text: &str) -> Option<String> {
+    let words = crate::sql::named_identifiers(text);
+    match &words[..] {
+        [create, kind, name, ..]
+            if create == "create" && ["role", "user", "group"].contains(&kind.as_str()) =>
+        {
+            Some(name.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Whether running `text` makes the trace server connect to another server:
+/// `CREATE`/`ALTER`/`DROP SUBSCRIPTION` reach the publisher its connection string names (a
+/// replication slot created there from CI holds that server's WAL until someone drops it).
+pub fn reaches_another_server(text: &str) -> bool {
+    let words = crate::sql::named_identifiers(text);
+    matches!(
+        words.iter().map(String::as_str).take(2).collect::<Vec<_>>()[..],
+        ["create" | "alter" | "drop", "subscription"]
+    )
 }
 
 async fn run<'a>(
@@ -109,6 +138,11 @@ async fn run<'a>(
     report: &mut Report,
 ) -> Result<Trace<'a>> {
     let server = Server::connect(url).await?;
+    // From here on a signal must not end the process: a database being created (a clone of the
+    // template takes a while) would be left on the server. The admin connection's statement is
+    // left to finish (a cancel could hit the drop of the scratch database); the run stops at its
+    // next step and drops what it created.
+    session::flag_signals()?;
     if server.major != request.config.pg_version {
         report.notes.push(format!(
             "The trace ran on PostgreSQL {} (the trace server) while the rules target PostgreSQL \
@@ -117,19 +151,33 @@ async fn run<'a>(
         ));
     }
     let schema = server.url.schema().to_string();
-    let (scratch, replay) =
-        scratch::scratch_with_history(&server, request.history, &schema).await?;
+    let (scratch, replay) = scratch::scratch_with_history(&server, request.history, &schema)
+        .await
+        .map_err(|e| session::interrupted().map_or(e, interrupted))?;
     if replay == Replay::Reused {
         crate::complain!(
             "trace: reusing the template database {} (the history is unchanged): one CREATE \
              DATABASE ... TEMPLATE",
-            scratch::template_name(request.history, &schema)
+            scratch::template_name(request.history, &schema, &server.role)
         );
     }
+    let roles = server.roles().await?;
     let traced = run_pending(&server.url.with_database(&scratch.name), request.pending).await;
     let dropped = scratch.release(&server).await;
+    let created: Vec<String> = request
+        .pending
+        .iter()
+        .flat_map(|m| crate::sql::analyze_source(&m.source))
+        .filter_map(|statement| created_role(&statement.text))
+        .collect();
+    let roles_dropped = server.drop_roles_since(&roles, &created).await;
+    if let (Err(_), Err(not_dropped)) = (&traced, &dropped) {
+        // The run's own error is the one returned: the database it leaves must still be told.
+        crate::complain!("warning: {}", not_dropped.message);
+    }
     let traced = traced?;
     dropped?;
+    roles_dropped?;
     crate::complain!(
         "trace: ran {} statement(s) of {} pending migration(s) on PostgreSQL {}; the scratch \
          database was dropped",
@@ -284,6 +332,14 @@ impl<'a> Tracer<'_, 'a> {
     ) -> Result<bool> {
         if let Some(signal) = session::interrupted() {
             return Err(interrupted(signal));
+        }
+        if reaches_another_server(&statement.text) {
+            self.trace.withheld = Some(format!(
+                "The trace stopped before {}:{}: a statement on a subscription connects to its \
+                 publisher, which a trace must not reach; it and what follows it were not traced.",
+                migration.display_path, statement.start.line
+            ));
+            return Ok(false);
         }
         self.trace.statements += 1;
         if let Err(error) = self.client.batch_execute(&statement.text).await {
@@ -458,6 +514,37 @@ mod tests {
         assert!(mentions("the column \"email\" on", "email"));
         assert!(!mentions("the column email_verified on", "email"));
         assert!(!mentions("the column \"?\" on", "email"));
+    }
+
+    #[test]
+    fn statements_on_subscriptions_reach_another_server() {
+        assert!(reaches_another_server(
+            "/* c */ CREATE SUBSCRIPTION s CONNECTION 'host=prod' PUBLICATION p"
+        ));
+        assert!(reaches_another_server("drop  subscription s"));
+        assert!(reaches_another_server(
+            "ALTER SUBSCRIPTION s REFRESH PUBLICATION"
+        ));
+        assert!(!reaches_another_server(
+            "CREATE PUBLICATION p FOR ALL TABLES"
+        ));
+        assert!(!reaches_another_server(
+            "CREATE TABLE subscription (id int)"
+        ));
+    }
+
+    #[test]
+    fn the_role_a_statement_creates_is_the_name_after_create_role() {
+        assert_eq!(
+            created_role("CREATE ROLE app_reader").as_deref(),
+            Some("app_reader")
+        );
+        assert_eq!(
+            created_role("create user \"My App\" WITH PASSWORD 'x'").as_deref(),
+            Some("My App")
+        );
+        assert_eq!(created_role("GRANT SELECT ON t TO app_reader"), None);
+        assert_eq!(created_role("CREATE TABLE role (id int)"), None);
     }
 
     #[test]

@@ -175,11 +175,12 @@ impl Existing {
             .iter()
             .map(|(oid, (_, label))| (*oid, label.clone()))
             .unzip();
-        let (con_oids, con_names): (Vec<u32>, Vec<String>) = last
-            .constraints
-            .iter()
-            .map(|(oid, (_, name))| (*oid, name.clone()))
-            .unzip();
+        let (con_oids, con_rels, con_names) = unzip3(
+            last.constraints
+                .iter()
+                .map(|(oid, (relation, name))| (*oid, *relation, name.clone()))
+                .collect(),
+        );
         let rows = client
             .query(
                 CHANGES,
@@ -197,6 +198,7 @@ impl Existing {
                     &con_oids,
                     &con_names,
                     &self.relations,
+                    &con_rels,
                 ],
             )
             .await
@@ -334,9 +336,11 @@ SELECT 'e', b.oid::int8, 0, NULL, e.enumlabel::text
  WHERE e.oid IS NULL OR e.enumlabel::text <> b.label
 UNION ALL
 SELECT 'c', b.oid::int8, 0, NULL, k.conname::text
-  FROM unnest($11::oid[], $12::text[]) AS b(oid, name)
+  FROM unnest($11::oid[], $12::text[], $14::oid[]) AS b(oid, name, rel)
   LEFT JOIN pg_constraint k ON k.oid = b.oid
- WHERE k.oid IS NULL OR k.conname::text <> b.name
+ WHERE k.oid IS NULL AND NOT EXISTS (
+         SELECT 1 FROM pg_constraint r WHERE r.conrelid = b.rel AND r.conname::text = b.name)
+    OR k.conname::text <> b.name
 UNION ALL
 SELECT 's', s.relid::int8, s.seq_scan, NULL, ''
   FROM pg_stat_xact_user_tables s WHERE s.relid = ANY($13::oid[]) AND s.seq_scan > 0

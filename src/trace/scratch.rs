@@ -34,6 +34,9 @@ pub struct Server {
     pub client: Client,
     /// `server_version_num / 10000`.
     pub major: u32,
+    /// The role the trace runs as: it owns what the replay creates, and only it (or a superuser)
+    /// may clone its templates.
+    pub role: String,
 }
 
 impl Server {
@@ -60,7 +63,12 @@ impl Server {
                 quote(&role)
             )));
         }
-        Ok(Server { url, client, major })
+        Ok(Server {
+            url,
+            client,
+            major,
+            role,
+        })
     }
 
     async fn exists(&self, name: &str) -> Result<bool> {
@@ -94,13 +102,49 @@ impl Server {
                 Ok(()) => return Ok(()),
                 Err(e)
                     if e.code() == Some(&SqlState::OBJECT_IN_USE)
-                        && started.elapsed() < BUSY_WAIT =>
+                        && started.elapsed() < BUSY_WAIT
+                        && session::interrupted().is_none() =>
                 {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => return Err(query_error(&self.url, what, &e)),
             }
         }
+    }
+
+    /// The roles of the cluster. Roles are shared by every database of the server, so a role
+    /// the pending migrations create outlives the scratch database.
+    pub async fn roles(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .query("SELECT rolname::text FROM pg_roles", &[])
+            .await
+            .map_err(|e| query_error(&self.url, "cannot list the trace server's roles", &e))?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    /// Drop the roles that did not exist `before` and that the pending migrations' own
+    /// `CREATE ROLE` statements name (`created`): the next run would otherwise see them fail
+    /// with "role already exists". Call it once the scratch database, where their objects were,
+    /// is dropped. Any other new role may be another client's, created meanwhile: it stays.
+    /// What cannot be dropped is warned about.
+    pub async fn drop_roles_since(&self, before: &[String], created: &[String]) -> Result<()> {
+        for role in self.roles().await? {
+            if before.contains(&role) || !created.contains(&role) {
+                continue;
+            }
+            // DROP OWNED revokes what the role was granted on shared objects (databases).
+            let sql = format!("DROP OWNED BY {0}; DROP ROLE {0}", quote(&role));
+            if let Err(e) = self.client.batch_execute(&sql).await {
+                let why = query_error(&self.url, "cannot drop it", &e);
+                crate::complain!(
+                    "warning: the pending migrations created the role {} on the trace server; {}",
+                    quote(&role),
+                    why.message
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Drop a database this run created, whoever is still connected to it.
@@ -136,12 +180,15 @@ fn unique_name(what: &str) -> String {
 }
 
 /// The template's name for this history: what it holds (each migration's name and checksum,
-/// the schema) and who replayed it (this version of the tool).
-pub fn template_name(history: &[&Migration], schema: &str) -> String {
+/// the schema) and who replayed it (this version of the tool, as `role`: the replayed objects are
+/// the role's, and PostgreSQL lets no other role without superuser clone the template).
+pub fn template_name(history: &[&Migration], schema: &str, role: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update([0]);
     hasher.update(schema.as_bytes());
+    hasher.update([0]);
+    hasher.update(role.as_bytes());
     for migration in history {
         hasher.update([0]);
         hasher.update(migration.name.as_bytes());
@@ -231,7 +278,7 @@ pub async fn scratch_with_history(
     history: &[&Migration],
     schema: &str,
 ) -> Result<(Guard, Replay)> {
-    let template = template_name(history, schema);
+    let template = template_name(history, schema, &server.role);
     let replay = if server.exists(&template).await? {
         Replay::Reused
     } else {
@@ -274,6 +321,12 @@ async fn build_template(server: &Server, history: &[&Migration], template: &str)
     }
 }
 
+fn interrupted(signal: &str) -> AppError {
+    AppError::failed(format!(
+        "trace interrupted by {signal} while replaying the history; its databases were dropped"
+    ))
+}
+
 /// Apply `history` to the database at `url` exactly as `deploy` does (same runner, same history
 /// rows); the connection is closed when this returns.
 async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()> {
@@ -283,16 +336,26 @@ async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()>
         .await
         .map_err(|e| query_error(url, "cannot prepare the replay session", &e))?;
     session::cancel_on_signals(&client, url)?;
+    // The replay must not reach another server either: refuse before running anything.
+    for migration in history {
+        let reaching = crate::sql::analyze_source(&migration.source)
+            .into_iter()
+            .find(|statement| super::reaches_another_server(&statement.text));
+        if let Some(statement) = reaching {
+            return Err(AppError::usage(format!(
+                "trace: the history runs a statement on a subscription at {}:{}, which would \
+                 connect the trace server to its publisher; the trace does not run it",
+                migration.display_path, statement.start.line
+            )));
+        }
+    }
     let history_table = History::new(url.schema());
     let safety = SafetyOptions::default();
     lock::acquire(&client, Duration::from_secs(10)).await?;
     history_table.ensure(&client).await?;
     for migration in history {
         if let Some(signal) = session::interrupted() {
-            return Err(AppError::failed(format!(
-                "trace interrupted by {signal} while replaying the history; its databases were \
-                 dropped"
-            )));
+            return Err(interrupted(signal));
         }
         let checksum = history::checksum(&migration.source);
         let script = Script {
@@ -311,7 +374,20 @@ async fn replay_history(url: &DatabaseUrl, history: &[&Migration]) -> Result<()>
         )
         .await?;
         if let Err(failure) = outcome {
+            // The signal cancelled the running statement: that is no failure of the history.
+            if let Some(signal) = session::interrupted() {
+                return Err(interrupted(signal));
+            }
             let report = crate::db::connection::secrets::one_line(&failure.report);
+            // Roles are the server's, not the database's: a role the history creates exists
+            // from the first replay on (or a trace of pending migrations created it in a DO block).
+            if report.contains("SQLSTATE 42710") && report.contains("role \"") {
+                return Err(AppError::usage(format!(
+                    "trace: the history creates a role the trace server already has (roles are \
+                     the whole server's, and an earlier trace there created it): use a fresh \
+                     trace server per run, or drop that role on it: {report}"
+                )));
+            }
             return Err(AppError::usage(format!(
                 "trace: the history does not apply to an empty database, so there is nothing to \
                  trace the pending migrations on: {report}"

@@ -592,3 +592,221 @@ fn a_file_with_its_own_transaction_runs_as_written_and_a_prisma_enum_recreate_lo
     assert_eq!(*line, 4);
     assert!(message.contains("\"User\" rewritten"), "{message}");
 }
+
+#[test]
+fn a_role_the_pending_set_creates_is_dropped_so_the_next_run_applies_it_again() {
+    let project = project("pending role");
+    let role = format!("mg_test_pending_role_{}", std::process::id());
+    project.migration(
+        PENDING,
+        &format!(
+            "CREATE ROLE {role};\nGRANT CONNECT ON DATABASE postgres TO {role};\n\
+             GRANT SELECT ON \"User\" TO {role};\n"
+        ),
+    );
+    let mut templates = Templates(Vec::new());
+    for run in 1..=2 {
+        let output = trace(&project, &mut templates, &["--format", "json"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "run {run}: {}",
+            stderr(&output)
+        );
+        assert_eq!(findings(&output), Vec::new(), "run {run}");
+        let left = query_rows(
+            &server_url(),
+            &format!("SELECT 1 FROM pg_roles WHERE rolname = '{role}'"),
+        );
+        assert!(left.is_empty(), "run {run} left the role {role}");
+    }
+}
+
+#[test]
+fn a_template_built_by_the_superuser_does_not_stop_another_role_from_tracing() {
+    let project = project("two roles");
+    project.migration(PENDING, "ALTER TABLE \"User\" ADD COLUMN \"n\" INTEGER;\n");
+    let role = format!("mg_test_createdb_{}", std::process::id());
+    admin_execute(
+        &server_url(),
+        &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CREATEDB"),
+    );
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    let url = server_url().replacen("postgres@", &format!("{role}@"), 1);
+    let second = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .output()
+        .expect("run");
+    templates.note(&second);
+    drop(templates);
+    admin_execute(&server_url(), &format!("DROP ROLE {role}"));
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+}
+
+#[test]
+fn sigint_while_the_history_replays_is_an_interruption_not_a_broken_history() {
+    let project = project("sigint replay");
+    project.migration("20240104000000_slow", "SELECT pg_sleep(60);\n");
+    project.migration(PENDING, "SELECT 1;\n");
+    let url = server_url();
+    let child = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let pid = child.id();
+    let started = Instant::now();
+    while query_rows(
+        &url,
+        &format!(
+            "SELECT 1 FROM pg_stat_activity WHERE datname ~ '^mg_trace_tmp_{pid}_' \
+             AND query LIKE 'SELECT pg_sleep(60)%'"
+        ),
+    )
+    .is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the replay never ran"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    let _templates = Templates(Vec::new());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    assert!(!err.contains("does not apply"), "{err}");
+    assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
+}
+
+#[test]
+fn a_constraint_rebuilt_by_a_type_change_is_not_said_to_be_dropped() {
+    let project = project("rebuilt constraint");
+    project.migration(
+        PENDING,
+        "ALTER TABLE \"User\" ALTER COLUMN \"id\" TYPE bigint;\n",
+    );
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let findings = findings(&output);
+    let (_, _, _, message) = find(&findings, "alter-column-type");
+    assert!(message.contains("\"User\" rewritten"), "{message}");
+    assert!(!message.contains("dropped"), "{message}");
+}
+
+#[test]
+fn a_history_role_left_by_an_earlier_replay_is_named_as_the_cause() {
+    let project = project("history role");
+    let role = format!("mg_test_history_role_{}", std::process::id());
+    project.migration(
+        "20240104000000_role",
+        &format!("CREATE ROLE {role};\nGRANT SELECT ON \"User\" TO {role};\n"),
+    );
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    // A new history migration: the template is rebuilt, and the role is already there.
+    project.migration("20240105000000_more", "SELECT 2;\n");
+    let second = trace(&project, &mut templates, &[]);
+    drop(templates);
+    admin_execute(&server_url(), &format!("DROP ROLE {role}"));
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert!(err.contains("already has"), "{err}");
+    assert!(
+        !err.contains("does not apply to an empty database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sigterm_while_the_template_is_cloned_leaves_no_scratch_database() {
+    let project = project("sigterm clone");
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let first = trace(&project, &mut templates, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let template = templates.0.first().expect("the template's name").clone();
+    // A session on the template holds the clone back (CREATE DATABASE waits for it to leave).
+    let holder = {
+        let url = crate::support::with_database(&server_url(), &template);
+        std::thread::spawn(move || query_rows(&url, "SELECT pg_sleep(4)::text"))
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let url = server_url();
+    let child = command(&project, &["check", PENDING, "--trace-database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("wait");
+    let _ = holder.join();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert_eq!(databases_of(pid), Vec::<String>::new(), "left behind");
+}
+
+#[test]
+fn a_subscription_is_not_run_by_the_trace() {
+    let project = project("subscription");
+    project.migration(
+        PENDING,
+        "ALTER TABLE \"User\" ADD COLUMN \"n\" INTEGER;\n\
+         CREATE SUBSCRIPTION mg_test_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
+         PUBLICATION p WITH (connect = false);\n",
+    );
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &["--format", "json"]);
+    let report = json(&output);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("The trace stopped before"), "{report}");
+    assert!(notes.contains(&format!("{PENDING_FILE}:2")), "{report}");
+    let subscriptions = query_rows(
+        &server_url(),
+        "SELECT subname FROM pg_subscription WHERE subname = 'mg_test_sub'",
+    );
+    assert!(
+        subscriptions.is_empty(),
+        "the trace created the subscription"
+    );
+}
+
+#[test]
+fn a_history_with_a_subscription_is_refused_before_it_reaches_the_publisher() {
+    let project = project("history subscription");
+    project.migration(
+        "20240104000000_sub",
+        "CREATE SUBSCRIPTION mg_test_history_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
+         PUBLICATION p WITH (connect = false);\n",
+    );
+    project.migration(PENDING, "SELECT 1;\n");
+    let mut templates = Templates(Vec::new());
+    let output = trace(&project, &mut templates, &[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("20240104000000_sub/migration.sql:1"), "{err}");
+    let subscriptions = query_rows(
+        &server_url(),
+        "SELECT subname FROM pg_subscription WHERE subname = 'mg_test_history_sub'",
+    );
+    assert!(
+        subscriptions.is_empty(),
+        "the replay created the subscription"
+    );
+}
