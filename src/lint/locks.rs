@@ -370,7 +370,8 @@ pub enum Savepoint {
 
 /// What `text` does to savepoints, if anything.
 pub fn savepoint_command(text: &str) -> Option<Savepoint> {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    // The longest form is ROLLBACK WORK TO SAVEPOINT name: a bulk INSERT is not split whole.
+    let words: Vec<&str> = text.split_whitespace().take(6).collect();
     let keyword = |i: usize, word: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(word));
     let name = |i: usize| -> Option<String> {
         let written = words.get(i)?;
@@ -411,6 +412,14 @@ pub struct LockTimeoutSetting {
 
 /// What `text` does to lock_timeout, if it is a SET of it.
 pub fn sets_lock_timeout(text: &str) -> Option<LockTimeoutSetting> {
+    // Only these can set it; a 30 MB INSERT is not lower-cased to find out.
+    let first = text.split_whitespace().next().unwrap_or("");
+    if !["set", "reset", "select"]
+        .iter()
+        .any(|word| first.eq_ignore_ascii_case(word))
+    {
+        return None;
+    }
     let lower = text.trim().to_ascii_lowercase();
     if let Some(setting) = set_config_lock_timeout(&lower) {
         return Some(setting);

@@ -36,9 +36,11 @@ impl<'a> Selection<'a> {
 
     /// The migrations of `set` that are not pending: the existing history, in apply order.
     pub fn existing(&self, set: &'a MigrationSet) -> Vec<&'a Migration> {
+        let pending: std::collections::HashSet<&str> =
+            self.pending.iter().map(|p| p.name.as_str()).collect();
         set.migrations
             .iter()
-            .filter(|m| !self.pending.iter().any(|p| p.name == m.name))
+            .filter(|m| !pending.contains(m.name.as_str()))
             .collect()
     }
 }
