@@ -5,42 +5,8 @@
 //! tests/integration/probe_flow.rs).
 
 use crate::lint::schema::Schema;
-use crate::sql::{self, ConstraintKind, ConstraintSpec, ObjectName, Op};
-
-/// PostgreSQL's table lock modes, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LockMode {
-    RowExclusive,
-    ShareUpdateExclusive,
-    Share,
-    ShareRowExclusive,
-    Exclusive,
-    AccessExclusive,
-}
-
-impl LockMode {
-    /// As the documentation and `LOCK TABLE` name it.
-    pub fn sql_name(self) -> &'static str {
-        match self {
-            LockMode::RowExclusive => "ROW EXCLUSIVE",
-            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
-            LockMode::Share => "SHARE",
-            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            LockMode::Exclusive => "EXCLUSIVE",
-            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
-        }
-    }
-
-    /// Every SELECT on the table waits.
-    pub fn blocks_reads(self) -> bool {
-        self == LockMode::AccessExclusive
-    }
-
-    /// Every INSERT, UPDATE and DELETE on the table waits.
-    pub fn blocks_writes(self) -> bool {
-        self >= LockMode::Share
-    }
-}
+pub use crate::sql::LockMode;
+use crate::sql::{ConstraintKind, ConstraintSpec, ObjectName, Op};
 
 /// What an operation does to the rows already in the table while it holds its lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,16 +202,11 @@ pub fn locks_of(op: &Op, schema: &Schema, pg_version: u32) -> Vec<Lock> {
         Op::Insert { table } => take(table, RowExclusive, Work::None),
         // Held to the end of the transaction like any other: what follows runs under it.
         Op::LockTable { table, mode } => {
-            let mode = match mode {
-                sql::LockMode::AccessShare | sql::LockMode::RowShare => return locks,
-                sql::LockMode::RowExclusive => RowExclusive,
-                sql::LockMode::ShareUpdateExclusive => ShareUpdateExclusive,
-                sql::LockMode::Share => Share,
-                sql::LockMode::ShareRowExclusive => ShareRowExclusive,
-                sql::LockMode::Exclusive => Exclusive,
-                sql::LockMode::AccessExclusive => AccessExclusive,
-            };
-            take(table, mode, Work::None)
+            // ACCESS SHARE and ROW SHARE block no write: nothing to hold against later statements.
+            if *mode < RowExclusive {
+                return locks;
+            }
+            take(table, *mode, Work::None)
         }
         Op::CreateTrigger { table, .. } => take(table, ShareRowExclusive, Work::None),
         Op::CreateTable {
@@ -301,7 +262,7 @@ pub fn reads_blocked_by_earlier(
     Some(format!(
         "line {} of this transaction already holds {} on {table_sql}, so even reads of it wait",
         lock.line,
-        lock.mode.sql_name()
+        lock.mode.sql()
     ))
 }
 

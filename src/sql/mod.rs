@@ -13,7 +13,7 @@ pub mod split;
 pub mod transactions;
 mod written;
 
-pub use classify::alter_table_actions;
+pub use classify::{alter_table_actions, HARMLESS_COLUMN_ACTIONS};
 pub use model::{
     BodyOp, ColumnSpec, ConstraintKind, ConstraintSpec, LockMode, ObjectName, Op, ReindexTarget,
     Statement, TransactionControl, TypeName, Understanding, Volatility,

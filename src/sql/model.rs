@@ -382,7 +382,7 @@ pub enum ReindexTarget {
     System,
 }
 
-/// A table lock mode of `LOCK TABLE`, weakest first (PostgreSQL's order).
+/// PostgreSQL's table lock modes (those `LOCK TABLE` takes and statements take), weakest first.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -411,6 +411,16 @@ impl LockMode {
             LockMode::Exclusive => "EXCLUSIVE",
             LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
         }
+    }
+
+    /// Every SELECT on the table waits.
+    pub fn blocks_reads(self) -> bool {
+        self == LockMode::AccessExclusive
+    }
+
+    /// Every INSERT, UPDATE and DELETE on the table waits.
+    pub fn blocks_writes(self) -> bool {
+        self >= LockMode::Share
     }
 
     /// The mode named by the words between `IN` and `MODE` (lower or upper case).

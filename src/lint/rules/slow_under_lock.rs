@@ -60,7 +60,7 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
          {held_table} (locks are kept until the transaction commits): {waits} {FOR_THE_TABLE_SIZE}.",
         work.work.describe(),
         held.line,
-        held.mode.sql_name(),
+        held.mode.sql(),
     );
     let then = match (op, work.work) {
         (Op::CreateIndex { .. }, _) => {

@@ -275,19 +275,6 @@ pub const ALTER_TABLE_HARMLESS: &[&[&str]] = &[
     &["replica", "identity"],
 ];
 
-const ALTER_COLUMN_HARMLESS: &[&[&str]] = &[
-    &["set", "statistics"],
-    &["set", "storage"],
-    &["set", "compression"],
-    &["set", "("],
-    &["reset", "("],
-    &["add", "generated"],
-    &["set", "generated"],
-    &["restart"],
-    &["drop", "identity"],
-    &["drop", "expression"],
-];
-
 /// ALTER TABLE actions that the SQL front end turns into their own operations, judged there.
 const ALTER_TABLE_OWN_OPS: &[&[&str]] = &[
     &["add"],
@@ -397,7 +384,7 @@ fn alter_table_verdict(op: &Op, statement: &Statement) -> Verdict {
         };
         let decided = match column_action {
             Some(rest) => starts_with_any(rest, ALTER_COLUMN_OWN_OPS)
-                || starts_with_any(rest, ALTER_COLUMN_HARMLESS),
+                || starts_with_any(rest, sql::HARMLESS_COLUMN_ACTIONS),
             None => {
                 starts_with_any(&words, ALTER_TABLE_OWN_OPS)
                     || starts_with_any(&words, ALTER_TABLE_HARMLESS)
