@@ -123,6 +123,21 @@ impl Report {
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
+
+    /// How many findings are at `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// The summary's error and warning counts brought up to date, after findings were added or
+    /// judged again.
+    pub fn recount(&mut self) {
+        self.summary.errors = self.count(Severity::Error);
+        self.summary.warnings = self.count(Severity::Warning);
+    }
 }
 
 /// Statements longer than this many lines are shown as an excerpt in findings.

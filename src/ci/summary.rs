@@ -25,8 +25,8 @@ pub fn pr_comment(report: &Report, run_url: Option<&str>) -> String {
 
 /// One line a reviewer reads first.
 pub fn verdict(report: &Report) -> String {
-    let errors = count(report, Severity::Error);
-    let warnings = count(report, Severity::Warning);
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
     let checked = report.migrations.len().max(report.summary.files);
     if errors == 0 && warnings == 0 {
         format!("✅ No dangerous statement in the {checked} migration(s) checked.")
@@ -35,14 +35,6 @@ pub fn verdict(report: &Report) -> String {
     } else {
         format!("❌ {errors} error(s) and {warnings} warning(s) in {checked} migration(s).")
     }
-}
-
-fn count(report: &Report, severity: Severity) -> usize {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .count()
 }
 
 fn applied_table(title: &str, applied: &[AppliedMigration]) -> String {

@@ -82,15 +82,7 @@ pub fn add_findings(
 ) {
     report.findings.extend(configured(findings, config));
     sort_in_migration_order(report, pending);
-    let count = |severity| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
-    };
-    report.summary.errors = count(Severity::Error);
-    report.summary.warnings = count(Severity::Warning);
+    report.recount();
 }
 
 /// `deploy` and `rollback` send nothing of a set in which one file has an unterminated token or
@@ -737,16 +729,8 @@ fn summarize(report: &Report, pending: &[UnderstoodFile]) -> Summary {
         unparsed: statements
             .filter(|s| s.understanding == Understanding::Unparsed)
             .count(),
-        errors: report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count(),
-        warnings: report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count(),
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
     }
 }
 

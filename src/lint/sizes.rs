@@ -166,16 +166,7 @@ pub fn apply(report: &mut Report, stats: &Stats, config: &Config) {
         }
         finding.message = format!("{} {sentence}", finding.message.trim_end());
     }
-    report.summary.errors = count(report, Severity::Error);
-    report.summary.warnings = count(report, Severity::Warning);
-}
-
-fn count(report: &Report, severity: Severity) -> usize {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.severity == severity)
-        .count()
+    report.recount();
 }
 
 /// The note for statistics older than `max_age_days`, saying their age.

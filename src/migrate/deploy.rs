@@ -9,13 +9,13 @@ use super::execute;
 use super::failure::{Failure, FailureKind};
 use super::options::{BackupPolicy, DeployOptions};
 use super::plan::{self, split, Record, Script, Split};
-use super::progress::{begin_line, count_errors, end_line, format_duration, print_findings};
+use super::progress::{begin_line, end_line, format_duration, print_findings};
 use super::{AppliedMigration, DeployOutcome};
 use crate::db::history::{self, HistoryRow};
 use crate::db::lock;
 use crate::db::session::{self, block_on, Access, Database};
 use crate::error::{AppError, Result};
-use crate::findings::Report;
+use crate::findings::{Report, Severity};
 use crate::lint::engine::{self, AnalysisInput};
 use crate::project::discover::Migration;
 use crate::project::Project;
@@ -169,7 +169,7 @@ async fn apply_pending(
         crate::complain!(
             "error: {} error-level finding(s) in the pending migrations need review; nothing was \
              applied. To apply them: {}",
-            count_errors(&outcome.report),
+            outcome.report.count(Severity::Error),
             Setting::AllowDestructive.instruction()
         );
         outcome.needs_review = true;

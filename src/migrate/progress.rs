@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::findings::{Report, Severity};
+use crate::findings::Report;
 
 /// Progress on stdout. Write errors are ignored: a reader that went away (`deploy | head -1`)
 /// must neither stop a deploy half way nor turn its outcome into a failure.
@@ -97,13 +97,4 @@ pub fn format_duration(duration: Duration) -> String {
     } else {
         format!("{:.2} s", ms / 1000.0)
     }
-}
-
-/// The error-level findings of `report`.
-pub fn count_errors(report: &Report) -> usize {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count()
 }
