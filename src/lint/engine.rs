@@ -350,6 +350,7 @@ fn check_migration(
             transactions::later_in_same_transaction(&file.statements, &placements, index);
         let mut taken = Vec::new();
         for op in &statement.ops {
+            let own_locks = locks::locks_of(op, schema, config.pg_version);
             let ctx = RuleContext {
                 schema,
                 pg_version: config.pg_version,
@@ -359,6 +360,7 @@ fn check_migration(
                 in_transaction_block: placement.in_block,
                 runner,
                 held_locks: &held_locks,
+                own_locks: &own_locks,
                 file: &so_far,
             };
             emit.table = sizes::target(op, schema);
@@ -392,11 +394,13 @@ fn check_migration(
                         },
                     };
                     // The body runs when called, in the caller's transaction, not now.
+                    let body_locks = locks::locks_of(&body_op.op, schema, config.pg_version);
                     let ctx = RuleContext {
                         statement: &at_body_line,
                         later_in_file: &[],
                         later_in_transaction: &[],
                         held_locks: &[],
+                        own_locks: &body_locks,
                         file: &FileSoFar::default(),
                         ..ctx
                     };
@@ -412,7 +416,7 @@ fn check_migration(
             if matches!(op, Op::CreateRoutine { .. } | Op::RenameRoutine { .. }) {
                 harmless_reach.clear();
             }
-            taken.extend(locks::locks_of(op, schema, config.pg_version));
+            taken.extend(own_locks);
             schema.apply(op, Origin::Pending);
         }
         if statement.understanding == Understanding::Unparsed {
@@ -593,6 +597,7 @@ fn check_routine_calls(
             format!(", which leads to {name}")
         };
         for body_op in &body {
+            let own_locks = locks::locks_of(&body_op.op, schema, config.pg_version);
             let ctx = RuleContext {
                 schema,
                 pg_version: config.pg_version,
@@ -602,6 +607,7 @@ fn check_routine_calls(
                 in_transaction_block: place.in_block,
                 runner: place.runner,
                 held_locks: place.held_locks,
+                own_locks: &own_locks,
                 file: &place.so_far,
             };
             emit.table = sizes::target(&body_op.op, schema);

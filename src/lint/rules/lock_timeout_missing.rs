@@ -35,15 +35,21 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
     {
         return None;
     }
-    let exclusive = |op: &Op| {
+    let lock = ctx
+        .own_locks
+        .iter()
+        .find(|lock| lock.mode == LockMode::AccessExclusive)?;
+    // Once per file: only the statement's own first such operation (not a routine's body).
+    let position = ctx.statement.ops.iter().position(|o| std::ptr::eq(o, op))?;
+    let takes_access_exclusive = |op: &Op| {
         locks::locks_of(op, ctx.schema, ctx.pg_version)
-            .into_iter()
-            .find(|lock| lock.mode == LockMode::AccessExclusive)
+            .iter()
+            .any(|lock| lock.mode == LockMode::AccessExclusive)
     };
-    let lock = exclusive(op)?;
-    // Once per file: only the statement's first such operation.
-    let first = ctx.statement.ops.iter().find(|o| exclusive(o).is_some());
-    if !first.is_some_and(|first| std::ptr::eq(first, op)) {
+    if ctx.statement.ops[..position]
+        .iter()
+        .any(takes_access_exclusive)
+    {
         return None;
     }
     let table = Sql::of(ctx).table(&as_written(&lock.table));

@@ -7,7 +7,7 @@
 pub mod advice;
 
 use crate::findings::{Finding, Severity};
-use crate::lint::locks::HeldLock;
+use crate::lint::locks::{HeldLock, Lock};
 use crate::lint::schema::Schema;
 use crate::project::discover::Migration;
 use crate::sql::transactions::Runner;
@@ -34,6 +34,9 @@ pub struct RuleContext<'a> {
     pub runner: Runner,
     /// Locks earlier statements of the same transaction took on existing tables, still held.
     pub held_locks: &'a [HeldLock],
+    /// The locks this operation takes on existing tables and the work it does under them (the
+    /// lock model's answer, worked out once per operation).
+    pub own_locks: &'a [Lock],
     /// What the file did before this statement.
     pub file: &'a FileSoFar<'a>,
 }

@@ -32,8 +32,9 @@ pub fn check(op: &Op, ctx: &RuleContext) -> Option<Violation> {
         // holds nothing of the file's.
         return None;
     }
-    let slow: Vec<Lock> = locks::locks_of(op, ctx.schema, ctx.pg_version)
-        .into_iter()
+    let slow: Vec<&Lock> = ctx
+        .own_locks
+        .iter()
         .filter(|lock| lock.work != Work::None)
         .collect();
     let work = slow.first()?;
